@@ -1,0 +1,162 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// FileName is the name airlock looks for in the project and config dirs.
+const FileName = "airlock.toml"
+
+// Config is the effective airlock configuration.
+type Config struct {
+	// CAFile names a PEM bundle trusted in addition to the system roots.
+	CAFile string
+	// CacheDir overrides the cache location ($AIRLOCK_CACHE, else
+	// $XDG_CACHE_HOME/airlock).
+	CacheDir string
+	// Concurrency bounds parallel downloads and extractions; 0 means the
+	// built-in default.
+	Concurrency int
+
+	// Sources maps each setting that was set to where it came from
+	// (a file path or "env AIRLOCK_X"), for error messages and
+	// `airlock config explain`.
+	Sources map[string]string
+	// File is the airlock.toml that was read, or "" when none exists.
+	File string
+}
+
+// file mirrors airlock.toml. Keys are snake_case like the documentation.
+type file struct {
+	CAFile      string `toml:"ca_file"`
+	CacheDir    string `toml:"cache_dir"`
+	Concurrency int    `toml:"concurrency"`
+}
+
+// Load finds and reads the configuration: explicit (from --config) if set,
+// else <projectDir>/airlock.toml, else $XDG_CONFIG_HOME/airlock/airlock.toml
+// (~/.config when unset). The first file found is used; a missing file is not
+// an error. AIRLOCK_* variables in env override the file.
+func Load(explicit, projectDir string, getenv func(string) string) (*Config, error) {
+	c := &Config{Sources: map[string]string{}}
+	path, err := find(explicit, projectDir, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if path != "" {
+		if err := c.readFile(path); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.applyEnv(getenv); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func find(explicit, projectDir string, getenv func(string) string) (string, error) {
+	if explicit != "" {
+		if _, err := os.Stat(explicit); err != nil {
+			return "", fmt.Errorf("config file %s: %w", explicit, err)
+		}
+		return explicit, nil
+	}
+	candidates := []string{filepath.Join(projectDir, FileName)}
+	if dir := configHome(getenv); dir != "" {
+		candidates = append(candidates, filepath.Join(dir, "airlock", FileName))
+	}
+	for _, p := range candidates {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("config file %s: %w", p, err)
+		}
+	}
+	return "", nil
+}
+
+func configHome(getenv func(string) string) string {
+	if d := getenv("XDG_CONFIG_HOME"); d != "" {
+		return d
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".config")
+	}
+	return ""
+}
+
+func (c *Config) readFile(path string) error {
+	var f file
+	md, err := toml.DecodeFile(path, &f)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		keys := make([]string, len(undecoded))
+		for i, k := range undecoded {
+			keys[i] = k.String()
+		}
+		sort.Strings(keys)
+		return fmt.Errorf("%s: unknown setting %s; see README.md \"Configuration\" for the keys airlock understands", path, strings.Join(keys, ", "))
+	}
+	c.File = path
+	dir := filepath.Dir(path)
+	if md.IsDefined("ca_file") {
+		c.CAFile = resolve(dir, f.CAFile)
+		c.Sources["ca_file"] = path
+	}
+	if md.IsDefined("cache_dir") {
+		c.CacheDir = resolve(dir, f.CacheDir)
+		c.Sources["cache_dir"] = path
+	}
+	if md.IsDefined("concurrency") {
+		if f.Concurrency < 1 {
+			return fmt.Errorf("%s: concurrency must be at least 1, got %d", path, f.Concurrency)
+		}
+		c.Concurrency = f.Concurrency
+		c.Sources["concurrency"] = path
+	}
+	return nil
+}
+
+func (c *Config) applyEnv(getenv func(string) string) error {
+	if v := getenv("AIRLOCK_CA_FILE"); v != "" {
+		c.CAFile = v
+		c.Sources["ca_file"] = "env AIRLOCK_CA_FILE"
+	}
+	if v := getenv("AIRLOCK_CACHE"); v != "" {
+		c.CacheDir = v
+		c.Sources["cache_dir"] = "env AIRLOCK_CACHE"
+	}
+	if v := getenv("AIRLOCK_CONCURRENCY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("AIRLOCK_CONCURRENCY=%q: want a whole number of at least 1", v)
+		}
+		c.Concurrency = n
+		c.Sources["concurrency"] = "env AIRLOCK_CONCURRENCY"
+	}
+	return nil
+}
+
+// resolve makes a path from a config file relative to that file's directory,
+// so a checked-in airlock.toml works from any working directory.
+func resolve(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	if strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[2:])
+		}
+	}
+	return filepath.Join(dir, p)
+}
