@@ -1,0 +1,16 @@
+package install
+
+import "errors"
+
+// Errors callers can branch on with errors.Is.
+var (
+	// ErrLocked: another airlock process holds the project lock.
+	ErrLocked = errors.New("another airlock process is installing into this project")
+	// ErrBadTarget: a staged target is not a plain path inside the project.
+	ErrBadTarget = errors.New("target must be a relative path inside the project")
+	// ErrCrossDevice: a target is on another filesystem than the staging
+	// area, so it cannot be swapped in atomically.
+	ErrCrossDevice = errors.New("target is on another filesystem")
+	// ErrFinished: the Staging was already committed or aborted.
+	ErrFinished = errors.New("install: staging area already committed or aborted")
+)

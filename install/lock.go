@@ -1,0 +1,78 @@
+package install
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// projectLock is an exclusive flock(2) on StateDir/LockFile. The kernel
+// drops it when the process dies, however it dies, so a stale lock cannot
+// outlive its owner.
+type projectLock struct {
+	f *os.File
+}
+
+// acquireLock polls for the lock until wait has passed or ctx is done.
+func acquireLock(ctx context.Context, name string, wait time.Duration) (*projectLock, error) {
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o666)
+	if err != nil {
+		return nil, fmt.Errorf("install: opening lock file: %w", err)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("install: locking %s: %w", name, err)
+		}
+		if wait < 0 || time.Now().After(deadline) {
+			owner := lockOwner(name)
+			f.Close()
+			return nil, fmt.Errorf("install: %w (lock %s held%s); wait for it to finish or stop it, then retry", ErrLocked, name, owner)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("install: waiting for lock %s: %w", name, context.Cause(ctx))
+		case <-time.After(lockPoll):
+		}
+	}
+	// Record the owner for the message a waiting process prints; the lock
+	// itself is the flock, not this content.
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return &projectLock{f: f}, nil
+}
+
+// lockOwner names the process recorded in the lock file, if any.
+func lockOwner(name string) string {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return ""
+	}
+	pid := strings.TrimSpace(string(b))
+	if _, err := strconv.Atoi(pid); err != nil {
+		return ""
+	}
+	return " by process " + pid
+}
+
+func (l *projectLock) release() {
+	if l == nil || l.f == nil {
+		return
+	}
+	// Closing the file drops the flock.
+	l.f.Close()
+	l.f = nil
+}

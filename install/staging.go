@@ -1,0 +1,343 @@
+package install
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	// StateDir is airlock's directory in the project root, holding the lock
+	// file and the staging areas. It never becomes part of an installed tree.
+	StateDir = ".airlock"
+	// LockFile is the name of the lock file inside StateDir.
+	LockFile = "lock"
+	// stagingPrefix starts the name of every staging area inside StateDir.
+	stagingPrefix = "staging-"
+	// DefaultLockWait is how long Begin waits for another airlock process
+	// that holds the project lock before giving up: long enough to ride out
+	// the tail of a concurrent install, short enough not to look hung.
+	DefaultLockWait = 10 * time.Second
+	// lockPoll is how often a waiting Begin retries the lock.
+	lockPoll = 100 * time.Millisecond
+	// dirMode is the mode for every directory created for a tree; the
+	// kernel applies the process umask, as npm's mkdir does.
+	dirMode = 0o777
+	// privateMode keeps the staging area itself closed to other users
+	// while trees are assembled in it.
+	privateMode = 0o700
+)
+
+// Options configure Begin.
+type Options struct {
+	// LockWait bounds the wait for another process's project lock.
+	// Zero means DefaultLockWait; negative means do not wait at all.
+	LockWait time.Duration
+}
+
+// Staging is one install transaction on one project. Its methods are safe
+// for concurrent use.
+type Staging struct {
+	project string // absolute project directory
+	root    string // absolute staging area
+	lock    *projectLock
+
+	mu        sync.Mutex
+	targets   map[string]string // target (slash path, project-relative) → staged dir
+	done      bool
+	nextScrat int
+}
+
+// Begin takes the project lock, removes staging areas left by dead
+// processes and creates a fresh staging area.
+func Begin(ctx context.Context, projectDir string, opts Options) (*Staging, error) {
+	project, err := filepath.Abs(projectDir)
+	if err != nil {
+		return nil, fmt.Errorf("install: project directory %s: %w", projectDir, err)
+	}
+	st, err := os.Stat(project)
+	if err != nil {
+		return nil, fmt.Errorf("install: project directory: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("install: project directory %s is not a directory", project)
+	}
+	state := filepath.Join(project, StateDir)
+	if err := ensureStateDir(state); err != nil {
+		return nil, err
+	}
+	wait := opts.LockWait
+	if wait == 0 {
+		wait = DefaultLockWait
+	}
+	lk, err := acquireLock(ctx, filepath.Join(state, LockFile), wait)
+	if err != nil {
+		return nil, err
+	}
+	if err := removeStale(state); err != nil {
+		lk.release()
+		return nil, err
+	}
+	root, err := newStagingDir(state)
+	if err != nil {
+		lk.release()
+		return nil, err
+	}
+	return &Staging{project: project, root: root, lock: lk, targets: map[string]string{}}, nil
+}
+
+// ensureStateDir creates StateDir with a .gitignore that hides it from git.
+func ensureStateDir(state string) error {
+	if err := os.Mkdir(state, dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("install: creating %s: %w", state, err)
+	}
+	st, err := os.Lstat(state)
+	if err != nil {
+		return fmt.Errorf("install: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("install: %s exists and is not a directory; remove it so airlock can keep its lock and staging area there", state)
+	}
+	gi := filepath.Join(state, ".gitignore")
+	if _, err := os.Lstat(gi); errors.Is(err, fs.ErrNotExist) {
+		// Best effort: a missing .gitignore only makes git status noisier.
+		_ = os.WriteFile(gi, []byte("# Created by airlock: its lock and staging area, never committed.\n*\n"), 0o666)
+	}
+	return nil
+}
+
+// removeStale deletes staging areas of earlier runs. The caller holds the
+// lock, so no live process owns any of them.
+func removeStale(state string) error {
+	ents, err := os.ReadDir(state)
+	if err != nil {
+		return fmt.Errorf("install: reading %s: %w", state, err)
+	}
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), stagingPrefix) {
+			continue
+		}
+		p := filepath.Join(state, e.Name())
+		if err := removeAll(p); err != nil {
+			return fmt.Errorf("install: removing stale staging area %s left by an interrupted install: %w; delete it by hand", p, err)
+		}
+	}
+	return nil
+}
+
+func newStagingDir(state string) (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("install: %w", err)
+	}
+	root := filepath.Join(state, stagingPrefix+hex.EncodeToString(b[:]))
+	if err := os.Mkdir(root, privateMode); err != nil {
+		return "", fmt.Errorf("install: creating staging area: %w", err)
+	}
+	return root, nil
+}
+
+// Root is the staging area's absolute path. Everything under it is private
+// to this transaction and deleted by Commit or Abort.
+func (s *Staging) Root() string { return s.root }
+
+// Project is the absolute project directory.
+func (s *Staging) Project() string { return s.project }
+
+// Dir registers target, a slash-separated path relative to the project
+// (e.g. "node_modules" or "packages/a/node_modules"), and returns the
+// absolute path of a new empty directory in which to build its replacement.
+// Asking again for the same target returns the same directory.
+func (s *Staging) Dir(target string) (string, error) {
+	clean, err := checkTarget(target)
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return "", ErrFinished
+	}
+	if d, ok := s.targets[clean]; ok {
+		return d, nil
+	}
+	for t := range s.targets {
+		if strings.HasPrefix(clean+"/", t+"/") || strings.HasPrefix(t+"/", clean+"/") {
+			return "", fmt.Errorf("install: staged targets %q and %q overlap; stage only the outer one", t, clean)
+		}
+	}
+	d := filepath.Join(s.root, fmt.Sprintf("t%d", len(s.targets)))
+	if err := os.Mkdir(d, dirMode); err != nil {
+		return "", fmt.Errorf("install: %w", err)
+	}
+	s.targets[clean] = d
+	return d, nil
+}
+
+// Scratch returns a new empty private directory in the staging area, on the
+// same filesystem as the staged trees, for work that is later renamed into
+// one of them.
+func (s *Staging) Scratch() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return "", ErrFinished
+	}
+	d := filepath.Join(s.root, fmt.Sprintf("s%d", s.nextScrat))
+	s.nextScrat++
+	if err := os.Mkdir(d, dirMode); err != nil {
+		return "", fmt.Errorf("install: %w", err)
+	}
+	return d, nil
+}
+
+// checkTarget accepts project-relative slash paths that stay inside the
+// project and are not the project itself or airlock's own directory.
+func checkTarget(target string) (string, error) {
+	clean := path.Clean(target)
+	bad := target == "" || path.IsAbs(target) || clean == "." || clean == ".." ||
+		strings.HasPrefix(clean, "../") || strings.ContainsRune(target, '\\') ||
+		strings.ContainsRune(target, 0) || clean == StateDir || strings.HasPrefix(clean, StateDir+"/")
+	if bad {
+		return "", fmt.Errorf("install: %w: %q", ErrBadTarget, target)
+	}
+	return clean, nil
+}
+
+// Commit swaps every staged directory into place, then deletes the replaced
+// trees and releases the lock. On error, no target has changed.
+func (s *Staging) Commit() error {
+	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return ErrFinished
+	}
+	s.done = true
+	targets := make([]string, 0, len(s.targets))
+	for t := range s.targets {
+		targets = append(targets, t)
+	}
+	s.mu.Unlock()
+	// Deterministic order: parents' node_modules before workspaces'.
+	sort.Strings(targets)
+
+	err := func() error {
+		if err := s.preflight(targets); err != nil {
+			return err
+		}
+		release := holdSignals()
+		defer release()
+		return s.swapAll(targets)
+	}()
+	cleanErr := s.finish()
+	if err != nil {
+		return err
+	}
+	if cleanErr != nil {
+		// The new trees are in place; only garbage is left, and the next
+		// run removes it.
+		return fmt.Errorf("install: installed, but %w", cleanErr)
+	}
+	return nil
+}
+
+// preflight catches what would make a swap fail half way: a missing parent
+// directory or a target on another filesystem than the staging area.
+func (s *Staging) preflight(targets []string) error {
+	stageDev, err := deviceOf(s.root)
+	if err != nil {
+		return fmt.Errorf("install: %w", err)
+	}
+	for _, t := range targets {
+		parent := filepath.Dir(filepath.Join(s.project, filepath.FromSlash(t)))
+		st, err := os.Stat(parent)
+		if err != nil {
+			return fmt.Errorf("install: cannot install %s: %w", t, err)
+		}
+		if !st.IsDir() {
+			return fmt.Errorf("install: cannot install %s: %s is not a directory", t, parent)
+		}
+		dev, err := deviceOf(parent)
+		if err != nil {
+			return fmt.Errorf("install: %w", err)
+		}
+		if dev != stageDev {
+			return fmt.Errorf("install: %w: %s is on another filesystem than %s; airlock stages trees beside the project so it can swap them in atomically", ErrCrossDevice, parent, s.root)
+		}
+	}
+	return nil
+}
+
+// swapAll moves each staged tree into place, undoing the earlier swaps if a
+// later one fails.
+func (s *Staging) swapAll(targets []string) error {
+	var done []swapped
+	for _, t := range targets {
+		dst := filepath.Join(s.project, filepath.FromSlash(t))
+		sw, err := swapIn(s.targets[t], dst, filepath.Join(s.root, "old-"+fmt.Sprint(len(done))))
+		if err != nil {
+			for i := len(done) - 1; i >= 0; i-- {
+				// Best effort: the error below already says what failed.
+				_ = done[i].undo()
+			}
+			return fmt.Errorf("install: swapping in %s: %w", t, err)
+		}
+		done = append(done, sw)
+	}
+	return nil
+}
+
+// finish removes the staging area (with the replaced trees) and releases
+// the lock.
+func (s *Staging) finish() error {
+	err := removeAll(s.root)
+	s.lock.release()
+	if err != nil {
+		return fmt.Errorf("removing staging area %s: %w", s.root, err)
+	}
+	return nil
+}
+
+// Abort removes the staging area and releases the lock, leaving every
+// target as it was. It is a no-op after Commit or an earlier Abort, so it
+// can always be deferred.
+func (s *Staging) Abort() error {
+	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return nil
+	}
+	s.done = true
+	s.mu.Unlock()
+	if err := s.finish(); err != nil {
+		return fmt.Errorf("install: %w", err)
+	}
+	return nil
+}
+
+// removeAll deletes a tree even where a package made a directory
+// unwritable (a tarball may say 0o555), which os.RemoveAll cannot.
+func removeAll(p string) error {
+	err := os.RemoveAll(p)
+	if err == nil {
+		return nil
+	}
+	// Make every directory writable and try again.
+	_ = filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(q, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(p)
+}

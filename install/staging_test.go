@@ -1,0 +1,403 @@
+package install
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// writeTree creates files (path → content) under dir.
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for p, c := range files {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// readTree returns every regular file under dir (path → content) and
+// every symlink (path → "-> target").
+func readTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			tgt, _ := os.Readlink(p)
+			out[filepath.ToSlash(rel)] = "-> " + tgt
+		case fi.Mode().IsRegular():
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			out[filepath.ToSlash(rel)] = string(b)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func equalTrees(t *testing.T, got, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected %s", k)
+		}
+	}
+}
+
+// stagingAreas lists the staging areas currently in the project.
+func stagingAreas(t *testing.T, project string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(project, StateDir, stagingPrefix+"*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestCommitSwapsTargets(t *testing.T) {
+	tests := []struct {
+		name   string
+		before map[string]string // project files before the install
+		stage  map[string]map[string]string
+		after  map[string]string // project files after (outside StateDir)
+	}{
+		{
+			name:  "first install creates the target",
+			stage: map[string]map[string]string{"node_modules": {"a/index.js": "new"}},
+			after: map[string]string{"node_modules/a/index.js": "new"},
+		},
+		{
+			name: "existing target is exchanged and the old tree removed",
+			before: map[string]string{
+				"node_modules/old/index.js": "old", "node_modules/.cache/x": "user junk",
+				"package.json": "{}",
+			},
+			stage: map[string]map[string]string{"node_modules": {"a/index.js": "new"}},
+			after: map[string]string{"node_modules/a/index.js": "new", "package.json": "{}"},
+		},
+		{
+			name: "root and workspace targets together",
+			before: map[string]string{
+				"node_modules/old/x": "old", "packages/w/package.json": "{}",
+				"packages/w/node_modules/old/x": "old",
+			},
+			stage: map[string]map[string]string{
+				"node_modules":            {"a/x": "new"},
+				"packages/w/node_modules": {"b/x": "new"},
+			},
+			after: map[string]string{
+				"node_modules/a/x": "new", "packages/w/package.json": "{}",
+				"packages/w/node_modules/b/x": "new",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			project := t.TempDir()
+			writeTree(t, project, tt.before)
+			s, err := Begin(context.Background(), project, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for target, files := range tt.stage {
+				d, err := s.Dir(target)
+				if err != nil {
+					t.Fatal(err)
+				}
+				writeTree(t, d, files)
+			}
+			if err := s.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			got := readTree(t, project)
+			for k := range got {
+				if strings.HasPrefix(k, StateDir+"/") {
+					delete(got, k)
+				}
+			}
+			equalTrees(t, got, tt.after)
+			if m := stagingAreas(t, project); len(m) != 0 {
+				t.Errorf("staging areas left behind: %v", m)
+			}
+			if err := s.Commit(); !errors.Is(err, ErrFinished) {
+				t.Errorf("second Commit = %v, want ErrFinished", err)
+			}
+			if err := s.Abort(); err != nil {
+				t.Errorf("Abort after Commit = %v, want nil", err)
+			}
+			// The lock is free again.
+			s2, err := Begin(context.Background(), project, Options{LockWait: -1})
+			if err != nil {
+				t.Fatalf("Begin after Commit: %v", err)
+			}
+			s2.Abort()
+		})
+	}
+}
+
+func TestAbortLeavesTargetsUntouched(t *testing.T) {
+	project := t.TempDir()
+	before := map[string]string{"node_modules/old/index.js": "old", "packages/w/node_modules/x/y": "old"}
+	writeTree(t, project, before)
+	s, err := Begin(context.Background(), project, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"node_modules", "packages/w/node_modules"} {
+		d, err := s.Dir(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeTree(t, d, map[string]string{"new/file": "new"})
+	}
+	if err := s.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	got := readTree(t, project)
+	delete(got, StateDir+"/lock")
+	delete(got, StateDir+"/.gitignore")
+	equalTrees(t, got, before)
+	if m := stagingAreas(t, project); len(m) != 0 {
+		t.Errorf("staging areas left behind: %v", m)
+	}
+	if _, err := s.Dir("node_modules"); !errors.Is(err, ErrFinished) {
+		t.Errorf("Dir after Abort = %v, want ErrFinished", err)
+	}
+}
+
+func TestPreflightFailureChangesNothing(t *testing.T) {
+	project := t.TempDir()
+	before := map[string]string{"node_modules/old/index.js": "old"}
+	writeTree(t, project, before)
+	s, err := Begin(context.Background(), project, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := s.Dir("node_modules")
+	writeTree(t, d, map[string]string{"new/x": "new"})
+	// The workspace directory does not exist, so its node_modules cannot
+	// be swapped in; the root target must not change either.
+	if _, err := s.Dir("packages/missing/node_modules"); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Commit()
+	if err == nil || !strings.Contains(err.Error(), "packages/missing/node_modules") {
+		t.Fatalf("Commit = %v, want an error naming the missing workspace", err)
+	}
+	got := readTree(t, project)
+	delete(got, StateDir+"/lock")
+	delete(got, StateDir+"/.gitignore")
+	equalTrees(t, got, before)
+	if m := stagingAreas(t, project); len(m) != 0 {
+		t.Errorf("staging areas left behind: %v", m)
+	}
+}
+
+func TestStaleStagingRemoved(t *testing.T) {
+	project := t.TempDir()
+	stale := filepath.Join(project, StateDir, stagingPrefix+"deadbeef")
+	writeTree(t, stale, map[string]string{"t0/a/index.js": "half-built", "old-0/x/y": "old tree"})
+	// A package may ship a read-only directory; cleanup must cope.
+	if err := os.Chmod(filepath.Join(stale, "old-0", "x"), 0o555); err != nil {
+		t.Fatal(err)
+	}
+	unrelated := filepath.Join(project, StateDir, "keep-me")
+	writeTree(t, unrelated, map[string]string{"f": "x"})
+
+	s, err := Begin(context.Background(), project, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Abort()
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale staging area still there: %v", err)
+	}
+	if _, err := os.Stat(unrelated); err != nil {
+		t.Errorf("unrelated entry removed: %v", err)
+	}
+	if m := stagingAreas(t, project); len(m) != 1 || m[0] != s.Root() {
+		t.Errorf("staging areas = %v, want only %s", m, s.Root())
+	}
+}
+
+func TestLockContention(t *testing.T) {
+	project := t.TempDir()
+	s1, err := Begin(context.Background(), project, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// flock locks belong to the open file description, so a second open
+	// in the same process contends exactly like a second process would.
+	start := time.Now()
+	_, err = Begin(context.Background(), project, Options{LockWait: 300 * time.Millisecond})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Begin = %v, want ErrLocked", err)
+	}
+	if waited := time.Since(start); waited < 300*time.Millisecond {
+		t.Errorf("gave up after %v, want at least the LockWait", waited)
+	}
+	if !strings.Contains(err.Error(), "process "+strconv.Itoa(os.Getpid())) {
+		t.Errorf("error %q does not name the lock holder", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	if _, err := Begin(ctx, project, Options{LockWait: time.Hour}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Begin with cancelled ctx = %v, want context.Canceled", err)
+	}
+
+	// Once the holder finishes, a waiting Begin gets the lock.
+	go func() { time.Sleep(100 * time.Millisecond); s1.Abort() }()
+	s2, err := Begin(context.Background(), project, Options{LockWait: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("Begin after release: %v", err)
+	}
+	s2.Abort()
+}
+
+func TestDirRejectsBadTargets(t *testing.T) {
+	project := t.TempDir()
+	s, err := Begin(context.Background(), project, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Abort()
+	for _, target := range []string{"", ".", "..", "../x", "/abs/node_modules", "a/../../b", ".airlock", ".airlock/x", "a\\b"} {
+		if _, err := s.Dir(target); !errors.Is(err, ErrBadTarget) {
+			t.Errorf("Dir(%q) = %v, want ErrBadTarget", target, err)
+		}
+	}
+	if _, err := s.Dir("packages/a/node_modules"); err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"packages/a", "packages/a/node_modules/x"} {
+		if _, err := s.Dir(target); err == nil {
+			t.Errorf("Dir(%q) overlapping packages/a/node_modules succeeded", target)
+		}
+	}
+	d1, _ := s.Dir("node_modules")
+	d2, _ := s.Dir("./node_modules")
+	if d1 != d2 {
+		t.Errorf("same target staged twice: %s, %s", d1, d2)
+	}
+}
+
+func TestSymlinkTargetReplacedNotFollowed(t *testing.T) {
+	project := t.TempDir()
+	elsewhere := t.TempDir()
+	writeTree(t, elsewhere, map[string]string{"keep/x": "not ours"})
+	if err := os.Symlink(elsewhere, filepath.Join(project, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Begin(context.Background(), project, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := s.Dir("node_modules")
+	writeTree(t, d, map[string]string{"a/x": "new"})
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Lstat(filepath.Join(project, "node_modules"))
+	if err != nil || !fi.IsDir() {
+		t.Fatalf("node_modules is not a real directory now: %v %v", fi, err)
+	}
+	equalTrees(t, readTree(t, elsewhere), map[string]string{"keep/x": "not ours"})
+}
+
+// TestExchangeUnsupported plays a filesystem without renameat2 flags: the
+// fallback must still install and undo correctly.
+func TestExchangeUnsupported(t *testing.T) {
+	orig := renameat2
+	renameat2 = func(int, string, int, string, uint) error { return unix.EINVAL }
+	defer func() { renameat2 = orig }()
+
+	for _, existing := range []bool{false, true} {
+		project := t.TempDir()
+		if existing {
+			writeTree(t, project, map[string]string{"node_modules/old": "old"})
+		}
+		s, err := Begin(context.Background(), project, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := s.Dir("node_modules")
+		writeTree(t, d, map[string]string{"new": "new"})
+		if err := s.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		equalTrees(t, readTree(t, filepath.Join(project, "node_modules")), map[string]string{"new": "new"})
+	}
+}
+
+func TestSwapUndo(t *testing.T) {
+	for _, existing := range []bool{false, true} {
+		dir := t.TempDir()
+		staged, target := filepath.Join(dir, "staged"), filepath.Join(dir, "target")
+		writeTree(t, staged, map[string]string{"new": "new"})
+		if existing {
+			writeTree(t, target, map[string]string{"old": "old"})
+		}
+		sw, err := swapIn(staged, target, filepath.Join(dir, "aside"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		equalTrees(t, readTree(t, target), map[string]string{"new": "new"})
+		if err := sw.undo(); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{}
+		if existing {
+			want["old"] = "old"
+		}
+		equalTrees(t, readTree(t, target), want)
+		equalTrees(t, readTree(t, staged), map[string]string{"new": "new"})
+	}
+}
+
+func TestHeldSignalIsRedelivered(t *testing.T) {
+	// Our own listener keeps the default action (exit) away from the test.
+	c := make(chan os.Signal, 4)
+	signal.Notify(c, syscall.SIGHUP)
+	defer signal.Stop(c)
+
+	release := holdSignals()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	<-c // the original delivery
+	release()
+	select {
+	case <-c: // re-raised after release
+	case <-time.After(5 * time.Second):
+		t.Fatal("held signal was not re-raised after release")
+	}
+}
