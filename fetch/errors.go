@@ -1,0 +1,92 @@
+package fetch
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/airlock-dev/airlock/fetch/cache"
+	"github.com/airlock-dev/airlock/verify"
+)
+
+var (
+	// ErrNotCached is matched by the *NotCachedError of an offline fetch.
+	ErrNotCached = errors.New("not in the cache")
+	// ErrNotRegistry is matched when Fetch is given a package that is not
+	// downloaded from a registry (links, workspaces, bundled, git, ...).
+	ErrNotRegistry = errors.New("not a registry package")
+	// ErrTooLarge is matched when a download exceeds the Fetcher's MaxBytes.
+	ErrTooLarge = errors.New("archive too large")
+)
+
+// IntegrityError reports a download whose bytes differ from what the
+// lockfile recorded. It matches verify.ErrIntegrity.
+type IntegrityError struct {
+	Package   string // name@version
+	URL       string
+	Want, Got verify.Digest
+}
+
+func (e *IntegrityError) Error() string {
+	// Worded after cmd/go's go.sum mismatch: what, both digests, where from,
+	// then why it matters and what to do.
+	return fmt.Sprintf(`verifying %s: integrity mismatch
+	lockfile:   %s
+	downloaded: %s
+	from:       %s
+
+SECURITY ERROR
+The registry served bytes that differ from what the lockfile recorded.
+The package may have been replaced on the registry, or an attacker or a
+broken proxy may have altered the download. Nothing from it was cached.
+If you expected this package to change, regenerate the lockfile on a
+trusted machine (npm install --package-lock-only) and review the diff.`,
+		e.Package, e.Want, e.Got, e.URL)
+}
+
+func (e *IntegrityError) Is(target error) bool { return target == verify.ErrIntegrity }
+
+// NotCachedError reports a package that an offline fetch could not take from
+// the cache, either because it was never fetched or because its blob was
+// corrupt (Corrupt, already removed).
+type NotCachedError struct {
+	Package string // name@version
+	Want    verify.Digest
+	Corrupt *cache.CorruptError
+}
+
+func (e *NotCachedError) Error() string {
+	if e.Corrupt != nil {
+		return fmt.Sprintf("the cached copy of %s was corrupt (want %s, got %s) and was removed; --offline forbids downloading it again; run `airlock fetch` while online",
+			e.Package, e.Corrupt.Want, e.Corrupt.Got)
+	}
+	return fmt.Sprintf("%s is not in the cache (%s) and --offline forbids the network; run `airlock fetch` while online", e.Package, e.Want)
+}
+
+func (e *NotCachedError) Is(target error) bool { return target == ErrNotCached }
+
+// Unwrap exposes the corrupt blob, so errors.Is(err, cache.ErrCorrupt) holds.
+func (e *NotCachedError) Unwrap() error {
+	if e.Corrupt == nil {
+		return nil
+	}
+	return e.Corrupt
+}
+
+// BadIntegrityError reports a lockfile entry whose integrity is missing or
+// unusable, so that nothing can be verified. It matches verify.ErrBadIntegrity.
+type BadIntegrityError struct {
+	Package   string // name@version
+	Path      string // install path as the lockfile keys it
+	Integrity string // as recorded, possibly empty
+	Err       error  // the *verify.ParseError
+}
+
+func (e *BadIntegrityError) Error() string {
+	const fix = "regenerate the lockfile's integrity with `npm install --package-lock-only` and review the diff"
+	if e.Integrity == "" {
+		return fmt.Sprintf("%s (%s): the lockfile records no integrity, so airlock cannot verify it; %s", e.Package, e.Path, fix)
+	}
+	return fmt.Sprintf("%s (%s): the lockfile's integrity is unusable: %v; %s", e.Package, e.Path, e.Err, fix)
+}
+
+func (e *BadIntegrityError) Unwrap() error { return e.Err }

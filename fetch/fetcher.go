@@ -1,0 +1,245 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/airlock-dev/airlock/fetch/cache"
+	"github.com/airlock-dev/airlock/lock"
+	"github.com/airlock-dev/airlock/verify"
+)
+
+const (
+	// DefaultMaxBytes caps one archive download. The npm registry's largest
+	// tarballs are a few hundred MB; cmd/go caps a module zip at 500 MiB.
+	DefaultMaxBytes = 1 << 30
+
+	// networkAttempts bounds downloads of one package whose digest did not
+	// match: the first try and one more (as pacote retries once), so a
+	// flaky proxy is survived and a malicious registry is never looped on.
+	networkAttempts = 2
+)
+
+// Getter performs an HTTP GET and returns only 200 responses; fetch/client's
+// *Client is one. Anything else is an error (a *client.StatusError there).
+type Getter interface {
+	Get(ctx context.Context, url string, h http.Header) (*http.Response, error)
+}
+
+// Locator turns a package into its archive URL, honouring the lockfile's
+// resolved URL and the registry configuration; fetch/npmrc's *Config is one.
+type Locator interface {
+	TarballURL(name, version, resolved string) (string, error)
+}
+
+// Fetcher obtains verified package archives. Cache may be nil (every fetch
+// downloads); Getter and Locator may be nil when Offline. A Fetcher is safe
+// for concurrent use and must not be copied after first use.
+type Fetcher struct {
+	Getter  Getter
+	Locator Locator
+	Cache   *cache.Cache
+	// Offline forbids the network: a package must come from the cache.
+	Offline bool
+	// MaxBytes caps one download; 0 means DefaultMaxBytes.
+	MaxBytes int64
+
+	inflight keyedLock
+}
+
+// Result says where a fetched archive came from.
+type Result struct {
+	// FromCache is set when the bytes consume saw came from the cache.
+	FromCache bool
+	// URL is where the archive was downloaded from; empty for a cache hit.
+	URL string
+	// Bytes is the archive's size.
+	Bytes int64
+	// Digest is the lockfile digest the bytes matched.
+	Digest verify.Digest
+	// Refetched is set when the cached blob was corrupt and was replaced by
+	// a fresh download; Corrupt says what was wrong with it. Show both to
+	// the user: someone or something altered the cache.
+	Refetched bool
+	Corrupt   *cache.CorruptError
+	// Mismatched is the first download's mismatch when it was retried. On
+	// success it deserves a warning: the registry or a proxy served bad
+	// bytes once.
+	Mismatched *IntegrityError
+}
+
+// Fetch obtains pkg's archive and streams it to consume, which reads it (for
+// example, extracts it into a fresh directory). consume may be nil, to fill
+// the cache only.
+//
+// consume may be called more than once: again after a corrupt cache blob
+// (online only), and again after a download whose digest mismatched. Each
+// call must start from scratch, and whatever consume builds may be kept only
+// if Fetch returns nil: consume reads bytes before their digest is known.
+// After consume returns, Fetch reads what it left unread (up to MaxBytes)
+// through the hash before deciding. A digest mismatch takes precedence over
+// consume's error, which is otherwise returned unchanged.
+//
+// Only lock.SourceRegistry packages are fetched; others are ErrNotRegistry.
+func (f *Fetcher) Fetch(ctx context.Context, pkg lock.Package, consume func(io.Reader) error) (Result, error) {
+	id := pkg.Name + "@" + pkg.Version
+	if pkg.Source != lock.SourceRegistry {
+		return Result{}, fmt.Errorf("fetch: %s (%s) is a %s package, which is not downloaded: %w", id, pkg.Path, pkg.Source, ErrNotRegistry)
+	}
+	integ, err := verify.ParseSRI(pkg.Integrity)
+	if err != nil {
+		return Result{}, &BadIntegrityError{Package: id, Path: pkg.Path, Integrity: pkg.Integrity, Err: err}
+	}
+	want := integ.Strongest()
+	if consume == nil {
+		consume = func(io.Reader) error { return nil }
+	}
+
+	unlock, err := f.inflight.lock(ctx, want.String())
+	if err != nil {
+		return Result{}, fmt.Errorf("fetching %s: %w", id, err)
+	}
+	defer unlock()
+
+	res := Result{Digest: want}
+	if f.Cache != nil {
+		hit, corrupt, err := f.fromCache(ctx, id, want, consume, &res)
+		if hit || err != nil {
+			return res, err
+		}
+		res.Corrupt = corrupt
+	}
+	if f.Offline {
+		return res, &NotCachedError{Package: id, Want: want, Corrupt: res.Corrupt}
+	}
+	if f.Getter == nil || f.Locator == nil {
+		return res, fmt.Errorf("fetch: %s is not cached and the Fetcher has no network configured", id)
+	}
+	res.URL, err = f.Locator.TarballURL(pkg.Name, pkg.Version, pkg.Resolved)
+	if err != nil {
+		return res, fmt.Errorf("locating %s: %w", id, err)
+	}
+	for attempt := 1; ; attempt++ {
+		res.Bytes, err = f.download(ctx, id, res.URL, want, consume)
+		var ie *IntegrityError
+		if errors.As(err, &ie) && attempt < networkAttempts {
+			res.Mismatched = ie
+			continue
+		}
+		break
+	}
+	if err == nil && res.Corrupt != nil {
+		res.Refetched = true
+	}
+	return res, err
+}
+
+// fromCache streams want's cached blob to consume. It returns hit when the
+// fetch is settled by the cache (err is then consume's error, or nil); a
+// corrupt blob is removed and returned, for the caller to refetch.
+func (f *Fetcher) fromCache(ctx context.Context, id string, want verify.Digest, consume func(io.Reader) error, res *Result) (hit bool, corrupt *cache.CorruptError, err error) {
+	r, err := f.Cache.Get(want)
+	switch {
+	case errors.Is(err, cache.ErrNotFound):
+		return false, nil, nil
+	case errors.As(err, &corrupt):
+		return false, corrupt, nil
+	case err != nil:
+		return false, nil, fmt.Errorf("fetching %s: %w", id, err)
+	}
+	defer r.Close()
+
+	cr := &ctxReader{ctx: ctx, r: r}
+	cerr := consume(cr)
+	if cr.err != nil {
+		return true, nil, fmt.Errorf("fetching %s: %w", id, cr.err)
+	}
+	verr := r.Verify()
+	switch {
+	case errors.As(verr, &corrupt):
+		return false, corrupt, nil
+	case verr != nil:
+		return true, nil, fmt.Errorf("fetching %s: %w", id, verr)
+	}
+	res.FromCache = true
+	res.Bytes = r.Size()
+	return true, nil, cerr
+}
+
+// download streams one GET of url to consume, teeing into the cache, and
+// commits the cached copy only if the digest matched. It returns the number
+// of bytes downloaded.
+func (f *Fetcher) download(ctx context.Context, id, url string, want verify.Digest, consume func(io.Reader) error) (int64, error) {
+	max := f.MaxBytes
+	if max <= 0 {
+		max = DefaultMaxBytes
+	}
+	resp, err := f.Getter.Get(ctx, url, nil)
+	if err != nil {
+		return 0, fmt.Errorf("downloading %s from %s: %w", id, url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		// The Getter contract rules this out; refuse rather than hash an
+		// error page.
+		return 0, fmt.Errorf("downloading %s from %s: unexpected status %s", id, url, resp.Status)
+	}
+	if resp.ContentLength > max {
+		return 0, fmt.Errorf("downloading %s from %s: %w: Content-Length %d is over the %d-byte limit", id, url, ErrTooLarge, resp.ContentLength, max)
+	}
+
+	src := &source{ctx: ctx, r: resp.Body, chk: verify.NewChecker(want), max: max}
+	var (
+		r io.Reader = src
+		w *cache.Writer
+		t *tee
+	)
+	if f.Cache != nil {
+		w, err = f.Cache.Put(want)
+		if err != nil {
+			return 0, fmt.Errorf("downloading %s: %w", id, err)
+		}
+		defer w.Abort()
+		t = &tee{r: src, w: w}
+		r = t
+	}
+
+	cerr := consume(r)
+	// Hash what consume left unread. Through the tee while it works, so the
+	// cached copy is whole; straight from the source once it failed.
+	if t != nil && t.err == nil {
+		io.Copy(io.Discard, t)
+	}
+	io.Copy(io.Discard, src)
+
+	n := src.chk.N()
+	if src.err != nil {
+		// No verdict on a broken stream: report the break (a cancelled
+		// context stays matchable with errors.Is).
+		return n, fmt.Errorf("downloading %s from %s: %w", id, url, src.err)
+	}
+	if err := src.chk.Check(); err != nil {
+		var me *verify.MismatchError
+		if errors.As(err, &me) {
+			return n, &IntegrityError{Package: id, URL: url, Want: me.Want, Got: me.Got}
+		}
+		return n, fmt.Errorf("verifying %s: %w", id, err)
+	}
+	if t != nil && t.err != nil {
+		return n, fmt.Errorf("downloading %s: %w", id, t.err)
+	}
+	if w != nil {
+		// Verified bytes are worth keeping even when consume failed: the
+		// retry the user is about to run will not download them again.
+		if err := w.Commit(); err != nil {
+			if cerr != nil {
+				return n, cerr
+			}
+			return n, fmt.Errorf("downloading %s: %w", id, err)
+		}
+	}
+	return n, cerr
+}
