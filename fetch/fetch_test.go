@@ -787,3 +787,29 @@ func blobName(b *testing.B, pkg lock.Package) string {
 	}
 	return integ.Strongest().Hex()
 }
+
+func TestCancelDuringCacheRead(t *testing.T) {
+	f, g := newFetcher(t)
+	data, pkg := archive("foo", 100000)
+	g.serve(urlOf("foo", "1.2.3"), data)
+	if _, err := f.Fetch(context.Background(), pkg, nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := f.Fetch(ctx, pkg, func(r io.Reader) error {
+		io.ReadFull(r, make([]byte, 10))
+		cancel()
+		_, err := io.Copy(io.Discard, r)
+		return err
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if files := cacheFiles(t, f); len(files) != 1 {
+		t.Errorf("cache holds %v: an interrupted read must neither drop nor add anything", files)
+	}
+	if g.total() != 1 {
+		t.Errorf("%d downloads: a cancelled cache read must not fall back to the network", g.total())
+	}
+}
