@@ -1,0 +1,608 @@
+package npm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/airlock-dev/airlock/install"
+	"github.com/airlock-dev/airlock/lock"
+)
+
+const (
+	// hiddenLockfileName is npm's hidden lockfile inside node_modules.
+	hiddenLockfileName = ".package-lock.json"
+	// dirMode is the mode of directories Install creates; the kernel
+	// applies the umask, as it does for npm's mkdir.
+	dirMode = 0o777
+	// fileMode is the mode of files Install writes (the hidden lockfile);
+	// the kernel applies the umask.
+	fileMode = 0o666
+	// maxLinkHops bounds following links to links when locating a bin.
+	maxLinkHops = 40
+)
+
+// Options describe one install. Packages and RawEntries come from the
+// lockfile parser; Extract from the fetch/unpack pipeline.
+type Options struct {
+	// ProjectDir holds package.json and the lockfile.
+	ProjectDir string
+	// Packages is everything to install, already filtered (omit, os/cpu),
+	// keyed by lockfile location. SourceRegistry, SourceGit, SourceRemote
+	// and SourceFile packages are extracted with Extract; SourceBundled ones
+	// must arrive inside their parent's archive; SourceLink becomes a
+	// symlink to Resolved (project-relative); SourceWorkspace must exist in
+	// the project, and its node_modules is replaced like the root's.
+	Packages []lock.Package
+	// RawEntries are the lockfile's "packages" entries as written, the root
+	// "" included, installed or not: the hidden lockfile is rebuilt from
+	// them and dependency flags are computed over all of them. Without
+	// them no hidden lockfile is written (npm then reads node_modules
+	// itself, which is slower but correct).
+	RawEntries map[string]json.RawMessage
+	// RootName and RootVersion are the lockfile's top-level "name" and
+	// "version"; empty ones are left out of the hidden lockfile.
+	RootName, RootVersion string
+	// LockfileVersion is the lockfile's lockfileVersion. Version 1
+	// lockfiles carry no per-location metadata; their hidden lockfile is
+	// not what npm writes (npm fetches every manifest first).
+	LockfileVersion int
+	// Extract writes pkg's files into dir, which exists and is empty. It
+	// may be called concurrently; it must not write outside dir.
+	Extract func(ctx context.Context, pkg lock.Package, dir string) error
+	// Concurrency bounds concurrent Extract calls; 0 means a default
+	// based on GOMAXPROCS.
+	Concurrency int
+	// OmitLockfileRegistryResolved is npm's omit-lockfile-registry-resolved
+	// setting: registry packages' "resolved" is left out of the hidden
+	// lockfile.
+	OmitLockfileRegistryResolved bool
+	// Indent and Newline are the project package.json's formatting
+	// (PackageJSONFormat), which npm reuses for the hidden lockfile.
+	Indent, Newline string
+	// LockWait bounds the wait for another airlock process installing
+	// into the same project (see install.Options).
+	LockWait time.Duration
+}
+
+// Result counts what Install laid out.
+type Result struct {
+	Packages   int // extracted from archives
+	Bundled    int // arrived inside a parent's archive
+	Links      int // symlinks to workspaces and local directories
+	Workspaces int // workspace directories whose node_modules was replaced
+	Bins       int // .bin links
+	// BinConflicts lists commands declared by two packages in one
+	// node_modules; like npm, the first in npm's order owns the name.
+	BinConflicts []BinConflict
+	// MissingBins lists declared bin targets that do not exist; npm skips
+	// them silently.
+	MissingBins []string
+}
+
+// Errors callers can branch on with errors.Is.
+var (
+	// ErrBadLocation: a package's lockfile location cannot be installed.
+	ErrBadLocation = errors.New("lockfile location cannot be installed")
+	// ErrBundledMissing: a bundled dependency was not in its parent's archive.
+	ErrBundledMissing = errors.New("bundled dependency missing from its parent's archive")
+	// ErrWorkspaceMissing: a workspace or link target directory does not exist.
+	ErrWorkspaceMissing = errors.New("workspace directory missing")
+)
+
+// kind is how a package gets onto disk.
+type kind int
+
+const (
+	kindExtract kind = iota
+	kindBundled
+	kindLink
+	kindWorkspace
+)
+
+func kindOf(s lock.Source) (kind, bool) {
+	switch s {
+	case lock.SourceRegistry, lock.SourceGit, lock.SourceRemote, lock.SourceFile:
+		return kindExtract, true
+	case lock.SourceBundled:
+		return kindBundled, true
+	case lock.SourceLink:
+		return kindLink, true
+	case lock.SourceWorkspace:
+		return kindWorkspace, true
+	}
+	return 0, false
+}
+
+// item is one package placed in the plan.
+type item struct {
+	pkg    lock.Package
+	kind   kind
+	target string // staged target holding it ("" for workspaces)
+	link   string // for links: target location, clean, maybe "../…"
+}
+
+// plan is the validated layout.
+type plan struct {
+	items      []item
+	byLoc      map[string]*item
+	workspaces []string // workspace locations, sorted
+	links      map[string]string
+}
+
+// checkLoc accepts clean, relative, slash-separated locations.
+func checkLoc(loc string) error {
+	if loc == "" || strings.HasPrefix(loc, "/") || strings.ContainsAny(loc, "\\\x00") || path.Clean(loc) != loc {
+		return fmt.Errorf("%w: %q is not a clean relative path", ErrBadLocation, loc)
+	}
+	for _, s := range strings.Split(loc, "/") {
+		if s == "." || s == ".." {
+			return fmt.Errorf("%w: %q leaves the project", ErrBadLocation, loc)
+		}
+	}
+	if loc == install.StateDir || strings.HasPrefix(loc, install.StateDir+"/") {
+		return fmt.Errorf("%w: %q is airlock's own directory", ErrBadLocation, loc)
+	}
+	return nil
+}
+
+// makePlan validates the packages and assigns each to a staged target.
+func makePlan(pkgs []lock.Package) (*plan, error) {
+	p := &plan{byLoc: map[string]*item{}, links: map[string]string{}}
+	for _, pkg := range pkgs {
+		if err := checkLoc(pkg.Path); err != nil {
+			return nil, fmt.Errorf("%s: %w", pkg.Name, err)
+		}
+		k, ok := kindOf(pkg.Source)
+		if !ok {
+			return nil, fmt.Errorf("%s (%s): unknown source kind %v", pkg.Path, pkg.Name, pkg.Source)
+		}
+		if _, dup := p.byLoc[pkg.Path]; dup {
+			return nil, fmt.Errorf("%w: %q appears twice", ErrBadLocation, pkg.Path)
+		}
+		p.items = append(p.items, item{pkg: pkg, kind: k})
+		p.byLoc[pkg.Path] = nil
+		if k == kindWorkspace {
+			if strings.Contains("/"+pkg.Path+"/", "/node_modules/") {
+				return nil, fmt.Errorf("%w: workspace %q is inside node_modules", ErrBadLocation, pkg.Path)
+			}
+			p.workspaces = append(p.workspaces, pkg.Path)
+		}
+	}
+	// Longest workspace first, so nested workspaces win.
+	sort.Slice(p.workspaces, func(i, j int) bool { return len(p.workspaces[i]) > len(p.workspaces[j]) })
+	for i := range p.items {
+		it := &p.items[i]
+		p.byLoc[it.pkg.Path] = it
+		if it.kind == kindWorkspace {
+			continue
+		}
+		if _, name, ok := splitNodeModules(it.pkg.Path); !ok || strings.HasPrefix(name, ".") || strings.HasPrefix(path.Base(name), ".") {
+			return nil, fmt.Errorf("%w: %q is not node_modules/<name> (a package name cannot start with \".\")", ErrBadLocation, it.pkg.Path)
+		}
+		it.target = ""
+		for _, ws := range p.workspaces {
+			if strings.HasPrefix(it.pkg.Path, ws+"/node_modules/") {
+				it.target = ws + "/node_modules"
+				break
+			}
+		}
+		if it.target == "" {
+			if !strings.HasPrefix(it.pkg.Path, "node_modules/") {
+				return nil, fmt.Errorf("%w: %q is not inside the project's or a workspace's node_modules", ErrBadLocation, it.pkg.Path)
+			}
+			it.target = "node_modules"
+		}
+		if it.kind == kindLink {
+			to := cleanLoc(it.pkg.Resolved)
+			if it.pkg.Resolved == "" || path.IsAbs(to) || to == "" {
+				return nil, fmt.Errorf("%w: link %q has no project-relative target (resolved %q)", ErrBadLocation, it.pkg.Path, it.pkg.Resolved)
+			}
+			it.link = to
+			p.links[it.pkg.Path] = to
+		}
+	}
+	// Nothing may be installed through a link: it would land outside the
+	// staged tree.
+	for _, it := range p.items {
+		for l := range p.links {
+			if strings.HasPrefix(it.pkg.Path, l+"/") {
+				return nil, fmt.Errorf("%w: %q is inside link %q", ErrBadLocation, it.pkg.Path, l)
+			}
+		}
+	}
+	sort.Strings(p.workspaces)
+	return p, nil
+}
+
+// Install lays out node_modules (and each workspace's node_modules) as
+// `npm ci --ignore-scripts` would, building everything in a staging area
+// and swapping it in with install.Staging.Commit. On any error, including a
+// cancelled ctx, the previous trees are left exactly as they were.
+func Install(ctx context.Context, opts Options) (*Result, error) {
+	if opts.Extract == nil {
+		return nil, errors.New("npm install: Options.Extract is required")
+	}
+	pl, err := makePlan(opts.Packages)
+	if err != nil {
+		return nil, fmt.Errorf("npm install: %w", err)
+	}
+	var entries map[string]*jsValue
+	if len(opts.RawEntries) > 0 {
+		if entries, err = parseEntries(opts.RawEntries); err != nil {
+			return nil, fmt.Errorf("npm install: %w", err)
+		}
+		for _, it := range pl.items {
+			if entries[it.pkg.Path] == nil {
+				return nil, fmt.Errorf("npm install: %s has no lockfile entry in RawEntries", it.pkg.Path)
+			}
+		}
+	}
+	project, err := filepath.Abs(opts.ProjectDir)
+	if err != nil {
+		return nil, fmt.Errorf("npm install: %w", err)
+	}
+	for _, ws := range pl.workspaces {
+		if st, err := os.Stat(filepath.Join(project, filepath.FromSlash(ws))); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("npm install: %w: %s (from the lockfile) is not a directory in %s; restore it or update the lockfile", ErrWorkspaceMissing, ws, project)
+		}
+	}
+
+	st, err := install.Begin(ctx, project, install.Options{LockWait: opts.LockWait})
+	if err != nil {
+		return nil, fmt.Errorf("npm install: %w", err)
+	}
+	defer st.Abort()
+
+	b := &builder{opts: opts, plan: pl, st: st, entries: entries, project: project}
+	res, err := b.build(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("npm install: %w", err)
+	}
+	if err := st.Commit(); err != nil {
+		return nil, fmt.Errorf("npm install: %w", err)
+	}
+	if b.wroteHiddenLock {
+		// npm trusts the hidden lockfile only if nothing it walks is newer;
+		// the swap itself touched directories, so stamp it last.
+		now := time.Now()
+		hl := filepath.Join(project, "node_modules", hiddenLockfileName)
+		if err := os.Chtimes(hl, now, now); err != nil {
+			return nil, fmt.Errorf("npm install: installed, but stamping %s: %w", hl, err)
+		}
+	}
+	return res, nil
+}
+
+// builder assembles the staged trees.
+type builder struct {
+	opts            Options
+	plan            *plan
+	st              *install.Staging
+	entries         map[string]*jsValue
+	project         string
+	stage           *os.Root
+	staged          map[string]string // target → dir relative to the staging root
+	wroteHiddenLock bool
+}
+
+func (b *builder) build(ctx context.Context) (*Result, error) {
+	var err error
+	if b.stage, err = os.OpenRoot(b.st.Root()); err != nil {
+		return nil, err
+	}
+	defer b.stage.Close()
+	if err := b.stageTargets(); err != nil {
+		return nil, err
+	}
+	extracted, err := b.extractAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Workspaces: len(b.plan.workspaces)}
+	if err := b.assemble(extracted, res); err != nil {
+		return nil, err
+	}
+	projRoot, err := os.OpenRoot(b.project)
+	if err != nil {
+		return nil, err
+	}
+	defer projRoot.Close()
+	fsm := &fsMap{stage: b.stage, staged: b.staged, project: projRoot, projectDir: b.project, links: b.plan.links, outside: map[string]*os.Root{}}
+	defer fsm.close()
+	br, err := linkBins(fsm, b.binJobs(), execMode())
+	if err != nil {
+		return nil, err
+	}
+	res.Bins, res.BinConflicts, res.MissingBins = br.linked, br.conflicts, br.missing
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	if err := b.writeHiddenLockfile(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// stageTargets creates a staged directory for the root node_modules and
+// each workspace's node_modules that will hold something or exists now:
+// npm ci empties every one of those, user files included.
+func (b *builder) stageTargets() error {
+	want := map[string]bool{}
+	for _, it := range b.plan.items {
+		if it.target != "" {
+			want[it.target] = true
+		}
+	}
+	candidates := []string{"node_modules"}
+	for _, ws := range b.plan.workspaces {
+		candidates = append(candidates, ws+"/node_modules")
+	}
+	for _, t := range candidates {
+		if _, err := os.Lstat(filepath.Join(b.project, filepath.FromSlash(t))); err == nil {
+			want[t] = true
+		}
+	}
+	b.staged = map[string]string{}
+	for t := range want {
+		d, err := b.st.Dir(t)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(b.st.Root(), d)
+		if err != nil {
+			return err
+		}
+		b.staged[t] = filepath.ToSlash(rel)
+	}
+	return nil
+}
+
+// stagedPath is where location loc of target lives in the staging root.
+func (b *builder) stagedPath(it item) string {
+	return path.Join(b.staged[it.target], strings.TrimPrefix(it.pkg.Path, it.target))
+}
+
+// extractAll runs Extract for every archive package into its own private
+// directory, so no extraction can write into another package and a failed
+// one is simply discarded. It returns each location's directory relative to
+// the staging root.
+func (b *builder) extractAll(ctx context.Context) (map[string]string, error) {
+	scratch, err := b.st.Scratch()
+	if err != nil {
+		return nil, err
+	}
+	scratchRel, err := filepath.Rel(b.st.Root(), scratch)
+	if err != nil {
+		return nil, err
+	}
+	limit := b.opts.Concurrency
+	if limit <= 0 {
+		limit = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(limit)
+	out := map[string]string{}
+	for i, it := range b.plan.items {
+		if it.kind != kindExtract {
+			continue
+		}
+		dirRel := path.Join(filepath.ToSlash(scratchRel), strconv.Itoa(i))
+		out[it.pkg.Path] = dirRel
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return context.Cause(gctx)
+			}
+			dir := filepath.Join(b.st.Root(), filepath.FromSlash(dirRel))
+			if err := os.Mkdir(dir, dirMode); err != nil {
+				return err
+			}
+			if err := b.opts.Extract(gctx, it.pkg, dir); err != nil {
+				return fmt.Errorf("extracting %s (%s@%s): %w", it.pkg.Path, it.pkg.Name, it.pkg.Version, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	return out, nil
+}
+
+// assemble moves every extracted package to its location (parents before
+// children), checks bundled ones, and makes the links.
+func (b *builder) assemble(extracted map[string]string, res *Result) error {
+	items := make([]item, len(b.plan.items))
+	copy(items, b.plan.items)
+	sort.Slice(items, func(i, j int) bool { return items[i].pkg.Path < items[j].pkg.Path })
+	for _, it := range items {
+		switch it.kind {
+		case kindExtract:
+			dst := b.stagedPath(it)
+			if err := b.stage.MkdirAll(path.Dir(dst), dirMode); err != nil {
+				return fmt.Errorf("placing %s: %w", it.pkg.Path, err)
+			}
+			// A parent's archive may already hold files here. npm's pacote
+			// empties a package's directory before extracting into it, so
+			// the package's own archive wins: drop what the parent brought.
+			if _, err := b.stage.Lstat(dst); err == nil {
+				if err := b.stage.RemoveAll(dst); err != nil {
+					return fmt.Errorf("placing %s: %w", it.pkg.Path, err)
+				}
+			}
+			if err := b.stage.Rename(extracted[it.pkg.Path], dst); err != nil {
+				return fmt.Errorf("placing %s: %w", it.pkg.Path, err)
+			}
+			res.Packages++
+		case kindBundled:
+			fi, err := b.stage.Lstat(b.stagedPath(it))
+			if err != nil || !fi.IsDir() {
+				return fmt.Errorf("%w: %s (%s@%s); the parent package's archive does not contain it, and airlock does not fetch bundled dependencies separately", ErrBundledMissing, it.pkg.Path, it.pkg.Name, it.pkg.Version)
+			}
+			res.Bundled++
+		}
+	}
+	for _, it := range items {
+		if it.kind != kindLink {
+			continue
+		}
+		dst := b.stagedPath(it)
+		if _, err := b.stage.Lstat(dst); err == nil {
+			if err := b.stage.RemoveAll(dst); err != nil {
+				return fmt.Errorf("linking %s: %w", it.pkg.Path, err)
+			}
+		}
+		if err := b.stage.MkdirAll(path.Dir(dst), dirMode); err != nil {
+			return fmt.Errorf("linking %s: %w", it.pkg.Path, err)
+		}
+		// reify.js: symlink(relative(dirname(node.path), node.realpath)).
+		if err := b.stage.Symlink(relPath(path.Dir(it.pkg.Path), it.link), dst); err != nil {
+			return fmt.Errorf("linking %s: %w", it.pkg.Path, err)
+		}
+		res.Links++
+	}
+	return nil
+}
+
+// binJobs lists the nodes whose bins npm links: installed packages and
+// links (with their target's bins), not tops.
+func (b *builder) binJobs() []binJob {
+	var jobs []binJob
+	for _, it := range b.plan.items {
+		var bins []binEntry
+		switch it.kind {
+		case kindExtract, kindBundled:
+			bins = binsOf(b.entries[it.pkg.Path], it.pkg, it.pkg.Path)
+		case kindLink:
+			tgt := b.plan.byLoc[it.link]
+			raw := b.entries[it.link]
+			pkg := lock.Package{}
+			if tgt != nil {
+				pkg = tgt.pkg
+			}
+			if raw == nil && tgt == nil {
+				continue
+			}
+			bins = binsOf(raw, pkg, it.link)
+		}
+		if len(bins) > 0 {
+			jobs = append(jobs, binJob{loc: it.pkg.Path, isLink: it.kind == kindLink, bins: bins})
+		}
+	}
+	return jobs
+}
+
+// writeHiddenLockfile writes node_modules/.package-lock.json into the
+// staged root node_modules, last.
+func (b *builder) writeHiddenLockfile() error {
+	dir, ok := b.staged["node_modules"]
+	if !ok || b.entries == nil {
+		return nil
+	}
+	installed := map[string]bool{}
+	for _, it := range b.plan.items {
+		installed[it.pkg.Path] = true
+	}
+	g := buildGraph(b.entries, installed)
+	data := hiddenLockfile(g, b.opts.RootName, b.opts.RootVersion, b.opts.OmitLockfileRegistryResolved, b.opts.Indent, b.opts.Newline)
+	if err := b.stage.WriteFile(path.Join(dir, hiddenLockfileName), data, fileMode); err != nil {
+		return fmt.Errorf("writing hidden lockfile: %w", err)
+	}
+	b.wroteHiddenLock = true
+	return nil
+}
+
+// fsMap finds where a final project location lives while the trees are
+// still staged: through links (which cannot be followed inside the staging
+// area), then in a staged target, else in the project.
+type fsMap struct {
+	stage      *os.Root
+	staged     map[string]string
+	project    *os.Root
+	projectDir string
+	links      map[string]string
+	outside    map[string]*os.Root // link targets outside the project
+}
+
+func (m *fsMap) close() {
+	for _, r := range m.outside {
+		r.Close()
+	}
+}
+
+// linkPrefix returns the link that loc is at or under, and the rest.
+func (m *fsMap) linkPrefix(loc string) (link, rest string, ok bool) {
+	segs := strings.Split(loc, "/")
+	for i := len(segs); i > 0; i-- {
+		l := strings.Join(segs[:i], "/")
+		if _, ok := m.links[l]; ok {
+			return l, strings.Join(segs[i:], "/"), true
+		}
+	}
+	return "", "", false
+}
+
+// locate returns an os.Root and a path in it for the project location loc.
+// The roots keep every access inside the staging area, the project, or a
+// link target outside the project.
+func (m *fsMap) locate(loc string) (*os.Root, string, error) {
+	for hops := 0; ; hops++ {
+		l, rest, ok := m.linkPrefix(loc)
+		if !ok {
+			break
+		}
+		if hops == maxLinkHops {
+			return nil, "", fmt.Errorf("%s: too many levels of links", loc)
+		}
+		tgt := m.links[l]
+		if tgt == ".." || strings.HasPrefix(tgt, "../") {
+			r, err := m.outsideRoot(tgt)
+			if err != nil {
+				return nil, "", err
+			}
+			if rest == "" {
+				rest = "."
+			}
+			return r, rest, nil
+		}
+		loc = path.Join(tgt, rest)
+	}
+	for t, d := range m.staged {
+		if loc == t || strings.HasPrefix(loc, t+"/") {
+			return m.stage, path.Join(d, strings.TrimPrefix(loc, t)), nil
+		}
+	}
+	return m.project, loc, nil
+}
+
+func (m *fsMap) outsideRoot(tgt string) (*os.Root, error) {
+	if r, ok := m.outside[tgt]; ok {
+		return r, nil
+	}
+	r, err := os.OpenRoot(filepath.Join(m.projectDir, filepath.FromSlash(tgt)))
+	if err != nil {
+		return nil, err
+	}
+	m.outside[tgt] = r
+	return r, nil
+}
+
+// execMode is bin-links' 0o777 & ~process.umask().
+func execMode() fs.FileMode {
+	return 0o777 &^ fs.FileMode(currentUmask())
+}
