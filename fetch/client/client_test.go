@@ -597,7 +597,9 @@ func TestStatusErrorHints(t *testing.T) {
 		want string
 	}{
 		{StatusError{URL: "https://r/x", Code: 401, SentAuth: true}, "token has not expired"},
-		{StatusError{URL: "https://r/x", Code: 401}, "no credential is configured"},
+		{StatusError{URL: "https://r/x", Code: 401}, "none is configured"},
+		{StatusError{URL: "https://r/x", Code: 403}, "may not exist"},
+		{StatusError{URL: "https://r/x", Code: 403, SentAuth: true}, "refused the credential"},
 		{StatusError{URL: "https://r/x", Code: 404}, "private package"},
 		{StatusError{URL: "https://r/x", Code: 429, RetryAfter: time.Hour}, "asked to wait 1h0m0s"},
 		{StatusError{URL: "https://r/x", Code: 503, Attempts: 4}, "after 4 attempts"},

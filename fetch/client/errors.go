@@ -63,12 +63,12 @@ func (e *StatusError) Error() string {
 	}
 	b.WriteString("; ")
 	switch {
-	case e.Code == http.StatusUnauthorized || e.Code == http.StatusForbidden:
-		if e.SentAuth {
-			b.WriteString("the server refused the credential configured for this URL: check its //host/:_authToken (or _auth) in .npmrc, that the token has not expired, and that any ${VAR} it uses is set")
-		} else {
-			b.WriteString("no credential is configured for this URL: add //host/:_authToken=... for this registry to .npmrc")
-		}
+	case (e.Code == http.StatusUnauthorized || e.Code == http.StatusForbidden) && e.SentAuth:
+		b.WriteString("the server refused the credential configured for this URL: check its //host/:_authToken (or _auth) in .npmrc, that the token has not expired, and that any ${VAR} it uses is set")
+	case e.Code == http.StatusUnauthorized:
+		b.WriteString("the server wants a credential and none is configured for this URL: add //host/:_authToken=... for this registry to .npmrc")
+	case e.Code == http.StatusForbidden:
+		b.WriteString("access refused: the package may not exist or be blocked (the npm registry answers 403 for tarballs of unknown packages), or the registry needs a credential: //host/:_authToken=... in .npmrc")
 	case e.Code == http.StatusNotFound:
 		b.WriteString("the server has no such file: check the package name and version in the lockfile and the registry configured for it")
 		if !e.SentAuth {
