@@ -2,7 +2,9 @@ package npmrc
 
 import (
 	"encoding/json"
+	"net/url"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -92,4 +94,34 @@ func TestAuthForBeyondNPM(t *testing.T) {
 			t.Errorf("AuthFor(%q) = %q, %v; want %q", tt.url, got, ok, tt.want)
 		}
 	}
+}
+
+// FuzzAuthForStaysOnItsHost checks the one property that matters most: a
+// credential is only ever returned for a URL on the host it was configured
+// for.
+func FuzzAuthForStaysOnItsHost(f *testing.F) {
+	for _, s := range []string{"https://reg.example/x", "https://reg.example:443/a/../b", "https://REG.example./x",
+		"https://reg.example@evil.example/", "https://evil.example/reg.example/", "https://[::1]/", "https://reg.example%2f@x/"} {
+		f.Add(s)
+	}
+	c := configOf(f, map[string]string{
+		"registry":                      "https://reg.example/npm/",
+		"//reg.example/npm/:_authToken": "T",
+		"@s:registry":                   "https://s.example:8443/",
+		"//s.example:8443/:_auth":       "QQ==",
+	})
+	f.Fuzz(func(t *testing.T, raw string) {
+		h, ok := c.AuthFor(raw)
+		if !ok {
+			return
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatalf("credential %q for unparsable %q", h, raw)
+		}
+		want := map[string]string{"Bearer T": "reg.example", "Basic QQ==": "s.example:8443"}[h]
+		if hostKey(u) != want || !strings.EqualFold(u.Scheme, "https") {
+			t.Fatalf("credential %q for %q (host %q), configured for %q", h, raw, hostKey(u), want)
+		}
+	})
 }

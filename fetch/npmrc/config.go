@@ -175,3 +175,6 @@ func (c Config) Format(f fmt.State, verb rune) {
 	}
 	fmt.Fprint(f, b.String())
 }
+
+func (c Config) String() string   { return fmt.Sprintf("%v", c) }
+func (c Config) GoString() string { return fmt.Sprintf("%#v", c) }

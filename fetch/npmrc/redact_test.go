@@ -35,6 +35,11 @@ func TestNoCredentialInOutput(t *testing.T) {
 			fmt.Fprintf(&out, verb+"\n", struct{ V Value }{v})
 		}
 	}
+	out.WriteString(c.String() + c.GoString())
+	for _, k := range c.Keys() {
+		v, _ := c.Get(k)
+		out.WriteString(v.String() + v.GoString())
+	}
 	p, err := c.Proxy()
 	if err != nil {
 		t.Fatal(err)

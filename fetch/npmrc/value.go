@@ -81,6 +81,11 @@ func (v Value) Format(f fmt.State, verb rune) {
 	}
 }
 
+// String and GoString return the redacted forms too, for printers that ask
+// for an interface rather than going through fmt.
+func (v Value) String() string   { return v.Redacted() }
+func (v Value) GoString() string { return fmt.Sprintf("%#v", v) }
+
 // redactURL hides the password of user:password@ in anything URL-shaped.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
