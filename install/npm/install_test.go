@@ -514,3 +514,29 @@ func TestBadInputs(t *testing.T) {
 		})
 	}
 }
+
+func TestNoDependencies(t *testing.T) {
+	// npm ci on a project without dependencies: an existing node_modules is
+	// emptied and gets a hidden lockfile with no packages; a missing one is
+	// not created (both checked against npm 11.19).
+	withUmask(t, 0o022)
+	raw := map[string]json.RawMessage{"": json.RawMessage(`{"name":"z","version":"1.0.0"}`)}
+	opts := func(dir string) Options {
+		return Options{ProjectDir: dir, RawEntries: raw, RootName: "z", RootVersion: "1.0.0", Extract: fakeRegistry{}.extract}
+	}
+	fresh := newProject(t, map[string]string{"package.json": "{}"})
+	if _, err := Install(context.Background(), opts(fresh)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(fresh, "node_modules")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("node_modules created: %v", err)
+	}
+	existing := newProject(t, map[string]string{"node_modules/junk/x": "x"})
+	if _, err := Install(context.Background(), opts(existing)); err != nil {
+		t.Fatal(err)
+	}
+	got := dump(t, filepath.Join(existing, "node_modules"))
+	compareDumps(t, got, map[string]string{
+		".package-lock.json": "f 644 {\n  \"name\": \"z\",\n  \"version\": \"1.0.0\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {}\n}\n",
+	})
+}
