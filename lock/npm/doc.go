@@ -1,0 +1,36 @@
+// Package npm reads npm lockfiles (package-lock.json and npm-shrinkwrap.json,
+// lockfileVersion 2 and 3) into []lock.Package and decides, with npm ci's
+// rules, which of those packages go on disk for a given platform and --omit.
+//
+// It is pure: it reads the bytes it is given and nothing else. The caller
+// picks the file (see FindLockfile), reads it, and wraps errors with its path.
+//
+// Parse refuses, with an error naming the entry and the fix:
+//
+//   - input over MaxLockfileSize, invalid JSON, or a top level that is not an
+//     object (ErrSyntax, ErrTooLarge);
+//   - lockfileVersion 1 or a lockfile without "packages" (ErrLockfileV1), and
+//     versions newer than 3 (ErrUnsupportedVersion);
+//   - install paths that are absolute, contain "." or ".." segments, empty
+//     segments, backslashes, control characters or NUL, or whose
+//     node_modules segments do not spell package names (ErrUnsafePath);
+//   - entries and link targets outside the project directory, such as the
+//     "../shared" entry npm writes for a file:../shared dependency
+//     (ErrOutsideProject): airlock installs only inside the project;
+//   - package names npm would not accept (ErrBadName);
+//   - links whose target has no entry (ErrMissingTarget);
+//   - fields of the wrong JSON type, and registry entries with neither a
+//     version nor a resolved URL (ErrInvalidEntry).
+//
+// JSON is read the way npm's JSON.parse reads it: keys are case-sensitive, a
+// repeated key keeps its last value (at the position of its first
+// occurrence), and a leading byte-order mark is ignored.
+//
+// Select mirrors npm 11 (arborist build-ideal-tree checkEngineAndPlatform,
+// optional-set, gather-dep-set, reify/diff omit): omitted types are left out,
+// an optional package whose os/cpu/libc or engines do not match is skipped
+// together with the packages only it needs, a required package whose platform
+// does not match fails with ErrBadPlatform, and a required package whose
+// engines do not match is a warning. CheckInSync is the pure counterpart of
+// npm ci's refusal when package.json and the lockfile disagree.
+package npm
