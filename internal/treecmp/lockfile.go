@@ -7,8 +7,8 @@ import (
 	"os"
 	"reflect"
 	"sort"
-	"strings"
 	"strconv"
+	"strings"
 )
 
 // compareLockfiles compares two hidden lockfiles as JSON values: key order

@@ -89,7 +89,7 @@ func TestCompare(t *testing.T) {
 			b:    with(base(), tree{"packages/b/node_modules/x/b.js": "b"}),
 			want: []string{"packages/b/node_modules/x/b.js: only in b"}},
 		{name: "content", modesB: exec,
-			b:    with(base(), tree{"node_modules/ms/index.js": "module.exports = 1\nline 2!!\n"}),
+			b: with(base(), tree{"node_modules/ms/index.js": "module.exports = 1\nline 2!!\n"}),
 			want: []string{`node_modules/ms/index.js: content differs:
 	a: 28 bytes, sha256 00c7041a58cf2e51; line 2: "line two\n"
 	b: 28 bytes, sha256 55d310fd9d01984e; line 2: "line 2!!\n"`}},
