@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Options are node-semver's range options.
@@ -111,7 +112,7 @@ func (r *Range) testSet(set []comparator, v Version) bool {
 
 var (
 	reSpaces      = regexp.MustCompile(`\s+`)
-	reBuildAll    = regexp.MustCompile(buildAny)
+	reBuildAll    = regexp.MustCompile(build)
 	reBuild       = regexp.MustCompile(build)
 	reHyphen      = regexp.MustCompile(`^\s*(` + xrPlain + `)\s+-\s+(` + xrPlain + `)\s*$`)
 	reHyphenLoose = regexp.MustCompile(`^\s*(` + xrPlainLoose + `)\s+-\s+(` + xrPlainLoose + `)\s*$`)
@@ -131,9 +132,44 @@ var (
 	reCompLoose   = regexp.MustCompile(`^` + gtlt + `\s*(` + loosePlain + `)$|^$`)
 )
 
+// rangeCacheSize bounds the memo of parsed ranges. A lockfile repeats the
+// same few engines ranges thousands of times (node-semver memoizes too).
+const rangeCacheSize = 1000
+
+var rangeCache struct {
+	sync.Mutex
+	m map[rangeKey]*Range
+}
+
+type rangeKey struct {
+	s string
+	o Options
+}
+
 // ParseRange parses an npm semver range ("^1.2.3 || >=2 <3", "1.x",
-// "1.2.3 - 2", "*", "").
+// "1.2.3 - 2", "*", ""). The result is shared and must not be modified.
 func ParseRange(s string, o Options) (*Range, error) {
+	k := rangeKey{s, o}
+	rangeCache.Lock()
+	r, ok := rangeCache.m[k]
+	rangeCache.Unlock()
+	if ok {
+		return r, nil
+	}
+	r, err := parseRange(s, o)
+	if err != nil {
+		return nil, err
+	}
+	rangeCache.Lock()
+	if len(rangeCache.m) >= rangeCacheSize || rangeCache.m == nil {
+		rangeCache.m = map[rangeKey]*Range{}
+	}
+	rangeCache.m[k] = r
+	rangeCache.Unlock()
+	return r, nil
+}
+
+func parseRange(s string, o Options) (*Range, error) {
 	raw := reSpaces.ReplaceAllString(strings.TrimSpace(s), " ")
 	r := &Range{opts: o}
 	for _, part := range strings.Split(raw, "||") {

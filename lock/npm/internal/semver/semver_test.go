@@ -101,3 +101,18 @@ func FuzzSatisfies(f *testing.F) {
 		Satisfies(v, rng, Options{Loose: loose, IncludePrerelease: pre})
 	})
 }
+
+func BenchmarkSatisfiesEngines(b *testing.B) {
+	o := Options{IncludePrerelease: true}
+	for i := 0; i < b.N; i++ {
+		Satisfies("20.20.2", "^12.20.0 || ^14.13.1 || >=16.0.0", o)
+	}
+}
+
+func BenchmarkParseRangeUncached(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		if _, err := parseRange("^12.20.0 || ^14.13.1 || >=16.0.0", Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

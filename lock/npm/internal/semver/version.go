@@ -188,20 +188,22 @@ func compareIdentifiers(a, b string) int {
 	return 1
 }
 
-// The grammar below is node-semver's (internal/re.js), including the bounded
-// repetitions of its "safe" regular expressions, so that the same strings
-// match. Go's RE2 picks the same leftmost-first matches as JavaScript here.
+// The grammar below is node-semver's (internal/re.js). Go's RE2 picks the
+// same leftmost-first matches as JavaScript here. node-semver bounds some
+// repetitions (256 digits, 250 identifier characters) to defuse regex
+// backtracking; RE2 needs no such defence, so they are unbounded here, which
+// differs only for identifiers longer than any version node-semver accepts.
 const (
-	numID      = `0|[1-9]\d{0,256}`
-	numIDLoose = `\d{1,256}`
-	nonNumID   = `\d{0,256}[a-zA-Z-][a-zA-Z0-9-]{0,250}`
+	numID      = `0|[1-9]\d*`
+	numIDLoose = `\d+`
+	nonNumID   = `\d*[a-zA-Z-][a-zA-Z0-9-]*`
 	mainV      = `(` + numID + `)\.(` + numID + `)\.(` + numID + `)`
 	mainVLoose = `(` + numIDLoose + `)\.(` + numIDLoose + `)\.(` + numIDLoose + `)`
 	preID      = `(?:` + nonNumID + `|` + numID + `)`
 	preIDLoose = `(?:` + nonNumID + `|` + numIDLoose + `)`
 	pre        = `(?:-(` + preID + `(?:\.` + preID + `)*))`
 	preLoose   = `(?:-?(` + preIDLoose + `(?:\.` + preIDLoose + `)*))`
-	buildID    = `[a-zA-Z0-9-]{1,250}`
+	buildID    = `[a-zA-Z0-9-]+`
 	build      = `(?:\+(` + buildID + `(?:\.` + buildID + `)*))`
 	// buildAny is the unbounded form node-semver strips from whole ranges.
 	buildAny     = `(?:\+([a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*))`
