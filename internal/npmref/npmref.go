@@ -20,11 +20,13 @@ import (
 const Timeout = 3 * time.Minute
 
 // userConfig turns off what would reach beyond the test registry or clutter
-// the output; none of it changes the installed tree.
+// the output, and keeps a developer's HTTPS_PROXY (which npm honours) away
+// from the loopback registry; none of it changes the installed tree.
 const userConfig = `fund=false
 audit=false
 update-notifier=false
 progress=false
+noproxy=127.0.0.1,localhost,::1
 `
 
 // Project is a staged copy of a fixture project, configured for one test
@@ -84,7 +86,7 @@ func Stage(t testing.TB, projectDir string, reg *testregistry.Registry) *Project
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(rc, "\nregistry=%s\ncafile=%s\n", reg.URL(), reg.CAFile())
+	fmt.Fprint(rc, "\n"+reg.Npmrc())
 	if err := rc.Close(); err != nil {
 		t.Fatal(err)
 	}

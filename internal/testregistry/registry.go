@@ -204,6 +204,12 @@ func (r *Registry) URL() string { return r.url }
 // CAFile is the path of the PEM file holding the registry's CA certificate.
 func (r *Registry) CAFile() string { return r.caFile }
 
+// Npmrc is the .npmrc text pointing npm (and airlock) at this registry:
+// its URL as registry= and its CA file as cafile=.
+func (r *Registry) Npmrc() string {
+	return "registry=" + r.url + "\ncafile=" + r.caFile + "\n"
+}
+
 // Client is an HTTP client that trusts the registry's CA (and nothing
 // else), speaking HTTP/2.
 func (r *Registry) Client() *http.Client {
