@@ -1,3 +1,52 @@
 // Package unpack extracts package archives on the assumption that they are
-// hostile. Every refusal has a name, an error value and a test.
+// hostile: every byte is checked before anything reaches the disk, and the
+// kernel confines every write to the target directory.
+//
+// [NpmTarball] lays out an npm package tarball exactly as pacote (the
+// extractor inside npm) does, and refuses what npm would accept but a careful
+// reader should not. An archive is refused, with a [*FileError] wrapping one of
+// the predefined errors below, when:
+//
+//   - a path is absolute, contains a ".." segment, a backslash, a drive letter
+//     ("C:"), a NUL or other control character, or is not valid UTF-8
+//     ([ErrUnsafePath]);
+//   - a path goes through an entry that was a symbolic or hard link earlier in
+//     the archive ([ErrUnsafePath]); links themselves are skipped, never
+//     created, whatever they point to;
+//   - an entry is a character or block device, a FIFO, a GNU sparse file or of
+//     any type other than file, directory, link or the metadata headers below
+//     ([ErrSpecialFile]);
+//   - a file has the setuid, setgid or sticky bit ([ErrSetuid]);
+//   - the same path appears twice, or as both a file and a directory
+//     ([ErrDuplicate]); the one exception is pacote's: a ".npmignore" may
+//     replace a ".gitignore" that was renamed to ".npmignore";
+//   - there are more than [Limits.MaxFiles] entries plus implied directories
+//     ([ErrTooManyFiles]), a file is larger than [Limits.MaxFileSize]
+//     ([ErrFileTooLarge]), the files add up to more than [Limits.MaxTotalSize]
+//     or the decompressed stream to more than that plus [EntryOverhead] per
+//     entry ([ErrTooLarge]);
+//   - more than [RatioGrace] bytes have been decompressed and the stream has
+//     grown more than [Limits.MaxRatio] times its compressed size ([ErrRatio]);
+//   - a path is longer than [Limits.MaxPathLength] bytes or has a segment longer
+//     than [MaxNameLength] ([ErrPathTooLong]), or has more than
+//     [Limits.MaxDepth] segments after the first is stripped ([ErrTooDeep]);
+//   - the top-level package.json is larger than [MaxPackageJSON]
+//     ([ErrFileTooLarge]);
+//   - the gzip or tar stream is truncated or invalid, is followed by more than
+//     [MaxTrailingBytes] or by anything but zero bytes, or uses a tar feature
+//     that tar readers interpret differently ([ErrCorrupt]): a checksum valid
+//     only when bytes are summed as signed, PAX "mode", "type" or sparse
+//     records, a global PAX header that sets a path, link or size, two
+//     extended headers or two long names for one entry, a link or device entry
+//     that carries data, or meta data larger than [MaxMetaSize].
+//
+// Like pacote, it strips the first path segment of every entry whatever its
+// name, writes regular files only, creates directories only as parents of
+// files (so empty directories are not created), skips symbolic and hard
+// links, ignores ownership and timestamps, and gives files the mode npm gives
+// them; see [NpmOptions].
+//
+// A refusal can leave some files in the target directory: callers extract
+// into a fresh directory and remove it when an error is returned, as they do
+// when the archive's digest does not match.
 package unpack
