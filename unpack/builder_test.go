@@ -34,7 +34,9 @@ type ent struct {
 
 // tarOf builds a tar archive from entries, ending with two zero blocks.
 func tarOf(t testing.TB, ents ...ent) []byte {
-	t.Helper()
+	if t != nil {
+		t.Helper()
+	}
 	var buf bytes.Buffer
 	for _, e := range ents {
 		if e.rawBytes != nil {

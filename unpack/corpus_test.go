@@ -240,10 +240,20 @@ func corpus() []corpusCase {
 		{name: "size-negative-base256", archive: tgz(pj, withRaw(ent{name: "package/x", body: "abc"}, func(h *[blockSize]byte) {
 			copy(h[124:136], bytes.Repeat([]byte{0xff}, 12))
 		})), wantErr: ErrCorrupt},
+		{name: "mtime-base256-unsafe", archive: tgz(pj, withRaw(ent{name: "package/x", body: "x"}, func(h *[blockSize]byte) {
+			copy(h[136:148], []byte{0x80, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+		})), wantErr: ErrCorrupt},
+		{name: "mtime-base256-negative", archive: tgz(pj, withRaw(ent{name: "package/x", body: "x"}, func(h *[blockSize]byte) {
+			copy(h[136:148], bytes.Repeat([]byte{0xff}, 12)) // 1969-12-31T23:59:59Z
+		})), want: []string{"f 0644 package.json " + pkgJSON, "f 0644 x x"}},
 		{name: "ustar-prefix-wrong-version", archive: tgz(pj, withRaw(ent{name: "package/" + long, body: "x"}, func(h *[blockSize]byte) { copy(h[263:265], "  ") })), wantErr: ErrCorrupt},
 		{name: "file-named-like-dir-with-data", archive: tgz(pj, ent{name: "package/d/", body: "data that node-tar would parse as headers"}), wantErr: ErrCorrupt},
 		{name: "file-named-like-dir-empty", archive: tgz(pj, ent{name: "package/d/"}, ent{name: "package/d/f", body: "f"}),
 			want: []string{"d 0755 d", "f 0644 d/f f", "f 0644 package.json " + pkgJSON}},
+		{name: "file-with-link-name", archive: tgz(pj, ent{name: "package/x", body: string(tarOf(nil, ent{name: "package/hidden", body: "smuggled"})), link: "y"}), wantErr: ErrCorrupt},
+		{name: "longname-header-without-name", archive: func(t testing.TB) []byte {
+			return gz(t, tarOf(t, pj, ent{name: "", typ: typeGNULongName, body: "package/long\x00"}, ent{name: "package/short", body: "x"}))
+		}, wantErr: ErrCorrupt},
 		{name: "single-zero-block-then-entry", archive: func(t testing.TB) []byte {
 			var b bytes.Buffer
 			b.Write(tarOf(t, pj)[:1024])

@@ -32,13 +32,18 @@
 //     [Limits.MaxDepth] segments after the first is stripped ([ErrTooDeep]);
 //   - the top-level package.json is larger than [MaxPackageJSON]
 //     ([ErrFileTooLarge]);
-//   - the gzip or tar stream is truncated or invalid, is followed by more than
-//     [MaxTrailingBytes] or by anything but zero bytes, or uses a tar feature
-//     that tar readers interpret differently ([ErrCorrupt]): a checksum valid
-//     only when bytes are summed as signed, PAX "mode", "type" or sparse
-//     records, a global PAX header that sets a path, link or size, two
-//     extended headers or two long names for one entry, a link or device entry
-//     that carries data, or meta data larger than [MaxMetaSize].
+//   - the gzip or tar stream is truncated or invalid, or is followed by more
+//     than [MaxTrailingBytes] or by anything but zero bytes ([ErrCorrupt]);
+//   - a header is one that node-tar (npm's tar reader) and other readers read
+//     differently, so that one could see files the other does not
+//     ([ErrCorrupt]): a checksum valid only when bytes are summed as signed, a
+//     number written in a way one of them cannot parse, a link name on an
+//     entry that is not a link, an extended header without a name, PAX "mode"
+//     or "type" records, a global PAX header that sets a path, link or size,
+//     two extended headers or two long names for one entry, a link entry or a
+//     file named like a directory that carries data, a single zero block in
+//     the middle of the archive, or extended header data larger than
+//     [MaxMetaSize].
 //
 // Like pacote, it strips the first path segment of every entry whatever its
 // name, writes regular files only, creates directories only as parents of

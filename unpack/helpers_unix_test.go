@@ -16,3 +16,5 @@ func nlink(info fs.FileInfo) uint64 {
 }
 
 func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
+
+func setUmask(m int) int { return syscall.Umask(m) }

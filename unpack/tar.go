@@ -98,6 +98,9 @@ func (t *tarReader) next() (*tarHeader, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := checkSkippedByNodeTar(h); err != nil {
+			return nil, err
+		}
 		switch h.typ {
 		case typePAX:
 			if hasPAX {
@@ -159,6 +162,27 @@ func (t *tarReader) next() (*tarHeader, error) {
 			return h, nil
 		}
 	}
+}
+
+// checkSkippedByNodeTar refuses the headers node-tar drops as invalid while
+// other readers use them: node-tar then reads the entry's data blocks as
+// headers, which could hold entries no other tool sees.
+func checkSkippedByNodeTar(h *tarHeader) error {
+	switch h.typ {
+	case typePAX, typePAXGlobal, typeGNULongName, typeGNULongLink:
+		// node-tar requires a name even on extended headers.
+		if h.name == "" {
+			return detail(ErrCorrupt, "extended header without a name")
+		}
+	}
+	switch h.typ {
+	case typeLink, typeSymlink, typePAX, typePAXGlobal:
+	default:
+		if h.linkname != "" {
+			return detail(ErrCorrupt, "entry of type %q has a link name", h.typ)
+		}
+	}
+	return nil
 }
 
 // applyExtended overrides h's fields from its PAX records and GNU long names.
@@ -320,6 +344,10 @@ func parseHeader(b *[blockSize]byte) (*tarHeader, error) {
 		return nil, detail(ErrCorrupt, "header checksum mismatch")
 	}
 
+	if err := checkNodeNumbers(b); err != nil {
+		return nil, err
+	}
+
 	h := &tarHeader{typ: b[156]}
 	if h.typ == 0 {
 		h.typ = typeFile
@@ -385,22 +413,71 @@ func cstring(b []byte) string {
 	return string(b)
 }
 
-// parseNumber decodes a numeric field: base-256 when the first byte is 0x80
-// (the only marker node-tar and archive/tar read the same way), otherwise
-// octal text.
-func parseNumber(f []byte, field string) (int64, error) {
-	if f[0]&0x80 != 0 {
-		if f[0] != 0x80 {
-			return 0, detail(ErrCorrupt, "negative or malformed base-256 %s field", field)
+// checkNodeNumbers refuses a header with a base-256 number node-tar cannot
+// decode (a marker other than 0x80 or 0xff, or a value beyond JavaScript's
+// safe integers) in any field it reads, even ones airlock ignores (owner,
+// times, device numbers): node-tar throws, drops the header and reads the
+// entry's data as headers, where archive/tar reads on normally.
+func checkNodeNumbers(b *[blockSize]byte) error {
+	fields := [][]byte{b[108:116], b[116:124], b[136:148]} // uid, gid, mtime
+	if string(b[257:265]) == "ustar\x0000" {
+		fields = append(fields, b[329:337], b[337:345]) // devmajor, devminor
+		if b[475] == 0 {
+			fields = append(fields, b[476:488], b[488:500]) // atime, ctime
 		}
-		var v uint64
+	}
+	for _, f := range fields {
+		if f[0]&0x80 == 0 {
+			continue // octal: node-tar's parseInt never throws
+		}
+		if _, ok := base256(f); !ok {
+			return detail(ErrCorrupt, "base-256 number that npm's tar cannot read")
+		}
+	}
+	return nil
+}
+
+// maxSafeInteger is JavaScript's Number.MAX_SAFE_INTEGER, beyond which
+// node-tar refuses a base-256 number.
+const maxSafeInteger = 1<<53 - 1
+
+// base256 decodes a base-256 field as node-tar does: 0x80 then a big-endian
+// magnitude, or 0xff and a two's complement negative number.
+func base256(f []byte) (int64, bool) {
+	var v uint64
+	switch f[0] {
+	case 0x80:
 		for _, c := range f[1:] {
-			if v>>55 != 0 {
-				return 0, detail(ErrCorrupt, "%s field overflows", field)
+			if v > maxSafeInteger>>8 {
+				return 0, false
 			}
 			v = v<<8 | uint64(c)
 		}
-		return int64(v), nil
+		return int64(v), v <= maxSafeInteger
+	case 0xff:
+		// The magnitude is the complement plus one; it fits only if the
+		// leading bytes are all 0xff.
+		for _, c := range f {
+			if v > maxSafeInteger>>8 {
+				return 0, false
+			}
+			v = v<<8 | uint64(^c)
+		}
+		v++
+		return -int64(v), v <= maxSafeInteger
+	}
+	return 0, false
+}
+
+// parseNumber decodes a size or mode: base-256 when the first byte is 0x80
+// (negative numbers, marked 0xff, make no sense here), otherwise octal text.
+func parseNumber(f []byte, field string) (int64, error) {
+	if f[0]&0x80 != 0 {
+		v, ok := base256(f)
+		if !ok || v < 0 {
+			return 0, detail(ErrCorrupt, "negative or malformed base-256 %s field", field)
+		}
+		return v, nil
 	}
 	v, ok := parseOctal(f, false)
 	if !ok {

@@ -1,0 +1,75 @@
+package unpack
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzNpmTarball feeds arbitrary bytes to NpmTarball: it must never panic
+// or hang, never write outside its directory or create anything but
+// directories and plain files, refuse only with a *FileError, and report
+// what it wrote when it succeeds. Seeds: the whole corpus, gzipped and
+// plain (so the fuzzer can mutate headers directly), and the real tarballs.
+func FuzzNpmTarball(f *testing.F) {
+	for _, c := range corpus() {
+		b := c.bytes(f)
+		if len(b) > 64<<10 {
+			continue
+		}
+		f.Add(b)
+		if raw, err := gunzipBytes(b); err == nil && len(raw) <= 64<<10 {
+			f.Add(raw)
+		}
+	}
+	real, _ := filepath.Glob("testdata/npm/*.tgz")
+	for _, p := range real {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	// Small limits keep each run fast; the checks do not depend on them.
+	opts := NpmOptions{
+		Bins:   []string{"cli.js", "bin/x"},
+		Umask:  0o022,
+		Limits: Limits{MaxFiles: 500, MaxFileSize: 1 << 20, MaxTotalSize: 2 << 20, MaxDepth: 32, MaxPathLength: 512},
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := newSandbox(t)
+		rep, err := NpmTarball(bytes.NewReader(data), s.dir, opts)
+		s.check(t)
+		if err != nil {
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %v (%T) is not a *FileError", err, err)
+			}
+			return
+		}
+		files := 0
+		filepath.WalkDir(s.dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				files++
+				info, _ := d.Info()
+				if info.Mode().Perm()&0o600 != 0o600 || info.Mode().Perm()&0o022 != 0 {
+					t.Errorf("%s: mode %v", p, info.Mode())
+				}
+			}
+			return nil
+		})
+		if files != rep.Files {
+			t.Errorf("Report.Files = %d, %d files on disk", rep.Files, files)
+		}
+		pj, err := os.ReadFile(filepath.Join(s.dir, "package.json"))
+		if err == nil && !bytes.Equal(pj, rep.PackageJSON) {
+			t.Errorf("Report.PackageJSON differs from package.json on disk")
+		}
+		if err != nil && rep.PackageJSON != nil {
+			t.Errorf("Report.PackageJSON set without a package.json")
+		}
+	})
+}
