@@ -435,8 +435,13 @@ func TestNpmTarballCorpus(t *testing.T) {
 func runCase(t *testing.T, c corpusCase) {
 	s := newSandbox(t)
 	opts := c.opts
-	if opts.Umask == 0 && !c.zeroUmask {
+	if opts.Umask == 0 {
 		opts.Umask = 0o022
+	}
+	if c.zeroUmask {
+		// Zero means the process umask: make that 0 for this call.
+		opts.Umask = 0
+		defer setUmask(setUmask(0))
 	}
 	rep, err := NpmTarball(bytes.NewReader(c.bytes(t)), s.dir, opts)
 	s.check(t)

@@ -22,11 +22,13 @@ import (
 type NpmOptions struct {
 	// Bins are the package-relative paths of the declared bin targets
 	// (the values of the lockfile's bin map). They are normalised as npm
-	// normalises them, so "./cli.js", "cli.js" and ".\\cli.js" name the same
+	// normalises them, so "./cli.js", "cli.js" and `.\cli.js` name the same
 	// file. A bin naming no file in the archive is ignored.
 	Bins []string
-	// Umask is taken away from every mode. ProcessUmask gives what npm
-	// would use; the zero value means no mask at all.
+	// Umask is taken away from every mode. Zero means the process's umask
+	// (ProcessUmask), which is what npm uses: a tree readable and writable
+	// by everyone is never made by accident. To apply no mask, run with a
+	// process umask of 0.
 	Umask os.FileMode
 	// Limits bound the archive; the zero value means DefaultLimits.
 	Limits Limits
@@ -53,6 +55,7 @@ type Report struct {
 // pacote's rules and refusing anything hostile (see the package
 // documentation). The archive is gzip-compressed tar, or plain tar, told
 // apart by their first bytes as node-tar does. dir must exist and be empty.
+// It is safe to call concurrently (on different directories).
 //
 // r is read once, sequentially and to its end (so a hash computed over the
 // same stream covers every byte), and is never buffered whole. On error the
@@ -111,12 +114,16 @@ const copyBuffer = 128 << 10
 var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBuffer); return &b }}
 
 func newNpmExtractor(t tree, opts NpmOptions) *npmExtractor {
+	procUmask := ProcessUmask()
 	umask := opts.Umask & os.ModePerm
+	if umask == 0 {
+		umask = procUmask
+	}
 	x := &npmExtractor{
 		t:          t,
 		lim:        opts.Limits.orDefault(),
 		umask:      umask,
-		procUmask:  ProcessUmask(),
+		procUmask:  procUmask,
 		dirMode:    (0o777 &^ umask) | 0o700,
 		bins:       make(map[string]bool, len(opts.Bins)),
 		seen:       make(map[string]kind),

@@ -66,6 +66,8 @@ func TestCorpusAgainstNpm(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			npm := results[i]
 			s := newSandbox(t)
+			// npm runs with the process umask, so ours does too here,
+			// whatever umask the case was written for.
 			opts := c.opts
 			opts.Umask = umask
 			_, err := NpmTarball(bytes.NewReader(data[i]), s.dir, opts)

@@ -46,7 +46,9 @@ func openTree(dir string) (tree, error) {
 	if len(names) > 0 {
 		return nil, fmt.Errorf("unpack: %s is not empty; extract into a new empty directory", dir)
 	}
-	if t, err := openBeneathTree(dir); err == nil || !errors.Is(err, errNoBeneath) {
+	// The directory just checked is the one written to, even if its path
+	// is swapped meanwhile (os.Root can only reopen it by name).
+	if t, err := openBeneathTree(f); err == nil || !errors.Is(err, errNoBeneath) {
 		return t, err
 	}
 	return openRootTree(dir)

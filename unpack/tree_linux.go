@@ -22,19 +22,23 @@ const resolveBeneath = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RE
 type beneathTree struct{ fd int }
 
 var (
-	// noOpenat2 remembers that openat2 is missing, to probe only once.
-	noOpenat2 atomic.Bool
+	// noOpenat2 and hasOpenat2 remember the probe's answer, so that it
+	// runs until it has one and then never again.
+	noOpenat2, hasOpenat2 atomic.Bool
 	// forceRootTree makes openTree use os.Root, so tests cover both.
 	forceRootTree bool
 )
 
-func openBeneathTree(dir string) (tree, error) {
+func openBeneathTree(dir *os.File) (tree, error) {
 	if forceRootTree || noOpenat2.Load() {
 		return nil, errNoBeneath
 	}
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := unix.FcntlInt(dir.Fd(), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
+		return nil, &os.PathError{Op: "dup", Path: dir.Name(), Err: err}
+	}
+	if hasOpenat2.Load() {
+		return &beneathTree{fd: fd}, nil
 	}
 	probe, err := openat2(fd, ".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -45,9 +49,10 @@ func openBeneathTree(dir string) (tree, error) {
 			noOpenat2.Store(true)
 			return nil, errNoBeneath
 		}
-		return nil, &os.PathError{Op: "openat2", Path: dir, Err: err}
+		return nil, &os.PathError{Op: "openat2", Path: dir.Name(), Err: err}
 	}
 	unix.Close(probe)
+	hasOpenat2.Store(true)
 	return &beneathTree{fd: fd}, nil
 }
 

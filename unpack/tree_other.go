@@ -2,7 +2,9 @@
 
 package unpack
 
+import "os"
+
 // forceRootTree is meaningless here: os.Root is the only implementation.
 var forceRootTree bool
 
-func openBeneathTree(string) (tree, error) { return nil, errNoBeneath }
+func openBeneathTree(*os.File) (tree, error) { return nil, errNoBeneath }
