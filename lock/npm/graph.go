@@ -29,47 +29,56 @@ type edge struct {
 // does not fail the dependent.
 func (e *edge) optional() bool { return e.typ == edgeOptional || e.typ == edgePeerOptional }
 
-// loadEdges builds a node's dependency edges like arborist's Node
-// _loadDeps: peer (split into peer and peerOptional by
-// peerDependenciesMeta), then prod, then optional, each replacing an earlier
-// edge of the same name; devDependencies only for the root and project
-// directories; and on the root, workspace edges that nothing replaces.
-// Links have no edges: their targets do.
+// loadEdges builds a node's dependency edges from its lockfile entry (see
+// buildEdges). Links have no edges: their targets do.
 func (n *node) loadEdges(l *Lockfile) {
 	if n.link {
 		return
 	}
-	n.out = map[string]*edge{}
-	add := func(name, spec string, t edgeType) {
-		if cur := n.out[name]; cur != nil && cur.typ == edgeWorkspace {
-			return
-		}
-		if _, seen := n.out[name]; !seen {
-			n.outOrder = append(n.outOrder, name)
-		}
-		n.out[name] = &edge{from: n, name: name, spec: spec, typ: t}
-	}
+	var ws [][2]string
 	if n == l.root {
 		for _, dir := range l.Workspaces {
-			w := l.nodes[dir]
-			add(w.pkg.Name, "file:"+dir, edgeWorkspace)
+			ws = append(ws, [2]string{l.nodes[dir].pkg.Name, dir})
 		}
 	}
-	for _, name := range sortedKeys(n.specs[edgePeer]) {
+	n.outOrder, n.out = buildEdges(n, n.specs, n.meta, !n.loc.inNodeModules(), ws)
+}
+
+// buildEdges is arborist's Node _loadDeps: peer (split into peer and
+// peerOptional by peerDependenciesMeta), then prod, then optional, each
+// replacing an earlier edge of the same name; devDependencies only for a
+// top node (the root and project directories); and, for the root, workspace
+// edges (name, dir) that nothing replaces.
+func buildEdges(from *node, specs map[edgeType]map[string]string, meta map[string]bool, withDev bool, workspaces [][2]string) ([]string, map[string]*edge) {
+	out := map[string]*edge{}
+	var order []string
+	add := func(name, spec string, t edgeType) {
+		if cur := out[name]; cur != nil && cur.typ == edgeWorkspace {
+			return
+		}
+		if _, seen := out[name]; !seen {
+			order = append(order, name)
+		}
+		out[name] = &edge{from: from, name: name, spec: spec, typ: t}
+	}
+	for _, w := range workspaces {
+		add(w[0], "file:"+w[1], edgeWorkspace)
+	}
+	for _, name := range sortedKeys(specs[edgePeer]) {
 		t := edgePeer
-		if n.meta[name] {
+		if meta[name] {
 			t = edgePeerOptional
 		}
-		add(name, n.specs[edgePeer][name], t)
+		add(name, specs[edgePeer][name], t)
 	}
-	for _, t := range []edgeType{edgeProd, edgeOptional} {
-		for _, name := range sortedKeys(n.specs[t]) {
-			add(name, n.specs[t][name], t)
+	types := []edgeType{edgeProd, edgeOptional}
+	if withDev {
+		types = append(types, edgeDev)
+	}
+	for _, t := range types {
+		for _, name := range sortedKeys(specs[t]) {
+			add(name, specs[t][name], t)
 		}
 	}
-	if !n.loc.inNodeModules() {
-		for _, name := range sortedKeys(n.specs[edgeDev]) {
-			add(name, n.specs[edgeDev][name], edgeDev)
-		}
-	}
+	return order, out
 }

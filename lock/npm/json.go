@@ -3,8 +3,8 @@ package npm
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strconv"
 )
@@ -18,38 +18,61 @@ type object struct {
 	values map[string]json.RawMessage
 }
 
-// decodeObject decodes one JSON object, or reports ok=false when data holds
-// another JSON value.
+// decodeObject splits one JSON object into its keys and raw values, or
+// reports ok=false when data holds another JSON value. data must be valid
+// JSON (Parse checks the whole document once); on anything else it returns
+// an error rather than guessing.
 func decodeObject(data []byte) (obj object, ok bool, err error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return object{}, false, err
+	i := skipSpace(data, 0)
+	if i >= len(data) {
+		return object{}, false, errTruncated
 	}
-	if d, isDelim := tok.(json.Delim); !isDelim || d != '{' {
+	if data[i] != '{' {
 		return object{}, false, nil
 	}
 	obj.values = map[string]json.RawMessage{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return object{}, false, err
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		i++
+	} else {
+		for {
+			if i >= len(data) || data[i] != '"' {
+				return object{}, false, errTruncated
+			}
+			end := skipString(data, i)
+			if end < 0 {
+				return object{}, false, errTruncated
+			}
+			key, err := unquote(data[i:end])
+			if err != nil {
+				return object{}, false, err
+			}
+			i = skipSpace(data, end)
+			if i >= len(data) || data[i] != ':' {
+				return object{}, false, errTruncated
+			}
+			i = skipSpace(data, i+1)
+			vend := skipValue(data, i)
+			if vend < 0 {
+				return object{}, false, errTruncated
+			}
+			if _, seen := obj.values[key]; !seen {
+				obj.keys = append(obj.keys, key)
+			}
+			obj.values[key] = json.RawMessage(data[i:vend:vend])
+			i = skipSpace(data, vend)
+			if i < len(data) && data[i] == ',' {
+				i = skipSpace(data, i+1)
+				continue
+			}
+			if i < len(data) && data[i] == '}' {
+				i++
+				break
+			}
+			return object{}, false, errTruncated
 		}
-		key := tok.(string) // inside an object the decoder only yields string keys
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return object{}, false, err
-		}
-		if _, seen := obj.values[key]; !seen {
-			obj.keys = append(obj.keys, key)
-		}
-		obj.values[key] = raw
 	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return object{}, false, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	if skipSpace(data, i) != len(data) {
 		return object{}, false, fmt.Errorf("unexpected data after the JSON object")
 	}
 	// JavaScript enumerates integer-like keys first, in numeric order, then
@@ -66,6 +89,85 @@ func decodeObject(data []byte) (obj object, ok bool, err error) {
 		return false
 	})
 	return obj, true, nil
+}
+
+var errTruncated = errors.New("malformed JSON")
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just past the string starting at b[i] ('"'),
+// or -1.
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// skipValue returns the index just past the JSON value starting at b[i], or
+// -1. Nesting is counted, not recursed into.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				if i = skipString(b, i); i < 0 {
+					return -1
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return -1
+	}
+	j := i // a number, true, false or null
+	for j < len(b) && bytes.IndexByte([]byte(",}] \t\n\r:"), b[j]) < 0 {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	return j
+}
+
+// unquote decodes a JSON string literal, quickly when it is plain ASCII.
+func unquote(raw []byte) (string, error) {
+	plain := len(raw) >= 2
+	for _, c := range raw[1 : len(raw)-1] {
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 // arrayIndex reports whether JavaScript treats key as an array index: the
@@ -89,11 +191,10 @@ func (o object) str(key string) (string, error) {
 	if isNull(raw) {
 		return "", nil
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	if raw[0] != '"' {
 		return "", fmt.Errorf("%w: %q must be a string", ErrInvalidEntry, key)
 	}
-	return s, nil
+	return unquote(raw)
 }
 
 // flag reads a boolean field the way npm tests it: only true is true.
@@ -104,11 +205,13 @@ func (o object) flag(key string) (bool, error) {
 	if isNull(raw) {
 		return false, nil
 	}
-	var b bool
-	if err := json.Unmarshal(raw, &b); err != nil {
-		return false, fmt.Errorf("%w: %q must be true or false", ErrInvalidEntry, key)
+	switch string(raw) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
 	}
-	return b, nil
+	return false, fmt.Errorf("%w: %q must be true or false", ErrInvalidEntry, key)
 }
 
 // strMap reads an object of strings (a dependency map).
@@ -123,11 +226,13 @@ func (o object) strMap(key string) (keys []string, m map[string]string, err erro
 	}
 	m = make(map[string]string, len(sub.keys))
 	for _, k := range sub.keys {
-		var s string
-		if err := json.Unmarshal(sub.values[k], &s); err != nil {
+		v := sub.values[k]
+		if v[0] != '"' {
 			return nil, nil, fmt.Errorf("%w: %q: the value for %q must be a string", ErrInvalidEntry, key, k)
 		}
-		m[k] = s
+		if m[k], err = unquote(v); err != nil {
+			return nil, nil, err
+		}
 	}
 	return sub.keys, m, nil
 }
@@ -166,4 +271,17 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// validJSON checks the whole document once, so that the splitting above can
+// rely on it, and explains the first error with its position.
+func validJSON(data []byte) error {
+	if json.Valid(data) {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	return errors.New("invalid JSON")
 }

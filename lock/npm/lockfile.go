@@ -95,6 +95,9 @@ func Parse(data []byte) (*Lockfile, error) {
 		return nil, fmt.Errorf("lock/npm: %w: %d bytes is over the %d-byte limit (MaxLockfileSize)", ErrTooLarge, len(data), MaxLockfileSize)
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
+	if err := validJSON(data); err != nil {
+		return nil, fmt.Errorf("lock/npm: %w: %v", ErrSyntax, err)
+	}
 	top, ok, err := decodeObject(data)
 	if err != nil {
 		return nil, fmt.Errorf("lock/npm: %w: %v", ErrSyntax, err)
@@ -275,14 +278,18 @@ func (l *Lockfile) loadEntry(key string, raw json.RawMessage) (*node, error) {
 	n.meta = peerMeta(obj.values["peerDependenciesMeta"])
 	n.bundleDeps, n.bundleAll = bundled(obj.values["bundleDependencies"])
 
+	if key == "" {
+		// npm builds the root from package.json and unsets its flags; the
+		// root entry never is a link, bundled, or dev/optional.
+		n.link, n.inBundle = false, false
+		p.Dev, p.Optional, p.DevOptional, p.Peer = false, false, false, false
+		return n, nil
+	}
 	if n.link {
 		p.Source = lock.SourceLink
 		if p.Resolved == "" {
 			return nil, entryErr(key, fmt.Errorf("%w: a link without \"resolved\" (its target)", ErrInvalidEntry))
 		}
-		return n, nil
-	}
-	if key == "" {
 		return n, nil
 	}
 	if p.Source, err = classify(p, n.loc, false, n.inBundle); err != nil {
