@@ -13,7 +13,7 @@ import (
 
 // ProcessUmask returns the process's file mode creation mask: the mask npm
 // ends up applying, since its own "umask" setting defaults to 0 and it
-// leaves the rest to the kernel. Pass it as NpmOptions.Umask.
+// leaves the rest to the kernel. NpmOptions.Umask defaults to it.
 func ProcessUmask() os.FileMode {
 	// Linux 4.7+ reports the umask in /proc without changing it.
 	if status, err := os.ReadFile("/proc/self/status"); err == nil {
