@@ -26,11 +26,25 @@
 // repeated key keeps its last value (at the position of its first
 // occurrence), and a leading byte-order mark is ignored.
 //
+// Sources are classified, not judged (policy refuses elsewhere): an empty
+// resolved, or an http(s) URL ending in /<name>/-/<base>-<version>.tgz, is
+// SourceRegistry; other http(s) URLs are SourceRemote; git+..., git:,
+// github: and similar are SourceGit; file: is SourceFile (a tarball, or a
+// directory copied by --install-links: see FileIsDirectory); "link": true is
+// SourceLink; "inBundle": true is SourceBundled; entries outside
+// node_modules (workspaces, file: directories) are SourceWorkspace. A link
+// carries its target's name, version, flags and bin, as in npm's tree.
+//
 // Select mirrors npm 11 (arborist build-ideal-tree checkEngineAndPlatform,
 // optional-set, gather-dep-set, reify/diff omit): omitted types are left out,
 // an optional package whose os/cpu/libc or engines do not match is skipped
 // together with the packages only it needs, a required package whose platform
 // does not match fails with ErrBadPlatform, and a required package whose
-// engines do not match is a warning. CheckInSync is the pure counterpart of
-// npm ci's refusal when package.json and the lockfile disagree.
+// engines do not match is a warning. Bundled entries stay in Install with
+// SourceBundled: they come out of their parent's archive, never fetched.
+// npm's legacy-peer-deps (which drops peer edges from its graph) is not
+// modelled: Select and CheckInSync always follow peer dependencies.
+//
+// CheckInSync is the pure counterpart of npm ci's refusal when package.json
+// and the lockfile disagree.
 package npm

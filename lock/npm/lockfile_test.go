@@ -402,3 +402,19 @@ func TestInventoryOrderIsJavaScripts(t *testing.T) {
 		t.Fatalf("keys %q, b=%s; want %q, b=5", obj.keys, obj.values["b"], want)
 	}
 }
+
+func TestFileIsDirectory(t *testing.T) {
+	// node_modules/local-lib is how npm 11 --install-links records a file:
+	// directory dependency (checked with npm install --package-lock-only).
+	l, err := Parse(lockJSON(`,"node_modules/local-lib":{"version":"3.0.0","resolved":"file:libs/local","dev":true},
+		"node_modules/t":{"version":"1.0.0","resolved":"file:vendor/t-1.0.0.TGZ"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := pkgAt(t, l, "node_modules/local-lib"); p.Source != lock.SourceFile || !FileIsDirectory(p) {
+		t.Errorf("local-lib: %+v", p)
+	}
+	if p := pkgAt(t, l, "node_modules/t"); p.Source != lock.SourceFile || FileIsDirectory(p) {
+		t.Errorf("t: %+v", p)
+	}
+}

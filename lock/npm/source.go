@@ -62,3 +62,12 @@ func registryShaped(u, name, version string) bool {
 	want := "/" + name + "/-/" + path.Base(name) + "-" + version + ".tgz"
 	return strings.HasSuffix(p, want)
 }
+
+// FileIsDirectory reports whether a SourceFile package's Resolved names a
+// directory rather than a tarball: npm's --install-links copies a file:
+// directory into node_modules and records "resolved": "file:libs/x". npm
+// (npm-package-arg) tells the two apart by the .tgz/.tar.gz/.tar extension
+// alone, as this does.
+func FileIsDirectory(p lock.Package) bool {
+	return p.Source == lock.SourceFile && !isTarball.MatchString(strings.TrimPrefix(p.Resolved, "file:"))
+}
