@@ -12,6 +12,10 @@ const (
 	edgeWorkspace
 )
 
+// depFields are the dependency maps of an entry or package.json, each
+// named by its edge type's String.
+var depFields = []edgeType{edgeProd, edgeOptional, edgePeer, edgeDev}
+
 func (t edgeType) String() string {
 	return [...]string{"dependencies", "devDependencies", "optionalDependencies", "peerDependencies", "peerDependencies (optional)", "workspaces"}[t]
 }

@@ -109,10 +109,11 @@ func Parse(data []byte) (*Lockfile, error) {
 	if l.LockfileVersion, err = lockfileVersion(top); err != nil {
 		return nil, err
 	}
-	for key, dst := range map[string]*string{"name": &l.Name, "version": &l.Version} {
-		if *dst, err = top.str(key); err != nil {
-			return nil, fmt.Errorf("lock/npm: %w: top-level %v", ErrSyntax, err)
-		}
+	if l.Name, err = top.str("name"); err == nil {
+		l.Version, err = top.str("version")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock/npm: %w: top-level %v", ErrSyntax, err)
 	}
 	pkgs, ok, err := decodeObject(top.values["packages"])
 	if err != nil || !ok {
@@ -230,43 +231,52 @@ func (l *Lockfile) loadEntry(key string, raw json.RawMessage) (*node, error) {
 		}
 	}
 	p := &n.pkg
-	for field, dst := range map[string]*string{"name": &p.Name, "version": &p.Version, "resolved": &p.Resolved, "integrity": &p.Integrity} {
-		if *dst, err = obj.str(field); err != nil {
+	// Fields are read in a fixed order so that the first error reported
+	// is the same on every run.
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"name", &p.Name}, {"version", &p.Version}, {"resolved", &p.Resolved}, {"integrity", &p.Integrity}} {
+		if *f.dst, err = obj.str(f.name); err != nil {
 			return nil, entryErr(key, err)
 		}
 	}
-	for field, dst := range map[string]*bool{
-		"link": &n.link, "inBundle": &n.inBundle, "dev": &p.Dev, "optional": &p.Optional,
-		"devOptional": &p.DevOptional, "peer": &p.Peer, "hasInstallScript": &p.HasInstallScript,
+	for _, f := range []struct {
+		name string
+		dst  *bool
+	}{
+		{"link", &n.link}, {"inBundle", &n.inBundle}, {"dev", &p.Dev}, {"optional", &p.Optional},
+		{"devOptional", &p.DevOptional}, {"peer", &p.Peer}, {"hasInstallScript", &p.HasInstallScript},
 	} {
-		if *dst, err = obj.flag(field); err != nil {
+		if *f.dst, err = obj.flag(f.name); err != nil {
 			return nil, entryErr(key, err)
 		}
 	}
-	for field, dst := range map[string]*[]string{"os": &p.OS, "cpu": &p.CPU, "libc": &p.Libc} {
-		if *dst, err = obj.stringList(field); err != nil {
+	for _, f := range []struct {
+		name string
+		dst  *[]string
+	}{{"os", &p.OS}, {"cpu", &p.CPU}, {"libc", &p.Libc}} {
+		if *f.dst, err = obj.stringList(f.name); err != nil {
 			return nil, entryErr(key, err)
 		}
 	}
 	// The root's name is the project's own business (npm installs a
 	// project called "My App"); every other name must be a real one.
-	if key == "" {
-	} else if p.Name != "" {
+	switch {
+	case key == "":
+	case p.Name != "":
 		if err := validName(p.Name); err != nil {
 			return nil, entryErr(key, err)
 		}
-	} else {
+	default:
 		p.Name = folderName(key)
 	}
 	p.Engines = engines(obj.values["engines"])
 	p.Bin = normalizeBin(obj.values["bin"], p.Name)
 
 	n.specs = map[edgeType]map[string]string{}
-	for field, t := range map[string]edgeType{
-		"dependencies": edgeProd, "optionalDependencies": edgeOptional,
-		"peerDependencies": edgePeer, "devDependencies": edgeDev,
-	} {
-		_, m, err := obj.strMap(field)
+	for _, t := range depFields {
+		_, m, err := obj.strMap(t.String())
 		if err != nil {
 			return nil, entryErr(key, err)
 		}
@@ -336,9 +346,9 @@ func peerMeta(raw json.RawMessage) map[string]bool {
 	return out
 }
 
-// bundled reads bundleDependencies (or the bundledDependencies spelling is
-// normalized away by npm before it writes the lockfile): a list of names,
-// or true for all dependencies.
+// bundled reads bundleDependencies (npm normalizes the bundledDependencies
+// spelling away before writing the lockfile): a list of names, or true for
+// all dependencies.
 func bundled(raw json.RawMessage) ([]string, bool) {
 	if isNull(raw) {
 		return nil, false

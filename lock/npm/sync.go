@@ -109,11 +109,8 @@ func readManifest(file string, data []byte) (*manifest, error) {
 	if m.version, err = obj.str("version"); err != nil {
 		return nil, wrap(err)
 	}
-	for field, t := range map[string]edgeType{
-		"dependencies": edgeProd, "optionalDependencies": edgeOptional,
-		"peerDependencies": edgePeer, "devDependencies": edgeDev,
-	} {
-		if _, m.specs[t], err = obj.strMap(field); err != nil {
+	for _, t := range depFields {
+		if _, m.specs[t], err = obj.strMap(t.String()); err != nil {
 			return nil, wrap(err)
 		}
 	}
