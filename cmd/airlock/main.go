@@ -1,0 +1,109 @@
+// Command airlock fetches, verifies and lays out a project's locked
+// dependencies without running any of their code. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit codes, documented in README.md.
+const (
+	exitOK          = 0
+	exitVerify      = 1 // verification or policy failure
+	exitUsage       = 2 // usage or input error (flags, lockfile, config)
+	exitNetwork     = 3 // network or registry failure
+	exitInterrupted = 130
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `airlock fetches, verifies and installs locked dependencies without running them.
+
+Usage:
+  airlock npm ci [flags]      install node_modules from package-lock.json, like npm ci --ignore-scripts
+  airlock install [flags]     the same, choosing the ecosystem from the lockfile found
+  airlock cache path          print the cache directory
+  airlock version             print the version
+
+Run 'airlock npm ci -h' for the flags.
+`
+
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "npm":
+		if len(args) < 2 || args[1] != "ci" {
+			fmt.Fprintf(stderr, "airlock npm: only 'ci' is supported so far (got %q)\n\n%s", argOrNothing(args[1:]), usage)
+			return exitUsage
+		}
+		return npmCI(ctx, "npm ci", args[2:], stdout, stderr)
+	case "install":
+		return npmCI(ctx, "install", args[1:], stdout, stderr)
+	case "cache":
+		return cacheCmd(args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "airlock %s\n", version)
+		return exitOK
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "airlock: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}
+
+func argOrNothing(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
+}
+
+// codedError carries the exit code chosen where the failure was understood.
+type codedError struct {
+	code int
+	err  error
+}
+
+func (e *codedError) Error() string { return e.err.Error() }
+func (e *codedError) Unwrap() error { return e.err }
+
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &codedError{code: code, err: err}
+}
+
+// exitCode maps an error to the documented exit codes; errors that were not
+// classified where they happened count as input errors.
+func exitCode(ctx context.Context, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	if ctx.Err() != nil {
+		return exitInterrupted
+	}
+	var ce *codedError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
+	return classify(err)
+}

@@ -1,0 +1,381 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/fetch"
+	"github.com/airlock-dev/airlock/fetch/npmrc"
+	installnpm "github.com/airlock-dev/airlock/install/npm"
+	"github.com/airlock-dev/airlock/lock"
+	locknpm "github.com/airlock-dev/airlock/lock/npm"
+	"github.com/airlock-dev/airlock/unpack"
+	"github.com/airlock-dev/airlock/verify"
+)
+
+// npmCIFlags are the command-line settings of `airlock npm ci`.
+type npmCIFlags struct {
+	dir, configFile string
+	omit, include   listFlag
+	production      bool
+	offline         bool
+	jsonOut, quiet  bool
+	os, cpu, libc   string
+}
+
+func npmCI(ctx context.Context, command string, args []string, stdout, stderr io.Writer) int {
+	var f npmCIFlags
+	fs := newFlagSet(command, "[flags]", stderr)
+	fs.StringVar(&f.dir, "dir", ".", "project `directory` (holds package.json and the lockfile)")
+	fs.StringVar(&f.configFile, "config", "", "airlock.toml to use instead of the project's or the user's")
+	fs.Var(&f.omit, "omit", "dependency `type` to leave out: dev, optional or peer (repeatable)")
+	fs.Var(&f.include, "include", "dependency `type` to install even if omitted elsewhere (repeatable)")
+	fs.BoolVar(&f.production, "production", false, "same as --omit=dev (npm's deprecated alias)")
+	fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail if a package is not in it")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON event per line instead of text")
+	fs.BoolVar(&f.quiet, "quiet", false, "print only warnings and errors")
+	fs.StringVar(&f.os, "os", "", "match optional dependencies against this `os` instead of the host's (npm's --os)")
+	fs.StringVar(&f.cpu, "cpu", "", "match optional dependencies against this `cpu` instead of the host's (npm's --cpu)")
+	fs.StringVar(&f.libc, "libc", "", "match optional dependencies against this `libc` instead of the host's (npm's --libc)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "airlock %s: unexpected argument %q (npm ci installs the whole lockfile)\n", command, fs.Arg(0))
+		return exitUsage
+	}
+	rep := newReporter(stdout, stderr, f.jsonOut, f.quiet)
+	err := runNpmCI(ctx, command, &f, rep)
+	code := exitCode(ctx, err)
+	if err != nil {
+		if code == exitInterrupted {
+			err = fmt.Errorf("interrupted; the previous node_modules is unchanged")
+		}
+		rep.fail(err, code)
+	}
+	return code
+}
+
+func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter) error {
+	began := time.Now()
+	projectDir, err := filepath.Abs(f.dir)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	cfg, err := config.Load(f.configFile, projectDir, os.Getenv)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	rc, err := npmrc.Load(projectDir, os.Environ())
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	for _, w := range rc.Warnings() {
+		rep.warn(event{Message: w})
+	}
+
+	project, err := readNpmProject(projectDir)
+	if err != nil {
+		return err
+	}
+	sel, err := selectNpmPackages(project.lock, f, rc)
+	if err != nil {
+		return err
+	}
+	for _, s := range sel.Skipped {
+		rep.skipped(event{Name: s.Package.Name, Version: s.Package.Version, Path: s.Package.Path, Reason: s.Reason})
+	}
+	for _, w := range sel.Warnings {
+		rep.warn(event{Name: w.Package.Name, Version: w.Package.Version, Path: w.Package.Path, Message: w.Message})
+	}
+	if err := checkNpmSources(sel.Install, rc); err != nil {
+		return err
+	}
+	warnWeakIntegrity(sel.Install, rep)
+
+	fetcher, err := newFetcher(cfg, rc, f.offline)
+	if err != nil {
+		return err
+	}
+	toFetch := 0
+	for _, p := range sel.Install {
+		if p.Source == lock.SourceRegistry {
+			toFetch++
+		}
+	}
+	rep.start(command, toFetch)
+
+	var stats installStats
+	umask := unpack.ProcessUmask()
+	res, err := installnpm.Install(ctx, installnpm.Options{
+		ProjectDir:                   projectDir,
+		Packages:                     sel.Install,
+		RawEntries:                   project.lock.Raw,
+		RootName:                     project.lock.Name,
+		RootVersion:                  project.lock.Version,
+		LockfileVersion:              project.lock.LockfileVersion,
+		OmitLockfileRegistryResolved: npmrcBool(rc, "omit-lockfile-registry-resolved"),
+		Indent:                       project.indent,
+		Newline:                      project.newline,
+		Concurrency:                  cfg.Concurrency,
+		LockWait:                     30 * time.Second,
+		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
+			return extractNpm(ctx, fetcher, pkg, dir, umask, &stats, rep)
+		},
+	})
+	if err != nil {
+		return classifyInstallError(err)
+	}
+	for _, c := range res.BinConflicts {
+		rep.warn(event{Path: c.Bin, Message: fmt.Sprintf("%s and %s both declare %s; %s owns it (as with npm)", c.Owner, c.Loser, c.Bin, c.Owner)})
+	}
+	rep.done(summarize(sel, res, &stats, time.Since(began)))
+	return nil
+}
+
+// npmProject is what airlock reads from a project directory before
+// installing: the lockfile and package.json formatting.
+type npmProject struct {
+	lockPath        string
+	lock            *locknpm.Lockfile
+	indent, newline string
+}
+
+func readNpmProject(dir string) (*npmProject, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("reading project directory: %w", err))
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+	}
+	name := locknpm.FindLockfile(names)
+	if name == "" {
+		return nil, withCode(exitUsage, fmt.Errorf("no package-lock.json or npm-shrinkwrap.json in %s; airlock npm ci installs exactly what a lockfile records: create one with `npm install --package-lock-only --ignore-scripts`", dir))
+	}
+	p := &npmProject{lockPath: filepath.Join(dir, name)}
+	data, err := os.ReadFile(p.lockPath)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	if p.lock, err = locknpm.Parse(data); err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", p.lockPath, err))
+	}
+	pkgJSON, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("reading package.json (npm ci needs it beside the lockfile): %w", err))
+	}
+	workspaces := map[string][]byte{}
+	for _, ws := range p.lock.Workspaces {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(ws), "package.json"))
+		if err != nil {
+			return nil, withCode(exitUsage, fmt.Errorf("workspace %s: %w", ws, err))
+		}
+		workspaces[ws] = b
+	}
+	if err := locknpm.CheckInSync(p.lock, pkgJSON, workspaces); err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", p.lockPath, err))
+	}
+	p.indent, p.newline = installnpm.PackageJSONFormat(pkgJSON)
+	return p, nil
+}
+
+// selectNpmPackages applies npm's omit and platform rules.
+func selectNpmPackages(lf *locknpm.Lockfile, f *npmCIFlags, rc *npmrc.Config) (*locknpm.Selection, error) {
+	oc := locknpm.OmitConfig{NodeEnv: os.Getenv("NODE_ENV")}
+	if f.omit.set {
+		oc.Omit = f.omit.values
+	} else if _, ok := rc.Get("omit"); ok {
+		oc.Omit = rc.GetAll("omit")
+	}
+	if f.include.set {
+		oc.Include = f.include.values
+	} else if _, ok := rc.Get("include"); ok {
+		oc.Include = rc.GetAll("include")
+	}
+	if f.production {
+		t := true
+		oc.Production = &t
+	} else if v, ok := rc.Get("production"); ok {
+		b := v.Value == "true"
+		oc.Production = &b
+	}
+	if v, ok := rc.Get("only"); ok {
+		oc.Only = v.Value
+	}
+	if v, ok := rc.Get("also"); ok {
+		oc.Also = v.Value
+	}
+	if v, ok := rc.Get("optional"); ok {
+		b := v.Value != "false"
+		oc.Optional = &b
+	}
+	omit, err := oc.Resolve()
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+
+	host := locknpm.HostPlatform()
+	host.Libc = locknpm.DetectLibc()
+	target := host
+	for _, o := range []struct {
+		flag, npmrcKey string
+		field          *string
+	}{
+		{f.os, "os", &target.OS}, {f.cpu, "cpu", &target.CPU}, {f.libc, "libc", &target.Libc},
+	} {
+		if o.flag != "" {
+			*o.field = o.flag
+		} else if v, ok := rc.Get(o.npmrcKey); ok && v.Value != "" {
+			*o.field = v.Value
+		}
+	}
+	node, npmVersion := nodeVersions()
+	sel, err := lf.Select(locknpm.Options{
+		Omit:         omit,
+		Platform:     target,
+		Host:         host,
+		NodeVersion:  node,
+		NpmVersion:   npmVersion,
+		EngineStrict: npmrcBool(rc, "engine-strict"),
+	})
+	if err != nil {
+		return nil, withCode(exitVerify, err)
+	}
+	return sel, nil
+}
+
+func npmrcBool(rc *npmrc.Config, key string) bool {
+	v, ok := rc.Get(key)
+	return ok && v.Value == "true"
+}
+
+// checkNpmSources refuses every package whose bytes would not come from a
+// configured registry: git repositories, tarball URLs and local archives
+// carry no registry integrity record airlock can hold them to.
+func checkNpmSources(pkgs []lock.Package, rc *npmrc.Config) error {
+	var refused []string
+	for _, p := range pkgs {
+		switch p.Source {
+		case lock.SourceGit, lock.SourceRemote, lock.SourceFile:
+			refused = append(refused, fmt.Sprintf("%s (%s %s)", p.Path, p.Source, p.Resolved))
+		case lock.SourceRegistry:
+			if p.Resolved != "" && !rc.IsRegistryURL(p.Resolved) {
+				refused = append(refused, fmt.Sprintf("%s (tarball on a host that is not a configured registry: %s)", p.Path, p.Resolved))
+			}
+		}
+	}
+	if len(refused) == 0 {
+		return nil
+	}
+	return withCode(exitVerify, fmt.Errorf("refusing %d package(s) that do not come from a configured registry:\n\t%s\nairlock installs only registry packages checked against the lockfile's integrity; publish them to a registry (or configure their host as one in .npmrc) and update the lockfile",
+		len(refused), strings.Join(refused, "\n\t")))
+}
+
+func warnWeakIntegrity(pkgs []lock.Package, rep *reporter) {
+	for _, p := range pkgs {
+		if p.Source != lock.SourceRegistry || p.Integrity == "" {
+			continue
+		}
+		if in, err := verify.ParseSRI(p.Integrity); err == nil && in.WeakOnly() {
+			rep.warn(event{Name: p.Name, Version: p.Version, Path: p.Path,
+				Message: fmt.Sprintf("%s@%s is pinned by sha1 only, which can be forged; `npm install --package-lock-only` records sha512", p.Name, p.Version)})
+		}
+	}
+}
+
+// installStats counts what Extract did; updated concurrently.
+type installStats struct {
+	fromCache, downloaded, refetched atomic.Int64
+	bytes                            atomic.Int64
+}
+
+// extractNpm fetches pkg's verified archive into dir. Fetch may call the
+// consumer again when a cached blob turns out corrupt, so each attempt
+// starts from an empty dir; Install discards dir if this returns an error.
+func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir string, umask os.FileMode, stats *installStats, rep *reporter) error {
+	// pacote marks bin targets executable while extracting only when it
+	// fetched the manifest, which npm does when the lockfile has no
+	// "resolved"; linked bins are made executable afterwards either way.
+	var bins []string
+	if pkg.Resolved == "" {
+		for _, target := range pkg.Bin {
+			bins = append(bins, target)
+		}
+		sort.Strings(bins)
+	}
+	var report *unpack.Report
+	res, err := f.Fetch(ctx, pkg, func(r io.Reader) error {
+		if err := emptyDir(dir); err != nil {
+			return err
+		}
+		var err error
+		report, err = unpack.NpmTarball(r, dir, unpack.NpmOptions{Bins: bins, Umask: umask})
+		if err != nil {
+			return fmt.Errorf("unpacking %s@%s: %w", pkg.Name, pkg.Version, err)
+		}
+		return nil
+	})
+	if res.Corrupt != nil {
+		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Want: res.Corrupt.Want.String(), Got: res.Corrupt.Got.String(),
+			Message: fmt.Sprintf("cached archive of %s@%s was corrupt (%v); removed it%s", pkg.Name, pkg.Version, res.Corrupt, refetchNote(err, f.Offline))})
+		stats.refetched.Add(1)
+	}
+	if res.Mismatched != nil && err == nil {
+		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Message: fmt.Sprintf("the first download of %s@%s did not match the lockfile and was discarded; a second download matched:\n%v", pkg.Name, pkg.Version, res.Mismatched)})
+	}
+	if err != nil {
+		return err
+	}
+	if report != nil {
+		checkManifest(pkg, report.PackageJSON, rep)
+	}
+	source := "network"
+	if res.FromCache {
+		source = "cache"
+		stats.fromCache.Add(1)
+	} else {
+		stats.downloaded.Add(1)
+	}
+	stats.bytes.Add(res.Bytes)
+	rep.packageDone(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Source: source, URL: res.URL, Bytes: res.Bytes})
+	return nil
+}
+
+func refetchNote(err error, offline bool) string {
+	switch {
+	case offline:
+		return "; --offline forbids downloading it again"
+	case err == nil:
+		return " and downloaded it again"
+	}
+	return ""
+}
+
+// emptyDir makes dir exist and be empty.
+func emptyDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return os.MkdirAll(dir, 0o777)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/sys/unix"
+)
+
+// event is one line of --json output. Field names are part of the CLI's
+// contract; add fields, never rename them.
+type event struct {
+	Event   string `json:"event"`
+	Command string `json:"command,omitempty"`
+	Message string `json:"message,omitempty"`
+
+	Name    string `json:"name,omitempty"`
+	Version string `json:"version,omitempty"`
+	Path    string `json:"path,omitempty"`
+	Source  string `json:"source,omitempty"` // "cache" or "network"
+	URL     string `json:"url,omitempty"`
+	Bytes   int64  `json:"bytes,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+
+	Want string `json:"want,omitempty"`
+	Got  string `json:"got,omitempty"`
+
+	Packages       int      `json:"packages,omitempty"`
+	FromCache      int      `json:"from_cache,omitempty"`
+	Downloaded     int      `json:"downloaded,omitempty"`
+	Links          int      `json:"links,omitempty"`
+	Bins           int      `json:"bins,omitempty"`
+	Skipped        int      `json:"skipped,omitempty"`
+	Seconds        float64  `json:"seconds,omitempty"`
+	InstallScripts []string `json:"install_scripts,omitempty"`
+	ExitCode       int      `json:"exit_code,omitempty"`
+}
+
+// reporter shows what a command does: JSON lines, a progress bar on a
+// terminal, or nothing but warnings and the summary otherwise. Safe for
+// concurrent use.
+type reporter struct {
+	mu     sync.Mutex
+	json   *json.Encoder // non-nil with --json
+	out    io.Writer     // human summary
+	errw   io.Writer     // warnings and errors
+	bar    *progressbar.ProgressBar
+	quiet  bool
+	closed bool
+}
+
+func newReporter(stdout, stderr io.Writer, jsonOut, quiet bool) *reporter {
+	r := &reporter{out: stdout, errw: stderr, quiet: quiet}
+	if jsonOut {
+		r.json = json.NewEncoder(stdout)
+	}
+	return r
+}
+
+// isTerminal reports whether w is a terminal, so progress output never ends
+// up in CI logs or pipes.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+func (r *reporter) emit(e event) {
+	if r.json != nil {
+		_ = r.json.Encode(e)
+	}
+}
+
+// start announces a command that will process total packages.
+func (r *reporter) start(command string, total int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.emit(event{Event: "start", Command: command, Packages: total})
+	if r.json == nil && !r.quiet && total > 0 && isTerminal(r.errw) {
+		r.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(r.errw),
+			progressbar.OptionSetDescription("fetching"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionThrottle(65*time.Millisecond),
+		)
+	}
+}
+
+func (r *reporter) packageDone(e event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e.Event = "package"
+	r.emit(e)
+	if r.bar != nil {
+		_ = r.bar.Add(1)
+	}
+}
+
+func (r *reporter) skipped(e event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e.Event = "skip"
+	r.emit(e)
+}
+
+// warn reports something the user should know that does not fail the
+// command.
+func (r *reporter) warn(e event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e.Event = "warning"
+	if r.json != nil {
+		r.emit(e)
+		return
+	}
+	r.clearBar()
+	fmt.Fprintf(r.errw, "airlock: warning: %s\n", e.Message)
+}
+
+func (r *reporter) clearBar() {
+	if r.bar != nil {
+		_ = r.bar.Clear()
+	}
+}
+
+func (r *reporter) finishBar() {
+	if r.bar != nil {
+		_ = r.bar.Finish()
+		r.bar = nil
+	}
+}
+
+// done prints the summary: one JSON event, or human lines on stdout.
+func (r *reporter) done(e event, human []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.finishBar()
+	e.Event = "done"
+	if r.json != nil {
+		r.emit(e)
+		return
+	}
+	if r.quiet {
+		return
+	}
+	for _, line := range human {
+		fmt.Fprintln(r.out, line)
+	}
+}
+
+// fail reports the error that ends the command.
+func (r *reporter) fail(err error, code int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.finishBar()
+	if r.json != nil {
+		r.emit(event{Event: "error", Message: err.Error(), ExitCode: code})
+		return
+	}
+	fmt.Fprintf(r.errw, "airlock: %v\n", err)
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/fetch"
+	"github.com/airlock-dev/airlock/fetch/cache"
+	"github.com/airlock-dev/airlock/fetch/client"
+	"github.com/airlock-dev/airlock/fetch/npmrc"
+	"github.com/airlock-dev/airlock/lock"
+)
+
+// newFetcher builds the verified fetch pipeline from airlock.toml and .npmrc.
+func newFetcher(cfg *config.Config, rc *npmrc.Config, offline bool) (*fetch.Fetcher, error) {
+	dir := cfg.CacheDir
+	if dir == "" {
+		dir = cache.DefaultDir(os.Getenv)
+	}
+	if dir == "" {
+		return nil, withCode(exitUsage, fmt.Errorf("no cache directory: set AIRLOCK_CACHE, XDG_CACHE_HOME or HOME"))
+	}
+	c, err := cache.Open(dir)
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("opening the cache: %w", err))
+	}
+	// Temp files older than StaleTempAge belong to processes that died;
+	// younger ones may be another airlock's download in progress.
+	_, _ = c.RemoveStaleTemps(cache.StaleTempAge)
+	f := &fetch.Fetcher{Cache: c, Offline: offline, Locator: rc}
+	if offline {
+		return f, nil
+	}
+	cl, err := newClient(cfg, rc)
+	if err != nil {
+		return nil, err
+	}
+	f.Getter = cl
+	return f, nil
+}
+
+// newClient builds the strict HTTPS client. Extra CAs are added to the system
+// roots (which already honour SSL_CERT_FILE) from airlock.toml's ca_file,
+// .npmrc's cafile/ca and NODE_EXTRA_CA_CERTS.
+func newClient(cfg *config.Config, rc *npmrc.Config) (*client.Client, error) {
+	var cas []client.CABundle
+	addFile := func(path, source string) error {
+		b, err := client.ReadCAFile(path, source)
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		cas = append(cas, b)
+		return nil
+	}
+	if cfg.CAFile != "" {
+		if err := addFile(cfg.CAFile, "ca_file in "+cfg.Sources["ca_file"]); err != nil {
+			return nil, err
+		}
+	}
+	if ca, ok := rc.CA(); ok {
+		if ca.File != "" {
+			if err := addFile(ca.File, "cafile in "+ca.Source); err != nil {
+				return nil, err
+			}
+		} else {
+			cas = append(cas, client.CABundle{Source: "ca in " + ca.Source, PEM: ca.PEM})
+		}
+	}
+	if p := os.Getenv("NODE_EXTRA_CA_CERTS"); p != "" {
+		if err := addFile(p, "NODE_EXTRA_CA_CERTS"); err != nil {
+			return nil, err
+		}
+	}
+	certs := map[string]tls.Certificate{}
+	for _, cc := range rc.ClientCerts() {
+		cert, err := tls.LoadX509KeyPair(cc.CertFile, cc.KeyFile)
+		if err != nil {
+			return nil, withCode(exitUsage, fmt.Errorf("client certificate for %s (%s): %w", cc.Prefix, cc.Source, err))
+		}
+		certs[cc.Host] = cert
+	}
+	proxy, err := rc.Proxy()
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	cl, err := client.New(client.Options{
+		ExtraCAs:    cas,
+		Auth:        rc.AuthFor,
+		UserAgent:   "airlock/" + version,
+		Proxy:       proxy.Func(),
+		ClientCerts: certs,
+	})
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	return cl, nil
+}
+
+// nodeVersions finds the node and npm versions that engines fields are
+// checked against, as npm checks them against the node running it. Without
+// node on PATH nothing is checked. Running `node --version` executes no
+// package code.
+func nodeVersions() (node, npm string) {
+	path, err := exec.LookPath("node")
+	if err != nil {
+		return "", ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path, "--version").Output()
+	if err != nil {
+		return "", ""
+	}
+	node = strings.TrimPrefix(strings.TrimSpace(string(out)), "v")
+	// npm ships inside node's prefix: <prefix>/bin/node, <prefix>/lib/node_modules/npm.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		prefix := filepath.Dir(filepath.Dir(real))
+		if b, err := os.ReadFile(filepath.Join(prefix, "lib", "node_modules", "npm", "package.json")); err == nil {
+			var m struct{ Version string }
+			if json.Unmarshal(b, &m) == nil {
+				npm = m.Version
+			}
+		}
+	}
+	return node, npm
+}
+
+// checkManifest reports a tarball whose package.json names another package
+// or version than the lockfile: the bytes match the lock, so they are what
+// was locked, but a registry serving them under this name is suspicious.
+func checkManifest(pkg lock.Package, packageJSON []byte, rep *reporter) {
+	if packageJSON == nil {
+		return
+	}
+	var m struct{ Name, Version string }
+	if err := json.Unmarshal(packageJSON, &m); err != nil {
+		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Message: fmt.Sprintf("%s@%s: package.json in the archive is not valid JSON: %v", pkg.Name, pkg.Version, err)})
+		return
+	}
+	if m.Name != pkg.Name || m.Version != pkg.Version {
+		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path,
+			Message: fmt.Sprintf("%s: the lockfile says %s@%s but the archive's package.json says %s@%s", pkg.Path, pkg.Name, pkg.Version, m.Name, m.Version)})
+	}
+}
