@@ -2,6 +2,8 @@
 GO      ?= go
 BIN     ?= bin/airlock
 PKGS    := ./...
+# make fuzz runs each fuzz target this long.
+FUZZTIME ?= 30s
 
 .PHONY: all build install test test-live bench fuzz vet fmt-check example
 
@@ -20,5 +22,34 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# The whole hermetic suite: unit tests, the CLI scripts, and the comparison
+# with real `npm ci` against a local TLS registry (skipped without npm).
 test: fmt-check vet
 	$(GO) test -race -count=1 $(PKGS)
+
+# Against the real npm registry: install real-world lockfiles with npm and
+# with airlock and compare the trees. Needs the network; not run in CI.
+test-live:
+	$(GO) test -tags live -run TestLive -count=1 -v ./cmd/airlock
+
+# airlock vs npm ci --ignore-scripts, cold and warm, on a real lockfile from the
+# real registry. BENCH_FLAGS="-runs 5 -workdir /dev/shm" to tune.
+bench: build
+	$(GO) run ./internal/bench -airlock $(BIN) -project testdata/npm/live/medium $(BENCH_FLAGS)
+
+# Run every fuzz target for FUZZTIME (CI runs only their seed corpora, as
+# part of `go test`).
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$target"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+# Install the bundled example project from the real npm registry.
+example: build
+	@dir=$$(mktemp -d) && cp examples/webapp/package.json examples/webapp/package-lock.json examples/webapp/server.js $$dir/ && \
+	  echo "airlock npm ci in a copy of examples/webapp ($$dir):" && \
+	  (cd $$dir && $(CURDIR)/$(BIN) npm ci) && \
+	  echo "node_modules has $$(ls $$dir/node_modules | wc -l) top-level entries; .bin: $$(ls $$dir/node_modules/.bin | tr '\n' ' ')"
