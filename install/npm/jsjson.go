@@ -237,20 +237,7 @@ func sortedMembers(obj []jsMember) []jsMember {
 	})
 	// JavaScript objects enumerate integer-like keys first, ascending,
 	// whatever order they were added in.
-	var ints, rest []jsMember
-	for _, m := range ms {
-		if _, ok := arrayIndex(m.key); ok {
-			ints = append(ints, m)
-		} else {
-			rest = append(rest, m)
-		}
-	}
-	sort.SliceStable(ints, func(i, j int) bool {
-		a, _ := arrayIndex(ints[i].key)
-		b, _ := arrayIndex(ints[j].key)
-		return a < b
-	})
-	return append(ints, rest...)
+	return jsOrder(ms)
 }
 
 // arrayIndex reports whether k is a canonical array index
