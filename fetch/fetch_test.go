@@ -22,6 +22,7 @@ import (
 	"testing"
 
 	"github.com/airlock-dev/airlock/fetch/cache"
+	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/lock"
 	"github.com/airlock-dev/airlock/verify"
 )
@@ -55,7 +56,7 @@ func (g *fakeGetter) Get(ctx context.Context, url string, h http.Header) (*http.
 	}
 	list, ok := g.bodies[url]
 	if !ok {
-		return nil, &statusError{URL: url, Code: 404}
+		return nil, &client.StatusError{URL: url, Code: 404}
 	}
 	data := list[min(g.calls[url], len(list))-1]
 	g.open++
@@ -79,13 +80,6 @@ func (g *fakeGetter) total() int {
 	return n
 }
 
-// statusError stands in for fetch/client's *client.StatusError.
-type statusError struct {
-	URL  string
-	Code int
-}
-
-func (e *statusError) Error() string { return fmt.Sprintf("GET %s: %d", e.URL, e.Code) }
 
 type fakeBody struct {
 	ctx    context.Context
@@ -596,7 +590,7 @@ func TestGetterAndLocatorErrors(t *testing.T) {
 	_, pkg := archive("foo", 10)
 	f, g := newFetcher(t)
 	_, err := f.Fetch(context.Background(), pkg, nil)
-	var se *statusError
+	var se *client.StatusError
 	if !errors.As(err, &se) || se.Code != 404 {
 		t.Fatalf("err = %v, want the Getter's typed error", err)
 	}

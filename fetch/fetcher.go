@@ -122,19 +122,36 @@ func (f *Fetcher) Fetch(ctx context.Context, pkg lock.Package, consume func(io.R
 	if err != nil {
 		return res, fmt.Errorf("locating %s: %w", id, err)
 	}
+	err = f.downloadVerified(ctx, id, want, consume, &res)
+	if err != nil && pkg.Resolved == "" && isNotFound(err) {
+		// The conventional URL was a guess; the registry's metadata knows.
+		alt, lerr := f.tarballFromPackument(ctx, pkg)
+		if lerr != nil {
+			return res, fmt.Errorf("%w\n(looking up the tarball's real address: %v)", err, lerr)
+		}
+		if alt != res.URL {
+			res.URL = alt
+			err = f.downloadVerified(ctx, id, want, consume, &res)
+		}
+	}
+	if err == nil && res.Corrupt != nil {
+		res.Refetched = true
+	}
+	return res, err
+}
+
+// downloadVerified downloads res.URL, once more if the digest mismatched.
+func (f *Fetcher) downloadVerified(ctx context.Context, id string, want verify.Digest, consume func(io.Reader) error, res *Result) error {
 	for attempt := 1; ; attempt++ {
+		var err error
 		res.Bytes, err = f.download(ctx, id, res.URL, want, consume)
 		var ie *IntegrityError
 		if errors.As(err, &ie) && attempt < networkAttempts {
 			res.Mismatched = ie
 			continue
 		}
-		break
+		return err
 	}
-	if err == nil && res.Corrupt != nil {
-		res.Refetched = true
-	}
-	return res, err
 }
 
 // fromCache streams want's cached blob to consume. It returns hit when the

@@ -133,6 +133,21 @@ func (c *Config) TarballURL(name, version, resolved string) (string, error) {
 	return out.String(), nil
 }
 
+// PackumentURL returns where the scope's registry serves name's metadata
+// document (the "packument"), the scope's slash escaped as npm sends it:
+// {registry}@s%2fn. fetch asks it for dist.tarball when the conventional
+// tarball URL is missing, as registries with other layouts need.
+func (c *Config) PackumentURL(name string) (string, error) {
+	if err := checkNameVersion(name, "0.0.0"); err != nil {
+		return "", err
+	}
+	reg := c.RegistryFor(name)
+	if err := checkRegistryURL(reg); err != nil {
+		return "", &ConfigError{Source: c.registrySource(reg), Key: "registry for " + name, Detail: redactURL(reg), Err: err}
+	}
+	return reg + strings.Replace(name, "/", "%2f", 1), nil
+}
+
 // replaceRegistryHost is arborist's #registryResolved for a parsed URL.
 func (c *Config) replaceRegistryHost(resolved *url.URL) *url.URL {
 	mode := "npmjs"

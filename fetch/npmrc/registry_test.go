@@ -2,6 +2,7 @@ package npmrc
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -149,5 +150,31 @@ func TestIsRegistryURL(t *testing.T) {
 	never := configOf(t, map[string]string{"registry": "https://mirror.example/", "replace-registry-host": "never"})
 	if never.IsRegistryURL("https://registry.npmjs.org/a/-/a-1.0.0.tgz") {
 		t.Error("with replace-registry-host=never, registry.npmjs.org is not the configured registry")
+	}
+}
+
+func TestPackumentURL(t *testing.T) {
+	c := &Config{values: map[string]Value{
+		"registry":      {Value: "https://reg.example/npm/"},
+		"@s:registry":   {Value: "https://scoped.example/"},
+		"@bad:registry": {Value: "http://plain.example/"},
+	}}
+	for _, tc := range []struct{ name, want, err string }{
+		{name: "left-pad", want: "https://reg.example/npm/left-pad"},
+		{name: "@s/pkg", want: "https://scoped.example/@s%2fpkg"},
+		{name: "@other/pkg", want: "https://reg.example/npm/@other%2fpkg"},
+		{name: "../etc", err: "package name"},
+		{name: "@bad/pkg", err: "http"},
+	} {
+		got, err := c.PackumentURL(tc.name)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("PackumentURL(%q) = %q, %v; want an error mentioning %q", tc.name, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("PackumentURL(%q) = %q, %v; want %q", tc.name, got, err, tc.want)
+		}
 	}
 }

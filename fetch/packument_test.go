@@ -1,0 +1,81 @@
+package fetch
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// packumentLocator is fakeLocator plus metadata URLs, with one host
+// configured as a registry.
+type packumentLocator struct{ fakeLocator }
+
+func (packumentLocator) PackumentURL(name string) (string, error) {
+	return "https://registry.test/" + strings.Replace(name, "/", "%2f", 1), nil
+}
+
+func (packumentLocator) IsRegistryURL(u string) bool {
+	return strings.HasPrefix(u, "https://registry.test/")
+}
+
+func packument(name, version, tarball string) []byte {
+	return fmt.Appendf(nil, `{"name":%q,"versions":{%q:{"dist":{"tarball":%q}}}}`, name, version, tarball)
+}
+
+// A registry that keeps tarballs elsewhere than npm's convention (GitHub
+// Packages: /download/...) is asked for dist.tarball when the derived URL is
+// missing, and the bytes are still verified against the lockfile.
+func TestPackumentFallback(t *testing.T) {
+	data, pkg := archive("foo", 300)
+	f, g := newFetcher(t)
+	f.Locator = packumentLocator{}
+	real := "https://registry.test/download/foo/1.2.3/abcdef"
+	g.serve("https://registry.test/foo", packument("foo", "1.2.3", real))
+	g.serve(real, data)
+
+	var c collect
+	res, err := f.Fetch(context.Background(), pkg, c.consume)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.URL != real || len(c.calls) != 1 || string(c.calls[0]) != string(data) {
+		t.Errorf("fetched from %s (%d consume calls), want the archive from %s", res.URL, len(c.calls), real)
+	}
+
+	// A resolved URL is what the lockfile says; no guessing around it.
+	f2, g2 := newFetcher(t)
+	f2.Locator = packumentLocator{}
+	pkg.Resolved = "https://registry.test/foo/-/foo-1.2.3.tgz"
+	g2.serve("https://registry.test/foo", packument("foo", "1.2.3", real))
+	g2.serve(real, data)
+	if _, err := f2.Fetch(context.Background(), pkg, nil); err == nil || g2.calls["https://registry.test/foo"] != 0 {
+		t.Errorf("err = %v, metadata requests %d; want the 404 and no metadata request", err, g2.calls["https://registry.test/foo"])
+	}
+}
+
+func TestPackumentFallbackRefusals(t *testing.T) {
+	data, pkg := archive("foo", 300)
+	for name, tc := range map[string]struct {
+		doc  []byte
+		want string
+	}{
+		"other host":      {packument("foo", "1.2.3", "https://evil.test/foo.tgz"), "not under a configured registry"},
+		"no such version": {packument("foo", "9.9.9", "https://registry.test/x.tgz"), "lists no tarball for version 1.2.3"},
+		"not json":        {[]byte("<html>"), "registry metadata"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f, g := newFetcher(t)
+			f.Locator = packumentLocator{}
+			g.serve("https://registry.test/foo", tc.doc)
+			g.serve("https://evil.test/foo.tgz", data)
+			_, err := f.Fetch(context.Background(), pkg, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "404") {
+				t.Fatalf("err = %v, want the 404 and %q", err, tc.want)
+			}
+			if g.calls["https://evil.test/foo.tgz"] != 0 {
+				t.Error("downloaded from a host that is not a registry")
+			}
+		})
+	}
+}
