@@ -80,7 +80,6 @@ func (g *fakeGetter) total() int {
 	return n
 }
 
-
 type fakeBody struct {
 	ctx    context.Context
 	g      *fakeGetter
