@@ -140,7 +140,7 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 		return classifyInstallError(err)
 	}
 	for _, c := range res.BinConflicts {
-		rep.warn(event{Path: c.Bin, Message: fmt.Sprintf("%s and %s both declare %s; %s owns it (as with npm)", c.Owner, c.Loser, c.Bin, c.Owner)})
+		rep.note(event{Path: c.Bin, Message: fmt.Sprintf("%s and %s both declare %s; %s owns it, as with npm", c.Owner, c.Loser, c.Bin, c.Owner)})
 	}
 	rep.done(summarize(sel, res, &stats, time.Since(began)))
 	return nil

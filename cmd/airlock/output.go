@@ -126,6 +126,15 @@ func (r *reporter) warn(e event) {
 	fmt.Fprintf(r.errw, "airlock: warning: %s\n", e.Message)
 }
 
+// note records something only machines care about: a JSON "note" event,
+// nothing in text mode (npm is silent about it too).
+func (r *reporter) note(e event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e.Event = "note"
+	r.emit(e)
+}
+
 func (r *reporter) clearBar() {
 	if r.bar != nil {
 		_ = r.bar.Clear()
