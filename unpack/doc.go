@@ -18,8 +18,10 @@
 //     ([ErrSpecialFile]);
 //   - a file has the setuid, setgid or sticky bit ([ErrSetuid]);
 //   - the same path appears twice, or as both a file and a directory
-//     ([ErrDuplicate]); the one exception is pacote's: a ".npmignore" may
-//     replace a ".gitignore" that was renamed to ".npmignore";
+//     ([ErrDuplicate]), with two exceptions: pacote's, a ".npmignore" may
+//     replace a ".gitignore" that was renamed to ".npmignore"; and a file
+//     repeated with exactly the same bytes (as "dist/a" and "./dist/a" in
+//     some real packages), which leaves the first one as it is, as npm does;
 //   - there are more than [Limits.MaxFiles] entries plus implied directories
 //     ([ErrTooManyFiles]), a file is larger than [Limits.MaxFileSize]
 //     ([ErrFileTooLarge]), the files add up to more than [Limits.MaxTotalSize]

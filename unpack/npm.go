@@ -1,6 +1,7 @@
 package unpack
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -257,13 +258,16 @@ func (x *npmExtractor) file(h *tarHeader, rel string, tr *tarReader) error {
 	}
 
 	replace := false
-	if k := x.seen[rel]; k != kindNone {
+	switch k := x.seen[rel]; {
+	case k == kindNone:
+	case k == kindGitignore && base == ".npmignore":
 		// A .npmignore after a renamed .gitignore overwrites it in place,
 		// keeping the first file's mode, exactly as node-tar does.
-		if k != kindGitignore || base != ".npmignore" {
-			return duplicate(rel, k)
-		}
 		replace = true
+	case k == kindFile || k == kindGitignore:
+		return x.repeat(rel, h.size, tr)
+	default:
+		return duplicate(rel, k)
 	}
 	if rel == "package.json" && h.size > MaxPackageJSON {
 		return detail(ErrFileTooLarge, "package.json of %d bytes (limit %d)", h.size, MaxPackageJSON)
@@ -308,6 +312,52 @@ func (x *npmExtractor) file(h *tarHeader, rel string, tr *tarReader) error {
 	if !replace {
 		x.rep.Files++
 	}
+	return nil
+}
+
+// repeat reads a file entry whose path an earlier file entry wrote. node-tar
+// rewrites the file in place (the last entry's bytes, the first entry's
+// mode) where other extractors keep the first entry, so two different
+// contents would make the package depend on who reads it: that is refused.
+// The same bytes twice are accepted and leave the file as it is, which is
+// what every extractor ends with; real packages do this (@rollup/pluginutils
+// 5.5.1 holds both "package/./dist/cjs/index.js" and
+// "package/dist/cjs/index.js").
+func (x *npmExtractor) repeat(rel string, size int64, tr *tarReader) error {
+	f, err := x.t.open(rel)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	differs := detail(ErrDuplicate, "%q appears twice with different contents", rel)
+	buf, first := *x.buf, make([]byte, min(size+1, copyBuffer))
+	for left := size; left > 0; {
+		n, err := tr.Read(buf[:min(int64(len(first)), left)])
+		if n > 0 {
+			m, ferr := io.ReadFull(f, first[:n])
+			if ferr != nil && ferr != io.ErrUnexpectedEOF && ferr != io.EOF {
+				return ferr
+			}
+			if m < n || !bytes.Equal(first[:n], buf[:n]) {
+				return differs
+			}
+			left -= int64(n)
+		}
+		if err == io.EOF && left > 0 {
+			return detail(ErrCorrupt, "archive is truncated inside an entry's data")
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+	}
+	// The earlier file must end here too.
+	switch n, err := f.Read(first[:1]); {
+	case n > 0:
+		return differs
+	case err != io.EOF:
+		return err
+	}
+	x.total += size
 	return nil
 }
 

@@ -19,6 +19,9 @@ type tree interface {
 	// truncate opens an existing regular file for rewriting, keeping its
 	// mode, as node-tar does when an entry repeats.
 	truncate(rel string) (treeFile, error)
+	// open opens an existing regular file for reading, to compare a
+	// repeated entry with what the first one wrote.
+	open(rel string) (io.ReadCloser, error)
 	// chmodDir sets a directory's mode, for when the process umask took
 	// away bits the caller's umask allows.
 	chmodDir(rel string, perm os.FileMode) error
@@ -90,6 +93,10 @@ func (t rootTree) truncate(rel string) (treeFile, error) {
 		return nil, err
 	}
 	return rootFile{f}, nil
+}
+
+func (t rootTree) open(rel string) (io.ReadCloser, error) {
+	return t.root.OpenFile(rel, os.O_RDONLY, 0)
 }
 
 func (t rootTree) chmodDir(rel string, perm os.FileMode) error {

@@ -100,6 +100,14 @@ func (t *beneathTree) truncate(rel string) (treeFile, error) {
 	return rawFile(fd), nil
 }
 
+func (t *beneathTree) open(rel string) (io.ReadCloser, error) {
+	fd, err := openat2(t.fd, rel, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, beneathError("open", rel, err)
+	}
+	return os.NewFile(uintptr(fd), rel), nil
+}
+
 func (t *beneathTree) close() error { return unix.Close(t.fd) }
 
 func openat2(dirfd int, name string, flags int, mode uint64) (int, error) {

@@ -17,7 +17,8 @@ umask 022
 #   @types/ms@0.7.30  first path segment is "ms/", not "package/"
 #   json5@1.0.2       bin lib/cli.js is 0644 in the tarball: npm ci makes it 0755
 #   minimist@1.2.8    json5's dependency, installed nested
-deps='"semver":"7.6.3","mkdirp":"0.5.1","minimist":"0.0.8","qs":"0.6.6","@types/ms":"0.7.30","json5":"1.0.2"'
+#   @rollup/pluginutils@5.5.1  holds dist/cjs/index.js twice (as "package/./dist/cjs/index.js" too), same bytes
+deps='"semver":"7.6.3","mkdirp":"0.5.1","minimist":"0.0.8","qs":"0.6.6","@types/ms":"0.7.30","json5":"1.0.2","@rollup/pluginutils":"5.5.1"'
 
 cd "$work"
 printf '{"name":"fixtures","version":"1.0.0","dependencies":{%s}}\n' "$deps" > package.json
