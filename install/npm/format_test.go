@@ -134,6 +134,10 @@ func TestHelpers(t *testing.T) {
 	for spec, want := range map[string]bool{
 		"^1.0.0": true, "latest": true, "npm:foo@1": true, "*": true, "": true,
 		"file:../x": false, "../x": false, "git+https://x/y.git": false, "user/repo": false, "https://x/y.tgz": false, "github:a/b": false,
+		// npa reads "~/" as a path, but "~1.3.8" (express's deps) as a range.
+		"~1.3.8": true, "~0.1": true, ">=1 <2": true, "1.x || ^2": true, "NPM:foo@1": true,
+		"~/x": false, "/abs": false, "./x": false, ".": false, "C:x": false, "x.tgz": false, "x.tar.gz": false,
+		"git@github.com:a/b.git": false, "git://x/y.git": false, "gist:abc": false, "bitbucket:a/b": false,
 	} {
 		if got := isRegistrySpec(spec); got != want {
 			t.Errorf("isRegistrySpec(%q) = %v", spec, got)

@@ -463,25 +463,29 @@ func isRegistryDependency(n *lockNode) bool {
 	return count > 0
 }
 
+// npm-package-arg's patterns (npa.js), POSIX flavour: npm ci writes the
+// hidden lockfile on this machine.
 var (
-	protocolRe  = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*:`)
-	localPathRe = regexp.MustCompile(`^(?:[.~/\\]|[a-zA-Z]:)`)
+	urlSpecRe   = regexp.MustCompile(`(?i)^(?:git[+])?[a-z]+:`)
+	scpGitRe    = regexp.MustCompile(`(?i)^[^@]+@[^:.]+\.[^:]+:.+$`)
+	tarballRe   = regexp.MustCompile(`(?i)[.](?:tgz|tar\.gz|tar)$`)
+	posixFileRe = regexp.MustCompile(`^(?:[.]|~[/]|[/]|[a-zA-Z]:)`)
 )
 
-// isRegistrySpec approximates npm-package-arg's `registry` for a spec: a
-// version, range, tag or npm: alias is; files, directories, git, GitHub
-// shorthands and URLs are not.
+// isRegistrySpec is npm-package-arg's `registry` for npa(spec), the call
+// node.js makes: versions, ranges, tags and npm: aliases are; URLs (git,
+// GitHub shorthands, tarballs), scp-style git, paths and tarball names are
+// not. A path starts with ".", "~/", "/" or a drive letter: "~1.3.8" is a
+// range.
 func isRegistrySpec(spec string) bool {
 	s := strings.TrimSpace(spec)
 	switch {
-	case strings.HasPrefix(s, "npm:"):
-		return true
-	case protocolRe.MatchString(s), localPathRe.MatchString(s):
+	case urlSpecRe.MatchString(s):
+		return strings.HasPrefix(strings.ToLower(s), "npm:")
+	case scpGitRe.MatchString(s), strings.Contains(s, "/"), tarballRe.MatchString(s):
 		return false
-	case strings.Contains(s, "/"):
-		return false // user/repo GitHub shorthand
 	}
-	return true
+	return !posixFileRe.MatchString(s)
 }
 
 // metaFromEntry is shrinkwrap.js metaFromNode for one installed location.
