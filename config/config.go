@@ -10,10 +10,15 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/airlock-dev/airlock/internal/safefile"
 )
 
 // FileName is the name airlock looks for in the project and config dirs.
 const FileName = "airlock.toml"
+
+// maxFileSize caps airlock.toml; a configuration file is a few KB.
+const maxFileSize = 1 << 20
 
 // Config is the effective airlock configuration.
 type Config struct {
@@ -94,8 +99,12 @@ func configHome(getenv func(string) string) string {
 }
 
 func (c *Config) readFile(path string) error {
+	data, err := safefile.Read(path, maxFileSize)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
 	var f file
-	md, err := toml.DecodeFile(path, &f)
+	md, err := toml.Decode(string(data), &f)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}

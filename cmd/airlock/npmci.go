@@ -17,6 +17,7 @@ import (
 	"github.com/airlock-dev/airlock/fetch"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
 	installnpm "github.com/airlock-dev/airlock/install/npm"
+	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
 	"github.com/airlock-dev/airlock/unpack"
@@ -146,6 +147,10 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 	return nil
 }
 
+// maxManifestSize caps a package.json read from the project (npm's own
+// registry refuses documents far smaller).
+const maxManifestSize = 16 << 20
+
 // npmProject is what airlock reads from a project directory before
 // installing: the lockfile and package.json formatting.
 type npmProject struct {
@@ -168,20 +173,20 @@ func readNpmProject(dir string) (*npmProject, error) {
 		return nil, withCode(exitUsage, fmt.Errorf("no package-lock.json or npm-shrinkwrap.json in %s; airlock npm ci installs exactly what a lockfile records: create one with `npm install --package-lock-only --ignore-scripts`", dir))
 	}
 	p := &npmProject{lockPath: filepath.Join(dir, name)}
-	data, err := os.ReadFile(p.lockPath)
+	data, err := safefile.Read(p.lockPath, locknpm.MaxLockfileSize)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
 	if p.lock, err = locknpm.Parse(data); err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", p.lockPath, err))
 	}
-	pkgJSON, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	pkgJSON, err := safefile.Read(filepath.Join(dir, "package.json"), maxManifestSize)
 	if err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("reading package.json (npm ci needs it beside the lockfile): %w", err))
 	}
 	workspaces := map[string][]byte{}
 	for _, ws := range p.lock.Workspaces {
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(ws), "package.json"))
+		b, err := safefile.Read(filepath.Join(dir, filepath.FromSlash(ws), "package.json"), maxManifestSize)
 		if err != nil {
 			return nil, withCode(exitUsage, fmt.Errorf("workspace %s: %w", ws, err))
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/airlock-dev/airlock/fetch/cache"
 	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
+	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
 )
 
@@ -106,28 +107,30 @@ func newClient(cfg *config.Config, rc *npmrc.Config) (*client.Client, error) {
 
 // nodeVersions finds the node and npm versions that engines fields are
 // checked against, as npm checks them against the node running it. Without
-// node on PATH nothing is checked. Running `node --version` executes no
-// package code.
+// node on PATH nothing is checked. Node is found the way npm's config is
+// (npmrc.LookPath: never a node_modules/.bin entry, so no package's bin is
+// run), and `node --version` runs with an empty environment, so NODE_OPTIONS
+// cannot make it load anything.
 func nodeVersions() (node, npm string) {
-	path, err := exec.LookPath("node")
-	if err != nil {
+	path := npmrc.LookPath("node", os.Getenv("PATH"))
+	if path == "" {
 		return "", ""
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, path, "--version").Output()
+	cmd := exec.CommandContext(ctx, path, "--version")
+	cmd.Env = []string{}
+	out, err := cmd.Output()
 	if err != nil {
 		return "", ""
 	}
 	node = strings.TrimPrefix(strings.TrimSpace(string(out)), "v")
 	// npm ships inside node's prefix: <prefix>/bin/node, <prefix>/lib/node_modules/npm.
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		prefix := filepath.Dir(filepath.Dir(real))
-		if b, err := os.ReadFile(filepath.Join(prefix, "lib", "node_modules", "npm", "package.json")); err == nil {
-			var m struct{ Version string }
-			if json.Unmarshal(b, &m) == nil {
-				npm = m.Version
-			}
+	prefix := filepath.Dir(filepath.Dir(path))
+	if b, err := safefile.Read(filepath.Join(prefix, "lib", "node_modules", "npm", "package.json"), maxManifestSize); err == nil {
+		var m struct{ Version string }
+		if json.Unmarshal(b, &m) == nil {
+			npm = m.Version
 		}
 	}
 	return node, npm

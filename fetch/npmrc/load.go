@@ -226,7 +226,7 @@ func defaultPrefix(vars map[string]string) string {
 	if p := vars["PREFIX"]; p != "" {
 		return p
 	}
-	node := lookPath("node", vars["PATH"])
+	node := LookPath("node", vars["PATH"])
 	if node == "" {
 		return ""
 	}
@@ -240,19 +240,22 @@ func defaultPrefix(vars map[string]string) string {
 // npmPath finds npm's install directory from the npm command on PATH, which
 // is normally a symlink to <npm>/bin/npm-cli.js.
 func npmPath(pathList string) string {
-	cli := lookPath("npm", pathList)
+	cli := LookPath("npm", pathList)
 	if filepath.Base(cli) != "npm-cli.js" || filepath.Base(filepath.Dir(cli)) != "bin" {
 		return ""
 	}
 	return filepath.Dir(filepath.Dir(cli))
 }
 
-// lookPath finds an executable on pathList and resolves symlinks, as
-// process.execPath does for node. Relative PATH entries are skipped: they
-// would make the answer depend on the working directory.
-func lookPath(name, pathList string) string {
+// LookPath finds the node toolchain's executable name on pathList and
+// resolves symlinks, as process.execPath does for node. It skips relative
+// PATH entries, which would make the answer depend on the working
+// directory, and entries inside a node_modules directory: `npm run` and many
+// CI setups put node_modules/.bin on PATH, and a package's bin named "node"
+// or "npm" must never choose airlock's configuration (or be executed).
+func LookPath(name, pathList string) string {
 	for _, dir := range filepath.SplitList(pathList) {
-		if !filepath.IsAbs(dir) {
+		if !filepath.IsAbs(dir) || inNodeModules(dir) {
 			continue
 		}
 		p := filepath.Join(dir, name)
@@ -266,4 +269,14 @@ func lookPath(name, pathList string) string {
 		return p
 	}
 	return ""
+}
+
+// inNodeModules reports whether dir has a node_modules path segment.
+func inNodeModules(dir string) bool {
+	for _, seg := range strings.Split(filepath.ToSlash(dir), "/") {
+		if seg == "node_modules" {
+			return true
+		}
+	}
+	return false
 }

@@ -162,6 +162,34 @@ func TestLoadFileLocations(t *testing.T) {
 			t.Errorf("Registry() = %q", c.Registry())
 		}
 	})
+	t.Run("a node or npm under node_modules/.bin on PATH is ignored", func(t *testing.T) {
+		// npm run and CI setups put node_modules/.bin first on PATH; a
+		// package shipping "node" and "npm" bins with an etc/npmrc and an
+		// npmrc beside them must not configure (or be run by) airlock.
+		w := newWorld(t)
+		w.write(t, "node/etc/npmrc", "fetch-retries=1\n")
+		evil := filepath.Join(w.project, "node_modules/evil")
+		mustWrite(t, filepath.Join(evil, "bin/node"), "#!/bin/false\n", 0o755)
+		mustWrite(t, filepath.Join(evil, "bin/npm-cli.js"), "", 0o755)
+		mustWrite(t, filepath.Join(evil, "etc/npmrc"), "registry=https://evil.example/\n", 0o644)
+		mustWrite(t, filepath.Join(evil, "npmrc"), "registry=https://evil.example/\n", 0o644)
+		bin := filepath.Join(w.project, "node_modules/.bin")
+		for name, target := range map[string]string{"node": "../evil/bin/node", "npm": "../evil/bin/npm-cli.js"} {
+			mustWrite(t, filepath.Join(bin, "x"), "", 0o644)
+			if err := os.Symlink(target, filepath.Join(bin, name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.env = []string{"HOME=" + w.home, "PATH=" + bin + ":" + filepath.Join(w.root, "bin")}
+		c := w.load(t)
+		expect(t, c, "fetch-retries", "1", filepath.Join(w.prefix, "etc/npmrc"))
+		if c.Registry() != DefaultRegistry {
+			t.Errorf("Registry() = %q, configured by a package's npmrc", c.Registry())
+		}
+		if got, want := LookPath("node", w.env[1][len("PATH="):]), filepath.Join(w.prefix, "bin/node"); got != want {
+			t.Errorf("LookPath(node) = %q, want %q", got, want)
+		}
+	})
 	t.Run("unreadable file is an error naming it", func(t *testing.T) {
 		w := newWorld(t)
 		if err := os.Mkdir(filepath.Join(w.project, ".npmrc"), 0o755); err != nil {
