@@ -22,7 +22,7 @@ var (
 // lockfile recorded. It matches verify.ErrIntegrity.
 type IntegrityError struct {
 	Package   string // name@version
-	URL       string
+	URL       string // redacted (client.Redact)
 	Want, Got verify.Digest
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/airlock-dev/airlock/fetch/cache"
+	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/lock"
 	"github.com/airlock-dev/airlock/verify"
 )
@@ -55,6 +56,7 @@ type Result struct {
 	// FromCache is set when the bytes consume saw came from the cache.
 	FromCache bool
 	// URL is where the archive was downloaded from; empty for a cache hit.
+	// It may carry secrets (signed CDN URLs): show client.Redact(URL).
 	URL string
 	// Bytes is the archive's size.
 	Bytes int64
@@ -195,17 +197,19 @@ func (f *Fetcher) download(ctx context.Context, id, url string, want verify.Dige
 		max = DefaultMaxBytes
 	}
 	resp, err := f.Getter.Get(ctx, url, nil)
+	// Signed CDN URLs carry secrets in the query: errors show the redacted form.
+	shown := client.Redact(url)
 	if err != nil {
-		return 0, fmt.Errorf("downloading %s from %s: %w", id, url, err)
+		return 0, fmt.Errorf("downloading %s from %s: %w", id, shown, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		// The Getter contract rules this out; refuse rather than hash an
 		// error page.
-		return 0, fmt.Errorf("downloading %s from %s: unexpected status %s", id, url, resp.Status)
+		return 0, fmt.Errorf("downloading %s from %s: unexpected status %s", id, shown, resp.Status)
 	}
 	if resp.ContentLength > max {
-		return 0, fmt.Errorf("downloading %s from %s: %w: Content-Length %d is over the %d-byte limit", id, url, ErrTooLarge, resp.ContentLength, max)
+		return 0, fmt.Errorf("downloading %s from %s: %w: Content-Length %d is over the %d-byte limit", id, shown, ErrTooLarge, resp.ContentLength, max)
 	}
 
 	src := &source{ctx: ctx, r: resp.Body, chk: verify.NewChecker(want), max: max}
@@ -236,12 +240,12 @@ func (f *Fetcher) download(ctx context.Context, id, url string, want verify.Dige
 	if src.err != nil {
 		// No verdict on a broken stream: report the break (a cancelled
 		// context stays matchable with errors.Is).
-		return n, fmt.Errorf("downloading %s from %s: %w", id, url, src.err)
+		return n, fmt.Errorf("downloading %s from %s: %w", id, shown, src.err)
 	}
 	if err := src.chk.Check(); err != nil {
 		var me *verify.MismatchError
 		if errors.As(err, &me) {
-			return n, &IntegrityError{Package: id, URL: url, Want: me.Want, Got: me.Got}
+			return n, &IntegrityError{Package: id, URL: shown, Want: me.Want, Got: me.Got}
 		}
 		return n, fmt.Errorf("verifying %s: %w", id, err)
 	}

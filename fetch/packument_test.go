@@ -79,3 +79,20 @@ func TestPackumentFallbackRefusals(t *testing.T) {
 		})
 	}
 }
+
+// A signed URL's query is a secret: it must not reach error messages.
+func TestSignedURLRedactedInErrors(t *testing.T) {
+	_, pkg := archive("foo", 300)
+	f, g := newFetcher(t)
+	f.Locator = packumentLocator{}
+	signed := "https://registry.test/download/foo.tgz?X-Amz-Signature=SECRET123"
+	g.serve("https://registry.test/foo", packument("foo", "1.2.3", signed))
+	g.serve(signed, []byte("not the archive"))
+	res, err := f.Fetch(context.Background(), pkg, nil)
+	if err == nil || strings.Contains(err.Error(), "SECRET123") || !strings.Contains(err.Error(), "X-Amz-Signature=REDACTED") {
+		t.Fatalf("err = %v; want an integrity error with the signature redacted", err)
+	}
+	if res.URL != signed {
+		t.Errorf("Result.URL = %q; callers need the real URL and redact it themselves", res.URL)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/airlock-dev/airlock/config"
 	"github.com/airlock-dev/airlock/fetch"
+	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
 	installnpm "github.com/airlock-dev/airlock/install/npm"
 	"github.com/airlock-dev/airlock/internal/safefile"
@@ -277,10 +279,10 @@ func checkNpmSources(pkgs []lock.Package, rc *npmrc.Config) error {
 	for _, p := range pkgs {
 		switch p.Source {
 		case lock.SourceGit, lock.SourceRemote, lock.SourceFile:
-			refused = append(refused, fmt.Sprintf("%s (%s %s)", p.Path, p.Source, p.Resolved))
+			refused = append(refused, fmt.Sprintf("%s (%s %s)", p.Path, p.Source, showSource(p.Resolved)))
 		case lock.SourceRegistry:
 			if p.Resolved != "" && !rc.IsRegistryURL(p.Resolved) {
-				refused = append(refused, fmt.Sprintf("%s (tarball on a host that is not a configured registry: %s)", p.Path, p.Resolved))
+				refused = append(refused, fmt.Sprintf("%s (tarball on a host that is not a configured registry: %s)", p.Path, showSource(p.Resolved)))
 			}
 		}
 	}
@@ -357,7 +359,7 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 		stats.downloaded.Add(1)
 	}
 	stats.bytes.Add(res.Bytes)
-	rep.packageDone(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Source: source, URL: res.URL, Bytes: res.Bytes})
+	rep.packageDone(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Source: source, URL: client.Redact(res.URL), Bytes: res.Bytes})
 	return nil
 }
 
@@ -383,4 +385,26 @@ func emptyDir(dir string) error {
 		}
 	}
 	return nil
+}
+
+// showSource is a lockfile's resolved URL fit to print: credentials in the
+// user part (https://TOKEN@github.com/...) and query values are replaced,
+// while git's conventional "git@" user and the commit fragment, which say
+// what the source is, stay.
+func showSource(resolved string) string {
+	u, err := url.Parse(resolved)
+	if err != nil {
+		return client.Redact(resolved)
+	}
+	if u.User != nil && u.User.String() != "git" {
+		u.User = url.User("REDACTED")
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			q[k] = []string{"REDACTED"}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
