@@ -72,7 +72,10 @@ func newClient(cfg *config.Config, rc *npmrc.Config) (*client.Client, error) {
 				return nil, err
 			}
 		} else {
-			cas = append(cas, client.CABundle{Source: "ca in " + ca.Source, PEM: ca.PEM})
+			// A trust anchor must be a file someone put in place on
+			// purpose, not text that any npmrc layer or npm_config_ca
+			// variable can inject.
+			return nil, withCode(exitUsage, fmt.Errorf("ca= in %s gives a certificate inline; airlock trusts extra CAs only from files: save the certificate to a file and set cafile=/path/to/ca.pem in .npmrc (or ca_file in airlock.toml)", ca.Source))
 		}
 	}
 	if p := os.Getenv("NODE_EXTRA_CA_CERTS"); p != "" {
