@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -95,13 +96,26 @@ func newClient(cfg *config.Config, rc *npmrc.Config) (*client.Client, error) {
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	cl, err := client.New(client.Options{
+	opts := client.Options{
 		ExtraCAs:    cas,
 		Auth:        rc.AuthFor,
 		UserAgent:   "airlock/" + version,
 		Proxy:       proxy.Func(),
 		ClientCerts: certs,
-	})
+	}
+	// npm's fetch-timeout (milliseconds) bounds a whole response. Zero,
+	// "no limit" to npm, keeps airlock's default: a download that never
+	// ends would hang the install.
+	if v, ok := rc.Get("fetch-timeout"); ok {
+		ms, err := strconv.Atoi(v.Value)
+		if err != nil || ms < 0 {
+			return nil, withCode(exitUsage, fmt.Errorf("fetch-timeout=%q in %s: want milliseconds", v.Value, v.Source))
+		}
+		if ms > 0 {
+			opts.BodyTimeout = time.Duration(ms) * time.Millisecond
+		}
+	}
+	cl, err := client.New(opts)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}

@@ -21,8 +21,10 @@ type body struct {
 	idle    time.Duration
 	n       int64
 	timer   *time.Timer
+	whole   *time.Timer // BodyTimeout
 	err     error
 	stalled error
+	slow    error
 }
 
 func newBody(ctx context.Context, cancel context.CancelCauseFunc, resp *http.Response, url string, opts *Options) *body {
@@ -33,6 +35,8 @@ func newBody(ctx context.Context, cancel context.CancelCauseFunc, resp *http.Res
 	// consumer is never mistaken for a stalled server.
 	b.timer = time.AfterFunc(time.Hour, func() { cancel(b.stalled) })
 	b.timer.Stop()
+	b.slow = fmt.Errorf("%w: the body took longer than %s", ErrStalled, opts.BodyTimeout)
+	b.whole = time.AfterFunc(opts.BodyTimeout, func() { cancel(b.slow) })
 	return b
 }
 
@@ -78,6 +82,7 @@ func (b *body) fail(err error) error { return &Error{URL: b.url, Err: err} }
 // Close releases the connection and the request's context.
 func (b *body) Close() error {
 	b.timer.Stop()
+	b.whole.Stop()
 	err := b.rc.Close()
 	b.cancel(nil)
 	return err

@@ -33,6 +33,10 @@ const (
 	DefaultResponseHeaderTimeout = time.Minute
 	// DefaultIdleReadTimeout is how long a body may send nothing.
 	DefaultIdleReadTimeout = time.Minute
+	// DefaultBodyTimeout bounds a whole body, so a server trickling a byte
+	// a minute cannot hold an install forever. It is npm's fetch-timeout
+	// default.
+	DefaultBodyTimeout = 5 * time.Minute
 	// DefaultMaxBodySize is far above the largest npm tarballs (a few
 	// hundred MB) and far below what would fill a disk.
 	DefaultMaxBodySize = 1 << 30
@@ -92,7 +96,10 @@ type Options struct {
 	MaxAttempts                            int // requests per URL, first one included
 	RetryWaitMin, RetryWaitMax, MaxElapsed time.Duration
 	ResponseHeaderTimeout, IdleReadTimeout time.Duration
-	MaxBodySize                            int64
+	// BodyTimeout bounds the time from response headers to the body's
+	// end (npm's fetch-timeout).
+	BodyTimeout time.Duration
+	MaxBodySize int64
 }
 
 // Client performs strict HTTPS GETs. It is safe for concurrent use.
@@ -111,6 +118,7 @@ func New(opts Options) (*Client, error) {
 	setDefault(&opts.MaxElapsed, DefaultMaxElapsed)
 	setDefault(&opts.ResponseHeaderTimeout, DefaultResponseHeaderTimeout)
 	setDefault(&opts.IdleReadTimeout, DefaultIdleReadTimeout)
+	setDefault(&opts.BodyTimeout, DefaultBodyTimeout)
 	setDefault(&opts.MaxBodySize, DefaultMaxBodySize)
 	setDefault(&opts.UserAgent, DefaultUserAgent)
 	if opts.Proxy == nil {
@@ -201,7 +209,8 @@ func hostKey(u *url.URL) string {
 }
 
 // Get fetches url and returns a response with status 200 whose Body enforces
-// Content-Length, MaxBodySize and IdleReadTimeout; the caller must close it.
+// Content-Length, MaxBodySize, IdleReadTimeout and BodyTimeout; the caller
+// must close it.
 // Any other final status is a *StatusError; everything else an *Error.
 // header is sent on every hop, except any Authorization in it.
 func (c *Client) Get(ctx context.Context, rawURL string, header http.Header) (*http.Response, error) {

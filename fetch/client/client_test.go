@@ -537,6 +537,24 @@ func TestBodyErrors(t *testing.T) {
 			case <-r.Context().Done():
 			}
 		}), true, nil, ErrStalled, "no data for 300ms"},
+		{"trickling body", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// A byte every 100ms never trips the 300ms idle timeout;
+			// only the whole-body bound stops it.
+			w.Header().Set("Content-Length", "5000")
+			for i := 0; i < 5000; i++ {
+				if _, err := w.Write([]byte("x")); err != nil {
+					return
+				}
+				http.NewResponseController(w).Flush()
+				select {
+				case <-done:
+					return
+				case <-r.Context().Done():
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+		}), true, func(o *Options) { o.BodyTimeout = 700 * time.Millisecond }, ErrStalled, "the body took longer than 700ms"},
 		{"endless body", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			for {
 				if _, err := w.Write(chunk); err != nil {
