@@ -56,10 +56,10 @@ type NotCachedError struct {
 
 func (e *NotCachedError) Error() string {
 	if e.Corrupt != nil {
-		return fmt.Sprintf("the cached copy of %s was corrupt (want %s, got %s) and was removed; --offline forbids downloading it again; run `airlock fetch` while online",
+		return fmt.Sprintf("the cached copy of %s was corrupt (want %s, got %s) and was removed; --offline forbids downloading it again; run `airlock npm ci` once while online to fill the cache",
 			e.Package, e.Corrupt.Want, e.Corrupt.Got)
 	}
-	return fmt.Sprintf("%s is not in the cache (%s) and --offline forbids the network; run `airlock fetch` while online", e.Package, e.Want)
+	return fmt.Sprintf("%s is not in the cache (%s) and --offline forbids the network; run `airlock npm ci` once while online to fill the cache", e.Package, e.Want)
 }
 
 func (e *NotCachedError) Is(target error) bool { return target == ErrNotCached }

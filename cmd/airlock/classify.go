@@ -11,20 +11,32 @@ import (
 	"github.com/airlock-dev/airlock/verify"
 )
 
+// verificationFailures are the refusals that mean "these bytes or this
+// source cannot be trusted": exit code 1.
+var verificationFailures = []error{
+	verify.ErrIntegrity, verify.ErrBadIntegrity, cache.ErrCorrupt,
+	// A hostile or broken archive (not an I/O error while writing it).
+	unpack.ErrUnsafePath, unpack.ErrSpecialFile, unpack.ErrSetuid, unpack.ErrDuplicate,
+	unpack.ErrTooManyFiles, unpack.ErrFileTooLarge, unpack.ErrTooLarge, unpack.ErrRatio,
+	unpack.ErrPathTooLong, unpack.ErrTooDeep, unpack.ErrCorrupt,
+	// A source airlock will not use, however reachable.
+	client.ErrNotHTTPS, client.ErrInsecureRedirect, client.ErrCredentialsInURL,
+}
+
 // classify picks the exit code of an error that was not given one where it
-// happened: verification failures are 1, network and registry failures 3,
-// anything else an input error (2).
+// happened: verification and policy failures are 1, network and registry
+// failures 3, anything else an input or environment error (2).
 func classify(err error) int {
+	for _, target := range verificationFailures {
+		if errors.Is(err, target) {
+			return exitVerify
+		}
+	}
 	var (
 		statusErr *client.StatusError
 		clientErr *client.Error
-		fileErr   *unpack.FileError
 	)
-	switch {
-	case errors.Is(err, verify.ErrIntegrity), errors.Is(err, verify.ErrBadIntegrity),
-		errors.Is(err, cache.ErrCorrupt), errors.As(err, &fileErr):
-		return exitVerify
-	case errors.Is(err, fetch.ErrNotCached), errors.As(err, &statusErr), errors.As(err, &clientErr):
+	if errors.Is(err, fetch.ErrNotCached) || errors.As(err, &statusErr) || errors.As(err, &clientErr) {
 		return exitNetwork
 	}
 	return exitUsage

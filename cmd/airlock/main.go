@@ -42,6 +42,14 @@ Run 'airlock npm ci -h' for the flags.
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first Ctrl-C cancels cleanly; once it has, the next one gets the
+	// default action and ends the process at once (the cache and the
+	// previous tree are safe either way; staging debris is cleared by the
+	// next run).
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)

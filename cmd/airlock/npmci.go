@@ -16,6 +16,7 @@ import (
 
 	"github.com/airlock-dev/airlock/config"
 	"github.com/airlock-dev/airlock/fetch"
+	"github.com/airlock-dev/airlock/fetch/cache"
 	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
 	installnpm "github.com/airlock-dev/airlock/install/npm"
@@ -104,10 +105,9 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 	for _, w := range sel.Warnings {
 		rep.warn(event{Name: w.Package.Name, Version: w.Package.Version, Path: w.Package.Path, Message: w.Message})
 	}
-	if err := checkNpmSources(sel.Install, rc); err != nil {
+	if err := checkNpmPolicy(sel.Install, rc, rep); err != nil {
 		return err
 	}
-	warnWeakIntegrity(sel.Install, rep)
 
 	fetcher, err := newFetcher(cfg, rc, f.offline)
 	if err != nil {
@@ -260,8 +260,11 @@ func selectNpmPackages(lf *locknpm.Lockfile, f *npmCIFlags, rc *npmrc.Config) (*
 		NpmVersion:   npmVersion,
 		EngineStrict: npmrcBool(rc, "engine-strict"),
 	})
-	if err != nil {
-		return nil, withCode(exitVerify, err)
+	switch {
+	case errors.Is(err, locknpm.ErrBadPlatform), errors.Is(err, locknpm.ErrBadEngine):
+		return nil, withCode(exitVerify, err) // npm ci refuses too: policy
+	case err != nil:
+		return nil, withCode(exitUsage, err) // the lockfile contradicts itself
 	}
 	return sel, nil
 }
@@ -271,11 +274,13 @@ func npmrcBool(rc *npmrc.Config, key string) bool {
 	return ok && v.Value == "true"
 }
 
-// checkNpmSources refuses every package whose bytes would not come from a
-// configured registry: git repositories, tarball URLs and local archives
-// carry no registry integrity record airlock can hold them to.
-func checkNpmSources(pkgs []lock.Package, rc *npmrc.Config) error {
-	var refused []string
+// checkNpmPolicy refuses, before anything is fetched or removed, every
+// package whose bytes airlock could not hold to the lockfile: git
+// repositories, tarball URLs and local archives (no registry integrity
+// record), and registry entries without a usable integrity. It warns about
+// entries pinned by sha1 alone.
+func checkNpmPolicy(pkgs []lock.Package, rc *npmrc.Config, rep *reporter) error {
+	var refused, unpinned []string
 	for _, p := range pkgs {
 		switch p.Source {
 		case lock.SourceGit, lock.SourceRemote, lock.SourceFile:
@@ -283,26 +288,31 @@ func checkNpmSources(pkgs []lock.Package, rc *npmrc.Config) error {
 		case lock.SourceRegistry:
 			if p.Resolved != "" && !rc.IsRegistryURL(p.Resolved) {
 				refused = append(refused, fmt.Sprintf("%s (tarball on a host that is not a configured registry: %s)", p.Path, showSource(p.Resolved)))
+				continue
+			}
+			in, err := verify.ParseSRI(p.Integrity)
+			switch {
+			case err != nil:
+				unpinned = append(unpinned, fmt.Sprintf("%s (%s@%s): %v", p.Path, p.Name, p.Version, err))
+			case in.WeakOnly():
+				rep.warn(event{Name: p.Name, Version: p.Version, Path: p.Path,
+					Message: fmt.Sprintf("%s@%s is pinned by sha1 only, which can be forged; `npm install --package-lock-only` records sha512", p.Name, p.Version)})
 			}
 		}
 	}
-	if len(refused) == 0 {
+	var problems []string
+	if len(refused) > 0 {
+		problems = append(problems, fmt.Sprintf("refusing %d package(s) that do not come from a configured registry:\n\t%s\nairlock installs only registry packages checked against the lockfile's integrity; publish them to a registry (or configure their host as one in .npmrc) and update the lockfile",
+			len(refused), strings.Join(refused, "\n\t")))
+	}
+	if len(unpinned) > 0 {
+		problems = append(problems, fmt.Sprintf("refusing %d package(s) without a usable integrity in the lockfile:\n\t%s\nrun `npm install --package-lock-only` to record their sha512, review and commit the lockfile",
+			len(unpinned), strings.Join(unpinned, "\n\t")))
+	}
+	if len(problems) == 0 {
 		return nil
 	}
-	return withCode(exitVerify, fmt.Errorf("refusing %d package(s) that do not come from a configured registry:\n\t%s\nairlock installs only registry packages checked against the lockfile's integrity; publish them to a registry (or configure their host as one in .npmrc) and update the lockfile",
-		len(refused), strings.Join(refused, "\n\t")))
-}
-
-func warnWeakIntegrity(pkgs []lock.Package, rep *reporter) {
-	for _, p := range pkgs {
-		if p.Source != lock.SourceRegistry || p.Integrity == "" {
-			continue
-		}
-		if in, err := verify.ParseSRI(p.Integrity); err == nil && in.WeakOnly() {
-			rep.warn(event{Name: p.Name, Version: p.Version, Path: p.Path,
-				Message: fmt.Sprintf("%s@%s is pinned by sha1 only, which can be forged; `npm install --package-lock-only` records sha512", p.Name, p.Version)})
-		}
-	}
+	return withCode(exitVerify, errors.New(strings.Join(problems, "\n")))
 }
 
 // installStats counts what Extract did; updated concurrently.
@@ -338,9 +348,11 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 		return nil
 	})
 	if res.Corrupt != nil {
-		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Want: res.Corrupt.Want.String(), Got: res.Corrupt.Got.String(),
-			Message: fmt.Sprintf("cached archive of %s@%s was corrupt (%v); removed it%s", pkg.Name, pkg.Version, res.Corrupt, refetchNote(err, f.Offline))})
-		stats.refetched.Add(1)
+		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Want: res.Corrupt.Want.String(), Got: res.Corrupt.Got.String(),
+			Message: corruptNote(pkg, res.Corrupt, err, f.Offline)})
+		if res.Refetched {
+			stats.refetched.Add(1)
+		}
 	}
 	if res.Mismatched != nil && err == nil {
 		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Message: fmt.Sprintf("the first download of %s@%s did not match the lockfile and was discarded; a second download matched:\n%v", pkg.Name, pkg.Version, res.Mismatched)})
@@ -363,14 +375,22 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 	return nil
 }
 
-func refetchNote(err error, offline bool) string {
-	switch {
-	case offline:
-		return "; --offline forbids downloading it again"
-	case err == nil:
-		return " and downloaded it again"
+// corruptNote tells the user that a cached archive failed its re-check and
+// what became of it: someone or something altered the cache.
+func corruptNote(pkg lock.Package, c *cache.CorruptError, err error, offline bool) string {
+	what := fmt.Sprintf("cached archive of %s@%s was corrupt (want %s, got %s)", pkg.Name, pkg.Version, c.Want, c.Got)
+	if c.Got.Algorithm == "" {
+		what = fmt.Sprintf("cached archive of %s@%s at %s is not a regular file", pkg.Name, pkg.Version, c.Path)
 	}
-	return ""
+	switch {
+	case !c.Removed:
+		return what + "; could not remove it from the cache, delete " + c.Path + " by hand"
+	case offline:
+		return what + "; removed it, and --offline forbids downloading it again"
+	case err == nil:
+		return what + "; removed it and downloaded it again"
+	}
+	return what + "; removed it"
 }
 
 // emptyDir makes dir exist and be empty.

@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/airlock-dev/airlock/fetch"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/sys/unix"
 )
@@ -33,6 +36,7 @@ type event struct {
 	Packages       int      `json:"packages,omitempty"`
 	FromCache      int      `json:"from_cache,omitempty"`
 	Downloaded     int      `json:"downloaded,omitempty"`
+	Refetched      int      `json:"refetched,omitempty"` // corrupt cache entries replaced
 	Links          int      `json:"links,omitempty"`
 	Bins           int      `json:"bins,omitempty"`
 	Skipped        int      `json:"skipped,omitempty"`
@@ -172,7 +176,15 @@ func (r *reporter) fail(err error, code int) {
 	defer r.mu.Unlock()
 	r.finishBar()
 	if r.json != nil {
-		r.emit(event{Event: "error", Message: err.Error(), ExitCode: code})
+		e := event{Event: "error", Message: err.Error(), ExitCode: code}
+		var ie *fetch.IntegrityError
+		if errors.As(err, &ie) {
+			if i := strings.LastIndexByte(ie.Package, '@'); i > 0 {
+				e.Name, e.Version = ie.Package[:i], ie.Package[i+1:]
+			}
+			e.URL, e.Want, e.Got = ie.URL, ie.Want.String(), ie.Got.String()
+		}
+		r.emit(e)
 		return
 	}
 	fmt.Fprintf(r.errw, "airlock: %v\n", err)

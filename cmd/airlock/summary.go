@@ -24,6 +24,7 @@ func summarize(sel *locknpm.Selection, res *installnpm.Result, st *installStats,
 		Packages:       res.Packages + res.Bundled,
 		FromCache:      int(st.fromCache.Load()),
 		Downloaded:     int(st.downloaded.Load()),
+		Refetched:      int(st.refetched.Load()),
 		Bytes:          st.bytes.Load(),
 		Links:          res.Links,
 		Bins:           res.Bins,
@@ -33,6 +34,9 @@ func summarize(sel *locknpm.Selection, res *installnpm.Result, st *installStats,
 	}
 	lines := []string{fmt.Sprintf("added %d packages (%s verified: %d downloaded, %d from cache) in %s",
 		e.Packages, humanBytes(e.Bytes), e.Downloaded, e.FromCache, took.Round(10*time.Millisecond))}
+	if e.Refetched > 0 {
+		lines = append(lines, fmt.Sprintf("replaced %d corrupt cache entries (see the warnings above)", e.Refetched))
+	}
 	if e.Skipped > 0 {
 		lines = append(lines, fmt.Sprintf("skipped %d packages (omitted or not for this platform; --json lists them)", e.Skipped))
 	}
