@@ -38,7 +38,7 @@ func summarize(sel *locknpm.Selection, res *installnpm.Result, st *installStats,
 		lines = append(lines, fmt.Sprintf("replaced %d corrupt cache entries (see the warnings above)", e.Refetched))
 	}
 	if e.Skipped > 0 {
-		lines = append(lines, fmt.Sprintf("skipped %d packages (omitted or not for this platform; --json lists them)", e.Skipped))
+		lines = append(lines, fmt.Sprintf("skipped %d packages (omitted, extraneous or not for this platform; --json lists them)", e.Skipped))
 	}
 	if len(scripts) > 0 {
 		lines = append(lines, fmt.Sprintf("%d packages declare install scripts, which airlock did not run: %s", len(scripts), strings.Join(scripts, ", ")),

@@ -36,7 +36,9 @@
 // carries its target's name, version, flags and bin, as in npm's tree.
 //
 // Select mirrors npm 11 (arborist build-ideal-tree checkEngineAndPlatform,
-// optional-set, gather-dep-set, reify/diff omit): omitted types are left out,
+// optional-set, gather-dep-set, reify/diff omit): entries nothing in the
+// project needs (extraneous by npm's calc-dep-flags, such as an optional
+// peer dependency's placement) are pruned first, omitted types are left out,
 // an optional package whose os/cpu/libc or engines do not match is skipped
 // together with the packages only it needs, a required package whose platform
 // does not match fails with ErrBadPlatform, and a required package whose

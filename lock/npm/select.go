@@ -62,6 +62,9 @@ const (
 	SkipEngine
 	// SkipOptionalSet: needed only by a skipped optional package.
 	SkipOptionalSet
+	// SkipExtraneous: nothing in the project needs it (only an optional
+	// peer dependency names it); npm ci prunes it.
+	SkipExtraneous
 )
 
 // Skip is an entry left off disk.
@@ -92,11 +95,15 @@ func (l *Lockfile) Select(opts Options) (*Selection, error) {
 	sel := &Selection{}
 	inert := map[*node]Skip{}
 	var fatal []error
+	pruned := l.extraneous()
 
 	// One pass in npm's inventory order, as build-ideal-tree's
 	// checkEngineAndPlatform does: the order decides which optional
 	// failures see which others as already gone.
 	for _, n := range l.order {
+		if pruned[n] {
+			continue
+		}
 		optional := n.pkg.Optional
 		if !optional && !l.omitted(n, opts.Omit) {
 			nodeVersion := opts.NodeVersion
@@ -130,7 +137,7 @@ func (l *Lockfile) Select(opts Options) (*Selection, error) {
 		if err == nil {
 			continue
 		}
-		set, err2 := l.optionalSet(n, inert)
+		set, err2 := l.optionalSet(n, inert, pruned)
 		if err2 != nil {
 			return nil, err2
 		}
@@ -148,6 +155,10 @@ func (l *Lockfile) Select(opts Options) (*Selection, error) {
 
 	for i := range l.Packages {
 		n := l.nodeAt(i)
+		if pruned[n] {
+			sel.Skipped = append(sel.Skipped, Skip{Package: n.pkg, Why: SkipExtraneous, Reason: "extraneous: nothing depends on it"})
+			continue
+		}
 		if l.omitted(n, opts.Omit) {
 			sel.Skipped = append(sel.Skipped, Skip{Package: n.pkg, Why: SkipOmitted, Reason: "omitted (" + l.omitType(n, opts.Omit) + ")"})
 			continue
@@ -203,13 +214,14 @@ func (l *Lockfile) omitType(n *node, o Omit) string {
 // optionalSet is arborist's optional-set: from a failed optional node, walk
 // up through non-optional dependents to the optional edges that bound the
 // failure, then add everything only that part of the graph needs
-// (gather-dep-set). Edges from nodes already skipped keep nothing alive.
-func (l *Lockfile) optionalSet(n *node, inert map[*node]Skip) ([]*node, error) {
+// (gather-dep-set). Edges from nodes already skipped keep nothing alive;
+// edges from pruned nodes are not in the tree at all.
+func (l *Lockfile) optionalSet(n *node, inert map[*node]Skip, pruned map[*node]bool) ([]*node, error) {
 	set := []*node{n}
 	in := map[*node]bool{n: true}
 	for i := 0; i < len(set); i++ {
 		for _, e := range set[i].in {
-			if e.optional() || in[e.from] {
+			if e.optional() || in[e.from] || pruned[e.from] {
 				continue
 			}
 			if e.from == l.root || e.from.isWorkspace {
@@ -222,7 +234,7 @@ func (l *Lockfile) optionalSet(n *node, inert map[*node]Skip) ([]*node, error) {
 	}
 	keep := func(e *edge) bool {
 		_, fromInert := inert[e.from]
-		return !in[e.to] && !fromInert
+		return !in[e.to] && !fromInert && !pruned[e.from]
 	}
 	deps := append([]*node(nil), set...)
 	has := map[*node]bool{}
@@ -266,5 +278,5 @@ func (l *Lockfile) optionalSet(n *node, inert map[*node]Skip) ([]*node, error) {
 
 // String names a SkipReason for machine output.
 func (r SkipReason) String() string {
-	return [...]string{"omitted", "platform", "engine", "optional-set"}[r]
+	return [...]string{"omitted", "platform", "engine", "optional-set", "extraneous"}[r]
 }

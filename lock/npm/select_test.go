@@ -72,7 +72,8 @@ func TestSelectOptionalSetReasons(t *testing.T) {
 // npm 11 checks required packages against the machine it runs on, even with
 // --os/--cpu/--libc, which only steer optional packages.
 func TestSelectHostVersusTarget(t *testing.T) {
-	l, err := Parse(lockJSON(`,"node_modules/a":{"version":"1.0.0","os":["linux"]},"node_modules/b":{"version":"1.0.0","optional":true,"os":["darwin"]}`))
+	l, err := Parse([]byte(`{"lockfileVersion":3,"packages":{"":{"dependencies":{"a":"1.0.0"},"optionalDependencies":{"b":"1.0.0"}},
+		"node_modules/a":{"version":"1.0.0","os":["linux"]},"node_modules/b":{"version":"1.0.0","optional":true,"os":["darwin"]}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,5 +302,41 @@ func TestDetectLibc(t *testing.T) {
 		if got := detectLibc(tc.fs); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// npm ci recomputes the dependency flags from the graph and prunes what
+// nothing needs, whatever the lockfile's "extraneous" says, before checking
+// platforms: an unreachable entry (and what is nested in it) is skipped even
+// when it could not run here, and a reachable one marked extraneous stays.
+func TestSelectPrunesExtraneous(t *testing.T) {
+	l, err := Parse([]byte(`{"lockfileVersion":3,"packages":{"":{"dependencies":{"a":"1.0.0","p":"1.0.0"}},
+		"node_modules/a":{"version":"1.0.0","extraneous":true},
+		"node_modules/p":{"version":"1.0.0","peerDependencies":{"y":"2"},"peerDependenciesMeta":{"y":{"optional":true}}},
+		"node_modules/p/node_modules/y":{"version":"2.0.0","os":["darwin"],"dependencies":{"z":"1"}},
+		"node_modules/p/node_modules/y/node_modules/z":{"version":"1.0.0"},
+		"node_modules/gone":{"version":"1.0.0","cpu":["arm"]},
+		"node_modules/gone/node_modules/inner":{"version":"1.0.0"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := l.Select(Options{Platform: linux})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var installed, extraneous []string
+	for _, p := range sel.Install {
+		installed = append(installed, p.Path)
+	}
+	for _, s := range sel.Skipped {
+		if s.Why == SkipExtraneous {
+			extraneous = append(extraneous, s.Package.Path)
+		}
+	}
+	if got, want := strings.Join(installed, " "), "node_modules/a node_modules/p"; got != want {
+		t.Errorf("installed %s, want %s", got, want)
+	}
+	if got, want := strings.Join(extraneous, " "), "node_modules/gone node_modules/gone/node_modules/inner node_modules/p/node_modules/y node_modules/p/node_modules/y/node_modules/z"; got != want {
+		t.Errorf("extraneous %s, want %s", got, want)
 	}
 }
