@@ -6,23 +6,22 @@ type depFlags struct {
 	dev, optional, devOptional, peer, extraneous bool
 }
 
-// extraneous returns the entries npm ci prunes from the tree it installs.
+// depFlags computes every node's flags as npm ci sees them.
 //
 // npm ci loads the lockfile with the project root it read from package.json
 // (build-ideal-tree's loadVirtual({root})), which makes arborist distrust
-// the lockfile's flags: load-virtual resets them and recomputes them from
-// the dependency graph (calc-dep-flags), and fixDepFlags then removes every
-// node still flagged extraneous (idealTreePrune), before the platform and
-// engines checks. A node is extraneous when no path of edges leads to it
-// from the root, an optional peer dependency not counting: npm 11 writes
-// such entries for optional peers it placed (react-scripts 5 gets
-// node_modules/tailwindcss/node_modules/yaml). The lockfile's own
-// "extraneous" flag is not read, as npm does not read it either.
+// the lockfile's flags: load-virtual resets them all and recomputes them
+// from the dependency graph (calc-dep-flags). So the dev, optional,
+// devOptional and peer flags --omit and the platform checks go by are the
+// graph's, not the lockfile's record (which differs after a hand-resolved
+// merge conflict or an edit), and the lockfile's "extraneous" is not read.
 //
-// The other flags are computed too, because a node whose dev, optional or
-// peer flag changes is walked again, as in arborist, but only extraneous is
-// returned.
-func (l *Lockfile) extraneous() map[*node]bool {
+// A node left extraneous is reachable from the root by no edge but an
+// optional peer one; fixDepFlags removes those (idealTreePrune) before the
+// platform and engines checks. npm 11 writes such entries for optional
+// peers it placed (react-scripts 5 gets
+// node_modules/tailwindcss/node_modules/yaml).
+func (l *Lockfile) depFlags() map[*node]*depFlags {
 	flags := make(map[*node]*depFlags, len(l.order))
 	for _, n := range l.order {
 		set := n != l.root
@@ -90,13 +89,7 @@ func (l *Lockfile) extraneous() map[*node]bool {
 			}
 		}
 	}
-	out := map[*node]bool{}
-	for n, f := range flags {
-		if f.extraneous {
-			out[n] = true
-		}
-	}
-	return out
+	return flags
 }
 
 // resolveParent is arborist's Node.resolveParent: the package folder a

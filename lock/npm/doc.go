@@ -35,14 +35,17 @@
 // node_modules (workspaces, file: directories) are SourceWorkspace. A link
 // carries its target's name, version, flags and bin, as in npm's tree.
 //
-// Select mirrors npm 11 (arborist build-ideal-tree checkEngineAndPlatform,
-// optional-set, gather-dep-set, reify/diff omit): entries nothing in the
-// project needs (extraneous by npm's calc-dep-flags, such as an optional
-// peer dependency's placement) are pruned first, omitted types are left out,
-// an optional package whose os/cpu/libc or engines do not match is skipped
-// together with the packages only it needs, a required package whose platform
-// does not match fails with ErrBadPlatform, and a required package whose
-// engines do not match is a warning. Bundled entries stay in Install with
+// Select mirrors npm 11 (arborist load-virtual, calc-dep-flags,
+// build-ideal-tree checkEngineAndPlatform, optional-set, gather-dep-set,
+// reify/diff omit). Like npm ci it recomputes the dev, optional, devOptional,
+// peer and extraneous flags from the dependency graph instead of trusting
+// the lockfile's record (lock.Package keeps the record): entries nothing in
+// the project needs (such as an optional peer dependency's placement) are
+// pruned first, omitted types are left out, an optional package whose
+// os/cpu/libc or engines do not match is skipped together with the packages
+// only it needs, a required package whose platform does not match fails with
+// ErrBadPlatform, and a required package whose engines do not match is a
+// warning. Bundled entries stay in Install with
 // SourceBundled: they come out of their parent's archive, never fetched.
 // npm's legacy-peer-deps (which drops peer edges from its graph) is not
 // modelled: Select and CheckInSync always follow peer dependencies.

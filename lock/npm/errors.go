@@ -34,9 +34,6 @@ var (
 	// ErrBadEngine: a required package does not support the node or npm
 	// version and Options.EngineStrict is set (npm's EBADENGINE).
 	ErrBadEngine = errors.New("unsupported engine")
-	// ErrInconsistentFlags: the lockfile marks a package optional although
-	// the project itself requires it, so skipping it would be wrong.
-	ErrInconsistentFlags = errors.New("lockfile dependency flags are inconsistent")
 	// ErrOutOfSync: package.json and the lockfile disagree (npm ci's EUSAGE).
 	ErrOutOfSync = errors.New("package.json and the lockfile are out of sync")
 	// ErrBadOmit: an --omit or --include value npm does not know.

@@ -95,17 +95,18 @@ func (l *Lockfile) Select(opts Options) (*Selection, error) {
 	sel := &Selection{}
 	inert := map[*node]Skip{}
 	var fatal []error
-	pruned := l.extraneous()
+	flags := l.depFlags()
 
 	// One pass in npm's inventory order, as build-ideal-tree's
 	// checkEngineAndPlatform does: the order decides which optional
 	// failures see which others as already gone.
 	for _, n := range l.order {
-		if pruned[n] {
+		f := flags[n]
+		if f.extraneous {
 			continue
 		}
-		optional := n.pkg.Optional
-		if !optional && !l.omitted(n, opts.Omit) {
+		optional := f.optional
+		if !optional && !l.omitted(n, f, opts.Omit) {
 			nodeVersion := opts.NodeVersion
 			if opts.Force {
 				nodeVersion = "" // npm's --force drops the node check, not the npm one
@@ -137,10 +138,7 @@ func (l *Lockfile) Select(opts Options) (*Selection, error) {
 		if err == nil {
 			continue
 		}
-		set, err2 := l.optionalSet(n, inert, pruned)
-		if err2 != nil {
-			return nil, err2
-		}
+		set := l.optionalSet(n, inert, flags)
 		for _, m := range set {
 			if m == n {
 				inert[m] = Skip{Package: m.pkg, Why: why, Reason: "optional, " + err.Error()}
@@ -155,12 +153,13 @@ func (l *Lockfile) Select(opts Options) (*Selection, error) {
 
 	for i := range l.Packages {
 		n := l.nodeAt(i)
-		if pruned[n] {
+		f := flags[n]
+		if f.extraneous {
 			sel.Skipped = append(sel.Skipped, Skip{Package: n.pkg, Why: SkipExtraneous, Reason: "extraneous: nothing depends on it"})
 			continue
 		}
-		if l.omitted(n, opts.Omit) {
-			sel.Skipped = append(sel.Skipped, Skip{Package: n.pkg, Why: SkipOmitted, Reason: "omitted (" + l.omitType(n, opts.Omit) + ")"})
+		if l.omitted(n, f, opts.Omit) {
+			sel.Skipped = append(sel.Skipped, Skip{Package: n.pkg, Why: SkipOmitted, Reason: "omitted (" + omitType(f, opts.Omit) + ")"})
 			continue
 		}
 		if s, gone := inert[n]; gone {
@@ -187,25 +186,23 @@ func (l *Lockfile) nodeAt(i int) *node { return l.nodes[l.Packages[i].Path] }
 
 // omitted is arborist's Node.shouldOmit: only nodes below the project root
 // or a workspace can be omitted (a file: directory's own node_modules is
-// not), and the lockfile's flags decide. For a link, the flags are its
-// target's.
-func (l *Lockfile) omitted(n *node, o Omit) bool {
+// not), and the node's computed flags decide (a link has its own).
+func (l *Lockfile) omitted(n *node, f *depFlags, o Omit) bool {
 	if n == l.root || n.top == nil || (n.top != l.root && !n.top.isWorkspace) {
 		return false
 	}
-	return l.omitType(n, o) != ""
+	return omitType(f, o) != ""
 }
 
-func (l *Lockfile) omitType(n *node, o Omit) string {
-	p := &n.pkg
+func omitType(f *depFlags, o Omit) string {
 	switch {
-	case p.Peer && o.Peer:
+	case f.peer && o.Peer:
 		return "peer"
-	case p.Dev && o.Dev:
+	case f.dev && o.Dev:
 		return "dev"
-	case p.Optional && o.Optional:
+	case f.optional && o.Optional:
 		return "optional"
-	case p.DevOptional && o.Dev && o.Optional:
+	case f.devOptional && o.Dev && o.Optional:
 		return "dev, optional"
 	}
 	return ""
@@ -215,18 +212,16 @@ func (l *Lockfile) omitType(n *node, o Omit) string {
 // up through non-optional dependents to the optional edges that bound the
 // failure, then add everything only that part of the graph needs
 // (gather-dep-set). Edges from nodes already skipped keep nothing alive;
-// edges from pruned nodes are not in the tree at all.
-func (l *Lockfile) optionalSet(n *node, inert map[*node]Skip, pruned map[*node]bool) ([]*node, error) {
+// edges from pruned nodes are not in the tree at all. With the flags
+// computed from the graph, a non-optional dependent of an optional node is
+// itself optional, so the walk never reaches the root.
+func (l *Lockfile) optionalSet(n *node, inert map[*node]Skip, flags map[*node]*depFlags) []*node {
 	set := []*node{n}
 	in := map[*node]bool{n: true}
 	for i := 0; i < len(set); i++ {
 		for _, e := range set[i].in {
-			if e.optional() || in[e.from] || pruned[e.from] {
+			if e.optional() || in[e.from] || flags[e.from].extraneous {
 				continue
-			}
-			if e.from == l.root || e.from.isWorkspace {
-				return nil, fmt.Errorf("lock/npm: %w: %s is marked optional, yet %s lists it in %s; run `npm install` to regenerate the lockfile",
-					ErrInconsistentFlags, set[i].path, displayPath(e.from.path), e.typ)
 			}
 			in[e.from] = true
 			set = append(set, e.from)
@@ -234,7 +229,7 @@ func (l *Lockfile) optionalSet(n *node, inert map[*node]Skip, pruned map[*node]b
 	}
 	keep := func(e *edge) bool {
 		_, fromInert := inert[e.from]
-		return !in[e.to] && !fromInert && !pruned[e.from]
+		return !in[e.to] && !fromInert && !flags[e.from].extraneous
 	}
 	deps := append([]*node(nil), set...)
 	has := map[*node]bool{}
@@ -273,7 +268,7 @@ func (l *Lockfile) optionalSet(n *node, inert map[*node]Skip, pruned map[*node]b
 			out = append(out, d)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // String names a SkipReason for machine output.

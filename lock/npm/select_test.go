@@ -87,16 +87,43 @@ func TestSelectHostVersusTarget(t *testing.T) {
 	}
 }
 
-func TestSelectInconsistentFlags(t *testing.T) {
-	// The root requires a, yet the lockfile calls a optional: skipping it
-	// would break the project, so Select refuses.
+// npm ci recomputes the dependency flags from the graph: the lockfile's
+// record does not decide what --omit drops or which packages are optional.
+func TestSelectComputesFlags(t *testing.T) {
+	// The root requires a, yet the lockfile calls a optional: npm ci checks
+	// it as required (EBADPLATFORM, checked with npm 11.19.1).
 	l, err := Parse([]byte(`{"lockfileVersion":3,"packages":{"":{"dependencies":{"a":"1.0.0"}},
 		"node_modules/a":{"version":"1.0.0","optional":true,"os":["darwin"]}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Select(Options{Platform: linux}); !errors.Is(err, ErrInconsistentFlags) || !strings.Contains(err.Error(), "node_modules/a") {
+	if _, err := l.Select(Options{Platform: linux}); !errors.Is(err, ErrBadPlatform) || !strings.Contains(err.Error(), "node_modules/a") {
 		t.Fatalf("got %v", err)
+	}
+
+	// Recorded dev but needed by the project, recorded prod but only a dev
+	// dependency's, recorded optional but required: --omit=dev
+	// --omit=optional goes by the graph.
+	l, err = Parse([]byte(`{"lockfileVersion":3,"packages":{"":{"dependencies":{"p":"1"},"devDependencies":{"d":"1"}},
+		"node_modules/p":{"version":"1.0.0","dev":true,"dependencies":{"q":"1"}},
+		"node_modules/q":{"version":"1.0.0","optional":true},
+		"node_modules/d":{"version":"1.0.0"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := l.Select(Options{Platform: linux, Omit: Omit{Dev: true, Optional: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var installed []string
+	for _, p := range sel.Install {
+		installed = append(installed, p.Path)
+	}
+	if got, want := strings.Join(installed, " "), "node_modules/p node_modules/q"; got != want {
+		t.Errorf("installed %s, want %s", got, want)
+	}
+	if len(sel.Skipped) != 1 || sel.Skipped[0].Package.Path != "node_modules/d" || sel.Skipped[0].Reason != "omitted (dev)" {
+		t.Errorf("skipped %+v", sel.Skipped)
 	}
 }
 
