@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -21,9 +22,19 @@ type projectLock struct {
 
 // acquireLock polls for the lock until wait has passed or ctx is done.
 func acquireLock(ctx context.Context, name string, wait time.Duration) (*projectLock, error) {
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o666)
+	// O_NOFOLLOW and the checks below: the project is not ours, and a
+	// committed symlink at .airlock/lock must not make airlock truncate
+	// and write whatever file it points to.
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0o666)
 	if err != nil {
+		if errors.Is(err, unix.ELOOP) {
+			return nil, fmt.Errorf("install: %s is a symlink; remove it, airlock keeps its own lock file there", name)
+		}
 		return nil, fmt.Errorf("install: opening lock file: %w", err)
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || st.Sys().(*syscall.Stat_t).Nlink != 1 {
+		f.Close()
+		return nil, fmt.Errorf("install: %s is not a plain file of airlock's (a special file or a hard link); remove it, airlock keeps its own lock file there", name)
 	}
 	deadline := time.Now().Add(wait)
 	for {

@@ -401,3 +401,41 @@ func TestHeldSignalIsRedelivered(t *testing.T) {
 		t.Fatal("held signal was not re-raised after release")
 	}
 }
+
+// A repository can commit .airlock/lock as a symlink (or plant a FIFO or a
+// hard link there); airlock must refuse it, never truncate or write the file
+// it points to, and never hang on it.
+func TestLockFileIsNeverFollowed(t *testing.T) {
+	for name, plant := range map[string]func(t *testing.T, lock, victim string){
+		"symlink":          func(t *testing.T, lock, victim string) { must(t, os.Symlink(victim, lock)) },
+		"dangling symlink": func(t *testing.T, lock, victim string) { must(t, os.Symlink(victim+".new", lock)) },
+		"hard link":        func(t *testing.T, lock, victim string) { must(t, os.Link(victim, lock)) },
+		"fifo":             func(t *testing.T, lock, victim string) { must(t, unix.Mkfifo(lock, 0o644)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			project, outside := t.TempDir(), t.TempDir()
+			victim := filepath.Join(outside, "precious.txt")
+			must(t, os.WriteFile(victim, []byte("precious data"), 0o644))
+			must(t, os.Mkdir(filepath.Join(project, StateDir), 0o755))
+			plant(t, filepath.Join(project, StateDir, LockFile), victim)
+
+			_, err := Begin(context.Background(), project, Options{LockWait: -1})
+			if err == nil || !strings.Contains(err.Error(), "remove it") {
+				t.Fatalf("Begin = %v, want a refusal", err)
+			}
+			if b, _ := os.ReadFile(victim); string(b) != "precious data" {
+				t.Errorf("victim file now holds %q", b)
+			}
+			if _, err := os.Lstat(victim + ".new"); err == nil {
+				t.Error("a file was created through the dangling symlink")
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
