@@ -65,7 +65,7 @@ func (l *Lockfile) depFlags() map[*node]*depFlags {
 				continue
 			}
 			to := flags[e.to]
-			peer := e.typ == edgePeer || e.typ == edgePeerOptional
+			peer := e.peer()
 			optional := e.optional()
 			dev := e.typ == edgeDev
 			changed := false

@@ -33,6 +33,9 @@ type edge struct {
 // does not fail the dependent.
 func (e *edge) optional() bool { return e.typ == edgeOptional || e.typ == edgePeerOptional }
 
+// peer is arborist's Edge.peer.
+func (e *edge) peer() bool { return e.typ == edgePeer || e.typ == edgePeerOptional }
+
 // loadEdges builds a node's dependency edges from its lockfile entry (see
 // buildEdges). Links have no edges: their targets do.
 func (n *node) loadEdges(l *Lockfile) {

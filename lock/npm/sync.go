@@ -135,6 +135,12 @@ func trimBOM(b []byte) []byte { return []byte(strings.TrimPrefix(string(b), stri
 //     tarballs and directories, URLs, git repositories and commits);
 //   - a workspace directory with no entry or no link.
 //
+// An unmet peer dependency of a lockfile entry is not a problem unless the
+// project brings that entry in (place-dep's isMine): npm keeps the version
+// it has and warns "ERESOLVE overriding peer dependency", as it did when it
+// wrote the lockfile (gatsby 5's react-server-dom-webpack wants an
+// experimental react).
+//
 // It is stricter than npm ci in one respect: it also refuses when the
 // lockfile's record of the project's (or a workspace's) own dependencies
 // differs from package.json in type or membership. npm ci then silently
@@ -279,11 +285,114 @@ func (c *syncCheck) checkEdge(p SyncProblem, from *node, e *edge, to *node, acce
 	if !ok && accept != "" {
 		ok = c.valid(to, parseSpec(accept, where), lockSpec)
 	}
+	if !ok && e.typ == edgePeer && p.Manifest == "" && !c.peerIsMine(from) {
+		// npm tries to place the wanted version beside the dependent, finds
+		// that it conflicts, keeps the one it has and only warns
+		// (place-dep: "ERESOLVE overriding peer dependency"), as it did
+		// when it wrote the lockfile.
+		return
+	}
 	if !ok {
 		p.Kind = SyncInvalid
 		p.Locked = fmt.Sprintf("%s@%s at %s", to.pkg.Name, c.version(to), to.path)
 		c.add(p)
 	}
+}
+
+// peerIsMine is place-dep's isMine for an unmet peer dependency of x: the
+// conflict is the project's own (npm ci fails with ERESOLVE) when x is the
+// project or a workspace, when one of those depends on x other than as a
+// peer, or when x belongs to a peer set one of those brings in. Otherwise
+// npm keeps what it has and warns. strict-peer-deps is not modelled.
+func (c *syncCheck) peerIsMine(x *node) bool {
+	if c.isProject(x) {
+		return true
+	}
+	hasPeerEdges := false
+	for _, e := range x.in {
+		if e.peer() {
+			hasPeerEdges = true
+			continue
+		}
+		if c.isProject(e.from) {
+			return true
+		}
+	}
+	if !hasPeerEdges {
+		return false
+	}
+	for _, e := range c.peerEntryEdges(x) {
+		if c.isProject(e.from) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *syncCheck) isProject(n *node) bool { return n == c.l.root || n.isWorkspace }
+
+// peerEntryEdges is arborist's peer-entry-sets, keys only: the valid edges
+// that bring into the tree a peer set x is part of. The union of x's peer
+// groups is followed through valid peer edges both ways; an entry edge is a
+// valid edge into a member that is not a peer edge, or comes from a top
+// node, and whose peer subset reaches x.
+func (c *syncCheck) peerEntryEdges(x *node) []*edge {
+	union := []*node{x}
+	in := map[*node]bool{x: true}
+	add := func(n *node) {
+		if !in[n] {
+			in[n] = true
+			union = append(union, n)
+		}
+	}
+	for i := 0; i < len(union); i++ {
+		n := union[i]
+		for _, name := range n.outOrder {
+			if e := n.out[name]; e.to != nil && e.peer() && c.edgeValid(e) {
+				add(e.to)
+			}
+		}
+		for _, e := range n.in {
+			if e.peer() && c.edgeValid(e) {
+				add(e.from)
+			}
+		}
+	}
+	var entries []*edge
+	for _, peer := range union {
+		for _, e := range peer.in {
+			if !c.edgeValid(e) || (e.peer() && e.from.loc.inNodeModules()) {
+				continue
+			}
+			sub := []*node{peer}
+			has := map[*node]bool{peer: true}
+			for i := 0; i < len(sub) && !has[x]; i++ {
+				for _, name := range sub[i].outOrder {
+					if f := sub[i].out[name]; f.to != nil && f.peer() && c.edgeValid(f) && !has[f.to] {
+						has[f.to] = true
+						sub = append(sub, f.to)
+					}
+				}
+			}
+			if has[x] {
+				entries = append(entries, e)
+			}
+		}
+	}
+	return entries
+}
+
+// edgeValid is arborist's Edge.valid for a recorded edge.
+func (c *syncCheck) edgeValid(e *edge) bool {
+	if e.to == nil {
+		return false
+	}
+	where := fromPath(e.from)
+	if c.valid(e.to, parseSpec(e.spec, where), "") {
+		return true
+	}
+	accept := e.from.accept[e.name]
+	return accept != "" && c.valid(e.to, parseSpec(accept, where), "")
 }
 
 // walk checks the dependencies the lockfile records for every entry

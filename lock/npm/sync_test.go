@@ -121,6 +121,18 @@ func TestCheckInSync(t *testing.T) {
 			lockEdit: func(l map[string]any) { delete(sub(l, "packages"), "node_modules/braces") },
 			npm:      "Missing: braces@3.0.3 from lock file",
 			want:     []string{"Missing: braces@~3.0.2 from the lockfile (dependencies of node_modules/chokidar)"}},
+		{name: "transitive peer conflict", fixture: "peerconflict",
+			npm: "installs, warning ERESOLVE overriding peer dependency (react-side-effect's peer react ^16 meets react 18)"},
+		{name: "peer conflict of a direct dependency", fixture: "peerconflict",
+			pkg: func(p map[string]any) { sub(p, "dependencies")["react-side-effect"] = "1.2.0" },
+			lockEdit: func(l map[string]any) {
+				pkgs := sub(l, "packages")
+				sub(pkgs, "", "dependencies")["react-side-effect"] = "1.2.0"
+				pkgs["node_modules/react-side-effect"] = pkgs["node_modules/react-helmet/node_modules/react-side-effect"]
+				delete(pkgs, "node_modules/react-helmet/node_modules/react-side-effect")
+			},
+			npm:  "ERESOLVE could not resolve (peer react of react-side-effect, which the project depends on)",
+			want: []string{"Invalid: the lockfile's react@18.3.1 at node_modules/react does not satisfy react@^0.13.0"}},
 		{name: "workspace gained a dependency", fixture: "workspaces",
 			ws:   func(ws map[string]map[string]any) { sub(ws["packages/a"], "dependencies")["is-even"] = "1.0.0" },
 			npm:  "Missing: is-even@1.0.0 from lock file",
