@@ -35,6 +35,9 @@ type npmCIFlags struct {
 	offline         bool
 	jsonOut, quiet  bool
 	os, cpu, libc   string
+	// legacyPeerDeps is --legacy-peer-deps; nil when not given, so that
+	// .npmrc decides.
+	legacyPeerDeps *bool
 }
 
 func npmCI(ctx context.Context, command string, args []string, stdout, stderr io.Writer) int {
@@ -51,12 +54,18 @@ func npmCI(ctx context.Context, command string, args []string, stdout, stderr io
 	fs.StringVar(&f.os, "os", "", "match optional dependencies against this `os` instead of the host's (npm's --os)")
 	fs.StringVar(&f.cpu, "cpu", "", "match optional dependencies against this `cpu` instead of the host's (npm's --cpu)")
 	fs.StringVar(&f.libc, "libc", "", "match optional dependencies against this `libc` instead of the host's (npm's --libc)")
+	legacyPeerDeps := fs.Bool("legacy-peer-deps", false, "ignore peer dependencies, as npm's --legacy-peer-deps (default: .npmrc's legacy-peer-deps)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitUsage
 	}
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "legacy-peer-deps" {
+			f.legacyPeerDeps = legacyPeerDeps
+		}
+	})
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "airlock %s: unexpected argument %q (npm ci installs the whole lockfile)\n", command, fs.Arg(0))
 		return exitUsage
@@ -91,7 +100,11 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 		rep.warn(event{Message: w})
 	}
 
-	project, err := readNpmProject(projectDir)
+	legacyPeerDeps := npmrcBool(rc, "legacy-peer-deps")
+	if f.legacyPeerDeps != nil {
+		legacyPeerDeps = *f.legacyPeerDeps
+	}
+	project, err := readNpmProject(projectDir, legacyPeerDeps)
 	if err != nil {
 		return err
 	}
@@ -130,6 +143,7 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 		RootName:                     project.lock.Name,
 		RootVersion:                  project.lock.Version,
 		LockfileVersion:              project.lock.LockfileVersion,
+		LegacyPeerDeps:               project.legacyPeerDeps,
 		OmitLockfileRegistryResolved: npmrcBool(rc, "omit-lockfile-registry-resolved"),
 		Indent:                       project.indent,
 		Newline:                      project.newline,
@@ -158,10 +172,11 @@ const maxManifestSize = 16 << 20
 type npmProject struct {
 	lockPath        string
 	lock            *locknpm.Lockfile
+	legacyPeerDeps  bool
 	indent, newline string
 }
 
-func readNpmProject(dir string) (*npmProject, error) {
+func readNpmProject(dir string, legacyPeerDeps bool) (*npmProject, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("reading project directory: %w", err))
@@ -174,13 +189,16 @@ func readNpmProject(dir string) (*npmProject, error) {
 	if name == "" {
 		return nil, withCode(exitUsage, fmt.Errorf("no package-lock.json or npm-shrinkwrap.json in %s; airlock npm ci installs exactly what a lockfile records: create one with `npm install --package-lock-only --ignore-scripts`", dir))
 	}
-	p := &npmProject{lockPath: filepath.Join(dir, name)}
+	p := &npmProject{lockPath: filepath.Join(dir, name), legacyPeerDeps: legacyPeerDeps}
 	data, err := safefile.Read(p.lockPath, locknpm.MaxLockfileSize)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
 	if p.lock, err = locknpm.Parse(data); err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", p.lockPath, err))
+	}
+	if legacyPeerDeps {
+		p.lock.LegacyPeerDeps()
 	}
 	pkgJSON, err := safefile.Read(filepath.Join(dir, "package.json"), maxManifestSize)
 	if err != nil {

@@ -1,6 +1,7 @@
 package npm
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -152,6 +153,28 @@ func TestHelpers(t *testing.T) {
 	} {
 		if got := globMatch(tt.pat, tt.loc); got != tt.want {
 			t.Errorf("globMatch(%q, %q) = %v", tt.pat, tt.loc, got)
+		}
+	}
+}
+
+// Under legacy-peer-deps npm has no peer edges, so a package the project
+// needs only as a dev dependency and as someone's peer is "dev" (npm
+// 11.19.1 writes it so with legacy-peer-deps=true); otherwise the peer
+// edge from a prod package makes it prod.
+func TestLegacyPeerDepsFlags(t *testing.T) {
+	raw := map[string]json.RawMessage{
+		"":                       json.RawMessage(`{"dependencies":{"react-dom":"18.3.1"},"devDependencies":{"react":"18.3.1"}}`),
+		"node_modules/react-dom": json.RawMessage(`{"version":"18.3.1","peerDependencies":{"react":"^18.3.1"}}`),
+		"node_modules/react":     json.RawMessage(`{"version":"18.3.1"}`),
+	}
+	entries, err := parseEntries(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, legacy := range []bool{false, true} {
+		g := buildGraph(entries, map[string]bool{"node_modules/react-dom": true, "node_modules/react": true}, legacy)
+		if react := g.nodes["node_modules/react"]; react.dev != legacy || react.peer || react.extraneous {
+			t.Errorf("legacyPeerDeps %v: react dev=%v peer=%v extraneous=%v", legacy, react.dev, react.peer, react.extraneous)
 		}
 	}
 }

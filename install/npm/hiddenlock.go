@@ -94,8 +94,9 @@ func (n *lockNode) resolveParent() *lockNode {
 
 // lockGraph is the lockfile as arborist's virtual tree.
 type lockGraph struct {
-	root  *lockNode
-	nodes map[string]*lockNode // by location; root is ""
+	root           *lockNode
+	nodes          map[string]*lockNode // by location; root is ""
+	legacyPeerDeps bool
 }
 
 // parseEntries parses every raw lockfile entry.
@@ -138,8 +139,9 @@ func childLoc(dir, name string) string {
 
 // buildGraph builds the dependency graph of every lockfile entry, the way
 // load-virtual.js and node.js do, and recomputes the dependency flags.
-func buildGraph(entries map[string]*jsValue, installed map[string]bool) *lockGraph {
-	g := &lockGraph{nodes: map[string]*lockNode{}}
+// With legacyPeerDeps, peer dependencies are no edges, as in node.js.
+func buildGraph(entries map[string]*jsValue, installed map[string]bool, legacyPeerDeps bool) *lockGraph {
+	g := &lockGraph{nodes: map[string]*lockNode{}, legacyPeerDeps: legacyPeerDeps}
 	rootRaw := entries[""]
 	if rootRaw == nil {
 		rootRaw = &jsValue{kind: jsObject}
@@ -237,7 +239,7 @@ func (g *lockGraph) loadDeps(n *lockNode) {
 			n.edgesOut[m.key] = &lockEdge{from: n, name: m.key, spec: m.val.str(), typ: typ}
 		}
 	}
-	if pd := n.raw.get("peerDependencies"); pd != nil && pd.kind == jsObject {
+	if pd := n.raw.get("peerDependencies"); pd != nil && pd.kind == jsObject && !g.legacyPeerDeps {
 		pm := n.raw.get("peerDependenciesMeta")
 		peer := &jsValue{kind: jsObject}
 		peerOpt := &jsValue{kind: jsObject}

@@ -65,6 +65,9 @@ type Options struct {
 	// Concurrency bounds concurrent Extract calls; 0 means a default
 	// based on GOMAXPROCS.
 	Concurrency int
+	// LegacyPeerDeps is npm's legacy-peer-deps setting: peer dependencies
+	// are no edges of the graph the hidden lockfile's flags come from.
+	LegacyPeerDeps bool
 	// OmitLockfileRegistryResolved is npm's omit-lockfile-registry-resolved
 	// setting: registry packages' "resolved" is left out of the hidden
 	// lockfile.
@@ -518,7 +521,7 @@ func (b *builder) writeHiddenLockfile() error {
 	for _, it := range b.plan.items {
 		installed[it.pkg.Path] = true
 	}
-	g := buildGraph(b.entries, installed)
+	g := buildGraph(b.entries, installed, b.opts.LegacyPeerDeps)
 	data := hiddenLockfile(g, b.opts.RootName, b.opts.RootVersion, b.opts.OmitLockfileRegistryResolved, b.opts.Indent, b.opts.Newline)
 	if err := b.stage.WriteFile(path.Join(dir, hiddenLockfileName), data, fileMode); err != nil {
 		return fmt.Errorf("writing hidden lockfile: %w", err)

@@ -47,8 +47,8 @@
 // ErrBadPlatform, and a required package whose engines do not match is a
 // warning. Bundled entries stay in Install with
 // SourceBundled: they come out of their parent's archive, never fetched.
-// npm's legacy-peer-deps (which drops peer edges from its graph) is not
-// modelled: Select and CheckInSync always follow peer dependencies.
+// Under npm's legacy-peer-deps (see LegacyPeerDeps) peer dependencies are
+// dropped from the graph Select and CheckInSync follow, as npm drops them.
 //
 // CheckInSync is the pure counterpart of npm ci's refusal when package.json
 // and the lockfile disagree.

@@ -48,7 +48,21 @@ func (n *node) loadEdges(l *Lockfile) {
 			ws = append(ws, [2]string{l.nodes[dir].pkg.Name, dir})
 		}
 	}
-	n.outOrder, n.out = buildEdges(n, n.specs, n.meta, !n.loc.inNodeModules(), ws)
+	n.outOrder, n.out = buildEdges(n, l.edgeSpecs(n.specs), n.meta, !n.loc.inNodeModules(), ws)
+}
+
+// edgeSpecs is specs without the peer dependencies under legacy-peer-deps.
+func (l *Lockfile) edgeSpecs(specs map[edgeType]map[string]string) map[edgeType]map[string]string {
+	if !l.legacyPeerDeps || len(specs[edgePeer]) == 0 {
+		return specs
+	}
+	out := make(map[edgeType]map[string]string, len(specs))
+	for t, m := range specs {
+		if t != edgePeer {
+			out[t] = m
+		}
+	}
+	return out
 }
 
 // buildEdges is arborist's Node _loadDeps: peer (split into peer and

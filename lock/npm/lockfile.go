@@ -41,6 +41,8 @@ type Lockfile struct {
 	nodes map[string]*node // by path, root "" included
 	order []*node          // npm's inventory order, root first
 	root  *node
+	// legacyPeerDeps: peer dependencies are not edges (LegacyPeerDeps).
+	legacyPeerDeps bool
 }
 
 // node is one entry with what Select and CheckInSync need beyond
@@ -193,18 +195,7 @@ func (l *Lockfile) load(pkgs object) error {
 	if err := l.findWorkspaces(pkgs.keys); err != nil {
 		return err
 	}
-	for _, n := range l.order {
-		n.loadEdges(l)
-	}
-	for _, n := range l.order {
-		for _, name := range n.outOrder {
-			e := n.out[name]
-			e.to = l.resolve(n, name)
-			if e.to != nil {
-				e.to.in = append(e.to.in, e)
-			}
-		}
-	}
+	l.loadEdges()
 
 	sorted := make([]*node, 0, len(l.nodes)-1)
 	for _, n := range l.order[1:] {
@@ -382,6 +373,40 @@ func (l *Lockfile) resolveLink(n *node) error {
 	p.OS, p.CPU, p.Libc, p.Engines, p.Bin = tp.OS, tp.CPU, tp.Libc, tp.Engines, tp.Bin
 	p.HasInstallScript = tp.HasInstallScript
 	return nil
+}
+
+// loadEdges builds every node's dependency edges and resolves each to the
+// entry node would load for it.
+func (l *Lockfile) loadEdges() {
+	for _, n := range l.order {
+		n.in = nil
+	}
+	for _, n := range l.order {
+		n.loadEdges(l)
+	}
+	for _, n := range l.order {
+		for _, name := range n.outOrder {
+			e := n.out[name]
+			e.to = l.resolve(n, name)
+			if e.to != nil {
+				e.to.in = append(e.to.in, e)
+			}
+		}
+	}
+}
+
+// LegacyPeerDeps gives the lockfile npm's graph under legacy-peer-deps
+// (legacy-peer-deps=true in .npmrc, as many projects set it since npm 7):
+// peer dependencies are no edges at all (arborist Node loadDeps skips
+// them), so CheckInSync neither requires nor checks them and Select follows
+// none, in the lockfile's entries and in package.json alike. Call it before
+// CheckInSync and Select.
+func (l *Lockfile) LegacyPeerDeps() {
+	if l.legacyPeerDeps {
+		return
+	}
+	l.legacyPeerDeps = true
+	l.loadEdges()
 }
 
 // setParents links a node to the package folder it sits in and to the top

@@ -43,6 +43,11 @@ func readFixture(t testing.TB, name string) (*Lockfile, []byte) {
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
+	// npm ci reads the project's .npmrc; the only setting a fixture uses
+	// that changes the graph is legacy-peer-deps.
+	if rc, err := os.ReadFile(filepath.Join(dir, ".npmrc")); err == nil && strings.Contains(string(rc), "legacy-peer-deps=true") {
+		l.LegacyPeerDeps()
+	}
 	return l, data
 }
 

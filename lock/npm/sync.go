@@ -189,7 +189,7 @@ func CheckInSync(l *Lockfile, rootPackageJSON []byte, workspacePackageJSON map[s
 		}
 	}
 
-	order, edges := buildEdges(l.root, root.specs, root.meta, true, wsEdges)
+	order, edges := buildEdges(l.root, l.edgeSpecs(root.specs), root.meta, true, wsEdges)
 	c.compare(root, l.root, order, edges)
 	for _, dir := range wsDirs {
 		m := c.ws[l.nodes[dir]]
@@ -197,7 +197,7 @@ func CheckInSync(l *Lockfile, rootPackageJSON []byte, workspacePackageJSON map[s
 			continue // no entry for the directory: reported as its missing workspace link
 		}
 		n := l.nodes[dir]
-		order, edges := buildEdges(n, m.specs, m.meta, true, nil)
+		order, edges := buildEdges(n, l.edgeSpecs(m.specs), m.meta, true, nil)
 		c.compare(m, n, order, edges)
 	}
 	c.walk()

@@ -302,3 +302,43 @@ func TestCheckInSyncBadManifest(t *testing.T) {
 		}
 	}
 }
+
+// Under legacy-peer-deps npm places no peers: an unmet peer is no
+// problem, and a package only a peer and a dev dependency need is dev.
+func TestLegacyPeerDeps(t *testing.T) {
+	l, err := Parse([]byte(`{"lockfileVersion":3,"packages":{"":{"dependencies":{"a":"1.0.0"}},
+		"node_modules/a":{"version":"1.0.0","peerDependencies":{"b":"^1"}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pj := []byte(`{"dependencies":{"a":"1.0.0"}}`)
+	if err := CheckInSync(l, pj, nil); !errors.Is(err, ErrOutOfSync) || !strings.Contains(err.Error(), "Missing: b@^1") {
+		t.Errorf("without LegacyPeerDeps: %v", err)
+	}
+	l.LegacyPeerDeps()
+	l.LegacyPeerDeps() // idempotent
+	if err := CheckInSync(l, pj, nil); err != nil {
+		t.Errorf("with LegacyPeerDeps: %v", err)
+	}
+
+	// testdata/legacypeer: react is react-dom's and react-redux's peer and
+	// the project's dev dependency.
+	data := mustRead(t, filepath.Join("testdata", "legacypeer", "package-lock.json"))
+	for _, legacy := range []bool{false, true} {
+		l, err := Parse(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if legacy {
+			l.LegacyPeerDeps()
+		}
+		sel, err := l.Select(Options{Platform: linux, Omit: Omit{Dev: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dropped := len(sel.Skipped) == 1 && sel.Skipped[0].Package.Path == "node_modules/react"
+		if dropped != legacy || len(sel.Skipped) > 1 {
+			t.Errorf("legacy-peer-deps %v: --omit=dev skipped %+v", legacy, sel.Skipped)
+		}
+	}
+}
