@@ -15,6 +15,17 @@
 //   - Dir(target) returns an empty directory in the staging area in which the
 //     caller builds the complete replacement for target (for example
 //     "node_modules" or "packages/a/node_modules").
+//   - Nothing below the project directory is reached through a symlink.
+//     Begin opens the project directory (which the user named, so it may
+//     itself be reached through symlinks); every later lookup in it is
+//     openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS) from that descriptor (or,
+//     on kernels without openat2, one openat(O_NOFOLLOW) per element), and
+//     the swaps are renameat2 calls between descriptors of the staging area
+//     and of each target's parent. A target whose parent is, or lies under,
+//     a symlink is refused with ErrSymlinkInPath, wherever the symlink
+//     points: a committed "ws -> /elsewhere" cannot make a lockfile entry
+//     replace /elsewhere/node_modules. A target itself may be a symlink; it
+//     is replaced, never followed. Lstat looks paths up the same way.
 //   - Commit swaps every staged directory into place: renameat2(RENAME_EXCHANGE)
 //     when the target exists (old and new trade places in one step), a
 //     renameat2(RENAME_NOREPLACE) when it does not. The replaced trees end up

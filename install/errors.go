@@ -8,6 +8,10 @@ var (
 	ErrLocked = errors.New("another airlock process is installing into this project")
 	// ErrBadTarget: a staged target is not a plain path inside the project.
 	ErrBadTarget = errors.New("target must be a relative path inside the project")
+	// ErrSymlinkInPath: a directory on the way to a target (or a path
+	// looked up with Lstat) is a symlink, which airlock never follows
+	// inside the project.
+	ErrSymlinkInPath = errors.New("path goes through a symlink")
 	// ErrCrossDevice: a target is on another filesystem than the staging
 	// area, so it cannot be swapped in atomically.
 	ErrCrossDevice = errors.New("target is on another filesystem")

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -48,9 +50,11 @@ type Options struct {
 // Staging is one install transaction on one project. Its methods are safe
 // for concurrent use.
 type Staging struct {
-	project string // absolute project directory
-	root    string // absolute staging area
-	lock    *projectLock
+	project   string // absolute project directory
+	root      string // absolute staging area
+	projectFD int    // the project directory (O_PATH): every lookup below it is strict
+	stageFD   int    // the staging area (O_PATH)
+	lock      *projectLock
 
 	mu        sync.Mutex
 	targets   map[string]string // target (slash path, project-relative) → staged dir
@@ -93,7 +97,19 @@ func Begin(ctx context.Context, projectDir string, opts Options) (*Staging, erro
 		lk.release()
 		return nil, err
 	}
-	return &Staging{project: project, root: root, lock: lk, targets: map[string]string{}}, nil
+	s := &Staging{project: project, root: root, lock: lk, projectFD: -1, stageFD: -1, targets: map[string]string{}}
+	// The project directory itself may be reached through symlinks (the
+	// user named it); nothing below it is.
+	if s.projectFD, err = unix.Open(project, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+		s.finish()
+		return nil, fmt.Errorf("install: opening project directory: %w", &os.PathError{Op: "open", Path: project, Err: err})
+	}
+	rel := StateDir + "/" + filepath.Base(root)
+	if s.stageFD, err = openBeneath(s.projectFD, rel, unix.O_PATH|unix.O_DIRECTORY); err != nil {
+		s.finish()
+		return nil, s.explain("open", rel, err)
+	}
+	return s, nil
 }
 
 // ensureStateDir creates StateDir with a .gitignore that hides it from git.
@@ -232,12 +248,18 @@ func (s *Staging) Commit() error {
 	sort.Strings(targets)
 
 	err := func() error {
-		if err := s.preflight(targets); err != nil {
+		slots, err := s.preflight(targets)
+		defer func() {
+			for _, sl := range slots {
+				unix.Close(sl.parent)
+			}
+		}()
+		if err != nil {
 			return err
 		}
 		release := holdSignals()
 		defer release()
-		return s.swapAll(targets)
+		return s.swapAll(slots)
 	}()
 	cleanErr := s.finish()
 	if err != nil {
@@ -251,46 +273,58 @@ func (s *Staging) Commit() error {
 	return nil
 }
 
-// preflight catches what would make a swap fail half way: a missing parent
-// directory or a target on another filesystem than the staging area.
-func (s *Staging) preflight(targets []string) error {
-	stageDev, err := deviceOf(s.root)
+// slot is one target ready to be swapped: its parent directory, opened
+// beneath the project without following any symlink, and its name there.
+type slot struct {
+	target string // project-relative slash path
+	parent int    // descriptor of the target's parent directory
+	name   string // the target's last element
+	staged string // the staged tree's name in the staging area
+}
+
+// preflight catches what would make a swap fail half way, or happen
+// anywhere but in a real directory inside the project: a missing parent
+// directory, a symlink on the way to a target, or a target on another
+// filesystem than the staging area. The slots it returns hold their parent
+// open; the caller closes them, also on error.
+func (s *Staging) preflight(targets []string) ([]slot, error) {
+	stageDev, err := deviceOf(s.stageFD)
 	if err != nil {
-		return fmt.Errorf("install: %w", err)
+		return nil, fmt.Errorf("install: %w", &os.PathError{Op: "stat", Path: s.root, Err: err})
 	}
+	var slots []slot
 	for _, t := range targets {
-		parent := filepath.Dir(filepath.Join(s.project, filepath.FromSlash(t)))
-		st, err := os.Stat(parent)
+		parent, name := path.Split(t)
+		parent = path.Clean(parent)
+		fd, err := s.openDir(parent)
 		if err != nil {
-			return fmt.Errorf("install: cannot install %s: %w", t, err)
+			return slots, fmt.Errorf("install: cannot install %s: %w", t, err)
 		}
-		if !st.IsDir() {
-			return fmt.Errorf("install: cannot install %s: %s is not a directory", t, parent)
-		}
-		dev, err := deviceOf(parent)
+		slots = append(slots, slot{target: t, parent: fd, name: name, staged: filepath.Base(s.targets[t])})
+		dev, err := deviceOf(fd)
 		if err != nil {
-			return fmt.Errorf("install: %w", err)
+			return slots, fmt.Errorf("install: cannot install %s: %w", t, err)
 		}
 		if dev != stageDev {
-			return fmt.Errorf("install: %w: %s is on another filesystem than %s; airlock stages trees beside the project so it can swap them in atomically", ErrCrossDevice, parent, s.root)
+			return slots, fmt.Errorf("install: %w: %s is on another filesystem than %s; airlock stages trees beside the project so it can swap them in atomically", ErrCrossDevice, filepath.Join(s.project, filepath.FromSlash(parent)), s.root)
 		}
 	}
-	return nil
+	return slots, nil
 }
 
 // swapAll moves each staged tree into place, undoing the earlier swaps if a
 // later one fails.
-func (s *Staging) swapAll(targets []string) error {
+func (s *Staging) swapAll(slots []slot) error {
 	var done []swapped
-	for _, t := range targets {
-		dst := filepath.Join(s.project, filepath.FromSlash(t))
-		sw, err := swapIn(s.targets[t], dst, filepath.Join(s.root, "old-"+fmt.Sprint(len(done))))
+	for _, sl := range slots {
+		aside := entry{s.stageFD, "old-" + fmt.Sprint(len(done))}
+		sw, err := swapIn(entry{s.stageFD, sl.staged}, entry{sl.parent, sl.name}, aside, sl.target)
 		if err != nil {
 			for i := len(done) - 1; i >= 0; i-- {
 				// Best effort: the error below already says what failed.
 				_ = done[i].undo()
 			}
-			return fmt.Errorf("install: swapping in %s: %w", t, err)
+			return fmt.Errorf("install: swapping in %s: %w", sl.target, err)
 		}
 		done = append(done, sw)
 	}
@@ -300,6 +334,12 @@ func (s *Staging) swapAll(targets []string) error {
 // finish removes the staging area (with the replaced trees) and releases
 // the lock.
 func (s *Staging) finish() error {
+	for _, fd := range []*int{&s.stageFD, &s.projectFD} {
+		if *fd >= 0 {
+			unix.Close(*fd)
+			*fd = -1
+		}
+	}
 	err := removeAll(s.root)
 	s.lock.release()
 	if err != nil {

@@ -366,7 +366,12 @@ func TestSwapUndo(t *testing.T) {
 		if existing {
 			writeTree(t, target, map[string]string{"old": "old"})
 		}
-		sw, err := swapIn(staged, target, filepath.Join(dir, "aside"))
+		fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(fd)
+		sw, err := swapIn(entry{fd, "staged"}, entry{fd, "target"}, entry{fd, "aside"}, "target")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,7 +3,6 @@ package install
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -12,25 +11,48 @@ import (
 // RENAME_EXCHANGE.
 var renameat2 = unix.Renameat2
 
+// entry names a directory entry by a descriptor of the directory holding it
+// and its name there, so that no rename ever resolves a path again (a
+// symlink planted in a parent meanwhile cannot redirect it).
+type entry struct {
+	dir  int
+	name string
+}
+
+func rename2(from, to entry, flags uint) error {
+	return renameat2(from.dir, from.name, to.dir, to.name, flags)
+}
+
+// renamePlain is rename(2) without flags, for filesystems that refuse
+// renameat2's; it still refuses to replace a non-empty directory.
+func renamePlain(from, to entry) error {
+	return unix.Renameat(from.dir, from.name, to.dir, to.name)
+}
+
+func lstatAt(e entry) error {
+	var st unix.Stat_t
+	return unix.Fstatat(e.dir, e.name, &st, unix.AT_SYMLINK_NOFOLLOW)
+}
+
 // swapped records one completed swap so that it can be undone.
 type swapped struct {
-	staged, target string
+	staged, target entry
 	exchanged      bool // target existed; the old tree now sits at staged
-	movedAside     string
+	movedAside     *entry
 }
 
 // undo restores the target as it was before swapIn.
 func (s swapped) undo() error {
 	switch {
 	case s.exchanged:
-		return renameat2(unix.AT_FDCWD, s.staged, unix.AT_FDCWD, s.target, unix.RENAME_EXCHANGE)
-	case s.movedAside != "":
-		if err := os.Rename(s.target, s.staged); err != nil {
+		return rename2(s.staged, s.target, unix.RENAME_EXCHANGE)
+	case s.movedAside != nil:
+		if err := renamePlain(s.target, s.staged); err != nil {
 			return err
 		}
-		return os.Rename(s.movedAside, s.target)
+		return renamePlain(*s.movedAside, s.target)
 	default:
-		return os.Rename(s.target, s.staged)
+		return renamePlain(s.target, s.staged)
 	}
 }
 
@@ -38,14 +60,15 @@ func (s swapped) undo() error {
 // type: a node_modules symlink is replaced, the directory it points to is not
 // touched) trades places with staged in one renameat2(RENAME_EXCHANGE). A
 // missing target is created by renameat2(RENAME_NOREPLACE), so a target that
-// appears meanwhile is never silently replaced. aside is a free path in the
-// staging area for the fallback on filesystems without RENAME_EXCHANGE.
-func swapIn(staged, target, aside string) (swapped, error) {
+// appears meanwhile is never silently replaced. aside is a free name in the
+// staging area for the fallback on filesystems without RENAME_EXCHANGE;
+// display names the target in messages.
+func swapIn(staged, target, aside entry, display string) (swapped, error) {
 	for attempt := 0; attempt < 3; attempt++ {
-		_, err := os.Lstat(target)
+		err := lstatAt(target)
 		switch {
 		case err == nil:
-			err = renameat2(unix.AT_FDCWD, staged, unix.AT_FDCWD, target, unix.RENAME_EXCHANGE)
+			err = rename2(staged, target, unix.RENAME_EXCHANGE)
 			if err == nil {
 				return swapped{staged: staged, target: target, exchanged: true}, nil
 			}
@@ -57,18 +80,18 @@ func swapIn(staged, target, aside string) (swapped, error) {
 			}
 			// Two renames: a crash between them leaves target missing
 			// (documented in the package comment).
-			if err := os.Rename(target, aside); err != nil {
+			if err := renamePlain(target, aside); err != nil {
 				return swapped{}, err
 			}
-			if err := os.Rename(staged, target); err != nil {
-				if rerr := os.Rename(aside, target); rerr != nil {
-					return swapped{}, fmt.Errorf("%w; and restoring the old tree failed too (%v): it is at %s", err, rerr, aside)
+			if err := renamePlain(staged, target); err != nil {
+				if rerr := renamePlain(aside, target); rerr != nil {
+					return swapped{}, fmt.Errorf("%w; and restoring the old tree failed too (%v): it is at %s in the staging area", err, rerr, aside.name)
 				}
 				return swapped{}, err
 			}
-			return swapped{staged: staged, target: target, movedAside: aside}, nil
-		case errors.Is(err, os.ErrNotExist):
-			err = renameat2(unix.AT_FDCWD, staged, unix.AT_FDCWD, target, unix.RENAME_NOREPLACE)
+			return swapped{staged: staged, target: target, movedAside: &aside}, nil
+		case errors.Is(err, unix.ENOENT):
+			err = rename2(staged, target, unix.RENAME_NOREPLACE)
 			if err == nil {
 				return swapped{staged: staged, target: target}, nil
 			}
@@ -78,9 +101,7 @@ func swapIn(staged, target, aside string) (swapped, error) {
 			if !exchangeUnsupported(err) {
 				return swapped{}, err
 			}
-			// No renameat2 flags here: a plain rename still refuses to
-			// replace a non-empty directory.
-			if err := os.Rename(staged, target); err != nil {
+			if err := renamePlain(staged, target); err != nil {
 				return swapped{}, err
 			}
 			return swapped{staged: staged, target: target}, nil
@@ -88,7 +109,7 @@ func swapIn(staged, target, aside string) (swapped, error) {
 			return swapped{}, err
 		}
 	}
-	return swapped{}, fmt.Errorf("%s keeps changing while airlock installs; is another tool writing it?", target)
+	return swapped{}, fmt.Errorf("%s keeps changing while airlock installs; is another tool writing it?", display)
 }
 
 // exchangeUnsupported reports the errors with which filesystems or kernels
@@ -97,11 +118,12 @@ func exchangeUnsupported(err error) bool {
 	return errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EOPNOTSUPP)
 }
 
-// deviceOf returns the device number of the filesystem holding p.
-func deviceOf(p string) (uint64, error) {
+// deviceOf returns the device number of the filesystem holding the open
+// directory fd.
+func deviceOf(fd int) (uint64, error) {
 	var st unix.Stat_t
-	if err := unix.Stat(p, &st); err != nil {
-		return 0, &os.PathError{Op: "stat", Path: p, Err: err}
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0, err
 	}
 	return st.Dev, nil
 }

@@ -13,6 +13,12 @@
 // there are gone afterwards, as after npm ci, and a failure or Ctrl-C at any
 // point before the swap leaves all of them exactly as they were.
 //
+// Nothing outside the project is ever written. Links must point to
+// locations inside the project, workspaces must be real directories (a
+// committed symlink in their place is refused, wherever it points), the
+// swaps go through install.Staging's symlink-free lookups, and every other
+// access to the project goes through an os.Root of it.
+//
 // The rules mirrored from npm, with the sources they were read from and the
 // runs that confirmed them, are documented beside the code: bins.go (bin
 // links, conflicts, fix-bin), hiddenlock.go (hidden lockfile content and

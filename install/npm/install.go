@@ -43,8 +43,11 @@ type Options struct {
 	// keyed by lockfile location. SourceRegistry, SourceGit, SourceRemote
 	// and SourceFile packages are extracted with Extract; SourceBundled ones
 	// must arrive inside their parent's archive; SourceLink becomes a
-	// symlink to Resolved (project-relative); SourceWorkspace must exist in
-	// the project, and its node_modules is replaced like the root's.
+	// symlink to Resolved (a location inside the project: absolute paths
+	// and ".." are refused); SourceWorkspace must be a real directory in
+	// the project, reached without a symlink (a symlink is refused with
+	// install.ErrSymlinkInPath), and its node_modules is replaced like the
+	// root's.
 	Packages []lock.Package
 	// RawEntries are the lockfile's "packages" entries as written, the root
 	// "" included, installed or not: the hidden lockfile is rebuilt from
@@ -209,9 +212,11 @@ func makePlan(pkgs []lock.Package) (*plan, error) {
 			it.target = "node_modules"
 		}
 		if it.kind == kindLink {
-			to := cleanLoc(it.pkg.Resolved)
-			if it.pkg.Resolved == "" || path.IsAbs(to) || to == "" {
-				return nil, fmt.Errorf("%w: link %q has no project-relative target (resolved %q)", ErrBadLocation, it.pkg.Path, it.pkg.Resolved)
+			// lock/npm refuses links that leave the project; refuse them
+			// here too, since a link's target is looked up for its bins.
+			to := it.pkg.Resolved
+			if err := checkLoc(to); err != nil {
+				return nil, fmt.Errorf("%w: link %q must point to a directory inside the project (resolved %q)", ErrBadLocation, it.pkg.Path, it.pkg.Resolved)
 			}
 			it.link = to
 			p.links[it.pkg.Path] = to
@@ -257,17 +262,15 @@ func Install(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("npm install: %w", err)
 	}
-	for _, ws := range pl.workspaces {
-		if st, err := os.Stat(filepath.Join(project, filepath.FromSlash(ws))); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("npm install: %w: %s (from the lockfile) is not a directory in %s; restore it or update the lockfile", ErrWorkspaceMissing, ws, project)
-		}
-	}
 
 	st, err := install.Begin(ctx, project, install.Options{LockWait: opts.LockWait})
 	if err != nil {
 		return nil, fmt.Errorf("npm install: %w", err)
 	}
 	defer st.Abort()
+	if err := checkWorkspaces(st, pl.workspaces); err != nil {
+		return nil, fmt.Errorf("npm install: %w", err)
+	}
 
 	b := &builder{opts: opts, plan: pl, st: st, entries: entries, project: project}
 	res, err := b.build(ctx)
@@ -281,12 +284,43 @@ func Install(ctx context.Context, opts Options) (*Result, error) {
 		// npm trusts the hidden lockfile only if nothing it walks is newer;
 		// the swap itself touched directories, so stamp it last.
 		now := time.Now()
-		hl := filepath.Join(project, "node_modules", hiddenLockfileName)
-		if err := os.Chtimes(hl, now, now); err != nil {
+		hl := path.Join("node_modules", hiddenLockfileName)
+		if err := chtimesIn(project, hl, now); err != nil {
 			return nil, fmt.Errorf("npm install: installed, but stamping %s: %w", hl, err)
 		}
 	}
 	return res, nil
+}
+
+// checkWorkspaces makes sure every workspace (and local directory a link
+// points to) is a real directory inside the project, reached without
+// following a symlink: its node_modules is replaced, and a symlink would
+// make that happen outside the project.
+func checkWorkspaces(st *install.Staging, workspaces []string) error {
+	for _, ws := range workspaces {
+		fi, err := st.Lstat(ws)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("%w: %s (from the lockfile) is not a directory in %s; restore it or update the lockfile", ErrWorkspaceMissing, ws, st.Project())
+		case err != nil:
+			return fmt.Errorf("workspace %s: %w", ws, err)
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return fmt.Errorf("%w: workspace %s is a symlink in %s; airlock replaces a workspace's node_modules only inside a real directory of the project, never through a symlink, which could lead outside it: replace the symlink with the directory itself", install.ErrSymlinkInPath, ws, st.Project())
+		case !fi.IsDir():
+			return fmt.Errorf("%w: %s (from the lockfile) is not a directory in %s; restore it or update the lockfile", ErrWorkspaceMissing, ws, st.Project())
+		}
+	}
+	return nil
+}
+
+// chtimesIn sets the times of rel inside dir, never outside it.
+func chtimesIn(dir, rel string, t time.Time) error {
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return r.Chtimes(rel, t, t)
 }
 
 // builder assembles the staged trees.
@@ -323,8 +357,7 @@ func (b *builder) build(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	defer projRoot.Close()
-	fsm := &fsMap{stage: b.stage, staged: b.staged, project: projRoot, projectDir: b.project, links: b.plan.links, outside: map[string]*os.Root{}}
-	defer fsm.close()
+	fsm := &fsMap{stage: b.stage, staged: b.staged, project: projRoot, links: b.plan.links}
 	br, err := linkBins(fsm, b.binJobs(), execMode())
 	if err != nil {
 		return nil, err
@@ -354,8 +387,12 @@ func (b *builder) stageTargets() error {
 		candidates = append(candidates, ws+"/node_modules")
 	}
 	for _, t := range candidates {
-		if _, err := os.Lstat(filepath.Join(b.project, filepath.FromSlash(t))); err == nil {
+		_, err := b.st.Lstat(t)
+		switch {
+		case err == nil:
 			want[t] = true
+		case !errors.Is(err, fs.ErrNotExist):
+			return err
 		}
 	}
 	b.staged = map[string]string{}
@@ -532,20 +569,14 @@ func (b *builder) writeHiddenLockfile() error {
 
 // fsMap finds where a final project location lives while the trees are
 // still staged: through links (which cannot be followed inside the staging
-// area), then in a staged target, else in the project.
+// area), then in a staged target, else in the project. Links point inside
+// the project (makePlan checks), and an os.Root never leaves its directory,
+// so nothing outside the project is ever looked at.
 type fsMap struct {
-	stage      *os.Root
-	staged     map[string]string
-	project    *os.Root
-	projectDir string
-	links      map[string]string
-	outside    map[string]*os.Root // link targets outside the project
-}
-
-func (m *fsMap) close() {
-	for _, r := range m.outside {
-		r.Close()
-	}
+	stage   *os.Root
+	staged  map[string]string
+	project *os.Root
+	links   map[string]string
 }
 
 // linkPrefix returns the link that loc is at or under, and the rest.
@@ -561,8 +592,7 @@ func (m *fsMap) linkPrefix(loc string) (link, rest string, ok bool) {
 }
 
 // locate returns an os.Root and a path in it for the project location loc.
-// The roots keep every access inside the staging area, the project, or a
-// link target outside the project.
+// The roots keep every access inside the staging area or the project.
 func (m *fsMap) locate(loc string) (*os.Root, string, error) {
 	for hops := 0; ; hops++ {
 		l, rest, ok := m.linkPrefix(loc)
@@ -572,18 +602,7 @@ func (m *fsMap) locate(loc string) (*os.Root, string, error) {
 		if hops == maxLinkHops {
 			return nil, "", fmt.Errorf("%s: too many levels of links", loc)
 		}
-		tgt := m.links[l]
-		if tgt == ".." || strings.HasPrefix(tgt, "../") {
-			r, err := m.outsideRoot(tgt)
-			if err != nil {
-				return nil, "", err
-			}
-			if rest == "" {
-				rest = "."
-			}
-			return r, rest, nil
-		}
-		loc = path.Join(tgt, rest)
+		loc = path.Join(m.links[l], rest)
 	}
 	for t, d := range m.staged {
 		if loc == t || strings.HasPrefix(loc, t+"/") {
@@ -591,18 +610,6 @@ func (m *fsMap) locate(loc string) (*os.Root, string, error) {
 		}
 	}
 	return m.project, loc, nil
-}
-
-func (m *fsMap) outsideRoot(tgt string) (*os.Root, error) {
-	if r, ok := m.outside[tgt]; ok {
-		return r, nil
-	}
-	r, err := os.OpenRoot(filepath.Join(m.projectDir, filepath.FromSlash(tgt)))
-	if err != nil {
-		return nil, err
-	}
-	m.outside[tgt] = r
-	return r, nil
 }
 
 // execMode is bin-links' 0o777 & ~process.umask().

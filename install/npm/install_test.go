@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/airlock-dev/airlock/install"
 	"github.com/airlock-dev/airlock/lock"
 )
 
@@ -501,6 +502,14 @@ func TestBadInputs(t *testing.T) {
 		"workspace in node_modules": {{Path: "node_modules/w", Source: lock.SourceWorkspace}},
 		"link without target":       {{Path: "node_modules/l", Source: lock.SourceLink}},
 		"missing workspace":         {{Path: "packages/gone", Source: lock.SourceWorkspace}},
+		// lock/npm refuses these already; Install refuses them again.
+		"workspace outside":    {{Path: "../x", Source: lock.SourceWorkspace}},
+		"absolute workspace":   {{Path: "/tmp/x", Source: lock.SourceWorkspace}},
+		"link outside":         {{Path: "node_modules/l", Source: lock.SourceLink, Resolved: "../x"}},
+		"link to the parent":   {{Path: "node_modules/l", Source: lock.SourceLink, Resolved: ".."}},
+		"absolute link":        {{Path: "node_modules/l", Source: lock.SourceLink, Resolved: "/tmp/x"}},
+		"link through dot-dot": {{Path: "node_modules/l", Source: lock.SourceLink, Resolved: "ws/../../x"}},
+		"link to the project":  {{Path: "node_modules/l", Source: lock.SourceLink, Resolved: "."}},
 	}
 	for name, pkgs := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -539,4 +548,64 @@ func TestNoDependencies(t *testing.T) {
 	compareDumps(t, got, map[string]string{
 		".package-lock.json": "f 644 {\n  \"name\": \"z\",\n  \"version\": \"1.0.0\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {}\n}\n",
 	})
+}
+
+// A repository can commit a symlink where the lockfile has a workspace (or
+// a file: directory). Its node_modules would be replaced, and packages put,
+// wherever the symlink points; Install must refuse before touching
+// anything.
+func TestSymlinkedWorkspaceRefused(t *testing.T) {
+	for name, to := range map[string]string{"outside": "", "parent": ".."} {
+		t.Run(name, func(t *testing.T) {
+			parent := t.TempDir()
+			project := filepath.Join(parent, "proj")
+			if err := os.Mkdir(project, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			victim := parent
+			if to == "" {
+				victim = t.TempDir()
+				to = victim
+			}
+			if err := os.Symlink(to, filepath.Join(project, "ws")); err != nil {
+				t.Fatal(err)
+			}
+			keep := map[string]string{"node_modules/keep/x": "not ours"}
+			for p, c := range keep {
+				full := filepath.Join(victim, filepath.FromSlash(p))
+				if err := os.MkdirAll(filepath.Dir(full), 0o777); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fx := fixture{
+				raw: map[string]string{
+					"":                     `{"name":"proj","dependencies":{"ws":"file:ws"}}`,
+					"ws":                   `{"name":"ws","version":"1.0.0","dependencies":{"evil":"1"}}`,
+					"ws/node_modules/evil": `{"version":"1.0.0"}`,
+					"node_modules/ws":      `{"resolved":"ws","link":true}`,
+				},
+				pkgs: []lock.Package{
+					{Path: "ws", Name: "ws", Version: "1.0.0", Source: lock.SourceWorkspace},
+					{Path: "node_modules/ws", Name: "ws", Source: lock.SourceLink, Resolved: "ws"},
+					reg("ws/node_modules/evil", "evil"),
+				},
+			}
+			files := fakeRegistry{"ws/node_modules/evil": {"index.js": "attacker's"}}
+			_, err := Install(context.Background(), Options{ProjectDir: project, Packages: fx.pkgs, RawEntries: fx.rawEntries(), Extract: files.extract})
+			if err == nil {
+				t.Fatal("Install succeeded through a symlinked workspace")
+			}
+			if !errors.Is(err, install.ErrSymlinkInPath) || !strings.Contains(err.Error(), "workspace ws is a symlink") {
+				t.Errorf("err = %v, want install.ErrSymlinkInPath naming ws", err)
+			}
+			got := dump(t, filepath.Join(victim, "node_modules"))
+			compareDumps(t, got, map[string]string{"keep": "d", "keep/x": "f 644 not ours"})
+			if _, err := os.Lstat(filepath.Join(project, "node_modules")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("project node_modules created: %v", err)
+			}
+		})
+	}
 }
