@@ -244,10 +244,11 @@ func (g *lockGraph) loadDeps(n *lockNode) {
 		peer := &jsValue{kind: jsObject}
 		peerOpt := &jsValue{kind: jsObject}
 		for _, m := range pd.obj {
+			// pd's keys are unique (parsing merged duplicates).
 			if pm.get(m.key).get("optional").truthy() {
-				peerOpt.set(m.key, m.val)
+				peerOpt.push(m.key, m.val)
 			} else {
-				peer.set(m.key, m.val)
+				peer.push(m.key, m.val)
 			}
 		}
 		add(peer, "peer")
@@ -564,7 +565,8 @@ func hiddenLockfile(g *lockGraph, rootName, rootVersion string, omitRegistryReso
 	}
 	sort.Strings(locs)
 	for _, loc := range locs {
-		pkgs.set(loc, metaFromEntry(g.nodes[loc], omitRegistryResolved))
+		// Locations are map keys, so each is new: no lookup needed.
+		pkgs.push(loc, metaFromEntry(g.nodes[loc], omitRegistryResolved))
 	}
 	top.set("packages", pkgs)
 	return stringifyLock(top, indent, newline)

@@ -39,7 +39,16 @@ type jsValue struct {
 	s    string // string value, or number text as written
 	arr  []*jsValue
 	obj  []jsMember
+	// idx maps each key to its position in obj once obj has
+	// jsIndexMin members, so that set and get stay constant-time on the
+	// huge objects a hostile lockfile may hold. Only set and push change
+	// obj (and idx), so a value is never written by a read.
+	idx map[string]int
 }
+
+// jsIndexMin is the size from which an object keeps idx: below it a scan
+// is faster than hashing.
+const jsIndexMin = 16
 
 type jsMember struct {
 	key string
@@ -55,23 +64,50 @@ func (v *jsValue) get(key string) *jsValue {
 	if v == nil || v.kind != jsObject {
 		return nil
 	}
-	for _, m := range v.obj {
-		if m.key == key {
-			return m.val
-		}
+	if i := v.find(key); i >= 0 {
+		return v.obj[i].val
 	}
 	return nil
 }
 
-// set replaces or appends the member key, like a JavaScript assignment.
-func (v *jsValue) set(key string, val *jsValue) {
+// find returns the position of key in obj, or -1.
+func (v *jsValue) find(key string) int {
+	if v.idx != nil {
+		if i, ok := v.idx[key]; ok {
+			return i
+		}
+		return -1
+	}
 	for i, m := range v.obj {
 		if m.key == key {
-			v.obj[i].val = val
-			return
+			return i
 		}
 	}
+	return -1
+}
+
+// set replaces or appends the member key, like a JavaScript assignment: a
+// key already present keeps its position and takes the new value.
+func (v *jsValue) set(key string, val *jsValue) {
+	if i := v.find(key); i >= 0 {
+		v.obj[i].val = val
+		return
+	}
+	v.push(key, val)
+}
+
+// push appends the member key, which the caller knows is not in v yet.
+func (v *jsValue) push(key string, val *jsValue) {
 	v.obj = append(v.obj, jsMember{key, val})
+	switch {
+	case v.idx != nil:
+		v.idx[key] = len(v.obj) - 1
+	case len(v.obj) >= jsIndexMin:
+		v.idx = make(map[string]int, 2*len(v.obj))
+		for i, m := range v.obj {
+			v.idx[m.key] = i
+		}
+	}
 }
 
 // str returns the string value, or "" for non-strings.
