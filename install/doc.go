@@ -31,6 +31,10 @@
 //     renameat2(RENAME_NOREPLACE) when it does not. The replaced trees end up
 //     inside the staging area and are deleted with it. If one swap fails, the
 //     swaps already done are exchanged back, so Commit is all or nothing.
+//     Should putting one back fail too (an I/O error), Commit says which
+//     target holds which tree, and keeps the staging area, with the previous
+//     trees, as .airlock/kept-* (never deleted by airlock) instead of
+//     removing it.
 //     SIGINT, SIGTERM and SIGHUP are held while the swaps run and re-raised
 //     afterwards, so Ctrl-C cannot stop Commit half way.
 //   - Abort (also the right thing to defer) removes the staging area and

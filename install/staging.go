@@ -26,6 +26,10 @@ const (
 	LockFile = "lock"
 	// stagingPrefix starts the name of every staging area inside StateDir.
 	stagingPrefix = "staging-"
+	// keptPrefix starts the name of a staging area kept after a failed
+	// Commit because it holds previous trees that could not be put back.
+	// airlock never deletes these.
+	keptPrefix = "kept-"
 	// DefaultLockWait is how long Begin waits for another airlock process
 	// that holds the project lock before giving up: long enough to ride out
 	// the tail of a concurrent install, short enough not to look hung.
@@ -60,6 +64,9 @@ type Staging struct {
 	targets   map[string]string // target (slash path, project-relative) → staged dir
 	done      bool
 	nextScrat int
+	// keep is set when a failed Commit could not put every previous tree
+	// back: the staging area, renamed out of removeStale's way, holds them.
+	keep bool
 }
 
 // Begin takes the project lock, removes staging areas left by dead
@@ -231,7 +238,12 @@ func checkTarget(target string) (string, error) {
 }
 
 // Commit swaps every staged directory into place, then deletes the replaced
-// trees and releases the lock. On error, no target has changed.
+// trees and releases the lock. On error, no target has changed, except in
+// one case: a swap failed and putting back the targets already swapped
+// failed too. The error then says which targets hold their new tree (or are
+// missing) and where each previous tree was kept: the staging area is
+// renamed to .airlock/kept-* instead of being deleted, so that no later run
+// removes it.
 func (s *Staging) Commit() error {
 	s.mu.Lock()
 	if s.done {
@@ -316,19 +328,89 @@ func (s *Staging) preflight(targets []string) ([]slot, error) {
 // later one fails.
 func (s *Staging) swapAll(slots []slot) error {
 	var done []swapped
-	for _, sl := range slots {
+	for i, sl := range slots {
 		aside := entry{s.stageFD, "old-" + fmt.Sprint(len(done))}
 		sw, err := swapIn(entry{s.stageFD, sl.staged}, entry{sl.parent, sl.name}, aside, sl.target)
 		if err != nil {
-			for i := len(done) - 1; i >= 0; i-- {
-				// Best effort: the error below already says what failed.
-				_ = done[i].undo()
-			}
-			return fmt.Errorf("install: swapping in %s: %w", sl.target, err)
+			return s.rollback(slots, done, i, err)
 		}
 		done = append(done, sw)
 	}
 	return nil
+}
+
+// rollback undoes done, the swaps of slots[:len(done)], after slots[failed]
+// could not be swapped in (cause). When every target is as it was, the
+// error is cause's alone; otherwise every failure is joined with a
+// statement of which target is in which state and where the previous trees
+// are.
+func (s *Staging) rollback(slots []slot, done []swapped, failed int, cause error) error {
+	first := fmt.Errorf("install: swapping in %s: %w", slots[failed].target, cause)
+	type stuckTarget struct {
+		target string
+		err    *stuckError
+	}
+	var stuck []stuckTarget
+	var restored, untouched []string
+	if se := (*stuckError)(nil); errors.As(cause, &se) {
+		stuck = append(stuck, stuckTarget{slots[failed].target, se})
+	} else {
+		untouched = append(untouched, slots[failed].target)
+	}
+	for _, sl := range slots[failed+1:] {
+		untouched = append(untouched, sl.target)
+	}
+	for i := len(done) - 1; i >= 0; i-- {
+		err := done[i].undo()
+		if err == nil {
+			restored = append(restored, slots[i].target)
+			continue
+		}
+		se := &stuckError{err: err}
+		errors.As(err, &se)
+		stuck = append(stuck, stuckTarget{slots[i].target, se})
+	}
+	if len(stuck) == 0 {
+		return first
+	}
+
+	// The staging area holds previous trees now: rename it where no
+	// removeStale (of this run's finish or a later Begin) looks.
+	s.keep = true
+	where := s.root
+	kept := filepath.Join(filepath.Dir(s.root), keptPrefix+strings.TrimPrefix(filepath.Base(s.root), stagingPrefix))
+	keepErr := os.Rename(s.root, kept)
+	if keepErr == nil {
+		where = kept
+	}
+
+	errs := []error{first}
+	for _, st := range stuck {
+		state := st.target + " holds the new tree"
+		if st.err.missing {
+			state = st.target + " is missing"
+		}
+		if st.err.old != "" {
+			state += "; its previous tree is kept at " + filepath.Join(where, st.err.old) + ": move it back by hand"
+		} else {
+			state += " (it did not exist before)"
+		}
+		if st.target == slots[failed].target {
+			errs = append(errs, errors.New("install: "+state))
+		} else {
+			errs = append(errs, fmt.Errorf("install: putting back %s failed: %w; %s", st.target, st.err.err, state))
+		}
+	}
+	if keepErr != nil {
+		errs = append(errs, fmt.Errorf("install: the staging area %s, which holds the previous trees, could not be renamed out of airlock's way (%w): move it elsewhere before running airlock again, which deletes it", s.root, keepErr))
+	}
+	if len(restored) > 0 {
+		errs = append(errs, errors.New("install: put back as they were: "+strings.Join(restored, ", ")))
+	}
+	if len(untouched) > 0 {
+		errs = append(errs, errors.New("install: never changed: "+strings.Join(untouched, ", ")))
+	}
+	return errors.Join(errs...)
 }
 
 // finish removes the staging area (with the replaced trees) and releases
@@ -340,7 +422,10 @@ func (s *Staging) finish() error {
 			*fd = -1
 		}
 	}
-	err := removeAll(s.root)
+	var err error
+	if !s.keep {
+		err = removeAll(s.root)
+	}
 	s.lock.release()
 	if err != nil {
 		return fmt.Errorf("removing staging area %s: %w", s.root, err)

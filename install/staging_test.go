@@ -444,3 +444,107 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// When a swap fails and putting back an earlier one fails too, Commit must
+// say so, name each target's state, and keep the previous tree where no
+// later run deletes it.
+func TestUndoFailureReported(t *testing.T) {
+	project := t.TempDir()
+	before := map[string]string{"a/node_modules/old": "old a", "b/node_modules/old": "old b", "c/node_modules/old": "old c"}
+	writeTree(t, project, before)
+	s, err := Begin(context.Background(), project, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"a/node_modules", "b/node_modules", "c/node_modules"} {
+		d, err := s.Dir(target)
+		must(t, err)
+		writeTree(t, d, map[string]string{"new": "new " + target})
+	}
+	// Call 1 swaps a in; call 2 (b) fails; call 3, undoing a, fails too.
+	orig := renameat2
+	calls := 0
+	renameat2 = func(olddirfd int, oldpath string, newdirfd int, newpath string, flags uint) error {
+		calls++
+		if calls >= 2 {
+			return unix.EIO
+		}
+		return orig(olddirfd, oldpath, newdirfd, newpath, flags)
+	}
+	defer func() { renameat2 = orig }()
+
+	err = s.Commit()
+	if err == nil {
+		t.Fatal("Commit succeeded")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"swapping in b/node_modules",
+		"putting back a/node_modules failed",
+		"a/node_modules holds the new tree; its previous tree is kept at " + filepath.Join(project, StateDir, keptPrefix),
+		"never changed: b/node_modules, c/node_modules",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error does not say %q:\n%s", want, msg)
+		}
+	}
+	if n := strings.Count(msg, "input/output error"); n != 2 {
+		t.Errorf("error holds %d of the 2 failures:\n%s", n, msg)
+	}
+	renameat2 = orig
+	got := readTree(t, project)
+	var keptOld string
+	for k, v := range got {
+		if strings.HasPrefix(k, StateDir+"/"+keptPrefix) && v == "old a" {
+			keptOld = k
+		}
+	}
+	if keptOld == "" {
+		t.Fatalf("the previous tree of a/node_modules is gone: %v", got)
+	}
+	if got["a/node_modules/new"] != "new a/node_modules" || got["b/node_modules/old"] != "old b" || got["c/node_modules/old"] != "old c" {
+		t.Errorf("targets: %v", got)
+	}
+	// A later run removes stale staging areas, but not this one.
+	s2, err := Begin(context.Background(), project, Options{})
+	must(t, err)
+	s2.Abort()
+	if _, err := os.Stat(filepath.Join(project, filepath.FromSlash(keptOld))); err != nil {
+		t.Errorf("kept tree removed by a later run: %v", err)
+	}
+}
+
+// A swap that fails after others succeeded puts them back: nothing changed.
+func TestSwapFailureUndone(t *testing.T) {
+	project := t.TempDir()
+	before := map[string]string{"a/node_modules/old": "old a", "b/node_modules/old": "old b"}
+	writeTree(t, project, before)
+	s, err := Begin(context.Background(), project, Options{})
+	must(t, err)
+	for _, target := range []string{"a/node_modules", "b/node_modules", "c/node_modules"} {
+		d, err := s.Dir(target)
+		must(t, err)
+		writeTree(t, d, map[string]string{"new": "new"})
+	}
+	must(t, os.Mkdir(filepath.Join(project, "c"), 0o777))
+	orig := renameat2
+	calls := 0
+	renameat2 = func(olddirfd int, oldpath string, newdirfd int, newpath string, flags uint) error {
+		if calls++; calls == 2 {
+			return unix.EIO
+		}
+		return orig(olddirfd, oldpath, newdirfd, newpath, flags)
+	}
+	defer func() { renameat2 = orig }()
+	err = s.Commit()
+	if !errors.Is(err, unix.EIO) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("Commit = %v, want the one swap error", err)
+	}
+	got := readTree(t, project)
+	delete(got, StateDir+"/lock")
+	delete(got, StateDir+"/.gitignore")
+	equalTrees(t, got, before)
+	if m := stagingAreas(t, project); len(m) != 0 {
+		t.Errorf("staging areas left behind: %v", m)
+	}
+}

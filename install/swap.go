@@ -41,19 +41,39 @@ type swapped struct {
 	movedAside     *entry
 }
 
-// undo restores the target as it was before swapIn.
+// stuckError is a swap or undo that failed half way: the target is not as
+// it was, and its previous tree (if it had one) sits in the staging area,
+// which must then be kept.
+type stuckError struct {
+	err     error
+	missing bool   // the target is gone; otherwise it holds the new tree
+	old     string // the previous tree's name in the staging area; "" if there was none
+}
+
+func (e *stuckError) Error() string { return e.err.Error() }
+func (e *stuckError) Unwrap() error { return e.err }
+
+// undo restores the target as it was before swapIn. On failure it returns
+// a *stuckError saying where the trees are.
 func (s swapped) undo() error {
 	switch {
 	case s.exchanged:
-		return rename2(s.staged, s.target, unix.RENAME_EXCHANGE)
+		if err := rename2(s.staged, s.target, unix.RENAME_EXCHANGE); err != nil {
+			return &stuckError{err: err, old: s.staged.name}
+		}
 	case s.movedAside != nil:
 		if err := renamePlain(s.target, s.staged); err != nil {
-			return err
+			return &stuckError{err: err, old: s.movedAside.name}
 		}
-		return renamePlain(*s.movedAside, s.target)
+		if err := renamePlain(*s.movedAside, s.target); err != nil {
+			return &stuckError{err: err, missing: true, old: s.movedAside.name}
+		}
 	default:
-		return renamePlain(s.target, s.staged)
+		if err := renamePlain(s.target, s.staged); err != nil {
+			return &stuckError{err: err}
+		}
 	}
+	return nil
 }
 
 // swapIn puts the directory staged at target. An existing target (of any
@@ -85,7 +105,7 @@ func swapIn(staged, target, aside entry, display string) (swapped, error) {
 			}
 			if err := renamePlain(staged, target); err != nil {
 				if rerr := renamePlain(aside, target); rerr != nil {
-					return swapped{}, fmt.Errorf("%w; and restoring the old tree failed too (%v): it is at %s in the staging area", err, rerr, aside.name)
+					return swapped{}, &stuckError{err: fmt.Errorf("%w; and putting the previous tree back failed too: %w", err, rerr), missing: true, old: aside.name}
 				}
 				return swapped{}, err
 			}
