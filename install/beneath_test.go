@@ -80,7 +80,7 @@ func TestTargetThroughSymlinkRefused(t *testing.T) {
 					}
 					writeTree(t, d, map[string]string{"evil/x": "attacker's"})
 				}
-				err = s.Commit()
+				_, err = s.Commit()
 				if !errors.Is(err, ErrSymlinkInPath) {
 					t.Fatalf("Commit = %v, want ErrSymlinkInPath", err)
 				}

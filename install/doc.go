@@ -36,7 +36,9 @@
 //     trees, as .airlock/kept-* (never deleted by airlock) instead of
 //     removing it.
 //     SIGINT, SIGTERM and SIGHUP are held while the swaps run and re-raised
-//     afterwards, so Ctrl-C cannot stop Commit half way.
+//     afterwards, so Ctrl-C cannot stop Commit half way. Once the swaps have
+//     succeeded the install has happened: a failure to delete the replaced
+//     trees is returned as a warning, not an error.
 //   - Abort (also the right thing to defer) removes the staging area and
 //     releases the lock; existing targets are never touched before Commit.
 //

@@ -244,11 +244,15 @@ func checkTarget(target string) (string, error) {
 // missing) and where each previous tree was kept: the staging area is
 // renamed to .airlock/kept-* instead of being deleted, so that no later run
 // removes it.
-func (s *Staging) Commit() error {
+//
+// Once the swaps have succeeded the install has happened, whatever follows:
+// a problem removing the replaced trees afterwards does not fail Commit but
+// is returned as a warning (the next run removes what is left).
+func (s *Staging) Commit() (warnings []string, err error) {
 	s.mu.Lock()
 	if s.done {
 		s.mu.Unlock()
-		return ErrFinished
+		return nil, ErrFinished
 	}
 	s.done = true
 	targets := make([]string, 0, len(s.targets))
@@ -259,7 +263,7 @@ func (s *Staging) Commit() error {
 	// Deterministic order: parents' node_modules before workspaces'.
 	sort.Strings(targets)
 
-	err := func() error {
+	err = func() error {
 		slots, err := s.preflight(targets)
 		defer func() {
 			for _, sl := range slots {
@@ -275,14 +279,13 @@ func (s *Staging) Commit() error {
 	}()
 	cleanErr := s.finish()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if cleanErr != nil {
-		// The new trees are in place; only garbage is left, and the next
-		// run removes it.
-		return fmt.Errorf("install: installed, but %w", cleanErr)
+		// The new trees are in place; only garbage is left.
+		warnings = append(warnings, fmt.Sprintf("install: the new trees are in place, but %v; the next airlock run in this project removes it", cleanErr))
 	}
-	return nil
+	return warnings, nil
 }
 
 // slot is one target ready to be swapped: its parent directory, opened
@@ -424,7 +427,7 @@ func (s *Staging) finish() error {
 	}
 	var err error
 	if !s.keep {
-		err = removeAll(s.root)
+		err = removeTree(s.root)
 	}
 	s.lock.release()
 	if err != nil {
@@ -449,6 +452,9 @@ func (s *Staging) Abort() error {
 	}
 	return nil
 }
+
+// removeTree is removeAll, a variable so tests can make cleanup fail.
+var removeTree = removeAll
 
 // removeAll deletes a tree even where a package made a directory
 // unwritable (a tarball may say 0o555), which os.RemoveAll cannot.

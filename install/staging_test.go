@@ -134,7 +134,7 @@ func TestCommitSwapsTargets(t *testing.T) {
 				}
 				writeTree(t, d, files)
 			}
-			if err := s.Commit(); err != nil {
+			if _, err := s.Commit(); err != nil {
 				t.Fatal(err)
 			}
 			got := readTree(t, project)
@@ -147,7 +147,7 @@ func TestCommitSwapsTargets(t *testing.T) {
 			if m := stagingAreas(t, project); len(m) != 0 {
 				t.Errorf("staging areas left behind: %v", m)
 			}
-			if err := s.Commit(); !errors.Is(err, ErrFinished) {
+			if _, err := s.Commit(); !errors.Is(err, ErrFinished) {
 				t.Errorf("second Commit = %v, want ErrFinished", err)
 			}
 			if err := s.Abort(); err != nil {
@@ -208,7 +208,7 @@ func TestPreflightFailureChangesNothing(t *testing.T) {
 	if _, err := s.Dir("packages/missing/node_modules"); err != nil {
 		t.Fatal(err)
 	}
-	err = s.Commit()
+	_, err = s.Commit()
 	if err == nil || !strings.Contains(err.Error(), "packages/missing/node_modules") {
 		t.Fatalf("Commit = %v, want an error naming the missing workspace", err)
 	}
@@ -323,7 +323,7 @@ func TestSymlinkTargetReplacedNotFollowed(t *testing.T) {
 	}
 	d, _ := s.Dir("node_modules")
 	writeTree(t, d, map[string]string{"a/x": "new"})
-	if err := s.Commit(); err != nil {
+	if _, err := s.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Lstat(filepath.Join(project, "node_modules"))
@@ -351,7 +351,7 @@ func TestExchangeUnsupported(t *testing.T) {
 		}
 		d, _ := s.Dir("node_modules")
 		writeTree(t, d, map[string]string{"new": "new"})
-		if err := s.Commit(); err != nil {
+		if _, err := s.Commit(); err != nil {
 			t.Fatal(err)
 		}
 		equalTrees(t, readTree(t, filepath.Join(project, "node_modules")), map[string]string{"new": "new"})
@@ -473,7 +473,7 @@ func TestUndoFailureReported(t *testing.T) {
 	}
 	defer func() { renameat2 = orig }()
 
-	err = s.Commit()
+	_, err = s.Commit()
 	if err == nil {
 		t.Fatal("Commit succeeded")
 	}
@@ -536,7 +536,7 @@ func TestSwapFailureUndone(t *testing.T) {
 		return orig(olddirfd, oldpath, newdirfd, newpath, flags)
 	}
 	defer func() { renameat2 = orig }()
-	err = s.Commit()
+	_, err = s.Commit()
 	if !errors.Is(err, unix.EIO) || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("Commit = %v, want the one swap error", err)
 	}
@@ -546,5 +546,38 @@ func TestSwapFailureUndone(t *testing.T) {
 	equalTrees(t, got, before)
 	if m := stagingAreas(t, project); len(m) != 0 {
 		t.Errorf("staging areas left behind: %v", m)
+	}
+}
+
+// Once the swaps are done the install has happened: failing to delete the
+// replaced trees afterwards is a warning, not a failed Commit.
+func TestCommitCleanupFailureIsAWarning(t *testing.T) {
+	project := t.TempDir()
+	writeTree(t, project, map[string]string{"node_modules/old": "old"})
+	s, err := Begin(context.Background(), project, Options{})
+	must(t, err)
+	d, err := s.Dir("node_modules")
+	must(t, err)
+	writeTree(t, d, map[string]string{"new": "new"})
+	orig := removeTree
+	removeTree = func(string) error { return unix.EBUSY }
+	defer func() { removeTree = orig }()
+
+	warnings, err := s.Commit()
+	if err != nil {
+		t.Fatalf("Commit = %v, want success with a warning", err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "removing staging area "+s.Root()) || !strings.Contains(warnings[0], "next airlock run") {
+		t.Errorf("warnings = %q", warnings)
+	}
+	equalTrees(t, readTree(t, filepath.Join(project, "node_modules")), map[string]string{"new": "new"})
+	removeTree = orig
+	s2, err := Begin(context.Background(), project, Options{LockWait: -1})
+	if err != nil {
+		t.Fatalf("lock not released: %v", err)
+	}
+	s2.Abort()
+	if _, err := os.Stat(s.Root()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the next run left the old staging area: %v", err)
 	}
 }

@@ -96,6 +96,11 @@ type Result struct {
 	// MissingBins lists declared bin targets that do not exist; npm skips
 	// them silently.
 	MissingBins []string
+	// Warnings are problems met after the new trees were swapped in, when
+	// the install has happened and cannot fail any more: a staging area
+	// that could not be removed, a hidden lockfile whose time could not be
+	// set. Each is a complete sentence for the user.
+	Warnings []string
 }
 
 // Errors callers can branch on with errors.Is.
@@ -238,7 +243,10 @@ func makePlan(pkgs []lock.Package) (*plan, error) {
 // Install lays out node_modules (and each workspace's node_modules) as
 // `npm ci --ignore-scripts` would, building everything in a staging area
 // and swapping it in with install.Staging.Commit. On any error, including a
-// cancelled ctx, the previous trees are left exactly as they were.
+// cancelled ctx, the previous trees are left exactly as they were (see
+// install.Staging.Commit for the one exception, which its error spells
+// out). Once Commit has succeeded Install succeeds too: problems after the
+// swap are reported in Result.Warnings.
 func Install(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Extract == nil {
 		return nil, errors.New("npm install: Options.Extract is required")
@@ -277,16 +285,19 @@ func Install(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("npm install: %w", err)
 	}
-	if err := st.Commit(); err != nil {
+	warnings, err := st.Commit()
+	if err != nil {
 		return nil, fmt.Errorf("npm install: %w", err)
 	}
+	// From here on the install has happened: what goes wrong is a
+	// warning, and a cancelled ctx no longer matters.
+	res.Warnings = append(res.Warnings, warnings...)
 	if b.wroteHiddenLock {
 		// npm trusts the hidden lockfile only if nothing it walks is newer;
 		// the swap itself touched directories, so stamp it last.
-		now := time.Now()
 		hl := path.Join("node_modules", hiddenLockfileName)
-		if err := chtimesIn(project, hl, now); err != nil {
-			return nil, fmt.Errorf("npm install: installed, but stamping %s: %w", hl, err)
+		if err := chtimesIn(project, hl, time.Now()); err != nil {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("npm install: installed, but setting the time of %s failed (%v); npm will read node_modules itself instead of trusting it, which is slower but correct", hl, err))
 		}
 	}
 	return res, nil
@@ -313,8 +324,9 @@ func checkWorkspaces(st *install.Staging, workspaces []string) error {
 	return nil
 }
 
-// chtimesIn sets the times of rel inside dir, never outside it.
-func chtimesIn(dir, rel string, t time.Time) error {
+// chtimesIn sets the times of rel inside dir, never outside it. It is a
+// variable so tests can make it fail.
+var chtimesIn = func(dir, rel string, t time.Time) error {
 	r, err := os.OpenRoot(dir)
 	if err != nil {
 		return err

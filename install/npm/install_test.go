@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/airlock-dev/airlock/install"
 	"github.com/airlock-dev/airlock/lock"
@@ -607,5 +608,25 @@ func TestSymlinkedWorkspaceRefused(t *testing.T) {
 				t.Errorf("project node_modules created: %v", err)
 			}
 		})
+	}
+}
+
+// After the swap the install has happened: a problem then is a warning in
+// the Result, not an error that would make the CLI report failure.
+func TestPostSwapProblemsAreWarnings(t *testing.T) {
+	fx, files := workspaceFixture()
+	project := newProject(t, map[string]string{"packages/w/cli.js": "x"})
+	orig := chtimesIn
+	chtimesIn = func(string, string, time.Time) error { return syscall.EIO }
+	defer func() { chtimesIn = orig }()
+	res, err := Install(context.Background(), Options{ProjectDir: project, Packages: fx.pkgs, RawEntries: fx.rawEntries(), Extract: files.extract})
+	if err != nil {
+		t.Fatalf("Install = %v, want success with a warning", err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "node_modules/.package-lock.json") {
+		t.Errorf("warnings = %q", res.Warnings)
+	}
+	if _, err := os.Stat(filepath.Join(project, "node_modules", "a-cli", "package.json")); err != nil {
+		t.Errorf("not installed: %v", err)
 	}
 }
