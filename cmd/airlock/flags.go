@@ -21,13 +21,47 @@ func (l *listFlag) Set(v string) error {
 }
 
 // newFlagSet returns a flag set that reports errors instead of exiting, with
-// the usage text written to w.
+// the usage text written to w. Flags registered by acceptNpmNoOps are left
+// out of the list and summed up in one line.
 func newFlagSet(name, synopsis string, w io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(w)
 	fs.Usage = func() {
 		io.WriteString(w, "Usage: airlock "+name+" "+synopsis+"\n\nFlags:\n")
-		fs.PrintDefaults()
+		shown := flag.NewFlagSet(name, flag.ContinueOnError)
+		shown.SetOutput(w)
+		noOps := false
+		fs.VisitAll(func(f *flag.Flag) {
+			if f.Usage == npmNoOpUsage {
+				noOps = true
+				return
+			}
+			shown.Var(f.Value, f.Name, f.Usage)
+		})
+		shown.PrintDefaults()
+		if noOps {
+			io.WriteString(w, "  Also accepted, changing nothing: npm's --ignore-scripts, --[no-]audit, --[no-]fund,\n"+
+				"  --[no-]progress, --[no-]update-notifier, --prefer-offline, --prefer-online,\n"+
+				"  --foreground-scripts and --loglevel.\n")
+		}
 	}
 	return fs
+}
+
+// npmNoOpUsage marks the flags acceptNpmNoOps registers.
+const npmNoOpUsage = "accepted for npm compatibility; changes nothing"
+
+// acceptNpmNoOps registers the npm ci options CI scripts commonly pass that
+// would change nothing airlock does, so that `npm ci --ignore-scripts
+// --no-audit --no-fund` becomes `airlock npm ci` with the same flags:
+// airlock never runs scripts, audits, asks for funding, checks for npm
+// updates or draws npm's progress bar, and it always takes verified
+// packages from its cache before the network. Boolean options take npm's
+// --no- form too.
+func acceptNpmNoOps(fs *flag.FlagSet) {
+	for _, name := range []string{"ignore-scripts", "audit", "fund", "progress", "update-notifier", "prefer-offline", "prefer-online", "foreground-scripts"} {
+		fs.Bool(name, false, npmNoOpUsage)
+		fs.Bool("no-"+name, false, npmNoOpUsage)
+	}
+	fs.String("loglevel", "", npmNoOpUsage)
 }

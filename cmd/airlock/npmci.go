@@ -35,9 +35,9 @@ type npmCIFlags struct {
 	offline         bool
 	jsonOut, quiet  bool
 	os, cpu, libc   string
-	// legacyPeerDeps is --legacy-peer-deps; nil when not given, so that
-	// .npmrc decides.
-	legacyPeerDeps *bool
+	// legacyPeerDeps and engineStrict are --legacy-peer-deps and
+	// --engine-strict; nil when not given, so that .npmrc decides.
+	legacyPeerDeps, engineStrict *bool
 }
 
 func npmCI(ctx context.Context, command string, args []string, stdout, stderr io.Writer) int {
@@ -55,6 +55,8 @@ func npmCI(ctx context.Context, command string, args []string, stdout, stderr io
 	fs.StringVar(&f.cpu, "cpu", "", "match optional dependencies against this `cpu` instead of the host's (npm's --cpu)")
 	fs.StringVar(&f.libc, "libc", "", "match optional dependencies against this `libc` instead of the host's (npm's --libc)")
 	legacyPeerDeps := fs.Bool("legacy-peer-deps", false, "ignore peer dependencies, as npm's --legacy-peer-deps (default: .npmrc's legacy-peer-deps)")
+	engineStrict := fs.Bool("engine-strict", false, "refuse required packages whose engines do not match, as npm's --engine-strict (default: .npmrc's engine-strict)")
+	acceptNpmNoOps(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -62,8 +64,11 @@ func npmCI(ctx context.Context, command string, args []string, stdout, stderr io
 		return exitUsage
 	}
 	fs.Visit(func(fl *flag.Flag) {
-		if fl.Name == "legacy-peer-deps" {
+		switch fl.Name {
+		case "legacy-peer-deps":
 			f.legacyPeerDeps = legacyPeerDeps
+		case "engine-strict":
+			f.engineStrict = engineStrict
 		}
 	})
 	if fs.NArg() > 0 {
@@ -270,13 +275,17 @@ func selectNpmPackages(lf *locknpm.Lockfile, f *npmCIFlags, rc *npmrc.Config) (*
 		}
 	}
 	node, npmVersion := nodeVersions()
+	engineStrict := npmrcBool(rc, "engine-strict")
+	if f.engineStrict != nil {
+		engineStrict = *f.engineStrict
+	}
 	sel, err := lf.Select(locknpm.Options{
 		Omit:         omit,
 		Platform:     target,
 		Host:         host,
 		NodeVersion:  node,
 		NpmVersion:   npmVersion,
-		EngineStrict: npmrcBool(rc, "engine-strict"),
+		EngineStrict: engineStrict,
 	})
 	switch {
 	case errors.Is(err, locknpm.ErrBadPlatform), errors.Is(err, locknpm.ErrBadEngine):
