@@ -43,7 +43,11 @@ import (
 //     exact mode, not OR'ed), through links too, so a workspace's source
 //     file changes mode, and if its first 2048 bytes hold a "#!" line
 //     ending in "\r\n" that one "\r" is removed (the file is read and
-//     rewritten as UTF-8 text, so invalid bytes become U+FFFD).
+//     rewritten as UTF-8 text, so invalid bytes become U+FFFD). airlock
+//     does this to staged files before the swap and to the project's own
+//     files (a workspace's) only after it, through an os.Root of the
+//     project: a failed install leaves them alone, and a workspace file
+//     that is a symlink out of the project is not changed (a warning).
 //   - Man pages are linked only for global installs: never here.
 
 // hashbangWindow is how much of a bin bin-links reads to look for a
@@ -195,9 +199,15 @@ type binResult struct {
 	linked    int
 	conflicts []BinConflict
 	missing   []string // declared bin targets that do not exist
+	// projectFixes are the targets of links made that are files of the
+	// project itself (a workspace's, through its link), as paths in it.
+	// fix-bin changes them, so it runs on them only after the swap
+	// (fixProjectBins): until then the project must stay untouched.
+	projectFixes []string
 }
 
-// linkBins creates every .bin link in the staged trees, in npm's order.
+// linkBins creates every .bin link in the staged trees, in npm's order,
+// and runs fix-bin on the targets that are staged.
 func linkBins(fsm *fsMap, jobs []binJob, execMode fs.FileMode) (binResult, error) {
 	var res binResult
 	sort.SliceStable(jobs, func(i, j int) bool {
@@ -234,12 +244,42 @@ func linkBins(fsm *fsMap, jobs []binJob, execMode fs.FileMode) (binResult, error
 				continue
 			}
 			res.linked++
-			if err := fixBin(fsm, absFrom, execMode); err != nil {
+			r, rel, err := fsm.locate(absFrom)
+			if err != nil {
+				return res, fmt.Errorf("making bin %q of %s executable: %w", b.name, job.loc, err)
+			}
+			if r == fsm.project {
+				res.projectFixes = append(res.projectFixes, rel)
+				continue
+			}
+			if err := fixBin(r, rel, execMode); err != nil {
 				return res, fmt.Errorf("making bin %q of %s executable: %w", b.name, job.loc, err)
 			}
 		}
 	}
 	return res, nil
+}
+
+// fixProjectBins runs fix-bin on bin targets in the project (paths in it),
+// after the swap, through an os.Root of the project so that nothing outside
+// it is changed: a target that is a symlink leading out is refused. The
+// install has happened by then, so failures are returned as warnings.
+func fixProjectBins(project string, rels []string, execMode fs.FileMode) []string {
+	if len(rels) == 0 {
+		return nil
+	}
+	r, err := os.OpenRoot(project)
+	if err != nil {
+		return []string{fmt.Sprintf("npm install: installed, but bin targets in the project were not made executable: %v", err)}
+	}
+	defer r.Close()
+	var warnings []string
+	for _, rel := range rels {
+		if err := fixBin(r, rel, execMode); err != nil {
+			warnings = append(warnings, fmt.Sprintf("npm install: installed, but making the bin target %s executable failed (npm would have): %v", rel, err))
+		}
+	}
+	return warnings
 }
 
 // depth is a node's depth in arborist's tree: the number of node_modules
@@ -300,13 +340,9 @@ func linkOne(fsm *fsMap, to, from, absFrom string) (linkStatus, error) {
 	return binMade, nil
 }
 
-// fixBin is bin-links' fix-bin: chmod to exactly execMode, then drop the
-// "\r" of a Windows line ending on the "#!" line.
-func fixBin(fsm *fsMap, absFrom string, execMode fs.FileMode) error {
-	r, rel, err := fsm.locate(absFrom)
-	if err != nil {
-		return err
-	}
+// fixBin is bin-links' fix-bin on rel in r: chmod to exactly execMode,
+// then drop the "\r" of a Windows line ending on the "#!" line.
+func fixBin(r *os.Root, rel string, execMode fs.FileMode) error {
 	if err := r.Chmod(rel, execMode); err != nil {
 		return err
 	}

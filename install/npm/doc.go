@@ -11,7 +11,9 @@
 // it). The root node_modules and every workspace's node_modules are
 // replaced as whole directories by install.Staging, so files a user put
 // there are gone afterwards, as after npm ci, and a failure or Ctrl-C at any
-// point before the swap leaves all of them exactly as they were.
+// point before the swap leaves all of them, and every other file of the
+// project, exactly as they were: the only change npm makes to the project's
+// own files (fix-bin on a workspace's bins) is made after the swap.
 //
 // Nothing outside the project is ever written. Links must point to
 // locations inside the project, workspaces must be real directories (a

@@ -292,9 +292,14 @@ func Install(ctx context.Context, opts Options) (*Result, error) {
 	// From here on the install has happened: what goes wrong is a
 	// warning, and a cancelled ctx no longer matters.
 	res.Warnings = append(res.Warnings, warnings...)
+	// npm's fix-bin on workspace files (chmod, CRLF hashbang): done only
+	// now, so that a failed or interrupted install leaves the project as
+	// it was.
+	res.Warnings = append(res.Warnings, fixProjectBins(project, b.projectFixes, b.execMode)...)
 	if b.wroteHiddenLock {
 		// npm trusts the hidden lockfile only if nothing it walks is newer;
-		// the swap itself touched directories, so stamp it last.
+		// the swap and fix-bin's rewrites touched directories, so stamp it
+		// last.
 		hl := path.Join("node_modules", hiddenLockfileName)
 		if err := chtimesIn(project, hl, time.Now()); err != nil {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("npm install: installed, but setting the time of %s failed (%v); npm will read node_modules itself instead of trusting it, which is slower but correct", hl, err))
@@ -345,6 +350,8 @@ type builder struct {
 	stage           *os.Root
 	staged          map[string]string // target → dir relative to the staging root
 	wroteHiddenLock bool
+	execMode        fs.FileMode
+	projectFixes    []string // bin targets in the project, fixed after the swap
 }
 
 func (b *builder) build(ctx context.Context) (*Result, error) {
@@ -370,11 +377,13 @@ func (b *builder) build(ctx context.Context) (*Result, error) {
 	}
 	defer projRoot.Close()
 	fsm := &fsMap{stage: b.stage, staged: b.staged, project: projRoot, links: b.plan.links}
-	br, err := linkBins(fsm, b.binJobs(), execMode())
+	b.execMode = execMode()
+	br, err := linkBins(fsm, b.binJobs(), b.execMode)
 	if err != nil {
 		return nil, err
 	}
 	res.Bins, res.BinConflicts, res.MissingBins = br.linked, br.conflicts, br.missing
+	b.projectFixes = br.projectFixes
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}

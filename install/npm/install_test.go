@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -205,6 +206,12 @@ func TestInstallLayout(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(project, "node_modules")); err != nil || fi.Mode().Perm() != 0o755 {
 		t.Errorf("node_modules mode: %v %v", fi, err)
+	}
+	// fix-bin rewrote packages/w/cli.js after the swap; the hidden
+	// lockfile must still be stamped after that.
+	hl, _ := os.Stat(filepath.Join(project, "node_modules", ".package-lock.json"))
+	if ws, err := os.Stat(filepath.Join(project, "packages", "w")); err != nil || ws.ModTime().After(hl.ModTime()) {
+		t.Errorf("packages/w (%v) is newer than the hidden lockfile (%v)", ws.ModTime(), hl.ModTime())
 	}
 }
 
@@ -628,5 +635,68 @@ func TestPostSwapProblemsAreWarnings(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(project, "node_modules", "a-cli", "package.json")); err != nil {
 		t.Errorf("not installed: %v", err)
+	}
+}
+
+// npm's fix-bin changes a workspace's own files (mode, CRLF hashbang). A
+// failure before or during the swap must leave them as they were, so it
+// runs only after the swap.
+func TestFailureLeavesWorkspaceBinsUntouched(t *testing.T) {
+	fx, files := workspaceFixture()
+	fx.pkgs = append(fx.pkgs, lock.Package{Path: "packages/x", Name: "x", Version: "1.0.0", Source: lock.SourceWorkspace})
+	fx.raw["packages/x"] = `{"version":"1.0.0"}`
+	const crlf = "#!/usr/bin/env node\r\nconsole.log(1)\r\n"
+	project := newProject(t, map[string]string{
+		"packages/w/cli.js":              crlf,
+		"packages/x/node_modules/junk/x": "old",
+	})
+	var once sync.Once
+	extract := func(ctx context.Context, p lock.Package, dir string) error {
+		// Another tool removes a workspace meanwhile: its node_modules
+		// cannot be swapped in, so Commit fails after bins were linked.
+		once.Do(func() {
+			if err := os.Rename(filepath.Join(project, "packages/x"), filepath.Join(project, "x-moved")); err != nil {
+				t.Error(err)
+			}
+		})
+		return files.extract(ctx, p, dir)
+	}
+	_, err := Install(context.Background(), Options{ProjectDir: project, Packages: fx.pkgs, RawEntries: fx.rawEntries(), Extract: extract})
+	if err == nil || !strings.Contains(err.Error(), "packages/x/node_modules") {
+		t.Fatalf("Install = %v, want a failed swap of packages/x/node_modules", err)
+	}
+	got := dump(t, filepath.Join(project, "packages", "w"))
+	compareDumps(t, got, map[string]string{"cli.js": "f 644 " + crlf})
+}
+
+// fix-bin runs through an os.Root of the project: a workspace bin that is a
+// symlink to a file outside is linked (as npm does) but never changed; the
+// install succeeds with a warning.
+func TestWorkspaceBinOutsideNotFixed(t *testing.T) {
+	withUmask(t, 0o022)
+	fx, files := workspaceFixture()
+	const crlf = "#!/bin/sh\r\necho outside\r\n"
+	outside := t.TempDir()
+	victim := filepath.Join(outside, "victim.sh")
+	if err := os.WriteFile(victim, []byte(crlf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	project := newProject(t, map[string]string{"packages/w/package.json": "{}"})
+	if err := os.Symlink(victim, filepath.Join(project, "packages", "w", "cli.js")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Install(context.Background(), Options{ProjectDir: project, Packages: fx.pkgs, RawEntries: fx.rawEntries(), Extract: files.extract})
+	if err != nil {
+		t.Fatalf("Install = %v", err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "packages/w/cli.js") {
+		t.Errorf("warnings = %q, want one about packages/w/cli.js", res.Warnings)
+	}
+	fi, err := os.Stat(victim)
+	if b, _ := os.ReadFile(victim); err != nil || fi.Mode().Perm() != 0o600 || string(b) != crlf {
+		t.Errorf("file outside the project changed: %v %v %q", fi.Mode(), err, b)
+	}
+	if l, err := os.Readlink(filepath.Join(project, "node_modules", ".bin", "wcli")); err != nil || l != "../w/cli.js" {
+		t.Errorf(".bin/wcli = %q, %v", l, err)
 	}
 }
