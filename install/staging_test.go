@@ -275,8 +275,12 @@ func TestLockContention(t *testing.T) {
 	}
 
 	// Once the holder finishes, a waiting Begin gets the lock.
-	go func() { time.Sleep(100 * time.Millisecond); s1.Abort() }()
+	aborted := make(chan struct{})
+	go func() { time.Sleep(100 * time.Millisecond); s1.Abort(); close(aborted) }()
 	s2, err := Begin(context.Background(), project, Options{LockWait: 5 * time.Second})
+	// The flock orders the two for the kernel, not for the race detector:
+	// wait for the goroutine before a later test changes removeTree.
+	<-aborted
 	if err != nil {
 		t.Fatalf("Begin after release: %v", err)
 	}
