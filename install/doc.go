@@ -6,7 +6,8 @@
 //
 //   - Begin takes the project lock: an exclusive flock(2) on .airlock/lock in
 //     the project root. A second airlock process waits up to Options.LockWait
-//     and then fails with ErrLocked. npm never looks at .airlock/ (it is not
+//     (calling Options.OnLockWait with the holder's process ID when the wait
+//     begins) and then fails with ErrLocked. npm never looks at .airlock/ (it is not
 //     node_modules and workspace globs skip dot-directories); Begin writes
 //     .airlock/.gitignore ("*") so git ignores it too.
 //   - Holding the lock, Begin removes every .airlock/staging-* directory. Only

@@ -21,7 +21,9 @@ type projectLock struct {
 }
 
 // acquireLock polls for the lock until wait has passed or ctx is done.
-func acquireLock(ctx context.Context, name string, wait time.Duration) (*projectLock, error) {
+// onWait, if not nil, is called once when the lock is found held and the
+// wait begins.
+func acquireLock(ctx context.Context, name string, wait time.Duration, onWait func(holder string)) (*projectLock, error) {
 	// O_NOFOLLOW and the checks below: the project is not ours, and a
 	// committed symlink at .airlock/lock must not make airlock truncate
 	// and write whatever file it points to.
@@ -47,9 +49,16 @@ func acquireLock(ctx context.Context, name string, wait time.Duration) (*project
 			return nil, fmt.Errorf("install: locking %s: %w", name, err)
 		}
 		if wait < 0 || time.Now().After(deadline) {
-			owner := lockOwner(name)
+			owner := ""
+			if pid := lockHolder(f); pid != "" {
+				owner = " by process " + pid
+			}
 			f.Close()
 			return nil, fmt.Errorf("install: %w (lock %s held%s); wait for it to finish or stop it, then retry", ErrLocked, name, owner)
+		}
+		if onWait != nil {
+			onWait(lockHolder(f))
+			onWait = nil
 		}
 		select {
 		case <-ctx.Done():
@@ -66,17 +75,16 @@ func acquireLock(ctx context.Context, name string, wait time.Duration) (*project
 	return &projectLock{f: f}, nil
 }
 
-// lockOwner names the process recorded in the lock file, if any.
-func lockOwner(name string) string {
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return ""
-	}
-	pid := strings.TrimSpace(string(b))
+// lockHolder returns the process ID recorded in the open lock file, or ""
+// when there is none (the holder may not have written it yet).
+func lockHolder(f *os.File) string {
+	var b [32]byte
+	n, _ := f.ReadAt(b[:], 0)
+	pid := strings.TrimSpace(string(b[:n]))
 	if _, err := strconv.Atoi(pid); err != nil {
 		return ""
 	}
-	return " by process " + pid
+	return pid
 }
 
 func (l *projectLock) release() {

@@ -49,6 +49,12 @@ type Options struct {
 	// LockWait bounds the wait for another process's project lock.
 	// Zero means DefaultLockWait; negative means do not wait at all.
 	LockWait time.Duration
+	// OnLockWait, if set, is called once, from Begin, when another process
+	// holds the project lock and Begin starts waiting for it (never when
+	// LockWait is negative), so a command can say why it is paused. holder
+	// is that process's ID as recorded in the lock file, or "" when it is
+	// not known.
+	OnLockWait func(holder string)
 }
 
 // Staging is one install transaction on one project. Its methods are safe
@@ -91,7 +97,7 @@ func Begin(ctx context.Context, projectDir string, opts Options) (*Staging, erro
 	if wait == 0 {
 		wait = DefaultLockWait
 	}
-	lk, err := acquireLock(ctx, filepath.Join(state, LockFile), wait)
+	lk, err := acquireLock(ctx, filepath.Join(state, LockFile), wait, opts.OnLockWait)
 	if err != nil {
 		return nil, err
 	}

@@ -585,3 +585,30 @@ func TestCommitCleanupFailureIsAWarning(t *testing.T) {
 		t.Errorf("the next run left the old staging area: %v", err)
 	}
 }
+
+// A waiting Begin says so once, naming the holder, so the command can tell
+// the user why nothing happens for a while.
+func TestOnLockWait(t *testing.T) {
+	project := t.TempDir()
+	var calls []string
+	record := func(holder string) { calls = append(calls, holder) }
+
+	s1, err := Begin(context.Background(), project, Options{OnLockWait: record})
+	must(t, err)
+	if len(calls) != 0 {
+		t.Errorf("OnLockWait called for a free lock: %q", calls)
+	}
+	if _, err := Begin(context.Background(), project, Options{LockWait: -1, OnLockWait: record}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("Begin = %v, want ErrLocked", err)
+	}
+	if len(calls) != 0 {
+		t.Errorf("OnLockWait called without a wait: %q", calls)
+	}
+	if _, err := Begin(context.Background(), project, Options{LockWait: 300 * time.Millisecond, OnLockWait: record}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("Begin = %v, want ErrLocked", err)
+	}
+	if want := []string{strconv.Itoa(os.Getpid())}; strings.Join(calls, ",") != strings.Join(want, ",") {
+		t.Errorf("OnLockWait calls = %q, want %q", calls, want)
+	}
+	s1.Abort()
+}

@@ -81,6 +81,10 @@ type Options struct {
 	// LockWait bounds the wait for another airlock process installing
 	// into the same project (see install.Options).
 	LockWait time.Duration
+	// OnLockWait, if set, is called once when Install starts waiting for
+	// that other process, with its process ID ("" if unknown); see
+	// install.Options.
+	OnLockWait func(holder string)
 }
 
 // Result counts what Install laid out.
@@ -271,7 +275,7 @@ func Install(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("npm install: %w", err)
 	}
 
-	st, err := install.Begin(ctx, project, install.Options{LockWait: opts.LockWait})
+	st, err := install.Begin(ctx, project, install.Options{LockWait: opts.LockWait, OnLockWait: opts.OnLockWait})
 	if err != nil {
 		return nil, fmt.Errorf("npm install: %w", err)
 	}

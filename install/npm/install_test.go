@@ -700,3 +700,23 @@ func TestWorkspaceBinOutsideNotFixed(t *testing.T) {
 		t.Errorf(".bin/wcli = %q, %v", l, err)
 	}
 }
+
+func TestOnLockWaitPassedOn(t *testing.T) {
+	project := newProject(t, nil)
+	held, err := install.Begin(context.Background(), project, install.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Abort()
+	var holders []string
+	_, err = Install(context.Background(), Options{
+		ProjectDir: project, Extract: fakeRegistry{}.extract,
+		LockWait: 200 * time.Millisecond, OnLockWait: func(h string) { holders = append(holders, h) },
+	})
+	if !errors.Is(err, install.ErrLocked) {
+		t.Fatalf("Install = %v, want install.ErrLocked", err)
+	}
+	if len(holders) != 1 || holders[0] != fmt.Sprint(os.Getpid()) {
+		t.Errorf("OnLockWait calls = %q", holders)
+	}
+}
