@@ -97,6 +97,21 @@ func manyEntries(n int, mk func(i int) ent) func(testing.TB) []byte {
 	}
 }
 
+// sparseBytes is n zero bytes with 8 pseudo-random ones every 16 KiB.
+func sparseBytes(n int) string {
+	b := make([]byte, n)
+	x := uint32(1)
+	for i := 0; i < n; i += 16 << 10 {
+		for j := i; j < i+8 && j < n; j++ {
+			x = x*1664525 + 1013904223
+			b[j] = byte(x >> 24)
+		}
+	}
+	return string(b)
+}
+
+var sparse = sparseBytes(2 * RatioGrace)
+
 func corpus() []corpusCase {
 	long := strings.Repeat("d/", 60) + strings.Repeat("f", 90) // 210 bytes
 	return []corpusCase{
@@ -280,6 +295,10 @@ func corpus() []corpusCase {
 
 		// Bombs.
 		{name: "gzip-bomb-ratio", archive: zeroFileTgz("package/zeros", 3*RatioGrace), wantErr: ErrRatio},
+		// A genuine package's profiling dump (jsdom 0.1.23's gmon.out) is
+		// mostly zeros: some 600x, under node-tar's 1000x, so npm installs it.
+		{name: "sparse-file-under-npm-ratio", archive: tgz(pj, ent{name: "package/gmon.out", body: sparse}),
+			want: []string{"f 0644 gmon.out " + sparse, "f 0644 package.json " + pkgJSON}},
 		{name: "gzip-bomb-size", archive: zeroFileTgz("package/zeros", 3<<20), opts: NpmOptions{Limits: Limits{MaxTotalSize: 2 << 20}}, wantErr: ErrTooLarge},
 		{name: "file-too-large", archive: zeroFileTgz("package/zeros", 3<<20), opts: NpmOptions{Limits: Limits{MaxFileSize: 1 << 20}}, wantErr: ErrFileTooLarge, wantPath: "package/zeros"},
 		{name: "package-json-too-large", archive: zeroFileTgz("package/package.json", MaxPackageJSON+1), wantErr: ErrFileTooLarge},
