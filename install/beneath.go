@@ -153,9 +153,15 @@ func (s *Staging) Lstat(rel string) (fs.FileInfo, error) {
 	if err := checkRel(rel); err != nil {
 		return nil, err
 	}
+	// Holding mu keeps finish from closing projectFD meanwhile.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return nil, ErrFinished
+	}
 	fd, err := openBeneath(s.projectFD, rel, unix.O_PATH|unix.O_NOFOLLOW)
 	if err != nil {
-		return nil, s.explain("lstat", rel, err)
+		return nil, fmt.Errorf("install: %w", s.explain("lstat", rel, err))
 	}
 	f := os.NewFile(uintptr(fd), path.Base(rel))
 	defer f.Close()
@@ -173,9 +179,9 @@ func (s *Staging) explain(op, rel string, err error) error {
 	case errors.Is(err, unix.ELOOP):
 		link := s.firstSymlink(rel)
 		to, _ := readlinkAt(s.projectFD, link)
-		return fmt.Errorf("install: %w: %s is a symlink (to %q) in %s; airlock installs only into real directories inside the project and never through a symlink, which could lead outside it: replace the symlink with the directory itself", ErrSymlinkInPath, link, to, s.project)
+		return fmt.Errorf("%w: %s is a symlink (to %q) in %s; airlock installs only into real directories inside the project and never through a symlink, which could lead outside it: replace the symlink with the directory itself", ErrSymlinkInPath, link, to, s.project)
 	case errors.Is(err, unix.EXDEV):
-		return fmt.Errorf("install: %w: %q leaves the project", ErrBadTarget, rel)
+		return fmt.Errorf("%w: %q leaves the project", ErrBadTarget, rel)
 	case errors.Is(err, unix.ENOENT):
 		return &os.PathError{Op: op, Path: rel, Err: fs.ErrNotExist}
 	}

@@ -120,7 +120,7 @@ func Begin(ctx context.Context, projectDir string, opts Options) (*Staging, erro
 	rel := StateDir + "/" + filepath.Base(root)
 	if s.stageFD, err = openBeneath(s.projectFD, rel, unix.O_PATH|unix.O_DIRECTORY); err != nil {
 		s.finish()
-		return nil, s.explain("open", rel, err)
+		return nil, fmt.Errorf("install: %w", s.explain("open", rel, err))
 	}
 	return s, nil
 }
@@ -425,12 +425,14 @@ func (s *Staging) rollback(slots []slot, done []swapped, failed int, cause error
 // finish removes the staging area (with the replaced trees) and releases
 // the lock.
 func (s *Staging) finish() error {
+	s.mu.Lock()
 	for _, fd := range []*int{&s.stageFD, &s.projectFD} {
 		if *fd >= 0 {
 			unix.Close(*fd)
 			*fd = -1
 		}
 	}
+	s.mu.Unlock()
 	var err error
 	if !s.keep {
 		err = removeTree(s.root)
