@@ -102,8 +102,10 @@ type Result struct {
 	MissingBins []string
 	// Warnings are problems met after the new trees were swapped in, when
 	// the install has happened and cannot fail any more: a staging area
-	// that could not be removed, a hidden lockfile whose time could not be
-	// set. Each is a complete sentence for the user.
+	// that could not be removed, a workspace's bin target that could not
+	// be made executable (or is a symlink out of the project), a hidden
+	// lockfile whose time could not be set. Each is a complete message
+	// for the user.
 	Warnings []string
 }
 
