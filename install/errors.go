@@ -15,6 +15,10 @@ var (
 	// ErrCrossDevice: a target is on another filesystem than the staging
 	// area, so it cannot be swapped in atomically.
 	ErrCrossDevice = errors.New("target is on another filesystem")
+	// ErrNotRestored: Commit failed and could not put every target back as
+	// it was; the error says which target holds what (see Commit). A
+	// command must not then report the previous trees as unchanged.
+	ErrNotRestored = errors.New("not every target could be put back as it was")
 	// ErrFinished: the Staging was already committed or aborted.
 	ErrFinished = errors.New("install: staging area already committed or aborted")
 )

@@ -246,10 +246,10 @@ func checkTarget(target string) (string, error) {
 // Commit swaps every staged directory into place, then deletes the replaced
 // trees and releases the lock. On error, no target has changed, except in
 // one case: a swap failed and putting back the targets already swapped
-// failed too. The error then says which targets hold their new tree (or are
-// missing) and where each previous tree was kept: the staging area is
-// renamed to .airlock/kept-* instead of being deleted, so that no later run
-// removes it.
+// failed too. The error then wraps ErrNotRestored and says which targets
+// hold their new tree (or are missing) and where each previous tree was
+// kept: the staging area is renamed to .airlock/kept-* instead of being
+// deleted, so that no later run removes it.
 //
 // Once the swaps have succeeded the install has happened, whatever follows:
 // a problem removing the replaced trees afterwards does not fail Commit but
@@ -393,7 +393,7 @@ func (s *Staging) rollback(slots []slot, done []swapped, failed int, cause error
 		where = kept
 	}
 
-	errs := []error{first}
+	errs := []error{first, fmt.Errorf("install: %w:", ErrNotRestored)}
 	for _, st := range stuck {
 		state := st.target + " holds the new tree"
 		if st.err.missing {

@@ -492,6 +492,9 @@ func TestUndoFailureReported(t *testing.T) {
 			t.Errorf("error does not say %q:\n%s", want, msg)
 		}
 	}
+	if !errors.Is(err, ErrNotRestored) || !errors.Is(err, unix.EIO) {
+		t.Errorf("error does not wrap ErrNotRestored and EIO: %v", err)
+	}
 	if n := strings.Count(msg, "input/output error"); n != 2 {
 		t.Errorf("error holds %d of the 2 failures:\n%s", n, msg)
 	}
@@ -541,7 +544,7 @@ func TestSwapFailureUndone(t *testing.T) {
 	}
 	defer func() { renameat2 = orig }()
 	_, err = s.Commit()
-	if !errors.Is(err, unix.EIO) || strings.Contains(err.Error(), "\n") {
+	if !errors.Is(err, unix.EIO) || errors.Is(err, ErrNotRestored) || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("Commit = %v, want the one swap error", err)
 	}
 	got := readTree(t, project)
