@@ -21,6 +21,8 @@ var verificationFailures = []error{
 	unpack.ErrPathTooLong, unpack.ErrTooDeep, unpack.ErrCorrupt,
 	// A source airlock will not use, however reachable.
 	client.ErrNotHTTPS, client.ErrInsecureRedirect, client.ErrCredentialsInURL,
+	// A project layout that would make airlock write outside the project.
+	install.ErrSymlinkInPath,
 }
 
 // classify picks the exit code of an error that was not given one where it

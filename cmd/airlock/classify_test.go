@@ -27,6 +27,7 @@ func TestClassify(t *testing.T) {
 		{"connection failure", &client.Error{URL: "https://r/x", Err: errors.New("connection refused")}, exitNetwork},
 		{"offline miss", &fetch.NotCachedError{Package: "a@1"}, exitNetwork},
 		{"project locked", fmt.Errorf("x: %w", install.ErrLocked), exitUsage},
+		{"symlink out of the project", fmt.Errorf("x: %w", install.ErrSymlinkInPath), exitVerify},
 	} {
 		if got := exitCode(context.Background(), classifyInstallError(tc.err)); got != tc.want {
 			t.Errorf("%s: exit code %d, want %d", tc.name, got, tc.want)

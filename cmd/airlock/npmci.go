@@ -19,6 +19,7 @@ import (
 	"github.com/airlock-dev/airlock/fetch/cache"
 	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
+	"github.com/airlock-dev/airlock/install"
 	installnpm "github.com/airlock-dev/airlock/install/npm"
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
@@ -79,7 +80,7 @@ func npmCI(ctx context.Context, command string, args []string, stdout, stderr io
 	err := runNpmCI(ctx, command, &f, rep)
 	code := exitCode(ctx, err)
 	if err != nil {
-		if code == exitInterrupted {
+		if code == exitInterrupted && !errors.Is(err, install.ErrNotRestored) {
 			err = fmt.Errorf("interrupted; the previous node_modules is unchanged")
 		}
 		rep.fail(err, code)
@@ -154,12 +155,21 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 		Newline:                      project.newline,
 		Concurrency:                  cfg.Concurrency,
 		LockWait:                     30 * time.Second,
+		OnLockWait: func(holder string) {
+			if holder != "" {
+				holder = " (process " + holder + ")"
+			}
+			rep.warn(event{Message: "waiting up to 30s for another airlock installing into this project" + holder})
+		},
 		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
 			return extractNpm(ctx, fetcher, pkg, dir, umask, &stats, rep)
 		},
 	})
 	if err != nil {
 		return classifyInstallError(err)
+	}
+	for _, w := range res.Warnings {
+		rep.warn(event{Message: w})
 	}
 	for _, c := range res.BinConflicts {
 		rep.note(event{Path: c.Bin, Message: fmt.Sprintf("%s and %s both declare %s; %s owns it, as with npm", c.Owner, c.Loser, c.Bin, c.Owner)})
