@@ -93,18 +93,42 @@ func globMatch(pattern, name string) bool {
 	return false
 }
 
+// matchSegs matches path segments against pattern segments. Each (pattern
+// position, segment position) pair is decided once (memo), so runs of "**"
+// cost O(len(pat) * len(segs)^2) instead of exponential time: a lockfile's
+// workspace globs are attacker-supplied input.
 func matchSegs(pat, segs []string) bool {
-	if len(pat) == 0 {
-		return len(segs) == 0
+	const unknown, no, yes = 0, 1, 2
+	memo := make([]int8, (len(pat)+1)*(len(segs)+1))
+	var match func(i, j int) bool
+	match = func(i, j int) bool {
+		cell := &memo[i*(len(segs)+1)+j]
+		if *cell != unknown {
+			return *cell == yes
+		}
+		ok := matchAt(pat, segs, i, j, match)
+		*cell = no
+		if ok {
+			*cell = yes
+		}
+		return ok
 	}
-	if pat[0] == "**" {
-		rest := pat[1:]
+	return match(0, 0)
+}
+
+// matchAt is one step of matchSegs: pat[i:] against segs[j:], with rest
+// deciding the smaller subproblems.
+func matchAt(pat, segs []string, i, j int, rest func(i, j int) bool) bool {
+	if i == len(pat) {
+		return j == len(segs)
+	}
+	if pat[i] == "**" {
 		min := 0
-		if len(rest) == 0 {
+		if i == len(pat)-1 {
 			min = 1 // minimatch: a trailing ** needs a segment to swallow
 		}
-		for n := 0; n <= len(segs); n++ {
-			if n >= min && matchSegs(rest, segs[n:]) {
+		for n := j; n <= len(segs); n++ {
+			if n-j >= min && rest(i+1, n) {
 				return true
 			}
 			if n < len(segs) && strings.HasPrefix(segs[n], ".") {
@@ -113,14 +137,14 @@ func matchSegs(pat, segs []string) bool {
 		}
 		return false
 	}
-	if len(segs) == 0 {
+	if j == len(segs) {
 		return false
 	}
-	if strings.HasPrefix(segs[0], ".") && !strings.HasPrefix(pat[0], ".") {
+	if strings.HasPrefix(segs[j], ".") && !strings.HasPrefix(pat[i], ".") {
 		return false
 	}
-	ok, err := path.Match(pat[0], segs[0])
-	return err == nil && ok && matchSegs(pat[1:], segs[1:])
+	ok, err := path.Match(pat[i], segs[j])
+	return err == nil && ok && rest(i+1, j+1)
 }
 
 // expandBraces expands "{a,b}" alternatives, innermost first, with a cap so
