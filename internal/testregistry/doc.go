@@ -18,8 +18,12 @@
 //   - /-/ping answers {}; every other /-/ path (audit, keys, search) is 404,
 //     as a registry without those services answers.
 //
-// Faults for the hostile tests are middlewares (FailFirst, Replace,
-// Truncate, RequireToken, Redirect, Delay) composed with WithMiddleware.
+// Faults for the hostile tests are middlewares composed with WithMiddleware:
+// FailFirst, Replace, Truncate, RequireToken, Redirect, Delay (headers never
+// come), Stall (body stops), Endless, Reset, ContentEncoding, Gzip and
+// ErrorPage; First limits any of them to the first n requests.
+// WithTLSConfig serves bad certificates or old TLS versions, issued by the
+// test-time PKI in pki.go (NewCA, CA.Leaf, SelfSigned).
 package testregistry
 
 //go:generate go run ./cmd/gensynth -dir tarballs

@@ -78,6 +78,7 @@ type config struct {
 	noFixtures  bool
 	middlewares []Middleware
 	hooks       []func(string, map[string]any)
+	tls         func(*tls.Config, *CA) error
 }
 
 // WithAddr listens on addr instead of 127.0.0.1:0 (a free loopback port).
@@ -89,6 +90,14 @@ func WithoutFixtures() Option { return func(c *config) { c.noFixtures = true } }
 // WithMiddleware wraps the handler (fault injection, logging, ...).
 func WithMiddleware(m ...Middleware) Option {
 	return func(c *config) { c.middlewares = append(c.middlewares, m...) }
+}
+
+// WithTLSConfig lets a test change the server's TLS configuration before it
+// starts: serve an expired, misnamed or self-signed certificate (issued by
+// the registry's own CA, ca, or another one), or offer only old TLS
+// versions. CAFile still holds the registry's own CA.
+func WithTLSConfig(f func(cfg *tls.Config, ca *CA) error) Option {
+	return func(c *config) { c.tls = f }
 }
 
 // WithPackumentHook lets a test edit the full packument of a package before
@@ -154,11 +163,19 @@ func Start(opts ...Option) (*Registry, error) {
 	for i := len(c.middlewares) - 1; i >= 0; i-- {
 		h = c.middlewares[i](h)
 	}
+	// ServeTLS adds h2 and http/1.1 to NextProtos: npm speaks HTTP/1.1,
+	// Go clients HTTP/2.
+	tlsConfig := &tls.Config{Certificates: []tls.Certificate{r.certs.leaf}, MinVersion: tls.VersionTLS12}
+	if c.tls != nil {
+		if err := c.tls(tlsConfig, r.certs.ca); err != nil {
+			r.ln.Close()
+			os.RemoveAll(r.dir)
+			return nil, fmt.Errorf("testregistry: TLS config: %w", err)
+		}
+	}
 	r.srv = &http.Server{
-		Handler: r.logging(h),
-		// ServeTLS adds h2 and http/1.1 to NextProtos: npm speaks
-		// HTTP/1.1, Go clients HTTP/2.
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{r.certs.leaf}, MinVersion: tls.VersionTLS12},
+		Handler:           r.logging(h),
+		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		// Handshake failures are what some tests provoke; keep them
 		// out of the test output.
