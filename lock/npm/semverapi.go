@@ -11,9 +11,10 @@ func ParseRange(rng string) error {
 }
 
 // Satisfies reports whether version is in the node-semver range rng,
-// strictly (no loose parsing, prereleases only where the range names one),
-// the way `npm install pkg@rng` chooses versions. Policy rules use it; an
-// unparsable version or range satisfies nothing.
+// strictly (no loose parsing) but with prereleases included: a policy rule
+// such as deny "pkg@<2" must also catch 1.9.0-beta, which npm's default
+// range matching would let through. An unparsable version or range
+// satisfies nothing.
 func Satisfies(version, rng string) bool {
-	return semver.Satisfies(version, rng, semver.Options{})
+	return semver.Satisfies(version, rng, semver.Options{IncludePrerelease: true})
 }
