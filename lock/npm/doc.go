@@ -18,13 +18,22 @@
 //     "../shared" entry npm writes for a file:../shared dependency
 //     (ErrOutsideProject): airlock installs only inside the project;
 //   - package names npm would not accept (ErrBadName);
+//   - registry entries whose version is not valid semver, such as
+//     "1.0.0/../../x" or "1.0.0?a": the tarball URL is derived from it
+//     (ErrBadVersion);
+//   - a key repeated at the top level, in "packages" or inside an entry
+//     (ErrDuplicateKey): JSON.parse keeps the last copy, other readers the
+//     first, so such a lockfile can show npm one package and a reviewer or
+//     another tool another; npm never writes one;
 //   - links whose target has no entry (ErrMissingTarget);
 //   - fields of the wrong JSON type, and registry entries with neither a
 //     version nor a resolved URL (ErrInvalidEntry).
 //
 // JSON is read the way npm's JSON.parse reads it: keys are case-sensitive, a
-// repeated key keeps its last value (at the position of its first
-// occurrence), and a leading byte-order mark is ignored.
+// repeated key inside a dependency map keeps its last value (at the position
+// of its first occurrence), and a leading byte-order mark is ignored. Nesting
+// is never recursed into beyond encoding/json's 10000-level limit, so a
+// deeply nested value is ErrSyntax, not a stack overflow.
 //
 // Sources are classified, not judged (policy refuses elsewhere): an empty
 // resolved, or an http(s) URL ending in /<name>/-/<base>-<version>.tgz, is

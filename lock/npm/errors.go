@@ -17,6 +17,9 @@ var (
 	ErrLockfileV1 = errors.New("lockfileVersion 1 is not supported: run `npm install --package-lock-only` with npm 7 or newer to upgrade it to lockfileVersion 3")
 	// ErrUnsupportedVersion: a lockfileVersion this package does not know.
 	ErrUnsupportedVersion = errors.New("unsupported lockfileVersion")
+	// ErrDuplicateKey: a key repeated at the top level, in "packages" or
+	// inside one entry, where JSON readers disagree on which copy counts.
+	ErrDuplicateKey = errors.New("duplicate JSON key")
 	// ErrInvalidEntry: an entry field has the wrong type or is missing.
 	ErrInvalidEntry = errors.New("invalid lockfile entry")
 	// ErrUnsafePath: an install path that could leave node_modules or that
@@ -24,6 +27,9 @@ var (
 	ErrUnsafePath = errors.New("unsafe install path")
 	// ErrOutsideProject: an entry or link target outside the project root.
 	ErrOutsideProject = errors.New("outside the project directory")
+	// ErrBadVersion: a registry entry whose version is not valid semver,
+	// which could steer the tarball URL derived from it.
+	ErrBadVersion = errors.New("invalid version")
 	// ErrBadName: a package name npm would not accept.
 	ErrBadName = errors.New("invalid package name")
 	// ErrMissingTarget: a link whose target has no entry.

@@ -12,10 +12,13 @@ import (
 // object is a JSON object read the way JavaScript's JSON.parse reads it:
 // keys are exact (encoding/json would match struct fields case-blind, so a
 // "Resolved" key could shadow "resolved"), a repeated key keeps its last
-// value, and keys are enumerated in JavaScript's order.
+// value, and keys are enumerated in JavaScript's order. dup names the first
+// key that appeared more than once, for the callers that refuse repeats.
 type object struct {
 	keys   []string
 	values map[string]json.RawMessage
+	dup    string
+	hasDup bool
 }
 
 // decodeObject splits one JSON object into its keys and raw values, or
@@ -58,6 +61,8 @@ func decodeObject(data []byte) (obj object, ok bool, err error) {
 			}
 			if _, seen := obj.values[key]; !seen {
 				obj.keys = append(obj.keys, key)
+			} else if !obj.hasDup {
+				obj.dup, obj.hasDup = key, true
 			}
 			obj.values[key] = json.RawMessage(data[i:vend:vend])
 			i = skipSpace(data, vend)
@@ -178,6 +183,14 @@ func arrayIndex(key string) (uint64, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// errDup explains a repeated key. Readers disagree on which copy counts
+// (JSON.parse and encoding/json keep the last, other tools the first), so a
+// lockfile with one can mean two things: npm never writes one, and airlock
+// refuses to guess.
+func (o object) errDup(where string) error {
+	return fmt.Errorf("%w: %s %q appears more than once; tools disagree on which copy counts, so the lockfile can mean two different things (npm never writes this: it was edited by hand or tampered with); regenerate it with `npm install --package-lock-only` and review the diff", ErrDuplicateKey, where, o.dup)
 }
 
 // isNull reports a missing field or an explicit JSON null.

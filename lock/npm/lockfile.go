@@ -107,6 +107,9 @@ func Parse(data []byte) (*Lockfile, error) {
 	if !ok {
 		return nil, fmt.Errorf("lock/npm: %w: the top level is not a JSON object", ErrSyntax)
 	}
+	if top.hasDup {
+		return nil, fmt.Errorf("lock/npm: %w", top.errDup("top-level key"))
+	}
 	l := &Lockfile{}
 	if l.LockfileVersion, err = lockfileVersion(top); err != nil {
 		return nil, err
@@ -120,6 +123,9 @@ func Parse(data []byte) (*Lockfile, error) {
 	pkgs, ok, err := decodeObject(top.values["packages"])
 	if err != nil || !ok {
 		return nil, fmt.Errorf("lock/npm: %w: \"packages\" is not a JSON object", ErrSyntax)
+	}
+	if pkgs.hasDup {
+		return nil, entryErr(pkgs.dup, pkgs.errDup("\"packages\" key"))
 	}
 	l.Raw = pkgs.values
 	if err := l.load(pkgs); err != nil {
@@ -214,6 +220,9 @@ func (l *Lockfile) loadEntry(key string, raw json.RawMessage) (*node, error) {
 	obj, ok, err := decodeObject(raw)
 	if err != nil || !ok {
 		return nil, entryErr(key, fmt.Errorf("%w: the entry is not a JSON object", ErrInvalidEntry))
+	}
+	if obj.hasDup {
+		return nil, entryErr(key, obj.errDup("field"))
 	}
 	n := &node{path: key, idx: -1, pkg: lock.Package{Ecosystem: lock.NPM, Path: key}}
 	if key != "" {

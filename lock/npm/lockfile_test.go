@@ -223,12 +223,6 @@ func TestParseJSONLikeNpm(t *testing.T) {
 		path string
 		want func(lock.Package) bool
 	}{
-		{"duplicate entry: last wins",
-			lockJSON(`,"node_modules/a":{"version":"1.0.0","resolved":"https://evil.example/a.tgz"},"node_modules/a":{"version":"2.0.0"}`),
-			"node_modules/a", func(p lock.Package) bool { return p.Version == "2.0.0" && p.Resolved == "" }},
-		{"duplicate field: last wins",
-			lockJSON(`,"node_modules/a":{"version":"1.0.0","version":"3.0.0"}`),
-			"node_modules/a", func(p lock.Package) bool { return p.Version == "3.0.0" }},
 		{"field names are case-sensitive",
 			lockJSON(`,"node_modules/a":{"version":"1.0.0","Resolved":"https://evil.example/a.tgz","Version":"6.6.6"}`),
 			"node_modules/a", func(p lock.Package) bool { return p.Version == "1.0.0" && p.Resolved == "" }},
@@ -260,6 +254,19 @@ func TestParseJSONLikeNpm(t *testing.T) {
 				t.Errorf("got %+v", p)
 			}
 		})
+	}
+}
+
+// A repeated key inside a dependency map decides no bytes (only which
+// package.json changes CheckInSync tolerates), so it is read as npm reads
+// it rather than refused like a repeated entry field.
+func TestDuplicateDependencyKeepsLast(t *testing.T) {
+	l, err := Parse(lockJSON(`,"node_modules/a":{"version":"1.0.0","dependencies":{"b":"^1","b":"^2"}},"node_modules/b":{"version":"2.0.0"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.nodes["node_modules/a"].specs[edgeProd]["b"]; got != "^2" {
+		t.Errorf("dependencies.b = %q, want the last value ^2", got)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/airlock-dev/airlock/lock"
+	"github.com/airlock-dev/airlock/lock/npm/internal/semver"
 )
 
 // classify says where an entry's bytes come from. It describes; refusing
@@ -24,7 +25,7 @@ func classify(p *lock.Package, loc location, link, inBundle bool) (lock.Source, 
 		if p.Version == "" {
 			return 0, fmt.Errorf("%w: neither \"version\" nor \"resolved\" is set, so there is nothing to download; the lockfile is damaged: run `npm install` to repair it", ErrInvalidEntry)
 		}
-		return lock.SourceRegistry, nil
+		return registrySource(p.Version)
 	}
 	lower := strings.ToLower(r)
 	for _, prefix := range []string{"git+", "git:", "github:", "gitlab:", "bitbucket:", "gist:"} {
@@ -37,11 +38,22 @@ func classify(p *lock.Package, loc location, link, inBundle bool) (lock.Source, 
 		return lock.SourceFile, nil
 	case strings.HasPrefix(lower, "https://"), strings.HasPrefix(lower, "http://"):
 		if registryShaped(r, p.Name, p.Version) {
-			return lock.SourceRegistry, nil
+			return registrySource(p.Version)
 		}
 		return lock.SourceRemote, nil
 	}
 	return 0, fmt.Errorf("%w: \"resolved\" %q is neither a URL, a git repository nor a file: path", ErrInvalidEntry, r)
+}
+
+// registrySource accepts a registry entry's version. The registry's tarball
+// URL is derived from it ({registry}/{name}/-/{name}-{version}.tgz), and the
+// npm registry publishes only valid semver versions, so anything else
+// ("1.0.0/../../x", "1.0.0?a", "%2e%2e") is an attempt to steer that URL.
+func registrySource(version string) (lock.Source, error) {
+	if _, err := semver.Parse(version, false); err != nil || strings.TrimSpace(version) != version {
+		return 0, fmt.Errorf("%w %q: a registry package's version must be valid semver (the npm registry publishes no other), and airlock derives the download URL from it; the lockfile is damaged or tampered with: regenerate it with `npm install --package-lock-only`", ErrBadVersion, version)
+	}
+	return lock.SourceRegistry, nil
 }
 
 // registryShaped reports whether u is a registry tarball URL for
