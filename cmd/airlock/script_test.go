@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airlock-dev/airlock/fetch/cache"
 	"github.com/airlock-dev/airlock/internal/testregistry"
+	"github.com/airlock-dev/airlock/verify"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -23,10 +28,24 @@ import (
 // and cache, and these commands:
 //
 //	fixture NAME [DIR]      copy testdata/npm/projects/NAME to DIR (default NAME) with an .npmrc for $REGISTRY
-//	fault PATH ACTION...    make $REGISTRY misbehave for PATH (a decoded URL path, or a prefix ending in *):
-//	                        "tamper" serves other bytes, "status N" answers N, "redirect-other" redirects to
-//	                        the same path on $OTHER_REGISTRY, "hang" never answers, "off" removes the fault
-//	requests [other]        print each request the registry served: METHOD PATH auth=yes|no
+//	fault [-n N] PATH ACTION...
+//	                        make $REGISTRY misbehave for PATH (a decoded URL path, or a prefix ending in *),
+//	                        for the first N matching requests only with -n:
+//	                        "tamper" serves other bytes, "status N [RETRY-AFTER]" answers N (with that
+//	                        Retry-After), "redirect-other" redirects to the same path on $OTHER_REGISTRY,
+//	                        "redirect-http" to the same URL with http://, "redirect-loop" to itself,
+//	                        "hang" never sends headers, "stall" sends headers and half the body then
+//	                        nothing, "short" sends half the body and closes, "reset" sends half and
+//	                        resets the connection, "gzip-label" claims Content-Encoding: gzip for the
+//	                        bytes as they are, "gzip" really gzip-encodes, "html" answers 200 with an
+//	                        HTML error page, "off" removes the fault
+//	tlsregistry KIND        start another registry serving the fixtures with a bad certificate or old
+//	                        TLS, as $TLS_REGISTRY (its host:port in $TLS_HOSTPORT); $TLS_CAFILE is the CA
+//	                        it would be trusted through. KIND: expired, not-yet-valid, wrong-host,
+//	                        unknown-ca, self-signed, tls1.1, good
+//	requests [other|tls]    print each request the registry served: METHOD PATH auth=yes|no
+//	cached LOCKPATH         assert the cache holds the blob for the lockfile entry LOCKPATH of
+//	                        ./package-lock.json; with !, that it holds neither it nor a temp file for it
 //	corrupt-cache           flip one byte in every blob of $AIRLOCK_CACHE
 //	islink PATH TARGET      assert PATH is a symlink to exactly TARGET
 //	mode PATH PERM          assert PATH's permission bits (octal)
@@ -39,7 +58,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
-			faults := &faultBoard{rules: map[string]fault{}}
+			faults := &faultBoard{rules: map[string]*fault{}}
 			other, err := testregistry.Start()
 			if err != nil {
 				return err
@@ -52,6 +71,7 @@ func TestScripts(t *testing.T) {
 			}
 			env.Defer(func() { reg.Close() })
 			env.Values["reg"], env.Values["other"], env.Values["faults"] = reg, other, faults
+			env.Values["tls"] = &lateRegistry{}
 			home := filepath.Join(env.WorkDir, ".home")
 			emptyRC := filepath.Join(home, "global-npmrc")
 			if err := os.MkdirAll(home, 0o755); err != nil {
@@ -79,6 +99,8 @@ func TestScripts(t *testing.T) {
 			"islink":        cmdIsLink,
 			"mode":          cmdMode,
 			"waitfile":      cmdWaitFile,
+			"tlsregistry":   cmdTLSRegistry,
+			"cached":        cmdCached,
 		},
 	})
 }
@@ -118,58 +140,91 @@ func cmdFixture(ts *testscript.TestScript, neg bool, args []string) {
 
 // fault is one misbehaviour of the script's registry.
 type fault struct {
-	action string
-	status int
+	mw   testregistry.Middleware
+	left int // requests still to spoil; -1: all
 }
 
 // faultBoard lets a running script change how its registry misbehaves.
 type faultBoard struct {
 	mu    sync.Mutex
-	rules map[string]fault
+	rules map[string]*fault
 	other string
 }
 
-func (b *faultBoard) match(path string) (fault, bool) {
+// match returns the middleware for path and uses up one of its requests.
+func (b *faultBoard) match(path string) (testregistry.Middleware, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for pattern, f := range b.rules {
 		if pattern == path || strings.HasSuffix(pattern, "*") && strings.HasPrefix(path, strings.TrimSuffix(pattern, "*")) {
-			return f, true
+			if f.left == 0 {
+				continue
+			}
+			if f.left > 0 {
+				f.left--
+			}
+			return f.mw, true
 		}
 	}
-	return fault{}, false
+	return nil, false
 }
 
 func (b *faultBoard) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f, ok := b.match(r.URL.Path)
+		mw, ok := b.match(r.URL.Path)
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
 		}
-		switch f.action {
-		case "status":
-			http.Error(w, http.StatusText(f.status), f.status)
-		case "hang":
-			// Holds the response until the client goes away, so a script
-			// can interrupt airlock mid-install.
-			<-r.Context().Done()
-		case "redirect-other":
-			http.Redirect(w, r, strings.TrimSuffix(b.other, "/")+r.URL.EscapedPath(), http.StatusFound)
-		case "tamper":
+		mw(next).ServeHTTP(w, r)
+	})
+}
+
+// redirectOther sends a request to the same path on $OTHER_REGISTRY.
+func (b *faultBoard) redirectOther(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, strings.TrimSuffix(b.other, "/")+r.URL.EscapedPath(), http.StatusFound)
+	})
+}
+
+func redirectHTTP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://"+r.Host+r.URL.EscapedPath(), http.StatusFound)
+	})
+}
+
+func redirectLoop(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.EscapedPath(), http.StatusFound)
+	})
+}
+
+// tamper flips a byte in the middle of the response.
+func tamper(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &recorder{header: http.Header{}}
+		next.ServeHTTP(rec, r)
+		body := rec.body.Bytes()
+		if len(body) > 0 {
+			body[len(body)/2] ^= 0xff
+		}
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.status)
+		w.Write(body)
+	})
+}
+
+// half applies fault(n) with n half of the response's length.
+func half(fault func(pattern string, n int) testregistry.Middleware) testregistry.Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rec := &recorder{header: http.Header{}}
 			next.ServeHTTP(rec, r)
-			body := rec.body.Bytes()
-			if len(body) > 0 {
-				body[len(body)/2] ^= 0xff
-			}
-			for k, v := range rec.header {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.status)
-			w.Write(body)
-		}
-	})
+			fault("*", rec.body.Len()/2)(next).ServeHTTP(w, r)
+		})
+	}
 }
 
 type recorder struct {
@@ -188,38 +243,154 @@ func (r *recorder) Write(p []byte) (int, error) {
 func (r *recorder) WriteHeader(code int) { r.status = code }
 
 func cmdFault(ts *testscript.TestScript, neg bool, args []string) {
+	const usage = "usage: fault [-n N] PATH tamper|status N [RETRY-AFTER]|redirect-other|redirect-http|redirect-loop|hang|stall|short|reset|gzip-label|gzip|html|off"
+	left := -1
+	if len(args) > 0 && args[0] == "-n" {
+		if len(args) < 2 {
+			ts.Fatalf(usage)
+		}
+		n, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		left, args = n, args[2:]
+	}
 	if neg || len(args) < 2 {
-		ts.Fatalf("usage: fault PATH tamper|status N|redirect-other|hang|off")
+		ts.Fatalf(usage)
 	}
 	b := ts.Value("faults").(*faultBoard)
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	var mw testregistry.Middleware
 	switch args[1] {
 	case "off":
+		b.mu.Lock()
 		delete(b.rules, args[0])
-	case "tamper", "redirect-other", "hang":
-		b.rules[args[0]] = fault{action: args[1]}
+		b.mu.Unlock()
+		return
+	case "tamper":
+		mw = tamper
+	case "redirect-other":
+		mw = b.redirectOther
+	case "redirect-http":
+		mw = redirectHTTP
+	case "redirect-loop":
+		mw = redirectLoop
+	case "hang":
+		// Holds the response until the client goes away, so a script
+		// can interrupt airlock mid-install or see its header timeout.
+		mw = testregistry.Delay("*", time.Hour)
+	case "stall":
+		mw = half(testregistry.Stall)
+	case "short":
+		mw = half(testregistry.Truncate)
+	case "reset":
+		mw = half(testregistry.Reset)
+	case "gzip-label":
+		mw = testregistry.ContentEncoding("*", "gzip")
+	case "gzip":
+		mw = testregistry.Gzip("*")
+	case "html":
+		mw = testregistry.ErrorPage("*")
 	case "status":
-		if len(args) != 3 {
-			ts.Fatalf("usage: fault PATH status N")
+		if len(args) != 3 && len(args) != 4 {
+			ts.Fatalf("usage: fault [-n N] PATH status N [RETRY-AFTER]")
 		}
 		n, err := strconv.Atoi(args[2])
 		ts.Check(err)
-		b.rules[args[0]] = fault{action: "status", status: n}
+		var header []string
+		if len(args) == 4 {
+			header = []string{"Retry-After", args[3]}
+		}
+		mw = testregistry.FailFirst("*", math.MaxInt, n, header...)
 	default:
-		ts.Fatalf("unknown fault %q", args[1])
+		ts.Fatalf("unknown fault %q; %s", args[1], usage)
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.rules[args[0]] = &fault{mw: mw, left: left}
+}
+
+// lateRegistry holds the registry tlsregistry starts mid-script.
+type lateRegistry struct{ reg *testregistry.Registry }
+
+func cmdTLSRegistry(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: tlsregistry expired|not-yet-valid|wrong-host|unknown-ca|self-signed|tls1.1|good")
+	}
+	late := ts.Value("tls").(*lateRegistry)
+	if late.reg != nil {
+		ts.Fatalf("tlsregistry: one per script")
+	}
+	day := 24 * time.Hour
+	now := time.Now()
+	var configure func(*tls.Config, *testregistry.CA) error
+	leaf := func(o testregistry.LeafOptions) func(*tls.Config, *testregistry.CA) error {
+		return func(cfg *tls.Config, ca *testregistry.CA) error {
+			cert, err := ca.Leaf(o)
+			cfg.Certificates = []tls.Certificate{cert}
+			return err
+		}
+	}
+	switch args[0] {
+	case "good":
+	case "expired":
+		configure = leaf(testregistry.LeafOptions{NotBefore: now.Add(-2 * day), NotAfter: now.Add(-day)})
+	case "not-yet-valid":
+		configure = leaf(testregistry.LeafOptions{NotBefore: now.Add(day), NotAfter: now.Add(2 * day)})
+	case "wrong-host":
+		configure = leaf(testregistry.LeafOptions{DNSNames: []string{"registry.example"}})
+	case "unknown-ca":
+		configure = func(cfg *tls.Config, _ *testregistry.CA) error {
+			other, err := testregistry.NewCA("not the CA you trust")
+			if err != nil {
+				return err
+			}
+			cert, err := other.Leaf(testregistry.LeafOptions{})
+			cfg.Certificates = []tls.Certificate{cert}
+			return err
+		}
+	case "self-signed":
+		configure = func(cfg *tls.Config, _ *testregistry.CA) error {
+			cert, err := testregistry.SelfSigned(testregistry.LeafOptions{})
+			cfg.Certificates = []tls.Certificate{cert}
+			return err
+		}
+	case "tls1.1":
+		configure = func(cfg *tls.Config, _ *testregistry.CA) error {
+			cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS10, tls.VersionTLS11
+			return nil
+		}
+	default:
+		ts.Fatalf("unknown tlsregistry kind %q", args[0])
+	}
+	var opts []testregistry.Option
+	if configure != nil {
+		opts = append(opts, testregistry.WithTLSConfig(configure))
+	}
+	reg, err := testregistry.Start(opts...)
+	ts.Check(err)
+	ts.Defer(func() { reg.Close() })
+	late.reg = reg
+	ts.Setenv("TLS_REGISTRY", reg.URL())
+	ts.Setenv("TLS_HOSTPORT", strings.TrimSuffix(strings.TrimPrefix(reg.URL(), "https://"), "/"))
+	ts.Setenv("TLS_CAFILE", reg.CAFile())
 }
 
 func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) > 1 {
-		ts.Fatalf("usage: requests [other]")
+		ts.Fatalf("usage: requests [other|tls]")
 	}
 	which := "reg"
 	if len(args) == 1 {
 		which = args[0]
 	}
-	reg := ts.Value(which).(*testregistry.Registry)
+	var reg *testregistry.Registry
+	switch v := ts.Value(which).(type) {
+	case *testregistry.Registry:
+		reg = v
+	case *lateRegistry:
+		reg = v.reg
+	}
+	if reg == nil {
+		ts.Fatalf("requests: no registry %q", which)
+	}
 	for _, r := range reg.Requests() {
 		auth := "no"
 		if r.HasAuth() {
@@ -252,6 +423,38 @@ func cmdCorruptCache(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	if n == 0 {
 		ts.Fatalf("no cache blobs to corrupt")
+	}
+}
+
+func cmdCached(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: cached LOCKPATH")
+	}
+	data, err := os.ReadFile(ts.MkAbs("package-lock.json"))
+	ts.Check(err)
+	var lf struct {
+		Packages map[string]struct{ Integrity string }
+	}
+	ts.Check(json.Unmarshal(data, &lf))
+	entry, ok := lf.Packages[args[0]]
+	if !ok {
+		ts.Fatalf("cached: no %q in package-lock.json", args[0])
+	}
+	integ, err := verify.ParseSRI(entry.Integrity)
+	ts.Check(err)
+	d := integ.Strongest()
+	// The layout fetch/cache documents: blobs/<algo>/<hex[0:2]>/<hex>.
+	dir := filepath.Join(ts.Getenv("AIRLOCK_CACHE"), "blobs", d.Algorithm, d.Hex()[:2])
+	_, err = os.Stat(filepath.Join(dir, d.Hex()))
+	has := err == nil
+	temps, _ := filepath.Glob(filepath.Join(dir, cache.TempPrefix+d.Hex()[:16]+"*"))
+	switch {
+	case !neg && !has:
+		ts.Fatalf("cache lacks the blob for %s (%s)", args[0], d)
+	case neg && has:
+		ts.Fatalf("cache holds a blob for %s (%s)", args[0], d)
+	case neg && len(temps) > 0:
+		ts.Fatalf("cache holds temporary files for %s: %q", args[0], temps)
 	}
 }
 
