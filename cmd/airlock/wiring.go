@@ -103,23 +103,65 @@ func newClient(cfg *config.Config, rc *npmrc.Config) (*client.Client, error) {
 		Proxy:       proxy.Func(),
 		ClientCerts: certs,
 	}
-	// npm's fetch-timeout (milliseconds) bounds a whole response. Zero,
-	// "no limit" to npm, keeps airlock's default: a download that never
-	// ends would hang the install.
-	if v, ok := rc.Get("fetch-timeout"); ok {
-		ms, err := strconv.Atoi(v.Value)
-		if err != nil || ms < 0 {
-			return nil, withCode(exitUsage, fmt.Errorf("fetch-timeout=%q in %s: want milliseconds", v.Value, v.Source))
-		}
-		if ms > 0 {
-			opts.BodyTimeout = time.Duration(ms) * time.Millisecond
-		}
+	if err := npmFetchSettings(rc, &opts); err != nil {
+		return nil, err
 	}
 	cl, err := client.New(opts)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
 	return cl, nil
+}
+
+// npmFetchSettings applies npm's fetch-timeout, fetch-retries,
+// fetch-retry-mintimeout and fetch-retry-maxtimeout when .npmrc or the
+// environment sets them; unset, airlock's defaults hold.
+func npmFetchSettings(rc *npmrc.Config, opts *client.Options) error {
+	number := func(key, unit string) (int, bool, error) {
+		v, ok := rc.Get(key)
+		if !ok {
+			return 0, false, nil
+		}
+		n, err := strconv.Atoi(v.Value)
+		if err != nil || n < 0 {
+			return 0, false, withCode(exitUsage, fmt.Errorf("%s=%q in %s: want %s", key, v.Value, v.Source, unit))
+		}
+		return n, true, nil
+	}
+	// fetch-timeout bounds a whole request in npm: waiting for the headers,
+	// a silent body and the whole body. Zero, "no limit" to npm, keeps
+	// airlock's defaults: a download that never ends would hang the install.
+	ms, ok, err := number("fetch-timeout", "milliseconds")
+	if err != nil {
+		return err
+	}
+	if ok && ms > 0 {
+		d := time.Duration(ms) * time.Millisecond
+		opts.BodyTimeout = d
+		opts.ResponseHeaderTimeout = min(d, client.DefaultResponseHeaderTimeout)
+		opts.IdleReadTimeout = min(d, client.DefaultIdleReadTimeout)
+	}
+	n, ok, err := number("fetch-retries", "a number of retries")
+	if err != nil {
+		return err
+	}
+	if ok {
+		opts.MaxAttempts = n + 1
+	}
+	for _, w := range []struct {
+		key string
+		dst *time.Duration
+	}{{"fetch-retry-mintimeout", &opts.RetryWaitMin}, {"fetch-retry-maxtimeout", &opts.RetryWaitMax}} {
+		ms, ok, err := number(w.key, "milliseconds")
+		if err != nil {
+			return err
+		}
+		if ok {
+			// Zero would mean "the default" to client.Options.
+			*w.dst = max(time.Duration(ms)*time.Millisecond, time.Millisecond)
+		}
+	}
+	return nil
 }
 
 // nodeVersions finds the node and npm versions that engines fields are
