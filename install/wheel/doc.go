@@ -1,0 +1,105 @@
+// Package wheel installs verified wheels into a Python environment exactly as
+// `pip install --no-deps --no-compile` would lay them out, without running any
+// code, and atomically replaces the versions installed before.
+//
+// # Use
+//
+// The caller fetches and verifies each wheel against the lock, spools it to a
+// file, and calls [Stage] with a [install.Staging] whose project directory
+// holds every [Scheme] directory (see [Root]); nothing in the environment
+// changes until the caller commits the Staging. [Install] does Begin, Stage
+// and Commit in one call.
+//
+// # What is checked (each refusal wraps one of the package's errors)
+//
+//   - The archive is extracted with unpack.Zip into the staging area, which
+//     refuses unsafe paths, links, special files, bombs and duplicates.
+//   - Exactly one top-level *.dist-info directory, whose name and version
+//     match the wheel's Name and Version (PEP 503 names, PEP 440 versions,
+//     both normalised) ([ErrDistInfo]); METADATA's Name and Version agree
+//     ([ErrMetadata]).
+//   - WHEEL has Wheel-Version 1.x and a Root-Is-Purelib of true or false
+//     ([ErrWheelFile]).
+//   - RECORD is read as pip reads it (Python's csv after str.splitlines);
+//     characters Python would treat as line breaks inside a line, unclosed
+//     quotes, rows of other than three fields and blank rows are refused
+//     ([ErrRecordSyntax]). Every file in the archive is listed with a sha256
+//     (or sha384/sha512) digest and, when given, a size that match what was
+//     extracted ([ErrRecordMismatch]); RECORD itself and the signature files
+//     RECORD.jws and RECORD.p7s may be unlisted or listed without a digest.
+//     A listed file absent from the archive ([ErrRecordExtra]), a file
+//     missing from RECORD ([ErrRecordMissing]), a path that is absolute or
+//     leaves the wheel ([ErrUnsafeRecordPath]), an md5 or sha1 digest
+//     ([ErrWeakHash]) and two rows for one path that disagree
+//     ([ErrRecordSyntax]) are refused.
+//   - A top-level directory whose name ends in ".data" (pip's test) holds only
+//     <key>/<path> with key one of purelib, platlib, scripts, headers, data
+//     ([ErrDataKey]).
+//   - Two files of one wheel that would be installed at the same path (a root
+//     file and a .data/purelib file, say) are refused ([ErrConflict]); pip
+//     lets the later one win.
+//   - console_scripts and gui_scripts names must be plain file names made of
+//     letters, digits and "_.+-" (never "." or ".."), and values
+//     "module[.sub]:callable[.attr] [extras]" ([ErrEntryPoint]); pip's
+//     distlib would pick a suffix of a stranger name.
+//   - A .pth file at the top of purelib or platlib is listed in
+//     [DistResult.Pth]: Python runs its import lines at every start-up.
+//     Options.DenyPth refuses such wheels ([ErrPth]).
+//   - The previous installation's RECORD may not name a path outside the
+//     scheme directories ([ErrUnsafeRecordPath]); pip skips such paths, we
+//     stop and say which distribution to remove by hand.
+//
+// # Layout (pip 23's rules)
+//
+// Root-Is-Purelib chooses purelib or platlib for the archive's root;
+// .data/<key>/ goes to the scheme directory of that key (headers to
+// Scheme.Headers/<Wheel.Name>, as pip appends the name). A .data/scripts file
+// whose first line starts with "#!python" gets that line replaced by
+// "#!<Options.Python>\n"; its mode comes from the archive, as in pip.
+// console_scripts and gui_scripts get distlib's wrapper script (pip's
+// template text, "#!<python>" or, when the path has a space or the line would
+// pass 127 bytes, the "#!/bin/sh" / "”'exec'" form), mode (0o666&^umask) |
+// 0o555; pip's own "pip" and "easy_install" entries get pip's versioned
+// names. Archive files get 0o666&^umask, or (0o777&^umask)|0o111 when the
+// archive marks them executable; new directories 0o777&^umask. INSTALLER
+// ("airlock\n"), REQUESTED (empty, for requested dists) and direct_url.json
+// (only when Wheel.DirectURL is set) are written with 0o666&^umask, and
+// RECORD is rewritten as pip rewrites it: archive rows with installed paths
+// relative to the root's lib directory (scripts as ../../../bin/x), new
+// digests for rewritten scripts, rows for generated files, the RECORD row with
+// empty digest and size, rows sorted, CRLF line ends and Python's csv quoting.
+//
+// airlock does not byte-compile (pip without --no-compile does): compiling
+// means starting the target interpreter, which runs every .pth file already in
+// site-packages, and .pyc files are written by Python on first import anyway.
+// RECORD therefore lists no .pyc files, exactly as with pip --no-compile.
+//
+// # Uninstalling
+//
+// For each wheel, every <name>-*.dist-info in purelib and platlib whose
+// normalised name matches is uninstalled as pip does: every file its RECORD
+// lists, plus the .pyc, .pyo and __pycache__/<name>.<cache tag>.pyc of each
+// .py file; a directory all of whose files are in that set goes whole; then
+// directories left empty are removed, up to the scheme directory. A
+// distribution without a RECORD, or installed as .egg-info, is refused with
+// [ErrCannotUninstall].
+//
+// # Atomicity
+//
+// Everything is built in the staging area before anything in the environment
+// changes. Each changed top-level entry of a scheme directory (a package
+// directory, a module file, a .dist-info directory, a script in bin/; or the
+// highest missing ancestor of a new file) is one target of the Staging: its
+// new content is the old entry cloned with hard links (so files of other
+// distributions sharing a namespace directory stay), minus the uninstalled
+// files, plus the new ones. Commit swaps each target with one
+// renameat2(RENAME_EXCHANGE) (or moves a removed entry into the staging area)
+// under the project lock, undoing earlier swaps if a later one fails and
+// holding SIGINT/SIGTERM/SIGHUP meanwhile. So a failure or Ctrl-C at any point
+// leaves the previous environment as it was. Not atomic: the targets are
+// swapped one after another, so SIGKILL or power loss during Commit can leave
+// some entries new and some old (each entry is wholly one or the other);
+// running the install again repairs it, because it uninstalls every matching
+// .dist-info it finds. Another program writing the environment at the same
+// time (pip itself) is not locked out.
+package wheel
