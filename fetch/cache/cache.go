@@ -37,8 +37,9 @@ var ErrNotFound = errors.New("not in cache")
 // Cache is an open cache directory. Its methods are safe for concurrent use,
 // also by other processes sharing the directory.
 type Cache struct {
-	dir  string
-	root int // directory fd every other path is resolved against
+	dir      string
+	root     int // directory fd every other path is resolved against
+	warnings []string
 }
 
 // DefaultDir returns the cache root airlock uses unless told otherwise:
@@ -76,13 +77,64 @@ func Open(dir string) (*Cache, error) {
 	}
 	c := &Cache{dir: abs, root: fd}
 	blobs, err := c.openDir(true, blobsDir)
-	if err != nil {
+	switch {
+	case err == nil:
+		c.warnings = c.checkOwnership(blobs)
+		unix.Close(blobs)
+	case notWritable(err):
+		// A cache airlock may read but not write (a read-only mount,
+		// another user's directory) still serves what it holds; every
+		// store fails in Put, which says why.
+		c.warnings = append(c.warnings, fmt.Sprintf("cache %s is not writable (%v): archives already in it are used after verification, but new downloads are not stored; make it writable or set AIRLOCK_CACHE", abs, errors.Unwrap(err)))
+	default:
 		unix.Close(fd)
-		return nil, err
+		return nil, fmt.Errorf("cache: %w; set AIRLOCK_CACHE to a directory of your own", err)
 	}
-	unix.Close(blobs)
 	return c, nil
 }
+
+// notWritable reports whether err means the cache may be read but not
+// written: permissions, a read-only filesystem or a full disk.
+func notWritable(err error) bool {
+	return errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EROFS) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT)
+}
+
+// checkOwnership returns warnings about a cache whose root or blobs
+// directory other users may change, or that airlock cannot write. They do
+// not stop anything: every blob is re-verified when it is read, so nobody
+// can slip other bytes into an install through the cache. But whoever can
+// write there can delete or spoil entries (forcing downloads), and whoever
+// can read there sees which (possibly private) packages were installed.
+func (c *Cache) checkOwnership(blobs int) []string {
+	var out []string
+	euid := uint32(os.Geteuid())
+	for _, d := range []struct {
+		fd   int
+		path string
+	}{{c.root, c.dir}, {blobs, filepath.Join(c.dir, blobsDir)}} {
+		var st unix.Stat_t
+		if unix.Fstat(d.fd, &st) != nil {
+			continue
+		}
+		perm := st.Mode & 0o7777
+		switch {
+		case st.Uid != euid:
+			out = append(out, fmt.Sprintf("cache directory %s belongs to uid %d, not to airlock's user (uid %d): that user can delete or replace cached archives (every read is verified, so a replaced one is refetched, never installed); set AIRLOCK_CACHE to a directory of your own", d.path, st.Uid, euid))
+		case perm&0o022 != 0 && perm&unix.S_ISVTX == 0:
+			out = append(out, fmt.Sprintf("cache directory %s is writable by other users (mode %#o): they can delete or replace cached archives (every read is verified, so a replaced one is refetched, never installed); run chmod go-w %s", d.path, perm, d.path))
+		}
+	}
+	// Root bypasses permission bits, but not a read-only mount.
+	if err := unix.Faccessat(c.root, blobsDir, unix.W_OK, unix.AT_EACCESS); err != nil {
+		out = append(out, fmt.Sprintf("cache %s is not writable (%v): archives already in it are used after verification, but new downloads are not stored; make it writable or set AIRLOCK_CACHE", c.dir, err))
+	}
+	return out
+}
+
+// Warnings returns what Open found worth telling the user about the cache
+// directory: that it is not writable, or that other users may change it.
+// None of these stop the cache from working.
+func (c *Cache) Warnings() []string { return c.warnings }
 
 // Dir returns the cache's absolute root directory.
 func (c *Cache) Dir() string { return c.dir }

@@ -487,7 +487,10 @@ func TestConcurrentWritersAndReaders(t *testing.T) {
 
 // Two processes share a cache: the test binary re-executes itself as a
 // helper (see TestMain) that writes and reads the same blobs.
-const helperEnv = "AIRLOCK_CACHE_TEST_HELPER_DIR"
+const (
+	helperEnv     = "AIRLOCK_CACHE_TEST_HELPER_DIR"
+	helperModeEnv = "AIRLOCK_CACHE_TEST_HELPER_MODE"
+)
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(helperEnv); dir != "" {
@@ -506,6 +509,17 @@ func helper(dir string) error {
 		return err
 	}
 	defer c.Close()
+	if os.Getenv(helperModeEnv) == "hold" {
+		// Start a write and stall in it until killed.
+		data, d := blob(99, 64<<10)
+		w, err := c.Put(d)
+		if err != nil {
+			return err
+		}
+		w.Write(data[:1000])
+		fmt.Println("ready")
+		time.Sleep(time.Hour)
+	}
 	for round := range 50 {
 		data, d := blob(uint64(round%5), 64<<10)
 		w, err := c.Put(d)
@@ -561,38 +575,137 @@ func TestRemoveStaleTemps(t *testing.T) {
 	c := openCache(t)
 	data, d := blob(12, 100)
 	put(t, c, d, data)
+	dir := filepath.Dir(blobFile(c, d))
 
-	_, d2 := blob(13, 100)
-	stale, _ := c.Put(d2)
-	stale.Write([]byte("partial"))
+	// A live writer keeps its file however long it has been idle: it holds
+	// the file's lock.
 	live, _ := c.Put(d)
 	live.Write(data)
 	defer live.Abort()
-
 	old := time.Now().Add(-2 * StaleTempAge)
-	os.Chtimes(stale.f.Name(), old, old)
+	os.Chtimes(live.f.Name(), old, old)
 	// A blob's own mtime is irrelevant: only temporary names are touched.
 	os.Chtimes(blobFile(c, d), old, old)
 
+	// Debris nobody holds is removed however young: an unlocked file, and
+	// anything with the prefix that is not a file. A directory with the
+	// prefix is never airlock's to delete.
+	dead := filepath.Join(dir, TempPrefix+"dead")
+	os.WriteFile(dead, []byte("partial"), 0o600)
+	link := filepath.Join(dir, TempPrefix+"link")
+	outside := filepath.Join(t.TempDir(), "outside")
+	os.WriteFile(outside, []byte("keep"), 0o600)
+	os.Symlink(outside, link)
+	keepDir := filepath.Join(dir, TempPrefix+"dir")
+	os.Mkdir(keepDir, 0o755)
+
 	n, err := c.RemoveStaleTemps(StaleTempAge)
-	if err != nil || n != 1 {
-		t.Fatalf("RemoveStaleTemps = %d, %v; want 1, nil", n, err)
+	if err != nil || n != 2 {
+		t.Fatalf("RemoveStaleTemps = %d, %v; want 2, nil", n, err)
 	}
-	if _, err := os.Lstat(stale.f.Name()); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("stale temporary survived: %v", err)
+	for _, p := range []string{dead, link} {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s survived: %v", p, err)
+		}
 	}
-	if _, err := os.Lstat(live.f.Name()); err != nil {
-		t.Errorf("live temporary removed: %v", err)
-	}
-	// The writer whose file was swept cannot store anything.
-	if err := stale.Commit(); err == nil {
-		t.Error("Commit after its temporary was swept succeeded")
+	for _, p := range []string{live.f.Name(), keepDir, outside} {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("%s removed: %v", p, err)
+		}
 	}
 	if err := live.Commit(); err != nil {
 		t.Errorf("live writer: %v", err)
 	}
 	if got, err := readAll(c, d); err != nil || !bytes.Equal(got, data) {
 		t.Errorf("blob harmed by cleanup: %v", err)
+	}
+}
+
+// A writer killed with SIGKILL mid-write leaves its temporary file; the
+// kernel dropped its lock, so the next sweep removes it at once.
+func TestKilledWriterTempRemoved(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shared")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+dir, helperModeEnv+"=hold")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line := make([]byte, 6)
+	if _, err := io.ReadFull(out, line); err != nil || string(line) != "ready\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("helper did not start writing: %q %v", line, err)
+	}
+	c, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// While the writer lives its file is kept.
+	if n, err := c.RemoveStaleTemps(StaleTempAge); n != 0 || err != nil {
+		t.Fatalf("sweep while the writer lives = %d, %v; want 0", n, err)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	var temps []string
+	for _, e := range entries(t, c) {
+		if strings.Contains(e, TempPrefix) {
+			temps = append(temps, e)
+		}
+	}
+	if len(temps) != 1 {
+		t.Fatalf("after SIGKILL the cache holds %v, want the one temporary file", temps)
+	}
+	if n, err := c.RemoveStaleTemps(StaleTempAge); n != 1 || err != nil {
+		t.Fatalf("sweep after SIGKILL = %d, %v; want 1", n, err)
+	}
+	if e := entries(t, c); len(e) != 0 {
+		t.Errorf("debris after the sweep: %v", e)
+	}
+}
+
+// claimTemp loses the race to a sweeper that locked or removed the file
+// between its creation and the writer's lock.
+func TestClaimTempLosesToSweeper(t *testing.T) {
+	dir := t.TempDir()
+	dirf, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dirf.Close()
+	dirfd := int(dirf.Fd())
+	create := func(name string) *os.File {
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	f := create("locked")
+	defer f.Close()
+	sweeper, _ := os.Open(f.Name())
+	defer sweeper.Close()
+	if err := syscall.Flock(int(sweeper.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	if claimTemp(dirfd, "locked", int(f.Fd())) {
+		t.Error("claimed a file a sweeper holds")
+	}
+	g := create("gone")
+	defer g.Close()
+	os.Remove(g.Name())
+	if claimTemp(dirfd, "gone", int(g.Fd())) {
+		t.Error("claimed a file a sweeper already removed")
+	}
+	h := create("fine")
+	defer h.Close()
+	if !claimTemp(dirfd, "fine", int(h.Fd())) {
+		t.Error("could not claim a fresh file")
 	}
 }
 

@@ -12,20 +12,34 @@
 //   - A write streams into a temporary file in the blob's own directory while
 //     hashing, then compares, fsyncs and renames it into place. A crash or
 //     Ctrl-C leaves at worst a temporary file, never a partial blob at a final
-//     name; RemoveStaleTemps deletes temporaries idle for StaleTempAge.
+//     name. The writer holds a flock(2) on its temporary file, which the
+//     kernel drops when the process dies however it dies, so RemoveStaleTemps
+//     deletes a dead writer's file at once and never a live one's (on
+//     filesystems without flock it goes by StaleTempAge instead).
 //   - A read re-hashes while streaming and reports a mismatch at the end, as
 //     a *CorruptError, after removing the blob so the next attempt refetches.
 //     Consumers must commit their own result only after that final check.
 //   - Everything below the root is reached with openat and O_NOFOLLOW: a
 //     symlink, FIFO, device or directory at a blob path is corrupt, never
-//     followed or opened. The root itself may be a symlink.
-//   - No locks. Two processes writing the same blob each rename identical,
-//     verified bytes into place; readers hold an open file and never see a
-//     half-written one.
+//     followed or opened. The root itself may be a symlink (the user chose
+//     it, as they choose a project directory). A hard link at a blob path is
+//     judged by its bytes like any file, and removing a bad one removes only
+//     the cache's name for it.
+//   - No locks on blobs. Two processes writing the same blob each rename
+//     identical, verified bytes into place; readers hold an open file and
+//     never see a half-written one. (So two processes that miss the same
+//     blob at the same moment may both download it.)
+//   - A cache that cannot be written (read-only mount, another user's
+//     directory, full disk) still serves what it holds; Put fails, and
+//     Warnings says why up front. Warnings also names a root or blobs
+//     directory that other users may write or that another user owns: not
+//     a threat to integrity, since every read is verified, but they could
+//     delete entries or read which packages were installed.
 //   - Permissions: a root the cache creates is 0o700 (private registries'
 //     archives are not for other users); subdirectories 0o755 and blobs
 //     0o444, both less the umask. Blobs are read-only because nothing ever
-//     rewrites one in place.
+//     rewrites one in place; a read puts back the mode of a blob someone
+//     made writable by others.
 //
 // It needs the *at system calls, so it builds on Unix systems only.
 package cache

@@ -127,6 +127,12 @@ func openBlob(dirfd int, name, path string, want verify.Digest) (*Reader, error)
 		unix.Close(fd)
 		return nil, notFile()
 	}
+	if st.Mode&0o022 != 0 {
+		// Writable by others: the bytes are verified all the same, but the
+		// cache never leaves a blob writable. Best effort: only the owner
+		// (or root) can change it back.
+		_ = unix.Fchmod(fd, blobPerm)
+	}
 	// O_NONBLOCK only guarded the open; reads of a regular file ignore it,
 	// but os.File should see an ordinary blocking descriptor.
 	if err := unix.SetNonblock(fd, false); err != nil {

@@ -9,9 +9,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// RemoveStaleTemps deletes temporary files (TempPrefix) under blobs/ that have
-// not been modified for maxAge (StaleTempAge is the sensible value: shorter
-// could delete a slow live download's file). It returns how many it removed.
+// RemoveStaleTemps deletes temporary files (TempPrefix) under blobs/ that no
+// live writer owns, and returns how many it removed. A Writer holds a
+// flock(2) on its file until it commits or aborts, and the kernel drops it
+// when the process dies, so the file of a killed process (SIGKILL, OOM,
+// power loss) is removed by the next run at once. Where the filesystem
+// cannot lock, a file counts as dead once unmodified for maxAge
+// (StaleTempAge is the sensible value: shorter could delete a slow live
+// download's file, whose Commit then fails without storing anything).
 // Only names with TempPrefix are touched, and nothing is followed.
 func (c *Cache) RemoveStaleTemps(maxAge time.Duration) (int, error) {
 	cutoff := time.Now().Add(-maxAge)
@@ -68,21 +73,63 @@ func removeStaleIn(dirfd int, cutoff time.Time) (int, error) {
 		if !strings.HasPrefix(name, TempPrefix) {
 			continue
 		}
-		var st unix.Stat_t
-		if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			continue
-		}
-		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-			continue
-		}
-		if time.Unix(st.Mtim.Unix()).After(cutoff) {
-			continue
-		}
-		if err := unix.Unlinkat(dirfd, name, 0); err == nil {
+		ok, err := removeIfStale(dirfd, name, cutoff)
+		if ok {
 			removed++
-		} else if err != unix.ENOENT {
+		}
+		if err != nil {
 			return removed, err
 		}
 	}
 	return removed, nil
+}
+
+// removeIfStale deletes the temporary file name if no live writer holds its
+// lock or, where locks do not work, if it has been idle since cutoff.
+// Anything with the prefix that is neither a regular file nor a directory
+// was never airlock's and is removed; directories never are.
+func removeIfStale(dirfd int, name string, cutoff time.Time) (bool, error) {
+	unlink := func() (bool, error) {
+		switch err := unix.Unlinkat(dirfd, name, 0); err {
+		case nil:
+			return true, nil
+		case unix.ENOENT:
+			return false, nil
+		default:
+			return false, err
+		}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return false, nil
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return false, nil
+	case unix.S_IFREG:
+	default:
+		return unlink()
+	}
+	idle := !time.Unix(st.Mtim.Unix()).After(cutoff)
+	fd, err := openRetry(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if idle {
+			return unlink()
+		}
+		return false, nil
+	}
+	defer unix.Close(fd)
+	switch err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); {
+	case err == nil:
+		// Nobody holds it, and the lock is kept until after the unlink: a
+		// writer that created the file an instant ago and has not locked it
+		// yet either fails to lock it or finds its name gone, and picks
+		// another name (claimTemp).
+		return unlink()
+	case err == unix.EWOULDBLOCK:
+		return false, nil
+	case idle:
+		return unlink()
+	}
+	return false, nil
 }

@@ -52,6 +52,10 @@ func (c *Cache) Put(d verify.Digest) (*Writer, error) {
 			unix.Close(dirfd)
 			return nil, fmt.Errorf("cache: creating a temporary file next to %s: %w; check that %s is writable or set AIRLOCK_CACHE", path, err, c.dir)
 		}
+		if !claimTemp(dirfd, tmp, fd) {
+			unix.Close(fd)
+			continue
+		}
 		return &Writer{
 			f:     os.NewFile(uintptr(fd), c.path(dir, tmp)),
 			dirfd: dirfd,
@@ -63,6 +67,30 @@ func (c *Cache) Put(d verify.Digest) (*Writer, error) {
 	}
 	unix.Close(dirfd)
 	return nil, fmt.Errorf("cache: no unused temporary name next to %s after %d attempts", path, tempAttempts)
+}
+
+// claimTemp takes the flock(2) that marks a temporary file as live until its
+// descriptor is closed, however the process ends, so that RemoveStaleTemps
+// can delete a dead writer's file at once instead of after StaleTempAge. It
+// reports false when a sweeper got the file between its creation and the
+// lock (it locked it first, or already unlinked it): the caller must use
+// another name. A filesystem without flock support leaves the file
+// unlocked, and RemoveStaleTemps then goes by its age.
+func claimTemp(dirfd int, name string, fd int) bool {
+	switch err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err {
+	case nil:
+	case unix.EWOULDBLOCK:
+		return false
+	default:
+		return true
+	}
+	// Locked, but perhaps only after a sweeper unlinked the name: make sure
+	// the name still leads to this file.
+	var st, named unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || unix.Fstatat(dirfd, name, &named, unix.AT_SYMLINK_NOFOLLOW) != nil {
+		return false
+	}
+	return st.Dev == named.Dev && st.Ino == named.Ino
 }
 
 // Write appends p to the temporary file and the running hash.
@@ -95,13 +123,12 @@ func (w *Writer) Commit() error {
 	if err == nil {
 		err = w.f.Sync()
 	}
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
 	if err == nil {
-		// No directory fsync: after a crash the rename may be lost, which
-		// only means a refetch; the blob itself was synced before it got its
-		// name, so a name never points at missing bytes.
+		// Renamed while still open, so the file keeps its lock (claimTemp)
+		// until it has its final name: a sweeper never deletes it in
+		// between. No directory fsync: after a crash the rename may be
+		// lost, which only means a refetch; the blob itself was synced
+		// before it got its name, so a name never points at missing bytes.
 		err = unix.Renameat(w.dirfd, w.tmp, w.dirfd, w.name)
 		if err != nil {
 			err = &os.LinkError{Op: "rename", Old: w.f.Name(), New: w.path, Err: err}
@@ -112,9 +139,12 @@ func (w *Writer) Commit() error {
 	}
 	if err != nil {
 		unix.Unlinkat(w.dirfd, w.tmp, 0)
+		w.f.Close()
 		w.finish()
 		return fmt.Errorf("cache: storing %s: %w", w.path, err)
 	}
+	// The bytes were synced and renamed: a close error cannot undo that.
+	w.f.Close()
 	w.finish()
 	return nil
 }
@@ -125,8 +155,10 @@ func (w *Writer) Abort() {
 	if w.done {
 		return
 	}
-	w.f.Close()
+	// Unlink before closing: closing drops the lock that tells a sweeper
+	// this file is live.
 	unix.Unlinkat(w.dirfd, w.tmp, 0)
+	w.f.Close()
 	w.finish()
 }
 
