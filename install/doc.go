@@ -15,7 +15,10 @@
 //     that died (SIGKILL, power loss) and are garbage.
 //   - Dir(target) returns an empty directory in the staging area in which the
 //     caller builds the complete replacement for target (for example
-//     "node_modules" or "packages/a/node_modules").
+//     "node_modules" or "packages/a/node_modules"). Path(target) reserves
+//     a name instead, at which the caller creates a file, symlink or
+//     directory; Remove(target) makes Commit move target out of the way
+//     (into the staging area, deleted with it), undone like a swap.
 //   - Nothing below the project directory is reached through a symlink.
 //     Begin opens the project directory (which the user named, so it may
 //     itself be reached through symlinks); every later lookup in it is

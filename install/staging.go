@@ -188,6 +188,37 @@ func (s *Staging) Project() string { return s.project }
 // absolute path of a new empty directory in which to build its replacement.
 // Asking again for the same target returns the same directory.
 func (s *Staging) Dir(target string) (string, error) {
+	d, err := s.register(target, false)
+	if err != nil {
+		return "", err
+	}
+	// Asking again returns the directory made the first time.
+	if err := os.Mkdir(d, dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", fmt.Errorf("install: %w", err)
+	}
+	return d, nil
+}
+
+// Path registers target like Dir but creates nothing: it returns the
+// absolute path at which the caller creates the replacement, which may be a
+// regular file, a symlink or a directory (a script in a bin directory, a
+// module file in site-packages). Commit fails if nothing is there by then.
+func (s *Staging) Path(target string) (string, error) {
+	return s.register(target, false)
+}
+
+// Remove registers target for removal: Commit moves it, whatever it is,
+// into the staging area (deleted with it), and puts it back if a later swap
+// fails, so a removal is undone like an exchange. A target that does not
+// exist at Commit is left absent.
+func (s *Staging) Remove(target string) error {
+	_, err := s.register(target, true)
+	return err
+}
+
+// register records target, checking it against the others. A removal is
+// recorded with an empty staged path.
+func (s *Staging) register(target string, remove bool) (string, error) {
 	clean, err := checkTarget(target)
 	if err != nil {
 		return "", err
@@ -198,6 +229,9 @@ func (s *Staging) Dir(target string) (string, error) {
 		return "", ErrFinished
 	}
 	if d, ok := s.targets[clean]; ok {
+		if (d == "") != remove {
+			return "", fmt.Errorf("install: target %q is both staged and removed", clean)
+		}
 		return d, nil
 	}
 	for t := range s.targets {
@@ -205,9 +239,9 @@ func (s *Staging) Dir(target string) (string, error) {
 			return "", fmt.Errorf("install: staged targets %q and %q overlap; stage only the outer one", t, clean)
 		}
 	}
-	d := filepath.Join(s.root, fmt.Sprintf("t%d", len(s.targets)))
-	if err := os.Mkdir(d, dirMode); err != nil {
-		return "", fmt.Errorf("install: %w", err)
+	d := ""
+	if !remove {
+		d = filepath.Join(s.root, fmt.Sprintf("t%d", len(s.targets)))
 	}
 	s.targets[clean] = d
 	return d, nil
@@ -300,7 +334,7 @@ type slot struct {
 	target string // project-relative slash path
 	parent int    // descriptor of the target's parent directory
 	name   string // the target's last element
-	staged string // the staged tree's name in the staging area
+	staged string // the staged tree's name in the staging area; "" to remove the target
 }
 
 // preflight catches what would make a swap fail half way, or happen
@@ -321,7 +355,11 @@ func (s *Staging) preflight(targets []string) ([]slot, error) {
 		if err != nil {
 			return slots, fmt.Errorf("install: cannot install %s: %w", t, err)
 		}
-		slots = append(slots, slot{target: t, parent: fd, name: name, staged: filepath.Base(s.targets[t])})
+		staged := ""
+		if s.targets[t] != "" {
+			staged = filepath.Base(s.targets[t])
+		}
+		slots = append(slots, slot{target: t, parent: fd, name: name, staged: staged})
 		dev, err := deviceOf(fd)
 		if err != nil {
 			return slots, fmt.Errorf("install: cannot install %s: %w", t, err)
@@ -339,7 +377,13 @@ func (s *Staging) swapAll(slots []slot) error {
 	var done []swapped
 	for i, sl := range slots {
 		aside := entry{s.stageFD, "old-" + fmt.Sprint(len(done))}
-		sw, err := swapIn(entry{s.stageFD, sl.staged}, entry{sl.parent, sl.name}, aside, sl.target)
+		var sw swapped
+		var err error
+		if sl.staged == "" {
+			sw, err = moveOut(entry{sl.parent, sl.name}, aside)
+		} else {
+			sw, err = swapIn(entry{s.stageFD, sl.staged}, entry{sl.parent, sl.name}, aside, sl.target)
+		}
 		if err != nil {
 			return s.rollback(slots, done, i, err)
 		}

@@ -615,3 +615,77 @@ func TestOnLockWait(t *testing.T) {
 	}
 	s1.Abort()
 }
+
+// Path stages files as targets and Remove takes targets away, both undone
+// when a later swap fails.
+func TestPathAndRemove(t *testing.T) {
+	before := map[string]string{
+		"bin/python": "interp", "bin/old-script": "old", "bin/tool": "old tool",
+		"lib/site/pkg-1.dist-info/RECORD": "r1", "lib/site/pkg/a.py": "old a",
+	}
+	stage := func(t *testing.T, project string) *Staging {
+		s, err := Begin(context.Background(), project, Options{})
+		must(t, err)
+		p, err := s.Path("bin/tool")
+		must(t, err)
+		must(t, os.WriteFile(p, []byte("new tool"), 0o755))
+		p, err = s.Path("bin/new-script")
+		must(t, err)
+		must(t, os.Symlink("tool", p))
+		must(t, s.Remove("bin/old-script"))
+		must(t, s.Remove("bin/never-existed"))
+		must(t, s.Remove("lib/site/pkg-1.dist-info"))
+		d, err := s.Dir("lib/site/pkg-2.dist-info")
+		must(t, err)
+		writeTree(t, d, map[string]string{"RECORD": "r2"})
+		if err := s.Remove("lib/site/pkg-2.dist-info"); err == nil {
+			t.Error("Remove of a staged target succeeded")
+		}
+		if _, err := s.Path("lib/site/pkg-1.dist-info/RECORD"); err == nil {
+			t.Error("Path inside a removed target succeeded")
+		}
+		return s
+	}
+	clean := func(got map[string]string) map[string]string {
+		for k := range got {
+			if strings.HasPrefix(k, StateDir+"/") {
+				delete(got, k)
+			}
+		}
+		return got
+	}
+
+	t.Run("commit", func(t *testing.T) {
+		project := t.TempDir()
+		writeTree(t, project, before)
+		s := stage(t, project)
+		if _, err := s.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		equalTrees(t, clean(readTree(t, project)), map[string]string{
+			"bin/python": "interp", "bin/tool": "new tool", "bin/new-script": "-> tool",
+			"lib/site/pkg-2.dist-info/RECORD": "r2", "lib/site/pkg/a.py": "old a",
+		})
+	})
+	t.Run("undone", func(t *testing.T) {
+		project := t.TempDir()
+		writeTree(t, project, before)
+		s := stage(t, project)
+		// Fail the last of the six renames (targets are swapped in sorted
+		// order; the removal of the missing one makes a call too).
+		orig := renameat2
+		calls := 0
+		renameat2 = func(olddirfd int, oldpath string, newdirfd int, newpath string, flags uint) error {
+			if calls++; calls == 6 {
+				return unix.EIO
+			}
+			return orig(olddirfd, oldpath, newdirfd, newpath, flags)
+		}
+		defer func() { renameat2 = orig }()
+		_, err := s.Commit()
+		if !errors.Is(err, unix.EIO) || errors.Is(err, ErrNotRestored) {
+			t.Fatalf("Commit = %v, want the one swap error", err)
+		}
+		equalTrees(t, clean(readTree(t, project)), before)
+	})
+}

@@ -39,6 +39,8 @@ type swapped struct {
 	staged, target entry
 	exchanged      bool // target existed; the old tree now sits at staged
 	movedAside     *entry
+	removed        bool // target was moved out to staged, nothing put in its place
+	absent         bool // a removal whose target did not exist: nothing to undo
 }
 
 // stuckError is a swap or undo that failed half way: the target is not as
@@ -57,6 +59,11 @@ func (e *stuckError) Unwrap() error { return e.err }
 // a *stuckError saying where the trees are.
 func (s swapped) undo() error {
 	switch {
+	case s.absent:
+	case s.removed:
+		if err := renameNoReplace(s.staged, s.target); err != nil {
+			return &stuckError{err: err, missing: true, old: s.staged.name}
+		}
 	case s.exchanged:
 		if err := rename2(s.staged, s.target, unix.RENAME_EXCHANGE); err != nil {
 			return &stuckError{err: err, old: s.staged.name}
@@ -130,6 +137,31 @@ func swapIn(staged, target, aside entry, display string) (swapped, error) {
 		}
 	}
 	return swapped{}, fmt.Errorf("%s keeps changing while airlock installs; is another tool writing it?", display)
+}
+
+// moveOut moves target to aside, a free name in the staging area, for a
+// target that is to be removed. A target that does not exist is left so
+// and needs no undo.
+func moveOut(target, aside entry) (swapped, error) {
+	err := renameNoReplace(target, aside)
+	switch {
+	case err == nil:
+		return swapped{staged: aside, target: target, removed: true}, nil
+	case errors.Is(err, unix.ENOENT):
+		return swapped{staged: aside, target: target, absent: true}, nil
+	}
+	return swapped{}, err
+}
+
+// renameNoReplace renames without replacing anything, falling back to a
+// plain rename on filesystems without renameat2 flags (the caller's
+// destination is a fresh name or one it just vacated).
+func renameNoReplace(from, to entry) error {
+	err := rename2(from, to, unix.RENAME_NOREPLACE)
+	if err != nil && exchangeUnsupported(err) {
+		err = renamePlain(from, to)
+	}
+	return err
 }
 
 // exchangeUnsupported reports the errors with which filesystems or kernels
