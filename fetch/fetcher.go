@@ -71,6 +71,11 @@ type Result struct {
 	// success it deserves a warning: the registry or a proxy served bad
 	// bytes once.
 	Mismatched *IntegrityError
+	// CacheErr is why the cache could not serve or keep these bytes (a
+	// full disk, a read-only or foreign cache directory, an unreadable
+	// blob) when the fetch went ahead without it. The bytes consume saw were
+	// verified all the same; show it as a warning.
+	CacheErr error
 }
 
 // Fetch obtains pkg's archive and streams it to consume, which reads it (for
@@ -109,8 +114,16 @@ func (f *Fetcher) Fetch(ctx context.Context, pkg lock.Package, consume func(io.R
 	res := Result{Digest: want}
 	if f.Cache != nil {
 		hit, corrupt, err := f.fromCache(ctx, id, want, consume, &res)
-		if hit || err != nil {
+		if hit {
 			return res, err
+		}
+		if err != nil {
+			if f.Offline {
+				return res, err
+			}
+			// An unreadable cache is no reason to fail an install the
+			// network can serve; the caller warns.
+			res.CacheErr = err
 		}
 		res.Corrupt = corrupt
 	}
@@ -146,7 +159,7 @@ func (f *Fetcher) Fetch(ctx context.Context, pkg lock.Package, consume func(io.R
 func (f *Fetcher) downloadVerified(ctx context.Context, id string, want verify.Digest, consume func(io.Reader) error, res *Result) error {
 	for attempt := 1; ; attempt++ {
 		var err error
-		res.Bytes, err = f.download(ctx, id, res.URL, want, consume)
+		res.Bytes, err = f.download(ctx, id, res.URL, want, consume, res)
 		var ie *IntegrityError
 		if errors.As(err, &ie) && attempt < networkAttempts {
 			res.Mismatched = ie
@@ -158,7 +171,9 @@ func (f *Fetcher) downloadVerified(ctx context.Context, id string, want verify.D
 
 // fromCache streams want's cached blob to consume. It returns hit when the
 // fetch is settled by the cache (err is then consume's error, or nil); a
-// corrupt blob is removed and returned, for the caller to refetch.
+// corrupt blob is removed and returned, for the caller to refetch. An error
+// without hit means the cache could not be read (the caller may download
+// instead, and consume starts over).
 func (f *Fetcher) fromCache(ctx context.Context, id string, want verify.Digest, consume func(io.Reader) error, res *Result) (hit bool, corrupt *cache.CorruptError, err error) {
 	r, err := f.Cache.Get(want)
 	switch {
@@ -167,7 +182,7 @@ func (f *Fetcher) fromCache(ctx context.Context, id string, want verify.Digest, 
 	case errors.As(err, &corrupt):
 		return false, corrupt, nil
 	case err != nil:
-		return false, nil, fmt.Errorf("fetching %s: %w", id, err)
+		return false, nil, fmt.Errorf("reading %s from the cache: %w", id, err)
 	}
 	defer r.Close()
 
@@ -181,7 +196,7 @@ func (f *Fetcher) fromCache(ctx context.Context, id string, want verify.Digest, 
 	case errors.As(verr, &corrupt):
 		return false, corrupt, nil
 	case verr != nil:
-		return true, nil, fmt.Errorf("fetching %s: %w", id, verr)
+		return false, nil, fmt.Errorf("reading %s from the cache: %w", id, verr)
 	}
 	res.FromCache = true
 	res.Bytes = r.Size()
@@ -190,8 +205,10 @@ func (f *Fetcher) fromCache(ctx context.Context, id string, want verify.Digest, 
 
 // download streams one GET of url to consume, teeing into the cache, and
 // commits the cached copy only if the digest matched. It returns the number
-// of bytes downloaded.
-func (f *Fetcher) download(ctx context.Context, id, url string, want verify.Digest, consume func(io.Reader) error) (int64, error) {
+// of bytes downloaded. A cache that cannot take the bytes (a full disk, a
+// read-only directory) does not fail the download: the bytes are verified
+// on their way to consume either way; res.CacheErr says what went wrong.
+func (f *Fetcher) download(ctx context.Context, id, url string, want verify.Digest, consume func(io.Reader) error, res *Result) (int64, error) {
 	max := f.MaxBytes
 	if max <= 0 {
 		max = DefaultMaxBytes
@@ -221,17 +238,19 @@ func (f *Fetcher) download(ctx context.Context, id, url string, want verify.Dige
 	if f.Cache != nil {
 		w, err = f.Cache.Put(want)
 		if err != nil {
-			return 0, fmt.Errorf("downloading %s: %w", id, err)
+			res.CacheErr = fmt.Errorf("not caching %s: %w", id, err)
+			w = nil
+		} else {
+			defer w.Abort()
+			t = &tee{r: src, w: w}
+			r = t
 		}
-		defer w.Abort()
-		t = &tee{r: src, w: w}
-		r = t
 	}
 
 	cerr := consume(r)
-	// Hash what consume left unread. Through the tee while it works, so the
-	// cached copy is whole; straight from the source once it failed.
-	if t != nil && t.err == nil {
+	// Hash what consume left unread, through the tee so that the cached
+	// copy is whole (once the cache failed the tee only passes bytes on).
+	if t != nil {
 		io.Copy(io.Discard, t)
 	}
 	io.Copy(io.Discard, src)
@@ -249,17 +268,14 @@ func (f *Fetcher) download(ctx context.Context, id, url string, want verify.Dige
 		}
 		return n, fmt.Errorf("verifying %s: %w", id, err)
 	}
-	if t != nil && t.err != nil {
-		return n, fmt.Errorf("downloading %s: %w", id, t.err)
-	}
-	if w != nil {
+	switch {
+	case t != nil && t.err != nil:
+		res.CacheErr = fmt.Errorf("not caching %s: %w", id, t.err)
+	case w != nil:
 		// Verified bytes are worth keeping even when consume failed: the
 		// retry the user is about to run will not download them again.
 		if err := w.Commit(); err != nil {
-			if cerr != nil {
-				return n, cerr
-			}
-			return n, fmt.Errorf("downloading %s: %w", id, err)
+			res.CacheErr = fmt.Errorf("not caching %s: %w", id, err)
 		}
 	}
 	return n, cerr

@@ -55,8 +55,10 @@ func (s *source) Read(p []byte) (int, error) {
 }
 
 // tee copies what its consumer reads into the cache Writer. A cache write
-// failure is handed to the consumer (and remembered): a full disk is the
-// user's to fix, not something to hide.
+// failure (a full disk) is remembered and the Writer discarded, but the
+// bytes keep flowing to the consumer: they are verified on the way whether
+// or not the cache keeps a copy, so a broken cache costs a warning, not the
+// install.
 type tee struct {
 	r   io.Reader
 	w   *cache.Writer
@@ -64,14 +66,11 @@ type tee struct {
 }
 
 func (t *tee) Read(p []byte) (int, error) {
-	if t.err != nil {
-		return 0, t.err
-	}
 	n, err := t.r.Read(p)
-	if n > 0 {
+	if n > 0 && t.err == nil {
 		if _, werr := t.w.Write(p[:n]); werr != nil {
 			t.err = werr
-			return n, werr
+			t.w.Abort()
 		}
 	}
 	return n, err
