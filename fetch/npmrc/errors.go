@@ -3,6 +3,7 @@ package npmrc
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Errors a caller can branch on with errors.Is. A *ConfigError wraps one of
@@ -23,6 +24,11 @@ var (
 	// ErrUnscopedAuth: a credential key that npm 9+ refuses unless it is
 	// scoped to a registry ("//host/:_authToken").
 	ErrUnscopedAuth = errors.New("credential not scoped to a registry")
+	// ErrNotRegistry: a tarball URL on a host (or path) that is not a
+	// configured registry. The lockfile or the registry metadata chose
+	// where to download from; airlock downloads only from registries the
+	// configuration names. *HostError says which host and how to allow it.
+	ErrNotRegistry = errors.New("not a configured registry")
 	// ErrBadPackage: a package name or version cannot form a registry URL.
 	ErrBadPackage = errors.New("invalid package name or version")
 	// ErrTooLarge: a config file exceeds MaxFileSize.
@@ -53,6 +59,34 @@ func (e *ConfigError) Error() string {
 }
 
 func (e *ConfigError) Unwrap() error { return e.Err }
+
+// HostError is a tarball URL outside every configured registry. It matches
+// ErrNotRegistry and names the host and the .npmrc line that would allow it.
+type HostError struct {
+	Package string // name@version
+	URL     string // redacted
+	Host    string // host[:port] of URL
+	// Registries lists the configured registries, for the message.
+	Registries []string
+	// SameHost: a registry is on Host, but URL is outside its path.
+	SameHost bool
+}
+
+func (e *HostError) Error() string {
+	if e.SameHost {
+		return fmt.Sprintf("%s: tarball URL %s is on a registry's host but outside its path (configured: %s); "+
+			"airlock downloads only from below the registries .npmrc names: regenerate the lockfile against your registry "+
+			"with `npm install --package-lock-only`, or configure that path as a registry in .npmrc",
+			e.Package, e.URL, strings.Join(e.Registries, ", "))
+	}
+	return fmt.Sprintf("%s: tarball URL %s is on %s, which is not a configured registry (configured: %s); "+
+		"airlock downloads only from registries .npmrc names. If %s is a registry you trust, add "+
+		"\"registry=https://%s/\" (or \"@scope:registry=https://%s/\" for one scope) to the project's .npmrc; "+
+		"otherwise regenerate the lockfile against your registry with `npm install --package-lock-only`",
+		e.Package, e.URL, e.Host, strings.Join(e.Registries, ", "), e.Host, e.Host, e.Host)
+}
+
+func (e *HostError) Is(target error) bool { return target == ErrNotRegistry }
 
 func unscopedAuthError(source, key, nerfedRegistry string) *ConfigError {
 	var detail string

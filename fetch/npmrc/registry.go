@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -115,12 +116,18 @@ func (c *Config) TarballURL(name, version, resolved string) (string, error) {
 		}
 		return reg + name + "/-/" + base + "-" + version + ".tgz", nil
 	}
+	key := "resolved URL of " + name + "@" + version
 	u, err := url.Parse(resolved)
 	if err != nil || u.Host == "" || !strings.EqualFold(u.Scheme, "https") && !strings.EqualFold(u.Scheme, "http") {
-		return "", &ConfigError{Key: "resolved URL of " + name + "@" + version, Detail: fmt.Sprintf("%q", redactURL(resolved)), Err: ErrBadURL}
+		return "", &ConfigError{Key: key, Detail: fmt.Sprintf("%q", redactURL(resolved)), Err: ErrBadURL}
 	}
 	if u.User != nil {
-		return "", &ConfigError{Key: "resolved URL of " + name + "@" + version, Detail: redactURL(resolved), Err: ErrCredentialsInURL}
+		return "", &ConfigError{Key: key, Detail: redactURL(resolved), Err: ErrCredentialsInURL}
+	}
+	if hasDotSegment(u.EscapedPath()) {
+		// The path a server resolves would differ from the one the
+		// registry and credential checks saw; npm never writes one.
+		return "", &ConfigError{Key: key, Detail: fmt.Sprintf("%q has \".\" or \"..\" path segments", redactURL(resolved)), Err: ErrBadURL}
 	}
 	out := c.replaceRegistryHost(u)
 	if !strings.EqualFold(out.Scheme, "https") {
@@ -128,9 +135,28 @@ func (c *Config) TarballURL(name, version, resolved string) (string, error) {
 		if strings.EqualFold(out.Scheme, "http") {
 			err = ErrInsecureURL
 		}
-		return "", &ConfigError{Key: "resolved URL of " + name + "@" + version, Detail: redactURL(out.String()), Err: err}
+		return "", &ConfigError{Key: key, Detail: redactURL(out.String()), Err: err}
+	}
+	if !c.underRegistries(out) {
+		e := &HostError{Package: name + "@" + version, URL: redactURL(out.String()), Host: hostKey(out)}
+		for _, r := range c.registries() {
+			e.Registries = append(e.Registries, r.String())
+			e.SameHost = e.SameHost || hostKey(r) == e.Host
+		}
+		return "", e
 	}
 	return out.String(), nil
+}
+
+// hasDotSegment reports a "." or ".." path segment, also written with %2e.
+func hasDotSegment(escaped string) bool {
+	for _, s := range strings.Split(escaped, "/") {
+		switch strings.ToLower(s) {
+		case ".", "%2e", "..", ".%2e", "%2e.", "%2e%2e":
+			return true
+		}
+	}
+	return false
 }
 
 // PackumentURL returns where the scope's registry serves name's metadata
@@ -207,15 +233,21 @@ func (c *Config) IsRegistryURL(raw string) bool {
 	if err != nil || !u.IsAbs() || u.Host == "" {
 		return false
 	}
-	regs := c.registries()
-	for _, cand := range []*url.URL{u, c.replaceRegistryHost(u)} {
-		if !strings.EqualFold(cand.Scheme, "https") {
-			continue
-		}
-		for _, r := range regs {
-			if underRegistry(cand, r) {
-				return true
-			}
+	if u.User != nil || hasDotSegment(u.EscapedPath()) {
+		return false
+	}
+	return c.underRegistries(u) || c.underRegistries(c.replaceRegistryHost(u))
+}
+
+// underRegistries reports whether an https:// u is under one of the
+// configured registries.
+func (c *Config) underRegistries(u *url.URL) bool {
+	if !strings.EqualFold(u.Scheme, "https") {
+		return false
+	}
+	for _, r := range c.registries() {
+		if underRegistry(u, r) {
+			return true
 		}
 	}
 	return false
@@ -295,16 +327,18 @@ func checkNameVersion(name, version string) error {
 			return bad("package name", name)
 		}
 	}
-	if version == "" {
+	if !strictSemver.MatchString(version) {
 		return bad("version of "+name, version)
-	}
-	for _, r := range version {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '.' || r == '-' || r == '+') {
-			return bad("version of "+name, version)
-		}
 	}
 	return nil
 }
+
+// strictSemver is node-semver's FULL pattern (semver.valid without loose),
+// which is what the npm registry accepts at publish: a version outside it
+// never names a real tarball, only an attempt to reshape the URL.
+var strictSemver = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)` +
+	`(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][a-zA-Z0-9-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][a-zA-Z0-9-]*))*))?` +
+	`(?:\+([a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*))?$`)
 
 // urlSafe is npm's rule that a name survives encodeURIComponent unchanged.
 func urlSafe(s string) bool {
