@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -17,10 +19,13 @@ var version = "dev"
 
 // Exit codes, documented in README.md.
 const (
-	exitOK          = 0
-	exitVerify      = 1 // verification or policy failure
-	exitUsage       = 2 // usage or input error (flags, lockfile, config)
-	exitNetwork     = 3 // network or registry failure
+	exitOK      = 0
+	exitVerify  = 1 // verification or policy failure
+	exitUsage   = 2 // usage or input error (flags, lockfile, config)
+	exitNetwork = 3 // network or registry failure
+	// A signal ends the process with 128 + its number, the status a shell
+	// reports for npm, which re-raises the signal once it has cleaned up:
+	// 130 for SIGINT (Ctrl-C), 143 for SIGTERM, 129 for SIGHUP.
 	exitInterrupted = 130
 )
 
@@ -40,15 +45,21 @@ Run 'airlock npm ci -h' for the flags.
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// The first Ctrl-C cancels cleanly; once it has, the next one gets the
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	// The first signal cancels cleanly; once it has, the next one gets the
 	// default action and ends the process at once (the cache and the
-	// previous tree are safe either way; staging debris is cleared by the
-	// next run).
+	// previous tree are safe either way; debris is cleared by the next run).
 	go func() {
-		<-ctx.Done()
-		stop()
+		select {
+		case sig := <-sigs:
+			signal.Stop(sigs)
+			cancel(signalError{sig.(syscall.Signal)})
+		case <-ctx.Done():
+		}
 	}()
 
 	if len(args) == 0 {
@@ -84,6 +95,11 @@ func argOrNothing(args []string) string {
 	return args[0]
 }
 
+// signalError is the cancellation cause when a signal stopped the command.
+type signalError struct{ sig syscall.Signal }
+
+func (e signalError) Error() string { return unix.SignalName(e.sig) }
+
 // codedError carries the exit code chosen where the failure was understood.
 type codedError struct {
 	code int
@@ -107,6 +123,10 @@ func exitCode(ctx context.Context, err error) int {
 		return exitOK
 	}
 	if ctx.Err() != nil {
+		var se signalError
+		if errors.As(context.Cause(ctx), &se) {
+			return 128 + int(se.sig)
+		}
 		return exitInterrupted
 	}
 	var ce *codedError

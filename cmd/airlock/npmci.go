@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/airlock-dev/airlock/config"
@@ -80,12 +81,25 @@ func npmCI(ctx context.Context, command string, args []string, stdout, stderr io
 	err := runNpmCI(ctx, command, &f, rep)
 	code := exitCode(ctx, err)
 	if err != nil {
-		if code == exitInterrupted && !errors.Is(err, install.ErrNotRestored) {
-			err = fmt.Errorf("interrupted; the previous node_modules is unchanged")
+		switch {
+		case ctx.Err() != nil && !errors.Is(err, install.ErrNotRestored):
+			err = fmt.Errorf("interrupted by %v; the previous node_modules is unchanged", context.Cause(ctx))
+		case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+			err = fmt.Errorf("%w\nthe disk (or your quota) is full: free some space and run again; nothing was installed%s", err, unchangedNote(err))
 		}
 		rep.fail(err, code)
 	}
 	return code
+}
+
+// unchangedNote is the promise a failed install can make about the
+// previous tree: install.Install changes nothing unless it fails to undo a
+// swap, which ErrNotRestored spells out.
+func unchangedNote(err error) string {
+	if errors.Is(err, install.ErrNotRestored) {
+		return ""
+	}
+	return " and the previous node_modules is unchanged"
 }
 
 func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter) error {
@@ -128,7 +142,7 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 		return err
 	}
 
-	fetcher, err := newFetcher(cfg, rc, f.offline)
+	fetcher, err := newFetcher(cfg, rc, f.offline, func(msg string) { rep.warn(event{Message: msg}) })
 	if err != nil {
 		return err
 	}
@@ -165,6 +179,9 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 			return extractNpm(ctx, fetcher, pkg, dir, umask, &stats, rep)
 		},
 	})
+	if n := stats.uncached.Load(); n > 1 {
+		rep.warn(event{Message: fmt.Sprintf("%d archives in all were installed but not cached (see the first warning above)", n)})
+	}
 	if err != nil {
 		return classifyInstallError(err)
 	}
@@ -356,6 +373,9 @@ func checkNpmPolicy(pkgs []lock.Package, rc *npmrc.Config, rep *reporter) error 
 type installStats struct {
 	fromCache, downloaded, refetched atomic.Int64
 	bytes                            atomic.Int64
+	// uncached counts fetches that went ahead without the cache; only the
+	// first is shown in full, as a full disk would repeat it for every one.
+	uncached atomic.Int64
 }
 
 // extractNpm fetches pkg's verified archive into dir. Fetch may call the
@@ -390,6 +410,9 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 		if res.Refetched {
 			stats.refetched.Add(1)
 		}
+	}
+	if res.CacheErr != nil && err == nil && stats.uncached.Add(1) == 1 {
+		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Message: fmt.Sprintf("%v\nthe archive was verified and installed, but the cache could not keep or serve it: free space in (or fix the permissions of) %s, or set AIRLOCK_CACHE elsewhere", res.CacheErr, f.Cache.Dir())})
 	}
 	if res.Mismatched != nil && err == nil {
 		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Message: fmt.Sprintf("the first download of %s@%s did not match the lockfile and was discarded; a second download matched:\n%v", pkg.Name, pkg.Version, res.Mismatched)})

@@ -22,7 +22,9 @@ import (
 )
 
 // newFetcher builds the verified fetch pipeline from airlock.toml and .npmrc.
-func newFetcher(cfg *config.Config, rc *npmrc.Config, offline bool) (*fetch.Fetcher, error) {
+// warn receives what is wrong with the cache directory but does not stop
+// an install.
+func newFetcher(cfg *config.Config, rc *npmrc.Config, offline bool, warn func(string)) (*fetch.Fetcher, error) {
 	dir := cfg.CacheDir
 	if dir == "" {
 		dir = cache.DefaultDir(os.Getenv)
@@ -31,12 +33,22 @@ func newFetcher(cfg *config.Config, rc *npmrc.Config, offline bool) (*fetch.Fetc
 		return nil, withCode(exitUsage, fmt.Errorf("no cache directory: set AIRLOCK_CACHE, XDG_CACHE_HOME or HOME"))
 	}
 	c, err := cache.Open(dir)
-	if err != nil {
+	switch {
+	case err != nil && offline:
 		return nil, withCode(exitUsage, fmt.Errorf("opening the cache: %w", err))
+	case err != nil:
+		// Every download is verified on its way in with or without a
+		// cache: an unusable one costs speed, not safety.
+		warn(fmt.Sprintf("%v\ninstalling without a cache", err))
+		c = nil
+	default:
+		for _, w := range c.Warnings() {
+			warn(w)
+		}
+		// Removes the temporary files of downloads whose process died (it
+		// no longer holds their lock); live ones are left alone.
+		_, _ = c.RemoveStaleTemps(cache.StaleTempAge)
 	}
-	// Temp files older than StaleTempAge belong to processes that died;
-	// younger ones may be another airlock's download in progress.
-	_, _ = c.RemoveStaleTemps(cache.StaleTempAge)
 	f := &fetch.Fetcher{Cache: c, Offline: offline, Locator: rc}
 	if offline {
 		return f, nil
