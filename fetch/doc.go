@@ -15,9 +15,11 @@
 //     only when Fetch returns nil.
 //   - A corrupt cache blob is removed and reported (Result.Corrupt); online it
 //     is downloaded again, offline that is an error.
-//   - A download whose digest mismatches is retried once (pacote does the
-//     same), never more; a second mismatch is an *IntegrityError and nothing
-//     is cached.
+//   - A download whose digest mismatches, or whose connection breaks off
+//     mid-body (a reset, a body shorter than its Content-Length), is made
+//     once more (pacote retries a mismatch too), never more; a second
+//     mismatch is an *IntegrityError and nothing is cached. A body that
+//     stalls, runs past the size cap or does not decode is not retried.
 //   - Downloads are capped at MaxBytes (DefaultMaxBytes) so a hostile server
 //     cannot fill the disk.
 //

@@ -3,6 +3,7 @@ package fetch
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/airlock-dev/airlock/fetch/cache"
 	"github.com/airlock-dev/airlock/verify"
@@ -24,23 +25,59 @@ type IntegrityError struct {
 	Package   string // name@version
 	URL       string // redacted (client.Redact)
 	Want, Got verify.Digest
+	// ContentType is the response's Content-Type: "text/html" says a
+	// proxy, captive portal or registry answered with a page, not an archive.
+	ContentType string
+	// Decoded is set when the server declared Content-Encoding: gzip and
+	// the decoded bytes were hashed (as npm hashes them).
+	Decoded bool
+	// ContentEncoding is an encoding the server declared that was not
+	// undone (airlock asks only for gzip), so the encoded bytes were hashed.
+	ContentEncoding string
 }
 
 func (e *IntegrityError) Error() string {
 	// Worded after cmd/go's go.sum mismatch: what, both digests, where from,
 	// then why it matters and what to do.
-	return fmt.Sprintf(`verifying %s: integrity mismatch
-	lockfile:   %s
-	downloaded: %s
-	from:       %s
+	var b strings.Builder
+	fmt.Fprintf(&b, "verifying %s: integrity mismatch\n\tlockfile:   %s\n\tdownloaded: %s\n\tfrom:       %s\n",
+		e.Package, e.Want, e.Got, e.URL)
+	if e.ContentType != "" {
+		fmt.Fprintf(&b, "\tserved as:  %s\n", e.ContentType)
+	}
+	switch {
+	case isPage(e.ContentType):
+		b.WriteString(`
+The server answered with a web page, not a package archive: typically an
+error or login page from a proxy, a captive portal or the registry. Check
+the registry URL and your network or proxy, then run the command again.
+Nothing from it was cached.`)
+		return b.String()
+	case e.Decoded:
+		b.WriteString(`	encoding:   the server declared Content-Encoding: gzip; the decoded bytes were hashed
 
+A server that labels an already gzipped .tgz as Content-Encoding: gzip
+makes every client (npm too) see the inner tar instead of the archive: if
+the server is yours, stop declaring that encoding for .tgz files.
+`)
+	case e.ContentEncoding != "":
+		fmt.Fprintf(&b, "\tencoding:   the server declared Content-Encoding: %s, which airlock did not ask for\n", e.ContentEncoding)
+	}
+	b.WriteString(`
 SECURITY ERROR
 The registry served bytes that differ from what the lockfile recorded.
 The package may have been replaced on the registry, or an attacker or a
 broken proxy may have altered the download. Nothing from it was cached.
 If you expected this package to change, regenerate the lockfile on a
-trusted machine (npm install --package-lock-only) and review the diff.`,
-		e.Package, e.Want, e.Got, e.URL)
+trusted machine (npm install --package-lock-only) and review the diff.`)
+	return b.String()
+}
+
+// isPage reports a Content-Type no package archive is served with.
+func isPage(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	return mt == "text/html" || mt == "application/xhtml+xml"
 }
 
 func (e *IntegrityError) Is(target error) bool { return target == verify.ErrIntegrity }

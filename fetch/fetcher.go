@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/airlock-dev/airlock/fetch/cache"
 	"github.com/airlock-dev/airlock/fetch/client"
@@ -76,6 +77,9 @@ type Result struct {
 	// blob) when the fetch went ahead without it. The bytes consume saw were
 	// verified all the same; show it as a warning.
 	CacheErr error
+	// Broken is the first download's failure when the connection broke off
+	// mid-body and a second download was made.
+	Broken error
 }
 
 // Fetch obtains pkg's archive and streams it to consume, which reads it (for
@@ -83,7 +87,8 @@ type Result struct {
 // the cache only.
 //
 // consume may be called more than once: again after a corrupt cache blob
-// (online only), and again after a download whose digest mismatched. Each
+// (online only), and again after a download whose digest mismatched or whose
+// connection broke off mid-body (one new download at most). Each
 // call must start from scratch, and whatever consume builds may be kept only
 // if Fetch returns nil: consume reads bytes before their digest is known.
 // After consume returns, Fetch reads what it left unread (up to MaxBytes)
@@ -155,18 +160,44 @@ func (f *Fetcher) Fetch(ctx context.Context, pkg lock.Package, consume func(io.R
 	return res, err
 }
 
-// downloadVerified downloads res.URL, once more if the digest mismatched.
+// downloadVerified downloads res.URL, once more if the digest mismatched or
+// the connection broke off mid-body, never more: a flaky network or proxy
+// is survived, a hostile server is not looped on.
 func (f *Fetcher) downloadVerified(ctx context.Context, id string, want verify.Digest, consume func(io.Reader) error, res *Result) error {
 	for attempt := 1; ; attempt++ {
 		var err error
 		res.Bytes, err = f.download(ctx, id, res.URL, want, consume, res)
-		var ie *IntegrityError
-		if errors.As(err, &ie) && attempt < networkAttempts {
-			res.Mismatched = ie
-			continue
+		if err == nil || attempt >= networkAttempts || ctx.Err() != nil {
+			if err != nil && attempt > 1 && brokenStream(err) {
+				err = fmt.Errorf("%w (downloaded %d times, broken off each time)", err, attempt)
+			}
+			return err
 		}
-		return err
+		var ie *IntegrityError
+		switch {
+		case errors.As(err, &ie):
+			res.Mismatched = ie
+		case brokenStream(err):
+			res.Broken = err
+		default:
+			return err
+		}
 	}
+}
+
+// brokenStream reports a download that broke off for reasons a new request
+// may not meet: a reset connection or stream, a body cut short.
+func brokenStream(err error) bool {
+	return errors.Is(err, client.ErrBrokenBody) || errors.Is(err, client.ErrShortBody)
+}
+
+// downloadError names the package, and the URL unless err already does
+// (fetch/client's errors do), so the message says it once.
+func downloadError(id, shown string, err error) error {
+	if strings.Contains(err.Error(), shown) {
+		return fmt.Errorf("downloading %s: %w", id, err)
+	}
+	return fmt.Errorf("downloading %s from %s: %w", id, shown, err)
 }
 
 // fromCache streams want's cached blob to consume. It returns hit when the
@@ -217,7 +248,7 @@ func (f *Fetcher) download(ctx context.Context, id, url string, want verify.Dige
 	// Signed CDN URLs carry secrets in the query: errors show the redacted form.
 	shown := client.Redact(url)
 	if err != nil {
-		return 0, fmt.Errorf("downloading %s from %s: %w", id, shown, err)
+		return 0, downloadError(id, shown, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -259,12 +290,17 @@ func (f *Fetcher) download(ctx context.Context, id, url string, want verify.Dige
 	if src.err != nil {
 		// No verdict on a broken stream: report the break (a cancelled
 		// context stays matchable with errors.Is).
-		return n, fmt.Errorf("downloading %s from %s: %w", id, shown, src.err)
+		return n, downloadError(id, shown, src.err)
 	}
 	if err := src.chk.Check(); err != nil {
 		var me *verify.MismatchError
 		if errors.As(err, &me) {
-			return n, &IntegrityError{Package: id, URL: shown, Want: me.Want, Got: me.Got}
+			ie := &IntegrityError{Package: id, URL: shown, Want: me.Want, Got: me.Got,
+				ContentType: resp.Header.Get("Content-Type"), Decoded: resp.Uncompressed}
+			if !resp.Uncompressed {
+				ie.ContentEncoding = resp.Header.Get("Content-Encoding")
+			}
+			return n, ie
 		}
 		return n, fmt.Errorf("verifying %s: %w", id, err)
 	}

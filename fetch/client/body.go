@@ -1,6 +1,8 @@
 package client
 
 import (
+	"compress/flate"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +19,7 @@ type body struct {
 	cancel  context.CancelCauseFunc
 	url     string
 	length  int64 // Content-Length, or -1
+	decoded bool  // net/http undid a Content-Encoding: gzip
 	max     int64
 	idle    time.Duration
 	n       int64
@@ -29,7 +32,7 @@ type body struct {
 
 func newBody(ctx context.Context, cancel context.CancelCauseFunc, resp *http.Response, url string, opts *Options) *body {
 	b := &body{rc: resp.Body, ctx: ctx, cancel: cancel, url: url, length: resp.ContentLength,
-		max: opts.MaxBodySize, idle: opts.IdleReadTimeout}
+		max: opts.MaxBodySize, idle: opts.IdleReadTimeout, decoded: resp.Uncompressed}
 	b.stalled = fmt.Errorf("%w: no data for %s", ErrStalled, b.idle)
 	// The timer runs only while a Read waits on the network, so a slow
 	// consumer is never mistaken for a stalled server.
@@ -64,17 +67,32 @@ func (b *body) Read(p []byte) (int, error) {
 		b.err = io.EOF
 		return n, io.EOF
 	case err != nil:
-		if cause := context.Cause(b.ctx); errors.Is(cause, ErrStalled) {
+		err = unwrapURLError(err)
+		switch cause := context.Cause(b.ctx); {
+		case errors.Is(cause, ErrStalled):
 			err = fmt.Errorf("%w after %d bytes", cause, b.n)
-		} else if errors.Is(err, io.ErrUnexpectedEOF) && b.length >= 0 {
+		case errors.Is(err, io.ErrUnexpectedEOF) && b.length >= 0:
 			err = fmt.Errorf("%w: got %d of %d bytes", ErrShortBody, b.n, b.length)
-		} else {
-			err = fmt.Errorf("reading the body after %d bytes: %w", b.n, unwrapURLError(err))
+		case b.decoded && isDecodeError(err):
+			err = fmt.Errorf("%w (%v, after %d decoded bytes)", ErrBadEncoding, err, b.n)
+		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+			err = fmt.Errorf("reading the body after %d bytes: %w", b.n, err)
+		default:
+			// Resets, closes and HTTP/2 stream errors: nothing about the
+			// response itself was wrong, so starting over may work.
+			err = fmt.Errorf("%w after %d bytes: %w", ErrBrokenBody, b.n, err)
 		}
 		b.err = b.fail(err)
 		return n, b.err
 	}
 	return n, nil
+}
+
+// isDecodeError reports the errors of the gzip reader net/http puts in
+// front of a Content-Encoding: gzip body.
+func isDecodeError(err error) bool {
+	var corrupt flate.CorruptInputError
+	return errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.As(err, &corrupt)
 }
 
 func (b *body) fail(err error) error { return &Error{URL: b.url, Err: err} }

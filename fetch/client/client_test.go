@@ -523,7 +523,7 @@ func TestBodyErrors(t *testing.T) {
 		{"reset without Content-Length", hijacked(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n", chunk, func(c net.Conn) {
 			c.(*tls.Conn).NetConn().(*net.TCPConn).SetLinger(0)
 			c.Close()
-		}), false, nil, nil, "reading the body"},
+		}), false, nil, ErrBrokenBody, "broke off mid-body after 1000 bytes"},
 		{"short body over HTTP/2", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "5000")
 			w.Write(chunk)

@@ -21,6 +21,13 @@ var (
 	ErrShortBody        = errors.New("response body ended before its Content-Length")
 	ErrTooLarge         = errors.New("response body larger than the size limit")
 	ErrStalled          = errors.New("response body stalled")
+	// ErrBrokenBody is a connection or HTTP/2 stream that broke off while
+	// the body was read (a reset, a proxy dropping it). A new request may
+	// well succeed; callers that can start over (fetch) try once more.
+	ErrBrokenBody = errors.New("the connection broke off mid-body")
+	// ErrBadEncoding is a body the server declared as Content-Encoding: gzip
+	// that does not decode: the server or a proxy mislabels its responses.
+	ErrBadEncoding = errors.New("the server declared Content-Encoding: gzip but the body is not gzip data")
 )
 
 // Error is a failed GET: a transport, TLS or body error, or one of the
@@ -104,8 +111,10 @@ func hint(err error) string {
 		return "remove user:password@ from the URL (in the lockfile or registry setting)"
 	case errors.Is(err, ErrTooManyRedirects):
 		return "the server redirects in a loop; check the registry URL"
-	case errors.Is(err, ErrShortBody):
-		return "the connection ended early; run the command again"
+	case errors.Is(err, ErrShortBody), errors.Is(err, ErrBrokenBody):
+		return "the connection ended early; run the command again, and if it keeps happening check your network or proxy"
+	case errors.Is(err, ErrBadEncoding):
+		return "the server or a proxy between you mislabels its responses; report it to the registry's operator, or bypass the proxy"
 	case errors.Is(err, ErrTooLarge):
 		return "the server sends more than any package should be; check the URL, or raise the size limit"
 	case errors.Is(err, ErrStalled):
