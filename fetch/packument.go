@@ -57,22 +57,91 @@ func (f *Fetcher) tarballFromPackument(ctx context.Context, pkg lock.Package) (s
 		return "", fmt.Errorf("reading %s's registry metadata: %w", pkg.Name, err)
 	}
 	defer resp.Body.Close()
-	var doc struct {
-		Versions map[string]struct {
-			Dist struct {
-				Tarball string `json:"tarball"`
-			} `json:"dist"`
-		} `json:"versions"`
+	tarball, err := tarballOf(io.LimitReader(resp.Body, maxPackumentBytes+1), pkg.Name, pkg.Version)
+	if err != nil {
+		return "", fmt.Errorf("%s's registry metadata at %s: %w", pkg.Name, client.Redact(u), err)
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxPackumentBytes)).Decode(&doc); err != nil {
-		return "", fmt.Errorf("reading %s's registry metadata from %s: %w", pkg.Name, client.Redact(u), err)
-	}
-	tarball := doc.Versions[pkg.Version].Dist.Tarball
-	switch {
-	case tarball == "":
-		return "", fmt.Errorf("%s's registry metadata at %s lists no tarball for version %s", pkg.Name, client.Redact(u), pkg.Version)
-	case !pl.IsRegistryURL(tarball):
-		return "", fmt.Errorf("%s's registry metadata points its %s tarball at %s, which is not under a configured registry; refusing to download from there", pkg.Name, pkg.Version, client.Redact(tarball))
+	if !pl.IsRegistryURL(tarball) {
+		return "", fmt.Errorf("%w: %s's registry metadata points its %s tarball at %s, which is not under a configured registry; refusing to download from there (if that host is a registry you trust, configure it in .npmrc as registry= or @scope:registry=)", ErrNotRegistryURL, pkg.Name, pkg.Version, client.Redact(tarball))
 	}
 	return tarball, nil
+}
+
+// Errors of packument decoding, for errors.Is.
+var (
+	// ErrPackument: the metadata document is not one npm would use for
+	// this package (not JSON, another package's, over the size limit).
+	ErrPackument = errors.New("unusable registry metadata")
+	// ErrNotRegistryURL: the metadata points a tarball outside every
+	// configured registry.
+	ErrNotRegistryURL = errors.New("tarball not under a configured registry")
+)
+
+// tarballOf reads dist.tarball of name@version from a packument (full or
+// abbreviated). The document must be for name: a registry, a mirror or a
+// cache that answers with another package's metadata would otherwise choose
+// the URL. Keys are matched exactly, as JavaScript reads them (encoding/json
+// alone would let "NAME" or "Versions" stand in for them).
+func tarballOf(r io.Reader, name, version string) (string, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return "", err
+	}
+	if len(data) > maxPackumentBytes {
+		return "", fmt.Errorf("%w: over the %d-byte limit", ErrPackument, maxPackumentBytes)
+	}
+	doc, err := jsonObject(data, "the document")
+	if err != nil {
+		return "", err
+	}
+	var docName string
+	if err := jsonString(doc["name"], "name", &docName); err != nil {
+		return "", err
+	}
+	if docName != name {
+		return "", fmt.Errorf("%w: the document is for package %q, not %q; the registry (or a proxy or cache in between) answered with another package's metadata", ErrPackument, docName, name)
+	}
+	versions, err := jsonObject(doc["versions"], "versions")
+	if err != nil {
+		return "", err
+	}
+	v, err := jsonObject(versions[version], "versions["+version+"]")
+	if err != nil {
+		return "", err
+	}
+	dist, err := jsonObject(v["dist"], "versions["+version+"].dist")
+	if err != nil {
+		return "", err
+	}
+	var tarball string
+	if err := jsonString(dist["tarball"], "versions["+version+"].dist.tarball", &tarball); err != nil {
+		return "", err
+	}
+	if tarball == "" {
+		return "", fmt.Errorf("lists no tarball for version %s", version)
+	}
+	return tarball, nil
+}
+
+// jsonObject decodes a JSON object; absent or null is an empty object.
+func jsonObject(raw json.RawMessage, what string) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("%w: %s is not a JSON object: %v", ErrPackument, what, err)
+	}
+	return m, nil
+}
+
+// jsonString decodes a JSON string; absent or null leaves dst empty.
+func jsonString(raw json.RawMessage, what string, dst *string) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return fmt.Errorf("%w: %s is not a string", ErrPackument, what)
+	}
+	return nil
 }

@@ -1,7 +1,9 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -60,9 +62,23 @@ func TestPackumentFallbackRefusals(t *testing.T) {
 		doc  []byte
 		want string
 	}{
-		"other host":      {packument("foo", "1.2.3", "https://evil.test/foo.tgz"), "not under a configured registry"},
-		"no such version": {packument("foo", "9.9.9", "https://registry.test/x.tgz"), "lists no tarball for version 1.2.3"},
-		"not json":        {[]byte("<html>"), "registry metadata"},
+		"other host":             {packument("foo", "1.2.3", "https://evil.test/foo.tgz"), "not under a configured registry"},
+		"other host, http":       {packument("foo", "1.2.3", "http://registry.test/foo.tgz"), "not under a configured registry"},
+		"lookalike host":         {packument("foo", "1.2.3", "https://registry.test.evil.test/foo.tgz"), "not under a configured registry"},
+		"no such version":        {packument("foo", "9.9.9", "https://registry.test/x.tgz"), "lists no tarball for version 1.2.3"},
+		"not json":               {[]byte("<html>"), "unusable registry metadata"},
+		"another package's":      {packument("bar", "1.2.3", "https://registry.test/bar.tgz"), `is for package "bar", not "foo"`},
+		"no name":                {[]byte(`{"versions":{"1.2.3":{"dist":{"tarball":"https://registry.test/x.tgz"}}}}`), `is for package "", not "foo"`},
+		"name in other case":     {[]byte(`{"NAME":"foo","versions":{"1.2.3":{"dist":{"tarball":"https://registry.test/x.tgz"}}}}`), `is for package ""`},
+		"name not a string":      {[]byte(`{"name":["foo"],"versions":{}}`), "name is not a string"},
+		"versions in other case": {[]byte(`{"name":"foo","Versions":{"1.2.3":{"dist":{"tarball":"https://registry.test/x.tgz"}}}}`), "lists no tarball"},
+		"versions not an object": {[]byte(`{"name":"foo","versions":["1.2.3"]}`), "versions is not a JSON object"},
+		"dist not an object":     {[]byte(`{"name":"foo","versions":{"1.2.3":{"dist":"https://registry.test/x.tgz"}}}`), "dist is not a JSON object"},
+		"tarball not a string":   {[]byte(`{"name":"foo","versions":{"1.2.3":{"dist":{"tarball":{"href":"https://evil.test/foo.tgz"}}}}}`), "tarball is not a string"},
+		"top level array":        {[]byte(`[{"name":"foo"}]`), "the document is not a JSON object"},
+		"deeply nested":          {[]byte(`{"name":"foo","x":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`), "exceeded max depth"},
+		"trailing garbage":       {append(packument("foo", "1.2.3", "https://registry.test/x.tgz"), "{}"...), "unusable registry metadata"},
+		"truncated":              {packument("foo", "1.2.3", "https://registry.test/x.tgz")[:30], "unusable registry metadata"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f, g := newFetcher(t)
@@ -95,4 +111,37 @@ func TestSignedURLRedactedInErrors(t *testing.T) {
 	if res.URL != signed {
 		t.Errorf("Result.URL = %q; callers need the real URL and redact it themselves", res.URL)
 	}
+}
+
+// FuzzTarballOf: packument decoding never panics, and what it returns is
+// what a reader taking exact keys (as JavaScript does) finds in a document
+// that names the package.
+func FuzzTarballOf(f *testing.F) {
+	f.Add(packument("foo", "1.2.3", "https://registry.test/foo.tgz"), "foo", "1.2.3")
+	f.Add(packument("@s/foo", "1.0.0-rc.1", "https://registry.test/@s/foo/-/foo-1.0.0-rc.1.tgz"), "@s/foo", "1.0.0-rc.1")
+	f.Add([]byte(`{"name":"foo","NAME":"bar","versions":{"1":{"dist":{"tarball":"x","TARBALL":"y"}}},"Versions":{}}`), "foo", "1")
+	f.Add([]byte(`{"name":"foo","versions":{"1":{"dist":{"tarball":null}}}}`), "foo", "1")
+	f.Add([]byte(`{"name":"foo","name":"bar","versions":{"1":{"dist":{"tarball":"x"}}}}`), "bar", "1")
+	f.Add([]byte(`{"name":"foo","versions":{"1":{"dist":{"tarball":"x"},"dist":{"tarball":"y"}}}}`), "foo", "1")
+	f.Fuzz(func(t *testing.T, doc []byte, name, version string) {
+		got, err := tarballOf(bytes.NewReader(doc), name, version)
+		if err != nil {
+			return
+		}
+		var v any
+		if json.Unmarshal(doc, &v) != nil {
+			t.Fatalf("accepted invalid JSON %q", doc)
+		}
+		field := func(v any, k string) any {
+			m, _ := v.(map[string]any)
+			return m[k]
+		}
+		if field(v, "name") != name {
+			t.Fatalf("accepted a document named %v for %q", field(v, "name"), name)
+		}
+		want := field(field(field(field(v, "versions"), version), "dist"), "tarball")
+		if got == "" || want != got {
+			t.Fatalf("tarball %q, exact-key reading gives %v", got, want)
+		}
+	})
 }
