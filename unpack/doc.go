@@ -53,6 +53,48 @@
 // links, ignores ownership and timestamps, and gives files the mode npm gives
 // them; see [NpmOptions].
 //
+// [Zip] extracts a zip archive (a Python wheel) as pip does, with the same
+// refusals as above for paths (no stripping of a first segment here; a path
+// is nested too deeply past [Limits.MaxDepth] segments in all), file types
+// (symbolic links, devices, FIFOs and sockets, told by the Unix mode in the
+// external attributes: [ErrSpecialFile]), setuid, setgid and sticky files
+// ([ErrSetuid]) and limits ([ErrTooManyFiles], [ErrFileTooLarge],
+// [ErrTooLarge], and [ErrRatio] for the declared sizes against the size of
+// the archive). It refuses besides:
+//
+//   - a name that is empty, has an empty or "." segment, contains a NUL, or
+//     is not ASCII without the UTF-8 flag, which Python's zipfile would
+//     decode as CP437 ([ErrUnsafePath]);
+//   - any name repeated, even with the same bytes, and a name that is both
+//     a file and a directory ([ErrDuplicate]); names differing only in case
+//     or Unicode normalization are distinct files, as for pip, and one never
+//     overwrites the other: on a file system that folds them together the
+//     second is refused ([ErrDuplicate]);
+//   - an archive not laid out as every wheel writer lays it out: entries
+//     back to back from the first byte, then the central directory, the
+//     zip64 end records if any and the end record with its comment running
+//     to the end of the file; so no bytes before, between (entries only a
+//     streaming reader would see) or after, and no entries that overlap or
+//     share data (David Fifield's non-recursive zip bomb) ([ErrCorrupt]);
+//   - a local header whose name, flags, method, CRC or sizes differ from the
+//     central directory's, a data descriptor that differs or lacks its
+//     signature, a zip64 record that disagrees with the end record, a
+//     saturated field without its zip64 value, a malformed or repeated extra
+//     field, an Info-ZIP Unicode path field (which only some readers apply),
+//     a spanned (multi-disk) archive, or a directory entry with data
+//     ([ErrCorrupt]);
+//   - an encrypted entry, a compression method other than store and
+//     deflate, or an unknown general purpose flag ([ErrCorrupt]);
+//   - an entry whose data decompresses to more or fewer bytes than declared
+//     (reading stops one byte past the declared size), whose deflate stream
+//     ends before its compressed size, or whose CRC-32 does not match
+//     ([ErrCorrupt]).
+//
+// Every structure is checked and every limit applied to the declared sizes
+// before the first file is written. Directory entries create directories,
+// empty ones too; a directory's own mode bits are ignored. File modes follow
+// pip: see [ZipOptions].
+//
 // A refusal can leave some files in the target directory: callers extract
 // into a fresh directory and remove it when an error is returned, as they do
 // when the archive's digest does not match.
