@@ -166,7 +166,7 @@ func TestFaultMatrix(t *testing.T) {
 			wantAs: &client.StatusError{}, wantMsg: []string{"HTTP 503", "after 4 attempts", "try again later"}, requests: client.DefaultMaxAttempts},
 		{name: "429 with Retry-After 0 then success", faults: mw(testregistry.FailFirst(path, 1, 429, "Retry-After", "0")), requests: 2},
 		{name: "429 with a huge Retry-After is not waited for", faults: mw(testregistry.FailFirst(path, 1000, 429, "Retry-After", "86400")),
-			wantAs: &client.StatusError{}, wantMsg: []string{"HTTP 429", "asked to wait 24h0m0s", "try again later"}, requests: 1},
+			wantAs: &client.StatusError{}, wantMsg: []string{"HTTP 429", "Retry-After of 24h0m0s is longer than the 20ms airlock waits at most", "asked to wait 24h0m0s", "try again later"}, requests: 1},
 		{name: "404 names the package and URL, no retry", faults: mw(testregistry.FailFirst(path, 1000, 404)),
 			wantAs: &client.StatusError{}, wantMsg: []string{"HTTP 404", "check the package name and version"}, requests: 1},
 		{name: "connection reset mid-body once is retried", faults: mw(testregistry.First(1, path, testregistry.Reset(path, 1000))), http1: true, requests: 2},

@@ -97,6 +97,39 @@ func (ca *testCA) leaf(t testing.TB, o leafOpts) tls.Certificate {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
+type selfSignedCert struct {
+	cert tls.Certificate
+	pem  []byte
+}
+
+// selfSignedLeaf is a server certificate for the loopback names that is its
+// own issuer and not a CA, as `openssl req -x509` makes.
+func selfSignedLeaf(t testing.TB) selfSignedCert {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(7),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return selfSignedCert{
+		cert: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key},
+		pem:  pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+	}
+}
+
 // serve starts an HTTPS server with cert; configure may adjust its TLS
 // config before it starts. HTTP/2 is on unless configure turns it off.
 func serve(t testing.TB, cert tls.Certificate, h http.Handler, configure func(*httptest.Server)) *httptest.Server {

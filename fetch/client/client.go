@@ -257,7 +257,7 @@ func (c *Client) Get(ctx context.Context, rawURL string, header http.Header) (*h
 			drain(resp.Body)
 			cancel(nil)
 			return nil, &StatusError{URL: redactURL(u), Code: resp.StatusCode, Attempts: st.attempts,
-				RetryAfter: retryAfter, SentAuth: sentAuth}
+				RetryAfter: retryAfter, SentAuth: sentAuth, GaveUp: st.giveUp}
 		}
 		if resp.ContentLength > c.opts.MaxBodySize {
 			drain(resp.Body)

@@ -54,42 +54,52 @@ func get(t testing.TB, c *Client, url string, h http.Header) ([]byte, *http.Resp
 
 func hello(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "hello") }
 
-func TestTLSTrust(t *testing.T) {
+// TestTLSMatrix is the TLS attack matrix: each case is a server a client
+// must refuse (or, for the controls, accept), named after the attack. A
+// refusal must happen before any request reaches the server, must not be
+// retried, must name the URL and must say what to do (wantHint). Redirect
+// attacks are in TestRedirectMatrix.
+func TestTLSMatrix(t *testing.T) {
 	ca := newCA(t)
 	other := newCA(t)
+	self := selfSignedLeaf(t)
 	tests := []struct {
 		name     string
-		leaf     leafOpts
-		signer   *testCA
-		trust    *testCA // nil: system roots only
+		cert     tls.Certificate
+		trust    []CABundle // nil: system roots only
 		server   func(*httptest.Server)
-		wantHint string
+		wantHint string // empty: the connection must succeed
 		wantAs   any
 	}{
-		{name: "trusted through ExtraCAs", signer: ca, trust: ca},
-		{name: "system roots only", signer: ca, trust: nil, wantHint: "cafile=", wantAs: &x509.UnknownAuthorityError{}},
-		{name: "unknown CA", signer: other, trust: ca, wantHint: "cafile=", wantAs: &x509.UnknownAuthorityError{}},
-		{name: "expired", signer: ca, trust: ca, leaf: leafOpts{notBefore: time.Now().Add(-48 * time.Hour), notAfter: time.Now().Add(-24 * time.Hour)},
-			wantHint: "expired", wantAs: &x509.CertificateInvalidError{}},
-		{name: "not yet valid", signer: ca, trust: ca, leaf: leafOpts{notBefore: time.Now().Add(24 * time.Hour), notAfter: time.Now().Add(48 * time.Hour)},
-			wantHint: "clock", wantAs: &x509.CertificateInvalidError{}},
-		{name: "wrong host name", signer: ca, trust: ca, leaf: leafOpts{dns: []string{"registry.example"}},
-			wantHint: "another host name", wantAs: &x509.HostnameError{}},
-		{name: "TLS 1.0 and 1.1 only", signer: ca, trust: ca, server: func(s *httptest.Server) {
+		{name: "control: leaf from a CA given as cafile", cert: ca.leaf(t, leafOpts{}), trust: []CABundle{ca.bundle()}},
+		{name: "private CA, system roots only", cert: ca.leaf(t, leafOpts{}),
+			wantHint: "set cafile=/path/to/ca.pem in .npmrc or ca_file in airlock.toml", wantAs: &x509.UnknownAuthorityError{}},
+		{name: "leaf from an unknown CA", cert: other.leaf(t, leafOpts{}), trust: []CABundle{ca.bundle()},
+			wantHint: "set cafile=/path/to/ca.pem", wantAs: &x509.UnknownAuthorityError{}},
+		{name: "self-signed leaf", cert: self.cert, trust: []CABundle{ca.bundle()},
+			wantHint: "self-signed; if you trust this server, save its certificate to a file and set cafile=", wantAs: &x509.UnknownAuthorityError{}},
+		{name: "control: self-signed leaf given as cafile", cert: self.cert, trust: []CABundle{{Source: "self", PEM: self.pem}}},
+		{name: "expired leaf", cert: ca.leaf(t, leafOpts{notBefore: time.Now().Add(-48 * time.Hour), notAfter: time.Now().Add(-24 * time.Hour)}),
+			trust: []CABundle{ca.bundle()}, wantHint: "check the server and this machine's clock", wantAs: &x509.CertificateInvalidError{}},
+		{name: "not-yet-valid leaf", cert: ca.leaf(t, leafOpts{notBefore: time.Now().Add(24 * time.Hour), notAfter: time.Now().Add(48 * time.Hour)}),
+			trust: []CABundle{ca.bundle()}, wantHint: "check the server and this machine's clock", wantAs: &x509.CertificateInvalidError{}},
+		{name: "leaf for another host name", cert: ca.leaf(t, leafOpts{dns: []string{"registry.example"}}),
+			trust: []CABundle{ca.bundle()}, wantHint: "check the registry URL", wantAs: &x509.HostnameError{}},
+		{name: "server offers only TLS 1.0 and 1.1", cert: ca.leaf(t, leafOpts{}), trust: []CABundle{ca.bundle()}, server: func(s *httptest.Server) {
 			s.TLS.MinVersion, s.TLS.MaxVersion = tls.VersionTLS10, tls.VersionTLS11
-		}, wantHint: "TLS 1.2"},
-		{name: "TLS 1.2 only is fine", signer: ca, trust: ca, server: func(s *httptest.Server) {
+		}, wantHint: "requires; upgrade the server"},
+		{name: "control: server offers only TLS 1.2", cert: ca.leaf(t, leafOpts{}), trust: []CABundle{ca.bundle()}, server: func(s *httptest.Server) {
 			s.TLS.MinVersion, s.TLS.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var requests atomic.Int32
-			srv := serve(t, tt.signer.leaf(t, tt.leaf), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			srv := serve(t, tt.cert, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				requests.Add(1)
 				hello(w, r)
 			}), tt.server)
-			c := newClient(t, tt.trust, nil)
+			c := newClient(t, nil, func(o *Options) { o.ExtraCAs = tt.trust })
 			data, _, err := get(t, c, srv.URL+"/x", nil)
 			if tt.wantHint == "" {
 				if err != nil || string(data) != "hello" {
@@ -109,8 +119,8 @@ func TestTLSTrust(t *testing.T) {
 					t.Errorf("error %v is not %T", err, want)
 				}
 			case *x509.CertificateInvalidError:
-				if !errors.As(err, want) {
-					t.Errorf("error %v is not %T", err, want)
+				if !errors.As(err, want) || want.Reason != x509.Expired {
+					t.Errorf("error %v is not an expiry %T", err, want)
 				}
 			case *x509.HostnameError:
 				if !errors.As(err, want) {
@@ -119,7 +129,7 @@ func TestTLSTrust(t *testing.T) {
 			}
 			var e *Error
 			if !errors.As(err, &e) || e.Attempts != 1 {
-				t.Errorf("certificate failures must not be retried: %#v", e)
+				t.Errorf("TLS failures must not be retried: %#v", e)
 			}
 			if requests.Load() != 0 {
 				t.Errorf("server handled %d requests over a refused connection", requests.Load())
@@ -209,7 +219,11 @@ func TestParallelReuseHTTP1(t *testing.T) {
 	}
 }
 
-func TestRedirects(t *testing.T) {
+// TestRedirectMatrix: redirects are followed hop by hop, each hop checked:
+// same-host and relative hops keep the registry's credential, a hop to
+// another host carries none (the server side records what arrived), a hop
+// to plain http is refused before connecting, and loops are bounded.
+func TestRedirectMatrix(t *testing.T) {
 	ca := newCA(t)
 	cert := ca.leaf(t, leafOpts{})
 	type seen struct{ path, auth string }
@@ -264,27 +278,29 @@ func TestRedirects(t *testing.T) {
 	caller := http.Header{"Authorization": {"Bearer FROM-CALLER"}, "Accept": {"application/octet-stream"}}
 
 	tests := []struct {
+		name    string
 		path    string
 		wantErr error
-		want    []seen
+		hint    string
+		want    []seen // requests as the servers saw them, Authorization included
 	}{
-		{"/to-cdn", nil, []seen{{"/to-cdn", "Bearer TOKEN"}, {"/blob", ""}}},
-		{"/same-host", nil, []seen{{"/same-host", "Bearer TOKEN"}, {"/final", "Bearer TOKEN"}}},
-		{"/relative", nil, []seen{{"/relative", "Bearer TOKEN"}, {"/final", "Bearer TOKEN"}}},
-		{"/to-http", ErrInsecureRedirect, []seen{{"/to-http", "Bearer TOKEN"}}},
-		{"/no-location", nil, []seen{{"/no-location", "Bearer TOKEN"}}},
-		{"/loop", ErrTooManyRedirects, nil},
+		{"redirect to another host does not carry the token", "/to-cdn", nil, "", []seen{{"/to-cdn", "Bearer TOKEN"}, {"/blob", ""}}},
+		{"same-host redirect keeps the token", "/same-host", nil, "", []seen{{"/same-host", "Bearer TOKEN"}, {"/final", "Bearer TOKEN"}}},
+		{"relative redirect keeps the token", "/relative", nil, "", []seen{{"/relative", "Bearer TOKEN"}, {"/final", "Bearer TOKEN"}}},
+		{"https to http redirect is refused before connecting", "/to-http", ErrInsecureRedirect, "must redirect to https://", []seen{{"/to-http", "Bearer TOKEN"}}},
+		{"redirect without Location", "/no-location", nil, "", []seen{{"/no-location", "Bearer TOKEN"}}},
+		{"redirect loop is bounded", "/loop", ErrTooManyRedirects, "redirects in a loop; check the registry URL", nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.path, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			mu.Lock()
 			log = nil
 			mu.Unlock()
 			data, _, err := get(t, c, reg.URL+tt.path, caller)
 			switch {
 			case tt.wantErr != nil:
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				if !errors.Is(err, tt.wantErr) || !strings.Contains(err.Error(), tt.hint) {
+					t.Fatalf("err = %v, want %v saying %q", err, tt.wantErr, tt.hint)
 				}
 			case tt.path == "/no-location":
 				if err == nil || !strings.Contains(err.Error(), "Location") {
@@ -430,7 +446,7 @@ func TestMaxElapsedBoundsRetries(t *testing.T) {
 	})
 	_, _, err := get(t, c, srv.URL, nil)
 	var se *StatusError
-	if !errors.As(err, &se) || se.Code != 503 {
+	if !errors.As(err, &se) || se.Code != 503 || !strings.Contains(err.Error(), "would pass the limit of 200ms") {
 		t.Fatalf("err = %v", err)
 	}
 	if n := calls.Load(); n < 2 || n > 20 {

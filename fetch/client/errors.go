@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -60,6 +61,9 @@ type StatusError struct {
 	Attempts   int
 	RetryAfter time.Duration // the server's Retry-After, when it sent one
 	SentAuth   bool          // whether the request carried a credential
+	// GaveUp says why retrying stopped before MaxAttempts, if it did (a
+	// Retry-After over RetryWaitMax, the MaxElapsed budget).
+	GaveUp error
 }
 
 func (e *StatusError) Error() string {
@@ -67,6 +71,9 @@ func (e *StatusError) Error() string {
 	fmt.Fprintf(&b, "GET %s: HTTP %d %s", e.URL, e.Code, http.StatusText(e.Code))
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+	}
+	if e.GaveUp != nil {
+		fmt.Fprintf(&b, " (%v)", e.GaveUp)
 	}
 	b.WriteString("; ")
 	switch {
@@ -105,7 +112,9 @@ func hint(err error) string {
 		netErr    net.Error
 	)
 	switch {
-	case errors.Is(err, ErrNotHTTPS), errors.Is(err, ErrInsecureRedirect):
+	case errors.Is(err, ErrInsecureRedirect):
+		return "airlock never downloads over plain http; the server (or a proxy in front of it) must redirect to https://"
+	case errors.Is(err, ErrNotHTTPS):
 		return "airlock never downloads over plain http; use the registry's https:// URL"
 	case errors.Is(err, ErrCredentialsInURL):
 		return "remove user:password@ from the URL (in the lockfile or registry setting)"
@@ -119,16 +128,18 @@ func hint(err error) string {
 		return "the server sends more than any package should be; check the URL, or raise the size limit"
 	case errors.Is(err, ErrStalled):
 		return "the server stopped sending; check your network or proxy and run the command again"
+	case errors.As(err, &unknownCA) && selfSigned(unknownCA.Cert):
+		return "the server's certificate is self-signed; if you trust this server, save its certificate to a file and set cafile=/path/to/cert.pem in .npmrc or ca_file in airlock.toml"
 	case errors.As(err, &unknownCA):
 		return "the server's certificate is not signed by a trusted CA; if your registry or a TLS-inspecting proxy uses a private CA, set cafile=/path/to/ca.pem in .npmrc or ca_file in airlock.toml"
 	case errors.As(err, &hostErr):
-		return "the server's certificate is for another host name; check the registry URL"
+		return "the server's certificate is for another host name; check the registry URL, and that no proxy or DNS entry sends you to another server"
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
 		return "the server's certificate is expired or not yet valid; check the server and this machine's clock"
 	case errors.As(err, &invalid):
 		return "the server's certificate is not valid for TLS server use"
 	case isTLSVersionError(err):
-		return "the server offers no TLS 1.2 or newer, which airlock requires"
+		return "the server offers no TLS 1.2 or newer, which airlock requires; upgrade the server, or the proxy terminating TLS in front of it"
 	case strings.Contains(err.Error(), "tls: "):
 		return "the TLS handshake failed; check the registry URL, proxy and any client certificate (//host/:certfile, :keyfile)"
 	case errors.As(err, &dnsErr):
@@ -137,6 +148,14 @@ func hint(err error) string {
 		return "the server did not answer in time; check your network or proxy (HTTPS_PROXY, https-proxy in .npmrc)"
 	}
 	return "check your network connection and proxy settings (HTTPS_PROXY, NO_PROXY, https-proxy in .npmrc)"
+}
+
+// selfSigned reports a certificate that is its own issuer.
+func selfSigned(c *x509.Certificate) bool {
+	// Not CheckSignatureFrom: it insists that the signer be a CA, and a
+	// self-signed server certificate usually is not.
+	return c != nil && bytes.Equal(c.RawIssuer, c.RawSubject) &&
+		c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 }
 
 func isTLSVersionError(err error) bool {

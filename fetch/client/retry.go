@@ -43,6 +43,8 @@ func (s *retryState) checkRetry(ctx context.Context, resp *http.Response, err er
 			if ra > s.opts.RetryWaitMax {
 				// Retrying sooner would ignore the server; waiting that
 				// long would stall the whole install.
+				s.giveUp = fmt.Errorf("not retried: the server's Retry-After of %s is longer than the %s airlock waits at most between retries",
+					ra.Round(time.Second), s.opts.RetryWaitMax)
 				return false, nil
 			}
 			wait = max(ra, wait/2)
