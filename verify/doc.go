@@ -1,6 +1,8 @@
 // Package verify checks bytes and metadata against what the lockfile and the
-// policy promise: SRI digests today, signatures, provenance and advisories
-// later. It is pure: no network, no files.
+// policy promise: SRI digests, npm registry signatures (signatures.go) and
+// the install policy (policy.go, evaluate.go), whose every Decision names
+// its rule, package, evidence and override. Provenance and advisories plug
+// into the same Policy later. It is pure: no network, no files.
 //
 // Digests follow npm's ssri package, with these deliberate differences:
 //

@@ -1,0 +1,278 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Policy is the install policy (airlock.toml's [policy]) as data: a base
+// set of Rules, per-package overrides and a deny list. It decides; it never
+// fetches. Evaluation is two steps so that nothing is downloaded before
+// policy allows it: Static needs only the lockfile, Metadata also the
+// registry's metadata for the version (which Needs says whether to fetch).
+//
+// Extension point: rules that later checks add (require_provenance with
+// allowed repositories and builders, advisory severities) become fields of
+// Rules — inherited and overridden per package like the others — and a
+// check in Metadata over new Facts fields (attestations, advisories); the
+// Decision shape, the explanations and the CLI wiring stay as they are.
+type Policy struct {
+	Base      Rules
+	Overrides []Override
+	Deny      []DenyRule
+	// Source names where the policy was written ("airlock.toml" path), for
+	// explanations; "" means the built-in defaults.
+	Source string
+}
+
+// Rules are the settings that can differ per package. A nil or empty field
+// inherits from the less specific level (Base, then the built-in default).
+type Rules struct {
+	// RequireSignatures: nil is "auto", required wherever airlock holds
+	// signing keys for the package's registry; false never checks; true
+	// also refuses registries without keys.
+	RequireSignatures *bool
+	// MinReleaseAge refuses versions published more recently than this.
+	MinReleaseAge *time.Duration
+	// WeakHashes is what to do with a lockfile entry pinned by sha1 only:
+	// WeakWarn (default) or WeakDeny.
+	WeakHashes string
+	// AllowSources lists the sources allowed besides nothing: "registry"
+	// (the default), "git", "remote", "file".
+	AllowSources []string
+}
+
+const (
+	WeakWarn = "warn"
+	WeakDeny = "deny"
+)
+
+// Sources a lockfile entry can come from, as AllowSources names them.
+var knownSources = []string{"registry", "git", "remote", "file"}
+
+// Override is one [policy.packages."PATTERN"] table.
+type Override struct {
+	Pattern string // a name or a glob with *
+	Rules   Rules
+}
+
+// DenyRule is one entry of deny: a name or glob, optionally with a
+// version range ("left-pad", "@evil/*", "left-pad@<2", "ua-parser-js@0.7.29").
+type DenyRule struct {
+	Spec    string
+	Pattern string
+	Range   string
+}
+
+// RangeMatcher reports whether version is in an ecosystem's version range
+// (lock/npm.Satisfies for npm); ParseDeny uses its companion validator.
+type RangeMatcher func(version, rng string) bool
+
+// ParseDeny parses one deny entry. validRange checks the range part.
+func ParseDeny(spec string, validRange func(string) error) (DenyRule, error) {
+	s := strings.TrimSpace(spec)
+	if s == "" {
+		return DenyRule{}, errors.New("empty deny entry")
+	}
+	// "@scope/name@range": the range starts at the second "@".
+	at := strings.Index(s[1:], "@")
+	if at < 0 {
+		return DenyRule{Spec: spec, Pattern: s}, nil
+	}
+	at++
+	d := DenyRule{Spec: spec, Pattern: s[:at], Range: s[at+1:]}
+	if d.Pattern == "" || d.Range == "" {
+		return DenyRule{}, fmt.Errorf("deny %q: want NAME, NAME@RANGE or a glob such as \"@scope/*\"", spec)
+	}
+	if validRange != nil {
+		if err := validRange(d.Range); err != nil {
+			return DenyRule{}, fmt.Errorf("deny %q: version range %q: %v", spec, d.Range, err)
+		}
+	}
+	return d, nil
+}
+
+// ParseAge parses a release age: a whole number followed by d, h, m or s,
+// concatenated as in "7d", "36h", "1d12h"; "0" means no minimum.
+func ParseAge(s string) (time.Duration, error) {
+	if s == "0" {
+		return 0, nil
+	}
+	rest := s
+	var total time.Duration
+	units := map[byte]time.Duration{'d': 24 * time.Hour, 'h': time.Hour, 'm': time.Minute, 's': time.Second}
+	for rest != "" {
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		if i == 0 || i == len(rest) {
+			return 0, fmt.Errorf("release age %q: want a number and a unit, such as \"7d\", \"36h\" or \"90m\"", s)
+		}
+		n, err := strconv.ParseInt(rest[:i], 10, 32)
+		u, ok := units[rest[i]]
+		if err != nil || !ok {
+			return 0, fmt.Errorf("release age %q: want a number and a unit (d, h, m, s), such as \"7d\"", s)
+		}
+		total += time.Duration(n) * u
+		rest = rest[i+1:]
+	}
+	if s == "" {
+		return 0, errors.New("release age is empty; use \"0\" for none")
+	}
+	return total, nil
+}
+
+// formatAge prints a duration the way ParseAge reads it.
+func formatAge(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return d.String()
+}
+
+// ValidateRules checks values that the type system does not.
+func ValidateRules(r Rules) error {
+	switch r.WeakHashes {
+	case "", WeakWarn, WeakDeny:
+	default:
+		return fmt.Errorf("weak_hashes = %q: want \"warn\" or \"deny\"", r.WeakHashes)
+	}
+	for _, s := range r.AllowSources {
+		ok := false
+		for _, k := range knownSources {
+			ok = ok || s == k
+		}
+		if !ok {
+			return fmt.Errorf("allow_sources: unknown source %q (want %s)", s, strings.Join(knownSources, ", "))
+		}
+	}
+	return nil
+}
+
+// MatchName reports whether name matches pattern, where * matches any run
+// of characters (slashes included: "@babel/*" matches every @babel package,
+// "*" every package).
+func MatchName(pattern, name string) bool {
+	// Iterative wildcard match with single backtracking point: linear in
+	// practice, never exponential.
+	p, n := 0, 0
+	star, mark := -1, 0
+	for n < len(name) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, n
+			p++
+		case p < len(pattern) && pattern[p] == name[n]:
+			p++
+			n++
+		case star >= 0:
+			p = star + 1
+			mark++
+			n = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}
+
+// specificity orders overrides: an exact name beats any glob, and among
+// globs the one with more literal characters is more specific.
+func specificity(pattern string) int {
+	lit := len(pattern) - strings.Count(pattern, "*")
+	if !strings.Contains(pattern, "*") {
+		return 1<<20 + lit
+	}
+	return lit
+}
+
+// Effective is the resolved rule set for one package, with where each
+// setting came from for explanations.
+type Effective struct {
+	RequireSignatures *bool
+	MinReleaseAge     time.Duration
+	WeakHashes        string
+	AllowSources      []string
+	// From maps a setting name to `[policy]` or `[policy.packages."PATTERN"]`.
+	From map[string]string
+}
+
+// For resolves the rules that apply to name: built-in defaults, then
+// [policy], then every matching override from least to most specific.
+func (p *Policy) For(name string) Effective {
+	e := Effective{WeakHashes: WeakWarn, AllowSources: []string{"registry"}, From: map[string]string{}}
+	apply := func(r Rules, where string) {
+		if r.RequireSignatures != nil {
+			e.RequireSignatures, e.From["require_signatures"] = r.RequireSignatures, where
+		}
+		if r.MinReleaseAge != nil {
+			e.MinReleaseAge, e.From["min_release_age"] = *r.MinReleaseAge, where
+		}
+		if r.WeakHashes != "" {
+			e.WeakHashes, e.From["weak_hashes"] = r.WeakHashes, where
+		}
+		if r.AllowSources != nil {
+			e.AllowSources, e.From["allow_sources"] = r.AllowSources, where
+		}
+	}
+	if p == nil {
+		return e
+	}
+	apply(p.Base, "[policy]")
+	var matched []Override
+	for _, o := range p.Overrides {
+		if MatchName(o.Pattern, name) {
+			matched = append(matched, o)
+		}
+	}
+	sort.SliceStable(matched, func(i, j int) bool { return specificity(matched[i].Pattern) < specificity(matched[j].Pattern) })
+	for _, o := range matched {
+		apply(o.Rules, fmt.Sprintf("[policy.packages.%q]", o.Pattern))
+	}
+	return e
+}
+
+// Verdict is what a decision means for the install.
+type Verdict string
+
+const (
+	Allow Verdict = "allow" // a check ran and passed
+	Warn  Verdict = "warn"  // install, but tell the user
+	Deny  Verdict = "deny"  // refuse the install
+	Info  Verdict = "info"  // a check could not run ("not available")
+)
+
+// Decision is one explained policy outcome: which rule, which package,
+// what evidence, and how to change the outcome.
+type Decision struct {
+	Rule     string // "deny", "allow_sources", "weak_hashes", "integrity", "signatures", "min_release_age", "origin"
+	Verdict  Verdict
+	Name     string
+	Version  string
+	Path     string
+	Message  string // what was decided and why, one sentence
+	Evidence string // the facts it rests on (keyids, times, digests, URLs)
+	Override string // how to change the outcome, "" when nothing should
+}
+
+func (d Decision) String() string {
+	s := d.Message
+	if d.Evidence != "" {
+		s += " [" + d.Evidence + "]"
+	}
+	if d.Override != "" {
+		s += "; " + d.Override
+	}
+	return s
+}
