@@ -198,7 +198,9 @@ func TestMetadata(t *testing.T) {
 	}{
 		{"valid signature", base, subj, trust, signed, "signatures:allow", []string{"keyid SHA256:reg"}},
 		{"bad signature", base, subj, trust, with(func(f *Facts) { f.Signatures = []Signature{key.sign(t, "pkg", "1.0.1", integ)} }), "signatures:deny", []string{"invalid", "do not override"}},
-		{"unknown key", base, subj, trust, with(func(f *Facts) { f.Signatures = []Signature{newTestKey(t, "SHA256:x", "").sign(t, "pkg", "1.0.0", integ)} }), "signatures:deny", []string{"unknown-key", "rotated"}},
+		{"unknown key", base, subj, trust, with(func(f *Facts) {
+			f.Signatures = []Signature{newTestKey(t, "SHA256:x", "").sign(t, "pkg", "1.0.0", integ)}
+		}), "signatures:deny", []string{"unknown-key", "rotated"}},
 		{"expired key, published before", base, subj, trust, with(func(f *Facts) { f.Signatures = []Signature{old.sign(t, "pkg", "1.0.0", integ)} }), "signatures:allow", nil},
 		{"expired key, published after", base, subj, trust, with(func(f *Facts) {
 			f.Signatures = []Signature{old.sign(t, "pkg", "1.0.0", integ)}
