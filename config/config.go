@@ -12,6 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/airlock-dev/airlock/internal/safefile"
+	"github.com/airlock-dev/airlock/verify"
 )
 
 // FileName is the name airlock looks for in the project and config dirs.
@@ -31,6 +32,11 @@ type Config struct {
 	// built-in default.
 	Concurrency int
 
+	// Policy is [policy]; never nil (an empty Policy is the defaults).
+	Policy *verify.Policy
+	// Registries are the [[registry]] tables.
+	Registries []Registry
+
 	// Sources maps each setting that was set to where it came from
 	// (a file path or "env AIRLOCK_X"), for error messages and
 	// `airlock config explain`.
@@ -44,6 +50,9 @@ type file struct {
 	CAFile      string `toml:"ca_file"`
 	CacheDir    string `toml:"cache_dir"`
 	Concurrency int    `toml:"concurrency"`
+
+	Policy   policyFile     `toml:"policy"`
+	Registry []registryFile `toml:"registry"`
 }
 
 // Load finds and reads the configuration: explicit (from --config) if set,
@@ -51,7 +60,7 @@ type file struct {
 // (~/.config when unset). The first file found is used; a missing file is not
 // an error. AIRLOCK_* variables in env override the file.
 func Load(explicit, projectDir string, getenv func(string) string) (*Config, error) {
-	c := &Config{Sources: map[string]string{}}
+	c := &Config{Sources: map[string]string{}, Policy: &verify.Policy{}}
 	path, err := find(explicit, projectDir, getenv)
 	if err != nil {
 		return nil, err
@@ -133,7 +142,7 @@ func (c *Config) readFile(path string) error {
 		c.Concurrency = f.Concurrency
 		c.Sources["concurrency"] = path
 	}
-	return nil
+	return c.readPolicy(path, md, f.Policy, f.Registry)
 }
 
 func (c *Config) applyEnv(getenv func(string) string) error {

@@ -1,0 +1,112 @@
+package config
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/airlock-dev/airlock/verify"
+)
+
+const realKey = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEY6Ya7W++7aUPzvMTrezH6Ycx3c+HOKYCcNGybJZSCJq/fd7Qa8uuAKtdIkUQtQiEKERhAmE5lMMJhP8OkDOa2g=="
+
+func TestLoadPolicy(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, FileName), `
+[policy]
+require_signatures = true
+min_release_age = "7d"
+deny = ["left-pad@<2", "@evil/*"]
+weak_hashes = "deny"
+
+[policy.packages."@corp/*"]
+min_release_age = "0"
+allow_sources = ["registry", "git"]
+
+[[registry]]
+url = "https://npm.corp.example/npm"
+mirror_of = "https://registry.npmjs.org"
+keys = [{ keyid = "SHA256:k", key = "`+realKey+`", expires = "2030-01-01T00:00:00Z" }]
+`)
+	c, err := Load("", dir, env(map[string]string{"HOME": dir}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Policy
+	if p.Base.RequireSignatures == nil || !*p.Base.RequireSignatures || *p.Base.MinReleaseAge != 7*24*time.Hour || p.Base.WeakHashes != "deny" {
+		t.Errorf("base = %+v", p.Base)
+	}
+	if len(p.Deny) != 2 || p.Deny[0].Range != "<2" || p.Deny[1].Pattern != "@evil/*" {
+		t.Errorf("deny = %+v", p.Deny)
+	}
+	if e := p.For("@corp/x"); e.MinReleaseAge != 0 || len(e.AllowSources) != 2 {
+		t.Errorf("@corp/x = %+v", e)
+	}
+	r, ok := c.RegistryFor("https://npm.corp.example/npm/")
+	if !ok || r.MirrorOf != "https://registry.npmjs.org/" || !r.OriginCheck || len(r.Keys) != 1 || r.Keys[0].Expires.Year() != 2030 {
+		t.Errorf("registry = %+v, %v", r, ok)
+	}
+}
+
+func TestLoadPolicyErrors(t *testing.T) {
+	for name, tc := range map[string]struct{ body, want string }{
+		"unknown policy key":    {"[policy]\nrequire_signature = true\n", "unknown setting policy.require_signature"},
+		"unknown override key":  {"[policy.packages.x]\nmin_age = \"1d\"\n", "unknown setting policy.packages.x.min_age"},
+		"bad age":               {"[policy]\nmin_release_age = \"7 days\"\n", "min_release_age"},
+		"bad weak_hashes":       {"[policy]\nweak_hashes = \"ignore\"\n", "weak_hashes"},
+		"bad source":            {"[policy]\nallow_sources = [\"ftp\"]\n", "unknown source \"ftp\""},
+		"bad deny range":        {"[policy]\ndeny = [\"x@not a range!\"]\n", "version range"},
+		"http registry":         {"[[registry]]\nurl = \"http://r.example/\"\n", "https://"},
+		"bad key":               {"[[registry]]\nurl = \"https://r.example/\"\nkeys = [{keyid = \"k\", key = \"AAAA\"}]\n", "not a public key"},
+		"empty keys":            {"[[registry]]\nurl = \"https://r.example/\"\nkeys = []\n", "pins no key"},
+		"origin without mirror": {"[[registry]]\nurl = \"https://r.example/\"\norigin_check = true\n", "needs mirror_of"},
+		"unknown registry key":  {"[[registry]]\nurl = \"https://r.example/\"\nmirror = \"x\"\n", "unknown setting registry.mirror"},
+		"duplicate registry":    {"[[registry]]\nurl = \"https://r.example\"\n[[registry]]\nurl = \"https://r.example/\"\n", "twice"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, filepath.Join(dir, FileName), tc.body)
+			_, err := Load("", dir, env(map[string]string{"HOME": dir}))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestKeyPinsRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), KeyPinsFile)
+	pins, err := LoadKeyPins(path)
+	if err != nil || len(pins) != 0 {
+		t.Fatalf("missing file: %v, %v", pins, err)
+	}
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	k1, err := verify.NewRegistryKey("SHA256:a", base64.StdEncoding.EncodeToString(der), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, _ := verify.NewRegistryKey("SHA256:b", realKey, "2025-01-29T00:00:00.000Z")
+	in := map[string]KeyPin{"https://r.example/": {URL: "https://r.example/", Pinned: time.Now(), Keys: []verify.RegistryKey{k1, k2}}}
+	if err := SaveKeyPins(path, in); err != nil {
+		t.Fatal(err)
+	}
+	out, err := LoadKeyPins(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out["https://r.example/"]
+	if len(got.Keys) != 2 || !got.Keys[0].Equal(k1) || !got.Keys[1].Equal(k2) {
+		t.Fatalf("round trip: %+v", got)
+	}
+	write(t, path, "[[registry]]\nurl = \"https://r.example/\"\nextra = 1\n")
+	if _, err := LoadKeyPins(path); err == nil || !strings.Contains(err.Error(), "unknown setting") {
+		t.Fatalf("unknown key: %v", err)
+	}
+}
