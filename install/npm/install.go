@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -100,12 +101,15 @@ type Result struct {
 	// MissingBins lists declared bin targets that do not exist; npm skips
 	// them silently.
 	MissingBins []string
-	// Warnings are problems met after the new trees were swapped in, when
-	// the install has happened and cannot fail any more: a staging area
-	// that could not be removed, a workspace's bin target that could not
-	// be made executable (or is a symlink out of the project), a hidden
-	// lockfile whose time could not be set. Each is a complete message
-	// for the user.
+	// Warnings are complete messages for the user. First, by location,
+	// registry packages whose archive's package.json names another
+	// package or version than their lockfile entry (see checkManifest):
+	// npm ci installs them, and so does airlock, since the bytes match
+	// the lockfile's integrity. Then problems met after the new trees were
+	// swapped in, when the install has happened and cannot fail any more:
+	// a staging area that could not be removed, a workspace's bin target
+	// that could not be made executable (or is a symlink out of the
+	// project), a hidden lockfile whose time could not be set.
 	Warnings []string
 }
 
@@ -297,7 +301,7 @@ func Install(ctx context.Context, opts Options) (*Result, error) {
 	}
 	// From here on the install has happened: what goes wrong is a
 	// warning, and a cancelled ctx no longer matters.
-	res.Warnings = append(res.Warnings, warnings...)
+	res.Warnings = append(b.manifestWarnings(), warnings...)
 	// npm's fix-bin on workspace files (chmod, CRLF hashbang): done only
 	// now, so that a failed or interrupted install leaves the project as
 	// it was.
@@ -358,6 +362,9 @@ type builder struct {
 	wroteHiddenLock bool
 	execMode        fs.FileMode
 	projectFixes    []string // bin targets in the project, fixed after the swap
+
+	mu         sync.Mutex
+	mismatches map[string]string // location → manifest warning, from extractAll
 }
 
 func (b *builder) build(ctx context.Context) (*Result, error) {
@@ -478,6 +485,14 @@ func (b *builder) extractAll(ctx context.Context) (map[string]string, error) {
 			}
 			if err := b.opts.Extract(gctx, it.pkg, dir); err != nil {
 				return fmt.Errorf("extracting %s (%s@%s): %w", it.pkg.Path, it.pkg.Name, it.pkg.Version, err)
+			}
+			if w := checkManifest(it.pkg, dir); w != "" {
+				b.mu.Lock()
+				if b.mismatches == nil {
+					b.mismatches = map[string]string{}
+				}
+				b.mismatches[it.pkg.Path] = w
+				b.mu.Unlock()
 			}
 			return nil
 		})
