@@ -392,14 +392,13 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 		}
 		sort.Strings(bins)
 	}
-	var report *unpack.Report
 	res, err := f.Fetch(ctx, pkg, func(r io.Reader) error {
 		if err := emptyDir(dir); err != nil {
 			return err
 		}
-		var err error
-		report, err = unpack.NpmTarball(r, dir, unpack.NpmOptions{Bins: bins, Umask: umask})
-		if err != nil {
+		// A package.json naming another package or version is reported
+		// by installnpm (Result.Warnings), printed after the install.
+		if _, err := unpack.NpmTarball(r, dir, unpack.NpmOptions{Bins: bins, Umask: umask}); err != nil {
 			return fmt.Errorf("unpacking %s@%s: %w", pkg.Name, pkg.Version, err)
 		}
 		return nil
@@ -419,9 +418,6 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 	}
 	if err != nil {
 		return err
-	}
-	if report != nil {
-		checkManifest(pkg, report.PackageJSON, rep)
 	}
 	source := "network"
 	if res.FromCache {

@@ -18,7 +18,6 @@ import (
 	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
 	"github.com/airlock-dev/airlock/internal/safefile"
-	"github.com/airlock-dev/airlock/lock"
 )
 
 // newFetcher builds the verified fetch pipeline from airlock.toml and .npmrc.
@@ -205,22 +204,4 @@ func nodeVersions() (node, npm string) {
 		}
 	}
 	return node, npm
-}
-
-// checkManifest reports a tarball whose package.json names another package
-// or version than the lockfile: the bytes match the lock, so they are what
-// was locked, but a registry serving them under this name is suspicious.
-func checkManifest(pkg lock.Package, packageJSON []byte, rep *reporter) {
-	if packageJSON == nil {
-		return
-	}
-	var m struct{ Name, Version string }
-	if err := json.Unmarshal(packageJSON, &m); err != nil {
-		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Message: fmt.Sprintf("%s@%s: package.json in the archive is not valid JSON: %v", pkg.Name, pkg.Version, err)})
-		return
-	}
-	if m.Name != pkg.Name || m.Version != pkg.Version {
-		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path,
-			Message: fmt.Sprintf("%s: the lockfile says %s@%s but the archive's package.json says %s@%s", pkg.Path, pkg.Name, pkg.Version, m.Name, m.Version)})
-	}
 }
