@@ -3,7 +3,10 @@ package npm
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -120,5 +123,151 @@ func FuzzDecodeObject(f *testing.F) {
 				t.Fatalf("%q: value of %q is %q, encoding/json says %q", data, k, obj.values[k], v)
 			}
 		}
+	})
+}
+
+// selectPaths are the install paths FuzzSelect builds lockfiles from: a
+// small tree in which names repeat at several depths, so that resolution,
+// shadowing and nesting all happen.
+var selectPaths = []string{
+	"node_modules/a", "node_modules/b", "node_modules/c", "node_modules/@s/d",
+	"node_modules/a/node_modules/b", "node_modules/a/node_modules/c",
+	"node_modules/b/node_modules/a", "node_modules/@s/d/node_modules/c",
+	"node_modules/a/node_modules/b/node_modules/c", "packages/w", "packages/w/node_modules/b",
+	"node_modules/w",
+}
+
+var selectNames = []string{"a", "b", "c", "@s/d"}
+
+// selectLockfile turns fuzz bytes into a well-formed lockfile: raw bytes
+// almost never get past Parse, so FuzzParse rarely reaches Select's graph
+// code. Three bytes per entry: which path, which flags and constraints, which
+// dependencies of which type.
+func selectLockfile(rootDeps byte, data []byte) []byte {
+	var b strings.Builder
+	dep := func(bits byte) string {
+		var parts []string
+		for i, n := range selectNames {
+			if bits&(1<<i) != 0 {
+				parts = append(parts, fmt.Sprintf("%q:%q", n, "*"))
+			}
+		}
+		return "{" + strings.Join(parts, ",") + "}"
+	}
+	field := []string{"dependencies", "optionalDependencies", "peerDependencies", "devDependencies"}
+	fmt.Fprintf(&b, `{"lockfileVersion":3,"packages":{"":{"name":"root","version":"1.0.0","workspaces":["packages/*"],"dependencies":%s,"devDependencies":%s,"optionalDependencies":%s}`,
+		dep(rootDeps&0xf), dep(rootDeps>>4), dep(rootDeps>>2&0x3))
+	seen := map[string]bool{"": true}
+	for len(data) >= 3 {
+		p := selectPaths[int(data[0])%len(selectPaths)]
+		flags, deps := data[1], data[2]
+		data = data[3:]
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		switch p {
+		case "packages/w":
+			fmt.Fprintf(&b, `,%q:{"name":"w","version":"1.0.0","dependencies":%s}`, p, dep(deps&0xf))
+			continue
+		case "node_modules/w":
+			fmt.Fprintf(&b, `,%q:{"resolved":"packages/w","link":true}`, p)
+			continue
+		}
+		fmt.Fprintf(&b, `,%q:{"version":"1.0.%d","integrity":"sha512-AAAA"`, p, flags&0x3)
+		for i, f := range []string{"dev", "optional", "devOptional", "peer"} {
+			if flags&(1<<(i+2)) != 0 {
+				fmt.Fprintf(&b, `,%q:true`, f)
+			}
+		}
+		if flags&0x40 != 0 {
+			b.WriteString(`,"os":["darwin"]`)
+		}
+		if flags&0x80 != 0 {
+			b.WriteString(`,"engines":{"node":">=99"}`)
+		}
+		fmt.Fprintf(&b, `,%q:%s}`, field[deps>>6], dep(deps&0xf))
+	}
+	if seen["node_modules/w"] && !seen["packages/w"] {
+		b.WriteString(`,"packages/w":{"name":"w","version":"1.0.0"}`)
+	}
+	b.WriteString("}}")
+	return []byte(b.String())
+}
+
+// FuzzSelect runs Select over lockfiles that parse, checking what must hold
+// whatever npm's flag rules decide: every entry is either installed or
+// skipped, exactly once; the answer is the same twice; omitting a type never
+// installs more; and nothing is installed below a package folder that is
+// not.
+func FuzzSelect(f *testing.F) {
+	f.Add(byte(0x1f), []byte{0, 0, 2, 1, 4, 0, 4, 0x40, 1, 5, 0x02, 0x42, 9, 0, 0, 10, 0, 1, 11, 0, 0})
+	f.Add(byte(0xff), []byte{0, 0x08, 0x86, 1, 0x10, 0xc4, 2, 0x20, 0x08, 3, 0x44, 0x01, 4, 0, 0, 5, 0x80, 0x41, 6, 0x04, 0x04, 7, 0, 0})
+	f.Add(byte(0x03), []byte{1, 0x04, 0x01, 6, 0x10, 0x02, 0, 0, 0x81})
+	f.Fuzz(func(t *testing.T, rootDeps byte, data []byte) {
+		if len(data) > 3*32 {
+			return
+		}
+		doc := selectLockfile(rootDeps, data)
+		l, err := Parse(doc)
+		if err != nil {
+			t.Fatalf("generated lockfile does not parse: %v\n%s", err, doc)
+		}
+		linux := Platform{OS: "linux", CPU: "x64", Libc: "glibc"}
+		run := func(o Options) (map[string]bool, bool) {
+			sel, err := l.Select(o)
+			if err != nil {
+				if !errors.Is(err, ErrBadPlatform) && !errors.Is(err, ErrBadEngine) {
+					t.Fatalf("Select: unexpected error %v\n%s", err, doc)
+				}
+				return nil, false
+			}
+			again, err := l.Select(o)
+			if err != nil || !reflect.DeepEqual(sel, again) {
+				t.Fatalf("Select is not deterministic (%v)\n%s", err, doc)
+			}
+			in := map[string]bool{}
+			for i, p := range sel.Install {
+				if in[p.Path] || i > 0 && sel.Install[i-1].Path >= p.Path {
+					t.Fatalf("Install is not sorted or repeats %s\n%s", p.Path, doc)
+				}
+				in[p.Path] = true
+			}
+			for _, s := range sel.Skipped {
+				if in[s.Package.Path] {
+					t.Fatalf("%s both installed and skipped\n%s", s.Package.Path, doc)
+				}
+				in[s.Package.Path] = false
+			}
+			if len(in) != len(l.Packages) {
+				t.Fatalf("Select lost entries: %d of %d\n%s", len(in), len(l.Packages), doc)
+			}
+			for path, installed := range in {
+				if !installed {
+					continue
+				}
+				// node_modules/x/node_modules/y resolves only for x's
+				// subtree: without x nothing can need y.
+				if i := strings.LastIndex(path, "/node_modules/"); i > 0 && strings.HasPrefix(path, "node_modules/") {
+					if parent, ok := in[path[:i]]; ok && !parent {
+						t.Fatalf("%s installed below skipped %s\n%s", path, path[:i], doc)
+					}
+				}
+			}
+			return in, true
+		}
+		all, ok := run(Options{Platform: linux, NodeVersion: "20.0.0"})
+		for _, o := range []Omit{{Dev: true}, {Optional: true}, {Peer: true}, {Dev: true, Optional: true, Peer: true}} {
+			some, ok2 := run(Options{Omit: o, Platform: linux, NodeVersion: "20.0.0"})
+			if !ok || !ok2 {
+				continue
+			}
+			for path, installed := range some {
+				if installed && !all[path] {
+					t.Fatalf("omitting %+v installs %s, which is not installed without omitting\n%s", o, path, doc)
+				}
+			}
+		}
+		run(Options{Platform: Platform{OS: "darwin", CPU: "arm64"}, Force: true})
 	})
 }
