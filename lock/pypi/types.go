@@ -92,6 +92,9 @@ type Dist struct {
 	// Extras are the extras requested for it ("name[a,b]==1"): recorded
 	// only, since every dependency they pull in is itself in the lock.
 	Extras []string
+	// Arbitrary is set for a requirements-file pin with === (arbitrary
+	// equality): Version must then match a file's version as a string.
+	Arbitrary bool
 	// Requested marks a top-level requirement (pip writes REQUESTED for it).
 	Requested bool
 	// Hashes are a requirements file's --hash values: a file matching any
@@ -108,6 +111,11 @@ type Dist struct {
 	// Source names where the entry came from, for error messages:
 	// "requirements.txt:12", "pylock.toml packages[3]", "uv.lock package foo 1.0".
 	Source string
+
+	// refuse is why this entry cannot be installed (a VCS or local source,
+	// say); Select returns it only if the entry is selected, so that a lock
+	// for many platforms installs where its selected entries are fine.
+	refuse error
 }
 
 // NormalizedName is the PEP 503 normal form of d.Name.
@@ -147,4 +155,6 @@ type Lock struct {
 
 	// uv holds uv.lock's dependency graph for Select.
 	uv *uvGraph
+	// constraints are a requirements file's -c lines, applied by Select.
+	constraints []reqLine
 }

@@ -1,5 +1,16 @@
 package pypi
 
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
 // UVOptions chooses which parts of a uv.lock project graph are installed,
 // with uv sync's flags and defaults.
 type UVOptions struct {
@@ -10,8 +21,8 @@ type UVOptions struct {
 	// Groups to add to the defaults (--group); OnlyGroups installs only
 	// these groups and not the project's own dependencies (--only-group);
 	// NoGroups removes groups (--no-group); NoDefaultGroups drops the
-	// default groups (--no-default-groups; uv's default is ["dev"]);
-	// NoDev is --no-dev; AllGroups is --all-groups.
+	// default groups (--no-default-groups); NoDev is --no-dev (an alias of
+	// --no-group dev); AllGroups is --all-groups.
 	Groups, OnlyGroups, NoGroups []string
 	NoDefaultGroups, NoDev       bool
 	AllGroups                    bool
@@ -19,12 +30,492 @@ type UVOptions struct {
 	// uv.lock does not record; nil means uv's default, ["dev"].
 	DefaultGroups []string
 	// Package selects one workspace member as the root (--package); ""
-	// means the workspace root, or every member when the root is virtual.
+	// means the project at the lock's directory, or every member when the
+	// workspace root is not a project itself.
 	Package string
 }
 
-type uvGraph struct{}
+type uvFile struct {
+	Version        *int   `toml:"version"`
+	Revision       int    `toml:"revision"`
+	RequiresPython string `toml:"requires-python"`
+	Manifest       struct {
+		Members []string `toml:"members"`
+	} `toml:"manifest"`
+	Packages []uvPackage `toml:"package"`
+}
 
-// ParseUVLock reads a uv.lock (version 1) and records its graph; Select
-// walks it with opts' extras and groups. See the package doc.
-func ParseUVLock(data []byte, opts UVOptions) (*Lock, error) { return nil, errNotYet }
+type uvPackage struct {
+	Name                 string             `toml:"name"`
+	Version              string             `toml:"version"`
+	Source               map[string]string  `toml:"source"`
+	Dependencies         []uvDep            `toml:"dependencies"`
+	OptionalDependencies map[string][]uvDep `toml:"optional-dependencies"`
+	DevDependencies      map[string][]uvDep `toml:"dev-dependencies"`
+	Sdist                *uvFileEntry       `toml:"sdist"`
+	Wheels               []uvFileEntry      `toml:"wheels"`
+}
+
+type uvDep struct {
+	Name    string            `toml:"name"`
+	Version string            `toml:"version"`
+	Source  map[string]string `toml:"source"`
+	Marker  string            `toml:"marker"`
+	Extra   []string          `toml:"extra"`
+}
+
+type uvFileEntry struct {
+	URL        string `toml:"url"`
+	Path       string `toml:"path"`
+	Filename   string `toml:"filename"`
+	Hash       string `toml:"hash"`
+	Size       *int64 `toml:"size"`
+	UploadTime any    `toml:"upload-time"`
+}
+
+// uvGraph is uv.lock's dependency graph, resolved to node indexes.
+type uvGraph struct {
+	nodes []uvNode
+	roots []int
+	opts  UVOptions
+}
+
+type uvNode struct {
+	dist     Dist
+	member   bool // a workspace member: walked, never installed
+	deps     []uvEdge
+	optional map[string][]uvEdge // by normalised extra name
+	dev      map[string][]uvEdge // by normalised group name
+}
+
+type uvEdge struct {
+	to     int
+	marker *Marker
+	extras []string // normalised
+}
+
+// ParseUVLock reads a uv.lock (version 1) and records its graph; Lock.Select
+// walks it from the root project with opts' extras and groups, following
+// the edges whose markers hold. See the package doc.
+func ParseUVLock(data []byte, opts UVOptions) (*Lock, error) {
+	if len(data) > MaxLockSize {
+		return nil, fmt.Errorf("uv.lock: %w (over %d bytes)", ErrTooLarge, MaxLockSize)
+	}
+	var f uvFile
+	if _, err := toml.Decode(string(data), &f); err != nil {
+		return nil, fmt.Errorf("uv.lock: %w: %v", ErrSyntax, err)
+	}
+	if f.Version == nil {
+		return nil, fmt.Errorf("uv.lock: %w: no version (is this a uv.lock?)", ErrInvalidEntry)
+	}
+	if *f.Version != 1 {
+		return nil, fmt.Errorf("uv.lock: %w: version %d (airlock reads version 1)", ErrUnsupportedVersion, *f.Version)
+	}
+	if _, err := ParseSpecifiers(f.RequiresPython); err != nil {
+		return nil, fmt.Errorf("uv.lock: requires-python: %w", err)
+	}
+	g := &uvGraph{opts: opts}
+	byName := map[string][]int{}
+	members := map[string]bool{}
+	for _, m := range f.Manifest.Members {
+		members[NormalizeName(m)] = true
+	}
+	for i, p := range f.Packages {
+		entry := fmt.Sprintf("uv.lock package %s %s", p.Name, p.Version)
+		n, err := uvNodeOf(p, members)
+		if err != nil {
+			return nil, &EntryError{Entry: entry, Err: err}
+		}
+		n.dist.Source = entry
+		byName[NormalizeName(p.Name)] = append(byName[NormalizeName(p.Name)], i)
+		g.nodes = append(g.nodes, n)
+	}
+	// Edges are resolved once all nodes exist.
+	for i, p := range f.Packages {
+		entry := fmt.Sprintf("uv.lock package %s %s", p.Name, p.Version)
+		resolve := func(what string, deps []uvDep) ([]uvEdge, error) {
+			var out []uvEdge
+			for _, d := range deps {
+				e, err := g.edge(d, byName, f.Packages)
+				if err != nil {
+					return nil, &EntryError{Entry: entry, Err: fmt.Errorf("%s: %w", what, err)}
+				}
+				out = append(out, e)
+			}
+			return out, nil
+		}
+		n := &g.nodes[i]
+		var err error
+		if n.deps, err = resolve("dependencies", p.Dependencies); err != nil {
+			return nil, err
+		}
+		n.optional = map[string][]uvEdge{}
+		for extra, deps := range p.OptionalDependencies {
+			if n.optional[NormalizeName(extra)], err = resolve("optional-dependencies."+extra, deps); err != nil {
+				return nil, err
+			}
+		}
+		n.dev = map[string][]uvEdge{}
+		for group, deps := range p.DevDependencies {
+			if n.dev[NormalizeName(group)], err = resolve("dev-dependencies."+group, deps); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := g.findRoots(f.Packages, members); err != nil {
+		return nil, err
+	}
+	lk := &Lock{Format: "uv.lock", RequiresPython: f.RequiresPython, uv: g}
+	for _, n := range g.nodes {
+		lk.Dists = append(lk.Dists, n.dist)
+	}
+	return lk, nil
+}
+
+// localSources are the uv source kinds that point into the project's own
+// tree: a workspace member with one of them is walked, never installed.
+var localSources = []string{"editable", "virtual", "directory"}
+
+func uvNodeOf(p uvPackage, members map[string]bool) (uvNode, error) {
+	if !validName.MatchString(p.Name) {
+		return uvNode{}, fmt.Errorf("%w: name %q is not a valid project name", ErrInvalidEntry, p.Name)
+	}
+	if p.Version != "" {
+		if _, err := ParseVersion(p.Version); err != nil {
+			return uvNode{}, fmt.Errorf("%w: %v", ErrInvalidEntry, err)
+		}
+	}
+	if len(p.Source) != 1 {
+		return uvNode{}, fmt.Errorf("%w: source must have exactly one kind (registry, git, url, path, directory, editable, virtual), got %d", ErrInvalidEntry, len(p.Source))
+	}
+	kind := slices.Collect(maps.Keys(p.Source))[0]
+	val := p.Source[kind]
+	d := Dist{Name: p.Name, Version: p.Version}
+	n := uvNode{}
+	switch kind {
+	case "registry":
+		if !strings.Contains(val, "://") {
+			d.refuse = fmt.Errorf("%w: registry %q is a local directory (find-links): airlock fetches from index URLs only", ErrUnsupported, val)
+		}
+		d.Index = val
+	case "editable", "virtual", "directory":
+		if members[NormalizeName(p.Name)] || val == "." {
+			n.member = true
+		} else {
+			d.refuse = fmt.Errorf("%w: %s source %q is a local project that would need a build, which runs its code", ErrUnsupported, kind, val)
+		}
+	case "git":
+		d.refuse = fmt.Errorf("%w: git source %q would need a build, which runs package code: depend on a released wheel", ErrUnsupported, val)
+	case "url", "path":
+		d.refuse = fmt.Errorf("%w: %s source %q is not an index: airlock installs registry wheels only", ErrUnsupported, kind, val)
+	default:
+		return uvNode{}, fmt.Errorf("%w: unknown source kind %q", ErrInvalidEntry, kind)
+	}
+	for j, w := range p.Wheels {
+		a, err := uvArtifact(w)
+		if err != nil {
+			return uvNode{}, fmt.Errorf("wheels[%d]: %w", j, err)
+		}
+		wn, err := ParseWheelFilename(a.Filename)
+		if err != nil {
+			return uvNode{}, fmt.Errorf("wheels[%d]: %w: %v", j, ErrInvalidEntry, err)
+		}
+		if NormalizeName(wn.Name) != NormalizeName(p.Name) {
+			return uvNode{}, fmt.Errorf("wheels[%d]: %w: %s is a wheel of %s, not %s", j, ErrInvalidEntry, a.Filename, wn.Name, p.Name)
+		}
+		if p.Version != "" && !(Dist{Version: p.Version}).VersionMatches(wn.Version) {
+			return uvNode{}, fmt.Errorf("wheels[%d]: %w: %s is version %s, the entry says %s", j, ErrInvalidEntry, a.Filename, wn.Version, p.Version)
+		}
+		d.Wheels = append(d.Wheels, a)
+	}
+	if p.Sdist != nil {
+		a, err := uvArtifact(*p.Sdist)
+		if err != nil {
+			return uvNode{}, fmt.Errorf("sdist: %w", err)
+		}
+		d.Sdist = &a
+	}
+	n.dist = d
+	return n, nil
+}
+
+func uvArtifact(e uvFileEntry) (Artifact, error) {
+	a := Artifact{Filename: e.Filename, URL: e.URL, Path: e.Path}
+	if a.Filename == "" {
+		if e.URL == "" && e.Path == "" {
+			return Artifact{}, fmt.Errorf("%w: neither url, path nor filename", ErrInvalidEntry)
+		}
+		var err error
+		if a.Filename, err = filenameOf(e.URL, e.Path); err != nil {
+			return Artifact{}, err
+		}
+	}
+	if strings.ContainsAny(a.Filename, "/\\\x00") {
+		return Artifact{}, fmt.Errorf("%w: file name %q is not a plain file name", ErrInvalidEntry, a.Filename)
+	}
+	if e.Size != nil {
+		if *e.Size < 0 {
+			return Artifact{}, fmt.Errorf("%w: negative size", ErrInvalidEntry)
+		}
+		a.Size = *e.Size
+	}
+	switch t := e.UploadTime.(type) {
+	case nil:
+	case time.Time:
+		a.UploadTime = t.UTC().Format(time.RFC3339)
+	case string:
+		a.UploadTime = t
+	default:
+		return Artifact{}, fmt.Errorf("%w: upload-time is a %T", ErrInvalidEntry, t)
+	}
+	// A missing hash is reported by Select, and only if the file would be
+	// installed: uv omits hashes when the index publishes none.
+	if e.Hash != "" {
+		h, err := ParseHash(e.Hash)
+		if err != nil {
+			return Artifact{}, err
+		}
+		a.Hashes = []Hash{h}
+	}
+	return a, nil
+}
+
+// edge resolves a dependency to its node. uv writes version and source
+// only when the name alone is ambiguous.
+func (g *uvGraph) edge(d uvDep, byName map[string][]int, pkgs []uvPackage) (uvEdge, error) {
+	var cands []int
+	for _, i := range byName[NormalizeName(d.Name)] {
+		if d.Version != "" && !sameVersion(Dist{Version: d.Version}, Dist{Version: pkgs[i].Version}) {
+			continue
+		}
+		if d.Source != nil && !maps.Equal(d.Source, pkgs[i].Source) {
+			continue
+		}
+		cands = append(cands, i)
+	}
+	switch len(cands) {
+	case 0:
+		return uvEdge{}, fmt.Errorf("%w: depends on %s %s, which the lock has no package for", ErrInvalidEntry, d.Name, d.Version)
+	case 1:
+	default:
+		return uvEdge{}, fmt.Errorf("%w: dependency on %s matches %d packages: it needs a version and source", ErrInvalidEntry, d.Name, len(cands))
+	}
+	e := uvEdge{to: cands[0]}
+	if d.Marker != "" {
+		m, err := ParseMarker(d.Marker)
+		if err != nil {
+			return uvEdge{}, err
+		}
+		e.marker = m
+	}
+	for _, x := range d.Extra {
+		e.extras = append(e.extras, NormalizeName(x))
+	}
+	return e, nil
+}
+
+func (g *uvGraph) findRoots(pkgs []uvPackage, members map[string]bool) error {
+	if g.opts.Package != "" {
+		want := NormalizeName(g.opts.Package)
+		for i, n := range g.nodes {
+			if n.member && NormalizeName(pkgs[i].Name) == want {
+				g.roots = []int{i}
+				return nil
+			}
+		}
+		return fmt.Errorf("uv.lock: %w: package %q is not a member of the workspace", ErrUnknownGroup, g.opts.Package)
+	}
+	for i, p := range pkgs {
+		for _, k := range localSources {
+			if p.Source[k] == "." {
+				g.roots = []int{i}
+				return nil
+			}
+		}
+	}
+	// A workspace whose root is not a project: uv sync installs every member.
+	for i, n := range g.nodes {
+		if n.member && members[NormalizeName(pkgs[i].Name)] {
+			g.roots = append(g.roots, i)
+		}
+	}
+	if len(g.roots) == 0 {
+		return fmt.Errorf("uv.lock: %w: no project root (no package with source editable, virtual or directory \".\", and no workspace members)", ErrInvalidEntry)
+	}
+	return nil
+}
+
+// encodedConflictItem is uv's encoding of an activated extra or group in
+// the "extra" values of its conflict markers.
+func encodedConflictItem(kind, pkg, name string) string {
+	pkg = NormalizeName(pkg)
+	return fmt.Sprintf("%s-%d-%s-%s", kind, len(pkg), pkg, NormalizeName(name))
+}
+
+// selection computes which groups and extras apply to the roots.
+func (g *uvGraph) selection() (extras, groups []string, withProject bool, err error) {
+	hasExtra := func(e string) bool {
+		for _, r := range g.roots {
+			if _, ok := g.nodes[r].optional[NormalizeName(e)]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	hasGroup := func(name string) bool {
+		for _, r := range g.roots {
+			if _, ok := g.nodes[r].dev[NormalizeName(name)]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	o := g.opts
+	if o.AllExtras {
+		for _, r := range g.roots {
+			extras = append(extras, slices.Collect(maps.Keys(g.nodes[r].optional))...)
+		}
+	}
+	for _, e := range o.Extras {
+		if !hasExtra(e) {
+			return nil, nil, false, fmt.Errorf("%w: extra %q is not defined in the project's optional-dependencies", ErrUnknownGroup, e)
+		}
+		extras = append(extras, NormalizeName(e))
+	}
+	for _, name := range slices.Concat(o.Groups, o.OnlyGroups, o.NoGroups) {
+		if !hasGroup(name) {
+			return nil, nil, false, fmt.Errorf("%w: group %q is not defined in the project's dependency-groups", ErrUnknownGroup, name)
+		}
+	}
+	set := map[string]bool{}
+	if len(o.OnlyGroups) > 0 {
+		for _, name := range o.OnlyGroups {
+			set[NormalizeName(name)] = true
+		}
+	} else {
+		withProject = true
+		if !o.NoDefaultGroups {
+			defaults := o.DefaultGroups
+			if defaults == nil {
+				defaults = []string{"dev"}
+			}
+			for _, name := range defaults {
+				if hasGroup(name) {
+					set[NormalizeName(name)] = true
+				}
+			}
+		}
+		if o.AllGroups {
+			for _, r := range g.roots {
+				for name := range g.nodes[r].dev {
+					set[name] = true
+				}
+			}
+		}
+		for _, name := range o.Groups {
+			set[NormalizeName(name)] = true
+		}
+	}
+	for _, name := range o.NoGroups {
+		delete(set, NormalizeName(name))
+	}
+	if o.NoDev {
+		delete(set, "dev")
+	}
+	groups = slices.Collect(maps.Keys(set))
+	sort.Strings(groups)
+	slices.Sort(extras)
+	return slices.Compact(extras), groups, withProject, nil
+}
+
+// walk returns the nodes reached from the roots in env and which of them
+// the roots depend on directly.
+func (g *uvGraph) walk(env Environment) (reached, direct map[int]bool, err error) {
+	extras, groups, withProject, err := g.selection()
+	if err != nil {
+		return nil, nil, err
+	}
+	active := map[string]bool{}
+	for _, r := range g.roots {
+		name := g.nodes[r].dist.Name
+		for _, e := range extras {
+			active[encodedConflictItem("extra", name, e)] = true
+		}
+		for _, gr := range groups {
+			active[encodedConflictItem("group", name, gr)] = true
+		}
+	}
+	// The walk is repeated until the set of activated extras stops growing:
+	// an extra activated deep in the graph can switch on a conflict marker
+	// of an edge visited earlier.
+	for {
+		before := len(active)
+		reached, direct = map[int]bool{}, map[int]bool{}
+		type item struct {
+			node  int
+			extra string
+		}
+		seen := map[item]bool{}
+		var queue []item
+		follow := func(edges []uvEdge, fromRoot bool) error {
+			for _, e := range edges {
+				if e.marker != nil {
+					ok, err := e.marker.evaluateExtraSet(env, active)
+					if err != nil {
+						return err
+					}
+					if !ok {
+						continue
+					}
+				}
+				reached[e.to] = true
+				if fromRoot {
+					direct[e.to] = true
+				}
+				queue = append(queue, item{e.to, ""})
+				for _, x := range e.extras {
+					active[encodedConflictItem("extra", g.nodes[e.to].dist.Name, x)] = true
+					queue = append(queue, item{e.to, x})
+				}
+			}
+			return nil
+		}
+		for _, r := range g.roots {
+			n := g.nodes[r]
+			if withProject {
+				if err := follow(n.deps, true); err != nil {
+					return nil, nil, err
+				}
+				for _, e := range extras {
+					if err := follow(n.optional[e], true); err != nil {
+						return nil, nil, err
+					}
+				}
+			}
+			for _, gr := range groups {
+				if err := follow(n.dev[gr], true); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+		for len(queue) > 0 {
+			it := queue[0]
+			queue = queue[1:]
+			if seen[it] {
+				continue
+			}
+			seen[it] = true
+			n := g.nodes[it.node]
+			edges := n.deps
+			if it.extra != "" {
+				edges = n.optional[it.extra] // an extra the package lacks adds nothing, as in pip
+			}
+			if err := follow(edges, false); err != nil {
+				return nil, nil, err
+			}
+		}
+		if len(active) == before {
+			return reached, direct, nil
+		}
+	}
+}
