@@ -30,6 +30,9 @@ type Signer struct {
 	tamper    map[string]string
 	times     map[string]time.Time
 	integrity map[string]string
+	// sigs memoizes signatures: ECDSA signing is randomized, and a
+	// packument that changed on every request would defeat ETags.
+	sigs map[string]string
 }
 
 type signingKey struct {
@@ -54,7 +57,7 @@ func newSigningKey(expires time.Time) (*signingKey, error) {
 
 // NewSigner returns an enabled Signer with one key that never expires.
 func NewSigner() (*Signer, error) {
-	s := &Signer{enabled: true, tamper: map[string]string{}, times: map[string]time.Time{}, integrity: map[string]string{}}
+	s := &Signer{enabled: true, tamper: map[string]string{}, times: map[string]time.Time{}, integrity: map[string]string{}, sigs: map[string]string{}}
 	k, err := newSigningKey(time.Time{})
 	if err != nil {
 		return nil, err
@@ -215,12 +218,18 @@ func (s *Signer) hook(name string, doc map[string]any) {
 		case "expired-key":
 			key = s.keys[0]
 		}
-		h := sha256.Sum256([]byte(msg))
-		sig, err := ecdsa.SignASN1(rand.Reader, key.priv, h[:])
-		if err != nil {
-			continue
+		memo := key.id + "\x00" + msg
+		sig, ok := s.sigs[memo]
+		if !ok {
+			h := sha256.Sum256([]byte(msg))
+			der, err := ecdsa.SignASN1(rand.Reader, key.priv, h[:])
+			if err != nil {
+				continue
+			}
+			sig = base64.StdEncoding.EncodeToString(der)
+			s.sigs[memo] = sig
 		}
-		dist["signatures"] = []any{map[string]any{"keyid": key.id, "sig": base64.StdEncoding.EncodeToString(sig)}}
+		dist["signatures"] = []any{map[string]any{"keyid": key.id, "sig": sig}}
 	}
 }
 
