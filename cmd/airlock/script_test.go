@@ -43,7 +43,9 @@ import (
 //	                        TLS, as $TLS_REGISTRY (its host:port in $TLS_HOSTPORT); $TLS_CAFILE is the CA
 //	                        it would be trusted through. KIND: expired, not-yet-valid, wrong-host,
 //	                        unknown-ca, self-signed, tls1.1, good
-//	requests [other|tls]    print each request the registry served: METHOD PATH auth=yes|no
+//	requests [-reset] [other|tls]
+//	                        print each request the registry served: METHOD PATH auth=yes|no; -reset then
+//	                        clears the log
 //	cached LOCKPATH         assert the cache holds the blob for the lockfile entry LOCKPATH of
 //	                        ./package-lock.json; with !, that it holds neither it nor a temp file for it
 //	corrupt-cache           flip one byte in every blob of $AIRLOCK_CACHE
@@ -314,10 +316,8 @@ func cmdTLSRegistry(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: tlsregistry expired|not-yet-valid|wrong-host|unknown-ca|self-signed|tls1.1|good")
 	}
+	// Each call starts a fresh registry; requests tls reads the latest.
 	late := ts.Value("tls").(*lateRegistry)
-	if late.reg != nil {
-		ts.Fatalf("tlsregistry: one per script")
-	}
 	day := 24 * time.Hour
 	now := time.Now()
 	var configure func(*tls.Config, *testregistry.CA) error
@@ -374,8 +374,12 @@ func cmdTLSRegistry(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
+	reset := len(args) > 0 && args[0] == "-reset"
+	if reset {
+		args = args[1:]
+	}
 	if neg || len(args) > 1 {
-		ts.Fatalf("usage: requests [other|tls]")
+		ts.Fatalf("usage: requests [-reset] [other|tls]")
 	}
 	which := "reg"
 	if len(args) == 1 {
@@ -397,6 +401,9 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 			auth = "yes"
 		}
 		fmt.Fprintf(ts.Stdout(), "%s %s auth=%s\n", r.Method, r.Path, auth)
+	}
+	if reset {
+		reg.ResetRequests()
 	}
 }
 
