@@ -58,7 +58,8 @@
 // "#!<Options.Python>\n"; its mode comes from the archive, as in pip.
 // console_scripts and gui_scripts get distlib's wrapper script (pip's
 // template text, "#!<python>" or, when the path has a space or the line would
-// pass 127 bytes, the "#!/bin/sh" / "”'exec'" form), mode (0o666&^umask) |
+// pass 127 bytes, distlib's form that starts under /bin/sh and re-executes
+// the interpreter), mode (0o666&^umask) |
 // 0o555; pip's own "pip" and "easy_install" entries get pip's versioned
 // names. Archive files get 0o666&^umask, or (0o777&^umask)|0o111 when the
 // archive marks them executable; new directories 0o777&^umask. INSTALLER
