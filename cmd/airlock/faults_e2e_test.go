@@ -1,0 +1,741 @@
+package main
+
+// End-to-end tests of local faults: a full disk, a read-only or foreign
+// cache, signals and SIGKILL mid-install, concurrent processes, and every
+// kind of cache tampering. Each runs the real airlock binary (testscript.Main
+// puts it on PATH) against a local TLS registry, and checks the exact error,
+// that the previous tree is intact, and that no debris is left.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/airlock-dev/airlock/fetch/cache"
+	"github.com/airlock-dev/airlock/install"
+	"github.com/airlock-dev/airlock/internal/testregistry"
+)
+
+// e2e is one test's registry, HOME and default cache.
+type e2e struct {
+	t     *testing.T
+	reg   *testregistry.Registry
+	home  string
+	cache string
+}
+
+func newE2E(t *testing.T, mw ...testregistry.Middleware) *e2e {
+	t.Helper()
+	e := &e2e{t: t, home: t.TempDir()}
+	e.cache = filepath.Join(e.home, "cache")
+	var opts []testregistry.Option
+	if len(mw) > 0 {
+		opts = append(opts, testregistry.WithMiddleware(mw...))
+	}
+	e.reg = testregistry.New(t, opts...)
+	if err := os.WriteFile(filepath.Join(e.home, "empty-npmrc"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// project copies fixture project name to dir (created if needed) with an
+// .npmrc for the registry and returns dir.
+func (e *e2e) project(name, dir string) string {
+	e.t.Helper()
+	src := filepath.Join(projectsDir, name)
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			if d.Name() == "node_modules" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".npmrc"), []byte(e.reg.Npmrc()), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	return dir
+}
+
+// cmd is `airlock args...` in dir with an isolated environment and the
+// given cache directory.
+func (e *e2e) cmd(dir, cacheDir string, args ...string) *exec.Cmd {
+	cmd := exec.Command("airlock", args...)
+	cmd.Dir = dir
+	for _, kv := range os.Environ() {
+		k := strings.ToLower(kv[:strings.IndexByte(kv, '=')+1])
+		if strings.HasPrefix(k, "npm_config_") || strings.HasPrefix(k, "airlock_") || k == "home=" || k == "node_env=" || k == "xdg_cache_home=" {
+			continue
+		}
+		cmd.Env = append(cmd.Env, kv)
+	}
+	cmd.Env = append(cmd.Env,
+		"HOME="+e.home,
+		"NPM_CONFIG_GLOBALCONFIG="+filepath.Join(e.home, "empty-npmrc"),
+		"AIRLOCK_CACHE="+cacheDir,
+		"XDG_CONFIG_HOME="+filepath.Join(e.home, "config"),
+	)
+	return cmd
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (e *e2e) run(dir, cacheDir string, args ...string) result {
+	e.t.Helper()
+	cmd := e.cmd(dir, cacheDir, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		e.t.Fatal(err)
+	}
+	return result{code: cmd.ProcessState.ExitCode(), stdout: out.String(), stderr: errb.String()}
+}
+
+// ci runs `airlock npm ci` and requires success.
+func (e *e2e) ci(dir, cacheDir string, args ...string) result {
+	e.t.Helper()
+	r := e.run(dir, cacheDir, append([]string{"npm", "ci"}, args...)...)
+	if r.code != 0 {
+		e.t.Fatalf("airlock npm ci %s in %s: exit %d\n%s%s", strings.Join(args, " "), dir, r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+func (r result) want(t *testing.T, code int, stderr ...string) {
+	t.Helper()
+	if r.code != code {
+		t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, r.stdout, r.stderr)
+	}
+	for _, s := range stderr {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+		}
+	}
+}
+
+// tarballPath is the registry path of name@version's tarball.
+func (e *e2e) tarballPath(name, version string) string {
+	return strings.TrimPrefix(e.reg.TarballURL(name, version), strings.TrimSuffix(e.reg.URL(), "/"))
+}
+
+// downloads counts GETs of the path so far.
+func (e *e2e) downloads(path string) int {
+	n := 0
+	for _, r := range e.reg.Requests() {
+		if r.Method == http.MethodGet && r.Path == path {
+			n++
+		}
+	}
+	return n
+}
+
+// tree is a snapshot of every entry below a directory: type, permissions,
+// contents' hash or link target.
+type tree map[string]string
+
+func snapshot(t *testing.T, dir string) tree {
+	t.Helper()
+	out := tree{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			out[rel] = "link " + target
+		case d.IsDir():
+			out[rel] = fmt.Sprintf("dir %v", info.Mode().Perm())
+		default:
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			sum := sha256.Sum256(b)
+			out[rel] = fmt.Sprintf("file %v %x", info.Mode(), sum[:8])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func sameTree(t *testing.T, what string, want, got tree) {
+	t.Helper()
+	var diffs []string
+	for p, w := range want {
+		if g, ok := got[p]; !ok {
+			diffs = append(diffs, "missing "+p)
+		} else if g != w {
+			diffs = append(diffs, fmt.Sprintf("changed %s: %s, was %s", p, g, w))
+		}
+	}
+	for p := range got {
+		if _, ok := want[p]; !ok {
+			diffs = append(diffs, "extra "+p)
+		}
+	}
+	if len(diffs) > 0 {
+		sort.Strings(diffs)
+		if len(diffs) > 20 {
+			diffs = append(diffs[:20], fmt.Sprintf("... and %d more", len(diffs)-20))
+		}
+		t.Errorf("%s differs:\n\t%s", what, strings.Join(diffs, "\n\t"))
+	}
+}
+
+// debris lists airlock's leftovers: staging or kept areas in the project and
+// temporary files in the cache.
+func debris(t *testing.T, project, cacheDir string) []string {
+	t.Helper()
+	var out []string
+	ents, _ := os.ReadDir(filepath.Join(project, install.StateDir))
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "staging-") || strings.HasPrefix(e.Name(), "kept-") {
+			out = append(out, filepath.Join(project, install.StateDir, e.Name()))
+		}
+	}
+	filepath.WalkDir(cacheDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), cache.TempPrefix) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
+}
+
+func noDebris(t *testing.T, project, cacheDir string) {
+	t.Helper()
+	if d := debris(t, project, cacheDir); len(d) > 0 {
+		t.Errorf("debris left behind: %v", d)
+	}
+}
+
+// checkCache requires every blob in the cache to hash to its name.
+func checkCache(t *testing.T, cacheDir string) int {
+	t.Helper()
+	n := 0
+	filepath.WalkDir(filepath.Join(cacheDir, "blobs", "sha512"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Errorf("cache blob %s: %v", p, err)
+			return nil
+		}
+		sum := sha512.Sum512(b)
+		if hex.EncodeToString(sum[:]) != d.Name() {
+			t.Errorf("cache blob %s does not match its name", p)
+		}
+		n++
+		return nil
+	})
+	return n
+}
+
+// blobOf returns the cache path of the lockfile package's blob.
+func blobOf(t *testing.T, project, cacheDir, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(project, "package-lock.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lf struct {
+		Packages map[string]struct{ Integrity string }
+	}
+	if err := json.Unmarshal(b, &lf); err != nil {
+		t.Fatal(err)
+	}
+	integ, ok := strings.CutPrefix(lf.Packages[path].Integrity, "sha512-")
+	if !ok {
+		t.Fatalf("%s has no sha512 integrity", path)
+	}
+	sum, err := base64.StdEncoding.DecodeString(integ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hex.EncodeToString(sum)
+	return filepath.Join(cacheDir, "blobs", "sha512", h[:2], h)
+}
+
+// reference installs fixture name once in a scratch directory and returns
+// its node_modules: the tree every recovered install must equal.
+func (e *e2e) reference(name string) tree {
+	e.t.Helper()
+	dir := e.project(name, e.t.TempDir())
+	e.ci(dir, filepath.Join(e.t.TempDir(), "cache"))
+	e.reg.ResetRequests()
+	return snapshot(e.t, filepath.Join(dir, "node_modules"))
+}
+
+// mountTmpfs mounts a tmpfs of size bytes on a new directory and unmounts it
+// when the test ends. Tests run as root here and in CI; where mounting is
+// not permitted the test is skipped.
+func mountTmpfs(t *testing.T, size int64) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, fmt.Sprintf("size=%d,mode=0755", size)); err != nil {
+		if errors.Is(err, unix.EPERM) {
+			t.Skipf("mounting a tmpfs is not permitted (%v): this test needs root to fill a real filesystem", err)
+		}
+		t.Fatal(err)
+	}
+	// Registered after t.TempDir, so it runs before the directory's removal.
+	t.Cleanup(func() {
+		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
+			t.Errorf("unmounting %s: %v", dir, err)
+		}
+	})
+	return dir
+}
+
+func remount(t *testing.T, dir string, flags uintptr) {
+	t.Helper()
+	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|flags, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fillTo allocates a file on dir's filesystem so that exactly free bytes
+// (a multiple of the page size) remain available.
+func fillTo(t *testing.T, dir string, free int64) string {
+	t.Helper()
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	avail := int64(st.Bavail) * st.Bsize
+	if avail < free {
+		t.Fatalf("only %d bytes free, want to leave %d", avail, free)
+	}
+	filler := filepath.Join(dir, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if n := avail - free; n > 0 {
+		if err := unix.Fallocate(int(f.Fd()), 0, 0, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := unix.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	if got := int64(st.Bavail) * st.Bsize; got != free {
+		t.Fatalf("filled to %d free bytes, want %d", got, free)
+	}
+	return filler
+}
+
+// blocks sums the 512-byte blocks allocated to the files below dir.
+func blocks(t *testing.T, dir string) int64 {
+	t.Helper()
+	var n int64
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			var st unix.Stat_t
+			if unix.Lstat(p, &st) == nil {
+				n += st.Blocks
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+const diskFullHint = "the disk (or your quota) is full: free some space and run again; nothing was installed and the previous node_modules is unchanged"
+
+// The project's disk fills up while the new tree is extracted: a clear
+// ENOSPC error that says what to do, the previous node_modules untouched,
+// the staging area gone; freeing space makes the next run succeed.
+func TestFaultProjectDiskFullDuringExtract(t *testing.T) {
+	e := newE2E(t)
+	want := e.reference("basic")
+	mnt := mountTmpfs(t, 8<<20)
+	dir := e.project("basic", filepath.Join(mnt, "app"))
+	e.ci(dir, e.cache)
+	before := snapshot(t, filepath.Join(dir, "node_modules"))
+	sameTree(t, "first install", want, before)
+
+	filler := fillTo(t, mnt, 16<<10)
+	r := e.run(dir, e.cache, "npm", "ci")
+	r.want(t, 2, "no space left on device", "unpacking ", diskFullHint)
+	sameTree(t, "node_modules after the failed install", before, snapshot(t, filepath.Join(dir, "node_modules")))
+	noDebris(t, dir, e.cache)
+
+	os.Remove(filler)
+	e.ci(dir, e.cache)
+	sameTree(t, "node_modules after freeing space", want, snapshot(t, filepath.Join(dir, "node_modules")))
+	noDebris(t, dir, e.cache)
+}
+
+// The disk has room for every package but not for the hidden lockfile,
+// written last: the same guarantees as a failure mid-extract.
+func TestFaultProjectDiskFullDuringHiddenLockfile(t *testing.T) {
+	e := newE2E(t)
+	mnt := mountTmpfs(t, 8<<20)
+	dir := e.project("basic", filepath.Join(mnt, "app"))
+	e.ci(dir, e.cache)
+	nm := filepath.Join(dir, "node_modules")
+	before := snapshot(t, nm)
+
+	// The new tree needs exactly what the old one holds (tmpfs allocates
+	// whole pages; directories and short symlinks take none). Leave one
+	// page less: every package fits, the hidden lockfile's last page not.
+	var st unix.Stat_t
+	if err := unix.Lstat(filepath.Join(nm, ".package-lock.json"), &st); err != nil {
+		t.Fatal(err)
+	}
+	page := int64(os.Getpagesize())
+	free := blocks(t, nm)*512 - page
+	filler := fillTo(t, mnt, free)
+
+	r := e.run(dir, e.cache, "npm", "ci")
+	r.want(t, 2, "writing hidden lockfile", "no space left on device", diskFullHint)
+	sameTree(t, "node_modules after the failed install", before, snapshot(t, nm))
+	noDebris(t, dir, e.cache)
+
+	os.Remove(filler)
+	e.ci(dir, e.cache)
+	sameTree(t, "node_modules after freeing space", before, snapshot(t, nm))
+}
+
+// The cache's disk is full: downloads are verified on their way into the
+// tree either way, so the install succeeds with one warning; the cache
+// keeps only whole, valid blobs and no temporary files.
+func TestFaultCacheDiskFull(t *testing.T) {
+	e := newE2E(t)
+	want := e.reference("basic")
+	cacheDir := filepath.Join(mountTmpfs(t, 64<<10), "cache")
+	dir := e.project("basic", t.TempDir())
+	r := e.ci(dir, cacheDir)
+	r.want(t, 0, "warning: not caching ", "no space left on device", "the archive was verified and installed, but the cache could not keep or serve it: free space in (or fix the permissions of) "+cacheDir, "archives in all were installed but not cached")
+	sameTree(t, "node_modules", want, snapshot(t, filepath.Join(dir, "node_modules")))
+	noDebris(t, dir, cacheDir)
+	if n := checkCache(t, cacheDir); n == 0 || n >= 26 {
+		t.Errorf("the full cache holds %d blobs; want some but not all 26", n)
+	}
+}
+
+// A cache on a read-only filesystem serves what it holds; what it lacks is
+// downloaded and installed uncached (with a warning) online, and is a clear
+// error offline.
+func TestFaultCacheReadOnly(t *testing.T) {
+	e := newE2E(t)
+	want := e.reference("basic")
+	mnt := mountTmpfs(t, 4<<20)
+	cacheDir := filepath.Join(mnt, "cache")
+	dir := e.project("basic", t.TempDir())
+	e.ci(dir, cacheDir)
+	missing := blobOf(t, dir, cacheDir, "node_modules/uuid")
+	os.Remove(missing)
+	remount(t, mnt, unix.MS_RDONLY)
+
+	r := e.run(dir, cacheDir, "npm", "ci", "--offline")
+	r.want(t, 3, "warning: cache "+cacheDir+" is not writable", "uuid@8.3.2 is not in the cache", "--offline forbids the network")
+
+	r = e.ci(dir, cacheDir)
+	r.want(t, 0, "warning: cache "+cacheDir+" is not writable", "read-only file system", "not caching uuid@8.3.2")
+	if !strings.Contains(r.stdout, "verified: 1 downloaded, 25 from cache") {
+		t.Errorf("want 1 download and 25 cache hits:\n%s", r.stdout)
+	}
+	sameTree(t, "node_modules", want, snapshot(t, filepath.Join(dir, "node_modules")))
+	noDebris(t, dir, cacheDir)
+}
+
+// A cache directory that cannot even be created: online the install goes
+// ahead without a cache; offline there is nothing to install from.
+func TestFaultCacheUncreatable(t *testing.T) {
+	e := newE2E(t)
+	want := e.reference("basic")
+	mnt := mountTmpfs(t, 1<<20)
+	remount(t, mnt, unix.MS_RDONLY)
+	cacheDir := filepath.Join(mnt, "cache")
+	dir := e.project("basic", t.TempDir())
+
+	r := e.run(dir, cacheDir, "npm", "ci", "--offline")
+	r.want(t, 2, "opening the cache: cache: creating "+cacheDir, "read-only file system", "set AIRLOCK_CACHE to a writable directory")
+	if _, err := os.Lstat(filepath.Join(dir, "node_modules")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("node_modules after a failed offline install: %v", err)
+	}
+
+	r = e.ci(dir, cacheDir)
+	r.want(t, 0, "warning: cache: creating "+cacheDir, "installing without a cache")
+	sameTree(t, "node_modules", want, snapshot(t, filepath.Join(dir, "node_modules")))
+}
+
+// A cache other users can write, or that another user owns, is used (every
+// read is verified) with a warning naming the fix.
+func TestFaultCacheForeign(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give the cache to another user")
+	}
+	e := newE2E(t)
+	dir := e.project("basic", t.TempDir())
+	e.ci(dir, e.cache)
+	for _, tc := range []struct {
+		name  string
+		setup func() error
+		warn  string
+	}{
+		{"world-writable", func() error { return os.Chmod(e.cache, 0o777) }, "warning: cache directory " + e.cache + " is writable by other users (mode 0777)"},
+		{"another user's", func() error { return os.Chown(e.cache, 65534, 65534) }, "warning: cache directory " + e.cache + " belongs to uid 65534, not to airlock's user (uid 0)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.setup(); err != nil {
+				t.Fatal(err)
+			}
+			defer os.Chmod(e.cache, 0o700)
+			defer os.Chown(e.cache, 0, 0)
+			r := e.ci(dir, e.cache, "--offline")
+			r.want(t, 0, tc.warn)
+		})
+	}
+}
+
+// gate holds requests for one path until it is opened, counting them.
+type gate struct {
+	path string
+	open chan struct{}
+	once sync.Once
+	hits atomic.Int32
+}
+
+func newGate(path string) *gate { return &gate{path: path, open: make(chan struct{})} }
+
+func (g *gate) release() { g.once.Do(func() { close(g.open) }) }
+
+func (g *gate) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == g.path {
+			g.hits.Add(1)
+			select {
+			case <-g.open:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// waitFor polls cond for up to 30 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// partialExtract reports whether some of uuid@8.3.2's files (its tarball is
+// the only one with a dist/esm-browser directory) have been written into a
+// staging area: the install is mid-extract.
+func partialExtract(project string) bool {
+	found := false
+	filepath.WalkDir(filepath.Join(project, install.StateDir), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && strings.Contains(p, "/dist/esm-browser/") {
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
+}
+
+// cacheTemps lists the temporary files in a cache.
+func cacheTemps(cacheDir string) []string {
+	var out []string
+	filepath.WalkDir(cacheDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), cache.TempPrefix) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
+}
+
+// stopFault stops an install at uuid@8.3.2 once armed: at "download" the
+// registry never answers that tarball; at "extract" it sends the headers and
+// half the bytes, then nothing, so files are in the staging area and a
+// temporary file in the cache.
+type stopFault struct {
+	where string
+	path  atomic.Pointer[string]
+	hits  atomic.Int32
+}
+
+func (f *stopFault) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := f.path.Load(); p != nil && r.URL.Path == *p {
+			f.hits.Add(1)
+			if f.where == "extract" {
+				testregistry.Stall(*p, 14000)(next).ServeHTTP(w, r)
+				return
+			}
+			<-r.Context().Done()
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (f *stopFault) arm(e *e2e) {
+	p := e.tarballPath("uuid", "8.3.2")
+	f.path.Store(&p)
+}
+
+func (f *stopFault) disarm() { f.path.Store(nil) }
+
+// reached reports whether a running install has got to the fault.
+func (f *stopFault) reached(t *testing.T, project, cacheDir string) bool {
+	if f.where == "extract" {
+		return partialExtract(project) && len(cacheTemps(cacheDir)) > 0
+	}
+	return f.hits.Load() > 0 && len(debris(t, project, "")) > 0
+}
+
+// startStopped starts `airlock npm ci`, waits until the install reaches the
+// fault, and returns the running command and its stderr.
+func startStopped(t *testing.T, e *e2e, f *stopFault, dir, cacheDir string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := e.cmd(dir, cacheDir, "npm", "ci")
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	waitFor(t, "the install to reach the fault", func() bool { return f.reached(t, dir, cacheDir) })
+	return cmd, &errb
+}
+
+// SIGINT and SIGTERM during the download and during the extraction: exit
+// 128+signal (130, 143), the status a shell shows for npm, which re-raises
+// the signal after cleaning up; the previous tree byte for byte as it was;
+// no debris: the interrupted process removes its own staging area and cache
+// temporary file. (The swap itself holds these signals until it is done:
+// install's TestHeldSignalIsRedelivered.)
+func TestFaultSignalMidInstall(t *testing.T) {
+	for _, where := range []string{"download", "extract"} {
+		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+			t.Run(where+"/"+unix.SignalName(sig), func(t *testing.T) {
+				f := &stopFault{where: where}
+				e := newE2E(t, f.middleware)
+				dir := e.project("basic", t.TempDir())
+				e.ci(dir, e.cache)
+				before := snapshot(t, filepath.Join(dir, "node_modules"))
+				os.RemoveAll(e.cache)
+				f.arm(e)
+
+				cmd, errb := startStopped(t, e, f, dir, e.cache)
+				cmd.Process.Signal(sig)
+				cmd.Wait()
+				if got, want := cmd.ProcessState.ExitCode(), 128+int(sig); got != want {
+					t.Errorf("exit code %d, want %d\n%s", got, want, errb)
+				}
+				if msg := "interrupted by " + unix.SignalName(sig) + "; the previous node_modules is unchanged"; !strings.Contains(errb.String(), msg) {
+					t.Errorf("stderr lacks %q:\n%s", msg, errb)
+				}
+				sameTree(t, "node_modules after the interrupt", before, snapshot(t, filepath.Join(dir, "node_modules")))
+				noDebris(t, dir, e.cache)
+				checkCache(t, e.cache)
+			})
+		}
+	}
+}
+
+// SIGKILL (or a crash, or power loss) mid-install: the previous tree is
+// intact, the debris (a staging area, a cache temporary file) is there, and
+// the next run removes it and installs the right tree.
+func TestFaultSIGKILLMidInstall(t *testing.T) {
+	for _, where := range []string{"download", "extract"} {
+		t.Run(where, func(t *testing.T) {
+			f := &stopFault{where: where}
+			e := newE2E(t, f.middleware)
+			want := e.reference("basic")
+			dir := e.project("basic", t.TempDir())
+			e.ci(dir, e.cache)
+			before := snapshot(t, filepath.Join(dir, "node_modules"))
+			os.RemoveAll(e.cache)
+			f.arm(e)
+
+			cmd, _ := startStopped(t, e, f, dir, e.cache)
+			cmd.Process.Signal(syscall.SIGKILL)
+			cmd.Wait()
+			sameTree(t, "node_modules after SIGKILL", before, snapshot(t, filepath.Join(dir, "node_modules")))
+			if len(debris(t, dir, "")) == 0 {
+				t.Fatal("SIGKILL left no staging area: the test did not stop the install where it meant to")
+			}
+			if where == "extract" && len(cacheTemps(e.cache)) == 0 {
+				t.Fatal("SIGKILL mid-download left no cache temporary file: the test missed its case")
+			}
+
+			f.disarm()
+			e.ci(dir, e.cache)
+			sameTree(t, "node_modules after recovery", want, snapshot(t, filepath.Join(dir, "node_modules")))
+			noDebris(t, dir, e.cache)
+			if n := checkCache(t, e.cache); n != 26 {
+				t.Errorf("cache holds %d valid blobs, want 26", n)
+			}
+		})
+	}
+}
