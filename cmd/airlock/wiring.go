@@ -24,6 +24,26 @@ import (
 // warn receives what is wrong with the cache directory but does not stop
 // an install.
 func newFetcher(cfg *config.Config, rc *npmrc.Config, offline bool, warn func(string)) (*fetch.Fetcher, error) {
+	c, err := openCache(cfg, offline, warn)
+	if err != nil {
+		return nil, err
+	}
+	f := &fetch.Fetcher{Cache: c, Offline: offline, Locator: rc}
+	if offline {
+		return f, nil
+	}
+	cl, err := newClient(cfg, rc)
+	if err != nil {
+		return nil, err
+	}
+	f.Getter = cl
+	return f, nil
+}
+
+// openCache opens the verified cache every ecosystem shares: cache_dir in
+// airlock.toml, else $AIRLOCK_CACHE, else $XDG_CACHE_HOME/airlock. Online,
+// an unusable cache is reported to warn and nil is returned.
+func openCache(cfg *config.Config, offline bool, warn func(string)) (*cache.Cache, error) {
 	dir := cfg.CacheDir
 	if dir == "" {
 		dir = cache.DefaultDir(os.Getenv)
@@ -48,16 +68,7 @@ func newFetcher(cfg *config.Config, rc *npmrc.Config, offline bool, warn func(st
 		// no longer holds their lock); live ones are left alone.
 		_, _ = c.RemoveStaleTemps(cache.StaleTempAge)
 	}
-	f := &fetch.Fetcher{Cache: c, Offline: offline, Locator: rc}
-	if offline {
-		return f, nil
-	}
-	cl, err := newClient(cfg, rc)
-	if err != nil {
-		return nil, err
-	}
-	f.Getter = cl
-	return f, nil
+	return c, nil
 }
 
 // newClient builds the strict HTTPS client. Extra CAs are added to the system
