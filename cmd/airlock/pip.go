@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/install"
+	"github.com/airlock-dev/airlock/install/wheel"
+	"github.com/airlock-dev/airlock/internal/pyinterp"
+	"github.com/airlock-dev/airlock/internal/safefile"
+	lockpypi "github.com/airlock-dev/airlock/lock/pypi"
+)
+
+// pipFlags are the command-line settings of `airlock pip install`.
+type pipFlags struct {
+	requirements, lockFile  string
+	target, python          string
+	indexURL                string
+	extraIndexURLs          listFlag
+	trustedHosts            listFlag
+	noIndex                 bool
+	cert, clientCert        string
+	offline, jsonOut, quiet bool
+	configFile              string
+	extras, groups          listFlag
+	onlyGroups, noGroups    listFlag
+	allExtras, noDev        bool
+	noDefaultGroups         bool
+}
+
+const pipSynopsis = "-r requirements.txt | --lock pylock.toml | --lock uv.lock [flags]"
+
+// pipNoOpUsage marks flags accepted for pip compatibility that change
+// nothing: airlock never resolves dependencies, always checks hashes,
+// never builds and never byte-compiles.
+const pipNoOpUsage = "accepted for pip compatibility; changes nothing"
+
+func pipCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "install" {
+		fmt.Fprintf(stderr, "airlock pip: only 'install' is supported (got %q)\n\nUsage: airlock pip install %s\n", argOrNothing(args), pipSynopsis)
+		return exitUsage
+	}
+	var f pipFlags
+	fs := newFlagSet("pip install", pipSynopsis, stderr)
+	fs.StringVar(&f.requirements, "r", "", "requirements `file` in pip's hash-checking form (every line pinned with == and --hash)")
+	fs.StringVar(&f.requirements, "requirement", "", "same as -r")
+	fs.StringVar(&f.lockFile, "lock", "", "a pylock.toml (PEP 751) or uv.lock `file` to install")
+	fs.StringVar(&f.target, "target", "", "install into `DIR` (pip's --target layout) instead of an environment")
+	fs.StringVar(&f.target, "t", "", "same as --target")
+	fs.StringVar(&f.python, "python", "", "the target `interpreter` (default: $VIRTUAL_ENV/bin/python)")
+	fs.StringVar(&f.indexURL, "index-url", "", "the package index `URL` (overrides pip.conf and PIP_INDEX_URL)")
+	fs.StringVar(&f.indexURL, "i", "", "same as --index-url")
+	fs.Var(&f.extraIndexURLs, "extra-index-url", "another index `URL` to look at (repeatable)")
+	fs.BoolVar(&f.noIndex, "no-index", false, "ask no index: every wheel must have a URL in the lockfile")
+	fs.Var(&f.trustedHosts, "trusted-host", "refused: airlock never turns certificate checks off")
+	fs.StringVar(&f.cert, "cert", "", "a PEM CA bundle `file` trusted in addition to the system roots")
+	fs.StringVar(&f.clientCert, "client-cert", "", "a PEM `file` with a client certificate and its key, presented to the index hosts")
+	fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail if a wheel or index page is not in it")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON event per line instead of text")
+	fs.BoolVar(&f.quiet, "quiet", false, "print only warnings and errors")
+	fs.BoolVar(&f.quiet, "q", false, "same as --quiet")
+	fs.StringVar(&f.configFile, "config", "", "airlock.toml to use instead of the project's or the user's")
+	fs.Var(&f.extras, "extra", "uv.lock: an extra of the project to install (repeatable)")
+	fs.BoolVar(&f.allExtras, "all-extras", false, "uv.lock: install every extra")
+	fs.Var(&f.groups, "group", "uv.lock: a dependency group to install as well (repeatable)")
+	fs.Var(&f.onlyGroups, "only-group", "uv.lock: install only this dependency group (repeatable)")
+	fs.Var(&f.noGroups, "no-group", "uv.lock: leave this dependency group out (repeatable)")
+	fs.BoolVar(&f.noDev, "no-dev", false, "uv.lock: leave the dev group out")
+	fs.BoolVar(&f.noDefaultGroups, "no-default-groups", false, "uv.lock: leave the default groups out")
+	for _, name := range []string{"no-deps", "require-hashes", "no-compile", "no-build-isolation", "disable-pip-version-check", "no-input", "no-cache-dir"} {
+		fs.Bool(name, false, pipNoOpUsage)
+	}
+	fs.String("only-binary", "", pipNoOpUsage)
+	fs.String("progress-bar", "", pipNoOpUsage)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "airlock pip install: unexpected argument %q: airlock installs exactly what a lockfile pins; put the requirement, pinned with == and --hash, in a requirements file and pass it with -r\n", fs.Arg(0))
+		return exitUsage
+	}
+	rep := newReporter(stdout, stderr, f.jsonOut, f.quiet)
+	err := runPipInstall(ctx, &f, rep)
+	code := exitCode(ctx, err)
+	if err != nil {
+		if code == exitInterrupted && !errors.Is(err, install.ErrNotRestored) {
+			err = fmt.Errorf("interrupted; the environment is unchanged")
+		}
+		rep.fail(err, code)
+	}
+	return code
+}
+
+func runPipInstall(ctx context.Context, f *pipFlags, rep *reporter) error {
+	began := time.Now()
+	switch {
+	case f.requirements == "" && f.lockFile == "":
+		return withCode(exitUsage, fmt.Errorf("nothing to install: give a requirements file with -r (every line pinned with == and --hash), or a pylock.toml or uv.lock with --lock"))
+	case f.requirements != "" && f.lockFile != "":
+		return withCode(exitUsage, fmt.Errorf("-r and --lock are alternatives; give one of them"))
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	cfg, err := config.Load(f.configFile, cwd, os.Getenv)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+
+	lk, lockName, err := readPythonLock(f)
+	if err != nil {
+		return err
+	}
+
+	python, err := targetPython(f)
+	if err != nil {
+		return err
+	}
+	it, err := pyinterp.Query(ctx, python)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("asking %s about itself: %w", python, err))
+	}
+	var scheme pyinterp.Scheme
+	if f.target != "" {
+		dir, err := filepath.Abs(f.target)
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		scheme = pyinterp.SchemeForTarget(dir, it)
+	} else {
+		if !it.InVenv {
+			return withCode(exitUsage, fmt.Errorf("%s (%s) is not a virtual environment's interpreter; airlock installs into virtual environments (python3 -m venv .venv, then --python .venv/bin/python or activate it) or into a directory with --target", python, it.Executable))
+		}
+		scheme = it.Paths
+	}
+
+	pc, err := loadPipConfig(f, it, lk, lockName)
+	if err != nil {
+		return err
+	}
+	for _, w := range pc.Warnings {
+		rep.warn(event{Message: w})
+	}
+
+	dists, err := lk.Select(it.Env)
+	if err != nil {
+		return classifyPipLockError(fmt.Errorf("%s: %w", lockName, err))
+	}
+
+	fetcher, finder, err := newPipFetcher(cfg, pc, f.offline, rep)
+	if err != nil {
+		return err
+	}
+	plan, err := planWheels(ctx, dists, it, finder, cfg.Concurrency, rep)
+	if err != nil {
+		return err
+	}
+
+	rep.start("pip install", len(plan))
+	root, err := wheel.Root(wheel.Scheme(scheme))
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	st, err := install.Begin(ctx, root, install.Options{
+		LockWait: 30 * time.Second,
+		OnLockWait: func(holder string) {
+			if holder != "" {
+				holder = " (process " + holder + ")"
+			}
+			rep.warn(event{Message: "waiting up to 30s for another airlock installing into " + root + holder})
+		},
+	})
+	if err != nil {
+		return classifyInstallError(err)
+	}
+	defer st.Abort()
+
+	var stats installStats
+	wheels, err := fetchWheels(ctx, fetcher, st, plan, cfg.Concurrency, &stats, rep)
+	if err != nil {
+		return err
+	}
+	res, err := wheel.Stage(ctx, st, wheel.Scheme(scheme), wheels, wheel.Options{
+		Python:        it.Executable,
+		PythonVersion: majorMinor(it.Version),
+		CacheTag:      cacheTag(it),
+		Installer:     "airlock",
+	})
+	if err != nil {
+		return classifyPipInstallError(err)
+	}
+	warnings, err := st.Commit()
+	if err != nil {
+		return classifyInstallError(err)
+	}
+	res.Warnings = append(res.Warnings, warnings...)
+	for _, w := range res.Warnings {
+		rep.warn(event{Message: w})
+	}
+	for _, d := range res.Dists {
+		for _, pth := range d.Pth {
+			rep.warn(event{Name: d.Name, Version: d.Version, Message: fmt.Sprintf("%s %s installed %s, which Python runs at every start-up", d.Name, d.Version, pth)})
+		}
+	}
+	rep.done(summarizePip(res, &stats, time.Since(began)))
+	return nil
+}
+
+// readPythonLock parses the -r or --lock file.
+func readPythonLock(f *pipFlags) (*lockpypi.Lock, string, error) {
+	read := func(name string) ([]byte, error) { return safefile.Read(name, lockpypi.MaxLockSize) }
+	if f.requirements != "" {
+		lk, err := lockpypi.ParseRequirementsEnv(f.requirements, read, os.Getenv)
+		if err != nil {
+			return nil, "", classifyPipLockError(err)
+		}
+		return lk, f.requirements, nil
+	}
+	data, err := read(f.lockFile)
+	if err != nil {
+		return nil, "", withCode(exitUsage, err)
+	}
+	base := filepath.Base(f.lockFile)
+	var lk *lockpypi.Lock
+	switch {
+	case base == "uv.lock":
+		lk, err = lockpypi.ParseUVLock(data, lockpypi.UVOptions{
+			Extras: f.extras.values, AllExtras: f.allExtras,
+			Groups: f.groups.values, OnlyGroups: f.onlyGroups.values, NoGroups: f.noGroups.values,
+			NoDefaultGroups: f.noDefaultGroups, NoDev: f.noDev,
+		})
+	case base == "pylock.toml" || strings.HasPrefix(base, "pylock.") && strings.HasSuffix(base, ".toml"):
+		lk, err = lockpypi.ParsePylock(data)
+	default:
+		return nil, "", withCode(exitUsage, fmt.Errorf("--lock %s: the file name tells the format: pylock.toml or pylock.<name>.toml (PEP 751), or uv.lock; for a requirements file use -r", f.lockFile))
+	}
+	if err != nil {
+		return nil, "", classifyPipLockError(fmt.Errorf("%s: %w", f.lockFile, err))
+	}
+	return lk, f.lockFile, nil
+}
+
+// targetPython picks the interpreter whose environment is installed into:
+// --python, else the active virtual environment's. With --target and
+// neither, python3 on PATH supplies the tags and markers, as pip --target
+// uses the pip running it.
+func targetPython(f *pipFlags) (string, error) {
+	if f.python != "" {
+		return f.python, nil
+	}
+	if venv := os.Getenv("VIRTUAL_ENV"); venv != "" {
+		return filepath.Join(venv, "bin", "python"), nil
+	}
+	if f.target != "" {
+		return "python3", nil
+	}
+	return "", withCode(exitUsage, errors.New("no virtual environment is active (VIRTUAL_ENV is not set) and no --python or --target was given; airlock does not install into the system's Python: activate a virtual environment, or pass --python .venv/bin/python, or --target DIR"))
+}
+
+func majorMinor(v string) string {
+	major, rest, _ := strings.Cut(v, ".")
+	minor, _, _ := strings.Cut(rest, ".")
+	return major + "." + minor
+}
+
+// cacheTag is sys.implementation.cache_tag: "cpython-311", "pypy311".
+func cacheTag(it *pyinterp.Interpreter) string {
+	mm := strings.ReplaceAll(majorMinor(it.Version), ".", "")
+	if it.Implementation == "pypy" {
+		return "pypy" + mm
+	}
+	return "" // wheel's default: CPython's tag for the version
+}
