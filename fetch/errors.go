@@ -93,8 +93,10 @@ type NotCachedError struct {
 
 func (e *NotCachedError) Error() string {
 	if e.Corrupt != nil {
-		return fmt.Sprintf("the cached copy of %s was corrupt (want %s, got %s) and was removed; --offline forbids downloading it again; run `airlock npm ci` once while online to fill the cache",
-			e.Package, e.Corrupt.Want, e.Corrupt.Got)
+		// The CorruptError says what was wrong (bad bytes or not a file)
+		// and whether it could be removed.
+		return fmt.Sprintf("the cached copy of %s is unusable: %v; --offline forbids downloading it again; run `airlock npm ci` once while online to fill the cache",
+			e.Package, e.Corrupt)
 	}
 	return fmt.Sprintf("%s is not in the cache (%s) and --offline forbids the network; run `airlock npm ci` once while online to fill the cache", e.Package, e.Want)
 }
