@@ -103,6 +103,7 @@ func TestScripts(t *testing.T) {
 			"waitfile":      cmdWaitFile,
 			"tlsregistry":   cmdTLSRegistry,
 			"cached":        cmdCached,
+			"pypi":          cmdPyPI, // pip_script_test.go: pip_* scripts' Python index
 		},
 	})
 }
