@@ -38,6 +38,8 @@ const usage = `airlock fetches, verifies and installs locked dependencies withou
 Usage:
   airlock npm ci [flags]      install node_modules from package-lock.json, like npm ci --ignore-scripts
   airlock install [flags]     the same, choosing the ecosystem from the lockfile found
+  airlock pip install -r requirements.txt | --lock pylock.toml|uv.lock [flags]
+                              install wheels into a virtual environment, like pip install --require-hashes --no-deps
   airlock cache path          print the cache directory
   airlock version             print the version
 
@@ -75,6 +77,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return npmCI(ctx, "npm ci", args[2:], stdout, stderr)
 	case "install":
 		return npmCI(ctx, "install", args[1:], stdout, stderr)
+	case "pip":
+		return pipCmd(ctx, args[1:], stdout, stderr)
 	case "cache":
 		return cacheCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
