@@ -169,7 +169,7 @@ func (f *Fetcher) downloadVerified(ctx context.Context, id string, want verify.D
 		res.Bytes, err = f.download(ctx, id, res.URL, want, consume, res)
 		if err == nil || attempt >= networkAttempts || ctx.Err() != nil {
 			if err != nil && attempt > 1 && brokenStream(err) {
-				err = fmt.Errorf("%w (downloaded %d times, broken off each time)", err, attempt)
+				err = fmt.Errorf("%w\n(downloaded %d times; it broke off each time)", err, attempt)
 			}
 			return err
 		}
