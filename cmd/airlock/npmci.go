@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -223,6 +224,9 @@ func readNpmProject(dir string, legacyPeerDeps bool) (*npmProject, error) {
 	}
 	p := &npmProject{lockPath: filepath.Join(dir, name), legacyPeerDeps: legacyPeerDeps}
 	data, err := safefile.Read(p.lockPath, locknpm.MaxLockfileSize)
+	if errors.Is(err, safefile.ErrTooLarge) {
+		err = fmt.Errorf("%w (the lockfile limit): the lockfiles of even the largest monorepos are tens of MB, so airlock does not read this one; check that it is the lockfile npm wrote", err)
+	}
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
@@ -334,14 +338,24 @@ func npmrcBool(rc *npmrc.Config, key string) bool {
 // record), and registry entries without a usable integrity. It warns about
 // entries pinned by sha1 alone.
 func checkNpmPolicy(pkgs []lock.Package, rc *npmrc.Config, rep *reporter) error {
-	var refused, unpinned []string
+	var refused, unpinned, hosts []string
 	for _, p := range pkgs {
 		switch p.Source {
 		case lock.SourceGit, lock.SourceRemote, lock.SourceFile:
 			refused = append(refused, fmt.Sprintf("%s (%s %s)", p.Path, p.Source, showSource(p.Resolved)))
 		case lock.SourceRegistry:
-			if p.Resolved != "" && !rc.IsRegistryURL(p.Resolved) {
-				refused = append(refused, fmt.Sprintf("%s (tarball on a host that is not a configured registry: %s)", p.Path, showSource(p.Resolved)))
+			// The same check the download makes, so that nothing is
+			// fetched when one entry would be refused later.
+			if _, err := rc.TarballURL(p.Name, p.Version, p.Resolved); err != nil {
+				var he *npmrc.HostError
+				if errors.As(err, &he) {
+					refused = append(refused, fmt.Sprintf("%s (tarball on %s, which is not a configured registry: %s)", p.Path, he.Host, showSource(p.Resolved)))
+					if !slices.Contains(hosts, he.Host) {
+						hosts = append(hosts, he.Host)
+					}
+				} else {
+					refused = append(refused, fmt.Sprintf("%s (%v)", p.Path, err))
+				}
 				continue
 			}
 			in, err := verify.ParseSRI(p.Integrity)
@@ -358,6 +372,9 @@ func checkNpmPolicy(pkgs []lock.Package, rc *npmrc.Config, rep *reporter) error 
 	if len(refused) > 0 {
 		problems = append(problems, fmt.Sprintf("refusing %d package(s) that do not come from a configured registry:\n\t%s\nairlock installs only registry packages checked against the lockfile's integrity; publish them to a registry (or configure their host as one in .npmrc) and update the lockfile",
 			len(refused), strings.Join(refused, "\n\t")))
+		for _, h := range hosts {
+			problems = append(problems, fmt.Sprintf("if %s is a registry you trust, name it in the project's .npmrc: registry=https://%s/ (or @scope:registry=https://%s/ for one scope)", h, h, h))
+		}
 	}
 	if len(unpinned) > 0 {
 		problems = append(problems, fmt.Sprintf("refusing %d package(s) without a usable integrity in the lockfile:\n\t%s\nrun `npm install --package-lock-only` to record their sha512, review and commit the lockfile",
