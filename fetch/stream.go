@@ -41,7 +41,7 @@ func (s *source) Read(p []byte) (int, error) {
 	if s.chk.N()+int64(n) > s.max {
 		n = int(s.max - s.chk.N())
 		s.chk.Write(p[:n])
-		s.err = fmt.Errorf("%w: more than %d bytes", ErrTooLarge, s.max)
+		s.err = fmt.Errorf("%w: more than %d bytes; no genuine package is that large: check that the registry URL and any proxy serve package archives", ErrTooLarge, s.max)
 		return n, s.err
 	}
 	s.chk.Write(p[:n])

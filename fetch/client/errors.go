@@ -125,7 +125,9 @@ func hint(err error) string {
 	case errors.Is(err, ErrBadEncoding):
 		return "the server or a proxy between you mislabels its responses; report it to the registry's operator, or bypass the proxy"
 	case errors.Is(err, ErrTooLarge):
-		return "the server sends more than any package should be; check the URL, or raise the size limit"
+		return "no genuine package is that large: check that the registry URL and any proxy serve package archives"
+	case errors.Is(err, ErrStalled) && strings.Contains(err.Error(), "took longer than"):
+		return "the download is too slow; check your network or proxy, or allow more time with fetch-timeout=<milliseconds> in .npmrc"
 	case errors.Is(err, ErrStalled):
 		return "the server stopped sending; check your network or proxy and run the command again"
 	case errors.As(err, &unknownCA) && selfSigned(unknownCA.Cert):
