@@ -36,6 +36,11 @@ type Config struct {
 	Policy *verify.Policy
 	// Registries are the [[registry]] tables.
 	Registries []Registry
+	// Scripts is [scripts]: the install scripts allowed to run, sandboxed.
+	Scripts Scripts
+	// AuditLog is the hash-chained audit log's path ("" = the default,
+	// "off" = no log).
+	AuditLog string
 
 	// Sources maps each setting that was set to where it came from
 	// (a file path or "env AIRLOCK_X"), for error messages and
@@ -51,8 +56,11 @@ type file struct {
 	CacheDir    string `toml:"cache_dir"`
 	Concurrency int    `toml:"concurrency"`
 
+	AuditLog string `toml:"audit_log"`
+
 	Policy   policyFile     `toml:"policy"`
 	Registry []registryFile `toml:"registry"`
+	Scripts  scriptsFile    `toml:"scripts"`
 }
 
 // Load finds and reads the configuration: explicit (from --config) if set,
@@ -142,6 +150,16 @@ func (c *Config) readFile(path string) error {
 		c.Concurrency = f.Concurrency
 		c.Sources["concurrency"] = path
 	}
+	if md.IsDefined("audit_log") {
+		c.AuditLog = f.AuditLog
+		if f.AuditLog != "off" {
+			c.AuditLog = resolve(dir, f.AuditLog)
+		}
+		c.Sources["audit_log"] = path
+	}
+	if err := c.readScripts(path, md, f.Scripts); err != nil {
+		return err
+	}
 	return c.readPolicy(path, md, f.Policy, f.Registry)
 }
 
@@ -153,6 +171,10 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	if v := getenv("AIRLOCK_CACHE"); v != "" {
 		c.CacheDir = v
 		c.Sources["cache_dir"] = "env AIRLOCK_CACHE"
+	}
+	if v := getenv("AIRLOCK_AUDIT_LOG"); v != "" {
+		c.AuditLog = v
+		c.Sources["audit_log"] = "env AIRLOCK_AUDIT_LOG"
 	}
 	if v := getenv("AIRLOCK_CONCURRENCY"); v != "" {
 		n, err := strconv.Atoi(v)
