@@ -681,3 +681,30 @@ func TestReadCAFile(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+func TestParseRetryAfter(t *testing.T) {
+	future := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
+	past := time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)
+	tests := []struct {
+		in     string
+		min    time.Duration
+		max    time.Duration
+		wantOK bool
+	}{
+		{"120", 120 * time.Second, 120 * time.Second, true},
+		{" 0 ", 0, 0, true},
+		{"-1", 0, 0, false},
+		{"", 0, 0, false},
+		{"soon", 0, 0, false},
+		// A server cannot make the number overflow into a short wait.
+		{"99999999999999999", 365 * 24 * time.Hour, 365 * 24 * time.Hour, true},
+		{future, 80 * time.Second, 90 * time.Second, true},
+		{past, 0, 0, true},
+	}
+	for _, tt := range tests {
+		got, ok := parseRetryAfter(tt.in)
+		if ok != tt.wantOK || got < tt.min || got > tt.max {
+			t.Errorf("parseRetryAfter(%q) = %v, %t; want %v..%v, %t", tt.in, got, ok, tt.min, tt.max, tt.wantOK)
+		}
+	}
+}
