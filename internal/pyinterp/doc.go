@@ -1,31 +1,36 @@
 // Package pyinterp learns what airlock needs about a target Python
-// interpreter by running it once with a fixed script, and computes from
-// the answer the wheel tags and install scheme, without importing anything
-// the environment could plant.
+// interpreter by running it once with a fixed script, and computes from the
+// answer the wheel tags (packaging.tags' algorithm, in lock/pypi) and the
+// install scheme pip would use.
 //
-// Query runs `python -I -c <script>` with an environment holding only
-// PATH, LANG=C.UTF-8 and PYTHONIOENCODING=utf-8. -I (isolated mode) ignores
-// PYTHON* variables, the user site directory and the current directory on
-// sys.path, so nothing planted in the project or in PYTHONPATH is imported.
-// -S is NOT used: without the site module, sys.prefix and the sysconfig
-// scheme are still right for a venv (pyvenv.cfg is read by the interpreter
-// itself), but Debian/Ubuntu's patched site/sysconfig choose the
-// "posix_local" (/usr/local) scheme only when site is loaded, and pip itself
-// runs with site loaded: paths must be the ones pip would install into. The
-// script imports only the standard library (sys, sysconfig, os, platform,
-// json); site-packages .pth files still run at start-up in a non-isolated
-// venv as they do for pip, which is the interpreter the user chose to trust.
+// Query runs `python -I -c <script>` in the temporary directory with an
+// environment holding only PATH. -I (isolated mode) ignores every PYTHON*
+// variable, the user site directory and the current directory, so nothing
+// planted in the project, in PYTHONPATH or in PYTHONSTARTUP is imported
+// (TestQueryIgnoresEnvironment plants them). -S is deliberately NOT used:
+// the site module is what applies a venv's pyvenv.cfg to sys.prefix, so
+// under -S a venv's python reports the base interpreter's prefix and
+// site-packages (checked on CPython 3.8 and 3.12), and Debian's
+// posix_local scheme (/usr/local) is what pip uses with site loaded. The
+// cost: site-packages .pth files of the chosen interpreter run at start-up,
+// exactly as they do when pip itself runs there.
 //
-// The script reports: implementation name and version, sys.version_info,
-// sysconfig paths (purelib, platlib, scripts, data, include) for the
-// default scheme, prefix and base_prefix (venv detection), the PEP 508
-// marker values, SOABI, EXT_SUFFIX, Py_DEBUG, Py_GIL_DISABLED,
-// sysconfig.get_platform(), the glibc version (os.confstr
-// "CS_GNU_LIBC_VERSION"), and the musl version (read from the dynamic
-// loader's banner as packaging does, in Go, from the interpreter's
-// PT_INTERP). Tags are then computed in Go by pypi.SysTags.
+// The script imports only the standard library and reports: the
+// implementation and version, sys.prefix/base_prefix (venv detection), the
+// sysconfig paths of the scheme pip's _infer_prefix picks
+// (sysconfig.get_preferred_scheme("prefix") where it exists), the PEP 508
+// marker values as packaging's default_environment() computes them, the
+// config variables packaging's ABI rules read (SOABI, EXT_SUFFIX, Py_DEBUG,
+// Py_GIL_DISABLED, WITH_PYMALLOC, py_version_nodot), sysconfig.get_platform(),
+// the pointer size, the glibc version (os.confstr("CS_GNU_LIBC_VERSION"), no
+// ctypes) and platform.mac_ver(). The interpreter binary's ELF header
+// (armhf, i386, PT_INTERP) is read in Go, and a musl loader is run without
+// arguments to print its version, as packaging does.
+//
+// TestSysTagsMatchPackaging checks the resulting tag list, tag for tag,
+// against packaging.tags.sys_tags() run in every interpreter on the test
+// machine; TestQueryPaths checks the scheme against pip's get_scheme.
 //
 // Interpreters other than CPython 3 and PyPy 3 are refused
-// (ErrUnsupportedInterpreter): airlock reproduces packaging's tag rules only
-// for those two.
+// (ErrUnsupportedInterpreter); SchemeForTarget gives pip's --target layout.
 package pyinterp

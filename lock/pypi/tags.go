@@ -66,6 +66,10 @@ type TagFacts struct {
 	// Platforms are the platform tags, most specific first, as packaging's
 	// platform_tags() computes them (see LinuxPlatforms, MacPlatforms).
 	Platforms []string
+	// Packaging21 reproduces packaging 21.3 (vendored by pip 23), whose
+	// sys_tags did not list cpXY-none-any for CPython. The default follows
+	// packaging 24, which pip 24.1 and later vendor.
+	Packaging21 bool
 }
 
 // SysTags returns the tags packaging.tags.sys_tags() (packaging 24.1)
@@ -80,7 +84,9 @@ func SysTags(f TagFacts) []Tag {
 	var interp string
 	if f.Implementation == "cp" {
 		tags = CPythonTags(f.PythonVersion, f.ABIs, f.Platforms)
-		interp = "cp" + iv
+		if !f.Packaging21 {
+			interp = "cp" + iv
+		}
 	} else {
 		tags = GenericTags(f.Implementation+iv, f.ABIs, f.Platforms)
 		if f.Implementation == "pp" {
