@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/lock"
@@ -62,7 +63,12 @@ func (f *Fetcher) tarballFromPackument(ctx context.Context, pkg lock.Package) (s
 		return "", fmt.Errorf("%s's registry metadata at %s: %w", pkg.Name, client.Redact(u), err)
 	}
 	if !pl.IsRegistryURL(tarball) {
-		return "", fmt.Errorf("%w: %s's registry metadata points its %s tarball at %s, which is not under a configured registry; refusing to download from there (if that host is a registry you trust, configure it in .npmrc as registry= or @scope:registry=)", ErrNotRegistryURL, pkg.Name, pkg.Version, client.Redact(tarball))
+		host := "its host"
+		if tu, err := url.Parse(tarball); err == nil && tu.Host != "" {
+			host = tu.Host
+		}
+		return "", fmt.Errorf("%w: %s's registry metadata points its %s tarball at %s, which is not under a configured registry; refusing to download from there (if %s is a registry you trust, name it in .npmrc: registry=https://%s/ or @scope:registry=https://%s/)",
+			ErrNotRegistryURL, pkg.Name, pkg.Version, client.Redact(tarball), host, host, host)
 	}
 	return tarball, nil
 }

@@ -62,7 +62,7 @@ func TestPackumentFallbackRefusals(t *testing.T) {
 		doc  []byte
 		want string
 	}{
-		"other host":             {packument("foo", "1.2.3", "https://evil.test/foo.tgz"), "not under a configured registry"},
+		"other host":             {packument("foo", "1.2.3", "https://evil.test/foo.tgz"), "not under a configured registry; refusing to download from there (if evil.test is a registry you trust, name it in .npmrc: registry=https://evil.test/"},
 		"other host, http":       {packument("foo", "1.2.3", "http://registry.test/foo.tgz"), "not under a configured registry"},
 		"lookalike host":         {packument("foo", "1.2.3", "https://registry.test.evil.test/foo.tgz"), "not under a configured registry"},
 		"no such version":        {packument("foo", "9.9.9", "https://registry.test/x.tgz"), "lists no tarball for version 1.2.3"},

@@ -101,7 +101,9 @@ func TestAuthForBeyondNPM(t *testing.T) {
 // for.
 func FuzzAuthForStaysOnItsHost(f *testing.F) {
 	for _, s := range []string{"https://reg.example/x", "https://reg.example:443/a/../b", "https://REG.example./x",
-		"https://reg.example@evil.example/", "https://evil.example/reg.example/", "https://[::1]/", "https://reg.example%2f@x/"} {
+		"https://reg.example@evil.example/", "https://evil.example/reg.example/", "https://[::1]/", "https://reg.example%2f@x/",
+		"https://reg.example.evil.com/npm/", "https://reg.example/npm/../x", "https://reg.example/npm%2f..%2fx", "https://s.example:8443.evil.com/",
+		"https://s.example:443/", "http://reg.example/npm/"} {
 		f.Add(s)
 	}
 	c := configOf(f, map[string]string{

@@ -119,7 +119,11 @@ func TestExpandEnv(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"a=b", "a[]=1\na[]=2", "[s]\nk=v", `a="x\n"`, "a=${X}\\${Y}", "//h/:_authToken=${T?}", "\ufeffk=v;c"} {
+	for _, s := range []string{"a=b", "a[]=1\na[]=2", "[s]\nk=v", `a="x\n"`, "a=${X}\\${Y}", "//h/:_authToken=${T?}", "\ufeffk=v;c",
+		// Hostile shapes (TestHostileNpmrcFiles): CRLF, BOM, unset variables, http registries.
+		"registry=http://evil.example/\r\n//registry.npmjs.org/:_authToken=${UNSET}\r\n",
+		"\ufeff//registry.npmjs.org.evil.com/:_authToken=${T}\r\n@s:registry=https://u:p@s.example/\r\n",
+		"//h/a/../b/:_authToken=x\n//h/%2e%2e/:_auth=y\n\\${T}=z"} {
 		f.Add([]byte(s))
 	}
 	env := envFunc(map[string]string{"X": "x", "T": "secret"})
