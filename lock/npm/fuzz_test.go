@@ -41,6 +41,11 @@ func FuzzParse(f *testing.F) {
 			if _, err := parseLocation(p.Path); err != nil {
 				t.Fatalf("accepted unsafe path %q: %v", p.Path, err)
 			}
+			if p.Source == lock.SourceRegistry {
+				if _, err := registrySource(p.Version); err != nil {
+					t.Fatalf("accepted registry entry %q with version %q, from which the URL is derived", p.Path, p.Version)
+				}
+			}
 			if p.Source == lock.SourceLink {
 				if _, err := parseLocation(p.Resolved); err != nil {
 					t.Fatalf("accepted unsafe link target %q", p.Resolved)
