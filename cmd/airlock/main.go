@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/airlock-dev/airlock/sandbox"
 	"io"
 	"os"
 	"os/signal"
@@ -30,6 +31,9 @@ const (
 )
 
 func main() {
+	// In the sandbox's first process this sets up the restrictions and
+	// executes the allowed script's command; it never returns there.
+	sandbox.ChildMain()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -41,6 +45,7 @@ Usage:
   airlock pip install -r requirements.txt | --lock pylock.toml|uv.lock [flags]
                               install wheels into a virtual environment, like pip install --require-hashes --no-deps
   airlock cache path          print the cache directory
+  airlock doctor              show whether this machine can sandbox allowed install scripts
   airlock version             print the version
 
 Run 'airlock npm ci -h' for the flags.
@@ -77,6 +82,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return npmCI(ctx, "npm ci", args[2:], stdout, stderr)
 	case "install":
 		return npmCI(ctx, "install", args[1:], stdout, stderr)
+	case "doctor":
+		return doctor(stdout)
 	case "pip":
 		return pipCmd(ctx, args[1:], stdout, stderr)
 	case "cache":

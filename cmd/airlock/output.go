@@ -189,3 +189,14 @@ func (r *reporter) fail(err error, code int) {
 	}
 	fmt.Fprintf(r.errw, "airlock: %v\n", err)
 }
+
+// info prints a line for people (stdout, not with --json or --quiet).
+func (r *reporter) info(line string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.json != nil || r.quiet {
+		return
+	}
+	r.clearBar()
+	fmt.Fprintln(r.out, line)
+}
