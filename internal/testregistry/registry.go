@@ -79,6 +79,7 @@ type config struct {
 	middlewares []Middleware
 	hooks       []func(string, map[string]any)
 	tls         func(*tls.Config, *CA) error
+	http1Only   bool
 }
 
 // WithAddr listens on addr instead of 127.0.0.1:0 (a free loopback port).
@@ -99,6 +100,10 @@ func WithMiddleware(m ...Middleware) Option {
 func WithTLSConfig(f func(cfg *tls.Config, ca *CA) error) Option {
 	return func(c *config) { c.tls = f }
 }
+
+// WithHTTP1Only turns HTTP/2 off, as behind many proxies and for npm; some
+// faults (a TCP reset, a connection closed mid-body) exist only there.
+func WithHTTP1Only() Option { return func(c *config) { c.http1Only = true } }
 
 // WithPackumentHook lets a test edit the full packument of a package before
 // it is served (add dist.signatures, set time[version] or deprecated, point
@@ -180,6 +185,10 @@ func Start(opts ...Option) (*Registry, error) {
 		// Handshake failures are what some tests provoke; keep them
 		// out of the test output.
 		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	if c.http1Only {
+		// A non-nil empty map is net/http's documented HTTP/2 off switch.
+		r.srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
 	}
 	go r.srv.ServeTLS(r.ln, "", "")
 	return r, nil
