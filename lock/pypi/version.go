@@ -295,7 +295,7 @@ func (ss Specifiers) String() string {
 }
 
 var (
-	specOp = regexp.MustCompile(`^\s*(~=|==|!=|<=|>=|<|>|===)\s*`)
+	specOp = regexp.MustCompile(`^\s*(===|~=|==|!=|<=|>=|<|>)\s*`)
 	// The clause shapes packaging's Specifier regex accepts per operator:
 	// a wildcard only for == and != right after the release, a local label
 	// only for == and != without a wildcard, ~= with two or more release
