@@ -26,7 +26,9 @@ const maxKeysBytes = 1 << 20
 func (m *MetaStore) RegistryKeys(ctx context.Context, registry string) (keys []verify.RegistryKey, published bool, err error) {
 	u := joinRegistry(registry, KeysPath)
 	body, _, err := m.Get(ctx, u, "application/json", maxKeysBytes)
-	if errors.Is(err, ErrNoMetadata) && !m.Offline {
+	if errors.Is(err, ErrNoMetadata) {
+		// Online: the registry has no keys route. Offline: no keys were
+		// ever seen for it (a 404 is not stored), so none are known.
 		return nil, false, nil
 	}
 	if err != nil {

@@ -80,7 +80,7 @@ func (p *Policy) Static(s Subject, match RangeMatcher) []Decision {
 			where = "the default"
 		}
 		d := s.decision("allow_sources", Deny, "")
-		d.Evidence = fmt.Sprintf("source %s %s; allow_sources = [%s] from %s", s.Source, s.Resolved, quoteList(e.AllowSources), where)
+		d.Evidence = fmt.Sprintf("allow_sources = [%s] from %s", quoteList(e.AllowSources), where)
 		if !allowed {
 			d.Message = fmt.Sprintf("%s comes from a %s source, which policy does not allow", s.id(), s.Source)
 			d.Override = fmt.Sprintf("add %q to allow_sources in [policy] (or in [policy.packages.%q]) of %s to allow it; or publish it to a registry and update the lockfile", s.Source, s.Name, src)
