@@ -41,6 +41,8 @@ type npmCIFlags struct {
 	// legacyPeerDeps and engineStrict are --legacy-peer-deps and
 	// --engine-strict; nil when not given, so that .npmrc decides.
 	legacyPeerDeps, engineStrict *bool
+	// allowScripts adds --allow-scripts entries to [scripts] allow.
+	allowScripts []string
 }
 
 func npmCI(ctx context.Context, command string, args []string, stdout, stderr io.Writer) int {
@@ -59,6 +61,14 @@ func npmCI(ctx context.Context, command string, args []string, stdout, stderr io
 	fs.StringVar(&f.libc, "libc", "", "match optional dependencies against this `libc` instead of the host's (npm's --libc)")
 	legacyPeerDeps := fs.Bool("legacy-peer-deps", false, "ignore peer dependencies, as npm's --legacy-peer-deps (default: .npmrc's legacy-peer-deps)")
 	engineStrict := fs.Bool("engine-strict", false, "refuse required packages whose engines do not match, as npm's --engine-strict (default: .npmrc's engine-strict)")
+	fs.Func("allow-scripts", "run the install scripts of these packages (`NAME[@RANGE],...`), sandboxed, after installing; adds to airlock.toml's [scripts] allow", func(v string) error {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				f.allowScripts = append(f.allowScripts, s)
+			}
+		}
+		return nil
+	})
 	acceptNpmNoOps(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -113,6 +123,10 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	allowScripts, err := config.ParseScriptSpecs("--allow-scripts", f.allowScripts)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
 	rc, err := npmrc.Load(projectDir, os.Environ())
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -140,6 +154,9 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 		rep.warn(event{Name: w.Package.Name, Version: w.Package.Version, Path: w.Package.Path, Message: w.Message})
 	}
 	if err := checkNpmPolicy(sel.Install, rc, rep); err != nil {
+		return err
+	}
+	if err := checkPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: projectDir, offline: f.offline, pkgs: sel.Install, rep: rep, now: time.Now()}); err != nil {
 		return err
 	}
 
@@ -193,7 +210,7 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 		rep.note(event{Path: c.Bin, Message: fmt.Sprintf("%s and %s both declare %s; %s owns it, as with npm", c.Owner, c.Loser, c.Bin, c.Owner)})
 	}
 	rep.done(summarize(sel, res, &stats, time.Since(began)))
-	return nil
+	return runAllowedScripts(ctx, scriptsInput{cfg: cfg, projectDir: projectDir, installed: sel.Install, allow: allowScripts, rep: rep})
 }
 
 // maxManifestSize caps a package.json read from the project (npm's own
@@ -333,16 +350,16 @@ func npmrcBool(rc *npmrc.Config, key string) bool {
 }
 
 // checkNpmPolicy refuses, before anything is fetched or removed, every
-// package whose bytes airlock could not hold to the lockfile: git
-// repositories, tarball URLs and local archives (no registry integrity
-// record), and registry entries without a usable integrity. It warns about
-// entries pinned by sha1 alone.
+// registry entry whose bytes airlock could not hold to the lockfile: a
+// tarball outside the configured registries, or no usable integrity. What
+// is a choice rather than a necessity (git, remote and file sources, sha1
+// pins) is checkPolicy's to decide.
 func checkNpmPolicy(pkgs []lock.Package, rc *npmrc.Config, rep *reporter) error {
 	var refused, unpinned, hosts []string
 	for _, p := range pkgs {
+		// git, remote and file sources, and sha1-only pins, are policy's
+		// to decide (checkPolicy: allow_sources, weak_hashes).
 		switch p.Source {
-		case lock.SourceGit, lock.SourceRemote, lock.SourceFile:
-			refused = append(refused, fmt.Sprintf("%s (%s %s)", p.Path, p.Source, showSource(p.Resolved)))
 		case lock.SourceRegistry:
 			// The same check the download makes, so that nothing is
 			// fetched when one entry would be refused later.
@@ -358,13 +375,8 @@ func checkNpmPolicy(pkgs []lock.Package, rc *npmrc.Config, rep *reporter) error 
 				}
 				continue
 			}
-			in, err := verify.ParseSRI(p.Integrity)
-			switch {
-			case err != nil:
+			if _, err := verify.ParseSRI(p.Integrity); err != nil {
 				unpinned = append(unpinned, fmt.Sprintf("%s (%s@%s): %v", p.Path, p.Name, p.Version, err))
-			case in.WeakOnly():
-				rep.warn(event{Name: p.Name, Version: p.Version, Path: p.Path,
-					Message: fmt.Sprintf("%s@%s is pinned by sha1 only, which can be forged; `npm install --package-lock-only` records sha512", p.Name, p.Version)})
 			}
 		}
 	}
