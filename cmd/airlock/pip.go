@@ -169,6 +169,12 @@ func runPipInstall(ctx context.Context, f *pipFlags, rep *reporter) error {
 	}
 
 	rep.start("pip install", len(plan))
+	if f.target != "" {
+		// pip creates the --target directory too.
+		if err := os.MkdirAll(scheme.Purelib, 0o777); err != nil {
+			return withCode(exitUsage, err)
+		}
+	}
 	root, err := wheel.Root(wheel.Scheme(scheme))
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -258,6 +264,14 @@ func readPythonLock(f *pipFlags) (*lockpypi.Lock, string, error) {
 // uses the pip running it.
 func targetPython(f *pipFlags) (string, error) {
 	if f.python != "" {
+		// A path is made absolute: it goes into script shebangs.
+		if strings.ContainsRune(f.python, os.PathSeparator) {
+			abs, err := filepath.Abs(f.python)
+			if err != nil {
+				return "", withCode(exitUsage, err)
+			}
+			return abs, nil
+		}
 		return f.python, nil
 	}
 	if venv := os.Getenv("VIRTUAL_ENV"); venv != "" {

@@ -489,6 +489,10 @@ func classifyPipLookupError(err error) error {
 	case errors.Is(err, fetchpypi.ErrNoIndex), errors.Is(err, fetchpypi.ErrBadPage):
 		return withCode(exitUsage, err)
 	}
+	var se *client.StatusError
+	if errors.As(err, &se) && (se.Code == 401 || se.Code == 403) {
+		err = fmt.Errorf("%w\n(for a Python index, credentials go in the index URL: --index-url https://USER:TOKEN@host/simple/, or index-url in pip.conf, or PIP_INDEX_URL; airlock sends them to that host only)", err)
+	}
 	return withCode(classify(err), err)
 }
 
