@@ -105,6 +105,11 @@ func MakeWheel(spec WheelSpec) (string, []byte, error) {
 	for _, p := range paths {
 		h := &zip.FileHeader{Name: p, Method: zip.Deflate, Modified: mtime}
 		h.SetMode(0o644)
+		if strings.Contains(p, ".data/scripts/") {
+			// Wheel builders keep a script's executable bit, and pip
+			// installs it with the archive's mode.
+			h.SetMode(0o755)
+		}
 		w, err := zw.CreateHeader(h)
 		if err != nil {
 			return "", nil, err
