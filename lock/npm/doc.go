@@ -21,6 +21,10 @@
 //   - registry entries whose version is not valid semver, such as
 //     "1.0.0/../../x" or "1.0.0?a": the tarball URL is derived from it
 //     (ErrBadVersion);
+//   - a registry entry whose "name" differs from its folder when no
+//     dependency asks for that package by an "npm:<name>@..." alias (or by a
+//     URL, path or git spec): npm ci would install the other package there
+//     (ErrSubstitution);
 //   - a key repeated at the top level, in "packages" or inside an entry
 //     (ErrDuplicateKey): JSON.parse keeps the last copy, other readers the
 //     first, so such a lockfile can show npm one package and a reviewer or

@@ -30,6 +30,9 @@ var (
 	// ErrBadVersion: a registry entry whose version is not valid semver,
 	// which could steer the tarball URL derived from it.
 	ErrBadVersion = errors.New("invalid version")
+	// ErrSubstitution: a registry entry installs a package under another
+	// package's folder without an "npm:" alias asking for it.
+	ErrSubstitution = errors.New("package substituted in the lockfile")
 	// ErrBadName: a package name npm would not accept.
 	ErrBadName = errors.New("invalid package name")
 	// ErrMissingTarget: a link whose target has no entry.

@@ -104,6 +104,13 @@ var hostileRefusals = map[string]struct {
 	"version-range":                    {ErrBadVersion, "node_modules/a", "must be valid semver"},
 	"version-registry-shaped-resolved": {ErrBadVersion, "node_modules/a", "derives the download URL"},
 
+	// A registry package installed under another package's folder with no
+	// "npm:" alias asking for it (npm ci would install it).
+	"substitution-range":       {ErrSubstitution, "node_modules/lodash", `installs package "evil" in folder "lodash", but the project asks for "lodash" as "^4.17.0"`},
+	"substitution-tag":         {ErrSubstitution, "node_modules/lodash", `as "latest", not as an "npm:evil@..." alias`},
+	"substitution-other-alias": {ErrSubstitution, "node_modules/lodash", `as "npm:lodash-es@^4"`},
+	"substitution-transitive":  {ErrSubstitution, "node_modules/debug", `but node_modules/express asks for "debug" as "2.6.9"`},
+
 	// resolved schemes that are no source at all.
 	"resolved-data":              {ErrInvalidEntry, "node_modules/a", `"data:application/gzip`},
 	"resolved-javascript":        {ErrInvalidEntry, "node_modules/a", "neither a URL"},
@@ -209,5 +216,24 @@ func TestDeepNesting(t *testing.T) {
 	deep := `{"lockfileVersion":3,"packages":{"":{"dependencies":` + strings.Repeat(`{"a":`, 20000) + `"1"` + strings.Repeat("}", 20000) + `}}}`
 	if _, err := Parse([]byte(deep)); !errors.Is(err, ErrSyntax) {
 		t.Errorf("nested objects: err = %v, want ErrSyntax", err)
+	}
+}
+
+// TestRenamedEntriesNpmWrites: the renamed entries npm itself writes are
+// not substitutions: an alias, an alias whose folder other packages also
+// reach with plain ranges (react aliased to @preact/compat, peers of react
+// asking "^18"), and a tarball URL dependency.
+func TestRenamedEntriesNpmWrites(t *testing.T) {
+	for name, data := range map[string]string{
+		"alias": `{"lockfileVersion":3,"packages":{"":{"dependencies":{"my-ms":"npm:ms@^2"}},"node_modules/my-ms":{"name":"ms","version":"2.1.3"}}}`,
+		"alias with plain-range peers": `{"lockfileVersion":3,"packages":{"":{"dependencies":{"react":"npm:@preact/compat@^17","ui":"1.0.0"}},` +
+			`"node_modules/react":{"name":"@preact/compat","version":"17.1.2"},"node_modules/ui":{"version":"1.0.0","peerDependencies":{"react":"^18"}}}}`,
+		"tarball URL dependency": `{"lockfileVersion":3,"packages":{"":{"dependencies":{"remote-ms":"https://registry.npmjs.org/ms/-/ms-2.1.1.tgz"}},` +
+			`"node_modules/remote-ms":{"name":"ms","version":"2.1.1","resolved":"https://registry.npmjs.org/ms/-/ms-2.1.1.tgz"}}}`,
+		"needed by nothing": `{"lockfileVersion":3,"packages":{"":{},"node_modules/x":{"name":"y","version":"1.0.0"}}}`,
+	} {
+		if _, err := Parse([]byte(data)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

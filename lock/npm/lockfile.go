@@ -202,6 +202,9 @@ func (l *Lockfile) load(pkgs object) error {
 		return err
 	}
 	l.loadEdges()
+	if err := l.checkSubstitutions(); err != nil {
+		return err
+	}
 
 	sorted := make([]*node, 0, len(l.nodes)-1)
 	for _, n := range l.order[1:] {
@@ -402,6 +405,51 @@ func (l *Lockfile) loadEdges() {
 			}
 		}
 	}
+}
+
+// checkSubstitutions refuses a registry entry whose "name" differs from its
+// folder when nothing asks for that package by an "npm:<name>@..." alias
+// (or by a URL, path or git spec, which names no package).
+// npm writes such a name only for aliases, and npm ci would install it
+// anyway (its dep-valid checks only the version of a plain range), so a
+// hand-edited "node_modules/lodash": {"name": "evil", ...} would put another
+// package where lodash is required from. One alias edge is enough: other
+// dependents of the same folder (peers of an aliased react, say) keep their
+// plain ranges in lockfiles npm writes.
+func (l *Lockfile) checkSubstitutions() error {
+	for _, n := range l.order {
+		if n == l.root || n.link || n.inBundle || n.pkg.Source != lock.SourceRegistry || !n.loc.inNodeModules() {
+			continue
+		}
+		folder := n.loc.names[len(n.loc.names)-1]
+		if n.pkg.Name == folder || len(n.in) == 0 {
+			continue // not renamed, or needed by nothing (Select prunes it)
+		}
+		aliased := false
+		for _, e := range n.in {
+			for _, raw := range []string{e.spec, e.from.accept[e.name]} {
+				switch sp := parseSpec(raw, ""); sp.kind {
+				case specAlias:
+					aliased = aliased || sp.aliasName == n.pkg.Name
+				case specRemote, specFile, specDir, specGit:
+					// A URL or path names no package: whatever it
+					// serves is the package (a registry tarball URL
+					// as a dependency is classified a registry entry).
+					aliased = true
+				}
+			}
+		}
+		if !aliased {
+			e := n.in[0]
+			from := "the project"
+			if e.from.path != "" {
+				from = e.from.path
+			}
+			return entryErr(n.path, fmt.Errorf("%w: the entry installs package %q in folder %q, but %s asks for %q as %q, not as an \"npm:%s@...\" alias; npm writes another name only for aliases, so this entry substitutes one package for another: regenerate the lockfile with `npm install --package-lock-only` and review the diff",
+				ErrSubstitution, n.pkg.Name, folder, from, e.name, e.spec, n.pkg.Name))
+		}
+	}
+	return nil
 }
 
 // LegacyPeerDeps gives the lockfile npm's graph under legacy-peer-deps
