@@ -162,7 +162,7 @@ func SelectWheel(name string, candidates []Artifact, env Environment) (Artifact,
 		fmt.Fprintf(&msg, " (and %d more)", len(env.Tags)-len(top))
 	}
 	if len(sdists) > 0 {
-		fmt.Fprintf(&msg, "; only a source distribution fits (%s): building it would run its code, which airlock refuses — lock a version with a wheel for this platform or use pip", strings.Join(sdists, ", "))
+		fmt.Fprintf(&msg, "; there is a source distribution (%s), but building it would run its code, which airlock never does: lock a version that has a wheel for this platform, or install this package with pip", strings.Join(sdists, ", "))
 	}
 	return Artifact{}, &wheelError{msg: msg.String()}
 }

@@ -121,5 +121,32 @@ def marker_cases():
     return {"envs": ENVS, "markers": out}
 
 
+WHEELS = [
+    "six-1.16.0-py2.py3-none-any.whl", "numpy-1.26.4-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "pip-23.0.1-py3-none-any.whl", "foo_bar-1.0-1-py3-none-any.whl", "foo_bar-1.0-12abc-py3-none-any.whl",
+    "Foo.Bar-1.0-py3-none-any.whl", "foo-1.0-py3-none-any.WHL", "foo-1.0-py3-none-any", "foo-1.0-py3-none.whl",
+    "foo-1.0-x-y-py3-none-any.whl", "foo__bar-1.0-py3-none-any.whl", "foo-1.0-abc-py3-none-any.whl",
+    "foo-bad_version-py3-none-any.whl", "foo-1.0-py3-none-any.manylinux1_x86_64.whl",
+    "torch-2.2.0+cpu-cp311-cp311-linux_x86_64.whl", "foo-1.0-py3-none-.whl", "-1.0-py3-none-any.whl",
+    "föo-1.0-py3-none-any.whl", "foo-1.0-PY3-NONE-ANY.whl", "foo-1.0-py3.py3-none-any.whl",
+    "foo-1!2.0-py3-none-any.whl", "foo-1.0.post1.dev2-py3-none-any.whl",
+]
+
+
+def wheel_cases():
+    from pip._vendor.packaging.utils import parse_wheel_filename
+    out = []
+    for w in WHEELS:
+        try:
+            name, version, build, tags = parse_wheel_filename(w)
+        except Exception as e:
+            out.append({"filename": w, "error": type(e).__name__})
+            continue
+        out.append({"filename": w, "name": name, "version": str(version), "build": list(build),
+                    "tags": sorted(str(t) for t in tags)})
+    return out
+
+
+json.dump({"packaging": packaging.__version__, "wheels": wheel_cases()}, open("pep427.json", "w"), indent=1)
 json.dump({"packaging": packaging.__version__, **version_cases()}, open("pep440.json", "w"), indent=0)
 json.dump({"packaging": packaging.__version__, **marker_cases()}, open("pep508.json", "w"), indent=1)
