@@ -101,6 +101,7 @@ func TestScripts(t *testing.T) {
 			"islink":        cmdIsLink,
 			"mode":          cmdMode,
 			"waitfile":      cmdWaitFile,
+			"signreg":       cmdSignReg,
 			"tlsregistry":   cmdTLSRegistry,
 			"cached":        cmdCached,
 			"pypi":          cmdPyPI, // pip_script_test.go: pip_* scripts' Python index
