@@ -231,7 +231,14 @@ func lowerHashes(h map[string]string) map[string]string {
 	}
 	out := make(map[string]string, len(h))
 	for k, v := range h {
-		out[strings.ToLower(k)] = strings.ToLower(v)
+		// An empty value says nothing; it must not look like a hash
+		// that disagrees with the lock.
+		if v != "" {
+			out[strings.ToLower(k)] = strings.ToLower(v)
+		}
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
