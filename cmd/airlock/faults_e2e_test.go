@@ -7,6 +7,7 @@ package main
 // that the previous tree is intact, and that no debris is left.
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -42,6 +43,13 @@ type e2e struct {
 	reg   *testregistry.Registry
 	home  string
 	cache string
+}
+
+// with returns e for use in the subtest t, so failures are reported there.
+func (e *e2e) with(t *testing.T) *e2e {
+	c := *e
+	c.t = t
+	return &c
 }
 
 func newE2E(t *testing.T, mw ...testregistry.Middleware) *e2e {
@@ -532,6 +540,7 @@ func TestFaultCacheForeign(t *testing.T) {
 		{"another user's", func() error { return os.Chown(e.cache, 65534, 65534) }, "warning: cache directory " + e.cache + " belongs to uid 65534, not to airlock's user (uid 0)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			e := e.with(t)
 			if err := tc.setup(); err != nil {
 				t.Fatal(err)
 			}
@@ -738,4 +747,370 @@ func TestFaultSIGKILLMidInstall(t *testing.T) {
 			}
 		})
 	}
+}
+
+// snapshotProject snapshots a whole project but airlock's own state.
+func snapshotProject(t *testing.T, dir string) tree {
+	t.Helper()
+	out := tree{}
+	for p, v := range snapshot(t, dir) {
+		if p != install.StateDir && !strings.HasPrefix(p, install.StateDir+"/") {
+			out[p] = v
+		}
+	}
+	return out
+}
+
+// Two airlock processes install two projects that share packages, at the
+// same time, with one cache: both succeed with the right trees, the cache
+// ends up with one valid blob per archive and no temporary files, and no
+// archive is downloaded more than once per process. (Blobs are not locked:
+// two processes that miss the same blob at once may both download it.)
+func TestFaultConcurrentProjectsShareCache(t *testing.T) {
+	e := newE2E(t, testregistry.Delay("*", 20*time.Millisecond))
+	projects := []string{"basic", "workspaces"}
+	want := map[string]tree{}
+	for _, p := range projects {
+		dir := e.project(p, t.TempDir())
+		e.ci(dir, filepath.Join(t.TempDir(), "cache"))
+		want[p] = snapshotProject(t, dir)
+	}
+	e.reg.ResetRequests()
+
+	dirs := map[string]string{}
+	for _, p := range projects {
+		dirs[p] = e.project(p, t.TempDir())
+	}
+	for round, warm := range []bool{false, true} {
+		var wg sync.WaitGroup
+		results := make([]result, len(projects))
+		for i, p := range projects {
+			wg.Go(func() { results[i] = e.run(dirs[p], e.cache, "npm", "ci") })
+		}
+		wg.Wait()
+		for i, p := range projects {
+			results[i].want(t, 0)
+			sameTree(t, fmt.Sprintf("%s (round %d)", p, round), want[p], snapshotProject(t, dirs[p]))
+			noDebris(t, dirs[p], e.cache)
+		}
+		per := map[string]int{}
+		for _, r := range e.reg.Requests() {
+			if strings.HasSuffix(r.Path, ".tgz") {
+				per[r.Path]++
+			}
+		}
+		for path, n := range per {
+			if warm || n > len(projects) {
+				t.Errorf("round %d (warm cache %v): %s downloaded %d times", round, warm, path, n)
+			}
+		}
+		if !warm && len(per) == 0 {
+			t.Error("nothing was downloaded into the cold cache")
+		}
+		e.reg.ResetRequests()
+	}
+	if n, distinct := checkCache(t, e.cache), distinctArchives(t, dirs["basic"], dirs["workspaces"]); n != distinct {
+		t.Errorf("cache holds %d valid blobs, want the %d distinct archives", n, distinct)
+	}
+}
+
+// Two airlock processes install into the same project at once: the second
+// says it is waiting for the first (naming its process), then installs in
+// turn; the final tree is complete and correct, never a mix.
+func TestFaultConcurrentSameProject(t *testing.T) {
+	g := newGate("")
+	e := newE2E(t, g.middleware)
+	want := e.reference("basic")
+	dir := e.project("basic", t.TempDir())
+	e.ci(dir, e.cache)
+	os.RemoveAll(e.cache)
+	g.path = e.tarballPath("uuid", "8.3.2")
+
+	first := e.cmd(dir, e.cache, "npm", "ci")
+	var firstErr bytes.Buffer
+	first.Stdout, first.Stderr = io.Discard, &firstErr
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer g.release()
+	waitFor(t, "the first install to reach its download", func() bool { return g.hits.Load() > 0 })
+
+	second := e.cmd(dir, e.cache, "npm", "ci")
+	stderr, err := second.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	second.Stdout = io.Discard
+	if err := second.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waiting := make(chan string, 1)
+	var rest bytes.Buffer
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "waiting up to 30s") {
+				waiting <- sc.Text()
+			}
+			rest.WriteString(sc.Text() + "\n")
+		}
+	}()
+	select {
+	case line := <-waiting:
+		wantMsg := fmt.Sprintf("airlock: warning: waiting up to 30s for another airlock installing into this project (process %d)", first.Process.Pid)
+		if line != wantMsg {
+			t.Errorf("second process said %q, want %q", line, wantMsg)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the second process did not say it was waiting")
+	}
+	g.release()
+	if err := first.Wait(); err != nil {
+		t.Errorf("first install: %v\n%s", err, firstErr.String())
+	}
+	if err := second.Wait(); err != nil {
+		t.Errorf("second install: %v\n%s", err, rest.String())
+	}
+	sameTree(t, "node_modules", want, snapshot(t, filepath.Join(dir, "node_modules")))
+	noDebris(t, dir, e.cache)
+}
+
+// Every way to tamper with the cache, end to end. A blob whose bytes are
+// wrong, or whose path holds something other than a file, is reported,
+// removed and downloaded again online; offline it is a clear error and the
+// previous tree stays. Planted symlinks below the root are never followed:
+// the blob counts as absent (downloaded again online, "not in the cache"
+// offline) and the next store puts a real directory there. A hard link or a
+// writable mode is not in itself wrong: the bytes are re-verified on every
+// read; the mode is put back.
+func TestFaultCacheTamper(t *testing.T) {
+	e := newE2E(t)
+	const target = "node_modules/uuid"
+	type outcome struct {
+		code      int
+		downloads int // of uuid's tarball
+		stderr    []string
+	}
+	corruptOnline := outcome{0, 1, []string{"warning: cached archive of uuid@8.3.2 was corrupt (want sha512-", "removed it and downloaded it again"}}
+	corruptOffline := outcome{1, 0, []string{"the cached copy of uuid@8.3.2 is unusable: cache blob ", " is corrupt (want sha512-", "removed it, the next attempt downloads it again; --offline forbids downloading it again"}}
+	notFileOnline := outcome{0, 1, []string{"warning: cached archive of uuid@8.3.2 at ", " is not a regular file; removed it and downloaded it again"}}
+	notFileOffline := outcome{1, 0, []string{"the cached copy of uuid@8.3.2 is unusable: cache blob ", " is not a regular file; removed it"}}
+	absentOnline := outcome{0, 1, nil}
+	absentOffline := outcome{3, 0, []string{"uuid@8.3.2 is not in the cache", "--offline forbids the network"}}
+	// With a whole level of the cache gone, any package may be the first
+	// to fail.
+	allAbsentOffline := outcome{3, 0, []string{" is not in the cache (sha512-", "--offline forbids the network"}}
+	accepted := outcome{0, 0, nil}
+
+	rewrite := func(f func(b []byte) []byte) func(t *testing.T, blob, cacheDir string) {
+		return func(t *testing.T, blob, cacheDir string) {
+			b, err := os.ReadFile(blob)
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.Remove(blob)
+			if err := os.WriteFile(blob, f(b), 0o444); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	outsideCopy := func(t *testing.T, blob string, flip bool) string {
+		b, err := os.ReadFile(blob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if flip {
+			b[len(b)/2] ^= 1
+		}
+		p := filepath.Join(t.TempDir(), "outside")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// symlinkDir moves the directory level levels above the blob out of the
+	// cache and plants a symlink to it in its place.
+	symlinkDir := func(levels int) func(t *testing.T, blob, cacheDir string) {
+		return func(t *testing.T, blob, cacheDir string) {
+			d := blob
+			for range levels {
+				d = filepath.Dir(d)
+			}
+			moved := filepath.Join(t.TempDir(), "moved")
+			if err := os.Rename(d, moved); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(moved, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cases := []struct {
+		name            string
+		plant           func(t *testing.T, blob, cacheDir string)
+		online, offline outcome
+		check           func(t *testing.T, blob, cacheDir string)
+	}{
+		{"byte flipped", rewrite(func(b []byte) []byte { b[len(b)/3] ^= 0x10; return b }), corruptOnline, corruptOffline, nil},
+		{"truncated", rewrite(func(b []byte) []byte { return b[:len(b)-1] }), corruptOnline, corruptOffline, nil},
+		{"emptied", rewrite(func(b []byte) []byte { return nil }), corruptOnline, corruptOffline, nil},
+		{"grown", rewrite(func(b []byte) []byte { return append(b, 0) }), corruptOnline, corruptOffline, nil},
+		{"replaced by another valid blob", func(t *testing.T, blob, cacheDir string) {
+			other, err := os.ReadFile(blobOf(t, filepath.Join(projectsDir, "basic"), cacheDir, "node_modules/semver"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.Remove(blob)
+			os.WriteFile(blob, other, 0o444)
+		}, corruptOnline, corruptOffline, nil},
+		{"symlink to a valid copy", func(t *testing.T, blob, cacheDir string) {
+			p := outsideCopy(t, blob, false)
+			os.Remove(blob)
+			if err := os.Symlink(p, blob); err != nil {
+				t.Fatal(err)
+			}
+		}, notFileOnline, notFileOffline, nil},
+		{"FIFO", func(t *testing.T, blob, cacheDir string) {
+			os.Remove(blob)
+			if err := syscall.Mkfifo(blob, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, notFileOnline, notFileOffline, nil},
+		{"empty directory", func(t *testing.T, blob, cacheDir string) {
+			os.Remove(blob)
+			if err := os.Mkdir(blob, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, notFileOnline, notFileOffline, nil},
+		{"directory with contents", func(t *testing.T, blob, cacheDir string) {
+			os.Remove(blob)
+			os.Mkdir(blob, 0o755)
+			if err := os.WriteFile(filepath.Join(blob, "x"), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		},
+			outcome{0, 1, []string{" is not a regular file; could not remove it from the cache, delete ", "not caching uuid@8.3.2", "a directory is in the way, remove it"}},
+			outcome{1, 0, []string{" is not a regular file; could not remove it, delete it by hand"}},
+			nil},
+		{"symlinked shard directory", symlinkDir(1), absentOnline, absentOffline, nil},
+		{"symlinked algorithm directory", symlinkDir(2), outcome{0, 1, nil}, allAbsentOffline, nil},
+		{"symlinked blobs directory", symlinkDir(3), outcome{0, 1, nil}, allAbsentOffline, nil},
+		{"hard link with the right bytes", func(t *testing.T, blob, cacheDir string) {
+			p := outsideCopy(t, blob, false)
+			os.Remove(blob)
+			if err := os.Link(p, blob); err != nil {
+				t.Fatal(err)
+			}
+		}, accepted, accepted, nil},
+		{"hard link with wrong bytes", func(t *testing.T, blob, cacheDir string) {
+			p := outsideCopy(t, blob, true)
+			os.Remove(blob)
+			if err := os.Link(p, blob); err != nil {
+				t.Fatal(err)
+			}
+		}, corruptOnline, corruptOffline, nil},
+		{"world-writable blob", func(t *testing.T, blob, cacheDir string) {
+			if err := os.Chmod(blob, 0o666); err != nil {
+				t.Fatal(err)
+			}
+		}, accepted, accepted, func(t *testing.T, blob, cacheDir string) {
+			if fi, err := os.Lstat(blob); err != nil || fi.Mode().Perm() != 0o444 {
+				t.Errorf("blob mode after a read: %v %v, want 0444", fi.Mode(), err)
+			}
+		}},
+	}
+	want := e.reference("basic")
+	// One installed project and filled cache, copied for each case.
+	tmplDir := e.project("basic", t.TempDir())
+	tmplCache := filepath.Join(t.TempDir(), "cache")
+	e.ci(tmplDir, tmplCache)
+	for _, tc := range cases {
+		for _, offline := range []bool{false, true} {
+			name := tc.name + "/online"
+			o := tc.online
+			args := []string{"npm", "ci"}
+			if offline {
+				name, o, args = tc.name+"/offline", tc.offline, append(args, "--offline")
+			}
+			t.Run(name, func(t *testing.T) {
+				e := e.with(t)
+				cacheDir := copyTree(t, tmplCache)
+				dir := copyTree(t, tmplDir)
+				before := snapshot(t, filepath.Join(dir, "node_modules"))
+				blob := blobOf(t, dir, cacheDir, target)
+				tc.plant(t, blob, cacheDir)
+				e.reg.ResetRequests()
+
+				r := e.run(dir, cacheDir, args...)
+				r.want(t, o.code, o.stderr...)
+				if n := e.downloads(e.tarballPath("uuid", "8.3.2")); n != o.downloads {
+					t.Errorf("uuid downloaded %d times, want %d", n, o.downloads)
+				}
+				if o.code == 0 {
+					sameTree(t, "node_modules", want, snapshot(t, filepath.Join(dir, "node_modules")))
+				} else {
+					sameTree(t, "node_modules after the refusal", before, snapshot(t, filepath.Join(dir, "node_modules")))
+				}
+				noDebris(t, dir, cacheDir)
+				if tc.check != nil {
+					tc.check(t, blob, cacheDir)
+				}
+			})
+		}
+	}
+
+	t.Run("symlinked cache root", func(t *testing.T) {
+		e := e.with(t)
+		// The root is the user's choice, like the project directory: a
+		// symlink there is followed, and everything below is still verified.
+		real := filepath.Join(t.TempDir(), "real")
+		link := filepath.Join(t.TempDir(), "link")
+		dir := e.project("basic", t.TempDir())
+		e.ci(dir, real)
+		if err := os.Symlink(real, link); err != nil {
+			t.Fatal(err)
+		}
+		r := e.ci(dir, link, "--offline")
+		if !strings.Contains(r.stdout, "verified: 0 downloaded, 26 from cache") {
+			t.Errorf("through a symlinked root:\n%s", r.stdout)
+		}
+		blob := blobOf(t, dir, link, target)
+		rewrite(func(b []byte) []byte { b[0] ^= 1; return b })(t, blob, link)
+		e.run(dir, link, "npm", "ci", "--offline").want(t, 1, corruptOffline.stderr...)
+	})
+}
+
+// distinctArchives counts the distinct integrity values in the projects'
+// lockfiles: the blobs a cache filled by installing them must hold.
+func distinctArchives(t *testing.T, projects ...string) int {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, dir := range projects {
+		b, err := os.ReadFile(filepath.Join(dir, "package-lock.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lf struct {
+			Packages map[string]struct{ Integrity string }
+		}
+		if err := json.Unmarshal(b, &lf); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range lf.Packages {
+			if p.Integrity != "" {
+				seen[p.Integrity] = true
+			}
+		}
+	}
+	return len(seen)
+}
+
+// copyTree copies src, keeping modes and symlinks, to a new directory.
+func copyTree(t *testing.T, src string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), filepath.Base(src))
+	if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp -a %s %s: %v\n%s", src, dst, err, out)
+	}
+	return dst
 }
