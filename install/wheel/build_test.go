@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -28,6 +29,8 @@ type spec struct {
 	// unlisted files are added to the archive but not to RECORD.
 	unlisted  map[string]string
 	rawRecord string // replaces RECORD entirely
+	// post rewrites the built wheel (to drop entries build always writes).
+	post func(t *testing.T, whl string) string
 }
 
 func (s spec) info() string {
@@ -116,6 +119,9 @@ func build(t *testing.T, dir string, s spec) string {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if s.post != nil {
+		return s.post(t, p)
+	}
 	return p
 }
 
@@ -144,4 +150,51 @@ func fakeVenv(t *testing.T) (string, Scheme) {
 
 func testOptions(prefix string) Options {
 	return Options{Python: filepath.Join(prefix, "bin", "python"), PythonVersion: "3.11", Umask: 0o022}
+}
+
+// rewriteZip copies the wheel at p to a new file without the entries drop
+// selects, passing RECORD's lines through record when it is not nil.
+func rewriteZip(t *testing.T, p string, drop func(string) bool, record func([]string) []string) string {
+	t.Helper()
+	zr, err := zip.OpenReader(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	out := filepath.Join(t.TempDir(), filepath.Base(p))
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	for _, e := range zr.File {
+		if drop(e.Name) {
+			continue
+		}
+		rc, err := e.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if record != nil && strings.HasSuffix(e.Name, ".dist-info/RECORD") {
+			data = []byte(strings.Join(record(strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")), "\n") + "\n")
+		}
+		h := e.FileHeader
+		w, err := zw.CreateHeader(&h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

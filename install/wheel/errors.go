@@ -13,7 +13,7 @@ var (
 	ErrWheelFile        = errors.New("bad WHEEL file")
 	ErrRecordSyntax     = errors.New("RECORD cannot be read unambiguously")
 	ErrRecordMismatch   = errors.New("file does not match its RECORD digest or size")
-	ErrRecordMissing    = errors.New("file in the archive is not listed in RECORD")
+	ErrRecordMissing    = errors.New("RECORD is missing or does not list a file of the archive")
 	ErrRecordExtra      = errors.New("RECORD lists a file the archive does not have")
 	ErrUnsafeRecordPath = errors.New("RECORD path is absolute or leaves its directory")
 	ErrWeakHash         = errors.New("RECORD uses a weak or unknown digest")

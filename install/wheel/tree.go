@@ -102,8 +102,11 @@ func (b *builder) isRoot(p string) bool {
 // deepest root, or the highest missing directory on the way there.
 func (b *builder) targetPath(p string) (string, error) {
 	r := b.rootOf(p)
-	if r == "" || b.isRoot(p) {
+	if r == "" {
 		return "", fmt.Errorf("%w: %s is not inside a scheme directory", ErrUnsafeRecordPath, p)
+	}
+	if b.isRoot(p) {
+		return "", fmt.Errorf("%w: it would replace the scheme directory %s", ErrConflict, p)
 	}
 	first, _, _ := strings.Cut(p[len(r)+1:], string(filepath.Separator))
 	t := filepath.Join(r, first)

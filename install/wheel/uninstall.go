@@ -40,26 +40,24 @@ func findInstalled(sch Scheme, name string, opts *Options) ([]*installedDist, er
 		}
 		for _, e := range ents {
 			n := e.Name()
-			for _, suffix := range []string{".dist-info", ".egg-info"} {
-				dn, dv, ok := splitDistInfo(n, suffix)
-				if !ok {
-					continue
-				}
-				if normalizeName(dn) != want {
-					// "foo-bar-1.0" from an old installer: the name may hold a "-".
-					if first, _, _ := strings.Cut(strings.TrimSuffix(n, suffix), "-"); normalizeName(first) != want || suffix == ".egg-info" {
-						continue
-					}
-				}
-				if suffix == ".egg-info" {
+			if base, ok := strings.CutSuffix(n, ".egg-info"); ok {
+				// name[-version[-pyX.Y]].egg-info; the name has no "-".
+				if first, _, _ := strings.Cut(base, "-"); normalizeName(first) == want {
 					return nil, &WheelError{Wheel: n, Err: fmt.Errorf("%w: %s was installed by setup.py (egg-info), which records no files airlock could remove; remove it with pip uninstall %s first", ErrCannotUninstall, filepath.Join(dir, n), name)}
 				}
-				d := &installedDist{dir: dir, distInfo: n, version: dv}
-				if err := d.collect(sch, opts); err != nil {
-					return nil, err
-				}
-				out = append(out, d)
+				continue
 			}
+			// name-version.dist-info; the version has no "-", so an old
+			// "foo-bar-1.0" still names foo-bar, never foo.
+			dn, dv, ok := splitDistInfo(n, ".dist-info")
+			if !ok || normalizeName(dn) != want {
+				continue
+			}
+			d := &installedDist{dir: dir, distInfo: n, version: dv}
+			if err := d.collect(sch, opts); err != nil {
+				return nil, err
+			}
+			out = append(out, d)
 		}
 	}
 	return out, nil
@@ -91,8 +89,8 @@ func (d *installedDist) collect(sch Scheme, opts *Options) error {
 		if filepath.IsAbs(filepath.FromSlash(e)) {
 			p = filepath.Clean(filepath.FromSlash(e))
 		}
-		if !insideScheme(sch, p) {
-			return &WheelError{Wheel: d.distInfo, Path: e, Err: fmt.Errorf("%w: it names %s, outside the environment's directories; check the installed distribution and remove it by hand", ErrUnsafeRecordPath, p)}
+		if !insideScheme(sch, p) || isSchemeDir(sch, p) {
+			return &WheelError{Wheel: d.distInfo, Path: e, Err: fmt.Errorf("%w: it names %s, outside the environment's directories or a directory of the environment itself; check the installed distribution and remove it by hand", ErrUnsafeRecordPath, p)}
 		}
 		d.paths = append(d.paths, p)
 		if base, ok := strings.CutSuffix(p, ".py"); ok {
@@ -159,6 +157,16 @@ func readBounded(name string, limit int64) ([]byte, error) {
 func insideScheme(sch Scheme, p string) bool {
 	for _, r := range []string{sch.Purelib, sch.Platlib, sch.Scripts, sch.Data, sch.Headers} {
 		if within(p, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// isSchemeDir reports whether p is a scheme directory or lies above one.
+func isSchemeDir(sch Scheme, p string) bool {
+	for _, r := range []string{sch.Purelib, sch.Platlib, sch.Scripts, sch.Data, sch.Headers} {
+		if p == r || within(r, p) {
 			return true
 		}
 	}
