@@ -22,9 +22,14 @@
 //     an error instead of a retry. Other statuses, certificate and TLS
 //     version failures, and unknown hosts are not retried. Cancelling the
 //     context stops at once.
-//   - A body shorter than its Content-Length, longer than MaxBodySize, or
-//     silent for IdleReadTimeout fails its Read with ErrShortBody,
-//     ErrTooLarge or ErrStalled; it is never silently short.
+//   - A body shorter than its Content-Length, longer than MaxBodySize,
+//     silent for IdleReadTimeout or slower than BodyTimeout fails its Read
+//     with ErrShortBody, ErrTooLarge or ErrStalled; it is never silently
+//     short. A connection or HTTP/2 stream that breaks off mid-body is
+//     ErrBrokenBody (a new request may succeed; fetch makes one), and a body
+//     declared Content-Encoding: gzip that does not decode is ErrBadEncoding.
+//     A gzip Content-Encoding is undone before the caller reads (and before
+//     MaxBodySize counts), as npm does, so a compression bomb is capped too.
 //
 // Errors name the URL with user info and query values redacted (signed CDN
 // URLs carry secrets there) and say what to do.
