@@ -183,23 +183,32 @@ const pkgJSON = `{"name":"x","version":"1.0.0"}`
 var pj = ent{name: "package/package.json", body: pkgJSON}
 
 // sandbox makes the directory layout every extraction test uses: dir is the
-// (empty) extraction target and outside holds a file an escape would hit.
-// check reports anything in the parent other than dir's tree and outside,
-// and any symbolic link, hard link or special file under dir.
+// (empty) extraction target; beside it, outside is a file and sentinel a
+// directory holding one, which an escape would hit. check reports anything
+// in the parent other than these, any change to them, and any symbolic
+// link, hard link or special file under dir.
 type sandbox struct {
-	parent, dir, outside string
+	parent, dir, outside, sentinel string
+	sentinelTree                   string // listing of sentinel when made
 }
 
 func newSandbox(t testing.TB) sandbox {
 	t.Helper()
 	parent := t.TempDir()
-	s := sandbox{parent: parent, dir: filepath.Join(parent, "pkg"), outside: filepath.Join(parent, "outside")}
+	s := sandbox{parent: parent, dir: filepath.Join(parent, "pkg"), outside: filepath.Join(parent, "outside"), sentinel: filepath.Join(parent, "sentinel")}
 	if err := os.Mkdir(s.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(s.outside, []byte("untouched"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Mkdir(s.sentinel, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.sentinel, "keep"), []byte("untouched"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.sentinelTree = listing(t, s.sentinel)
 	return s
 }
 
@@ -210,12 +219,15 @@ func (s sandbox) check(t testing.TB) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if e.Name() != "pkg" && e.Name() != "outside" {
+		if e.Name() != "pkg" && e.Name() != "outside" && e.Name() != "sentinel" {
 			t.Errorf("written outside the target: %s", e.Name())
 		}
 	}
 	if b, err := os.ReadFile(s.outside); err != nil || string(b) != "untouched" {
 		t.Errorf("file outside the target changed: %q, %v", b, err)
+	}
+	if got := listing(t, s.sentinel); got != s.sentinelTree {
+		t.Errorf("directory beside the target changed:\n%s", got)
 	}
 	filepath.WalkDir(s.dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

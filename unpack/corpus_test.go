@@ -120,6 +120,7 @@ func corpus() []corpusCase {
 		{name: "dotdot-first-segment", archive: tgz(pj, ent{name: "../outside", body: "pwned"}), wantErr: ErrUnsafePath},
 		{name: "dotdot-deep", archive: tgz(pj, ent{name: "package/a/b/../../../outside", body: "pwned"}), wantErr: ErrUnsafePath},
 		{name: "absolute-path", archive: tgz(pj, ent{name: "/tmp/outside", body: "pwned"}), wantErr: ErrUnsafePath},
+		{name: "dotdot-via-pax", archive: tgz(pj, ent{name: "package/decoy", body: "pwned", pax: map[string]string{"path": "package/../../outside"}}), wantErr: ErrUnsafePath, wantPath: "package/../../outside"},
 		{name: "absolute-via-pax", archive: tgz(pj, ent{name: "package/decoy", body: "pwned", pax: map[string]string{"path": "/tmp/outside"}}), wantErr: ErrUnsafePath, wantPath: "/tmp/outside"},
 		{name: "dotdot-via-gnu-longname", archive: tgz(pj, ent{name: "package/" + strings.Repeat("a", 100) + "/../../../outside", body: "pwned", gnuLong: true}), wantErr: ErrUnsafePath},
 		{name: "backslash-dotdot", archive: tgz(pj, ent{name: `package/..\..\outside`, body: "pwned"}), wantErr: ErrUnsafePath},
@@ -157,6 +158,11 @@ func corpus() []corpusCase {
 		{name: "file-then-symlink-same-name", archive: tgz(pj,
 			ent{name: "package/index.js", body: "x"},
 			ent{name: "package/index.js", typ: typeSymlink, link: "/etc/passwd"}), wantErr: ErrDuplicate},
+		{name: "hardlink-then-file-through-it", archive: tgz(pj,
+			ent{name: "package/lib", typ: typeLink, link: "package/package.json"},
+			ent{name: "package/lib/outside", body: "pwned"}), wantErr: ErrUnsafePath, wantPath: "package/lib/outside"},
+		{name: "symlink-via-pax-linkpath", archive: tgz(pj, ent{name: "package/l", typ: typeSymlink, link: "x", pax: map[string]string{"linkpath": "/etc/passwd"}}),
+			want: []string{"f 0644 package.json " + pkgJSON}, skipped: []string{"package/l"}},
 		{name: "hardlink-to-outside", archive: tgz(pj, ent{name: "package/hl", typ: typeLink, link: "../../outside"}),
 			want: []string{"f 0644 package.json " + pkgJSON}, skipped: []string{"package/hl"}},
 		{name: "hardlink-to-file-in-package", archive: tgz(pj, ent{name: "package/hl", typ: typeLink, link: "package/package.json"}),
@@ -168,6 +174,11 @@ func corpus() []corpusCase {
 		{name: "char-device", archive: tgz(pj, ent{name: "package/null", typ: typeChar}), wantErr: ErrSpecialFile, wantPath: "package/null"},
 		{name: "block-device", archive: tgz(pj, ent{name: "package/sda", typ: typeBlock}), wantErr: ErrSpecialFile},
 		{name: "fifo", archive: tgz(pj, ent{name: "package/fifo", typ: typeFIFO}), wantErr: ErrSpecialFile},
+		// tar has no socket type (GNU tar skips sockets when archiving); a
+		// socket's type bits in the mode field of a file entry are ignored,
+		// as node-tar ignores them: the entry is a plain file.
+		{name: "socket-mode-bits-on-file", archive: tgz(pj, ent{name: "package/sock", body: "s", mode: 0o140644}),
+			want: []string{"f 0644 package.json " + pkgJSON, "f 0644 sock s"}},
 		{name: "gnu-sparse", archive: tgz(pj, ent{name: "package/sparse", typ: 'S', body: "x"}), wantErr: ErrSpecialFile},
 		{name: "pax-sparse", archive: tgz(pj, ent{name: "package/sparse", body: "x", pax: map[string]string{"GNU.sparse.map": "0,1", "GNU.sparse.realsize": "1000000000"}}), wantErr: ErrSpecialFile},
 		{name: "unknown-type", archive: tgz(pj, ent{name: "package/vol", typ: 'V'}), wantErr: ErrSpecialFile},
@@ -178,6 +189,17 @@ func corpus() []corpusCase {
 			want: []string{"d 0755 lib", "f 0644 lib/a a", "f 0644 package.json " + pkgJSON}},
 
 		// Repeats.
+		// On Linux, as node-tar does (and pip for wheels), paths that differ
+		// only in case or Unicode normalization are distinct files, and
+		// both are written. Each is created with O_EXCL, so on a file
+		// system that folds them one could never overwrite the other
+		// (TestNpmNeverOverwrites proves it): extraction fails instead.
+		{name: "case-collision", archive: tgz(pj, ent{name: "package/README", body: "upper"}, ent{name: "package/readme", body: "lower"}),
+			want: []string{"f 0644 README upper", "f 0644 package.json " + pkgJSON, "f 0644 readme lower"}},
+		{name: "case-collision-directories", archive: tgz(pj, ent{name: "package/Lib/a", body: "1"}, ent{name: "package/lib/a", body: "2"}),
+			want: []string{"d 0755 Lib", "f 0644 Lib/a 1", "d 0755 lib", "f 0644 lib/a 2", "f 0644 package.json " + pkgJSON}},
+		{name: "nfc-nfd-collision", archive: tgz(pj, ent{name: "package/caf\u00e9.js", body: "nfc"}, ent{name: "package/cafe\u0301.js", body: "nfd"}),
+			want: []string{"f 0644 cafe\u0301.js nfd", "f 0644 caf\u00e9.js nfc", "f 0644 package.json " + pkgJSON}},
 		{name: "duplicate-file", archive: tgz(pj, ent{name: "package/a", body: "first"}, ent{name: "package/a", body: "second"}), wantErr: ErrDuplicate, wantPath: "package/a"},
 		{name: "duplicate-package-json", archive: tgz(pj, ent{name: "package/package.json", body: `{"name":"evil"}`}), wantErr: ErrDuplicate},
 		{name: "duplicate-after-dot-segment", archive: tgz(pj, ent{name: "package/a", body: "1"}, ent{name: "package/./a", body: "2"}), wantErr: ErrDuplicate},
@@ -305,6 +327,8 @@ func corpus() []corpusCase {
 		{name: "pax-comment-bomb", archive: manyEntries(10, func(i int) ent {
 			return ent{name: "package/f" + itoa(i), pax: map[string]string{"comment": strings.Repeat("c", MaxMetaSize-100)}}
 		}), opts: NpmOptions{Limits: Limits{MaxTotalSize: 1 << 20, MaxFiles: 20}}, wantErr: ErrTooLarge},
+		{name: "absolute-size-bomb-many-files", archive: manyEntries(3, func(i int) ent { return ent{name: "package/z" + itoa(i), body: string(make([]byte, 1<<20))} }),
+			opts: NpmOptions{Limits: Limits{MaxTotalSize: 2 << 20}}, wantErr: ErrTooLarge, wantPath: "package/z1"},
 		{name: "many-entries-bomb", archive: manyEntries(1000, func(i int) ent { return ent{name: "package/f" + itoa(i)} }), opts: NpmOptions{Limits: Limits{MaxFiles: 100}}, wantErr: ErrTooManyFiles},
 		{name: "many-symlinks-bomb", archive: manyEntries(1000, func(i int) ent { return ent{name: "package/l" + itoa(i), typ: typeSymlink, link: "x"} }), opts: NpmOptions{Limits: Limits{MaxFiles: 100}}, wantErr: ErrTooManyFiles},
 		{name: "many-global-headers-bomb", archive: manyEntries(1000, func(i int) ent { return ent{name: "g", typ: typePAXGlobal, body: paxRecord("comment", "x")} }), opts: NpmOptions{Limits: Limits{MaxFiles: 100}}, wantErr: ErrTooManyFiles},
@@ -324,6 +348,7 @@ func corpus() []corpusCase {
 			b := tarOf(t, pj, ent{name: "package/a", body: "a"})
 			return gz(t, b[:len(b)-1024])
 		}, want: []string{"f 0644 a a", "f 0644 package.json " + pkgJSON}},
+		{name: "truncated-gzip-header", archive: func(t testing.TB) []byte { return tgz(pj)(t)[:5] }, wantErr: ErrCorrupt},
 		{name: "truncated-gzip", archive: func(t testing.TB) []byte { b := tgz(pj, ent{name: "package/a", body: "a"})(t); return b[:len(b)-4] }, wantErr: ErrCorrupt},
 		{name: "truncated-gzip-mid-stream", archive: func(t testing.TB) []byte { b := tgz(pj, ent{name: "package/a", body: "a"})(t); return b[:len(b)/2] }, wantErr: ErrCorrupt},
 		{name: "gzip-crc-mismatch", archive: func(t testing.TB) []byte {
@@ -347,6 +372,21 @@ func corpus() []corpusCase {
 			b := tarOf(t, pj, ent{name: "package/a", body: strings.Repeat("a", 2000)})
 			return append(gz(t, b[:1500]), gz(t, b[1500:])...) // split mid-entry
 		}, want: []string{"f 0644 a " + strings.Repeat("a", 2000), "f 0644 package.json " + pkgJSON}},
+		{name: "concatenated-gzip-three-members", archive: func(t testing.TB) []byte {
+			// Split at a header boundary and inside one: zlib (Node's
+			// gunzip) and Go's multistream gzip both decode every member.
+			b := tarOf(t, pj, ent{name: "package/a", body: "a"}, ent{name: "package/b", body: "b"})
+			return append(append(gz(t, b[:1024]), gz(t, b[1024:1800])...), gz(t, b[1800:])...)
+		}, want: []string{"f 0644 a a", "f 0644 b b", "f 0644 package.json " + pkgJSON}},
+		{name: "concatenated-gzip-second-member-truncated", archive: func(t testing.TB) []byte {
+			b := tarOf(t, pj, ent{name: "package/a", body: "a"})
+			second := gz(t, b[1024:])
+			return append(gz(t, b[:1024]), second[:len(second)-6]...)
+		}, wantErr: ErrCorrupt},
+		{name: "concatenated-gzip-member-then-garbage", archive: func(t testing.TB) []byte {
+			b := tarOf(t, pj)
+			return append(append(gz(t, b[:1024]), gz(t, b[1024:])...), "garbage"...)
+		}, wantErr: ErrCorrupt},
 		{name: "empty-gzip-member-appended", archive: func(t testing.TB) []byte { return append(tgz(pj)(t), gz(t, nil)...) },
 			want: []string{"f 0644 package.json " + pkgJSON}},
 		{name: "data-after-tar-end", archive: func(t testing.TB) []byte {
@@ -529,4 +569,44 @@ func runCase(t *testing.T, c corpusCase) {
 func backends(t *testing.T) []string {
 	t.Cleanup(func() { forceRootTree = false })
 	return []string{"beneath", "root"}
+}
+
+// TestNpmNeverOverwrites puts a file (or a directory) where an entry goes,
+// as a file system that folds case or normalizes Unicode does when a second
+// path maps onto the first: the entry must be refused, and what was there
+// left as it was.
+func TestNpmNeverOverwrites(t *testing.T) {
+	for _, backend := range backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			forceRootTree = backend == "root"
+			for _, c := range []struct{ planted, entry string }{
+				{"README", "package/README"},
+				{"lib/a", "package/lib/a"}, // the directory "lib" is in the way
+			} {
+				s := newSandbox(t)
+				tr, err := openTree(s.dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				x := newNpmExtractor(tr, NpmOptions{Umask: 0o022})
+				// Planted after the tree was opened, as the first of two
+				// folded names would have been written.
+				planted := filepath.Join(s.dir, c.planted)
+				os.MkdirAll(filepath.Dir(planted), 0o755)
+				if err := os.WriteFile(planted, []byte("first"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				err = x.run(bytes.NewReader(tgz(pj, ent{name: c.entry, body: "second"})(t)))
+				x.release()
+				tr.close()
+				if !errors.Is(err, ErrDuplicate) {
+					t.Errorf("%s: error = %v, want ErrDuplicate", c.entry, err)
+				}
+				if got, _ := os.ReadFile(planted); string(got) != "first" {
+					t.Errorf("%s: overwritten with %q", c.planted, got)
+				}
+				s.check(t)
+			}
+		})
+	}
 }

@@ -22,6 +22,10 @@
 //     replace a ".gitignore" that was renamed to ".npmignore"; and a file
 //     repeated with exactly the same bytes (as "dist/a" and "./dist/a" in
 //     some real packages), which leaves the first one as it is, as npm does;
+//     paths differing only in case or Unicode normalization are distinct
+//     files, as for node-tar, but every file is created exclusively, so on a
+//     file system that folds them together the second is refused rather
+//     than written over the first;
 //   - there are more than [Limits.MaxFiles] entries plus implied directories
 //     ([ErrTooManyFiles]), a file is larger than [Limits.MaxFileSize]
 //     ([ErrFileTooLarge]), the files add up to more than [Limits.MaxTotalSize]

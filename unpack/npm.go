@@ -2,8 +2,10 @@ package unpack
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -287,6 +289,12 @@ func (x *npmExtractor) file(h *tarHeader, rel string, tr *tarReader) error {
 	} else {
 		f, err = x.t.create(rel, mode)
 	}
+	if errors.Is(err, fs.ErrExist) {
+		// The archive's paths are distinct, so the file system folded two
+		// of them together (case or Unicode normalization on macOS or
+		// Windows): never overwrite one with the other.
+		return detail(ErrDuplicate, "another entry's file already exists at %q on this file system (case or Unicode normalization)", rel)
+	}
 	if err != nil {
 		return err
 	}
@@ -455,6 +463,9 @@ func (x *npmExtractor) parents(rel string, create bool) error {
 	for i := len(todo) - 1; i >= 0; i-- {
 		d := todo[i]
 		if err := x.t.mkdir(d, x.dirMode); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return detail(ErrDuplicate, "another entry's directory already exists at %q on this file system (case or Unicode normalization)", d)
+			}
 			return err
 		}
 		if x.dirMode&x.procUmask != 0 {
