@@ -100,10 +100,6 @@ func realWheel(t *testing.T, py, pattern string) string {
 	return ""
 }
 
-type pipStep struct {
-	wheels []Wheel
-}
-
 func TestSameTreeAsPip(t *testing.T) {
 	py := hostPython(t)
 	work := t.TempDir()
@@ -151,14 +147,44 @@ func TestSameTreeAsPip(t *testing.T) {
 		}
 	}
 
-	env := filepath.Join(work, "env") // both venvs are built here, so shebangs agree
+	env := filepath.Join(work, "env")
+	comparePip(t, py, work, env, step1, step2)
+
+	// The airlock-made environment works: its pip, and console scripts.
+	byAirlock := filepath.Join(work, "airlock")
+	must(t, os.Rename(byAirlock, env))
+	defer os.Rename(env, byAirlock)
+	if realWheel(t, py, "pip-23.2*.whl") != "" {
+		if out := run(t, filepath.Join(env, "bin", "python"), "-m", "pip", "--version"); !strings.Contains(out, "pip 23.2") {
+			t.Errorf("python -m pip --version = %q", out)
+		}
+		if out := run(t, filepath.Join(env, "bin", "pip"), "--version"); !strings.Contains(out, "pip 23.2") {
+			t.Errorf("pip --version = %q", out)
+		}
+	}
+	if out := run(t, filepath.Join(env, "bin", "rich-cli")); out != "rich 2.0\n" {
+		t.Errorf("rich-cli printed %q", out)
+	}
+	if realWheel(t, py, "wheel-*.whl") != "" {
+		if out := run(t, filepath.Join(env, "bin", "wheel"), "version"); !strings.Contains(out, "wheel") {
+			t.Errorf("wheel version = %q", out)
+		}
+	}
+}
+
+// comparePip installs each step's wheels with pip into one venv and with
+// install/wheel into another, both built at env so that shebangs agree,
+// and compares the trees after every step. The venvs are left at
+// work/pip and work/airlock.
+func comparePip(t *testing.T, py, work, env string, steps ...[]Wheel) {
+	t.Helper()
 	byPip, byAirlock := filepath.Join(work, "pip"), filepath.Join(work, "airlock")
 	run(t, py, "-m", "venv", "--without-pip", env)
 	must(t, os.Rename(env, byPip))
 	run(t, py, "-m", "venv", "--without-pip", env)
 	must(t, os.Rename(env, byAirlock))
 
-	for i, step := range [][]Wheel{step1, step2} {
+	for i, step := range steps {
 		// pip
 		must(t, os.Rename(byPip, env))
 		links := filepath.Join(work, fmt.Sprintf("links%d", i))
@@ -196,25 +222,6 @@ func TestSameTreeAsPip(t *testing.T) {
 		}
 	}
 
-	// The airlock-made environment works: its pip, and console scripts.
-	must(t, os.Rename(byAirlock, env))
-	defer os.Rename(env, byAirlock)
-	if realWheel(t, py, "pip-23.2*.whl") != "" {
-		if out := run(t, filepath.Join(env, "bin", "python"), "-m", "pip", "--version"); !strings.Contains(out, "pip 23.2") {
-			t.Errorf("python -m pip --version = %q", out)
-		}
-		if out := run(t, filepath.Join(env, "bin", "pip"), "--version"); !strings.Contains(out, "pip 23.2") {
-			t.Errorf("pip --version = %q", out)
-		}
-	}
-	if out := run(t, filepath.Join(env, "bin", "rich-cli")); out != "rich 2.0\n" {
-		t.Errorf("rich-cli printed %q", out)
-	}
-	if realWheel(t, py, "wheel-*.whl") != "" {
-		if out := run(t, filepath.Join(env, "bin", "wheel"), "version"); !strings.Contains(out, "wheel") {
-			t.Errorf("wheel version = %q", out)
-		}
-	}
 }
 
 // normalizeInstaller makes airlock's INSTALLER files say "pip", as pip's
@@ -247,5 +254,27 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSameTreeAsPipAwkwardPath: in a venv whose path has a space and is too
+// long for a shebang, pip's scripts start under /bin/sh and "#!python" is
+// replaced by the bare path; install/wheel must write the same bytes.
+func TestSameTreeAsPipAwkwardPath(t *testing.T) {
+	py := hostPython(t)
+	work := t.TempDir()
+	gen := filepath.Join(work, "gen")
+	must(t, os.Mkdir(gen, 0o755))
+	env := filepath.Join(work, "a venv with spaces", strings.Repeat("long-", 20), "env")
+	must(t, os.MkdirAll(filepath.Dir(env), 0o755))
+	comparePip(t, py, work, env, []Wheel{{File: build(t, gen, rich("1.0", nil)), Name: "rich-pkg", Version: "1.0", Requested: true}})
+	byAirlock := filepath.Join(work, "airlock")
+	must(t, os.Rename(byAirlock, env))
+	defer os.Rename(env, byAirlock)
+	if got := readFile(t, filepath.Join(env, "bin", "rich-cli")); !strings.HasPrefix(got, "#!/bin/sh\n'''exec' \"") {
+		t.Errorf("rich-cli starts %q, want the /bin/sh form", got[:40])
+	}
+	if out := run(t, filepath.Join(env, "bin", "rich-cli")); out != "rich 1.0\n" {
+		t.Errorf("rich-cli printed %q", out)
 	}
 }
