@@ -42,7 +42,16 @@ type uvFile struct {
 	Manifest       struct {
 		Members []string `toml:"members"`
 	} `toml:"manifest"`
-	Packages []uvPackage `toml:"package"`
+	// Conflicts are the project's declared conflicting extras and groups
+	// ([tool.uv] conflicts), which uv records in the lock.
+	Conflicts [][]uvConflictItem `toml:"conflicts"`
+	Packages  []uvPackage        `toml:"package"`
+}
+
+type uvConflictItem struct {
+	Package string `toml:"package"`
+	Extra   string `toml:"extra"`
+	Group   string `toml:"group"`
 }
 
 type uvPackage struct {
@@ -75,9 +84,10 @@ type uvFileEntry struct {
 
 // uvGraph is uv.lock's dependency graph, resolved to node indexes.
 type uvGraph struct {
-	nodes []uvNode
-	roots []int
-	opts  UVOptions
+	nodes     []uvNode
+	roots     []int
+	opts      UVOptions
+	conflicts [][]string // encoded items (see encodedConflictItem)
 }
 
 type uvNode struct {
@@ -115,6 +125,20 @@ func ParseUVLock(data []byte, opts UVOptions) (*Lock, error) {
 		return nil, fmt.Errorf("uv.lock: requires-python: %w", err)
 	}
 	g := &uvGraph{opts: opts}
+	for _, set := range f.Conflicts {
+		var enc []string
+		for _, it := range set {
+			switch {
+			case it.Package == "" || (it.Extra == "") == (it.Group == ""):
+				return nil, fmt.Errorf("uv.lock: %w: a conflicts item needs a package and one extra or group", ErrInvalidEntry)
+			case it.Extra != "":
+				enc = append(enc, encodedConflictItem("extra", it.Package, it.Extra))
+			default:
+				enc = append(enc, encodedConflictItem("group", it.Package, it.Group))
+			}
+		}
+		g.conflicts = append(g.conflicts, enc)
+	}
 	byName := map[string][]int{}
 	members := map[string]bool{}
 	for _, m := range f.Manifest.Members {
@@ -460,7 +484,18 @@ func (g *uvGraph) walk(env Environment) (reached, direct map[int]bool, err error
 		follow := func(edges []uvEdge, fromRoot bool) error {
 			for _, e := range edges {
 				if e.marker != nil {
-					ok, err := e.marker.evaluateExtraSet(env, active)
+					// An edge that activates extras of its target holds
+					// when those extras are active: uv gates a group's
+					// "project[dev]" edge on extra-7-project-dev, which
+					// that very edge switches on.
+					set := active
+					if len(e.extras) > 0 {
+						set = maps.Clone(active)
+						for _, x := range e.extras {
+							set[encodedConflictItem("extra", g.nodes[e.to].dist.Name, x)] = true
+						}
+					}
+					ok, err := e.marker.evaluateExtraSet(env, set)
 					if err != nil {
 						return err
 					}
@@ -515,7 +550,45 @@ func (g *uvGraph) walk(env Environment) (reached, direct map[int]bool, err error
 			}
 		}
 		if len(active) == before {
+			if err := g.checkConflicts(active); err != nil {
+				return nil, nil, err
+			}
 			return reached, direct, nil
 		}
 	}
+}
+
+// checkConflicts refuses a selection that activates two items of one
+// declared conflict set, as uv sync does: the lock has no single resolution
+// for it.
+func (g *uvGraph) checkConflicts(active map[string]bool) error {
+	for _, set := range g.conflicts {
+		var on []string
+		for _, item := range set {
+			if active[item] {
+				on = append(on, describeConflictItem(item))
+			}
+		}
+		if len(on) > 1 {
+			return fmt.Errorf("%w: %s are declared as conflicting ([tool.uv] conflicts) and cannot be installed together", ErrConflict, strings.Join(on, " and "))
+		}
+	}
+	return nil
+}
+
+// describeConflictItem turns "extra-7-project-dev" back into "project[dev]"
+// and "group-7-project-dev" into "project:dev" (uv's notation).
+func describeConflictItem(item string) string {
+	kind, rest, _ := strings.Cut(item, "-")
+	n, rest, _ := strings.Cut(rest, "-")
+	size := 0
+	fmt.Sscanf(n, "%d", &size)
+	if size <= 0 || size >= len(rest) {
+		return item
+	}
+	pkg, name := rest[:size], rest[size+1:]
+	if kind == "extra" {
+		return fmt.Sprintf("extra %s[%s]", pkg, name)
+	}
+	return fmt.Sprintf("group %s:%s", pkg, name)
 }
