@@ -158,6 +158,7 @@ func runPipInstall(ctx context.Context, f *pipFlags, rep *reporter) error {
 	if err != nil {
 		return classifyPipLockError(fmt.Errorf("%s: %w", lockName, err))
 	}
+	reportSkipped(lk.Dists, dists, rep)
 
 	fetcher, finder, err := newPipFetcher(cfg, pc, f.offline, rep)
 	if err != nil {

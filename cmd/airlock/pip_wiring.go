@@ -427,6 +427,13 @@ func fetchOneWheel(ctx context.Context, f *fetch.Fetcher, p plannedWheel, path s
 		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Message: fmt.Sprintf("the first download of %s==%s did not match the lock and was discarded; a second download matched:\n%v", pkg.Name, pkg.Version, res.Mismatched)})
 	}
 	if err != nil {
+		// fetch's messages speak npm; say what to do for Python.
+		switch {
+		case errors.Is(err, verify.ErrIntegrity):
+			err = fmt.Errorf("%w\n(for Python: if the wheel was meant to change, regenerate the hashes on a trusted machine, with pip-compile --generate-hashes, uv lock or pip lock, and review the diff)", err)
+		case errors.Is(err, fetch.ErrNotCached):
+			err = fmt.Errorf("%w\n(for Python: run the same airlock pip install once while online)", err)
+		}
 		return err
 	}
 	source := "network"
@@ -514,4 +521,24 @@ func classifyPipInstallError(err error) error {
 		return withCode(exitUsage, err)
 	}
 	return classifyInstallError(err)
+}
+
+// reportSkipped emits a "skip" event for every distribution of the lock
+// that Select left out (its marker does not hold for the interpreter, or
+// uv.lock reaches it only through edges that do not apply).
+func reportSkipped(all, selected []lockpypi.Dist, rep *reporter) {
+	kept := map[string]bool{}
+	for _, d := range selected {
+		kept[d.NormalizedName()+"=="+d.Version] = true
+	}
+	for _, d := range all {
+		if kept[d.NormalizedName()+"=="+d.Version] {
+			continue
+		}
+		reason := "not needed by this interpreter"
+		if d.Marker != "" {
+			reason = "marker does not apply: " + d.Marker
+		}
+		rep.skipped(event{Name: d.Name, Version: d.Version, Reason: reason})
+	}
 }
