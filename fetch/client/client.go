@@ -95,6 +95,9 @@ type Options struct {
 
 	MaxAttempts                            int // requests per URL, first one included
 	RetryWaitMin, RetryWaitMax, MaxElapsed time.Duration
+	// ResponseHeaderTimeout bounds each wait for the server before the
+	// body: the TCP connect and TLS handshake (at most 30s each, less when
+	// this is shorter) and the response headers.
 	ResponseHeaderTimeout, IdleReadTimeout time.Duration
 	// BodyTimeout bounds the time from response headers to the body's
 	// end (npm's fetch-timeout).
@@ -142,15 +145,18 @@ func New(opts Options) (*Client, error) {
 	}
 
 	base := &http.Transport{
-		Proxy:       opts.Proxy,
-		DialContext: (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		Proxy: opts.Proxy,
+		// A server that accepts connections and then says nothing must not
+		// outlast a short ResponseHeaderTimeout (npm's fetch-timeout
+		// covers the connection too).
+		DialContext: (&net.Dialer{Timeout: min(dialTimeout, opts.ResponseHeaderTimeout), KeepAlive: 30 * time.Second}).DialContext,
 		TLSClientConfig: &tls.Config{
 			MinVersion: tls.VersionTLS12,
 			RootCAs:    roots,
 		},
 		// With a custom TLS config net/http only offers HTTP/2 when asked.
 		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   tlsHandshakeTimeout,
+		TLSHandshakeTimeout:   min(tlsHandshakeTimeout, opts.ResponseHeaderTimeout),
 		ResponseHeaderTimeout: opts.ResponseHeaderTimeout,
 		MaxIdleConns:          4 * MaxIdleConnsPerHost,
 		MaxIdleConnsPerHost:   MaxIdleConnsPerHost,

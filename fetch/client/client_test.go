@@ -708,3 +708,45 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// A server that accepts the TCP connection and never answers the TLS
+// handshake is bounded by ResponseHeaderTimeout, retried like any timeout,
+// and named.
+func TestHandshakeNeverCompletes(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var accepted atomic.Int32
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			conns = append(conns, c) // held open, silent
+		}
+	}()
+	c := newClient(t, nil, func(o *Options) { o.ResponseHeaderTimeout, o.MaxAttempts = 200*time.Millisecond, 2 })
+	start := time.Now()
+	_, _, err = get(t, c, "https://"+l.Addr().String()+"/x.tgz", nil)
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("took %v for two 200ms handshake timeouts", took)
+	}
+	var e *Error
+	if !errors.As(err, &e) || e.Attempts != 2 || !strings.Contains(err.Error(), "TLS handshake timeout") ||
+		!strings.Contains(err.Error(), l.Addr().String()) || !strings.Contains(err.Error(), "did not answer in time") {
+		t.Errorf("err = %v", err)
+	}
+	if n := accepted.Load(); n != 2 {
+		t.Errorf("%d connections, want 2", n)
+	}
+}
