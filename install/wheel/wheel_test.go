@@ -2,6 +2,8 @@ package wheel
 
 import (
 	"context"
+	"crypto/sha512"
+	"encoding/base64"
 	"errors"
 	"io/fs"
 	"os"
@@ -120,5 +122,47 @@ func TestInstallLayout(t *testing.T) {
 	d := res.Dists[0]
 	if strings.Join(d.Pth, ",") != "rich-hook.pth" || strings.Join(d.Scripts, ",") != "rich-cli,rich-gui" || len(d.Replaced) != 0 {
 		t.Errorf("result = %+v", d)
+	}
+}
+
+// TestRecordVariants: signature files may be unlisted (pip then lists them
+// with no digest), sha512 digests are checked, and a platlib wheel's RECORD
+// is relative to platlib when platlib is a directory of its own.
+func TestRecordVariants(t *testing.T) {
+	prefix, sch := fakeVenv(t)
+	sch.Platlib = filepath.Join(prefix, "lib64", "python3.11", "site-packages")
+	must(t, os.MkdirAll(sch.Platlib, 0o755))
+	sum512 := func(s string) string {
+		h := sha512.Sum512([]byte(s))
+		return "sha512=" + base64.RawURLEncoding.EncodeToString(h[:])
+	}
+	s := spec{name: "plat", version: "1.0", platlib: true,
+		files:    map[string]string{"plat/__init__.py": "P = 1\n", "plat-1.0.data/purelib/pure.py": "Q = 1\n"},
+		unlisted: map[string]string{"plat-1.0.dist-info/RECORD.jws": "{}"},
+		mutate: editRow("plat/__init__.py,", func(string) string {
+			return "plat/__init__.py," + sum512("P = 1\n") + ",6"
+		})}
+	if _, err := installWheels(t, prefix, sch, []Wheel{{File: build(t, t.TempDir(), s), Name: "plat", Version: "1.0"}}, testOptions(prefix)); err != nil {
+		t.Fatal(err)
+	}
+	rec := readFile(t, filepath.Join(sch.Platlib, "plat-1.0.dist-info/RECORD"))
+	for _, want := range []string{
+		"plat/__init__.py," + sum512("P = 1\n") + ",6\r\n", "plat-1.0.dist-info/RECORD.jws,,\r\n",
+		"../../../lib/python3.11/site-packages/pure.py,",
+	} {
+		if !strings.Contains(rec, want) {
+			t.Errorf("RECORD lacks %q:\n%s", want, rec)
+		}
+	}
+	if got := readFile(t, filepath.Join(sch.Purelib, "pure.py")); got != "Q = 1\n" {
+		t.Errorf("pure.py = %q", got)
+	}
+
+	s.version = "1.1"
+	s.files, s.unlisted = map[string]string{"plat/__init__.py": "P = 1\n"}, nil
+	s.mutate = editRow("plat/__init__.py,", func(string) string { return "plat/__init__.py," + sum512("P = 2\n") + ",6" })
+	_, err := installWheels(t, prefix, sch, []Wheel{{File: build(t, t.TempDir(), s), Name: "plat", Version: "1.1"}}, testOptions(prefix))
+	if !errors.Is(err, ErrRecordMismatch) {
+		t.Fatalf("sha512 mismatch: %v", err)
 	}
 }
