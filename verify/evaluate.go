@@ -334,6 +334,10 @@ func signatureOverride(err error, s Subject, t RegistryTrust, src string) string
 	switch se.Problem {
 	case SigUnknownKey:
 		return fmt.Sprintf("the registry signed with a key airlock does not trust; if %s rotated its keys, compare %s-/npm/v1/keys with your pin and update it (%s)", t.URL, ensureSlash(t.URL), t.KeysFrom)
+	case SigExpiredKey:
+		return "a retired key signed a version published after it expired, which the registry would not do: do not override"
+	case SigNoTime:
+		return "the registry's full packument has no time for this version; without it an expired key's signature proves nothing: do not override"
 	case SigMissing:
 		return fmt.Sprintf("if this registry serves unsigned packages on purpose, set require_signatures = false in [policy.packages.%q] of %s", s.Name, src)
 	}

@@ -120,7 +120,7 @@ func (k RegistryKey) ExpiresString() string {
 	if k.Expires.IsZero() {
 		return ""
 	}
-	return k.Expires.UTC().Format(time.RFC3339)
+	return k.Expires.UTC().Format(time.RFC3339Nano)
 }
 
 // Signature is one entry of a packument's versions[v].dist.signatures.

@@ -200,8 +200,14 @@ func policyError(denied []verify.Decision, pkgs []lock.Package) error {
 			fmt.Fprintf(&b, "\n\t\tto change this: %s", d.Override)
 		}
 	}
-	return withCode(exitVerify, fmt.Errorf("%w: refusing %d package(s); nothing was downloaded or changed:%s", ErrPolicy, len(seen), b.String()))
+	return withCode(exitVerify, &policyRefusal{fmt.Sprintf("refusing %d package(s) by policy; nothing was downloaded or changed:%s", len(seen), b.String())})
 }
+
+// policyRefusal is the error listing policy's refusals.
+type policyRefusal struct{ msg string }
+
+func (e *policyRefusal) Error() string        { return e.msg }
+func (e *policyRefusal) Is(target error) bool { return target == ErrPolicy }
 
 func metadataError(s verify.Subject, err error) error {
 	err = fmt.Errorf("policy needs %s@%s's registry metadata: %w", s.Name, s.Version, err)
