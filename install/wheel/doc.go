@@ -6,9 +6,14 @@
 //
 // The caller fetches and verifies each wheel against the lock, spools it to a
 // file, and calls [Stage] with a [install.Staging] whose project directory
-// holds every [Scheme] directory (see [Root]); nothing in the environment
+// holds every [Scheme] directory and lies on the same filesystem: the
+// project when the environment is inside it (".venv"), otherwise [Root] of
+// the scheme (a venv's prefix, which then gets airlock's .airlock/ lock and
+// staging directory; Python and pip ignore it). Nothing in the environment
 // changes until the caller commits the Staging. [Install] does Begin, Stage
-// and Commit in one call.
+// and Commit in one call. Stage always lays out every wheel given, even a
+// version that is already installed (pip would say "already satisfied"):
+// the result is the same tree, and a damaged installation is repaired.
 //
 // # What is checked (each refusal wraps one of the package's errors)
 //
@@ -37,7 +42,12 @@
 //     ([ErrDataKey]).
 //   - Two files of one wheel that would be installed at the same path (a root
 //     file and a .data/purelib file, say) are refused ([ErrConflict]); pip
-//     lets the later one win.
+//     lets the later one win. So is a file that would replace a scheme
+//     directory (.data/data/bin), a file where a directory is or the
+//     reverse, and any install or removal through a symlink inside the
+//     environment ([ErrConflict]). Two wheels installing the same file (a
+//     sloppy shared "tests/__init__.py") are accepted as pip accepts them,
+//     the later wheel's copy kept, with a warning in [Result.Warnings].
 //   - console_scripts and gui_scripts names must be plain file names made of
 //     letters, digits and "_.+-" (never "." or ".."), and values
 //     "module[.sub]:callable[.attr] [extras]" ([ErrEntryPoint]); pip's
@@ -46,8 +56,9 @@
 //     [DistResult.Pth]: Python runs its import lines at every start-up.
 //     Options.DenyPth refuses such wheels ([ErrPth]).
 //   - The previous installation's RECORD may not name a path outside the
-//     scheme directories ([ErrUnsafeRecordPath]); pip skips such paths, we
-//     stop and say which distribution to remove by hand.
+//     scheme directories, or a scheme directory itself
+//     ([ErrUnsafeRecordPath]); pip skips such paths, airlock stops and says
+//     which distribution to remove by hand.
 //
 // # Layout (pip 23's rules)
 //
@@ -55,13 +66,18 @@
 // .data/<key>/ goes to the scheme directory of that key (headers to
 // Scheme.Headers/<Wheel.Name>, as pip appends the name). A .data/scripts file
 // whose first line starts with "#!python" gets that line replaced by
-// "#!<Options.Python>\n"; its mode comes from the archive, as in pip.
+// "#!<Options.Python>\n" (pip's fix_script, which neither quotes nor
+// shortens the path); its mode comes from the archive, as in pip 23, so a
+// script the archive does not mark executable stays so. A .data/scripts file
+// named like an entry point (EP, EP.exe, EP-script.py, EP.pya: a setuptools
+// wrapper) is skipped, its RECORD row kept as the archive wrote it.
 // console_scripts and gui_scripts get distlib's wrapper script (pip's
 // template text, "#!<python>" or, when the path has a space or the line would
 // pass 127 bytes, distlib's form that starts under /bin/sh and re-executes
-// the interpreter), mode (0o666&^umask) |
-// 0o555; pip's own "pip" and "easy_install" entries get pip's versioned
-// names. Archive files get 0o666&^umask, or (0o777&^umask)|0o111 when the
+// the interpreter), mode (0o666&^umask)|0o555. pip's own "pip" and
+// "easy_install" entries become pip, pipX, pipX.Y and easy_install,
+// easy_install-X.Y for Options.PythonVersion, other versioned ones dropped
+// (pip's ENSUREPIP_OPTIONS variations are not imitated). Archive files get 0o666&^umask, or (0o777&^umask)|0o111 when the
 // archive marks them executable; new directories 0o777&^umask. INSTALLER
 // ("airlock\n"), REQUESTED (empty, for requested dists) and direct_url.json
 // (only when Wheel.DirectURL is set) are written with 0o666&^umask, and
@@ -77,13 +93,19 @@
 //
 // # Uninstalling
 //
-// For each wheel, every <name>-*.dist-info in purelib and platlib whose
-// normalised name matches is uninstalled as pip does: every file its RECORD
-// lists, plus the .pyc, .pyo and __pycache__/<name>.<cache tag>.pyc of each
-// .py file; a directory all of whose files are in that set goes whole; then
-// directories left empty are removed, up to the scheme directory. A
-// distribution without a RECORD, or installed as .egg-info, is refused with
-// [ErrCannotUninstall].
+// Wheels are handled in the order given, each as pip handles a requirement:
+// uninstall the previous version, then install. Every <name>-<version>.dist-info
+// in purelib and platlib whose normalised name matches is uninstalled as
+// pip 23's UninstallPathSet does: the existing paths among every file its
+// RECORD lists, the .pyc and .pyo beside each .py and its
+// __pycache__/<name>.<Options.CacheTag>.pyc, and the scripts of its
+// entry_points.txt; a directory all of whose files are in that set goes
+// whole (compress_for_rename), any other file goes alone and takes its
+// parent directories with it while they are left empty (os.removedirs,
+// stopping at the scheme directories; pip would go on). A distribution
+// without a RECORD, or installed as .egg-info, is refused with
+// [ErrCannotUninstall]. Unlike pip, a dangling symlink named in RECORD is
+// removed too.
 //
 // # Atomicity
 //
@@ -102,5 +124,7 @@
 // some entries new and some old (each entry is wholly one or the other);
 // running the install again repairs it, because it uninstalls every matching
 // .dist-info it finds. Another program writing the environment at the same
-// time (pip itself) is not locked out.
+// time (pip itself) is not locked out. Cloning costs one hard link per file
+// of each touched entry; a namespace directory shared by many
+// distributions is cloned whole.
 package wheel
