@@ -198,6 +198,9 @@ func TestFaultMatrix(t *testing.T) {
 			wantErr: verify.ErrIntegrity, wantMsg: []string{"Content-Encoding: gzip"}, requests: 2},
 		{name: "Content-Encoding gzip over bytes that are not gzip", faults: mw(testregistry.ContentEncoding(path, "gzip"), testregistry.Replace(path, []byte("plain bytes, no gzip header"))),
 			wantErr: client.ErrBadEncoding, wantMsg: []string{"Content-Encoding: gzip", "not gzip"}, requests: 1},
+		{name: "unrequested Content-Encoding br over the genuine bytes: they verify as they are", faults: mw(testregistry.ContentEncoding(path, "br")), requests: 1},
+		{name: "unrequested Content-Encoding br over other bytes", faults: mw(testregistry.ContentEncoding(path, "br"), testregistry.Replace(path, []byte("\x1b\x00\x00 not the tarball"))),
+			wantErr: verify.ErrIntegrity, wantMsg: []string{"declared Content-Encoding: br, which airlock did not ask for"}, requests: 2},
 		{name: "200 with an HTML error page", faults: mw(testregistry.ErrorPage(path)),
 			wantErr: verify.ErrIntegrity, wantAs: &fetch.IntegrityError{}, wantMsg: []string{"integrity mismatch", sri([]byte(testregistry.ErrorPageHTML)), "text/html"}, requests: 2},
 	}
