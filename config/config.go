@@ -184,7 +184,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		c.Concurrency = n
 		c.Sources["concurrency"] = "env AIRLOCK_CONCURRENCY"
 	}
-	return nil
+	return c.applyPolicyEnv(getenv)
 }
 
 // resolve makes a path from a config file relative to that file's directory,

@@ -177,3 +177,28 @@ func (c *Config) RegistryFor(u string) (Registry, bool) {
 	}
 	return Registry{}, false
 }
+
+// applyPolicyEnv lets CI override the two [policy] settings that most
+// depend on the environment: AIRLOCK_REQUIRE_SIGNATURES (true/false; e.g.
+// behind a proxy that strips dist.signatures) and AIRLOCK_MIN_RELEASE_AGE.
+// They replace [policy]'s values; per-package overrides still apply.
+func (c *Config) applyPolicyEnv(getenv func(string) string) error {
+	switch v := getenv("AIRLOCK_REQUIRE_SIGNATURES"); v {
+	case "":
+	case "true", "false":
+		b := v == "true"
+		c.Policy.Base.RequireSignatures = &b
+		c.Sources["policy.require_signatures"] = "env AIRLOCK_REQUIRE_SIGNATURES"
+	default:
+		return fmt.Errorf("AIRLOCK_REQUIRE_SIGNATURES=%q: want true or false", v)
+	}
+	if v := getenv("AIRLOCK_MIN_RELEASE_AGE"); v != "" {
+		d, err := verify.ParseAge(v)
+		if err != nil {
+			return fmt.Errorf("AIRLOCK_MIN_RELEASE_AGE: %w", err)
+		}
+		c.Policy.Base.MinReleaseAge = &d
+		c.Sources["policy.min_release_age"] = "env AIRLOCK_MIN_RELEASE_AGE"
+	}
+	return nil
+}

@@ -110,3 +110,23 @@ func TestKeyPinsRoundTrip(t *testing.T) {
 		t.Fatalf("unknown key: %v", err)
 	}
 }
+
+func TestPolicyEnv(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, FileName), "[policy]\nrequire_signatures = true\n")
+	c, err := Load("", dir, env(map[string]string{"HOME": dir, "AIRLOCK_REQUIRE_SIGNATURES": "false", "AIRLOCK_MIN_RELEASE_AGE": "36h"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := c.Policy.Base.RequireSignatures; b == nil || *b || *c.Policy.Base.MinReleaseAge != 36*time.Hour {
+		t.Errorf("env overrides not applied: %+v", c.Policy.Base)
+	}
+	if c.Sources["policy.require_signatures"] != "env AIRLOCK_REQUIRE_SIGNATURES" {
+		t.Errorf("Sources = %v", c.Sources)
+	}
+	for k, v := range map[string]string{"AIRLOCK_REQUIRE_SIGNATURES": "no", "AIRLOCK_MIN_RELEASE_AGE": "soon"} {
+		if _, err := Load("", dir, env(map[string]string{"HOME": dir, k: v})); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: err = %v", k, v, err)
+		}
+	}
+}
