@@ -3,7 +3,9 @@ package wheel
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,17 +16,12 @@ import (
 )
 
 func root(s Scheme) (string, error) {
-	dirs := []string{s.Purelib, s.Platlib, s.Scripts, s.Data, s.Headers}
-	var common string
-	for i, d := range dirs {
-		if d == "" || !filepath.IsAbs(d) {
-			return "", fmt.Errorf("wheel: scheme directories must be absolute paths, have %q", d)
-		}
-		d = filepath.Clean(d)
-		if i == 0 {
-			common = d
-			continue
-		}
+	s, err := cleanScheme(s)
+	if err != nil {
+		return "", err
+	}
+	common := s.Purelib
+	for _, d := range []string{s.Platlib, s.Scripts, s.Data, s.Headers} {
 		for common != d && !within(d, common) {
 			common = filepath.Dir(common)
 		}
@@ -32,15 +29,43 @@ func root(s Scheme) (string, error) {
 	return common, nil
 }
 
-// cleanScheme checks the scheme and cleans its paths.
+// cleanScheme checks the scheme and resolves its paths: symlinks in them
+// are followed once, here (a Fedora venv's platlib goes through "lib64 ->
+// lib"), so that the Staging, which never follows one, works on the real
+// directories.
 func cleanScheme(s Scheme) (Scheme, error) {
 	for _, p := range []*string{&s.Purelib, &s.Platlib, &s.Scripts, &s.Data, &s.Headers} {
 		if *p == "" || !filepath.IsAbs(*p) {
 			return s, fmt.Errorf("wheel: scheme directories must be absolute paths, have %q", *p)
 		}
-		*p = filepath.Clean(*p)
+		r, err := resolveDir(filepath.Clean(*p))
+		if err != nil {
+			return s, fmt.Errorf("wheel: scheme directory %s: %w", *p, err)
+		}
+		*p = r
 	}
 	return s, nil
+}
+
+// resolveDir resolves the symlinks of the longest existing ancestor of p
+// and appends the rest.
+func resolveDir(p string) (string, error) {
+	rest := ""
+	for {
+		r, err := filepath.EvalSymlinks(p)
+		if err == nil {
+			return filepath.Join(r, rest), nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return "", err
+		}
+		rest = filepath.Join(filepath.Base(p), rest)
+		p = parent
+	}
 }
 
 func stage(ctx context.Context, st *install.Staging, scheme Scheme, wheels []Wheel, opts Options) (*Result, error) {

@@ -37,7 +37,11 @@ type target struct {
 }
 
 func newBuilder(st *install.Staging, sch Scheme, umask os.FileMode) (*builder, error) {
-	b := &builder{st: st, project: st.Project(), umask: umask, targets: map[string]*target{}}
+	project, err := filepath.EvalSymlinks(st.Project())
+	if err != nil {
+		return nil, fmt.Errorf("wheel: %w", err)
+	}
+	b := &builder{st: st, project: project, umask: umask, targets: map[string]*target{}}
 	seen := map[string]bool{}
 	for _, r := range []string{sch.Purelib, sch.Platlib, sch.Scripts, sch.Data} {
 		if !seen[r] {
@@ -56,7 +60,6 @@ func newBuilder(st *install.Staging, sch Scheme, umask os.FileMode) (*builder, e
 		}
 	}
 	sort.Slice(b.roots, func(i, j int) bool { return len(b.roots[i]) > len(b.roots[j]) })
-	var err error
 	if b.scratch, err = st.Scratch(); err != nil {
 		return nil, err
 	}
@@ -74,6 +77,9 @@ func (b *builder) rel(p string) (string, bool) {
 
 // within reports whether p lies strictly below dir.
 func within(p, dir string) bool {
+	if dir == string(filepath.Separator) {
+		return p != dir && strings.HasPrefix(p, dir)
+	}
 	return strings.HasPrefix(p, dir+string(filepath.Separator))
 }
 

@@ -166,3 +166,23 @@ func TestRecordVariants(t *testing.T) {
 		t.Fatalf("sha512 mismatch: %v", err)
 	}
 }
+
+// TestPlatlibThroughSymlink: Fedora's venvs reach platlib through
+// "lib64 -> lib"; the scheme is resolved once, so the Staging (which never
+// follows a symlink) works on the real directory.
+func TestPlatlibThroughSymlink(t *testing.T) {
+	prefix, sch := fakeVenv(t)
+	must(t, os.Symlink("lib", filepath.Join(prefix, "lib64")))
+	sch.Platlib = filepath.Join(prefix, "lib64", "python3.11", "site-packages")
+	s := spec{name: "fast", version: "1.0", platlib: true, files: map[string]string{"fast/__init__.py": ""},
+		entryPoints: "[console_scripts]\nfast = fast:main\n"}
+	if _, err := installWheels(t, prefix, sch, []Wheel{{File: build(t, t.TempDir(), s), Name: "fast", Version: "1.0"}}, testOptions(prefix)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(readFile(t, filepath.Join(sch.Purelib, "fast-1.0.dist-info", "RECORD")), "../../../bin/fast,sha256=") {
+		t.Error("RECORD does not list ../../../bin/fast")
+	}
+	if fi, err := os.Lstat(filepath.Join(prefix, "lib64")); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("lib64 is no longer the symlink: %v", err)
+	}
+}
