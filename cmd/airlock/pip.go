@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/airlock-dev/airlock/config"
@@ -94,8 +95,11 @@ func pipCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err := runPipInstall(ctx, &f, rep)
 	code := exitCode(ctx, err)
 	if err != nil {
-		if code == exitInterrupted && !errors.Is(err, install.ErrNotRestored) {
-			err = fmt.Errorf("interrupted; the environment is unchanged")
+		switch {
+		case ctx.Err() != nil && !errors.Is(err, install.ErrNotRestored):
+			err = fmt.Errorf("interrupted by %v; the environment is unchanged", context.Cause(ctx))
+		case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+			err = fmt.Errorf("%w\nthe disk (or your quota) is full: free some space and run again; nothing was installed%s", err, pipUnchangedNote(err))
 		}
 		rep.fail(err, code)
 	}
@@ -297,4 +301,11 @@ func cacheTag(it *pyinterp.Interpreter) string {
 		return "pypy" + mm
 	}
 	return "" // wheel's default: CPython's tag for the version
+}
+
+func pipUnchangedNote(err error) string {
+	if errors.Is(err, install.ErrNotRestored) {
+		return ""
+	}
+	return " and the environment is unchanged"
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -37,8 +38,9 @@ type pypiScript struct {
 //	pypi sdist NAME VERSION serve a source archive; $SDIST_SHA_<NAME> holds its sha256
 //	pypi system             serve the real wheels of /usr/share/python-wheels ($SHA_pip, $SHA_setuptools)
 //	pypi listhash FILE HEX  make the index list HEX as FILE's sha256
-//	pypi fault PATH tamper|status N|off
-//	                        make both hosts misbehave for PATH (a prefix when it ends in *)
+//	pypi fault PATH tamper|hang|status N|off
+//	                        make both hosts misbehave for PATH (a path.Match pattern, or a prefix when
+//	                        it ends in *)
 //	pypi requests index|files
 //	                        print each request the host served: METHOD PATH auth=yes|no
 func cmdPyPI(ts *testscript.TestScript, neg bool, args []string) {
@@ -194,15 +196,15 @@ type pypiFaults struct {
 
 func (b *pypiFaults) set(ts *testscript.TestScript, args []string) {
 	if len(args) < 2 {
-		ts.Fatalf("usage: pypi fault PATH tamper|status N|off")
+		ts.Fatalf("usage: pypi fault PATH tamper|hang|status N|off")
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch args[1] {
 	case "off":
 		delete(b.rules, args[0])
-	case "tamper":
-		b.rules[args[0]] = pypiFault{action: "tamper"}
+	case "tamper", "hang":
+		b.rules[args[0]] = pypiFault{action: args[1]}
 	case "status":
 		if len(args) != 3 {
 			ts.Fatalf("usage: pypi fault PATH status N")
@@ -221,7 +223,8 @@ func (b *pypiFaults) middleware(next http.Handler) http.Handler {
 		var f pypiFault
 		found := false
 		for pattern, rule := range b.rules {
-			if pattern == r.URL.Path || strings.HasSuffix(pattern, "*") && strings.HasPrefix(r.URL.Path, strings.TrimSuffix(pattern, "*")) {
+			globbed, _ := path.Match(pattern, r.URL.Path)
+			if globbed || strings.HasSuffix(pattern, "*") && strings.HasPrefix(r.URL.Path, strings.TrimSuffix(pattern, "*")) {
 				f, found = rule, true
 			}
 		}
@@ -229,6 +232,10 @@ func (b *pypiFaults) middleware(next http.Handler) http.Handler {
 		switch {
 		case !found:
 			next.ServeHTTP(w, r)
+		case f.action == "hang":
+			// Holds the response until the client goes away, so that a
+			// script can interrupt airlock mid-download.
+			<-r.Context().Done()
 		case f.action == "status":
 			http.Error(w, http.StatusText(f.status), f.status)
 		case f.action == "tamper":
