@@ -177,6 +177,11 @@ func reportDecisions(rep *reporter, ds []verify.Decision) []verify.Decision {
 	return denied
 }
 
+// maxListedRefusals caps the refusals spelled out in text: a registry
+// that strips signatures fails every package the same way, and hundreds of
+// identical paragraphs would bury the first, which says it all.
+const maxListedRefusals = 20
+
 // ErrPolicy is matched by every policy refusal.
 var ErrPolicy = errors.New("refused by policy")
 
@@ -190,8 +195,14 @@ func policyError(denied []verify.Decision, pkgs []lock.Package) error {
 	}
 	seen := map[string]bool{}
 	var b strings.Builder
-	for _, d := range denied {
+	for i, d := range denied {
 		seen[d.Path] = true
+		if i == maxListedRefusals {
+			fmt.Fprintf(&b, "\n\t... and %d more refusal(s); --json lists every decision", len(denied)-i)
+		}
+		if i >= maxListedRefusals {
+			continue
+		}
 		fmt.Fprintf(&b, "\n\t%s%s: %s [%s]", d.Path, label[d.Path], d.Message, d.Rule)
 		if d.Evidence != "" {
 			fmt.Fprintf(&b, "\n\t\tevidence: %s", d.Evidence)
