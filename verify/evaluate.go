@@ -339,7 +339,7 @@ func signatureOverride(err error, s Subject, t RegistryTrust, src string) string
 	case SigNoTime:
 		return "the registry's full packument has no time for this version; without it an expired key's signature proves nothing: do not override"
 	case SigMissing:
-		return fmt.Sprintf("if this registry serves unsigned packages on purpose, set require_signatures = false in [policy.packages.%q] of %s", s.Name, src)
+		return fmt.Sprintf("if this registry serves unsigned packages on purpose (or a proxy strips dist.signatures), set require_signatures = false in [policy.packages.%q] of %s for this package, or in [policy] for all", s.Name, src)
 	}
 	return "a signature that does not verify means the metadata was altered after the registry signed it: do not override"
 }
