@@ -2,6 +2,7 @@ package cache
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -306,4 +307,64 @@ func TestSweepDoesNotOpenFIFO(t *testing.T) {
 	if _, err := os.Lstat(fifo); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("FIFO debris survived: %v", err)
 	}
+}
+
+func TestAwaitWriter(t *testing.T) {
+	ctx := t.Context()
+	c := openCache(t)
+	data, d := blob(28, 64<<10)
+
+	if waited, err := c.AwaitWriter(ctx, d); waited || err != nil {
+		t.Fatalf("no writer: AwaitWriter = %v, %v", waited, err)
+	}
+	// A dead writer's file (nobody holds its lock) is not waited for.
+	w, _ := c.Put(d)
+	dead := filepath.Join(filepath.Dir(blobFile(c, d)), TempPrefix+d.Hex()[:16]+"-dead")
+	os.WriteFile(dead, []byte("partial"), 0o600)
+	w.Abort()
+	if waited, err := c.AwaitWriter(ctx, d); waited || err != nil {
+		t.Fatalf("dead writer: AwaitWriter = %v, %v", waited, err)
+	}
+
+	// A live writer is waited for until it commits; the blob is then there.
+	w, err := c.Put(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < len(data); i += 8 << 10 {
+			w.Write(data[i : i+8<<10])
+			time.Sleep(20 * time.Millisecond)
+		}
+		w.Commit()
+	}()
+	waited, err := c.AwaitWriter(ctx, d)
+	<-done
+	if !waited || err != nil {
+		t.Fatalf("live writer: AwaitWriter = %v, %v; want a wait", waited, err)
+	}
+	if got, err := readAll(c, d); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("after the wait: %v", err)
+	}
+
+	// A writer that stalls is given up on after WriterIdle.
+	defer func(d time.Duration) { WriterIdle = d }(WriterIdle)
+	WriterIdle = 200 * time.Millisecond
+	_, d2 := blob(29, 100)
+	stalled, _ := c.Put(d2)
+	defer stalled.Abort()
+	start := time.Now()
+	if waited, err := c.AwaitWriter(ctx, d2); !waited || err != nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("stalled writer: AwaitWriter = %v, %v after %v", waited, err, time.Since(start))
+	}
+	// And the wait ends with the context.
+	WriterIdle = time.Hour
+	cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := c.AwaitWriter(cctx, d2); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("cancelled wait: %v", err)
+	}
+	os.Remove(dead)
 }
