@@ -119,6 +119,17 @@ func (f *Fetcher) Fetch(ctx context.Context, pkg lock.Package, consume func(io.R
 	res := Result{Digest: want}
 	if f.Cache != nil {
 		hit, corrupt, err := f.fromCache(ctx, id, want, consume, &res)
+		if !hit && err == nil && corrupt == nil {
+			// Another airlock may be storing this very blob: wait for it
+			// rather than download it twice.
+			waited, werr := f.Cache.AwaitWriter(ctx, want)
+			if werr != nil {
+				return res, fmt.Errorf("fetching %s: %w", id, werr)
+			}
+			if waited {
+				hit, corrupt, err = f.fromCache(ctx, id, want, consume, &res)
+			}
+		}
 		if hit {
 			return res, err
 		}
@@ -244,6 +255,19 @@ func (f *Fetcher) download(ctx context.Context, id, url string, want verify.Dige
 	if max <= 0 {
 		max = DefaultMaxBytes
 	}
+	// The cache's temporary file is made before the request, so that
+	// another airlock missing the same blob sees the download from its
+	// start (Cache.AwaitWriter) and waits for it instead of repeating it.
+	var w *cache.Writer
+	if f.Cache != nil {
+		var err error
+		if w, err = f.Cache.Put(want); err != nil {
+			res.CacheErr = fmt.Errorf("not caching %s: %w", id, err)
+			w = nil
+		} else {
+			defer w.Abort()
+		}
+	}
 	resp, err := f.Getter.Get(ctx, url, nil)
 	// Signed CDN URLs carry secrets in the query: errors show the redacted form.
 	shown := client.Redact(url)
@@ -263,19 +287,11 @@ func (f *Fetcher) download(ctx context.Context, id, url string, want verify.Dige
 	src := &source{ctx: ctx, r: resp.Body, chk: verify.NewChecker(want), max: max}
 	var (
 		r io.Reader = src
-		w *cache.Writer
 		t *tee
 	)
-	if f.Cache != nil {
-		w, err = f.Cache.Put(want)
-		if err != nil {
-			res.CacheErr = fmt.Errorf("not caching %s: %w", id, err)
-			w = nil
-		} else {
-			defer w.Abort()
-			t = &tee{r: src, w: w}
-			r = t
-		}
+	if w != nil {
+		t = &tee{r: src, w: w}
+		r = t
 	}
 
 	cerr := consume(r)
