@@ -14,7 +14,10 @@ import (
 // exempts). It uses the cgroup v1 pids hierarchy, or cgroup v2 when airlock's
 // own cgroup can delegate the pids controller; ok is false when neither is
 // writable, and the caller falls back to watching the process count.
-func pidsCgroup(limit int) (join func(pid int) error, remove func(), ok bool) {
+//
+// refused reports how many forks the cgroup has refused so far (pids.events
+// "max"): the sign of a fork bomb.
+func pidsCgroup(limit int) (join func(pid int) error, refused func() int, remove func(), ok bool) {
 	for _, dir := range pidsCgroupParents() {
 		cg, err := os.MkdirTemp(dir, "airlock-sandbox-")
 		if err != nil {
@@ -40,9 +43,21 @@ func pidsCgroup(limit int) (join func(pid int) error, remove func(), ok bool) {
 				time.Sleep(20 * time.Millisecond)
 			}
 		}
-		return join, remove, true
+		refused = func() int {
+			b, err := os.ReadFile(filepath.Join(cg, "pids.events"))
+			if err != nil {
+				return 0
+			}
+			f := strings.Fields(string(b))
+			if len(f) == 2 && f[0] == "max" {
+				n, _ := strconv.Atoi(f[1])
+				return n
+			}
+			return 0
+		}
+		return join, refused, remove, true
 	}
-	return nil, nil, false
+	return nil, nil, nil, false
 }
 
 // pidsCgroupParents lists where a pids cgroup could be made: the v1 pids

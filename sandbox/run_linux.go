@@ -71,8 +71,9 @@ func Run(ctx context.Context, spec Spec) (Result, error) {
 	}
 	start := time.Now()
 	var joinCgroup func(int) error
-	if join, remove, ok := pidsCgroup(cs.Limits.Processes); ok {
-		joinCgroup = join
+	var forksRefused func() int
+	if join, refused, remove, ok := pidsCgroup(cs.Limits.Processes); ok {
+		joinCgroup, forksRefused = join, refused
 		defer remove()
 	}
 	cmd, err := startChild(ctx, "run", cs, hostID, hostGID, out, joinCgroup)
@@ -80,7 +81,7 @@ func Run(ctx context.Context, spec Spec) (Result, error) {
 		return Result{}, err
 	}
 	tooMany := make(chan int, 1)
-	stopWatch := watchProcesses(cmd.Process.Pid, cs.Limits.Processes, tooMany)
+	stopWatch := watchProcesses(cmd.Process.Pid, cs.Limits.Processes, forksRefused, tooMany)
 	werr := cmd.Wait()
 	stopWatch()
 	res := Result{Duration: time.Since(start), TimedOut: errors.Is(ctx.Err(), context.DeadlineExceeded)}
@@ -227,13 +228,15 @@ func buildEnv(extra []string, home, tmp string) []string {
 // watchInterval is how often the process count is checked.
 const watchInterval = 20 * time.Millisecond
 
-// watchProcesses kills the sandbox when its PID namespace holds more than
-// limit processes. RLIMIT_NPROC already bounds an unprivileged user; root is
-// exempt from it, so for root this watch is what stops a fork bomb. It sends
-// the count it saw on tooMany before killing. The count is one directory
-// read: the namespace's own /proc, which the sandbox mounted, seen through
-// its first process's root.
-func watchProcesses(initPID, limit int, tooMany chan<- int) (stop func()) {
+// watchProcesses kills the sandbox once it tries to hold more than limit
+// processes: when its pids cgroup refuses a fork (refused > 0), or, without
+// a cgroup, when its PID namespace holds limit processes. RLIMIT_NPROC
+// already bounds an unprivileged user; root is exempt from it, so for root
+// this watch (with the cgroup) is what stops a fork bomb. It sends the count
+// it saw on tooMany before killing. Counting is one directory read: the
+// namespace's own /proc, which the sandbox mounted, seen through its first
+// process's root.
+func watchProcesses(initPID, limit int, refused func() int, tooMany chan<- int) (stop func()) {
 	procDir := fmt.Sprintf("/proc/%d/root/proc", initPID)
 	done := make(chan struct{})
 	go func() {
@@ -245,8 +248,9 @@ func watchProcesses(initPID, limit int, tooMany chan<- int) (stop func()) {
 				return
 			case <-t.C:
 			}
-			if n := countPIDs(procDir); n > limit {
-				tooMany <- n
+			n := countPIDs(procDir)
+			if n >= limit || (refused != nil && refused() > 0) {
+				tooMany <- max(n, limit)
 				syscall.Kill(initPID, syscall.SIGKILL)
 				return
 			}

@@ -210,7 +210,8 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 		rep.note(event{Path: c.Bin, Message: fmt.Sprintf("%s and %s both declare %s; %s owns it, as with npm", c.Owner, c.Loser, c.Bin, c.Owner)})
 	}
 	rep.done(summarize(sel, res, &stats, time.Since(began)))
-	return runAllowedScripts(ctx, scriptsInput{cfg: cfg, projectDir: projectDir, installed: sel.Install, allow: allowScripts, rep: rep})
+	ca, _ := rc.CA()
+	return runAllowedScripts(ctx, scriptsInput{cfg: cfg, projectDir: projectDir, installed: sel.Install, caFile: ca.File, allow: allowScripts, rep: rep})
 }
 
 // maxManifestSize caps a package.json read from the project (npm's own

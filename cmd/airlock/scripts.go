@@ -58,6 +58,8 @@ type scriptsInput struct {
 	cfg        *config.Config
 	projectDir string
 	installed  []lock.Package
+	// caFile is .npmrc's cafile, which npm must be able to read.
+	caFile string
 	// allow adds --allow-scripts entries to [scripts] allow.
 	allow []verify.DenyRule
 	rep   *reporter
@@ -142,13 +144,19 @@ func runPackageScripts(ctx context.Context, in scriptsInput, p scriptPackage, np
 		// project's .npmrc is read (it is in the tree), tokens in it are
 		// useless without the network.
 		"npm_config_userconfig=/nonexistent/airlock-sandbox/npmrc",
-		"npm_config_globalconfig=/nonexistent/airlock-sandbox/npmrc",
+		"npm_config_globalconfig=/nonexistent/airlock-sandbox/global-npmrc",
 	}
 	if nodedir := nodeHeaders(); nodedir != "" {
 		// node-gyp would otherwise download headers.
 		env = append(env, "npm_config_nodedir="+nodedir)
 	}
 	read := []string{in.projectDir}
+	if in.caFile != "" {
+		// npm reads the project's cafile at start-up and fails without
+		// it; a CA bundle is public. (A client keyfile is not, and stays
+		// out of reach.)
+		read = append(read, in.caFile)
+	}
 	read = append(read, toolchainDirs(npmPath)...)
 	fmt.Fprintf(logFile, "# airlock: %s (network: %v)\n", strings.Join(argv, " "), network)
 	res, err := sandbox.Run(ctx, sandbox.Spec{

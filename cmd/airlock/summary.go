@@ -42,7 +42,7 @@ func summarize(sel *locknpm.Selection, res *installnpm.Result, st *installStats,
 	}
 	if len(scripts) > 0 {
 		lines = append(lines, fmt.Sprintf("%d packages declare install scripts, which airlock did not run: %s", len(scripts), strings.Join(scripts, ", ")),
-			"  if one is needed, run `npm rebuild <name>` yourself after reviewing it")
+			"  airlock runs only the scripts you allow, sandboxed: review the package, then list it in airlock.toml's [scripts] allow or pass --allow-scripts=NAME")
 	}
 	return e, lines
 }

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/airlock-dev/airlock/internal/testregistry"
+	"github.com/airlock-dev/airlock/internal/testregistry/synth"
+	"github.com/airlock-dev/airlock/sandbox"
+)
+
+// scriptProject publishes one package whose postinstall is script to reg
+// and writes a project depending on it, with airlock.toml holding toml.
+func scriptProject(t *testing.T, reg *testregistry.Registry, name, script, toml string) string {
+	t.Helper()
+	manifest, _ := json.Marshal(map[string]any{
+		"name": name, "version": "1.0.0", "license": "MIT",
+		"scripts": map[string]string{"postinstall": script},
+	})
+	tgz, err := synth.Package{Manifest: string(manifest), Files: []synth.File{{Path: "index.js", Mode: 0o644, Body: "module.exports = 1\n"}}}.Tgz()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Add(tgz); err != nil {
+		t.Fatal(err)
+	}
+	served, err := reg.Tarball(name, "1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha512.Sum512(served)
+	lockfile, _ := json.MarshalIndent(map[string]any{
+		"name": "app", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+		"packages": map[string]any{
+			"": map[string]any{"name": "app", "version": "1.0.0", "dependencies": map[string]string{name: "1.0.0"}},
+			"node_modules/" + name: map[string]any{
+				"version": "1.0.0", "integrity": "sha512-" + base64.StdEncoding.EncodeToString(sum[:]),
+				"hasInstallScript": true, "license": "MIT",
+			},
+		},
+	}, "", "  ")
+	pkgJSON, _ := json.MarshalIndent(map[string]any{"name": "app", "version": "1.0.0", "dependencies": map[string]string{name: "1.0.0"}}, "", "  ")
+	dir := t.TempDir()
+	for file, body := range map[string]string{
+		"package.json": string(pkgJSON) + "\n", "package-lock.json": string(lockfile) + "\n",
+		".npmrc": reg.Npmrc(), "airlock.toml": toml,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func runAirlock(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	t.Setenv("AIRLOCK_CACHE", filepath.Join(t.TempDir(), "cache"))
+	code := run(args, &out, &out)
+	return code, out.String()
+}
+
+// TestAllowedScriptsRunSandboxed runs real postinstall scripts through
+// npm rebuild in the sandbox: a well-behaved one builds, and each hostile
+// one is stopped, fails the install and is reported with its log.
+func TestAllowedScriptsRunSandboxed(t *testing.T) {
+	if err := sandbox.Probe().Err(); err != nil {
+		t.Skipf("no sandbox here: %v", err)
+	}
+	if _, err := nativeNpm(); err != nil {
+		t.Skip(err)
+	}
+	reg := testregistry.New(t)
+	home := t.TempDir() // stands for the user's home with credentials
+	secret := filepath.Join(home, ".npmrc")
+	os.WriteFile(secret, []byte("//registry.npmjs.org/:_authToken=npm_SECRET\n"), 0o644)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("hello\n"))
+			c.Close()
+		}
+	}()
+	js := func(code string) string { return "node -e " + shellQuote(code) }
+	connect := js(fmt.Sprintf(`require('net').connect(%d,'127.0.0.1').on('data',()=>process.exit(0)).on('error',e=>{console.error(e.message);process.exit(1)})`, ln.Addr().(*net.TCPAddr).Port))
+
+	cases := []struct {
+		name, script, toml string
+		ok                 bool
+		check              func(t *testing.T, dir, out string)
+	}{
+		{
+			name:   "builds-in-its-dir",
+			script: js(`require('fs').writeFileSync('built.txt', 'ok')`),
+			toml:   "[scripts]\nallow = [\"@airlock-fixture/builds-in-its-dir\"]\n",
+			ok:     true,
+			check: func(t *testing.T, dir, out string) {
+				if _, err := os.Stat(filepath.Join(dir, "node_modules/@airlock-fixture/builds-in-its-dir/built.txt")); err != nil {
+					t.Errorf("the allowed script did not build: %v\n%s", err, out)
+				}
+			},
+		},
+		{
+			name:   "not-allowed",
+			script: js(`require('fs').writeFileSync('built.txt', 'ok')`),
+			toml:   "",
+			ok:     true,
+			check: func(t *testing.T, dir, out string) {
+				if _, err := os.Stat(filepath.Join(dir, "node_modules/@airlock-fixture/not-allowed/built.txt")); err == nil {
+					t.Error("a script that was not allowed ran")
+				}
+				if !strings.Contains(out, "did not run") {
+					t.Errorf("summary does not say the script did not run:\n%s", out)
+				}
+			},
+		},
+		{name: "reads-npmrc", script: js(fmt.Sprintf(`console.log(require('fs').readFileSync(%q,'utf8'))`, secret)), toml: "[scripts]\nallow = [\"@airlock-fixture/reads-npmrc\"]\n",
+			check: func(t *testing.T, dir, out string) {
+				if strings.Contains(out, "npm_SECRET") || strings.Contains(readLogs(t, dir), "npm_SECRET") {
+					t.Error("the script read the secret")
+				}
+			}},
+		{name: "writes-outside", script: js(`require('fs').writeFileSync(process.env.INIT_CWD + '/pwned.js', 'x')`), toml: "[scripts]\nallow = [\"@airlock-fixture/writes-outside\"]\n",
+			check: func(t *testing.T, dir, out string) {
+				if _, err := os.Stat(filepath.Join(dir, "pwned.js")); err == nil {
+					t.Error("the script wrote outside its directory")
+				}
+			}},
+		{name: "phones-home", script: connect, toml: "[scripts]\nallow = [\"@airlock-fixture/phones-home\"]\n"},
+		{name: "phones-home-allowed", script: connect, toml: "[scripts]\nallow = [\"@airlock-fixture/phones-home-allowed\"]\nnetwork = [\"@airlock-fixture/phones-home-allowed\"]\n", ok: true},
+		{name: "fork-bomb", script: js(`const cp=require('child_process');for(;;){try{cp.spawn('sleep',['60'])}catch(e){}}`), toml: "[scripts]\nallow = [\"@airlock-fixture/fork-bomb\"]\ntimeout = \"20s\"\n",
+			check: func(t *testing.T, dir, out string) {
+				if !strings.Contains(out, "too many processes") {
+					t.Errorf("fork bomb not reported as such:\n%s", out)
+				}
+			}},
+		{name: "optional-failure", script: "exit 3", toml: "[scripts]\nallow = [\"@airlock-fixture/optional-failure\"]\noptional = [\"@airlock-fixture/optional-failure\"]\n", ok: true,
+			check: func(t *testing.T, dir, out string) {
+				if !strings.Contains(out, "optional") {
+					t.Errorf("no warning about the optional failure:\n%s", out)
+				}
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			name := "@airlock-fixture/" + c.name
+			dir := scriptProject(t, reg, name, c.script, c.toml)
+			code, out := runAirlock(t, "npm", "ci", "--dir", dir)
+			if c.ok != (code == 0) {
+				t.Fatalf("exit code %d, want success=%v:\n%s\nlogs:\n%s", code, c.ok, out, readLogs(t, dir))
+			}
+			if !c.ok && (code != exitVerify || !strings.Contains(out, "install scripts failed for "+name)) {
+				t.Errorf("want exit %d naming %s:\n%s", exitVerify, name, out)
+			}
+			// The package itself is installed either way.
+			if _, err := os.Stat(filepath.Join(dir, "node_modules", name, "index.js")); err != nil {
+				t.Errorf("package not installed: %v", err)
+			}
+			if c.check != nil {
+				c.check(t, dir, out)
+			}
+		})
+	}
+}
+
+func readLogs(t *testing.T, dir string) string {
+	var b strings.Builder
+	logs, _ := filepath.Glob(filepath.Join(dir, ".airlock", "logs", "*.log"))
+	for _, l := range logs {
+		data, _ := os.ReadFile(l)
+		b.Write(data)
+	}
+	return b.String()
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
