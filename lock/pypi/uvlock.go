@@ -3,6 +3,7 @@ package pypi
 import (
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -31,8 +32,10 @@ type UVOptions struct {
 	DefaultGroups []string
 	// Package selects one workspace member as the root (--package); ""
 	// means the project at the lock's directory, or every member when the
-	// workspace root is not a project itself.
-	Package string
+	// workspace root is not a project itself. AllPackages makes every
+	// workspace member a root (--all-packages).
+	Package     string
+	AllPackages bool
 }
 
 type uvFile struct {
@@ -41,11 +44,24 @@ type uvFile struct {
 	RequiresPython string `toml:"requires-python"`
 	Manifest       struct {
 		Members []string `toml:"members"`
+		// Requirements and DependencyGroups belong to a workspace root
+		// that is not itself a project (or a script): requirements, not
+		// resolved edges.
+		Requirements     []uvRequirement            `toml:"requirements"`
+		DependencyGroups map[string][]uvRequirement `toml:"dependency-groups"`
 	} `toml:"manifest"`
 	// Conflicts are the project's declared conflicting extras and groups
 	// ([tool.uv] conflicts), which uv records in the lock.
 	Conflicts [][]uvConflictItem `toml:"conflicts"`
 	Packages  []uvPackage        `toml:"package"`
+}
+
+// uvRequirement is a PEP 508 requirement as uv.lock's manifest spells it.
+type uvRequirement struct {
+	Name      string   `toml:"name"`
+	Specifier string   `toml:"specifier"`
+	Marker    string   `toml:"marker"`
+	Extras    []string `toml:"extras"`
 }
 
 type uvConflictItem struct {
@@ -58,6 +74,7 @@ type uvPackage struct {
 	Name                 string             `toml:"name"`
 	Version              string             `toml:"version"`
 	Source               map[string]string  `toml:"source"`
+	ResolutionMarkers    []string           `toml:"resolution-markers"`
 	Dependencies         []uvDep            `toml:"dependencies"`
 	OptionalDependencies map[string][]uvDep `toml:"optional-dependencies"`
 	DevDependencies      map[string][]uvDep `toml:"dev-dependencies"`
@@ -91,8 +108,12 @@ type uvGraph struct {
 }
 
 type uvNode struct {
-	dist     Dist
-	member   bool // a workspace member: walked, never installed
+	dist   Dist
+	member bool // a workspace member: walked, never installed
+	// forks are the package's resolution-markers: the environments its
+	// version was resolved for. A manifest requirement matching several
+	// versions picks the one whose fork holds.
+	forks    []*Marker
 	deps     []uvEdge
 	optional map[string][]uvEdge // by normalised extra name
 	dev      map[string][]uvEdge // by normalised group name
@@ -102,6 +123,9 @@ type uvEdge struct {
 	to     int
 	marker *Marker
 	extras []string // normalised
+	// cands, for a manifest requirement, are the packages its name and
+	// specifier allow; the walk picks the one whose fork holds (to is -1).
+	cands []int
 }
 
 // ParseUVLock reads a uv.lock (version 1) and records its graph; Lock.Select
@@ -129,8 +153,11 @@ func ParseUVLock(data []byte, opts UVOptions) (*Lock, error) {
 		var enc []string
 		for _, it := range set {
 			switch {
-			case it.Package == "" || (it.Extra == "") == (it.Group == ""):
-				return nil, fmt.Errorf("uv.lock: %w: a conflicts item needs a package and one extra or group", ErrInvalidEntry)
+			case it.Package == "" || (it.Extra != "" && it.Group != ""):
+				return nil, fmt.Errorf("uv.lock: %w: a conflicts item needs a package and at most one extra or group", ErrInvalidEntry)
+			case it.Extra == "" && it.Group == "":
+				// The project itself, i.e. its non-optional dependencies.
+				enc = append(enc, encodedConflictItem("project", it.Package, ""))
 			case it.Extra != "":
 				enc = append(enc, encodedConflictItem("extra", it.Package, it.Extra))
 			default:
@@ -189,6 +216,12 @@ func ParseUVLock(data []byte, opts UVOptions) (*Lock, error) {
 	if err := g.findRoots(f.Packages, members); err != nil {
 		return nil, err
 	}
+	if err := g.manifestRoot(f.Manifest.Requirements, f.Manifest.DependencyGroups, byName, f.Packages); err != nil {
+		return nil, err
+	}
+	if len(g.roots) == 0 {
+		return nil, fmt.Errorf("uv.lock: %w: no project root (no package with source editable, virtual or directory \".\", no workspace members, no [manifest] requirements)", ErrInvalidEntry)
+	}
 	lk := &Lock{Format: "uv.lock", RequiresPython: f.RequiresPython, uv: g}
 	for _, n := range g.nodes {
 		lk.Dists = append(lk.Dists, n.dist)
@@ -200,6 +233,10 @@ func ParseUVLock(data []byte, opts UVOptions) (*Lock, error) {
 // tree: a workspace member with one of them is walked, never installed.
 var localSources = []string{"editable", "virtual", "directory"}
 
+// sourceKinds are the keys of a uv.lock source table that say where the
+// package comes from (others, such as subdirectory, qualify them).
+var sourceKinds = []string{"registry", "git", "url", "path", "directory", "editable", "virtual"}
+
 func uvNodeOf(p uvPackage, members map[string]bool) (uvNode, error) {
 	if !validName.MatchString(p.Name) {
 		return uvNode{}, fmt.Errorf("%w: name %q is not a valid project name", ErrInvalidEntry, p.Name)
@@ -209,10 +246,16 @@ func uvNodeOf(p uvPackage, members map[string]bool) (uvNode, error) {
 			return uvNode{}, fmt.Errorf("%w: %v", ErrInvalidEntry, err)
 		}
 	}
-	if len(p.Source) != 1 {
-		return uvNode{}, fmt.Errorf("%w: source must have exactly one kind (registry, git, url, path, directory, editable, virtual), got %d", ErrInvalidEntry, len(p.Source))
+	var kinds []string
+	for k := range p.Source {
+		if slices.Contains(sourceKinds, k) {
+			kinds = append(kinds, k)
+		}
 	}
-	kind := slices.Collect(maps.Keys(p.Source))[0]
+	if len(kinds) != 1 {
+		return uvNode{}, fmt.Errorf("%w: source must have exactly one of %s, got %v", ErrInvalidEntry, strings.Join(sourceKinds, ", "), slices.Collect(maps.Keys(p.Source)))
+	}
+	kind := kinds[0]
 	val := p.Source[kind]
 	d := Dist{Name: p.Name, Version: p.Version}
 	n := uvNode{}
@@ -235,7 +278,18 @@ func uvNodeOf(p uvPackage, members map[string]bool) (uvNode, error) {
 	default:
 		return uvNode{}, fmt.Errorf("%w: unknown source kind %q", ErrInvalidEntry, kind)
 	}
+	for _, rm := range p.ResolutionMarkers {
+		m, err := ParseMarker(rm)
+		if err != nil {
+			return uvNode{}, fmt.Errorf("resolution-markers: %w", err)
+		}
+		n.forks = append(n.forks, m)
+	}
 	for j, w := range p.Wheels {
+		if w.URL == "" && w.Path == "" && w.Filename == "" && (kind == "url" || kind == "path") {
+			// A wheel at a direct URL or path: the source names the file.
+			w.Filename = path.Base(strings.ReplaceAll(val, "\\", "/"))
+		}
 		a, err := uvArtifact(w)
 		if err != nil {
 			return uvNode{}, fmt.Errorf("wheels[%d]: %w", j, err)
@@ -253,7 +307,13 @@ func uvNodeOf(p uvPackage, members map[string]bool) (uvNode, error) {
 		d.Wheels = append(d.Wheels, a)
 	}
 	if p.Sdist != nil {
-		a, err := uvArtifact(*p.Sdist)
+		sd := *p.Sdist
+		if sd.URL == "" && sd.Path == "" && sd.Filename == "" {
+			// uv writes only the hash when the source itself is the
+			// archive (url, path, git); the sdist is never built anyway.
+			sd.Filename = path.Base(strings.ReplaceAll(val, "\\", "/"))
+		}
+		a, err := uvArtifact(sd)
 		if err != nil {
 			return uvNode{}, fmt.Errorf("sdist: %w", err)
 		}
@@ -349,22 +409,22 @@ func (g *uvGraph) findRoots(pkgs []uvPackage, members map[string]bool) error {
 		}
 		return fmt.Errorf("uv.lock: %w: package %q is not a member of the workspace", ErrUnknownGroup, g.opts.Package)
 	}
-	for i, p := range pkgs {
-		for _, k := range localSources {
-			if p.Source[k] == "." {
-				g.roots = []int{i}
-				return nil
+	if !g.opts.AllPackages {
+		for i, p := range pkgs {
+			for _, k := range localSources {
+				if p.Source[k] == "." {
+					g.roots = []int{i}
+					return nil
+				}
 			}
 		}
 	}
-	// A workspace whose root is not a project: uv sync installs every member.
+	// --all-packages, or a workspace whose root is not a project: uv sync
+	// installs every member.
 	for i, n := range g.nodes {
-		if n.member && members[NormalizeName(pkgs[i].Name)] {
+		if n.member && (members[NormalizeName(pkgs[i].Name)] || g.opts.AllPackages) {
 			g.roots = append(g.roots, i)
 		}
-	}
-	if len(g.roots) == 0 {
-		return fmt.Errorf("uv.lock: %w: no project root (no package with source editable, virtual or directory \".\", and no workspace members)", ErrInvalidEntry)
 	}
 	return nil
 }
@@ -373,6 +433,9 @@ func (g *uvGraph) findRoots(pkgs []uvPackage, members map[string]bool) error {
 // the "extra" values of its conflict markers.
 func encodedConflictItem(kind, pkg, name string) string {
 	pkg = NormalizeName(pkg)
+	if kind == "project" {
+		return fmt.Sprintf("project-%d-%s", len(pkg), pkg)
+	}
 	return fmt.Sprintf("%s-%d-%s-%s", kind, len(pkg), pkg, NormalizeName(name))
 }
 
@@ -407,7 +470,8 @@ func (g *uvGraph) selection() (extras, groups []string, withProject bool, err er
 		extras = append(extras, NormalizeName(e))
 	}
 	for _, name := range slices.Concat(o.Groups, o.OnlyGroups, o.NoGroups) {
-		if !hasGroup(name) {
+		// uv lets the legacy "dev" group be asked for when it is absent.
+		if !hasGroup(name) && NormalizeName(name) != "dev" {
 			return nil, nil, false, fmt.Errorf("%w: group %q is not defined in the project's dependency-groups", ErrUnknownGroup, name)
 		}
 	}
@@ -488,11 +552,17 @@ func (g *uvGraph) walk(env Environment) (reached, direct map[int]bool, err error
 					// when those extras are active: uv gates a group's
 					// "project[dev]" edge on extra-7-project-dev, which
 					// that very edge switches on.
+					// Likewise an edge to a workspace member holds when that
+					// member's own dependencies are active, which following
+					// the edge makes them.
 					set := active
-					if len(e.extras) > 0 {
+					if e.to >= 0 && (len(e.extras) > 0 || g.nodes[e.to].member) {
 						set = maps.Clone(active)
 						for _, x := range e.extras {
 							set[encodedConflictItem("extra", g.nodes[e.to].dist.Name, x)] = true
+						}
+						if g.nodes[e.to].member {
+							set[encodedConflictItem("project", g.nodes[e.to].dist.Name, "")] = true
 						}
 					}
 					ok, err := e.marker.evaluateExtraSet(env, set)
@@ -503,14 +573,21 @@ func (g *uvGraph) walk(env Environment) (reached, direct map[int]bool, err error
 						continue
 					}
 				}
-				reached[e.to] = true
-				if fromRoot {
-					direct[e.to] = true
+				to := e.to
+				if to < 0 {
+					var err error
+					if to, err = g.pick(e, env); err != nil {
+						return err
+					}
 				}
-				queue = append(queue, item{e.to, ""})
+				reached[to] = true
+				if fromRoot {
+					direct[to] = true
+				}
+				queue = append(queue, item{to, ""})
 				for _, x := range e.extras {
-					active[encodedConflictItem("extra", g.nodes[e.to].dist.Name, x)] = true
-					queue = append(queue, item{e.to, x})
+					active[encodedConflictItem("extra", g.nodes[to].dist.Name, x)] = true
+					queue = append(queue, item{to, x})
 				}
 			}
 			return nil
@@ -518,6 +595,7 @@ func (g *uvGraph) walk(env Environment) (reached, direct map[int]bool, err error
 		for _, r := range g.roots {
 			n := g.nodes[r]
 			if withProject {
+				active[encodedConflictItem("project", n.dist.Name, "")] = true
 				if err := follow(n.deps, true); err != nil {
 					return nil, nil, err
 				}
@@ -542,6 +620,9 @@ func (g *uvGraph) walk(env Environment) (reached, direct map[int]bool, err error
 			seen[it] = true
 			n := g.nodes[it.node]
 			edges := n.deps
+			if it.extra == "" && n.member {
+				active[encodedConflictItem("project", n.dist.Name, "")] = true
+			}
 			if it.extra != "" {
 				edges = n.optional[it.extra] // an extra the package lacks adds nothing, as in pip
 			}
@@ -581,6 +662,9 @@ func (g *uvGraph) checkConflicts(active map[string]bool) error {
 func describeConflictItem(item string) string {
 	kind, rest, _ := strings.Cut(item, "-")
 	n, rest, _ := strings.Cut(rest, "-")
+	if kind == "project" {
+		return "project " + rest
+	}
 	size := 0
 	fmt.Sscanf(n, "%d", &size)
 	if size <= 0 || size >= len(rest) {
@@ -591,4 +675,87 @@ func describeConflictItem(item string) string {
 		return fmt.Sprintf("extra %s[%s]", pkg, name)
 	}
 	return fmt.Sprintf("group %s:%s", pkg, name)
+}
+
+// manifestRoot adds the workspace root that is not a project: uv.lock
+// records its requirements and dependency groups in [manifest] as
+// requirements, which are resolved here by name and specifier. It becomes
+// one more root, never installed.
+func (g *uvGraph) manifestRoot(reqs []uvRequirement, groups map[string][]uvRequirement, byName map[string][]int, pkgs []uvPackage) error {
+	if len(reqs) == 0 && len(groups) == 0 {
+		return nil
+	}
+	for _, r := range g.roots {
+		if g.nodes[r].member && pkgs[r].Source != nil && (pkgs[r].Source["editable"] == "." || pkgs[r].Source["virtual"] == ".") {
+			return nil // the root is a project: its own entry carries these
+		}
+	}
+	if g.opts.Package != "" {
+		return nil
+	}
+	resolve := func(what string, list []uvRequirement) ([]uvEdge, error) {
+		var out []uvEdge
+		for _, r := range list {
+			spec, err := ParseSpecifiers(r.Specifier)
+			if err != nil {
+				return nil, fmt.Errorf("uv.lock: [manifest] %s: %s: %w", what, r.Name, err)
+			}
+			e := uvEdge{to: -1}
+			for _, i := range byName[NormalizeName(r.Name)] {
+				v, err := ParseVersion(pkgs[i].Version)
+				if pkgs[i].Version == "" || (err == nil && spec.Contains(v)) {
+					e.cands = append(e.cands, i)
+				}
+			}
+			if len(e.cands) == 0 {
+				return nil, fmt.Errorf("uv.lock: [manifest] %s: %w: %s%s has no package in the lock", what, ErrInvalidEntry, r.Name, r.Specifier)
+			}
+			if r.Marker != "" {
+				if e.marker, err = ParseMarker(r.Marker); err != nil {
+					return nil, fmt.Errorf("uv.lock: [manifest] %s: %w", what, err)
+				}
+			}
+			for _, x := range r.Extras {
+				e.extras = append(e.extras, NormalizeName(x))
+			}
+			out = append(out, e)
+		}
+		return out, nil
+	}
+	root := uvNode{member: true, dist: Dist{Source: "uv.lock [manifest]"}, dev: map[string][]uvEdge{}}
+	var err error
+	if root.deps, err = resolve("requirements", reqs); err != nil {
+		return err
+	}
+	for name, list := range groups {
+		if root.dev[NormalizeName(name)], err = resolve("dependency-groups."+name, list); err != nil {
+			return err
+		}
+	}
+	g.nodes = append(g.nodes, root)
+	g.roots = append(g.roots, len(g.nodes)-1)
+	return nil
+}
+
+// pick resolves a manifest requirement's candidates in env: the one
+// package whose resolution-markers hold (or that has none).
+func (g *uvGraph) pick(e uvEdge, env Environment) (int, error) {
+	var chosen []int
+	for _, c := range e.cands {
+		ok := len(g.nodes[c].forks) == 0
+		for _, m := range g.nodes[c].forks {
+			hold, err := m.evaluateExtraSet(env, map[string]bool{})
+			if err != nil {
+				return 0, err
+			}
+			ok = ok || hold
+		}
+		if ok {
+			chosen = append(chosen, c)
+		}
+	}
+	if len(chosen) != 1 {
+		return 0, fmt.Errorf("%w: [manifest] requirement on %s matches %d locked versions in this environment", ErrInvalidEntry, g.nodes[e.cands[0]].dist.Name, len(chosen))
+	}
+	return chosen[0], nil
 }

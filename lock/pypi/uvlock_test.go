@@ -59,7 +59,18 @@ func uvOptionsFromArgs(t *testing.T, args []string, defaults any) UVOptions {
 		case "--no-default-groups":
 			o.NoDefaultGroups = true
 		case "--package":
+			if o.Package != "" {
+				t.Skip("several --package flags")
+			}
 			o.Package = needVal()
+		case "--all-packages":
+			o.AllPackages = true
+		case "--only-dev":
+			o.OnlyGroups = append(o.OnlyGroups, "dev")
+		case "--reinstall", "--no-cache", "--no-build", "--no-install-project":
+			// Change how uv installs, not what.
+		case "--inexact":
+			t.Skip("--inexact keeps packages from earlier syncs")
 		default:
 			t.Fatalf("scenario uses flag %s this test does not map", flag)
 		}
@@ -87,12 +98,14 @@ func TestUVScenarios(t *testing.T) {
 	var f struct {
 		Scenarios []struct {
 			Test          string `json:"test"`
+			Python        string `json:"python"`
 			DefaultGroups any    `json:"default_groups"`
 			Lock          string `json:"lock"`
 			Runs          []struct {
-				Args      []string `json:"args"`
-				Installed []string `json:"installed"`
-				Error     bool     `json:"error"`
+				Args         []string `json:"args"`
+				Installed    []string `json:"installed"`
+				NotFromIndex []string `json:"not_from_index"`
+				Error        bool     `json:"error"`
 			} `json:"runs"`
 		} `json:"scenarios"`
 	}
@@ -108,7 +121,10 @@ func TestUVScenarios(t *testing.T) {
 				lk, err := ParseUVLock([]byte(sc.Lock), uvOptionsFromArgs(t, run.Args, sc.DefaultGroups))
 				var got []Dist
 				if err == nil {
-					got, err = lk.Select(py312Env())
+					env := py312Env()
+					env.Markers["python_version"] = sc.Python
+					env.Markers["python_full_version"] = sc.Python + ".0"
+					got, err = lk.Select(env)
 				}
 				if run.Error {
 					if err == nil {
@@ -116,8 +132,25 @@ func TestUVScenarios(t *testing.T) {
 					}
 					return
 				}
+				if errors.Is(err, ErrUnsupported) || errors.Is(err, ErrNoHash) {
+					// airlock refuses git, URL, path and local-directory
+					// sources, and files locked without a hash, that uv
+					// installed; the refusal must name one of them.
+					for _, nfi := range slices.Concat(run.NotFromIndex, run.Installed) {
+						name, _, _ := strings.Cut(nfi, "==")
+						if strings.Contains(err.Error(), "package "+name+" ") {
+							return
+						}
+					}
+					t.Fatalf("refused, but uv installed nothing the refusal names (%v %v): %v", run.NotFromIndex, run.Installed, err)
+				}
 				if err != nil {
 					t.Fatal(err)
+				}
+				for _, nfi := range run.NotFromIndex {
+					if _, from, _ := strings.Cut(nfi, " from "); !strings.HasPrefix(from, "file://") {
+						t.Errorf("uv installed %s and Select did not refuse it", nfi)
+					}
 				}
 				want := run.Installed
 				if want == nil {
