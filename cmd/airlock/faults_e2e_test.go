@@ -764,8 +764,9 @@ func snapshotProject(t *testing.T, dir string) tree {
 // Two airlock processes install two projects that share packages, at the
 // same time, with one cache: both succeed with the right trees, the cache
 // ends up with one valid blob per archive and no temporary files, and no
-// archive is downloaded more than once per process. (Blobs are not locked:
-// two processes that miss the same blob at once may both download it.)
+// archive is downloaded more than once per process. (A process waits for
+// another's download of the same archive, but two that miss it at the very
+// same moment may both download it; the test logs how often that happened.)
 func TestFaultConcurrentProjectsShareCache(t *testing.T) {
 	e := newE2E(t, testregistry.Delay("*", 20*time.Millisecond))
 	projects := []string{"basic", "workspaces"}
@@ -804,6 +805,11 @@ func TestFaultConcurrentProjectsShareCache(t *testing.T) {
 				t.Errorf("round %d (warm cache %v): %s downloaded %d times", round, warm, path, n)
 			}
 		}
+		dup := 0
+		for _, n := range per {
+			dup += n - 1
+		}
+		t.Logf("round %d: %d archives downloaded, %d of them twice", round, len(per), dup)
 		if !warm && len(per) == 0 {
 			t.Error("nothing was downloaded into the cold cache")
 		}
@@ -811,6 +817,54 @@ func TestFaultConcurrentProjectsShareCache(t *testing.T) {
 	}
 	if n, distinct := checkCache(t, e.cache), distinctArchives(t, dirs["basic"], dirs["workspaces"]); n != distinct {
 		t.Errorf("cache holds %d valid blobs, want the %d distinct archives", n, distinct)
+	}
+}
+
+// A second airlock that needs an archive the first is still downloading
+// waits for that download (it sees the first one's cache temporary file,
+// locked and growing) instead of downloading it again.
+func TestFaultConcurrentSameBlobDownloadedOnce(t *testing.T) {
+	g := newGate("")
+	e := newE2E(t, g.middleware)
+	a := e.project("basic", t.TempDir())
+	b := e.project("basic", t.TempDir())
+	g.path = e.tarballPath("uuid", "8.3.2")
+	defer g.release()
+
+	first := e.cmd(a, e.cache, "npm", "ci")
+	var firstOut bytes.Buffer
+	first.Stdout, first.Stderr = &firstOut, &firstOut
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first install to request uuid", func() bool { return g.hits.Load() > 0 })
+	second := e.cmd(b, e.cache, "npm", "ci")
+	var secondOut bytes.Buffer
+	second.Stdout, second.Stderr = &secondOut, &secondOut
+	if err := second.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Long enough for the second install to reach uuid; had it not waited
+	// for the first one's download, its own request would be held too.
+	time.Sleep(2 * time.Second)
+	if n := g.hits.Load(); n != 1 {
+		t.Errorf("uuid requested %d times while the first download was in progress, want 1", n)
+	}
+	g.release()
+	if err := first.Wait(); err != nil {
+		t.Errorf("first install: %v\n%s", err, firstOut.String())
+	}
+	if err := second.Wait(); err != nil {
+		t.Errorf("second install: %v\n%s", err, secondOut.String())
+	}
+	if n := e.downloads(g.path); n != 1 {
+		t.Errorf("uuid downloaded %d times, want 1", n)
+	}
+	if !strings.Contains(secondOut.String(), "26 from cache") {
+		t.Errorf("the second install did not take everything from the cache:\n%s", secondOut.String())
+	}
+	for _, dir := range []string{a, b} {
+		noDebris(t, dir, e.cache)
 	}
 }
 

@@ -27,8 +27,10 @@
 //     the cache's name for it.
 //   - No locks on blobs. Two processes writing the same blob each rename
 //     identical, verified bytes into place; readers hold an open file and
-//     never see a half-written one. (So two processes that miss the same
-//     blob at the same moment may both download it.)
+//     never see a half-written one. A process that misses a blob another
+//     one is writing can wait for that write (AwaitWriter, which watches the
+//     writer's locked temporary file) instead of downloading it again; two
+//     that miss it at the very same moment may still both download it.
 //   - A cache that cannot be written (read-only mount, another user's
 //     directory, full disk) still serves what it holds; Put fails, and
 //     Warnings says why up front. Warnings also names a root or blobs
