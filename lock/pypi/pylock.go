@@ -100,13 +100,16 @@ func pylockDist(p pylockPackage) (Dist, error) {
 	if !validName.MatchString(p.Name) {
 		return Dist{}, fmt.Errorf("%w: name %q is not a valid project name", ErrInvalidEntry, p.Name)
 	}
+	// These are refused only if Select picks the entry: a lock for several
+	// platforms may carry them for a platform this install is not for.
+	var refuse error
 	switch {
 	case p.VCS != nil:
-		return Dist{}, fmt.Errorf("%w: a VCS source would need a build, which runs package code: lock a released wheel instead", ErrUnsupported)
+		refuse = fmt.Errorf("%w: a VCS source would need a build, which runs package code: lock a released wheel instead", ErrUnsupported)
 	case p.Directory != nil:
-		return Dist{}, fmt.Errorf("%w: a directory source would need a build, which runs package code", ErrUnsupported)
+		refuse = fmt.Errorf("%w: a directory source would need a build, which runs package code", ErrUnsupported)
 	case p.Archive != nil:
-		return Dist{}, fmt.Errorf("%w: an archive source (a file at a direct URL or path) is not installed: airlock installs wheels listed in [[packages.wheels]]", ErrUnsupported)
+		refuse = fmt.Errorf("%w: an archive source (a file at a direct URL or path) is not installed: airlock installs wheels listed in [[packages.wheels]]", ErrUnsupported)
 	}
 	if p.Version != "" {
 		if _, err := ParseVersion(p.Version); err != nil {
@@ -127,6 +130,7 @@ func pylockDist(p pylockPackage) (Dist, error) {
 		Marker:         p.Marker,
 		RequiresPython: p.RequiresPython,
 		Index:          p.Index,
+		refuse:         refuse,
 	}
 	for j, w := range p.Wheels {
 		a, err := pylockArtifact(w)
@@ -152,7 +156,7 @@ func pylockDist(p pylockPackage) (Dist, error) {
 		}
 		d.Sdist = &a
 	}
-	if len(d.Wheels) == 0 && d.Sdist == nil {
+	if len(d.Wheels) == 0 && d.Sdist == nil && refuse == nil {
 		return Dist{}, fmt.Errorf("%w: no wheels, sdist, vcs, directory or archive: nothing to install", ErrInvalidEntry)
 	}
 	return d, nil
