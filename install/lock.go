@@ -32,7 +32,7 @@ func acquireLock(ctx context.Context, name string, wait time.Duration, onWait fu
 		if errors.Is(err, unix.ELOOP) {
 			return nil, fmt.Errorf("install: %s is a symlink; remove it, airlock keeps its own lock file there", name)
 		}
-		return nil, fmt.Errorf("install: opening lock file: %w", err)
+		return nil, fmt.Errorf("install: opening lock file: %w%s", err, writableHint(err))
 	}
 	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || st.Sys().(*syscall.Stat_t).Nlink != 1 {
 		f.Close()

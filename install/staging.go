@@ -128,7 +128,7 @@ func Begin(ctx context.Context, projectDir string, opts Options) (*Staging, erro
 // ensureStateDir creates StateDir with a .gitignore that hides it from git.
 func ensureStateDir(state string) error {
 	if err := os.Mkdir(state, dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("install: creating %s: %w", state, err)
+		return fmt.Errorf("install: creating %s: %w%s", state, err, writableHint(err))
 	}
 	st, err := os.Lstat(state)
 	if err != nil {
@@ -171,7 +171,7 @@ func newStagingDir(state string) (string, error) {
 	}
 	root := filepath.Join(state, stagingPrefix+hex.EncodeToString(b[:]))
 	if err := os.Mkdir(root, privateMode); err != nil {
-		return "", fmt.Errorf("install: creating staging area: %w", err)
+		return "", fmt.Errorf("install: creating staging area: %w%s", err, writableHint(err))
 	}
 	return root, nil
 }
@@ -523,4 +523,13 @@ func removeAll(p string) error {
 		return nil
 	})
 	return os.RemoveAll(p)
+}
+
+// writableHint says what to do when the project directory cannot be written
+// at all; other errors speak for themselves.
+func writableHint(err error) string {
+	if errors.Is(err, unix.EROFS) || errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+		return "; airlock builds the new tree inside the project, so the project directory must be writable by you"
+	}
+	return ""
 }
