@@ -427,6 +427,20 @@ func TestFaultProjectDiskFullDuringExtract(t *testing.T) {
 	noDebris(t, dir, e.cache)
 }
 
+// A project on a read-only filesystem: nothing can be staged, the error
+// says the project must be writable, and the tree is untouched.
+func TestFaultProjectReadOnly(t *testing.T) {
+	e := newE2E(t)
+	mnt := mountTmpfs(t, 8<<20)
+	dir := e.project("basic", filepath.Join(mnt, "app"))
+	e.ci(dir, e.cache)
+	before := snapshot(t, filepath.Join(dir, "node_modules"))
+	remount(t, mnt, unix.MS_RDONLY)
+	r := e.run(dir, e.cache, "npm", "ci")
+	r.want(t, 2, "read-only file system", "the project directory must be writable by you")
+	sameTree(t, "node_modules", before, snapshot(t, filepath.Join(dir, "node_modules")))
+}
+
 // The disk has room for every package but not for the hidden lockfile,
 // written last: the same guarantees as a failure mid-extract.
 func TestFaultProjectDiskFullDuringHiddenLockfile(t *testing.T) {
@@ -791,6 +805,10 @@ func TestFaultConcurrentProjectsShareCache(t *testing.T) {
 		wg.Wait()
 		for i, p := range projects {
 			results[i].want(t, 0)
+			// Neither process may sweep or spoil the other's downloads.
+			if strings.Contains(results[i].stderr, "warning") {
+				t.Errorf("%s: warnings:\n%s", p, results[i].stderr)
+			}
 			sameTree(t, fmt.Sprintf("%s (round %d)", p, round), want[p], snapshotProject(t, dirs[p]))
 			noDebris(t, dirs[p], e.cache)
 		}
