@@ -10,72 +10,127 @@
 // # Flow
 //
 //	lk, err := pypi.ParseRequirements("requirements.txt", os.ReadFile) // or ParsePylock / ParseUVLock
-//	dists, err := lk.Select(env)        // markers, requires-python, extras, groups
+//	dists, err := lk.Select(env)        // markers, requires-python, extras, groups, conflicts
 //	for _, d := range dists {
-//	    w, err := pypi.SelectWheel(d.Name, d.Wheels, env) // or index files for requirements
-//	    integrity := pypi.Integrity(w.Hashes)             // "sha256-<base64>" for fetch/verify
+//	    // pylock.toml and uv.lock list the wheels; for a requirements file
+//	    // the index lists them: keep files with d.VersionMatches(version).
+//	    w, err := pypi.SelectWheel(d.Name, d.Wheels, env)
+//	    integrity := pypi.Integrity(w.Hashes) // or d.Hashes for requirements
 //	}
 //
 // Lock.Select is the one entry point for "what goes on disk": for
-// requirements and pylock.toml it evaluates each Dist's Marker; for uv.lock it
-// walks the dependency graph from the project root, following only edges
-// whose markers hold, with the extras and groups chosen in UVOptions.
+// requirements files and pylock.toml it evaluates each Dist's Marker; for
+// uv.lock it walks the dependency graph from the project root, following
+// the edges whose markers hold, with the extras and groups chosen in
+// UVOptions. Entries that cannot be installed (a VCS source, say) are
+// refused only when Select picks them, so a lock written for several
+// platforms installs wherever its selected entries are fine.
 //
 // # Requirements files (pip's --require-hashes mode)
 //
-// Every requirement must be pinned with == (or ===) to an exact version and
-// carry at least one --hash; several --hash options per line are allowed and
-// any matching file is accepted, as in pip. Lines may be continued with a
-// trailing backslash; "#" starts a comment at the start of a line or after
-// whitespace. Supported options: -r/--requirement (relative to the including
-// file; cycles are refused), -c/--constraint (see below), -i/--index-url,
-// --extra-index-url, --no-index, and per-requirement --hash. Refused, with an
-// error naming file and line:
+// Lines are read as pip 23's req_file reads them: Python's splitlines, a
+// trailing backslash joins the next line, "#" starts a comment at the start
+// of a line or after whitespace, blank lines are skipped, the requirement
+// is every space-separated token before the first one starting with "-",
+// and the options after it are split like a shell would. ${VAR} references
+// are expanded only by ParseRequirementsEnv, as pip expands them.
 //
-//   - unpinned requirements (>=, ~=, !=, ==1.*, no version) (ErrUnpinned);
-//   - a requirement without --hash (ErrNoHash), or a --hash that is not
-//     "<algo>:<hex>" of a known algorithm (ErrBadHash);
-//   - editable (-e), VCS (git+...), local-path and direct-URL requirements
-//     ("name @ https://..."), even with a #sha256= fragment: airlock
-//     installs registry wheels only and never builds (ErrUnsupported);
-//   - --find-links, -f, and every other pip option: an option airlock would
-//     ignore silently could change what pip would install (ErrUnknownOption);
-//   - the same project required twice with different versions, hashes
-//     merged otherwise as pip merges them (ErrConflict);
-//   - include cycles and includes deeper than MaxIncludeDepth (ErrInclude).
+// Every requirement must be pinned with == (or === for arbitrary equality,
+// see Dist.Arbitrary) to one version and carry at least one
+// --hash=<sha256|sha384|sha512>:<hex>; several per line are allowed and a
+// file matching any of them is accepted, as in pip. Supported options:
+// -r/--requirement (relative to the including file; cycles and nesting
+// beyond MaxIncludeDepth are refused), -c/--constraint, -i/--index-url,
+// --extra-index-url, --no-index, and the moot --require-hashes, --pre,
+// --prefer-binary, --only-binary. Refused, with an error naming file and
+// line:
 //
-// Constraints files (-c) restrict versions without requesting anything: a
-// constrained name that is also required must be pinned to the same version;
-// a constraint on a name nobody requires is ignored, as pip ignores it.
-// Constraint lines follow the same pinning rules; their hashes, if any, are
-// intersected with the requirement's like pip 23 does.
+//   - unpinned requirements: >=, ~=, !=, ranges, no version, and ==1.*
+//     (pip's is_pinned accepts a wildcard ==; a wildcard names no single
+//     file, so airlock does not) (ErrUnpinned);
+//   - a requirement without --hash (ErrNoHash), or a --hash of another
+//     algorithm or a malformed digest (ErrBadHash);
+//   - editable (-e), VCS (git+...), local-path, archive-file and direct-URL
+//     requirements ("name @ https://..."), even with a #sha256= fragment
+//     that pip would accept: airlock installs registry wheels looked up on
+//     the index and never builds (ErrUnsupported);
+//   - --find-links, --no-binary, --trusted-host (it turns TLS checks off),
+//     --global-option and --config-settings (ErrUnsupported), and every
+//     other option, including abbreviations optparse would expand and
+//     file-wide options placed after a requirement, which pip silently
+//     ignores (ErrUnknownOption);
+//   - a --hash on a line without a requirement (pip warns and ignores it;
+//     it is usually a missing backslash) (ErrSyntax);
+//   - two pins of one project with different versions that apply in the
+//     same environment (at parse time when their markers are equal, in
+//     Select otherwise) (ErrConflict); pins of the same version merge,
+//     their hash sets intersected as pip's resolver intersects them;
+//   - -r/-c of a URL, and files that cannot be read (ErrInclude).
+//
+// Constraints files (-c) are supported as pip's resolver applies them:
+// constraint lines need no pin and no hash, may not have extras or be URLs,
+// are ignored when their marker does not hold or nothing requires the
+// project, must admit the pinned version (ErrConflict otherwise), and their
+// hashes, when given, are intersected with the requirement's. airlock
+// installs exactly the requirements listed: it does not resolve
+// dependencies, so a file pip-compile --generate-hashes wrote is complete,
+// and a hand-written one is the user's responsibility, as with pip
+// --no-deps.
 //
 // # pylock.toml (PEP 751)
 //
-// lock-version "1.0" is read (a newer 1.x is read with the spec's
-// forward-compatibility rule: unknown keys are ignored; 2.x is refused).
-// Packages with vcs, directory or archive sources are refused (they would
-// need a build or cannot be verified) (ErrUnsupported); an sdist is recorded
-// but never selected. The top-level environments, requires-python, extras,
-// dependency-groups and default-groups are honoured by Select, and the
-// "extras" / "dependency_groups" marker variables evaluate against
-// Environment.Extras and Environment.DependencyGroups.
+// lock-version 1.x is read; a newer major version is refused
+// (ErrUnsupportedVersion) and unknown keys are ignored, as the spec asks.
+// Packages with vcs, directory or archive sources are refused when
+// selected (they would need a build, or are not wheels) (ErrUnsupported);
+// an sdist is recorded but never selected. Every file needs a sha256,
+// sha384 or sha512 hash (others are ignored) (ErrNoHash). A wheel whose
+// filename names another project or version is refused (ErrInvalidEntry).
+// Select honours requires-python (the lock's and each package's),
+// environments, and the "extras" / "dependency_groups" marker variables,
+// which evaluate against Environment.Extras and Environment.DependencyGroups
+// (default-groups when nil); requested extras and groups must be listed in
+// the lock (ErrUnknownGroup), and two entries of one project may not both
+// apply (ErrConflict).
 //
 // # uv.lock
 //
-// version 1 is read. Packages from the registry are installed; the root
-// project (source editable/virtual at ".") and other workspace members are
-// not installed but walked for their dependencies; git, path, directory and
-// url sources reached by the walk are refused (ErrUnsupported).
+// version 1 (any revision) is read. Select walks from the project root
+// (the package whose source is editable, virtual or directory "."), the
+// member chosen by UVOptions.Package, every member (AllPackages, or a
+// workspace root that is not a project, whose [manifest] requirements and
+// dependency-groups become a root of their own). Groups and extras follow
+// uv sync: default groups (["dev"] unless UVOptions.DefaultGroups says
+// otherwise), --group, --only-group, --no-group, --no-dev, --all-groups,
+// --extra, --all-extras; an unknown extra or group is ErrUnknownGroup.
+// Dependency edges name a package by name, and by version and source when
+// the name is ambiguous (forks). uv's conflict markers ("extra ==
+// 'extra-7-project-cpu'", "group-...", "project-...") are evaluated against
+// the set of activated extras, groups and projects, an edge that activates
+// an extra counting that extra as active, and a selection activating two
+// items of one declared conflict set is refused as uv refuses it
+// (ErrConflict). Workspace members are walked, never installed (airlock
+// does not build the project: uv sync --no-install-workspace). git, url,
+// path, non-member directory and local-registry (find-links) packages are
+// refused when reached (ErrUnsupported), and so are wheels locked without a
+// hash (ErrNoHash). TestUVScenarios replays uv's own lock-and-sync tests
+// and matches uv's installed set on every run that uses registry packages.
 //
 // # Markers, versions, tags
 //
-// ParseMarker implements PEP 508 markers (every variable, and/or, parentheses,
-// in/not in, PEP 440 comparison when both sides are versions, string
-// comparison otherwise, extra names normalised). ParseVersion and
-// ParseSpecifiers implement PEP 440. SysTags reproduces the order of
-// packaging.tags.sys_tags (packaging 24) from interpreter facts; SelectWheel
-// picks the wheel whose best tag comes first in that order, ties broken like
-// pip by build tag and then filename. Sdists are never selected: building
-// one runs its code.
+// ParseMarker implements the PEP 508 grammar packaging 24 accepts, with
+// PEP 751's set variables; Evaluate follows packaging's _eval_op (PEP 440
+// comparison when the right side makes a valid specifier and the left is a
+// version; Python string comparison otherwise, where packaging 24 raises
+// InvalidVersion but PEP 508 says to fall back). ParseVersion,
+// ParseSpecifier and Specifier.Contains follow packaging's Version and
+// Specifier (contains with prereleases=True). SysTags reproduces
+// packaging.tags.sys_tags() (packaging 24; TagFacts.Packaging21 for the
+// 21.3 that pip 23 vendors) from interpreter facts, and ParseWheelFilename
+// packaging's parse_wheel_filename, stricter only in refusing empty and
+// non-ASCII names and empty tag parts. SelectWheel picks the wheel whose
+// best tag comes first, ties broken like pip by build tag and then by file
+// name. Sdists are never selected: building one runs its code. The
+// testdata fixtures for all of this were generated by the real packaging
+// library (testdata/*/gen_*.py).
 package pypi
