@@ -145,6 +145,11 @@ func fakeVenv(t *testing.T) (string, Scheme) {
 	if err := os.WriteFile(filepath.Join(s.Scripts, "python"), []byte("#!fake\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	for _, l := range []string{"python3", "activate", "envlink"} {
+		if err := os.Symlink("python", filepath.Join(s.Scripts, l)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return prefix, s
 }
 

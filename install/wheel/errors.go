@@ -18,7 +18,7 @@ var (
 	ErrUnsafeRecordPath = errors.New("RECORD path is absolute or leaves its directory")
 	ErrWeakHash         = errors.New("RECORD uses a weak or unknown digest")
 	ErrDataKey          = errors.New("unknown .data directory key")
-	ErrConflict         = errors.New("two files of the wheel install to the same path")
+	ErrConflict         = errors.New("conflicting install path")
 	ErrEntryPoint       = errors.New("invalid console_scripts or gui_scripts entry")
 	ErrPth              = errors.New("wheel installs a .pth file, which Python runs at start-up")
 	ErrCannotUninstall  = errors.New("the installed version cannot be uninstalled safely")

@@ -181,6 +181,10 @@ func TestHostileWheels(t *testing.T) {
 			s.entryPoints = "[console_scripts]\nv = os:system('id') #\n"
 		}), nil, nil, ErrEntryPoint},
 		{"entry_points.txt line without =", with(func(s *spec) { s.entryPoints = "[console_scripts]\njunk\n" }), nil, nil, ErrEntryPoint},
+		{"console script replacing the interpreter", with(func(s *spec) { s.entryPoints = "[console_scripts]\npython = victim:main\n" }), nil, nil, ErrConflict},
+		{".data/scripts file replacing the activate script", with(func(s *spec) { s.files["victim-2.0.data/scripts/activate"] = "evil\n" }), nil, nil, ErrConflict},
+		{".data/data file replacing the interpreter", with(func(s *spec) { s.files["victim-2.0.data/data/bin/python"] = "evil\n" }), nil, nil, ErrConflict},
+		{"file replacing a symlink of the environment", with(func(s *spec) { s.files["victim-2.0.data/scripts/envlink"] = "evil\n" }), nil, nil, ErrConflict},
 		{".pth refused with DenyPth", with(func(s *spec) { s.files["zzz.pth"] = "import os; os.system('id')\n" }),
 			func(o *Options) { o.DenyPth = true }, nil, ErrPth},
 		{"unsafe zip path", with(func(s *spec) { s.unlisted = map[string]string{"../evil.py": "x"} }), nil, nil, unpack.ErrUnsafePath},

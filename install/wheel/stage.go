@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 
@@ -174,11 +175,15 @@ func (b *builder) install(p *prepared, sch Scheme, opts *Options, umask os.FileM
 		r, _ := filepath.Rel(p.libDir, dest)
 		return filepath.ToSlash(r)
 	}
-	claim := func(dest string) {
+	claim := func(dest string) error {
+		if err := b.guardEnvFile(dest, sch); err != nil {
+			return err
+		}
 		if prev, ok := owner[dest]; ok && prev != p.w.Name {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s and %s both install %s; %s's copy is kept, as pip keeps the last one installed", prev, p.w.Name, dest, p.w.Name))
 		}
 		owner[dest] = p.w.Name
+		return nil
 	}
 	for _, f := range p.files {
 		fi, err := os.Lstat(f.src)
@@ -196,7 +201,9 @@ func (b *builder) install(p *prepared, sch Scheme, opts *Options, umask os.FileM
 				changed[recordPath(f.dest)] = fixed
 			}
 		}
-		claim(f.dest)
+		if err := claim(f.dest); err != nil {
+			return p.fail(f.archive, err)
+		}
 		if err := b.place(f.dest, src, data, fi.Mode().Perm()); err != nil {
 			return p.fail(f.archive, err)
 		}
@@ -213,7 +220,9 @@ func (b *builder) install(p *prepared, sch Scheme, opts *Options, umask os.FileM
 	for _, ep := range scriptsToGenerate(p.eps, opts.PythonVersion) {
 		dest := filepath.Join(sch.Scripts, ep.name)
 		text := scriptText(opts.Python, ep)
-		claim(dest)
+		if err := claim(dest); err != nil {
+			return p.fail(ep.name, err)
+		}
 		// distlib writes 0o666&^umask, then adds 0o555.
 		if err := b.place(dest, "", text, fileMode|0o555); err != nil {
 			return p.fail(ep.name, err)
@@ -272,6 +281,24 @@ func (b *builder) install(p *prepared, sch Scheme, opts *Options, umask os.FileM
 	p.result.Files += len(generated)
 	sort.Strings(p.result.Scripts)
 	p.result.Scripts = dedupe(p.result.Scripts)
+	return nil
+}
+
+// envFiles are the names a virtual environment's tool puts in the scripts
+// directory: the interpreter and the activation scripts.
+var envFiles = regexp.MustCompile(`^(python[0-9.]*w?|activate(\..*)?|Activate\.ps1)$`)
+
+// guardEnvFile refuses to let a wheel replace the environment's own
+// interpreter or activation scripts (pip would: a console script named
+// "python" replaces the venv's interpreter). Such a file that no
+// distribution being replaced installed still exists at this point.
+func (b *builder) guardEnvFile(dest string, sch Scheme) error {
+	if filepath.Dir(dest) != sch.Scripts || !envFiles.MatchString(filepath.Base(dest)) {
+		return nil
+	}
+	if _, err := b.lstat(dest); err == nil {
+		return fmt.Errorf("%w: it would replace %s, which belongs to the environment, not to a distribution", ErrConflict, dest)
+	}
 	return nil
 }
 

@@ -346,6 +346,12 @@ func (b *builder) place(p, src string, data []byte, mode os.FileMode) error {
 		if fi.IsDir() {
 			return fmt.Errorf("%w: %s is a directory, where a file is to be installed", ErrConflict, p)
 		}
+		// Wheels hold no symlinks, so a symlink here was made by the
+		// environment's tool (bin/python -> python3), not by a
+		// distribution being replaced (whose files are gone by now).
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("%w: %s is a symlink no distribution being replaced installed (the interpreter's?); a wheel may not replace it", ErrConflict, p)
+		}
 		if err := os.Remove(q); err != nil {
 			return err
 		}
