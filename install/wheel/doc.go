@@ -44,8 +44,12 @@
 //     file and a .data/purelib file, say) are refused ([ErrConflict]); pip
 //     lets the later one win. So is a file that would replace a scheme
 //     directory (.data/data/bin), a file where a directory is or the
-//     reverse, and any install or removal through a symlink inside the
-//     environment ([ErrConflict]). Two wheels installing the same file (a
+//     reverse, any install or removal through a symlink inside the
+//     environment, a file replacing a symlink (wheels hold none, so it is the
+//     environment's own, like bin/python3 -> python), and a console script or
+//     data file replacing the environment's interpreter or activation
+//     scripts (python*, activate*, Activate.ps1 in the scripts directory)
+//     ([ErrConflict]); pip would overwrite all of these. Two wheels installing the same file (a
 //     sloppy shared "tests/__init__.py") are accepted as pip accepts them,
 //     the later wheel's copy kept, with a warning in [Result.Warnings].
 //   - console_scripts and gui_scripts names must be plain file names made of
