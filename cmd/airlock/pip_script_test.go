@@ -38,6 +38,8 @@ type pypiScript struct {
 //	pypi sdist NAME VERSION serve a source archive; $SDIST_SHA_<NAME> holds its sha256
 //	pypi system             serve the real wheels of /usr/share/python-wheels ($SHA_pip, $SHA_setuptools)
 //	pypi listhash FILE HEX  make the index list HEX as FILE's sha256
+//	pypi requires-python FILE SPEC
+//	                        make the index list SPEC as FILE's Requires-Python
 //	pypi fault PATH tamper|hang|status N|off
 //	                        make both hosts misbehave for PATH (a path.Match pattern, or a prefix when
 //	                        it ends in *)
@@ -93,6 +95,11 @@ func cmdPyPI(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Setenv("SHA_"+envName(strings.Split(n, "-")[0]), sha)
 			ts.Setenv("VERSION_"+envName(strings.Split(n, "-")[0]), strings.Split(n, "-")[1])
 		}
+	case "requires-python":
+		if len(args) != 3 {
+			ts.Fatalf("usage: pypi requires-python FILE SPEC")
+		}
+		s.index.SetRequiresPython(args[1], args[2])
 	case "listhash":
 		if len(args) != 3 {
 			ts.Fatalf("usage: pypi listhash FILE HEX")

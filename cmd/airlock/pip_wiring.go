@@ -217,8 +217,13 @@ func planOne(ctx context.Context, d lockpypi.Dist, it *pyinterp.Interpreter, fin
 		return plannedWheel{}, "", err
 	}
 	var wheels []fetchpypi.File
-	var sdists []string
+	var sdists, otherPython []string
 	for _, f := range files {
+		if !requiresPythonHolds(f.RequiresPython, it.Version) {
+			// pip skips such files too (PEP 503 data-requires-python).
+			otherPython = append(otherPython, fmt.Sprintf("%s (Requires-Python %s)", f.Filename, f.RequiresPython))
+			continue
+		}
 		switch {
 		case strings.HasSuffix(strings.ToLower(f.Filename), ".whl"):
 			wn, err := lockpypi.ParseWheelFilename(f.Filename)
@@ -232,6 +237,9 @@ func planOne(ctx context.Context, d lockpypi.Dist, it *pyinterp.Interpreter, fin
 	if len(wheels) == 0 {
 		if len(sdists) > 0 {
 			return plannedWheel{}, sdistProblem(id, sdists), nil
+		}
+		if len(otherPython) > 0 {
+			return plannedWheel{}, fmt.Sprintf("%s: every file of this version requires another Python than %s (%s): %s", id, it.Version, it.Executable, strings.Join(otherPython, ", ")), nil
 		}
 		var where []string
 		for _, ix := range finder.Config.Indexes {
@@ -541,4 +549,21 @@ func reportSkipped(all, selected []lockpypi.Dist, rep *reporter) {
 		}
 		rep.skipped(event{Name: d.Name, Version: d.Version, Reason: reason})
 	}
+}
+
+// requiresPythonHolds reports whether a file's Requires-Python admits the
+// interpreter's version. Like pip, an unparsable value does not exclude.
+func requiresPythonHolds(spec, pyVersion string) bool {
+	if strings.TrimSpace(spec) == "" {
+		return true
+	}
+	ss, err := lockpypi.ParseSpecifiers(spec)
+	if err != nil {
+		return true
+	}
+	v, err := lockpypi.ParseVersion(pyVersion)
+	if err != nil {
+		return true
+	}
+	return ss.Contains(v)
 }

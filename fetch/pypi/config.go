@@ -171,7 +171,7 @@ func LoadConfig(opts LoadOptions) (*Config, error) {
 			}
 		}
 	}
-	for _, key := range []string{"index-url", "extra-index-url", "no-index", "cert", "client-cert", "trusted-host", "find-links"} {
+	for _, key := range []string{"index-url", "extra-index-url", "no-index", "cert", "client-cert", "trusted-host", "find-links", "proxy"} {
 		v := "PIP_" + strings.ToUpper(strings.ReplaceAll(key, "-", "_"))
 		if val := getenv(v); val != "" {
 			effective[key] = Setting{Value: val, Source: "env " + v}
@@ -192,9 +192,13 @@ func LoadConfig(opts LoadOptions) (*Config, error) {
 		effective["trusted-host"] = Setting{Value: strings.Join(f.TrustedHosts, " "), Source: "--trusted-host"}
 	}
 
-	for _, key := range []string{"find-links"} {
+	ignored := map[string]string{
+		"find-links": "airlock takes wheels only from the lockfile's URLs and the configured indexes, checked against the lockfile's hashes",
+		"proxy":      "airlock takes its proxy from HTTPS_PROXY and NO_PROXY",
+	}
+	for _, key := range []string{"find-links", "proxy"} {
 		if s, ok := effective[key]; ok && strings.TrimSpace(s.Value) != "" {
-			c.Warnings = append(c.Warnings, fmt.Sprintf("%s (%s) is ignored: airlock takes wheels only from the lockfile's URLs and the configured indexes, checked against the lockfile's hashes", key, s.Source))
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s (%s) is ignored: %s", key, s.Source, ignored[key]))
 		}
 	}
 	if th, ok := effective["trusted-host"]; ok && strings.TrimSpace(th.Value) != "" {

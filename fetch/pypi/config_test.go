@@ -224,3 +224,14 @@ func TestIniContinuation(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestIgnoredSettingsWarn(t *testing.T) {
+	c, err := LoadConfig(LoadOptions{SystemDir: "/nonexistent-etc", Getenv: envOf(map[string]string{
+		"PIP_CONFIG_FILE": os.DevNull, "PIP_FIND_LINKS": "/opt/wheels", "PIP_PROXY": "http://proxy:3128"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 2 || !strings.Contains(c.Warnings[0], "env PIP_FIND_LINKS") || !strings.Contains(c.Warnings[1], "HTTPS_PROXY") {
+		t.Errorf("warnings = %q", c.Warnings)
+	}
+}

@@ -50,6 +50,7 @@ type pypiFile struct {
 	data     []byte
 	sha256   string
 	yanked   string
+	requires string // Requires-Python; "" lists ">=3.7"
 }
 
 // NewPyPI returns an empty index.
@@ -168,6 +169,20 @@ func (p *PyPI) ListHash(filename, sha string) {
 	p.listed[filename] = sha
 }
 
+// SetRequiresPython makes the index list spec as filename's
+// Requires-Python (every file lists ">=3.7" otherwise).
+func (p *PyPI) SetRequiresPython(filename, spec string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, files := range p.files {
+		for _, f := range files {
+			if f.filename == filename {
+				f.requires = spec
+			}
+		}
+	}
+}
+
 // Yank marks filename as yanked (PEP 592) with reason.
 func (p *PyPI) Yank(filename, reason string) {
 	p.mu.Lock()
@@ -274,6 +289,12 @@ func (p *PyPI) serveProject(w http.ResponseWriter, r *http.Request, name string)
 		}
 		return base + rel
 	}
+	requiresOf := func(f *pypiFile) string {
+		if f.requires != "" {
+			return f.requires
+		}
+		return ">=3.7"
+	}
 	hashOf := func(f *pypiFile) string {
 		if h, ok := listed[f.filename]; ok {
 			return h
@@ -289,7 +310,7 @@ func (p *PyPI) serveProject(w http.ResponseWriter, r *http.Request, name string)
 			}
 			entry := map[string]any{
 				"filename": f.filename, "url": fileURL(f), "yanked": yanked,
-				"hashes": map[string]string{"sha256": hashOf(f)}, "requires-python": ">=3.7",
+				"hashes": map[string]string{"sha256": hashOf(f)}, "requires-python": requiresOf(f),
 				"core-metadata": false, "size": len(f.data),
 			}
 			out = append(out, entry)
@@ -302,7 +323,7 @@ func (p *PyPI) serveProject(w http.ResponseWriter, r *http.Request, name string)
 	var b strings.Builder
 	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.0\"><title>Links for %s</title></head><body><h1>Links for %s</h1>\n", norm, norm)
 	for _, f := range files {
-		attrs := ` data-requires-python="` + html.EscapeString(">=3.7") + `"`
+		attrs := ` data-requires-python="` + html.EscapeString(requiresOf(f)) + `"`
 		if f.yanked != "" {
 			attrs += ` data-yanked="` + html.EscapeString(f.yanked) + `"`
 		}
