@@ -271,6 +271,11 @@ func planOne(ctx context.Context, d lockpypi.Dist, it *pyinterp.Interpreter, fin
 // is verified; when several hashes of that strength could be the file's
 // (an index that lists none), the others are kept as alternates.
 func newPlanned(d lockpypi.Dist, filename, url string, hashes []lockpypi.Hash) (plannedWheel, string, error) {
+	// The file's URL (the lock's, or the index's) is checked before
+	// anything is downloaded: plain http is refused.
+	if _, err := (fetchpypi.Locator{}).TarballURL(d.Name, d.Version, url); err != nil {
+		return plannedWheel{}, err.Error(), nil
+	}
 	integ, err := verify.ParseSRI(lockpypi.Integrity(hashes))
 	if err != nil {
 		return plannedWheel{}, fmt.Sprintf("%s==%s: %s: no usable hash (%v)", d.Name, d.Version, filename, err), nil

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/airlock-dev/airlock/fetch/client"
 )
 
 // Hash is a locked digest: a lowercase algorithm name ("sha256") and
@@ -169,9 +171,9 @@ func (Locator) TarballURL(name, version, resolved string) (string, error) {
 	u, err := url.Parse(resolved)
 	switch {
 	case err != nil || !u.IsAbs() || u.Host == "":
-		return "", fmt.Errorf("%s %s: file URL %q: %w", name, version, resolved, ErrBadIndexURL)
+		return "", fmt.Errorf("%s %s: file URL %q: %w", name, version, client.Redact(resolved), ErrBadIndexURL)
 	case !strings.EqualFold(u.Scheme, "https"):
-		return "", fmt.Errorf("%s %s: file URL %s: %w", name, version, resolved, ErrInsecureIndex)
+		return "", fmt.Errorf("%s %s: file URL %s: %w", name, version, client.Redact(resolved), ErrInsecureIndex)
 	}
 	return resolved, nil
 }
