@@ -2,7 +2,15 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net/http"
 	"os"
 	"path"
@@ -11,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/airlock-dev/airlock/internal/testregistry"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -27,12 +36,14 @@ type pypiScript struct {
 
 // cmdPyPI drives the Python index of a pip_* script:
 //
-//	pypi start [-auth USER:PASS] [-html]
+//	pypi start [-auth USER:PASS] [-html] [-mtls]
 //	                        start the index ($PIP_INDEX_URL_PLAIN = https://host:port/simple/, its host:port
 //	                        in $PYPI_HOSTPORT) and the files host ($PYPI_FILES); $PYPI_CAFILE trusts both;
 //	                        sets PIP_CONFIG_FILE=/dev/null so the machine's pip.conf stays out. -auth makes
 //	                        the index (not the files host) demand HTTP Basic USER:PASS; -html serves PEP 503
-//	                        HTML with relative file URLs only.
+//	                        HTML with relative file URLs only; -mtls makes the index demand a client
+//	                        certificate, whose PEM file (certificate and key, pip's client-cert form)
+//	                        is $PYPI_CLIENT_CERT.
 //	pypi wheel NAME VERSION [TAG] [SCRIPT=MODULE:FUNC]
 //	                        serve a generated wheel; $SHA_<NAME> holds its sha256 (NAME with - as _)
 //	pypi sdist NAME VERSION serve a source archive; $SDIST_SHA_<NAME> holds its sha256
@@ -136,7 +147,7 @@ func pypiStart(ts *testscript.TestScript, args []string) {
 		ts.Fatalf("pypi start: already started")
 	}
 	var auth []string
-	html := false
+	html, mtls := false, false
 	for i := 0; i < len(args); i++ {
 		switch args[i] {
 		case "-auth":
@@ -148,6 +159,8 @@ func pypiStart(ts *testscript.TestScript, args []string) {
 			i++
 		case "-html":
 			html = true
+		case "-mtls":
+			mtls = true
 		default:
 			ts.Fatalf("pypi start: unknown option %q", args[i])
 		}
@@ -165,7 +178,20 @@ func pypiStart(ts *testscript.TestScript, args []string) {
 	if auth != nil {
 		mws = append(mws, testregistry.RequireBasic("/simple/*", auth[0], auth[1]))
 	}
-	s.idx, err = testregistry.StartPyPI(s.index, testregistry.WithMiddleware(mws...))
+	opts := []testregistry.Option{testregistry.WithMiddleware(mws...)}
+	if mtls {
+		clientCA, clientPEM := clientCertificate(ts)
+		file := filepath.Join(ts.Getenv("WORK"), ".pypi-client.pem")
+		ts.Check(os.WriteFile(file, clientPEM, 0o600))
+		ts.Setenv("PYPI_CLIENT_CERT", file)
+		opts = append(opts, testregistry.WithTLSConfig(func(cfg *tls.Config, _ *testregistry.CA) error {
+			cfg.ClientAuth = tls.RequireAndVerifyClientCert
+			cfg.ClientCAs = x509.NewCertPool()
+			cfg.ClientCAs.AddCert(clientCA.Cert)
+			return nil
+		}))
+	}
+	s.idx, err = testregistry.StartPyPI(s.index, opts...)
 	ts.Check(err)
 	ts.Defer(func() { s.idx.Close() })
 
@@ -275,4 +301,27 @@ func (r *pypiRecorder) statusOr200() int {
 		return http.StatusOK
 	}
 	return r.status
+}
+
+// clientCertificate makes a CA and a client certificate it signed, returned
+// as one PEM file holding the certificate and its key.
+func clientCertificate(ts *testscript.TestScript) (*testregistry.CA, []byte) {
+	ca, err := testregistry.NewCA("airlock test client CA")
+	ts.Check(err)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ts.Check(err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: "airlock test client"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.Key)
+	ts.Check(err)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	ts.Check(err)
+	out := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	return ca, append(out, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...)
 }
