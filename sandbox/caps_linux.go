@@ -18,6 +18,11 @@ type Capabilities struct {
 	// network namespaces, mount /proc in them, drop every privilege and
 	// apply Landlock: a full dry run of the sandbox's set-up.
 	Namespaces bool
+	// ProcessBound names what bounds the number of processes: "pids
+	// cgroup", "RLIMIT_NPROC", or "" when only the process-count watch does
+	// (root without a writable pids cgroup), which stops a fork bomb but
+	// only after it has grown for a moment.
+	ProcessBound string
 	// Problems say what is missing, in words for the user.
 	Problems []string
 }
@@ -62,5 +67,14 @@ func probe() Capabilities {
 		return c
 	}
 	c.Namespaces = true
+	switch {
+	case os.Getuid() != 0:
+		c.ProcessBound = "RLIMIT_NPROC"
+	default:
+		if _, _, remove, ok := pidsCgroup(DefaultLimits.Processes); ok {
+			remove()
+			c.ProcessBound = "pids cgroup"
+		}
+	}
 	return c
 }

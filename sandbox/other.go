@@ -9,9 +9,10 @@ import (
 
 // Capabilities is what this machine offers the sandbox.
 type Capabilities struct {
-	LandlockABI int
-	Namespaces  bool
-	Problems    []string
+	LandlockABI  int
+	Namespaces   bool
+	ProcessBound string
+	Problems     []string
 }
 
 // Err explains why scripts cannot be sandboxed here.

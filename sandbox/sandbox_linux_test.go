@@ -236,7 +236,9 @@ func TestEnvironmentScrubbed(t *testing.T) {
 }
 
 func TestForkBombIsContained(t *testing.T) {
-	requireSandbox(t)
+	if requireSandbox(t).ProcessBound == "" {
+		t.Skip("root without a writable pids cgroup: only the process-count watch would stop a fork bomb, too late for a shared test machine")
+	}
 	start := time.Now()
 	var out bytes.Buffer
 	res, err := Run(context.Background(), Spec{

@@ -269,6 +269,13 @@ func doctor(stdout io.Writer) int {
 		fmt.Fprintf(&b, "  Landlock: not available\n")
 	}
 	fmt.Fprintf(&b, "  user, mount, PID and network namespaces: %v\n", yesNo(c.Namespaces))
+	if c.Namespaces {
+		bound := c.ProcessBound
+		if bound == "" {
+			bound = "none but airlock's process-count watch (root without a writable pids cgroup)"
+		}
+		fmt.Fprintf(&b, "  process limit enforced by: %s\n", bound)
+	}
 	if npmPath, err := nativeNpm(); err == nil {
 		fmt.Fprintf(&b, "  npm (runs allowed scripts): %s\n", npmPath)
 	} else {

@@ -159,6 +159,9 @@ func TestAllowedScriptsRunSandboxed(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			if c.name == "fork-bomb" && sandbox.Probe().ProcessBound == "" {
+				t.Skip("no hard process bound here (root without a pids cgroup)")
+			}
 			name := "@airlock-fixture/" + c.name
 			dir := scriptProject(t, reg, name, c.script, c.toml)
 			code, out := runAirlock(t, "npm", "ci", "--dir", dir)
