@@ -5,6 +5,13 @@ PKGS    := ./...
 # make fuzz runs each fuzz target this long.
 FUZZTIME ?= 30s
 
+# The targets that talk to the real npm registry (example, bench, test-live)
+# run with LIVE_ENV in their environment. The registry proxy of the machines
+# this project is developed on strips dist.signatures, which airlock requires
+# for registry.npmjs.org by default; against the real registry run them with
+# LIVE_ENV= to keep signature checks on.
+LIVE_ENV ?= AIRLOCK_REQUIRE_SIGNATURES=false
+
 .PHONY: all build install test test-live bench fuzz vet fmt-check example
 
 all: build
@@ -30,12 +37,12 @@ test: fmt-check vet
 # Against the real npm registry: install real-world lockfiles with npm and
 # with airlock and compare the trees. Needs the network; not run in CI.
 test-live:
-	$(GO) test -tags live -run TestLive -count=1 -v ./cmd/airlock
+	$(LIVE_ENV) $(GO) test -tags live -run TestLive -count=1 -v ./cmd/airlock
 
 # airlock vs npm ci --ignore-scripts, cold and warm, on a real lockfile from the
 # real registry. BENCH_FLAGS="-runs 5 -workdir /dev/shm" to tune.
 bench: build
-	$(GO) run ./internal/bench -airlock $(BIN) -project testdata/npm/live/medium $(BENCH_FLAGS)
+	$(LIVE_ENV) $(GO) run ./internal/bench -airlock $(BIN) -project testdata/npm/live/medium $(BENCH_FLAGS)
 
 # Run every fuzz target for FUZZTIME (CI runs only their seed corpora, as
 # part of `go test`).
@@ -51,5 +58,6 @@ fuzz:
 example: build
 	@dir=$$(mktemp -d) && cp examples/webapp/package.json examples/webapp/package-lock.json examples/webapp/server.js $$dir/ && \
 	  echo "airlock npm ci in a copy of examples/webapp ($$dir):" && \
-	  (cd $$dir && $(CURDIR)/$(BIN) npm ci) && \
+	  $(if $(LIVE_ENV),echo "(with $(LIVE_ENV): this machine's registry proxy strips signatures; use LIVE_ENV= against the real registry)" &&) \
+	  (cd $$dir && $(LIVE_ENV) $(CURDIR)/$(BIN) npm ci) && \
 	  echo "node_modules has $$(ls $$dir/node_modules | wc -l) top-level entries; .bin: $$(ls $$dir/node_modules/.bin | tr '\n' ' ')"
