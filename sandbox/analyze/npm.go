@@ -116,7 +116,11 @@ func Npm(in Input) ([]Finding, error) {
 
 // scanScript checks the text of one install script.
 var (
-	fetchPattern = regexp.MustCompile(`(?i)\b(curl|wget|Invoke-WebRequest|iwr|Start-BitsTransfer)\b|https?://|\|\s*(ba|z|da)?sh\b|\bnode\s+(-e|--eval|-p|--print)\b|\beval\b|\bbase64\s+(-d|--decode)\b|python[0-9.]*\s+-c\b`)
+	// fetchPattern: fetching or decoding code to run. evalPattern: inline
+	// code, common in genuine packages (core-js: node -e "try{require(
+	// './postinstall')}catch(e){}"), so only a warning.
+	fetchPattern = regexp.MustCompile(`(?i)\b(curl|wget|Invoke-WebRequest|iwr|Start-BitsTransfer)\b|https?://|\|\s*(ba|z|da)?sh\b|\bbase64\s+(-d|--decode)\b`)
+	evalPattern  = regexp.MustCompile(`\bnode\s+(-e|--eval|-p|--print)\b|\beval\b|python[0-9.]*\s+-c\b`)
 	credPattern  = regexp.MustCompile(`(?i)\.npmrc|_authToken|NPM_TOKEN|NODE_AUTH_TOKEN|GITHUB_TOKEN|GH_TOKEN|AWS_SECRET|AWS_ACCESS_KEY|\.aws/credentials|\.ssh/|id_rsa|id_ed25519|\.git-credentials|\.docker/config\.json|\.kube/config|\.pypirc`)
 )
 
@@ -124,6 +128,8 @@ func scanScript(in Input, event, script string) []Finding {
 	var out []Finding
 	if m := fetchPattern.FindString(script); m != "" {
 		out = append(out, newFinding("AL001", in, "", 0, "%s script %q uses %q", event, clip(script), m))
+	} else if m := evalPattern.FindString(script); m != "" {
+		out = append(out, withSeverity(newFinding("AL001", in, "", 0, "%s script %q runs inline code (%q)", event, clip(script), m), Warning))
 	}
 	if m := credPattern.FindString(script); m != "" {
 		out = append(out, newFinding("AL003", in, "", 0, "%s script %q mentions %q", event, clip(script), m))
