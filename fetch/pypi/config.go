@@ -1,6 +1,7 @@
 package pypi
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -43,6 +44,7 @@ type Config struct {
 
 	indexURL  Setting
 	extraURLs []Setting
+	netrc     []netrcEntry
 }
 
 // Flags are the pip options given on airlock's command line; empty fields
@@ -214,6 +216,12 @@ func LoadConfig(opts LoadOptions) (*Config, error) {
 	if f.NoIndex {
 		c.NoIndex, c.NoIndexSource = true, "--no-index"
 	}
+	netrc, warnings, err := loadNetrc(getenv, opts.Home)
+	if err != nil {
+		return nil, err
+	}
+	c.netrc = netrc
+	c.Warnings = append(c.Warnings, warnings...)
 	c.Cert = effective["cert"]
 	c.ClientCert = effective["client-cert"]
 
@@ -277,7 +285,8 @@ func (c *Config) build() error {
 
 // AuthFor returns the Authorization header for rawURL: HTTP Basic with the
 // credentials of an index whose URL carried them and whose origin (scheme,
-// host, port) is rawURL's. It is asked for every request and every redirect
+// host, port) is rawURL's, else those of the .netrc "machine" entry for
+// rawURL's host. It is asked for every request and every redirect
 // hop (fetch/client's Options.Auth), so a file on another host, or a
 // redirect there, goes without. Among indexes on one origin the one whose
 // path is the longest prefix of rawURL's wins.
@@ -297,10 +306,18 @@ func (c *Config) AuthFor(rawURL string) (string, bool) {
 			best = ix
 		}
 	}
-	if best == nil {
-		return "", false
+	if best != nil {
+		return best.authHeader(), true
 	}
-	return best.authHeader(), true
+	// Then ~/.netrc, as pip's HTTP library reads it: the entry for the
+	// URL's host name (any port), whichever host that is.
+	host := strings.ToLower(u.Hostname())
+	for _, e := range c.netrc {
+		if e.machine == host && (e.login != "" || e.password != "") {
+			return "Basic " + base64.StdEncoding.EncodeToString([]byte(e.login+":"+e.password)), true
+		}
+	}
+	return "", false
 }
 
 func underPath(u *url.URL, base string) bool {

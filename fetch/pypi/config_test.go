@@ -235,3 +235,47 @@ func TestIgnoredSettingsWarn(t *testing.T) {
 		t.Errorf("warnings = %q", c.Warnings)
 	}
 }
+
+func TestNetrc(t *testing.T) {
+	home := t.TempDir()
+	netrc := filepath.Join(home, ".netrc")
+	text := "# comment\nmachine idx.example login alice password s3cret\n" +
+		"macdef init\ncd /pub\n\nmachine files.example\n  login bob\n  password pw2 account x\ndefault login anon password any\n"
+	if err := os.WriteFile(netrc, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := envOf(map[string]string{"PIP_CONFIG_FILE": os.DevNull})
+	c, err := LoadConfig(LoadOptions{SystemDir: "/nonexistent-etc", Getenv: env, Home: home,
+		Flags: Flags{IndexURL: "https://url-user:url-pw@idx.example/simple"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for u, want := range map[string]string{
+		"https://idx.example/simple/x/":      "Basic dXJsLXVzZXI6dXJsLXB3", // the URL's own credentials win
+		"https://IDX.example:8443/packages/": "Basic YWxpY2U6czNjcmV0",     // netrc is by host name, any port
+		"https://files.example/p/x.whl":      "Basic Ym9iOnB3Mg==",
+		"https://elsewhere.example/x":        "", // "default" is never used
+	} {
+		if got, _ := c.AuthFor(u); got != want {
+			t.Errorf("AuthFor(%s) = %q, want %q", u, got, want)
+		}
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], `"default"`) {
+		t.Errorf("warnings = %q", c.Warnings)
+	}
+
+	// Readable by others: not used, with a warning.
+	if err := os.Chmod(netrc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err = LoadConfig(LoadOptions{SystemDir: "/nonexistent-etc", Getenv: env, Home: home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := c.AuthFor("https://files.example/p/x.whl"); ok {
+		t.Errorf("world-readable netrc used: %q", got)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "chmod 600") {
+		t.Errorf("warnings = %q", c.Warnings)
+	}
+}

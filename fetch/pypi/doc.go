@@ -16,7 +16,10 @@
 //   - Credentials in an index URL (https://user:token@host/simple) are taken
 //     out of the URL and sent, as HTTP Basic authorization, only to that
 //     index's origin (scheme, host and port). Files on another host, such as
-//     files.pythonhosted.org behind pypi.org, get none.
+//     files.pythonhosted.org behind pypi.org, get none. Failing that, the
+//     ~/.netrc (or $NETRC) "machine" entry for a URL's host is used, as
+//     pip's HTTP library uses it; its "default" entry and a netrc that
+//     others can read are not.
 //   - Hashes an index lists are hints, never trusted: the digest verified is
 //     the lockfile's. An index hash only picks which of several locked
 //     hashes a file is expected to have.
