@@ -64,8 +64,24 @@ type LineError struct {
 	Err  error
 }
 
+// maxQuoted bounds how much of a line an error quotes.
+const maxQuoted = 200
+
 func (e *LineError) Error() string {
-	return fmt.Sprintf("%s:%d: %v (in %q)", e.File, e.Line, e.Err, e.Text)
+	// Causes quote parts of the line too; both are cut so that a hostile
+	// megabyte-long line does not become a megabyte-long message.
+	msg := clip(e.Err.Error(), 3*maxQuoted)
+	if e.Text == "" {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, msg)
+	}
+	return fmt.Sprintf("%s:%d: %s (in %q)", e.File, e.Line, msg, clip(e.Text, maxQuoted))
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 func (e *LineError) Unwrap() error { return e.Err }

@@ -18,9 +18,11 @@ const MaxLockSize = 64 << 20
 const MaxIncludeDepth = 32
 
 // ParseRequirements reads the requirements file name, and the files it
-// includes, through read (os.ReadFile in the CLI). Included names are
-// joined to the including file's directory, as pip does. ${VAR} references
-// are left as written: use ParseRequirementsEnv to expand them like pip.
+// includes, through read. Included names are joined to the including
+// file's directory, as pip does. read must refuse what is not a regular
+// file and stop at MaxLockSize bytes: a file that includes /dev/zero must
+// not exhaust memory. ${VAR} references are left as written: use
+// ParseRequirementsEnv to expand them in index URLs.
 // See the package doc for the accepted syntax and every refusal. Errors are
 // *LineError values wrapping the Err* values, or ErrInclude for a file
 // that cannot be read.
@@ -29,11 +31,14 @@ func ParseRequirements(name string, read func(name string) ([]byte, error)) (*Lo
 }
 
 // ParseRequirementsEnv is ParseRequirements expanding ${NAME} references
-// (NAME of A-Z, 0-9 and _) with getenv, as pip expands them: a variable
-// that is unset or empty leaves the reference as written. A nil getenv
+// (NAME of A-Z, 0-9 and _) with getenv in the values of -i/--index-url and
+// --extra-index-url, where projects put index credentials: a variable that
+// is unset or empty leaves the reference as written, as in pip. Unlike pip,
+// references elsewhere on a line are not expanded, so that no error message
+// can carry a secret a hostile requirements file asked for. A nil getenv
 // expands nothing.
 func ParseRequirementsEnv(name string, read func(name string) ([]byte, error), getenv func(string) string) (*Lock, error) {
-	p := &reqParser{read: read, getenv: getenv, lock: &Lock{Format: "requirements"}}
+	p := &reqParser{read: read, getenv: getenv, lock: &Lock{Format: "requirements"}, root: filepath.Dir(filepath.Clean(name))}
 	if err := p.parseFile(name, false, nil); err != nil {
 		return nil, err
 	}
@@ -47,6 +52,28 @@ type reqParser struct {
 	read   func(string) ([]byte, error)
 	getenv func(string) string
 	lock   *Lock
+	root   string // the top-level file's directory
+}
+
+// expand applies getenv to ${NAME} references.
+func (p *reqParser) expand(s string) string {
+	if p.getenv == nil {
+		return s
+	}
+	return envVarRE.ReplaceAllStringFunc(s, func(ref string) string {
+		if v := p.getenv(ref[2 : len(ref)-1]); v != "" {
+			return v
+		}
+		return ref
+	})
+}
+
+// inProject reports whether name lies in the top-level file's directory
+// tree. Lines of other files are not quoted in errors: an include of
+// /proc/self/environ or ~/.aws/credentials must not land in CI logs.
+func (p *reqParser) inProject(name string) bool {
+	rel, err := filepath.Rel(p.root, filepath.Clean(name))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
 // commentRE is pip's COMMENT_RE: "#" at the start or after whitespace.
@@ -124,14 +151,6 @@ func (p *reqParser) preprocess(content string) []logicalLine {
 		if text == "" {
 			continue
 		}
-		if p.getenv != nil {
-			text = envVarRE.ReplaceAllStringFunc(text, func(ref string) string {
-				if v := p.getenv(ref[2 : len(ref)-1]); v != "" {
-					return v
-				}
-				return ref
-			})
-		}
 		out = append(out, logicalLine{l.n, text})
 	}
 	return out
@@ -158,7 +177,17 @@ func (p *reqParser) parseFile(name string, constraint bool, stack []string) erro
 		return fmt.Errorf("%s: %w: not UTF-8 text: save it as UTF-8", name, ErrSyntax)
 	}
 	for _, l := range p.preprocess(string(data)) {
-		lineErr := func(err error) error { return &LineError{File: name, Line: l.n, Text: l.text, Err: err} }
+		quoted := l.text
+		if !p.inProject(name) {
+			quoted = ""
+		}
+		lineErr := func(err error) error {
+			if quoted == "" {
+				// The error text itself may quote the line: keep only its kind.
+				err = fmt.Errorf("%w (line not shown: %s is outside %s)", rootErr(err), name, p.root)
+			}
+			return &LineError{File: name, Line: l.n, Text: quoted, Err: err}
+		}
 		args, opts, err := splitArgsOptions(l.text)
 		if err != nil {
 			return lineErr(err)
@@ -353,11 +382,11 @@ func (p *reqParser) optionLine(args []string) (include string, constraint bool, 
 			include, constraint = o.value, o.name == "--constraint"
 		case "--index-url":
 			if !p.lock.NoIndex {
-				p.lock.IndexURL = o.value
+				p.lock.IndexURL = p.expand(o.value)
 			}
 		case "--extra-index-url":
 			if !p.lock.NoIndex {
-				p.lock.ExtraIndexURLs = append(p.lock.ExtraIndexURLs, o.value)
+				p.lock.ExtraIndexURLs = append(p.lock.ExtraIndexURLs, p.expand(o.value))
 			}
 		case "--no-index":
 			p.lock.NoIndex = true
@@ -540,4 +569,15 @@ func (d Dist) VersionMatches(version string) bool {
 	}
 	v, err := ParseVersion(version)
 	return err == nil && spec.Contains(v)
+}
+
+// rootErr returns the Err* value err wraps, or a generic syntax error.
+func rootErr(err error) error {
+	for _, e := range []error{ErrSyntax, ErrUnpinned, ErrNoHash, ErrBadHash, ErrUnsupported, ErrUnknownOption,
+		ErrConflict, ErrInclude, ErrBadMarker, ErrBadVersion, ErrTooLarge} {
+		if errors.Is(err, e) {
+			return e
+		}
+	}
+	return ErrSyntax
 }

@@ -334,3 +334,32 @@ func TestVersionMatches(t *testing.T) {
 		t.Error("=== must compare strings")
 	}
 }
+
+// TestRequirementsErrorsDoNotLeak: a hostile requirements file must not be
+// able to print secrets into CI logs through error messages.
+func TestRequirementsErrorsDoNotLeak(t *testing.T) {
+	files := map[string]string{
+		"proj/requirements.txt": "-r ../home/.aws/credentials\n",
+		"home/.aws/credentials": "aws_secret_access_key=wJalrXUtnFEMIsecret\n",
+	}
+	_, err := ParseRequirements("proj/requirements.txt", memFS(files))
+	if err == nil || strings.Contains(err.Error(), "wJalrXUtnFEMIsecret") {
+		t.Fatalf("err = %v", err)
+	}
+	if !errors.Is(err, ErrSyntax) || !strings.Contains(err.Error(), "line not shown") {
+		t.Errorf("err = %v", err)
+	}
+	// ${VAR} is expanded in index URLs only, so a secret cannot reach an error.
+	getenv := func(k string) string { return map[string]string{"SECRET": "hunter2"}[k] }
+	_, err = ParseRequirementsEnv("requirements.txt", memFS(map[string]string{
+		"requirements.txt": "${SECRET}==1 --hash=" + hA + "\n",
+	}), getenv)
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("err = %v", err)
+	}
+	// Long lines are cut in messages.
+	_, err = parseReq(t, map[string]string{"requirements.txt": "six>=1 " + strings.Repeat("x", 5000)})
+	if err == nil || len(err.Error()) > 1000 {
+		t.Errorf("message of %d bytes", len(err.Error()))
+	}
+}
