@@ -46,6 +46,7 @@ Usage:
   airlock pip install -r requirements.txt | --lock pylock.toml|uv.lock [flags]
                               install wheels into a virtual environment, like pip install --require-hashes --no-deps
   airlock cache path          print the cache directory
+  airlock audit [--sarif F]   analyze the installed packages (install scripts, obfuscation, binaries)
   airlock doctor              show whether this machine can sandbox allowed install scripts
   airlock version             print the version
 
@@ -85,6 +86,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return npmCI(ctx, "install", args[1:], stdout, stderr)
 	case "doctor":
 		return doctor(stdout)
+	case "audit":
+		return audit(ctx, args[1:], stdout, stderr)
 	case "pip":
 		return pipCmd(ctx, args[1:], stdout, stderr)
 	case "cache":

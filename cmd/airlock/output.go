@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/airlock-dev/airlock/fetch"
+	"github.com/airlock-dev/airlock/sandbox/analyze"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/sys/unix"
 )
@@ -43,6 +44,11 @@ type event struct {
 	Seconds        float64  `json:"seconds,omitempty"`
 	InstallScripts []string `json:"install_scripts,omitempty"`
 	ExitCode       int      `json:"exit_code,omitempty"`
+
+	// Static-analysis findings (event "finding").
+	Severity string `json:"severity,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Tool     string `json:"tool,omitempty"`
 }
 
 // reporter shows what a command does: JSON lines, a progress bar on a
@@ -199,4 +205,17 @@ func (r *reporter) info(line string) {
 	}
 	r.clearBar()
 	fmt.Fprintln(r.out, line)
+}
+
+// finding reports one static-analysis finding: a JSON "finding" event, or a
+// line on stdout.
+func (r *reporter) finding(f analyze.Finding) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.json != nil {
+		r.emit(event{Event: "finding", Name: f.Package, Version: f.Version, Path: f.Location(), Reason: f.Rule, Message: f.Message, Severity: string(f.Severity), Line: f.Line, Tool: f.Tool})
+		return
+	}
+	r.clearBar()
+	fmt.Fprintln(r.out, f.String())
 }
