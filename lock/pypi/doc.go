@@ -33,7 +33,12 @@
 // of a line or after whitespace, blank lines are skipped, the requirement
 // is every space-separated token before the first one starting with "-",
 // and the options after it are split like a shell would. ${VAR} references
-// are expanded only by ParseRequirementsEnv, as pip expands them.
+// are expanded only by ParseRequirementsEnv, and only in -i and
+// --extra-index-url values (pip expands them anywhere; airlock keeps secrets
+// out of every other place an error message could quote). Errors quote the
+// offending line only for files under the top-level file's directory, and
+// cut long lines: an include of ~/.aws/credentials or /proc/self/environ
+// must not print them into CI logs.
 //
 // Every requirement must be pinned with == (or === for arbitrary equality,
 // see Dist.Arbitrary) to one version and carry at least one
