@@ -27,9 +27,16 @@
 // (armhf, i386, PT_INTERP) is read in Go, and a musl loader is run without
 // arguments to print its version, as packaging does.
 //
-// TestSysTagsMatchPackaging checks the resulting tag list, tag for tag,
-// against packaging.tags.sys_tags() run in every interpreter on the test
-// machine; TestQueryPaths checks the scheme against pip's get_scheme.
+// The tag order is packaging 24's (vendored by pip 24.1 and later); pip 23
+// vendors packaging 21.3, whose list lacks cpXY-none-any, and
+// TagFacts.Packaging21 reproduces it. TestSysTagsMatchPackaging checks the
+// resulting list, tag for tag, against packaging.tags.sys_tags() run in
+// every interpreter on the test machine (CPython 3.7 to 3.13, both
+// packaging versions); TestQueryPaths checks the scheme against pip's
+// get_scheme for a venv and for Debian's system python. Not reproduced:
+// packaging's re-run of the interpreter on macOS when platform.mac_ver()
+// reports the 10.16 compatibility version, and the optional _manylinux
+// override module (importing it would run code).
 //
 // Interpreters other than CPython 3 and PyPy 3 are refused
 // (ErrUnsupportedInterpreter); SchemeForTarget gives pip's --target layout.
