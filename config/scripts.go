@@ -22,6 +22,9 @@ type Scripts struct {
 	// Optional lists allowed packages whose script may fail without
 	// failing the install (a warning instead).
 	Optional []verify.DenyRule
+	// Reviewed lists allowed packages whose static-analysis errors a person
+	// has looked at: their scripts run despite them.
+	Reviewed []verify.DenyRule
 	// Timeout bounds one package's scripts; 0 means the sandbox default.
 	Timeout time.Duration
 }
@@ -30,6 +33,7 @@ type scriptsFile struct {
 	Allow    []string `toml:"allow"`
 	Network  []string `toml:"network"`
 	Optional []string `toml:"optional"`
+	Reviewed []string `toml:"reviewed"`
 	Timeout  string   `toml:"timeout"`
 }
 
@@ -65,6 +69,9 @@ func (c *Config) readScripts(path string, md toml.MetaData, f scriptsFile) error
 		return err
 	}
 	if c.Scripts.Optional, err = ParseScriptSpecs(path+": [scripts] optional", f.Optional); err != nil {
+		return err
+	}
+	if c.Scripts.Reviewed, err = ParseScriptSpecs(path+": [scripts] reviewed", f.Reviewed); err != nil {
 		return err
 	}
 	if md.IsDefined("scripts", "timeout") {

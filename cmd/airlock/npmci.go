@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
+	"github.com/airlock-dev/airlock/sandbox/analyze"
 	"github.com/airlock-dev/airlock/unpack"
 	"github.com/airlock-dev/airlock/verify"
 )
@@ -210,8 +212,14 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 		rep.note(event{Path: c.Bin, Message: fmt.Sprintf("%s and %s both declare %s; %s owns it, as with npm", c.Owner, c.Loser, c.Bin, c.Owner)})
 	}
 	rep.done(summarize(sel, res, &stats, time.Since(began)))
+	findings := stats.sortedFindings()
+	for _, fd := range findings {
+		if fd.Severity.AtLeast(analyze.Warning) {
+			rep.warn(event{Name: fd.Package, Version: fd.Version, Path: fd.Location(), Message: "static analysis: " + fd.String()})
+		}
+	}
 	ca, _ := rc.CA()
-	return runAllowedScripts(ctx, scriptsInput{cfg: cfg, projectDir: projectDir, installed: sel.Install, caFile: ca.File, allow: allowScripts, rep: rep})
+	return runAllowedScripts(ctx, scriptsInput{cfg: cfg, projectDir: projectDir, installed: sel.Install, caFile: ca.File, allow: allowScripts, findings: findings, rep: rep})
 }
 
 // maxManifestSize caps a package.json read from the project (npm's own
@@ -401,11 +409,29 @@ func checkNpmPolicy(pkgs []lock.Package, rc *npmrc.Config, rep *reporter) error 
 
 // installStats counts what Extract did; updated concurrently.
 type installStats struct {
+	mu       sync.Mutex
+	findings []analyze.Finding
+
 	fromCache, downloaded, refetched atomic.Int64
 	bytes                            atomic.Int64
 	// uncached counts fetches that went ahead without the cache; only the
 	// first is shown in full, as a full disk would repeat it for every one.
 	uncached atomic.Int64
+}
+
+func (s *installStats) addFindings(fs []analyze.Finding) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.findings = append(s.findings, fs...)
+}
+
+// sortedFindings returns the findings in install-path order.
+func (s *installStats) sortedFindings() []analyze.Finding {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fs := append([]analyze.Finding(nil), s.findings...)
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].InstallPath < fs[j].InstallPath })
+	return fs
 }
 
 // extractNpm fetches pkg's verified archive into dir. Fetch may call the
@@ -448,6 +474,15 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 	}
 	if err != nil {
 		return err
+	}
+	if pkg.HasInstallScript {
+		// Before the package is placed: what its install scripts would
+		// do decides whether an allowed script may run (runAllowedScripts).
+		fs, err := analyze.Npm(analyze.Input{Dir: dir, Name: pkg.Name, Version: pkg.Version, InstallPath: pkg.Path, ScriptsOnly: true})
+		if err != nil {
+			return err
+		}
+		stats.addFindings(fs)
 	}
 	source := "network"
 	if res.FromCache {

@@ -15,6 +15,7 @@ import (
 	"github.com/airlock-dev/airlock/config"
 	"github.com/airlock-dev/airlock/lock"
 	"github.com/airlock-dev/airlock/sandbox"
+	"github.com/airlock-dev/airlock/sandbox/analyze"
 	"github.com/airlock-dev/airlock/verify"
 )
 
@@ -62,7 +63,10 @@ type scriptsInput struct {
 	caFile string
 	// allow adds --allow-scripts entries to [scripts] allow.
 	allow []verify.DenyRule
-	rep   *reporter
+	// findings are the install-time static-analysis findings; an error
+	// among a package's keeps its scripts from running unless reviewed.
+	findings []analyze.Finding
+	rep      *reporter
 }
 
 // runAllowedScripts runs, after the tree is in place, the install scripts of
@@ -95,6 +99,11 @@ func runAllowedScripts(ctx context.Context, in scriptsInput) error {
 	}
 	var failed []string
 	for _, p := range run {
+		if blocking := errorFindings(in.findings, p); len(blocking) > 0 && !config.MatchScript(in.cfg.Scripts.Reviewed, p.name, p.version) {
+			in.rep.warn(event{Name: p.name, Version: p.version, Message: fmt.Sprintf("not running the install scripts of %s: static analysis found %s; after reviewing the package, list it in [scripts] reviewed to run them anyway", p.id(), strings.Join(blocking, "; "))})
+			failed = append(failed, p.id())
+			continue
+		}
 		res, logPath, err := runPackageScripts(ctx, in, p, npmPath, logDir)
 		if err != nil {
 			return err
@@ -171,6 +180,17 @@ func runPackageScripts(ctx context.Context, in scriptsInput, p scriptPackage, np
 	})
 	fmt.Fprintf(logFile, "# airlock: %v\n", res)
 	return res, logPath, err
+}
+
+// errorFindings describes the error-level findings about p.
+func errorFindings(fs []analyze.Finding, p scriptPackage) []string {
+	var out []string
+	for _, f := range fs {
+		if f.Package == p.name && f.Version == p.version && f.Severity == analyze.Error {
+			out = append(out, fmt.Sprintf("%s at %s (%s)", f.Message, f.Location(), f.Rule))
+		}
+	}
+	return out
 }
 
 func ids(ps []scriptPackage) string {

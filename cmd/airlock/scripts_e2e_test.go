@@ -130,10 +130,14 @@ func TestAllowedScriptsRunSandboxed(t *testing.T) {
 				}
 			},
 		},
-		{name: "reads-npmrc", script: js(fmt.Sprintf(`console.log(require('fs').readFileSync(%q,'utf8'))`, secret)), toml: "[scripts]\nallow = [\"@airlock-fixture/reads-npmrc\"]\n",
+		{name: "reads-npmrc", script: js(fmt.Sprintf(`console.log(require('fs').readFileSync(%q,'utf8'))`, secret)), toml: "[scripts]\nallow = [\"@airlock-fixture/reads-npmrc\"]\n# static analysis flags it (AL003); let it run to show the sandbox stops it\nreviewed = [\"@airlock-fixture/reads-npmrc\"]\n",
 			check: func(t *testing.T, dir, out string) {
-				if strings.Contains(out, "npm_SECRET") || strings.Contains(readLogs(t, dir), "npm_SECRET") {
+				logs := readLogs(t, dir)
+				if strings.Contains(out, "npm_SECRET") || strings.Contains(logs, "npm_SECRET") {
 					t.Error("the script read the secret")
+				}
+				if !strings.Contains(logs, "EACCES") {
+					t.Errorf("the script was not stopped by the sandbox (EACCES):\n%s", logs)
 				}
 			}},
 		{name: "writes-outside", script: js(`require('fs').writeFileSync(process.env.INIT_CWD + '/pwned.js', 'x')`), toml: "[scripts]\nallow = [\"@airlock-fixture/writes-outside\"]\n",
@@ -148,6 +152,21 @@ func TestAllowedScriptsRunSandboxed(t *testing.T) {
 			check: func(t *testing.T, dir, out string) {
 				if !strings.Contains(out, "too many processes") {
 					t.Errorf("fork bomb not reported as such:\n%s", out)
+				}
+			}},
+		{name: "flagged-by-analysis", script: "echo https://example.com/payload > fetched.txt", toml: "[scripts]\nallow = [\"@airlock-fixture/flagged-by-analysis\"]\n",
+			check: func(t *testing.T, dir, out string) {
+				if !strings.Contains(out, "static analysis found") || !strings.Contains(out, "AL001") {
+					t.Errorf("not blocked by static analysis:\n%s", out)
+				}
+				if _, err := os.Stat(filepath.Join(dir, "node_modules/@airlock-fixture/flagged-by-analysis/fetched.txt")); err == nil {
+					t.Error("the flagged script ran")
+				}
+			}},
+		{name: "flagged-but-reviewed", script: "echo https://example.com/payload > fetched.txt", toml: "[scripts]\nallow = [\"@airlock-fixture/flagged-but-reviewed\"]\nreviewed = [\"@airlock-fixture/flagged-but-reviewed@1\"]\n", ok: true,
+			check: func(t *testing.T, dir, out string) {
+				if _, err := os.Stat(filepath.Join(dir, "node_modules/@airlock-fixture/flagged-but-reviewed/fetched.txt")); err != nil {
+					t.Errorf("the reviewed script did not run: %v\n%s", err, out)
 				}
 			}},
 		{name: "optional-failure", script: "exit 3", toml: "[scripts]\nallow = [\"@airlock-fixture/optional-failure\"]\noptional = [\"@airlock-fixture/optional-failure\"]\n", ok: true,

@@ -22,6 +22,10 @@ type Input struct {
 	Name, Version string
 	// InstallPath is the package's place in the project, for locations.
 	InstallPath string
+	// ScriptsOnly limits Npm to the manifest and the install scripts (no
+	// scan of every file for native executables): cheap enough to run on
+	// every install.
+	ScriptsOnly bool
 }
 
 // Limits of what the analyzers read, so that a hostile package cannot make
@@ -66,9 +70,11 @@ func Npm(in Input) ([]Finding, error) {
 		out = append(out, newFinding("AL006", in, "", 0, "package.json says %s@%s, the lockfile %s@%s", m.Name, m.Version, in.Name, in.Version))
 	}
 
-	files, err := listFiles(root)
-	if err != nil {
-		return nil, fmt.Errorf("analyze %s@%s: %w", in.Name, in.Version, err)
+	var files []string
+	if !in.ScriptsOnly {
+		if files, err = listFiles(root); err != nil {
+			return nil, fmt.Errorf("analyze %s@%s: %w", in.Name, in.Version, err)
+		}
 	}
 	hasGyp := m.Gypfile
 	hasAddon := false
