@@ -568,19 +568,21 @@ func TestFaultCacheForeign(t *testing.T) {
 
 // gate holds requests for one path until it is opened, counting them.
 type gate struct {
-	path string
+	path atomic.Pointer[string] // set once the registry's URL is known
 	open chan struct{}
 	once sync.Once
 	hits atomic.Int32
 }
 
-func newGate(path string) *gate { return &gate{path: path, open: make(chan struct{})} }
+func newGate() *gate { return &gate{open: make(chan struct{})} }
+
+func (g *gate) set(path string) { g.path.Store(&path) }
 
 func (g *gate) release() { g.once.Do(func() { close(g.open) }) }
 
 func (g *gate) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == g.path {
+		if p := g.path.Load(); p != nil && r.URL.Path == *p {
 			g.hits.Add(1)
 			select {
 			case <-g.open:
@@ -701,6 +703,7 @@ func TestFaultSignalMidInstall(t *testing.T) {
 	for _, where := range []string{"download", "extract"} {
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 			t.Run(where+"/"+unix.SignalName(sig), func(t *testing.T) {
+				t.Parallel()
 				f := &stopFault{where: where}
 				e := newE2E(t, f.middleware)
 				dir := e.project("basic", t.TempDir())
@@ -732,6 +735,7 @@ func TestFaultSignalMidInstall(t *testing.T) {
 func TestFaultSIGKILLMidInstall(t *testing.T) {
 	for _, where := range []string{"download", "extract"} {
 		t.Run(where, func(t *testing.T) {
+			t.Parallel()
 			f := &stopFault{where: where}
 			e := newE2E(t, f.middleware)
 			want := e.reference("basic")
@@ -842,11 +846,12 @@ func TestFaultConcurrentProjectsShareCache(t *testing.T) {
 // waits for that download (it sees the first one's cache temporary file,
 // locked and growing) instead of downloading it again.
 func TestFaultConcurrentSameBlobDownloadedOnce(t *testing.T) {
-	g := newGate("")
+	g := newGate()
 	e := newE2E(t, g.middleware)
 	a := e.project("basic", t.TempDir())
 	b := e.project("basic", t.TempDir())
-	g.path = e.tarballPath("uuid", "8.3.2")
+	uuid := e.tarballPath("uuid", "8.3.2")
+	g.set(uuid)
 	defer g.release()
 
 	first := e.cmd(a, e.cache, "npm", "ci")
@@ -875,7 +880,7 @@ func TestFaultConcurrentSameBlobDownloadedOnce(t *testing.T) {
 	if err := second.Wait(); err != nil {
 		t.Errorf("second install: %v\n%s", err, secondOut.String())
 	}
-	if n := e.downloads(g.path); n != 1 {
+	if n := e.downloads(uuid); n != 1 {
 		t.Errorf("uuid downloaded %d times, want 1", n)
 	}
 	if !strings.Contains(secondOut.String(), "26 from cache") {
@@ -890,13 +895,13 @@ func TestFaultConcurrentSameBlobDownloadedOnce(t *testing.T) {
 // says it is waiting for the first (naming its process), then installs in
 // turn; the final tree is complete and correct, never a mix.
 func TestFaultConcurrentSameProject(t *testing.T) {
-	g := newGate("")
+	g := newGate()
 	e := newE2E(t, g.middleware)
 	want := e.reference("basic")
 	dir := e.project("basic", t.TempDir())
 	e.ci(dir, e.cache)
 	os.RemoveAll(e.cache)
-	g.path = e.tarballPath("uuid", "8.3.2")
+	g.set(e.tarballPath("uuid", "8.3.2"))
 
 	first := e.cmd(dir, e.cache, "npm", "ci")
 	var firstErr bytes.Buffer
@@ -918,7 +923,9 @@ func TestFaultConcurrentSameProject(t *testing.T) {
 	}
 	waiting := make(chan string, 1)
 	var rest bytes.Buffer
+	read := make(chan struct{})
 	go func() {
+		defer close(read)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			if strings.Contains(sc.Text(), "waiting up to 30s") {
@@ -940,6 +947,7 @@ func TestFaultConcurrentSameProject(t *testing.T) {
 	if err := first.Wait(); err != nil {
 		t.Errorf("first install: %v\n%s", err, firstErr.String())
 	}
+	<-read // Wait closes the pipe: the reader must be done first
 	if err := second.Wait(); err != nil {
 		t.Errorf("second install: %v\n%s", err, rest.String())
 	}
@@ -1105,13 +1113,20 @@ func TestFaultCacheTamper(t *testing.T) {
 				name, o, args = tc.name+"/offline", tc.offline, append(args, "--offline")
 			}
 			t.Run(name, func(t *testing.T) {
-				e := e.with(t)
+				// Each case has its own registry, so that cases can run in
+				// parallel and count their own downloads. The trees do not
+				// depend on the registry: the fixture lockfile records no
+				// "resolved" URLs.
+				t.Parallel()
+				e := newE2E(t)
 				cacheDir := copyTree(t, tmplCache)
 				dir := copyTree(t, tmplDir)
+				if err := os.WriteFile(filepath.Join(dir, ".npmrc"), []byte(e.reg.Npmrc()), 0o644); err != nil {
+					t.Fatal(err)
+				}
 				before := snapshot(t, filepath.Join(dir, "node_modules"))
 				blob := blobOf(t, dir, cacheDir, target)
 				tc.plant(t, blob, cacheDir)
-				e.reg.ResetRequests()
 
 				r := e.run(dir, cacheDir, args...)
 				r.want(t, o.code, o.stderr...)
@@ -1132,7 +1147,8 @@ func TestFaultCacheTamper(t *testing.T) {
 	}
 
 	t.Run("symlinked cache root", func(t *testing.T) {
-		e := e.with(t)
+		t.Parallel()
+		e := newE2E(t)
 		// The root is the user's choice, like the project directory: a
 		// symlink there is followed, and everything below is still verified.
 		real := filepath.Join(t.TempDir(), "real")
