@@ -693,15 +693,15 @@ func startStopped(t *testing.T, e *e2e, f *stopFault, dir, cacheDir string) (*ex
 	return cmd, &errb
 }
 
-// SIGINT and SIGTERM during the download and during the extraction: exit
-// 128+signal (130, 143), the status a shell shows for npm, which re-raises
+// SIGINT, SIGTERM and SIGHUP during the download and during the extraction:
+// exit 128+signal (130, 143, 129), the status a shell shows for npm, which re-raises
 // the signal after cleaning up; the previous tree byte for byte as it was;
 // no debris: the interrupted process removes its own staging area and cache
 // temporary file. (The swap itself holds these signals until it is done:
 // install's TestHeldSignalIsRedelivered.)
 func TestFaultSignalMidInstall(t *testing.T) {
 	for _, where := range []string{"download", "extract"} {
-		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 			t.Run(where+"/"+unix.SignalName(sig), func(t *testing.T) {
 				t.Parallel()
 				f := &stopFault{where: where}
