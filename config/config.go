@@ -36,6 +36,9 @@ type Config struct {
 	Policy *verify.Policy
 	// Registries are the [[registry]] tables.
 	Registries []Registry
+	// DenyPth is [policy] pth_files = "deny": refuse wheels that install
+	// .pth files (Python runs them at every start-up).
+	DenyPth bool
 	// Scripts is [scripts]: the install scripts allowed to run, sandboxed.
 	Scripts Scripts
 	// AuditLog is the hash-chained audit log's path ("" = the default,

@@ -33,6 +33,9 @@ type Registry struct {
 // policyFile mirrors [policy].
 type policyFile struct {
 	rulesFile
+	// PthFiles is "warn" (default) or "deny" for wheels that install
+	// .pth files, which Python runs at every start-up.
+	PthFiles string               `toml:"pth_files"`
 	Deny     []string             `toml:"deny"`
 	Packages map[string]rulesFile `toml:"packages"`
 }
@@ -86,6 +89,13 @@ func (c *Config) readPolicy(path string, md toml.MetaData, p policyFile, regs []
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	c.Policy.Base = base
+	switch p.PthFiles {
+	case "", "warn":
+	case "deny":
+		c.DenyPth = true
+	default:
+		return fmt.Errorf("%s: [policy] pth_files = %q: want \"warn\" or \"deny\"", path, p.PthFiles)
+	}
 	patterns := make([]string, 0, len(p.Packages))
 	for pat := range p.Packages {
 		patterns = append(patterns, pat)

@@ -59,3 +59,19 @@ func TestScriptsSectionErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestPthFilesPolicy(t *testing.T) {
+	for body, want := range map[string]bool{"": false, "[policy]\npth_files = \"warn\"\n": false, "[policy]\npth_files = \"deny\"\n": true} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, FileName), []byte(body), 0o644)
+		c, err := Load("", dir, func(string) string { return "" })
+		if err != nil || c.DenyPth != want {
+			t.Errorf("%q: DenyPth = %v, %v", body, c.DenyPth, err)
+		}
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, FileName), []byte("[policy]\npth_files = \"maybe\"\n"), 0o644)
+	if _, err := Load("", dir, func(string) string { return "" }); err == nil {
+		t.Error("pth_files = maybe accepted")
+	}
+}

@@ -204,6 +204,7 @@ func runPipInstall(ctx context.Context, f *pipFlags, rep *reporter) error {
 		return err
 	}
 	res, err := wheel.Stage(ctx, st, wheel.Scheme(scheme), wheels, wheel.Options{
+		DenyPth:       cfg.DenyPth,
 		Python:        it.Executable,
 		PythonVersion: majorMinor(it.Version),
 		CacheTag:      cacheTag(it),

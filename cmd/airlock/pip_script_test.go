@@ -72,10 +72,19 @@ func cmdPyPI(ts *testscript.TestScript, neg bool, args []string) {
 	switch args[0] {
 	case "wheel":
 		if len(args) < 3 {
-			ts.Fatalf("usage: pypi wheel NAME VERSION [TAG] [SCRIPT=MODULE:FUNC]")
+			ts.Fatalf("usage: pypi wheel NAME VERSION [TAG] [SCRIPT=MODULE:FUNC] [+FILE=CONTENT]")
 		}
 		spec := testregistry.WheelSpec{Name: args[1], Version: args[2]}
 		for _, a := range args[3:] {
+			if file, content, ok := strings.Cut(strings.TrimPrefix(a, "+"), "="); ok && strings.HasPrefix(a, "+") {
+				// +PATH=CONTENT adds a file beside the default module.
+				if spec.Files == nil {
+					module := strings.ToLower(regexp.MustCompile(`[-_.]+`).ReplaceAllString(spec.Name, "_"))
+					spec.Files = map[string]string{module + "/__init__.py": "def main():\n    print('hello')\n"}
+				}
+				spec.Files[file] = content + "\n"
+				continue
+			}
 			if name, target, ok := strings.Cut(a, "="); ok {
 				if spec.ConsoleScripts == nil {
 					spec.ConsoleScripts = map[string]string{}
