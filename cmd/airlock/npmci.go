@@ -115,23 +115,32 @@ func unchangedNote(err error) string {
 	return " and the previous node_modules is unchanged"
 }
 
-func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter) error {
-	began := time.Now()
+// npmPlan is what an npm install works from: the project, its
+// configuration and the lockfile entries npm ci would install. airlock
+// verify builds the same plan to lay out the expected tree.
+type npmPlan struct {
+	projectDir string
+	cfg        *config.Config
+	rc         *npmrc.Config
+	project    *npmProject
+	sel        *locknpm.Selection
+}
+
+// loadNpmPlan reads the project's configuration and lockfile and selects
+// the packages to install, reporting npmrc warnings, skipped entries and
+// selection warnings to rep.
+func loadNpmPlan(f *npmCIFlags, rep *reporter) (*npmPlan, error) {
 	projectDir, err := filepath.Abs(f.dir)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return nil, withCode(exitUsage, err)
 	}
 	cfg, err := config.Load(f.configFile, projectDir, os.Getenv)
 	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	allowScripts, err := config.ParseScriptSpecs("--allow-scripts", f.allowScripts)
-	if err != nil {
-		return withCode(exitUsage, err)
+		return nil, withCode(exitUsage, err)
 	}
 	rc, err := npmrc.Load(projectDir, os.Environ())
 	if err != nil {
-		return withCode(exitUsage, err)
+		return nil, withCode(exitUsage, err)
 	}
 	for _, w := range rc.Warnings() {
 		rep.warn(event{Message: w})
@@ -143,11 +152,11 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 	}
 	project, err := readNpmProject(projectDir, legacyPeerDeps)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sel, err := selectNpmPackages(project.lock, f, rc)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, s := range sel.Skipped {
 		rep.skipped(event{Name: s.Package.Name, Version: s.Package.Version, Path: s.Package.Path, Reason: s.Reason})
@@ -155,6 +164,49 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 	for _, w := range sel.Warnings {
 		rep.warn(event{Name: w.Package.Name, Version: w.Package.Version, Path: w.Package.Path, Message: w.Message})
 	}
+	return &npmPlan{projectDir: projectDir, cfg: cfg, rc: rc, project: project, sel: sel}, nil
+}
+
+// install lays out the plan's packages in projectDir (the plan's own
+// project, or a scratch directory for airlock verify) through fetcher.
+func (p *npmPlan) install(ctx context.Context, projectDir string, fetcher *fetch.Fetcher, stats *installStats, rep *reporter) (*installnpm.Result, error) {
+	umask := unpack.ProcessUmask()
+	return installnpm.Install(ctx, installnpm.Options{
+		ProjectDir:                   projectDir,
+		Packages:                     p.sel.Install,
+		RawEntries:                   p.project.lock.Raw,
+		RootName:                     p.project.lock.Name,
+		RootVersion:                  p.project.lock.Version,
+		LockfileVersion:              p.project.lock.LockfileVersion,
+		LegacyPeerDeps:               p.project.legacyPeerDeps,
+		OmitLockfileRegistryResolved: npmrcBool(p.rc, "omit-lockfile-registry-resolved"),
+		Indent:                       p.project.indent,
+		Newline:                      p.project.newline,
+		Concurrency:                  p.cfg.Concurrency,
+		LockWait:                     30 * time.Second,
+		OnLockWait: func(holder string) {
+			if holder != "" {
+				holder = " (process " + holder + ")"
+			}
+			rep.warn(event{Message: "waiting up to 30s for another airlock installing into this project" + holder})
+		},
+		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
+			return extractNpm(ctx, fetcher, pkg, dir, umask, stats, rep)
+		},
+	})
+}
+
+func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter) error {
+	began := time.Now()
+	allowScripts, err := config.ParseScriptSpecs("--allow-scripts", f.allowScripts)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	plan, err := loadNpmPlan(f, rep)
+	if err != nil {
+		return err
+	}
+	projectDir, cfg, rc, sel := plan.projectDir, plan.cfg, plan.rc, plan.sel
 	if err := checkNpmPolicy(sel.Install, rc, rep); err != nil {
 		return err
 	}
@@ -175,30 +227,7 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 	rep.start(command, toFetch)
 
 	var stats installStats
-	umask := unpack.ProcessUmask()
-	res, err := installnpm.Install(ctx, installnpm.Options{
-		ProjectDir:                   projectDir,
-		Packages:                     sel.Install,
-		RawEntries:                   project.lock.Raw,
-		RootName:                     project.lock.Name,
-		RootVersion:                  project.lock.Version,
-		LockfileVersion:              project.lock.LockfileVersion,
-		LegacyPeerDeps:               project.legacyPeerDeps,
-		OmitLockfileRegistryResolved: npmrcBool(rc, "omit-lockfile-registry-resolved"),
-		Indent:                       project.indent,
-		Newline:                      project.newline,
-		Concurrency:                  cfg.Concurrency,
-		LockWait:                     30 * time.Second,
-		OnLockWait: func(holder string) {
-			if holder != "" {
-				holder = " (process " + holder + ")"
-			}
-			rep.warn(event{Message: "waiting up to 30s for another airlock installing into this project" + holder})
-		},
-		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
-			return extractNpm(ctx, fetcher, pkg, dir, umask, &stats, rep)
-		},
-	})
+	res, err := plan.install(ctx, projectDir, fetcher, &stats, rep)
 	if n := stats.uncached.Load(); n > 1 {
 		rep.warn(event{Message: fmt.Sprintf("%d archives in all were installed but not cached (see the first warning above)", n)})
 	}
