@@ -45,11 +45,12 @@ type npmCIFlags struct {
 	legacyPeerDeps, engineStrict *bool
 	// allowScripts adds --allow-scripts entries to [scripts] allow.
 	allowScripts []string
+
+	legacyPeerDepsFlag, engineStrictFlag *bool // as parsed; see parsed
 }
 
-func npmCI(ctx context.Context, command string, args []string, stdout, stderr io.Writer) int {
-	var f npmCIFlags
-	fs := newFlagSet(command, "[flags]", stderr)
+// register defines the npm ci flags on fs; call parsed after fs.Parse.
+func (f *npmCIFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dir, "dir", ".", "project `directory` (holds package.json and the lockfile)")
 	fs.StringVar(&f.configFile, "config", "", "airlock.toml to use instead of the project's or the user's")
 	fs.Var(&f.omit, "omit", "dependency `type` to leave out: dev, optional or peer (repeatable)")
@@ -61,8 +62,8 @@ func npmCI(ctx context.Context, command string, args []string, stdout, stderr io
 	fs.StringVar(&f.os, "os", "", "match optional dependencies against this `os` instead of the host's (npm's --os)")
 	fs.StringVar(&f.cpu, "cpu", "", "match optional dependencies against this `cpu` instead of the host's (npm's --cpu)")
 	fs.StringVar(&f.libc, "libc", "", "match optional dependencies against this `libc` instead of the host's (npm's --libc)")
-	legacyPeerDeps := fs.Bool("legacy-peer-deps", false, "ignore peer dependencies, as npm's --legacy-peer-deps (default: .npmrc's legacy-peer-deps)")
-	engineStrict := fs.Bool("engine-strict", false, "refuse required packages whose engines do not match, as npm's --engine-strict (default: .npmrc's engine-strict)")
+	f.legacyPeerDepsFlag = fs.Bool("legacy-peer-deps", false, "ignore peer dependencies, as npm's --legacy-peer-deps (default: .npmrc's legacy-peer-deps)")
+	f.engineStrictFlag = fs.Bool("engine-strict", false, "refuse required packages whose engines do not match, as npm's --engine-strict (default: .npmrc's engine-strict)")
 	fs.Func("allow-scripts", "run the install scripts of these packages (`NAME[@RANGE],...`), sandboxed, after installing; adds to airlock.toml's [scripts] allow", func(v string) error {
 		for _, s := range strings.Split(v, ",") {
 			if s = strings.TrimSpace(s); s != "" {
@@ -72,26 +73,41 @@ func npmCI(ctx context.Context, command string, args []string, stdout, stderr io
 		return nil
 	})
 	acceptNpmNoOps(fs)
+}
+
+// parsed records which of the flags .npmrc also sets were given.
+func (f *npmCIFlags) parsed(fs *flag.FlagSet) {
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "legacy-peer-deps":
+			f.legacyPeerDeps = f.legacyPeerDepsFlag
+		case "engine-strict":
+			f.engineStrict = f.engineStrictFlag
+		}
+	})
+}
+
+func npmCI(ctx context.Context, command string, args []string, stdout, stderr io.Writer) int {
+	var f npmCIFlags
+	fs := newFlagSet(command, "[flags]", stderr)
+	f.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitUsage
 	}
-	fs.Visit(func(fl *flag.Flag) {
-		switch fl.Name {
-		case "legacy-peer-deps":
-			f.legacyPeerDeps = legacyPeerDeps
-		case "engine-strict":
-			f.engineStrict = engineStrict
-		}
-	})
+	f.parsed(fs)
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "airlock %s: unexpected argument %q (npm ci installs the whole lockfile)\n", command, fs.Arg(0))
 		return exitUsage
 	}
 	rep := newReporter(stdout, stderr, f.jsonOut, f.quiet)
-	err := runNpmCI(ctx, command, &f, rep)
+	return finishNpm(ctx, rep, runNpmCI(ctx, command, &f, rep))
+}
+
+// finishNpm reports how an npm command ended and returns its exit code.
+func finishNpm(ctx context.Context, rep *reporter, err error) int {
 	code := exitCode(ctx, err)
 	if err != nil {
 		switch {
@@ -130,6 +146,28 @@ type npmPlan struct {
 // the packages to install, reporting npmrc warnings, skipped entries and
 // selection warnings to rep.
 func loadNpmPlan(f *npmCIFlags, rep *reporter) (*npmPlan, error) {
+	setup, err := loadNpmSetup(f, rep)
+	if err != nil {
+		return nil, err
+	}
+	project, err := readNpmProject(setup.projectDir, setup.legacyPeerDeps)
+	if err != nil {
+		return nil, err
+	}
+	return setup.plan(f, project, rep)
+}
+
+// npmSetup is the configuration an npm command runs under.
+type npmSetup struct {
+	projectDir     string
+	cfg            *config.Config
+	rc             *npmrc.Config
+	legacyPeerDeps bool
+}
+
+// loadNpmSetup reads airlock.toml and .npmrc for the project f names,
+// reporting npmrc warnings to rep.
+func loadNpmSetup(f *npmCIFlags, rep *reporter) (*npmSetup, error) {
 	projectDir, err := filepath.Abs(f.dir)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
@@ -145,26 +183,29 @@ func loadNpmPlan(f *npmCIFlags, rep *reporter) (*npmPlan, error) {
 	for _, w := range rc.Warnings() {
 		rep.warn(event{Message: w})
 	}
-
 	legacyPeerDeps := npmrcBool(rc, "legacy-peer-deps")
 	if f.legacyPeerDeps != nil {
 		legacyPeerDeps = *f.legacyPeerDeps
 	}
-	project, err := readNpmProject(projectDir, legacyPeerDeps)
+	return &npmSetup{projectDir: projectDir, cfg: cfg, rc: rc, legacyPeerDeps: legacyPeerDeps}, nil
+}
+
+// plan selects the packages project's lockfile installs here (project may
+// have been read from another directory than s.projectDir: airlock npm
+// install reads the lockfile npm resolved in a scratch copy), reporting
+// skipped entries and selection warnings to rep.
+func (s *npmSetup) plan(f *npmCIFlags, project *npmProject, rep *reporter) (*npmPlan, error) {
+	sel, err := selectNpmPackages(project.lock, f, s.rc)
 	if err != nil {
 		return nil, err
 	}
-	sel, err := selectNpmPackages(project.lock, f, rc)
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range sel.Skipped {
-		rep.skipped(event{Name: s.Package.Name, Version: s.Package.Version, Path: s.Package.Path, Reason: s.Reason})
+	for _, sk := range sel.Skipped {
+		rep.skipped(event{Name: sk.Package.Name, Version: sk.Package.Version, Path: sk.Package.Path, Reason: sk.Reason})
 	}
 	for _, w := range sel.Warnings {
 		rep.warn(event{Name: w.Package.Name, Version: w.Package.Version, Path: w.Package.Path, Message: w.Message})
 	}
-	return &npmPlan{projectDir: projectDir, cfg: cfg, rc: rc, project: project, sel: sel}, nil
+	return &npmPlan{projectDir: s.projectDir, cfg: s.cfg, rc: s.rc, project: project, sel: sel}, nil
 }
 
 // install lays out the plan's packages in projectDir (the plan's own
@@ -206,15 +247,28 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 	if err != nil {
 		return err
 	}
-	projectDir, cfg, rc, sel := plan.projectDir, plan.cfg, plan.rc, plan.sel
-	if err := checkNpmPolicy(sel.Install, rc, rep); err != nil {
+	if err := plan.check(ctx, f.offline, rep); err != nil {
 		return err
 	}
-	if err := checkPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: projectDir, offline: f.offline, pkgs: sel.Install, rep: rep, now: time.Now()}); err != nil {
-		return err
-	}
+	return plan.run(ctx, command, f.offline, allowScripts, rep, began, nil)
+}
 
-	fetcher, err := newFetcher(cfg, rc, f.offline, func(msg string) { rep.warn(event{Message: msg}) })
+// check applies the registry rules and airlock's policy to the plan before
+// anything is fetched (policy may read registry metadata, never packages).
+func (plan *npmPlan) check(ctx context.Context, offline bool, rep *reporter) error {
+	if err := checkNpmPolicy(plan.sel.Install, plan.rc, rep); err != nil {
+		return err
+	}
+	return checkPolicy(ctx, policyInput{cfg: plan.cfg, rc: plan.rc, projectDir: plan.projectDir, offline: offline, pkgs: plan.sel.Install, rep: rep, now: time.Now()})
+}
+
+// run fetches, verifies and lays out a checked plan in its project, then
+// runs the allowed install scripts. installed, if set, runs once the new
+// tree is in place, before the summary (npm saves package.json and the
+// lockfile at that point too); its error fails the command.
+func (plan *npmPlan) run(ctx context.Context, command string, offline bool, allowScripts []verify.DenyRule, rep *reporter, began time.Time, installed func() error) error {
+	projectDir, cfg, rc, sel := plan.projectDir, plan.cfg, plan.rc, plan.sel
+	fetcher, err := newFetcher(cfg, rc, offline, func(msg string) { rep.warn(event{Message: msg}) })
 	if err != nil {
 		return err
 	}
@@ -239,6 +293,11 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 	}
 	for _, c := range res.BinConflicts {
 		rep.note(event{Path: c.Bin, Message: fmt.Sprintf("%s and %s both declare %s; %s owns it, as with npm", c.Owner, c.Loser, c.Bin, c.Owner)})
+	}
+	if installed != nil {
+		if err := installed(); err != nil {
+			return err
+		}
 	}
 	rep.done(summarize(sel, res, &stats, time.Since(began)))
 	findings := stats.sortedFindings()
