@@ -155,11 +155,25 @@ func runPackageScripts(ctx context.Context, in scriptsInput, p scriptPackage, np
 		"npm_config_userconfig=/nonexistent/airlock-sandbox/npmrc",
 		"npm_config_globalconfig=/nonexistent/airlock-sandbox/global-npmrc",
 	}
+	// Build settings a user may set for native modules; never credentials.
+	for _, name := range []string{"npm_config_build_from_source", "npm_config_jobs", "CFLAGS", "CXXFLAGS", "LDFLAGS"} {
+		if v, ok := os.LookupEnv(name); ok {
+			env = append(env, name+"="+v)
+		}
+	}
 	if nodedir := nodeHeaders(); nodedir != "" {
 		// node-gyp would otherwise download headers.
 		env = append(env, "npm_config_nodedir="+nodedir)
 	}
 	read := []string{in.projectDir}
+	if py, prefix := buildPython(); py != "" {
+		// node-gyp needs Python; a pyenv or similar install lives outside
+		// the system directories the sandbox reads.
+		env = append(env, "PYTHON="+py, "npm_config_python="+py)
+		if !underSystemDirs(prefix) {
+			read = append(read, prefix)
+		}
+	}
 	if in.caFile != "" {
 		// npm reads the project's cafile at start-up and fails without
 		// it; a CA bundle is public. (A client keyfile is not, and stays
@@ -246,18 +260,63 @@ func toolchainDirs(npmPath string) []string {
 		if i := strings.Index(real, string(filepath.Separator)+"lib"+string(filepath.Separator)+"node_modules"+string(filepath.Separator)); i > 0 {
 			prefix = real[:i]
 		}
-		for _, sys := range sandbox.SystemReadPaths {
-			if prefix == sys || strings.HasPrefix(prefix, sys+string(filepath.Separator)) {
-				return
-			}
+		if !underSystemDirs(prefix) {
+			dirs = append(dirs, prefix)
 		}
-		dirs = append(dirs, prefix)
 	}
 	add(npmPath)
 	if node, err := exec.LookPath("node"); err == nil {
 		add(node)
 	}
 	return dirs
+}
+
+func underSystemDirs(p string) bool {
+	for _, sys := range sandbox.SystemReadPaths {
+		if p == sys || strings.HasPrefix(p, sys+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
+// buildPython finds the Python that node-gyp would use (python3 on PATH,
+// not from node_modules) and returns its real executable and prefix, asking
+// the interpreter itself since version managers put shell shims on PATH.
+// It returns "" when there is none.
+func buildPython() (exe, prefix string) {
+	var py string
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		if dir == "" || strings.Contains(filepath.ToSlash(dir), "/node_modules/") {
+			continue
+		}
+		if p := filepath.Join(dir, "python3"); isExecutable(p) {
+			py = p
+			break
+		}
+	}
+	if py == "" {
+		return "", ""
+	}
+	cmd := exec.Command(py, "-I", "-S", "-c", "import os, sys; print(os.path.realpath(sys.executable)); print(os.path.realpath(sys.base_prefix))")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	if v, ok := os.LookupEnv("PYENV_ROOT"); ok {
+		cmd.Env = append(cmd.Env, "PYENV_ROOT="+v)
+	}
+	out, err := cmd.Output()
+	if err != nil {
+		return "", ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 {
+		return "", ""
+	}
+	return lines[0], lines[1]
+}
+
+func isExecutable(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
 }
 
 // nodeHeaders returns a prefix holding node's C headers (include/node), so

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -212,3 +213,75 @@ func readLogs(t *testing.T, dir string) string {
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// TestRealNativeModuleBuildsInSandbox installs the real utf-8-validate
+// addon and compiles it from source with node-gyp inside the sandbox: a
+// C++ toolchain, Python and node's headers are reachable, the network and
+// the user's files are not.
+func TestRealNativeModuleBuildsInSandbox(t *testing.T) {
+	if err := sandbox.Probe().Err(); err != nil {
+		t.Skipf("no sandbox here: %v", err)
+	}
+	if _, err := nativeNpm(); err != nil {
+		t.Skip(err)
+	}
+	if nodeHeaders() == "" {
+		t.Skip("node's C headers (include/node) are not installed: node-gyp would download them")
+	}
+	if py, _ := buildPython(); py == "" {
+		t.Skip("no python3 for node-gyp")
+	}
+	if _, err := exec.LookPath("c++"); err != nil {
+		t.Skip("no C++ compiler")
+	}
+	reg := testregistry.New(t)
+	lockPkgs := map[string]any{}
+	for _, f := range []struct{ file, path string }{
+		{"utf-8-validate-6.0.5.tgz", "node_modules/utf-8-validate"},
+		{"node-gyp-build-4.8.4.tgz", "node_modules/node-gyp-build"},
+	} {
+		tgz, err := os.ReadFile(filepath.Join("testdata", "native", f.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := reg.Add(tgz); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha512.Sum512(tgz)
+		entry := map[string]any{"integrity": "sha512-" + base64.StdEncoding.EncodeToString(sum[:]), "license": "MIT"}
+		if f.path == "node_modules/utf-8-validate" {
+			entry["version"], entry["hasInstallScript"] = "6.0.5", true
+			entry["dependencies"] = map[string]string{"node-gyp-build": "^4.3.0"}
+		} else {
+			entry["version"] = "4.8.4"
+			entry["bin"] = map[string]string{"node-gyp-build": "bin.js", "node-gyp-build-optional": "optional.js", "node-gyp-build-test": "build-test.js"}
+		}
+		lockPkgs[f.path] = entry
+	}
+	lockPkgs[""] = map[string]any{"name": "app", "version": "1.0.0", "dependencies": map[string]string{"utf-8-validate": "6.0.5"}}
+	lockfile, _ := json.MarshalIndent(map[string]any{"name": "app", "version": "1.0.0", "lockfileVersion": 3, "requires": true, "packages": lockPkgs}, "", "  ")
+	dir := t.TempDir()
+	for file, body := range map[string]string{
+		"package.json":      `{"name":"app","version":"1.0.0","dependencies":{"utf-8-validate":"6.0.5"}}` + "\n",
+		"package-lock.json": string(lockfile) + "\n",
+		".npmrc":            reg.Npmrc(),
+		"airlock.toml":      "[scripts]\nallow = [\"utf-8-validate@6\"]\ntimeout = \"5m\"\n",
+	} {
+		os.WriteFile(filepath.Join(dir, file), []byte(body), 0o644)
+	}
+	t.Setenv("npm_config_build_from_source", "true")
+	code, out := runAirlock(t, "npm", "ci", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s\nlogs:\n%s", code, out, readLogs(t, dir))
+	}
+	addon := filepath.Join(dir, "node_modules/utf-8-validate/build/Release/validation.node")
+	if _, err := os.Stat(addon); err != nil {
+		t.Fatalf("the addon was not compiled: %v\n%s", err, readLogs(t, dir))
+	}
+	// The compiled addon loads and works.
+	check := exec.Command("node", "-e", `const v=require('utf-8-validate'); process.exit(v(Buffer.from('h\u00e9')) && !v(Buffer.from([0xff])) ? 0 : 1)`)
+	check.Dir = dir
+	if b, err := check.CombinedOutput(); err != nil {
+		t.Fatalf("the built addon does not work: %v\n%s", err, b)
+	}
+}
