@@ -37,6 +37,13 @@ type Locator interface {
 	TarballURL(name, version, resolved string) (string, error)
 }
 
+// DigestLocator is a Locator that finds an archive by the lockfile's
+// digest of it rather than by name (a vendor directory, fetch/vendor's
+// *Source); the Fetcher prefers it when its Locator is one.
+type DigestLocator interface {
+	LocateDigest(pkg lock.Package, want verify.Digest) (string, error)
+}
+
 // Fetcher obtains verified package archives. Cache may be nil (every fetch
 // downloads); Getter and Locator may be nil when Offline. A Fetcher is safe
 // for concurrent use and must not be copied after first use.
@@ -149,7 +156,11 @@ func (f *Fetcher) Fetch(ctx context.Context, pkg lock.Package, consume func(io.R
 	if f.Getter == nil || f.Locator == nil {
 		return res, fmt.Errorf("fetch: %s is not cached and the Fetcher has no network configured", id)
 	}
-	res.URL, err = f.Locator.TarballURL(pkg.Name, pkg.Version, pkg.Resolved)
+	if dl, ok := f.Locator.(DigestLocator); ok {
+		res.URL, err = dl.LocateDigest(pkg, want)
+	} else {
+		res.URL, err = f.Locator.TarballURL(pkg.Name, pkg.Version, pkg.Resolved)
+	}
 	if err != nil {
 		return res, fmt.Errorf("locating %s: %w", id, err)
 	}

@@ -37,6 +37,14 @@
 //     directory that other users may write or that another user owns: not
 //     a threat to integrity, since every read is verified, but they could
 //     delete entries or read which packages were installed.
+//   - A blob's mtime is its last use: set when it is stored, and moved to
+//     now by a Get whose reader verified the whole blob, when it is more
+//     than UseGranularity (a day) old, so a busy cache costs at most one
+//     timestamp write per blob per day. atime is not used: noatime and
+//     relatime mounts do not keep it. GC removes blobs whose last use is
+//     older than asked; VerifyAll re-hashes every blob (not a use) and
+//     removes what fails, names that are not blobs, and dead writers'
+//     temporary files.
 //   - Permissions: a root the cache creates is 0o700 (private registries'
 //     archives are not for other users); subdirectories 0o755 and blobs
 //     0o444, both less the umask. Blobs are read-only because nothing ever

@@ -59,6 +59,8 @@ type Reader struct {
 	size     int64
 	dev, ino uint64
 	done     bool
+	markUse  bool // record a verified read in the blob's mtime (Get)
+	mtime    int64
 	result   error // final verdict once done: nil or *CorruptError
 	ioErr    error // a read failure, which says nothing about the bytes
 }
@@ -84,6 +86,7 @@ func (c *Cache) Get(d verify.Digest) (*Reader, error) {
 		unix.Close(dirfd)
 		return nil, err
 	}
+	r.markUse = true
 	return r, nil
 }
 
@@ -147,6 +150,7 @@ func openBlob(dirfd int, name, path string, want verify.Digest) (*Reader, error)
 		want:  want,
 		chk:   verify.NewChecker(want),
 		size:  st.Size,
+		mtime: st.Mtim.Sec,
 		dev:   uint64(st.Dev),
 		ino:   uint64(st.Ino),
 	}, nil
@@ -212,6 +216,8 @@ func (r *Reader) finish() error {
 			}
 			ce.Removed = r.removeIfSame()
 			r.result = ce
+		} else if r.markUse {
+			r.recordUse()
 		}
 	}
 	if r.result != nil {
