@@ -46,6 +46,9 @@ type Needs struct {
 	Packument bool // this registry's packument version
 	Time      bool // with time[version] (may need the full document)
 	Origin    bool // the origin registry's packument version too
+	// Provenance: verify the attestations the packument lists (and look
+	// at earlier versions' for a downgrade).
+	Provenance bool
 }
 
 // Any reports whether anything must be fetched.
@@ -143,6 +146,14 @@ func (p *Policy) Needs(s Subject, t RegistryTrust) Needs {
 	if t.Origin != "" {
 		n.Packument, n.Origin = true, true
 	}
+	switch rp := e.RequireProvenance; {
+	case rp != nil && *rp:
+		n.Packument, n.Provenance = true, true
+	case rp == nil:
+		// Auto: no request only for provenance, but when the packument
+		// is read anyway its attestations are checked.
+		n.Provenance = n.Packument
+	}
 	return n
 }
 
@@ -170,6 +181,12 @@ type Facts struct {
 	OriginIntegrity string
 	OriginShasum    string
 	OriginURL       string
+
+	// Deprecated is the version's deprecation message.
+	Deprecated string
+	// Provenance is what is known of the version's provenance, when
+	// Needs.Provenance.
+	Provenance *ProvenanceFacts
 }
 
 // Metadata evaluates the rules that need the registry's metadata: the
@@ -239,6 +256,11 @@ func (p *Policy) Metadata(s Subject, t RegistryTrust, f Facts, now time.Time) []
 			d.Evidence = fmt.Sprintf("time[%q] in %s", s.Version, f.URL)
 			out = append(out, d)
 		}
+	}
+
+	out = append(out, p.Deprecated(s, f.Deprecated, f.URL)...)
+	if n.Provenance && f.Provenance != nil {
+		out = append(out, p.provenance(s, e, *f.Provenance, src)...)
 	}
 
 	if t.Origin != "" {

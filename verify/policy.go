@@ -44,11 +44,37 @@ type Rules struct {
 	// AllowSources lists the sources allowed besides nothing: "registry"
 	// (the default), "git", "remote", "file".
 	AllowSources []string
+
+	// RequireProvenance: nil is "auto", verify the provenance attestations
+	// a registry lists whenever its metadata is read for another rule, and
+	// warn about a provenance downgrade; true fetches metadata for every
+	// package and refuses those without verified provenance (and
+	// downgrades); false never checks.
+	RequireProvenance *bool
+	// ProvenanceRepos and ProvenanceBuilders, when set, are globs (with *)
+	// that a verified attestation's source repository and builder id must
+	// match ("https://github.com/acme/*").
+	ProvenanceRepos    []string
+	ProvenanceBuilders []string
+
+	// AdvisoryFail and AdvisoryWarn are severity thresholds (low, moderate,
+	// high, critical, never) for known vulnerabilities; malware always
+	// fails. IgnoreAdvisories lists advisory ids or aliases not to act on.
+	AdvisoryFail     string
+	AdvisoryWarn     string
+	IgnoreAdvisories []string
 }
 
 const (
 	WeakWarn = "warn"
 	WeakDeny = "deny"
+)
+
+// Default advisory thresholds: a known high or critical vulnerability
+// refuses the install, anything lower warns.
+const (
+	DefaultAdvisoryFail = "high"
+	DefaultAdvisoryWarn = "low"
 )
 
 // Sources a lockfile entry can come from, as AllowSources names them.
@@ -145,6 +171,18 @@ func ValidateRules(r Rules) error {
 	default:
 		return fmt.Errorf("weak_hashes = %q: want \"warn\" or \"deny\"", r.WeakHashes)
 	}
+	for name, v := range map[string]string{"advisories.fail": r.AdvisoryFail, "advisories.warn": r.AdvisoryWarn} {
+		if v != "" {
+			if err := ParseSeverityLevel(v); err != nil {
+				return fmt.Errorf("%s = %w", name, err)
+			}
+		}
+	}
+	for _, ig := range r.IgnoreAdvisories {
+		if strings.HasPrefix(strings.ToUpper(ig), "MAL-") {
+			return fmt.Errorf("advisories.ignore: %q is a malicious-package report, which cannot be ignored; remove the package instead", ig)
+		}
+	}
 	for _, s := range r.AllowSources {
 		ok := false
 		for _, k := range knownSources {
@@ -200,10 +238,16 @@ func specificity(pattern string) int {
 // Effective is the resolved rule set for one package, with where each
 // setting came from for explanations.
 type Effective struct {
-	RequireSignatures *bool
-	MinReleaseAge     time.Duration
-	WeakHashes        string
-	AllowSources      []string
+	RequireSignatures  *bool
+	MinReleaseAge      time.Duration
+	WeakHashes         string
+	AllowSources       []string
+	RequireProvenance  *bool
+	ProvenanceRepos    []string
+	ProvenanceBuilders []string
+	AdvisoryFail       string
+	AdvisoryWarn       string
+	IgnoreAdvisories   []string
 	// From maps a setting name to `[policy]` or `[policy.packages."PATTERN"]`.
 	From map[string]string
 }
@@ -211,7 +255,8 @@ type Effective struct {
 // For resolves the rules that apply to name: built-in defaults, then
 // [policy], then every matching override from least to most specific.
 func (p *Policy) For(name string) Effective {
-	e := Effective{WeakHashes: WeakWarn, AllowSources: []string{"registry"}, From: map[string]string{}}
+	e := Effective{WeakHashes: WeakWarn, AllowSources: []string{"registry"}, From: map[string]string{},
+		AdvisoryFail: DefaultAdvisoryFail, AdvisoryWarn: DefaultAdvisoryWarn}
 	apply := func(r Rules, where string) {
 		if r.RequireSignatures != nil {
 			e.RequireSignatures, e.From["require_signatures"] = r.RequireSignatures, where
@@ -224,6 +269,25 @@ func (p *Policy) For(name string) Effective {
 		}
 		if r.AllowSources != nil {
 			e.AllowSources, e.From["allow_sources"] = r.AllowSources, where
+		}
+		if r.RequireProvenance != nil {
+			e.RequireProvenance, e.From["require_provenance"] = r.RequireProvenance, where
+		}
+		if r.ProvenanceRepos != nil {
+			e.ProvenanceRepos, e.From["provenance_repos"] = r.ProvenanceRepos, where
+		}
+		if r.ProvenanceBuilders != nil {
+			e.ProvenanceBuilders, e.From["provenance_builders"] = r.ProvenanceBuilders, where
+		}
+		if r.AdvisoryFail != "" {
+			e.AdvisoryFail, e.From["advisories.fail"] = r.AdvisoryFail, where
+		}
+		if r.AdvisoryWarn != "" {
+			e.AdvisoryWarn, e.From["advisories.warn"] = r.AdvisoryWarn, where
+		}
+		if r.IgnoreAdvisories != nil {
+			// Ignores accumulate: a package's list adds to [policy]'s.
+			e.IgnoreAdvisories, e.From["advisories.ignore"] = append(append([]string(nil), e.IgnoreAdvisories...), r.IgnoreAdvisories...), where
 		}
 	}
 	if p == nil {
@@ -256,7 +320,7 @@ const (
 // Decision is one explained policy outcome: which rule, which package,
 // what evidence, and how to change the outcome.
 type Decision struct {
-	Rule     string // "deny", "allow_sources", "weak_hashes", "integrity", "signatures", "min_release_age", "origin"
+	Rule     string // "deny", "allow_sources", "weak_hashes", "integrity", "signatures", "min_release_age", "origin", "provenance", "advisories", "malware", "deprecated"
 	Verdict  Verdict
 	Name     string
 	Version  string

@@ -259,11 +259,15 @@ func TestNeeds(t *testing.T) {
 		want Needs
 	}{
 		{"no keys, no rules: nothing fetched", &Policy{}, RegistryTrust{}, Needs{}},
-		{"keys without expiry: no time", &Policy{}, RegistryTrust{Keys: []RegistryKey{key.pub}}, Needs{Packument: true}},
-		{"expiring key: time", &Policy{}, RegistryTrust{Keys: []RegistryKey{key.pub, old.pub}}, Needs{Packument: true, Time: true}},
+		{"keys without expiry: no time", &Policy{}, RegistryTrust{Keys: []RegistryKey{key.pub}}, Needs{Packument: true, Provenance: true}},
+		{"expiring key: time", &Policy{}, RegistryTrust{Keys: []RegistryKey{key.pub, old.pub}}, Needs{Packument: true, Time: true, Provenance: true}},
 		{"signatures off", &Policy{Base: Rules{RequireSignatures: ptr(false)}}, RegistryTrust{Keys: []RegistryKey{key.pub}}, Needs{}},
-		{"release age", &Policy{Base: Rules{MinReleaseAge: ptr(time.Hour)}}, RegistryTrust{}, Needs{Packument: true, Time: true}},
-		{"origin", &Policy{}, RegistryTrust{Origin: "https://o/"}, Needs{Packument: true, Origin: true}},
+		{"release age", &Policy{Base: Rules{MinReleaseAge: ptr(time.Hour)}}, RegistryTrust{}, Needs{Packument: true, Time: true, Provenance: true}},
+		{"origin", &Policy{}, RegistryTrust{Origin: "https://o/"}, Needs{Packument: true, Origin: true, Provenance: true}},
+		// Provenance: auto rides along with metadata read anyway; required
+		// reads it for every package; off never.
+		{"provenance required", &Policy{Base: Rules{RequireProvenance: ptr(true)}}, RegistryTrust{}, Needs{Packument: true, Provenance: true}},
+		{"provenance off", &Policy{Base: Rules{RequireProvenance: ptr(false)}}, RegistryTrust{Keys: []RegistryKey{key.pub}}, Needs{Packument: true}},
 	} {
 		if got := tc.p.Needs(s, tc.t); got != tc.want {
 			t.Errorf("%s: Needs = %+v, want %+v", tc.name, got, tc.want)
