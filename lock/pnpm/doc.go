@@ -1,0 +1,41 @@
+// Package pnpm reads pnpm-lock.yaml (lockfileVersion 9.0, written by pnpm 9
+// and 10) into the packages to install and the dependency graph pnpm's
+// isolated node_modules layout is built from.
+//
+// It is pure: it reads the bytes it is given and nothing else. YAML is read
+// by ParseYAML, a strict reader of exactly the subset pnpm writes (no
+// YAML module is used); it refuses anchors, aliases, tags, directives,
+// document markers, complex keys, block scalars, multi-line scalars and
+// duplicate keys with ErrYAML and the line.
+//
+// Parse refuses, with an error naming the entry and the fix:
+//
+//   - input over MaxLockfileSize (ErrTooLarge) and lockfileVersion other
+//     than 9.x (ErrUnsupportedVersion);
+//   - unknown top-level, importer, snapshot or resolution fields (ErrSyntax):
+//     airlock does not install what it does not understand;
+//   - git, directory and tarball-URL resolutions, file: and URL
+//     dependencies, and patchedDependencies (ErrUnsupportedSource): airlock
+//     installs only registry packages checked against the lockfile's
+//     integrity and never patches package contents;
+//   - package names npm would not accept (ErrBadName) and versions that are
+//     not semver (ErrBadVersion), since both become URL and directory names;
+//   - importers and link: targets that are absolute, unclean, outside the
+//     project, or inside node_modules or .airlock (ErrUnsafePath);
+//   - dependencies whose snapshot or package entry is missing
+//     (ErrMissingEntry).
+//
+// Select walks the graph from the importers the way pnpm's headless
+// (--frozen-lockfile) install does: --prod and --no-optional drop
+// devDependencies and optionalDependencies, an optional package (snapshot
+// optional: true) whose os/cpu/libc do not match is skipped with whatever
+// only it needs, and a required one that does not match is installed with
+// a warning (an error under engine-strict). Each installed snapshot is one
+// lock.Package whose Path is its virtual-store directory,
+// node_modules/.pnpm/<DepPathToFilename>/node_modules/<name>. Two
+// snapshots that map to one directory are refused (ErrUnsafePath).
+//
+// Not reproduced: pnpm's engines check (an optional package whose
+// engines.node does not match is installed, where pnpm skips it), and
+// supportedArchitectures.
+package pnpm

@@ -1,0 +1,515 @@
+package pnpm
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// MaxLockfileSize bounds the input to Parse, as lock/npm bounds
+// package-lock.json: pnpm lockfiles of the largest monorepos are tens of MB.
+const MaxLockfileSize = 256 << 20
+
+// Errors callers can branch on with errors.Is.
+var (
+	// ErrSyntax: the YAML parsed but is not a pnpm lockfile (a field of
+	// the wrong kind, a missing resolution).
+	ErrSyntax = errors.New("not a valid pnpm lockfile")
+	// ErrTooLarge: the input is over MaxLockfileSize.
+	ErrTooLarge = errors.New("lockfile too large")
+	// ErrUnsupportedVersion: a lockfileVersion other than 9.x.
+	ErrUnsupportedVersion = errors.New("unsupported pnpm lockfileVersion")
+	// ErrBadName: a package name npm would not accept.
+	ErrBadName = errors.New("invalid package name")
+	// ErrBadVersion: a version that is not plain semver; the tarball URL
+	// and the .pnpm directory are derived from it.
+	ErrBadVersion = errors.New("invalid version")
+	// ErrUnsafePath: an importer, link or package directory that leaves
+	// the project or is not a clean relative path.
+	ErrUnsafePath = errors.New("unsafe path")
+	// ErrMissingEntry: a dependency whose snapshot or package entry is
+	// missing.
+	ErrMissingEntry = errors.New("lockfile entry missing")
+	// ErrUnsupportedSource: a git, tarball-URL or directory resolution.
+	ErrUnsupportedSource = errors.New("unsupported package source")
+	// ErrBadPlatform: a required package that does not support the
+	// platform, with engine-strict set.
+	ErrBadPlatform = errors.New("unsupported platform")
+)
+
+// Dep is one dependency of an importer or snapshot: the name it is
+// installed under and what it points at.
+type Dep struct {
+	Alias string
+	// Ref is the lockfile's version field: "1.2.3", "1.2.3(peer@1.0.0)",
+	// "name@1.2.3" for an npm: alias, or "link:../dir".
+	Ref string
+	// DepPath is the snapshot key Ref names ("" for links).
+	DepPath string
+	// Link is the link target relative to the importer ("" otherwise).
+	Link string
+}
+
+// Importer is one project of the workspace ("." is the root).
+type Importer struct {
+	ID                                  string
+	Dependencies, Dev, Optional []Dep
+}
+
+// Entry is a package (from "packages") together with one of its snapshots.
+type Entry struct {
+	// DepPath is the snapshot key: name@version plus peer suffixes.
+	DepPath string
+	// Key is the "packages" key: name@version.
+	Key     string
+	Name    string
+	Version string
+	// Integrity is the resolution's integrity.
+	Integrity string
+	// Tarball is the resolution's tarball URL, if the lockfile has one.
+	Tarball string
+	OS, CPU, Libc                  []string
+	Engines                        map[string]string
+	HasBin, RequiresBuild          bool
+	// Optional is the snapshot's optional flag: every path to it passes
+	// through an optional dependency.
+	Optional bool
+	// Dependencies and OptionalDependencies are the snapshot's, in
+	// lockfile order.
+	Dependencies, OptionalDependencies []Dep
+	Line                               int
+}
+
+// Lockfile is a parsed pnpm-lock.yaml.
+type Lockfile struct {
+	Version string
+	// Importers in lockfile order.
+	Importers []*Importer
+	// Entries by snapshot key.
+	Entries map[string]*Entry
+	// Settings are the lockfile's settings mapping (autoInstallPeers, ...).
+	Settings map[string]string
+}
+
+// nameRe is npm's package-name rule (validate-npm-package-name's new-name
+// rules, which keep every character URL- and path-safe).
+var nameRe = regexp.MustCompile(`^(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*$`)
+
+// versionRe is semver 2.0 without a leading "v" or "=": the version is
+// part of the tarball URL and of the .pnpm directory name.
+var versionRe = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$`)
+
+func validName(name string) error {
+	if len(name) > 214 || !nameRe.MatchString(name) || strings.HasSuffix(name, "/.") || strings.HasSuffix(name, "/..") {
+		return fmt.Errorf("%w: %q", ErrBadName, name)
+	}
+	base := name[strings.LastIndexByte(name, '/')+1:]
+	if base == "node_modules" || base == "favicon.ico" {
+		return fmt.Errorf("%w: %q", ErrBadName, name)
+	}
+	return nil
+}
+
+// splitNameVersion splits "name@version" ("@scope/name@version").
+func splitNameVersion(s string) (name, version string, ok bool) {
+	i := strings.LastIndexByte(s, '@')
+	if i <= 0 {
+		return "", "", false
+	}
+	return s[:i], s[i+1:], true
+}
+
+// splitPeers splits "name@1.0.0(a@1)(b@2)" into "name@1.0.0" and the
+// suffix "(a@1)(b@2)", checking that the parentheses balance.
+func splitPeers(depPath string) (base, suffix string, err error) {
+	i := strings.IndexByte(depPath, '(')
+	if i < 0 {
+		if strings.ContainsRune(depPath, ')') {
+			return "", "", fmt.Errorf("unbalanced parentheses in %q", depPath)
+		}
+		return depPath, "", nil
+	}
+	base, suffix = depPath[:i], depPath[i:]
+	depth := 0
+	for j, c := range suffix {
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth < 0 {
+				return "", "", fmt.Errorf("unbalanced parentheses in %q", depPath)
+			}
+			if depth == 0 && j+1 < len(suffix) && suffix[j+1] != '(' {
+				return "", "", fmt.Errorf("text after a peer suffix in %q", depPath)
+			}
+		}
+	}
+	if depth != 0 {
+		return "", "", fmt.Errorf("unbalanced parentheses in %q", depPath)
+	}
+	return base, suffix, nil
+}
+
+// Parse reads a pnpm-lock.yaml with lockfileVersion 9.x (written by pnpm 9
+// and 10). See the package documentation for what it refuses.
+func Parse(data []byte) (*Lockfile, error) {
+	if len(data) > MaxLockfileSize {
+		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrTooLarge, len(data), MaxLockfileSize)
+	}
+	root, err := ParseYAML(data)
+	if err != nil {
+		return nil, err
+	}
+	if root.Kind != YAMLMap {
+		return nil, fmt.Errorf("%w: the document is not a mapping", ErrSyntax)
+	}
+	lf := &Lockfile{Entries: map[string]*Entry{}, Settings: map[string]string{}}
+	v := root.Get("lockfileVersion")
+	if v == nil || v.Kind != YAMLScalar {
+		return nil, fmt.Errorf("%w: no lockfileVersion", ErrSyntax)
+	}
+	lf.Version = v.Value
+	if lf.Version != "9.0" && !strings.HasPrefix(lf.Version, "9.") {
+		return nil, fmt.Errorf("%w %q: airlock reads lockfileVersion 9.0 (pnpm 9 and 10); run `pnpm install --lockfile-only` with pnpm 9 or newer to rewrite it", ErrUnsupportedVersion, lf.Version)
+	}
+	for _, k := range root.Keys {
+		switch k {
+		case "lockfileVersion", "settings", "importers", "packages", "snapshots", "overrides",
+			"packageExtensionsChecksum", "pnpmfileChecksum", "patchedDependencies", "catalogs",
+			"ignoredOptionalDependencies", "time":
+		default:
+			return nil, fmt.Errorf("%w: unknown top-level field %q (line %d); airlock may not understand what it changes", ErrSyntax, k, root.Fields[k].Line)
+		}
+	}
+	if s := root.Get("settings"); s != nil {
+		if s.Kind != YAMLMap {
+			return nil, fmt.Errorf("%w: settings is not a mapping", ErrSyntax)
+		}
+		for _, k := range s.Keys {
+			if f := s.Fields[k]; f.Kind == YAMLScalar {
+				lf.Settings[k] = f.Value
+			}
+		}
+	}
+	if p := root.Get("patchedDependencies"); p != nil && p.Kind == YAMLMap && len(p.Keys) > 0 {
+		return nil, fmt.Errorf("%w: patchedDependencies: pnpm patches packages after extracting them, which airlock does not do; install with pnpm itself", ErrUnsupportedSource)
+	}
+	pkgs := root.Get("packages")
+	snaps := root.Get("snapshots")
+	for _, sec := range []struct {
+		name string
+		n    *YAMLNode
+	}{{"packages", pkgs}, {"snapshots", snaps}} {
+		if sec.n != nil && sec.n.Kind != YAMLMap && sec.n.Kind != YAMLNull {
+			return nil, fmt.Errorf("%w: %s is not a mapping (line %d)", ErrSyntax, sec.name, sec.n.Line)
+		}
+	}
+	if snaps != nil {
+		for _, key := range snaps.Keys {
+			e, err := parseEntry(key, snaps.Fields[key], pkgs)
+			if err != nil {
+				return nil, fmt.Errorf("lock/pnpm: snapshot %q: %w", key, err)
+			}
+			lf.Entries[key] = e
+		}
+	}
+	imps := root.Get("importers")
+	if imps == nil || imps.Kind != YAMLMap {
+		return nil, fmt.Errorf("%w: no importers", ErrSyntax)
+	}
+	for _, id := range imps.Keys {
+		imp, err := parseImporter(id, imps.Fields[id])
+		if err != nil {
+			return nil, fmt.Errorf("lock/pnpm: importer %q: %w", id, err)
+		}
+		lf.Importers = append(lf.Importers, imp)
+	}
+	if err := lf.checkRefs(); err != nil {
+		return nil, err
+	}
+	return lf, nil
+}
+
+// checkImporterID accepts "." and clean relative paths inside the project.
+func checkImporterID(id string) error {
+	if id == "." {
+		return nil
+	}
+	if id == "" || strings.HasPrefix(id, "/") || strings.ContainsAny(id, "\\\x00") || path.Clean(id) != id || id == ".." || strings.HasPrefix(id, "../") {
+		return fmt.Errorf("%w: importer %q is not a directory inside the project", ErrUnsafePath, id)
+	}
+	for _, seg := range strings.Split(id, "/") {
+		if seg == "node_modules" || seg == ".airlock" {
+			return fmt.Errorf("%w: importer %q is inside %s", ErrUnsafePath, id, seg)
+		}
+	}
+	return nil
+}
+
+func parseImporter(id string, n *YAMLNode) (*Importer, error) {
+	if err := checkImporterID(id); err != nil {
+		return nil, err
+	}
+	imp := &Importer{ID: id}
+	if n.Kind == YAMLNull {
+		return imp, nil
+	}
+	if n.Kind != YAMLMap {
+		return nil, fmt.Errorf("%w: not a mapping (line %d)", ErrSyntax, n.Line)
+	}
+	for _, k := range n.Keys {
+		var dst *[]Dep
+		switch k {
+		case "dependencies":
+			dst = &imp.Dependencies
+		case "devDependencies":
+			dst = &imp.Dev
+		case "optionalDependencies":
+			dst = &imp.Optional
+		case "dependenciesMeta", "publishDirectory":
+			continue
+		default:
+			return nil, fmt.Errorf("%w: unknown field %q (line %d)", ErrSyntax, k, n.Fields[k].Line)
+		}
+		m := n.Fields[k]
+		if m.Kind == YAMLNull {
+			continue
+		}
+		if m.Kind != YAMLMap {
+			return nil, fmt.Errorf("%w: %s is not a mapping (line %d)", ErrSyntax, k, m.Line)
+		}
+		for _, alias := range m.Keys {
+			d := m.Fields[alias]
+			ver := d.Get("version")
+			if d.Kind != YAMLMap || ver == nil || ver.Kind != YAMLScalar {
+				return nil, fmt.Errorf("%w: %s %q has no version (line %d)", ErrSyntax, k, alias, d.Line)
+			}
+			dep, err := parseDep(alias, ver.Value, id)
+			if err != nil {
+				return nil, fmt.Errorf("%s %q: %w", k, alias, err)
+			}
+			*dst = append(*dst, dep)
+		}
+	}
+	return imp, nil
+}
+
+// parseDep resolves a version field to the snapshot it names. importer is
+// the importer's ID for links ("" inside snapshots, where links are
+// refused).
+func parseDep(alias, ref, importer string) (Dep, error) {
+	if err := validName(alias); err != nil {
+		return Dep{}, err
+	}
+	d := Dep{Alias: alias, Ref: ref}
+	switch {
+	case strings.HasPrefix(ref, "link:"):
+		if importer == "" {
+			return Dep{}, fmt.Errorf("%w: %q: a package's dependency on a local directory is not supported", ErrUnsupportedSource, ref)
+		}
+		target := path.Join(importer, strings.TrimPrefix(ref, "link:"))
+		if err := checkImporterID(target); err != nil || strings.Contains(strings.TrimPrefix(ref, "link:"), "\\") {
+			return Dep{}, fmt.Errorf("%w: link %q leads outside the project", ErrUnsafePath, ref)
+		}
+		d.Link = target
+		return d, nil
+	case strings.HasPrefix(ref, "file:"), strings.Contains(ref, "://"), strings.HasPrefix(ref, "git"), strings.HasPrefix(ref, "github:"):
+		return Dep{}, fmt.Errorf("%w: %q: airlock installs only registry packages checked against the lockfile's integrity, as npm ci would refuse to fetch them unverified; publish it to a registry", ErrUnsupportedSource, ref)
+	}
+	base, _, err := splitPeers(ref)
+	if err != nil {
+		return Dep{}, fmt.Errorf("%w: %v", ErrSyntax, err)
+	}
+	if strings.LastIndexByte(base, '@') > 0 {
+		d.DepPath = ref // npm: alias, "name@version(peers)"
+	} else {
+		d.DepPath = alias + "@" + ref
+	}
+	return d, nil
+}
+
+func parseEntry(key string, n *YAMLNode, pkgs *YAMLNode) (*Entry, error) {
+	base, _, err := splitPeers(key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
+	}
+	name, version, ok := splitNameVersion(base)
+	if !ok {
+		return nil, fmt.Errorf("%w: key is not name@version", ErrSyntax)
+	}
+	if err := validName(name); err != nil {
+		return nil, err
+	}
+	if !versionRe.MatchString(version) {
+		if strings.Contains(version, ":") {
+			return nil, fmt.Errorf("%w: %q: airlock installs only registry packages checked against the lockfile's integrity; publish it to a registry", ErrUnsupportedSource, version)
+		}
+		return nil, fmt.Errorf("%w: %q is not a semver version", ErrBadVersion, version)
+	}
+	e := &Entry{DepPath: key, Key: base, Name: name, Version: version, Line: n.Line}
+	if n.Kind != YAMLMap && n.Kind != YAMLNull {
+		return nil, fmt.Errorf("%w: not a mapping (line %d)", ErrSyntax, n.Line)
+	}
+	for _, k := range n.Keys {
+		f := n.Fields[k]
+		switch k {
+		case "dependencies", "optionalDependencies":
+			if f.Kind == YAMLNull {
+				continue
+			}
+			if f.Kind != YAMLMap {
+				return nil, fmt.Errorf("%w: %s is not a mapping (line %d)", ErrSyntax, k, f.Line)
+			}
+			for _, alias := range f.Keys {
+				v := f.Fields[alias]
+				if v.Kind != YAMLScalar {
+					return nil, fmt.Errorf("%w: %s %q is not a version (line %d)", ErrSyntax, k, alias, v.Line)
+				}
+				d, err := parseDep(alias, v.Value, "")
+				if err != nil {
+					return nil, fmt.Errorf("%s %q: %w", k, alias, err)
+				}
+				if k == "dependencies" {
+					e.Dependencies = append(e.Dependencies, d)
+				} else {
+					e.OptionalDependencies = append(e.OptionalDependencies, d)
+				}
+			}
+		case "optional":
+			e.Optional = f.Kind == YAMLScalar && f.Value == "true"
+		case "transitivePeerDependencies", "id", "patched":
+		default:
+			return nil, fmt.Errorf("%w: unknown snapshot field %q (line %d)", ErrSyntax, k, f.Line)
+		}
+	}
+	p := pkgs.Get(base)
+	if p == nil {
+		return nil, fmt.Errorf("%w: no \"packages\" entry %q", ErrMissingEntry, base)
+	}
+	if p.Kind != YAMLMap {
+		return nil, fmt.Errorf("%w: packages entry %q is not a mapping (line %d)", ErrSyntax, base, p.Line)
+	}
+	res := p.Get("resolution")
+	if res == nil || res.Kind != YAMLMap {
+		return nil, fmt.Errorf("%w: packages entry %q has no resolution (line %d)", ErrSyntax, base, p.Line)
+	}
+	if t := res.Get("type"); t != nil {
+		return nil, fmt.Errorf("%w: %s resolution: airlock installs only registry packages checked against the lockfile's integrity, as it does for npm; publish it to a registry", ErrUnsupportedSource, t.Value)
+	}
+	for _, k := range res.Keys {
+		f := res.Fields[k]
+		if f.Kind != YAMLScalar {
+			return nil, fmt.Errorf("%w: resolution %s is not a string (line %d)", ErrSyntax, k, f.Line)
+		}
+		switch k {
+		case "integrity":
+			e.Integrity = f.Value
+		case "tarball":
+			e.Tarball = f.Value
+		default:
+			return nil, fmt.Errorf("%w: resolution field %q: airlock installs only registry packages checked against the lockfile's integrity", ErrUnsupportedSource, k)
+		}
+	}
+	if e.Tarball != "" && !strings.HasPrefix(e.Tarball, "https://") && !strings.HasPrefix(e.Tarball, "http://") {
+		return nil, fmt.Errorf("%w: tarball %q: airlock installs only registry packages checked against the lockfile's integrity", ErrUnsupportedSource, e.Tarball)
+	}
+	for _, k := range p.Keys {
+		f := p.Fields[k]
+		switch k {
+		case "os", "cpu", "libc":
+			list, err := stringList(f)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			switch k {
+			case "os":
+				e.OS = list
+			case "cpu":
+				e.CPU = list
+			default:
+				e.Libc = list
+			}
+		case "engines":
+			if f.Kind == YAMLMap {
+				e.Engines = map[string]string{}
+				for _, ek := range f.Keys {
+					e.Engines[ek] = f.Fields[ek].Value
+				}
+			}
+		case "hasBin":
+			e.HasBin = f.Value == "true"
+		case "requiresBuild":
+			e.RequiresBuild = f.Value == "true"
+		case "name", "version":
+			// Written for tarball and git packages, which are refused
+			// above; for registry packages they must agree with the key.
+			if f.Kind != YAMLScalar || (k == "name" && f.Value != name) || (k == "version" && f.Value != version) {
+				return nil, fmt.Errorf("%w: packages entry %q says %s %q", ErrSyntax, base, k, f.Value)
+			}
+		}
+	}
+	return e, nil
+}
+
+func stringList(n *YAMLNode) ([]string, error) {
+	switch n.Kind {
+	case YAMLScalar:
+		return []string{n.Value}, nil
+	case YAMLSeq:
+		out := make([]string, 0, len(n.Items))
+		for _, it := range n.Items {
+			if it.Kind != YAMLScalar {
+				return nil, fmt.Errorf("%w: not a list of strings (line %d)", ErrSyntax, n.Line)
+			}
+			out = append(out, it.Value)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%w: not a list of strings (line %d)", ErrSyntax, n.Line)
+}
+
+// checkRefs makes sure every dependency names an entry and every link a
+// known importer.
+func (lf *Lockfile) checkRefs() error {
+	ids := map[string]bool{}
+	for _, imp := range lf.Importers {
+		ids[imp.ID] = true
+	}
+	check := func(where string, deps []Dep) error {
+		for _, d := range deps {
+			if d.Link != "" {
+				continue // a link to a directory that is not an importer is checked at install
+			}
+			if lf.Entries[d.DepPath] == nil {
+				return fmt.Errorf("lock/pnpm: %s: %w: %q (dependency %q) has no snapshot", where, ErrMissingEntry, d.DepPath, d.Alias)
+			}
+		}
+		return nil
+	}
+	for _, imp := range lf.Importers {
+		for _, deps := range [][]Dep{imp.Dependencies, imp.Dev, imp.Optional} {
+			if err := check("importer "+imp.ID, deps); err != nil {
+				return err
+			}
+		}
+	}
+	keys := make([]string, 0, len(lf.Entries))
+	for k := range lf.Entries {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		e := lf.Entries[k]
+		if err := check("snapshot "+k, e.Dependencies); err != nil {
+			return err
+		}
+		if err := check("snapshot "+k, e.OptionalDependencies); err != nil {
+			return err
+		}
+	}
+	return nil
+}
