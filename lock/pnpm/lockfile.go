@@ -55,7 +55,7 @@ type Dep struct {
 
 // Importer is one project of the workspace ("." is the root).
 type Importer struct {
-	ID                                  string
+	ID                          string
 	Dependencies, Dev, Optional []Dep
 }
 
@@ -70,10 +70,10 @@ type Entry struct {
 	// Integrity is the resolution's integrity.
 	Integrity string
 	// Tarball is the resolution's tarball URL, if the lockfile has one.
-	Tarball string
-	OS, CPU, Libc                  []string
-	Engines                        map[string]string
-	HasBin, RequiresBuild          bool
+	Tarball               string
+	OS, CPU, Libc         []string
+	Engines               map[string]string
+	HasBin, RequiresBuild bool
 	// Optional is the snapshot's optional flag: every path to it passes
 	// through an optional dependency.
 	Optional bool

@@ -428,9 +428,9 @@ func quoted(s string, ln int) (string, int, error) {
 
 // flow reads one flow collection on one line.
 type flow struct {
-	s   string
-	i   int
-	ln  int
+	s  string
+	i  int
+	ln int
 }
 
 func (f *flow) skipSpace() {
