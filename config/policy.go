@@ -47,6 +47,7 @@ type rulesFile struct {
 	MinReleaseAge     *string  `toml:"min_release_age"`
 	WeakHashes        string   `toml:"weak_hashes"`
 	AllowSources      []string `toml:"allow_sources"`
+	trustRulesFile
 }
 
 type registryFile struct {
@@ -75,6 +76,9 @@ func (r rulesFile) rules(where string) (verify.Rules, error) {
 		}
 		out.MinReleaseAge = &d
 	}
+	if _, err := r.trustRulesFile.apply(&out, where, where == "[policy]"); err != nil {
+		return out, err
+	}
 	if err := verify.ValidateRules(out); err != nil {
 		return out, fmt.Errorf("%s %w", where, err)
 	}
@@ -89,6 +93,9 @@ func (c *Config) readPolicy(path string, md toml.MetaData, p policyFile, regs []
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	c.Policy.Base = base
+	if p.Advisories != nil && p.Advisories.Bulk != nil {
+		c.Policy.AdvisoryBulk = p.Advisories.Bulk
+	}
 	switch p.PthFiles {
 	case "", "warn":
 	case "deny":

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -127,6 +128,54 @@ func TestPolicyEnv(t *testing.T) {
 	for k, v := range map[string]string{"AIRLOCK_REQUIRE_SIGNATURES": "no", "AIRLOCK_MIN_RELEASE_AGE": "soon"} {
 		if _, err := Load("", dir, env(map[string]string{"HOME": dir, k: v})); err == nil || !strings.Contains(err.Error(), k) {
 			t.Errorf("%s=%s: err = %v", k, v, err)
+		}
+	}
+}
+
+func TestTrustRules(t *testing.T) {
+	dir := t.TempDir()
+	write := func(s string) string {
+		p := filepath.Join(dir, "airlock.toml")
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := write(`[policy]
+require_provenance = true
+provenance_repos = ["https://github.com/acme/*"]
+advisories = { fail = "critical", warn = "moderate", ignore = ["GHSA-aaaa-bbbb-cccc"], bulk = false }
+
+[policy.packages."left-pad"]
+require_provenance = false
+advisories = { fail = "never", ignore = ["CVE-2020-1"] }
+`)
+	c, err := Load(p, dir, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := c.Policy.For("left-pad")
+	if *e.RequireProvenance || e.AdvisoryFail != "never" || e.AdvisoryWarn != "moderate" ||
+		strings.Join(e.IgnoreAdvisories, ",") != "GHSA-aaaa-bbbb-cccc,CVE-2020-1" || strings.Join(e.ProvenanceRepos, ",") != "https://github.com/acme/*" {
+		t.Errorf("left-pad: %+v", e)
+	}
+	if b := c.Policy.AdvisoryBulk; b == nil || *b {
+		t.Errorf("bulk = %v", b)
+	}
+	if e := c.Policy.For("other"); !*e.RequireProvenance || e.AdvisoryFail != "critical" {
+		t.Errorf("other: %+v", e)
+	}
+	for bad, want := range map[string]string{
+		"[policy]\nadvisories = { fail = \"severe\" }\n":         "want low, moderate",
+		"[policy]\nadvisories = { ignore = [\"MAL-2022-6\"] }\n": "cannot be ignored",
+		"[policy.packages.x]\nadvisories = { bulk = true }\n":    "only in [policy]",
+		"[policy]\nadvisories = { fial = \"high\" }\n":           "unknown setting",
+		"[policy]\nprovenance_repos = [\"\"]\n":                  "empty pattern",
+		"[policy]\nrequire_provenance = \"yes\"\n":               "",
+	} {
+		_, err := Load(write(bad), dir, func(string) string { return "" })
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want %q", bad, err, want)
 		}
 	}
 }

@@ -15,15 +15,18 @@ import (
 // policy allows it: Static needs only the lockfile, Metadata also the
 // registry's metadata for the version (which Needs says whether to fetch).
 //
-// Extension point: rules that later checks add (require_provenance with
-// allowed repositories and builders, advisory severities) become fields of
-// Rules — inherited and overridden per package like the others — and a
-// check in Metadata over new Facts fields (attestations, advisories); the
-// Decision shape, the explanations and the CLI wiring stay as they are.
+// Provenance (require_provenance, provenance_repos, provenance_builders)
+// and advisory thresholds are Rules like the others, inherited and
+// overridden per package; provenance is decided in Metadata over
+// Facts.Provenance, advisories by Advisories over what verify/advisory
+// matched.
 type Policy struct {
 	Base      Rules
 	Overrides []Override
 	Deny      []DenyRule
+	// AdvisoryBulk is [policy] advisories.bulk: ask the registry's bulk
+	// advisory endpoint (nil: yes, where the registry answers).
+	AdvisoryBulk *bool
 	// Source names where the policy was written ("airlock.toml" path), for
 	// explanations; "" means the built-in defaults.
 	Source string
