@@ -52,6 +52,14 @@ type VersionMeta struct {
 	Published time.Time
 	// Deprecated is the version's deprecation message, if any.
 	Deprecated string
+	// AttestationsURL is dist.attestations.url; Provenance says whether
+	// dist.attestations.provenance is present (a SLSA provenance
+	// attestation is published).
+	AttestationsURL string
+	Provenance      bool
+	// ProvenanceVersions lists every version of the packument whose dist
+	// names provenance, for the downgrade check.
+	ProvenanceVersions []string
 	// URL is the packument's address, for explanations.
 	URL string
 }
@@ -61,9 +69,13 @@ type packumentDoc struct {
 	Versions map[string]struct {
 		Deprecated json.RawMessage `json:"deprecated"`
 		Dist       struct {
-			Integrity  string             `json:"integrity"`
-			Shasum     string             `json:"shasum"`
-			Signatures []verify.Signature `json:"signatures"`
+			Integrity    string             `json:"integrity"`
+			Shasum       string             `json:"shasum"`
+			Signatures   []verify.Signature `json:"signatures"`
+			Attestations *struct {
+				URL        string          `json:"url"`
+				Provenance json.RawMessage `json:"provenance"`
+			} `json:"attestations"`
 		} `json:"dist"`
 	} `json:"versions"`
 	Time map[string]json.RawMessage `json:"time"`
@@ -99,9 +111,18 @@ func (m *MetaStore) versionFrom(ctx context.Context, u, accept, name, version st
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return vm, fmt.Errorf("reading %s's registry metadata from %s: %w", name, vm.URL, err)
 	}
+	for ver, x := range doc.Versions {
+		if a := x.Dist.Attestations; a != nil && len(a.Provenance) > 0 && string(a.Provenance) != "null" {
+			vm.ProvenanceVersions = append(vm.ProvenanceVersions, ver)
+		}
+	}
 	v, ok := doc.Versions[version]
 	if !ok {
 		return vm, nil
+	}
+	if a := v.Dist.Attestations; a != nil {
+		vm.AttestationsURL = a.URL
+		vm.Provenance = len(a.Provenance) > 0 && string(a.Provenance) != "null"
 	}
 	vm.Found = true
 	vm.Integrity, vm.Shasum, vm.Signatures = v.Dist.Integrity, v.Dist.Shasum, v.Dist.Signatures
