@@ -59,7 +59,9 @@ func DefaultDir(getenv func(string) string) string {
 	return ""
 }
 
-// Open opens the cache rooted at dir, creating it if needed.
+// Open opens the cache rooted at dir, creating it if needed. A cache that
+// exists but cannot be written (read-only mount, another user's directory,
+// full disk) opens all the same, to serve what it holds; Warnings says so.
 func Open(dir string) (*Cache, error) {
 	if dir == "" {
 		return nil, errors.New("cache: no cache directory; set AIRLOCK_CACHE (or HOME)")
