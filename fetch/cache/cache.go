@@ -18,9 +18,11 @@ const (
 	TempPrefix = ".airlock-tmp-"
 
 	// StaleTempAge is how long a temporary file must have gone unmodified
-	// before RemoveStaleTemps treats it as debris. A live download writes
-	// to its file continuously, so only a writer stalled for this long can
-	// lose its file (and then its Commit fails; nothing corrupt is stored).
+	// before RemoveStaleTemps treats it as debris on a filesystem where
+	// flock(2) does not work (elsewhere a writer's lock says whether it is
+	// alive). A live download writes to its file continuously, so only a
+	// writer stalled for this long can lose its file (and then its Commit
+	// fails; nothing corrupt is stored).
 	StaleTempAge = 30 * time.Minute
 
 	blobsDir = "blobs"
