@@ -85,8 +85,9 @@
 //     signature, a zip64 record that disagrees with the end record, a
 //     saturated field without its zip64 value, a malformed or repeated extra
 //     field, an Info-ZIP Unicode path field (which only some readers apply),
-//     a spanned (multi-disk) archive, or a directory entry with data
-//     ([ErrCorrupt]);
+//     a spanned (multi-disk) archive, an entry needing a zip version later
+//     than 6.3 (which Python's zipfile refuses), or a directory entry with
+//     data ([ErrCorrupt]);
 //   - an encrypted entry, a compression method other than store and
 //     deflate, or an unknown general purpose flag ([ErrCorrupt]);
 //   - an entry whose data decompresses to more or fewer bytes than declared

@@ -202,6 +202,7 @@ func zipCorpus() []zipCase {
 		{name: "zip-central-size-mismatch", archive: zo(zopts{patch: patchEnd(func(e []byte) { le32(e[12:], binary.LittleEndian.Uint32(e[12:])-1) })}, meta), wantErr: ErrCorrupt},
 		{name: "zip-multi-disk", archive: zo(zopts{patch: patchEnd(func(e []byte) { le16(e[4:], 1); le16(e[6:], 1) })}, meta), wantErr: ErrCorrupt},
 		{name: "zip-multi-disk-entry", archive: zo(zopts{patch: patchCentral(0, func(h []byte) { le16(h[34:], 1) })}, meta), wantErr: ErrCorrupt},
+		{name: "zip-version-needed-too-high", archive: zo(zopts{patch: patchCentral(0, func(h []byte) { h[6] = 64 })}, meta), wantErr: ErrCorrupt, wantPath: meta.name},
 		{name: "zip-bad-central-signature", archive: zo(zopts{patch: patchCentral(0, func(h []byte) { h[0] = 'X' })}, meta), wantErr: ErrCorrupt},
 		{name: "zip-bad-local-signature", archive: zo(zopts{patch: func(b []byte, _ *zipLayout) []byte { b[0] = 'X'; return b }}, meta), wantErr: ErrCorrupt},
 
@@ -490,6 +491,18 @@ func TestZipCorpusAgainstPip(t *testing.T) {
 		Dest string `json:"dest"`
 	}
 	cases := zipCorpus()
+	// Real wheels too: ours, and those the system ships, if any.
+	wheels, _ := filepath.Glob("testdata/wheel/*.whl")
+	system, _ := filepath.Glob("/usr/share/python-wheels/*.whl")
+	for _, p := range append(wheels, system...) {
+		cases = append(cases, zipCase{name: filepath.Base(p), archive: func(t testing.TB) []byte {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}})
+	}
 	jobs := make([]job, len(cases))
 	for i, c := range cases {
 		jobs[i] = job{Zip: filepath.Join(work, itoa(i)+".zip"), Dest: filepath.Join(work, "pip", itoa(i))}

@@ -39,6 +39,7 @@ const (
 	end64Len         = 56
 	end64LocatorLen  = 20
 	maxZipComment    = 0xffff
+	maxZipVersion    = 63
 	zipMethodStore   = 0
 	zipMethodDeflate = 8
 	extraZip64       = 0x0001
@@ -235,6 +236,12 @@ func readCentral(br *bufio.Reader) (*zipEntry, uint64, error) {
 	}
 	if err := checkZipName(e.name, e.flags); err != nil {
 		return e, n, err
+	}
+	// Python's zipfile refuses to open an archive with an entry that needs
+	// a later version of the format than 6.3 (the low byte of the field);
+	// pip would fail where airlock installs.
+	if v := h[6]; v > maxZipVersion {
+		return e, n, detail(ErrCorrupt, "entry needs zip format version %d.%d (pip reads up to 6.3)", v/10, v%10)
 	}
 	if err := checkZipFlags(e.flags, e.method); err != nil {
 		return e, n, err
