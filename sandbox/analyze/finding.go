@@ -73,6 +73,14 @@ var Rules = []Rule{
 	{ID: "AL008", Name: "PluginFinding", Default: Warning,
 		Short: "Reported by an analyzer plugin",
 		Help:  "A third-party analyzer plugin reported this; see its message."},
+	// AL1xx: known advisories (cmd/airlock/advisories.go), matched from
+	// the imported OSV database and the registry's bulk endpoint.
+	{ID: "AL101", Name: "KnownVulnerability", Default: Warning,
+		Short: "The installed version has a known vulnerability",
+		Help:  "An OSV or registry advisory lists this version as affected. Critical and high advisories are errors, moderate warnings, low notes. Upgrade to a fixed version, or record a reviewed exception in [policy] advisories = { ignore = [\"ID\"] }."},
+	{ID: "AL102", Name: "MaliciousPackage", Default: Error,
+		Short: "The installed package is a known malicious package",
+		Help:  "A malicious-package report (OSV MAL-*, or a registry advisory for embedded malicious code, CWE-506) lists this version. Remove it, treat machines that installed it as compromised and rotate their credentials. Policy never lets it install."},
 }
 
 // RuleByID returns the rule with id.
