@@ -45,6 +45,12 @@ Usage:
   airlock install [flags]     the same, choosing the ecosystem from the lockfile found
   airlock pip install -r requirements.txt | --lock pylock.toml|uv.lock [flags]
                               install wheels into a virtual environment, like pip install --require-hashes --no-deps
+  airlock verify [flags]      hash node_modules into a tree digest and list what differs from the lockfile's archives
+  airlock diff OLD NEW | --git REF
+                              what a lockfile change brings in (packages, install scripts, sources, publishers)
+  airlock sbom [--output F]   CycloneDX 1.6 SBOM of the locked packages
+  airlock log verify [FILE] | path
+                              check the hash-chained audit log, or print where it is
   airlock cache path          print the cache directory
   airlock audit [--sarif F]   analyze the installed packages (install scripts, obfuscation, binaries)
   airlock doctor              show whether this machine can sandbox allowed install scripts
@@ -84,6 +90,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return npmCI(ctx, "npm ci", args[2:], stdout, stderr)
 	case "install":
 		return npmCI(ctx, "install", args[1:], stdout, stderr)
+	case "verify":
+		return verifyCmd(ctx, args[1:], stdout, stderr)
+	case "diff":
+		return lockDiffCmd(ctx, args[1:], stdout, stderr)
+	case "sbom":
+		return sbomCmd(ctx, args[1:], stdout, stderr)
+	case "log":
+		return logCmd(args[1:], stdout, stderr)
 	case "doctor":
 		return doctor(stdout)
 	case "audit":

@@ -23,6 +23,7 @@ import (
 	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
 	"github.com/airlock-dev/airlock/install"
+	"github.com/airlock-dev/airlock/internal/auditlog"
 	installnpm "github.com/airlock-dev/airlock/install/npm"
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
@@ -117,7 +118,9 @@ func finishNpm(ctx context.Context, rep *reporter, err error) int {
 			err = fmt.Errorf("%w\nthe disk (or your quota) is full: free some space and run again; nothing was installed%s", err, unchangedNote(err))
 		}
 		rep.fail(err, code)
+		rep.audit.add(auditlog.Event{Kind: "install", Result: "failed", Detail: fmt.Sprintf("exit %d: %v", code, err)})
 	}
+	rep.audit.flush()
 	return code
 }
 
@@ -183,6 +186,7 @@ func loadNpmSetup(f *npmCIFlags, rep *reporter) (*npmSetup, error) {
 	for _, w := range rc.Warnings() {
 		rep.warn(event{Message: w})
 	}
+	rep.audit.configure(cfg, projectDir)
 	legacyPeerDeps := npmrcBool(rc, "legacy-peer-deps")
 	if f.legacyPeerDeps != nil {
 		legacyPeerDeps = *f.legacyPeerDeps
@@ -299,7 +303,9 @@ func (plan *npmPlan) run(ctx context.Context, command string, offline bool, allo
 			return err
 		}
 	}
-	rep.done(summarize(sel, res, &stats, time.Since(began)))
+	summary, lines := summarize(sel, res, &stats, time.Since(began))
+	rep.done(summary, lines)
+	rep.audit.add(auditlog.Event{Kind: "install", Result: "ok", Detail: command + ": " + strings.Join(lines, "; ")})
 	findings := stats.sortedFindings()
 	for _, fd := range findings {
 		if fd.Severity.AtLeast(analyze.Warning) {
@@ -548,6 +554,8 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 		return nil
 	})
 	if res.Corrupt != nil {
+		rep.audit.add(auditlog.Event{Kind: "verify", Package: pkg.Name, Version: pkg.Version, Path: pkg.Path, Digest: res.Corrupt.Want.String(),
+			Result: "failed", Detail: corruptNote(pkg, res.Corrupt, err, f.Offline)})
 		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Want: res.Corrupt.Want.String(), Got: res.Corrupt.Got.String(),
 			Message: corruptNote(pkg, res.Corrupt, err, f.Offline)})
 		if res.Refetched {
@@ -557,10 +565,19 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 	if res.CacheErr != nil && err == nil && stats.uncached.Add(1) == 1 {
 		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Message: fmt.Sprintf("%v\nthe archive was verified and installed, but the cache could not keep or serve it: free space in (or fix the permissions of) %s, or set AIRLOCK_CACHE elsewhere", res.CacheErr, f.Cache.Dir())})
 	}
+	if res.Mismatched != nil {
+		rep.audit.add(auditlog.Event{Kind: "verify", Package: pkg.Name, Version: pkg.Version, Path: pkg.Path, URL: res.URL, Digest: pkg.Integrity,
+			Result: "failed", Detail: res.Mismatched.Error()})
+	}
 	if res.Mismatched != nil && err == nil {
 		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Message: fmt.Sprintf("the first download of %s@%s did not match the lockfile and was discarded; a second download matched:\n%v", pkg.Name, pkg.Version, res.Mismatched)})
 	}
 	if err != nil {
+		kind := "fetch"
+		if errors.Is(err, verify.ErrIntegrity) {
+			kind = "verify"
+		}
+		rep.audit.add(auditlog.Event{Kind: kind, Package: pkg.Name, Version: pkg.Version, Path: pkg.Path, URL: res.URL, Digest: pkg.Integrity, Result: "failed", Detail: err.Error()})
 		return err
 	}
 	if pkg.HasInstallScript {
@@ -580,6 +597,8 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 		stats.downloaded.Add(1)
 	}
 	stats.bytes.Add(res.Bytes)
+	rep.audit.add(auditlog.Event{Kind: "fetch", Package: pkg.Name, Version: pkg.Version, Path: pkg.Path, URL: res.URL, Digest: pkg.Integrity,
+		Result: "ok", Detail: fmt.Sprintf("from %s, %d bytes, verified", source, res.Bytes)})
 	rep.packageDone(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Source: source, URL: client.Redact(res.URL), Bytes: res.Bytes})
 	return nil
 }

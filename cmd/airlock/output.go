@@ -62,10 +62,15 @@ type reporter struct {
 	bar    *progressbar.ProgressBar
 	quiet  bool
 	closed bool
+	// audit collects the command's audit log events (nil: none).
+	audit *auditBatch
 }
 
 func newReporter(stdout, stderr io.Writer, jsonOut, quiet bool) *reporter {
 	r := &reporter{out: stdout, errw: stderr, quiet: quiet}
+	// Commands point the batch at a log once their configuration is
+	// loaded (auditBatch.configure) and flush it when they end.
+	r.audit = &auditBatch{warn: func(msg string) { r.warn(event{Message: msg}) }}
 	if jsonOut {
 		r.json = json.NewEncoder(stdout)
 	}

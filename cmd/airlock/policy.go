@@ -17,6 +17,7 @@ import (
 	"github.com/airlock-dev/airlock/fetch"
 	"github.com/airlock-dev/airlock/fetch/cache"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
+	"github.com/airlock-dev/airlock/internal/auditlog"
 	"github.com/airlock-dev/airlock/lock"
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
 	"github.com/airlock-dev/airlock/verify"
@@ -355,6 +356,8 @@ type decisionEvent struct {
 // decision emits d as a JSON event; text output shows only warnings and
 // refusals (printed by their callers).
 func (r *reporter) decision(d verify.Decision) {
+	r.audit.add(auditlog.Event{Kind: "policy", Package: d.Name, Version: d.Version, Path: d.Path, Result: string(d.Verdict),
+		Detail: d.Rule + ": " + d.String()})
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.json == nil {

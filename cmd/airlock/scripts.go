@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/internal/auditlog"
 	"github.com/airlock-dev/airlock/lock"
 	"github.com/airlock-dev/airlock/sandbox"
 	"github.com/airlock-dev/airlock/sandbox/analyze"
@@ -101,6 +102,7 @@ func runAllowedScripts(ctx context.Context, in scriptsInput) error {
 	for _, p := range run {
 		if blocking := errorFindings(in.findings, p); len(blocking) > 0 && !config.MatchScript(in.cfg.Scripts.Reviewed, p.name, p.version) {
 			in.rep.warn(event{Name: p.name, Version: p.version, Message: fmt.Sprintf("not running the install scripts of %s: static analysis found %s; after reviewing the package, list it in [scripts] reviewed to run them anyway", p.id(), strings.Join(blocking, "; "))})
+			in.rep.audit.add(auditlog.Event{Kind: "script", Package: p.name, Version: p.version, Result: "refused", Detail: "static analysis: " + strings.Join(blocking, "; ")})
 			failed = append(failed, p.id())
 			continue
 		}
@@ -109,6 +111,8 @@ func runAllowedScripts(ctx context.Context, in scriptsInput) error {
 			return err
 		}
 		optional := config.MatchScript(in.cfg.Scripts.Optional, p.name, p.version)
+		in.rep.audit.add(auditlog.Event{Kind: "script", Package: p.name, Version: p.version, Path: strings.Join(p.paths, " "), Result: map[bool]string{true: "ok", false: "failed"}[res.OK()],
+			Detail: fmt.Sprintf("ran in the sandbox: %v in %s; log %s", res, res.Duration.Round(10*time.Millisecond), logPath)})
 		e := event{Name: p.name, Version: p.version, Path: logPath, Seconds: res.Duration.Seconds(), ExitCode: res.ExitCode}
 		switch {
 		case res.OK():

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/fetch"
+	"github.com/airlock-dev/airlock/fetch/npmrc"
+	"github.com/airlock-dev/airlock/internal/lockdiff"
+	"github.com/airlock-dev/airlock/internal/safefile"
+	"github.com/airlock-dev/airlock/lock"
+	locknpm "github.com/airlock-dev/airlock/lock/npm"
+	"github.com/airlock-dev/airlock/lock/pypi"
+)
+
+// maxDiffPackument caps one full packument read for registry facts (the
+// largest real ones, with thousands of versions, are tens of MB).
+const maxDiffPackument = 128 << 20
+
+// diffReport is `airlock diff --json`.
+type diffReport struct {
+	Old     string            `json:"old"`
+	New     string            `json:"new"`
+	Summary lockdiff.Summary  `json:"summary"`
+	Changes []lockdiff.Change `json:"changes"`
+	// RegistryChecked says whether registry facts were looked up
+	// (not with --offline, and only for npm registry packages).
+	RegistryChecked bool     `json:"registry_checked"`
+	Warnings        []string `json:"warnings,omitempty"`
+}
+
+// lockDiffCmd is `airlock diff OLD NEW` and `airlock diff --git REF [LOCKFILE]`.
+func lockDiffCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("diff", "OLD NEW | --git REF [LOCKFILE]", stderr)
+	gitRef := fs.String("git", "", "compare the lockfile as committed at this git `ref` with the working tree")
+	dir := fs.String("dir", ".", "project `directory` (its lockfile for --git; its .npmrc and airlock.toml for registry facts)")
+	jsonOut := fs.Bool("json", false, "print one JSON document instead of text")
+	offline := fs.Bool("offline", false, "do not ask the registry for release times, publishers and provenance")
+	configFile := fs.String("config", "", "airlock.toml to use instead of the project's or the user's")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	rep := newReporter(stdout, stderr, false, true)
+	var oldName, newName string
+	var oldData, newData []byte
+	var err error
+	switch {
+	case *gitRef != "" && fs.NArg() <= 1:
+		newName = fs.Arg(0)
+		if newName == "" {
+			if newName, err = findLockfile(*dir); err != nil {
+				rep.fail(err, exitUsage)
+				return exitUsage
+			}
+		} else if !filepath.IsAbs(newName) {
+			newName = filepath.Join(*dir, newName)
+		}
+		oldName = *gitRef + ":" + filepath.Base(newName)
+		if newData, err = readLockfileBytes(newName); err == nil {
+			oldData, err = gitShow(ctx, filepath.Dir(newName), *gitRef, filepath.Base(newName))
+		}
+	case *gitRef == "" && fs.NArg() == 2:
+		oldName, newName = fs.Arg(0), fs.Arg(1)
+		if oldData, err = readLockfileBytes(oldName); err == nil {
+			newData, err = readLockfileBytes(newName)
+		}
+	default:
+		fmt.Fprintf(stderr, "usage: airlock diff OLD NEW | airlock diff --git REF [LOCKFILE]\n")
+		return exitUsage
+	}
+	if err != nil {
+		rep.fail(withCode(exitUsage, err), exitUsage)
+		return exitUsage
+	}
+	err = runLockDiff(ctx, lockDiffInput{oldName: oldName, newName: newName, oldData: oldData, newData: newData,
+		dir: *dir, configFile: *configFile, offline: *offline, jsonOut: *jsonOut}, stdout, stderr)
+	code := exitCode(ctx, err)
+	if err != nil {
+		rep.fail(err, code)
+	}
+	return code
+}
+
+type lockDiffInput struct {
+	oldName, newName string
+	oldData, newData []byte
+	dir, configFile  string
+	offline, jsonOut bool
+}
+
+func findLockfile(dir string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", withCode(exitUsage, err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if n := locknpm.FindLockfile(names); n != "" {
+		return filepath.Join(dir, n), nil
+	}
+	for _, n := range []string{"pylock.toml", "uv.lock"} {
+		for _, have := range names {
+			if have == n {
+				return filepath.Join(dir, n), nil
+			}
+		}
+	}
+	return "", withCode(exitUsage, fmt.Errorf("no lockfile (package-lock.json, npm-shrinkwrap.json, pylock.toml, uv.lock) in %s: name the one to compare", dir))
+}
+
+func readLockfileBytes(name string) ([]byte, error) {
+	data, err := safefile.Read(name, locknpm.MaxLockfileSize)
+	if err != nil {
+		return nil, fmt.Errorf("reading lockfile: %w", err)
+	}
+	return data, nil
+}
+
+// gitShow reads name as committed at ref, from the repository dir is in.
+// Only --git needs git; a missing git or an unknown ref is a usage error.
+func gitShow(ctx context.Context, dir, ref, name string) ([]byte, error) {
+	if strings.HasPrefix(ref, "-") {
+		return nil, fmt.Errorf("--git %q: a ref cannot start with '-'", ref)
+	}
+	cmd := exec.CommandContext(ctx, "git", "show", ref+":./"+name)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return nil, fmt.Errorf("--git needs git on PATH: %w", err)
+		}
+		return nil, fmt.Errorf("git show %s:./%s in %s: %v: %s", ref, name, dir, err, strings.TrimSpace(errb.String()))
+	}
+	if out.Len() > locknpm.MaxLockfileSize {
+		return nil, fmt.Errorf("%s at %s is over the lockfile size limit", name, ref)
+	}
+	return out.Bytes(), nil
+}
+
+// parseAnyLock turns a lockfile's bytes into packages, choosing the format
+// by file name: pylock*.toml and uv.lock are Python locks, anything else an
+// npm lockfile.
+func parseAnyLock(name string, data []byte) ([]lock.Package, lock.Ecosystem, error) {
+	base := filepath.Base(name)
+	if i := strings.LastIndexByte(base, ':'); i >= 0 { // REF:file
+		base = base[i+1:]
+	}
+	var pl *pypi.Lock
+	var err error
+	switch {
+	case base == "uv.lock":
+		pl, err = pypi.ParseUVLock(data, pypi.UVOptions{})
+	case strings.HasPrefix(base, "pylock") && strings.HasSuffix(base, ".toml"):
+		pl, err = pypi.ParsePylock(data)
+	default:
+		lf, err := locknpm.Parse(data)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", name, err)
+		}
+		return lf.Packages, lock.NPM, nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", name, err)
+	}
+	var pkgs []lock.Package
+	for _, d := range pl.Dists {
+		var hashes []pypi.Hash
+		hashes = append(hashes, d.Hashes...)
+		for _, w := range d.Wheels {
+			hashes = append(hashes, w.Hashes...)
+		}
+		if d.Sdist != nil {
+			hashes = append(hashes, d.Sdist.Hashes...)
+		}
+		p := lock.Package{Ecosystem: lock.PyPI, Name: d.Name, Version: d.Version, Integrity: pypi.Integrity(hashes)}
+		if len(d.Wheels) > 0 && d.Wheels[0].URL != "" {
+			p.Resolved = d.Wheels[0].URL
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs, lock.PyPI, nil
+}
+
+func runLockDiff(ctx context.Context, in lockDiffInput, stdout, stderr io.Writer) error {
+	oldPkgs, oldEco, err := parseAnyLock(in.oldName, in.oldData)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	newPkgs, newEco, err := parseAnyLock(in.newName, in.newData)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	if oldEco != newEco {
+		return withCode(exitUsage, fmt.Errorf("%s is a %s lock and %s a %s lock: compare lockfiles of one ecosystem", in.oldName, oldEco, in.newName, newEco))
+	}
+	report := diffReport{Old: in.oldName, New: in.newName, Changes: lockdiff.Diff(oldPkgs, newPkgs)}
+	if report.Changes == nil {
+		report.Changes = []lockdiff.Change{}
+	}
+	if !in.offline && newEco == lock.NPM {
+		warnings, err := addRegistryFacts(ctx, in, report.Changes)
+		if err != nil {
+			return err
+		}
+		report.RegistryChecked, report.Warnings = true, warnings
+	}
+	report.Summary = lockdiff.Summarize(report.Changes)
+	if in.jsonOut {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(report)
+	}
+	for _, w := range report.Warnings {
+		fmt.Fprintf(stderr, "airlock: warning: %s\n", w)
+	}
+	fmt.Fprintf(stdout, "%s -> %s\n", in.oldName, in.newName)
+	return lockdiff.WriteText(stdout, report.Changes)
+}
+
+// addRegistryFacts asks each added or changed registry package's registry
+// for its full packument and fills in Change.Registry. A package the
+// registry cannot tell about gets a warning, not a failure: the rest of the
+// diff is still worth reading.
+func addRegistryFacts(ctx context.Context, in lockDiffInput, changes []lockdiff.Change) ([]string, error) {
+	dir, err := filepath.Abs(in.dir)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	cfg, err := config.Load(in.configFile, dir, os.Getenv)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	rc, err := npmrc.Load(dir, os.Environ())
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	store, err := newMetaStore(cfg, rc, false)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	var warnings []string
+	warn := make([]string, len(changes))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(defaultMetaConcurrency)
+	for i := range changes {
+		c := &changes[i]
+		if c.New == nil || c.New.Source != lock.SourceRegistry.String() {
+			continue
+		}
+		if c.Kind == lockdiff.Changed && c.Old.Version == c.New.Version && c.Old.Name == c.New.Name && !c.Suspicious() {
+			continue // nothing new was published
+		}
+		g.Go(func() error {
+			oldVersion := ""
+			if c.Old != nil && c.Old.Name == c.New.Name && c.Old.Version != c.New.Version {
+				oldVersion = c.Old.Version
+			}
+			u := fetch.PackumentURLAt(rc.RegistryFor(c.New.Name), c.New.Name)
+			body, _, err := store.Get(gctx, u, "application/json", maxDiffPackument)
+			if err == nil {
+				c.Registry, err = lockdiff.Packument(body, oldVersion, c.New.Version, now)
+			}
+			if err != nil {
+				if gctx.Err() != nil {
+					return gctx.Err()
+				}
+				warn[i] = fmt.Sprintf("%s@%s: no registry facts: %v", c.New.Name, c.New.Version, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, w := range warn {
+		if w != "" {
+			warnings = append(warnings, w)
+		}
+	}
+	sort.Strings(warnings)
+	return warnings, nil
+}

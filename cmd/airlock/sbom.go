@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/airlock-dev/airlock/fetch/client"
+	"github.com/airlock-dev/airlock/internal/sbom"
+	"github.com/airlock-dev/airlock/lock"
+)
+
+// sbomCmd is `airlock sbom`: a CycloneDX 1.6 BOM of what `airlock npm ci`
+// would install from the project's lockfile, with the same selection flags.
+func sbomCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var f npmCIFlags
+	fs := newFlagSet("sbom", "[flags]", stderr)
+	fs.StringVar(&f.dir, "dir", ".", "project `directory` (holds package.json and the lockfile)")
+	fs.StringVar(&f.configFile, "config", "", "airlock.toml to use instead of the project's or the user's")
+	fs.Var(&f.omit, "omit", "dependency `type` to leave out, as with npm ci: dev, optional or peer (repeatable)")
+	fs.Var(&f.include, "include", "dependency `type` to include, as with npm ci (repeatable)")
+	fs.BoolVar(&f.production, "production", false, "same as --omit=dev")
+	fs.StringVar(&f.os, "os", "", "select optional dependencies for this `os`, as with npm ci")
+	fs.StringVar(&f.cpu, "cpu", "", "select optional dependencies for this `cpu`, as with npm ci")
+	fs.StringVar(&f.libc, "libc", "", "select optional dependencies for this `libc`, as with npm ci")
+	output := fs.String("output", "", "write the BOM to this `file` instead of stdout")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "airlock sbom: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	rep := newReporter(stdout, stderr, false, true)
+	err := writeSBOM(&f, *output, stdout, rep)
+	code := exitCode(ctx, err)
+	if err != nil {
+		rep.fail(err, code)
+	}
+	return code
+}
+
+func writeSBOM(f *npmCIFlags, output string, stdout io.Writer, rep *reporter) error {
+	plan, err := loadNpmPlan(f, rep)
+	if err != nil {
+		return err
+	}
+	in, err := npmSBOMInput(plan.project.lock.Name, plan.project.lock.Version, plan.sel.Install, plan.project.lock.Dependencies())
+	if err != nil {
+		return err
+	}
+	in.Timestamp, err = sbomTime(os.Getenv("SOURCE_DATE_EPOCH"))
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	in.ToolVersion = version
+	out, err := sbom.CycloneDX(in)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	if output == "" {
+		_, err = stdout.Write(out)
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(output), ".airlock-sbom-*")
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(out); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), output)
+}
+
+// sbomTime is SOURCE_DATE_EPOCH when set (reproducible builds' convention
+// for a fixed timestamp), else now.
+func sbomTime(epoch string) (time.Time, error) {
+	if epoch == "" {
+		return time.Now(), nil
+	}
+	n, err := strconv.ParseInt(epoch, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds", epoch)
+	}
+	return time.Unix(n, 0), nil
+}
+
+// npmSBOMInput lists the installed entries as components, with the graph
+// deps records (lock/npm Lockfile.Dependencies). A link is no component:
+// edges to it lead to the workspace it points at, and edges to entries
+// that are not installed (omitted, other platforms) are left out.
+func npmSBOMInput(name, ver string, installed []lock.Package, deps map[string][]string) (sbom.Input, error) {
+	in := sbom.Input{Root: sbom.Component{Ref: "project", Ecosystem: lock.NPM, Name: name, Version: ver}}
+	linkTo := map[string]string{}
+	present := map[string]bool{}
+	for _, p := range installed {
+		if p.Source == lock.SourceLink {
+			linkTo[p.Path] = p.Resolved
+			continue
+		}
+		present[p.Path] = true
+	}
+	edges := func(from string) []string {
+		var out []string
+		for _, d := range deps[from] {
+			if t, ok := linkTo[d]; ok {
+				d = t
+			}
+			if present[d] {
+				out = append(out, d)
+			}
+		}
+		return out
+	}
+	for _, p := range installed {
+		if p.Source == lock.SourceLink {
+			continue
+		}
+		c := sbom.FromPackage(p)
+		if p.Source == lock.SourceGit || p.Source == lock.SourceRemote {
+			c.Resolved = showSource(p.Resolved)
+		} else if p.Source == lock.SourceRegistry {
+			c.Resolved = client.Redact(p.Resolved)
+		}
+		c.DependsOn = edges(p.Path)
+		in.Components = append(in.Components, c)
+	}
+	in.Root.DependsOn = edges("")
+	return in, nil
+}
