@@ -1,0 +1,416 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/fetch/npmrc"
+	"github.com/airlock-dev/airlock/install"
+	installpnpm "github.com/airlock-dev/airlock/install/pnpm"
+	"github.com/airlock-dev/airlock/internal/safefile"
+	"github.com/airlock-dev/airlock/lock"
+	locknpm "github.com/airlock-dev/airlock/lock/npm"
+	lockpnpm "github.com/airlock-dev/airlock/lock/pnpm"
+	"github.com/airlock-dev/airlock/unpack"
+)
+
+const pnpmLockfile = "pnpm-lock.yaml"
+
+// pnpmFlags are the command-line settings of `airlock pnpm install`.
+type pnpmFlags struct {
+	dir, configFile string
+	prod, dev       bool
+	noOptional      bool
+	offline         bool
+	jsonOut, quiet  bool
+}
+
+// pnpmCmd is `airlock pnpm install|i [flags]`.
+func pnpmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (args[0] != "install" && args[0] != "i") {
+		fmt.Fprintf(stderr, "airlock pnpm: only 'install' is supported (got %q); airlock installs exactly what pnpm-lock.yaml records, like pnpm install --frozen-lockfile --ignore-scripts\n", argOrNothing(args))
+		return exitUsage
+	}
+	return pnpmInstall(ctx, "pnpm install", args[1:], stdout, stderr)
+}
+
+func pnpmInstall(ctx context.Context, command string, args []string, stdout, stderr io.Writer) int {
+	var f pnpmFlags
+	fs := newFlagSet(command, "[flags]", stderr)
+	fs.StringVar(&f.dir, "dir", ".", "project `directory` (holds package.json and pnpm-lock.yaml)")
+	fs.StringVar(&f.configFile, "config", "", "airlock.toml to use instead of the project's or the user's")
+	fs.BoolVar(&f.prod, "prod", false, "leave out devDependencies (pnpm's --prod, -P)")
+	fs.BoolVar(&f.prod, "P", false, "same as --prod")
+	fs.BoolVar(&f.prod, "production", false, "same as --prod")
+	fs.BoolVar(&f.dev, "dev", false, "install only devDependencies: not supported, refused")
+	fs.BoolVar(&f.noOptional, "no-optional", false, "leave out optionalDependencies (pnpm's --no-optional)")
+	fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail if a package is not in it")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON event per line instead of text")
+	fs.BoolVar(&f.quiet, "quiet", false, "print only warnings and errors")
+	frozen := fs.Bool("frozen-lockfile", true, "accepted: airlock always installs the lockfile as it is (pnpm's --frozen-lockfile)")
+	fs.Bool("ignore-scripts", true, "accepted: airlock never runs install scripts")
+	fs.Bool("prefer-offline", false, "accepted: airlock takes verified archives from its cache first")
+	fs.Bool("no-frozen-lockfile", false, "refused: airlock never changes the lockfile")
+	fs.String("reporter", "", "accepted, changes nothing")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	var refused []string
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "no-frozen-lockfile", "dev":
+			refused = append(refused, "--"+fl.Name)
+		case "frozen-lockfile":
+			if !*frozen {
+				refused = append(refused, "--frozen-lockfile=false")
+			}
+		}
+	})
+	if len(refused) > 0 {
+		fmt.Fprintf(stderr, "airlock %s: %s is not supported: airlock installs exactly what pnpm-lock.yaml records (resolve with `pnpm install --lockfile-only --ignore-scripts`)\n", command, strings.Join(refused, ", "))
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "airlock %s: unexpected argument %q (adding packages is pnpm's job: `pnpm add --lockfile-only`, then airlock pnpm install)\n", command, fs.Arg(0))
+		return exitUsage
+	}
+	rep := newReporter(stdout, stderr, f.jsonOut, f.quiet)
+	err := runPnpmInstall(ctx, command, &f, rep)
+	code := exitCode(ctx, err)
+	if err != nil {
+		switch {
+		case ctx.Err() != nil && !errors.Is(err, install.ErrNotRestored):
+			err = fmt.Errorf("interrupted by %v; the previous node_modules is unchanged", context.Cause(ctx))
+		case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+			err = fmt.Errorf("%w\nthe disk (or your quota) is full: free some space and run again; nothing was installed%s", err, unchangedNote(err))
+		}
+		rep.fail(err, code)
+	}
+	return code
+}
+
+// pnpmProject is what airlock reads from a pnpm project.
+type pnpmProject struct {
+	lock      *lockpnpm.Lockfile
+	major     int
+	hoisting  installpnpm.Hoisting
+	maxLength int
+	wsNames   map[string]string
+}
+
+func readPnpmProject(dir string, rc *npmrc.Config) (*pnpmProject, error) {
+	lockPath := filepath.Join(dir, pnpmLockfile)
+	data, err := safefile.Read(lockPath, lockpnpm.MaxLockfileSize)
+	if errors.Is(err, safefile.ErrTooLarge) {
+		err = fmt.Errorf("%w (the lockfile limit): check that it is the lockfile pnpm wrote", err)
+	}
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	p := &pnpmProject{wsNames: map[string]string{}}
+	if p.lock, err = lockpnpm.Parse(data); err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
+	}
+	pkgJSON, err := safefile.Read(filepath.Join(dir, "package.json"), maxManifestSize)
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("reading package.json (pnpm needs it beside the lockfile): %w", err))
+	}
+	var root struct {
+		PackageManager string `json:"packageManager"`
+	}
+	_ = json.Unmarshal(pkgJSON, &root)
+	p.major = pnpmMajor(root.PackageManager)
+	for _, imp := range p.lock.Importers {
+		if imp.ID == "." {
+			continue
+		}
+		b, err := safefile.Read(filepath.Join(dir, filepath.FromSlash(imp.ID), "package.json"), maxManifestSize)
+		if err != nil {
+			return nil, withCode(exitUsage, fmt.Errorf("workspace %s: %w", imp.ID, err))
+		}
+		var m struct {
+			Name string `json:"name"`
+		}
+		_ = json.Unmarshal(b, &m)
+		p.wsNames[imp.ID] = m.Name
+	}
+	if err := p.readSettings(dir, rc); err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	return p, nil
+}
+
+// pnpmMajor reads the major version from package.json's packageManager
+// ("pnpm@9.15.9+sha512..."); 10 when it names no pnpm.
+func pnpmMajor(pm string) int {
+	v, ok := strings.CutPrefix(pm, "pnpm@")
+	if !ok {
+		return 10
+	}
+	major, _, _ := strings.Cut(v, ".")
+	if n, err := strconv.Atoi(major); err == nil && n == 9 {
+		return 9
+	}
+	return 10
+}
+
+// readSettings applies the layout settings of .npmrc and then of
+// pnpm-workspace.yaml (which pnpm 10 reads too, and which wins), refusing
+// the ones that change the layout in ways airlock does not reproduce.
+func (p *pnpmProject) readSettings(dir string, rc *npmrc.Config) error {
+	settings := map[string]any{}
+	for _, k := range []string{"node-linker", "hoist", "shamefully-hoist", "virtual-store-dir", "modules-dir", "virtual-store-dir-max-length", "enable-global-virtual-store", "symlink"} {
+		if v, ok := rc.Get(k); ok {
+			settings[k] = v.Value
+		}
+	}
+	for _, k := range []string{"hoist-pattern", "public-hoist-pattern"} {
+		if _, ok := rc.Get(k); ok {
+			settings[k] = rc.GetAll(k)
+		}
+	}
+	ws, err := safefile.Read(filepath.Join(dir, "pnpm-workspace.yaml"), maxManifestSize)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return err
+	default:
+		doc, err := lockpnpm.ParseYAML(ws)
+		if err != nil {
+			return fmt.Errorf("pnpm-workspace.yaml: %w", err)
+		}
+		camel := map[string]string{"nodeLinker": "node-linker", "hoist": "hoist", "shamefullyHoist": "shamefully-hoist",
+			"virtualStoreDir": "virtual-store-dir", "modulesDir": "modules-dir", "virtualStoreDirMaxLength": "virtual-store-dir-max-length",
+			"enableGlobalVirtualStore": "enable-global-virtual-store", "symlink": "symlink", "hoistPattern": "hoist-pattern", "publicHoistPattern": "public-hoist-pattern"}
+		for _, k := range doc.Keys {
+			key, ok := camel[k]
+			if !ok {
+				continue
+			}
+			v := doc.Fields[k]
+			switch v.Kind {
+			case lockpnpm.YAMLScalar:
+				if key == "hoist-pattern" || key == "public-hoist-pattern" {
+					settings[key] = []string{v.Value}
+				} else {
+					settings[key] = v.Value
+				}
+			case lockpnpm.YAMLSeq:
+				var list []string
+				for _, it := range v.Items {
+					list = append(list, it.Value)
+				}
+				settings[key] = list
+			}
+		}
+	}
+	str := func(k string) string { s, _ := settings[k].(string); return s }
+	if v := str("node-linker"); v != "" && v != "isolated" {
+		return fmt.Errorf("node-linker=%s is not supported: airlock lays out pnpm's default isolated node_modules only", v)
+	}
+	for k, def := range map[string]string{"virtual-store-dir": "node_modules/.pnpm", "modules-dir": "node_modules", "enable-global-virtual-store": "false", "symlink": "true"} {
+		if v := str(k); v != "" && strings.TrimSuffix(v, "/") != def {
+			return fmt.Errorf("%s=%s is not supported: airlock lays out pnpm's default layout (%s=%s) only", k, v, k, def)
+		}
+	}
+	if v := str("virtual-store-dir-max-length"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 34 {
+			return fmt.Errorf("virtual-store-dir-max-length=%q is not a usable length", v)
+		}
+		p.maxLength = n
+	}
+	if l, ok := settings["hoist-pattern"].([]string); ok {
+		p.hoisting.Private = append([]string{}, l...)
+	}
+	if l, ok := settings["public-hoist-pattern"].([]string); ok {
+		p.hoisting.Public = append([]string{}, l...)
+	}
+	if str("hoist") == "false" {
+		p.hoisting.Private = []string{}
+	}
+	if str("shamefully-hoist") == "true" {
+		p.hoisting.Public = []string{"*"}
+	}
+	return nil
+}
+
+func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *reporter) error {
+	began := time.Now()
+	projectDir, err := filepath.Abs(f.dir)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	cfg, err := config.Load(f.configFile, projectDir, os.Getenv)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	rc, err := npmrc.Load(projectDir, os.Environ())
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	for _, w := range rc.Warnings() {
+		rep.warn(event{Message: w})
+	}
+	project, err := readPnpmProject(projectDir, rc)
+	if err != nil {
+		return err
+	}
+	host := locknpm.HostPlatform()
+	host.Libc = locknpm.DetectLibc()
+	sel, err := project.lock.Select(lockpnpm.Options{
+		NoDev:                    f.prod,
+		NoOptional:               f.noOptional,
+		Platform:                 lockpnpm.Platform{OS: host.OS, CPU: host.CPU, Libc: host.Libc},
+		EngineStrict:             npmrcBool(rc, "engine-strict"),
+		Major:                    project.major,
+		VirtualStoreDirMaxLength: project.maxLength,
+	})
+	switch {
+	case errors.Is(err, lockpnpm.ErrBadPlatform):
+		return withCode(exitVerify, err)
+	case err != nil:
+		return withCode(exitUsage, err)
+	}
+	for _, s := range sel.Skipped {
+		rep.skipped(event{Name: s.Package.Name, Version: s.Package.Version, Path: s.Package.Path, Reason: s.Reason})
+	}
+	for _, w := range sel.Warnings {
+		rep.warn(event{Name: w.Package.Name, Version: w.Package.Version, Path: w.Package.Path, Message: w.Message})
+	}
+	if err := checkNpmPolicy(sel.Install, rc, rep); err != nil {
+		return err
+	}
+	if err := checkPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: projectDir, offline: f.offline, pkgs: sel.Install, rep: rep, now: time.Now()}); err != nil {
+		return err
+	}
+	fetcher, err := newFetcher(cfg, rc, f.offline, func(msg string) { rep.warn(event{Message: msg}) })
+	if err != nil {
+		return err
+	}
+	rep.start(command, len(sel.Install))
+	var stats installStats
+	umask := unpack.ProcessUmask()
+	res, err := installpnpm.Install(ctx, installpnpm.Options{
+		ProjectDir:     projectDir,
+		Selection:      sel,
+		WorkspaceNames: project.wsNames,
+		Hoisting:       project.hoisting,
+		Major:          project.major,
+		Concurrency:    cfg.Concurrency,
+		Umask:          umask,
+		LockWait:       30 * time.Second,
+		OnLockWait: func(holder string) {
+			if holder != "" {
+				holder = " (process " + holder + ")"
+			}
+			rep.warn(event{Message: "waiting up to 30s for another airlock installing into this project" + holder})
+		},
+		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
+			return extractNpm(ctx, fetcher, pkg, dir, umask, &stats, rep)
+		},
+	})
+	if n := stats.uncached.Load(); n > 1 {
+		rep.warn(event{Message: fmt.Sprintf("%d archives in all were installed but not cached (see the first warning above)", n)})
+	}
+	if err != nil {
+		return classifyInstallError(err)
+	}
+	for _, w := range res.Warnings {
+		rep.warn(event{Message: w})
+	}
+	var scripts []string
+	for _, p := range sel.Install {
+		if p.HasInstallScript {
+			scripts = append(scripts, p.Name+"@"+p.Version)
+		}
+	}
+	sort.Strings(scripts)
+	took := time.Since(began)
+	e := event{
+		Packages:       res.Packages,
+		FromCache:      int(stats.fromCache.Load()),
+		Downloaded:     int(stats.downloaded.Load()),
+		Refetched:      int(stats.refetched.Load()),
+		Bytes:          stats.bytes.Load(),
+		Links:          res.Links,
+		Bins:           res.Bins,
+		Skipped:        len(sel.Skipped),
+		Seconds:        took.Seconds(),
+		InstallScripts: scripts,
+	}
+	lines := []string{fmt.Sprintf("added %d packages (%s verified: %d downloaded, %d from cache) in %s",
+		e.Packages, humanBytes(e.Bytes), e.Downloaded, e.FromCache, took.Round(10*time.Millisecond))}
+	if e.Refetched > 0 {
+		lines = append(lines, fmt.Sprintf("replaced %d corrupt cache entries (see the warnings above)", e.Refetched))
+	}
+	if e.Skipped > 0 {
+		lines = append(lines, fmt.Sprintf("skipped %d packages (omitted or not for this platform; --json lists them)", e.Skipped))
+	}
+	if len(scripts) > 0 {
+		lines = append(lines, fmt.Sprintf("%d packages may need build scripts (pnpm's requiresBuild), which airlock did not run: %s", len(scripts), strings.Join(scripts, ", ")))
+	}
+	rep.done(e, lines)
+	return nil
+}
+
+// installAuto is `airlock install`: npm's lockfile, or pnpm's, whichever
+// the project has. With both, package.json's packageManager decides, as
+// corepack would; without one airlock refuses to guess.
+func installAuto(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	dir := "."
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, "--dir="); ok {
+			dir = v
+		} else if (a == "--dir" || a == "-dir") && i+1 < len(args) {
+			dir = args[i+1]
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return npmCI(ctx, "install", args, stdout, stderr) // npm ci reports it
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+	}
+	npmLock := locknpm.FindLockfile(names)
+	hasPnpm := false
+	for _, n := range names {
+		hasPnpm = hasPnpm || n == pnpmLockfile
+	}
+	switch {
+	case hasPnpm && npmLock == "":
+		return pnpmInstall(ctx, "install", args, stdout, stderr)
+	case hasPnpm:
+		pkg, _ := safefile.Read(filepath.Join(dir, "package.json"), maxManifestSize)
+		var m struct {
+			PackageManager string `json:"packageManager"`
+		}
+		_ = json.Unmarshal(pkg, &m)
+		switch {
+		case strings.HasPrefix(m.PackageManager, "pnpm@"):
+			return pnpmInstall(ctx, "install", args, stdout, stderr)
+		case strings.HasPrefix(m.PackageManager, "npm@"):
+			return npmCI(ctx, "install", args, stdout, stderr)
+		}
+		fmt.Fprintf(stderr, "airlock install: %s has both %s and %s, and package.json's packageManager names neither npm nor pnpm; run `airlock npm ci` or `airlock pnpm install`, or delete the lockfile you do not use\n", dir, npmLock, pnpmLockfile)
+		return exitUsage
+	}
+	return npmCI(ctx, "install", args, stdout, stderr)
+}
