@@ -51,7 +51,13 @@ Usage:
   airlock sbom [--output F]   CycloneDX 1.6 SBOM of the locked packages
   airlock log verify [FILE] | path
                               check the hash-chained audit log, or print where it is
+  airlock fetch [flags]       fill the cache for the lockfile (npm, or pip with --lock / -r) without installing
+  airlock vendor DIR [flags]  write every archive the lockfile needs, and a manifest, into DIR
+  airlock vendor --check DIR  report files of DIR that differ from its manifest
   airlock cache path          print the cache directory
+  airlock cache verify        re-hash the cache; remove and list what fails
+  airlock cache gc --older-than 30d
+                              remove cached archives unused for that long
   airlock audit [--sarif F]   analyze the installed packages (install scripts, obfuscation, binaries)
   airlock doctor              show whether this machine can sandbox allowed install scripts
   airlock version             print the version
@@ -98,6 +104,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return sbomCmd(ctx, args[1:], stdout, stderr)
 	case "log":
 		return logCmd(args[1:], stdout, stderr)
+	case "fetch":
+		return fetchCmd(ctx, "fetch", args[1:], stdout, stderr)
+	case "vendor":
+		return fetchCmd(ctx, "vendor", args[1:], stdout, stderr)
 	case "doctor":
 		return doctor(stdout)
 	case "audit":
@@ -105,7 +115,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "pip":
 		return pipCmd(ctx, args[1:], stdout, stderr)
 	case "cache":
-		return cacheCmd(args[1:], stdout, stderr)
+		return cacheCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "airlock %s\n", version)
 		return exitOK

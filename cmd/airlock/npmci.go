@@ -22,9 +22,10 @@ import (
 	"github.com/airlock-dev/airlock/fetch/cache"
 	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
+	"github.com/airlock-dev/airlock/fetch/vendor"
 	"github.com/airlock-dev/airlock/install"
-	"github.com/airlock-dev/airlock/internal/auditlog"
 	installnpm "github.com/airlock-dev/airlock/install/npm"
+	"github.com/airlock-dev/airlock/internal/auditlog"
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
@@ -48,6 +49,9 @@ type npmCIFlags struct {
 	allowScripts []string
 
 	legacyPeerDepsFlag, engineStrictFlag *bool // as parsed; see parsed
+
+	// from is --from: a vendor directory to install from (npm ci only).
+	from string
 }
 
 // register defines the npm ci flags on fs; call parsed after fs.Parse.
@@ -92,6 +96,7 @@ func npmCI(ctx context.Context, command string, args []string, stdout, stderr io
 	var f npmCIFlags
 	fs := newFlagSet(command, "[flags]", stderr)
 	f.register(fs)
+	fs.StringVar(&f.from, "from", "", "install from this vendor `DIR` (written by airlock vendor) with no network at all")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -143,6 +148,8 @@ type npmPlan struct {
 	rc         *npmrc.Config
 	project    *npmProject
 	sel        *locknpm.Selection
+	// vendor, when set, is the only source of archives (--from).
+	vendor *vendor.Source
 }
 
 // loadNpmPlan reads the project's configuration and lockfile and selects
@@ -251,6 +258,12 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 	if err != nil {
 		return err
 	}
+	if f.from != "" {
+		if err := plan.useVendor(f.from); err != nil {
+			return err
+		}
+		defer plan.vendor.Close()
+	}
 	if err := plan.check(ctx, f.offline, rep); err != nil {
 		return err
 	}
@@ -263,7 +276,7 @@ func (plan *npmPlan) check(ctx context.Context, offline bool, rep *reporter) err
 	if err := checkNpmPolicy(plan.sel.Install, plan.rc, rep); err != nil {
 		return err
 	}
-	return checkPolicy(ctx, policyInput{cfg: plan.cfg, rc: plan.rc, projectDir: plan.projectDir, offline: offline, pkgs: plan.sel.Install, rep: rep, now: time.Now()})
+	return checkPolicy(ctx, policyInput{cfg: plan.cfg, rc: plan.rc, projectDir: plan.projectDir, offline: offline, vendored: plan.vendor != nil, pkgs: plan.sel.Install, rep: rep, now: time.Now()})
 }
 
 // run fetches, verifies and lays out a checked plan in its project, then
@@ -272,7 +285,7 @@ func (plan *npmPlan) check(ctx context.Context, offline bool, rep *reporter) err
 // lockfile at that point too); its error fails the command.
 func (plan *npmPlan) run(ctx context.Context, command string, offline bool, allowScripts []verify.DenyRule, rep *reporter, began time.Time, installed func() error) error {
 	projectDir, cfg, rc, sel := plan.projectDir, plan.cfg, plan.rc, plan.sel
-	fetcher, err := newFetcher(cfg, rc, offline, func(msg string) { rep.warn(event{Message: msg}) })
+	fetcher, err := plan.newFetcher(offline, func(msg string) { rep.warn(event{Message: msg}) })
 	if err != nil {
 		return err
 	}

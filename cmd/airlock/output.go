@@ -45,6 +45,12 @@ type event struct {
 	InstallScripts []string `json:"install_scripts,omitempty"`
 	ExitCode       int      `json:"exit_code,omitempty"`
 
+	// cache verify / gc, vendor.
+	Removed      int   `json:"removed,omitempty"`
+	RemovedBytes int64 `json:"removed_bytes,omitempty"`
+	Added        int   `json:"added,omitempty"`
+	Kept         int   `json:"kept,omitempty"`
+
 	// Static-analysis findings (event "finding").
 	Severity string `json:"severity,omitempty"`
 	Line     int    `json:"line,omitempty"`
@@ -62,6 +68,9 @@ type reporter struct {
 	bar    *progressbar.ProgressBar
 	quiet  bool
 	closed bool
+	// onDecision, if set, also receives every policy decision (airlock
+	// vendor records them in its manifest).
+	onDecision decisionHook
 	// audit collects the command's audit log events (nil: none).
 	audit *auditBatch
 }
@@ -139,6 +148,20 @@ func (r *reporter) warn(e event) {
 	}
 	r.clearBar()
 	fmt.Fprintf(r.errw, "airlock: warning: %s\n", e.Message)
+}
+
+// removed reports an entry a command deleted: a JSON "removed" event, or
+// the line on stdout.
+func (r *reporter) removed(e event, line string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e.Event = "removed"
+	if r.json != nil {
+		r.emit(e)
+		return
+	}
+	r.clearBar()
+	fmt.Fprintln(r.out, line)
 }
 
 // note records something only machines care about: a JSON "note" event,

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/fetch"
+	fetchpypi "github.com/airlock-dev/airlock/fetch/pypi"
+	"github.com/airlock-dev/airlock/fetch/vendor"
 	"github.com/airlock-dev/airlock/install"
 	"github.com/airlock-dev/airlock/install/wheel"
 	"github.com/airlock-dev/airlock/internal/pyinterp"
@@ -35,6 +38,7 @@ type pipFlags struct {
 	onlyGroups, noGroups    listFlag
 	allExtras, noDev        bool
 	noDefaultGroups         bool
+	from                    string // --from: a vendor directory
 }
 
 const pipSynopsis = "-r requirements.txt | --lock pylock.toml | --lock uv.lock [flags]"
@@ -44,18 +48,17 @@ const pipSynopsis = "-r requirements.txt | --lock pylock.toml | --lock uv.lock [
 // never builds and never byte-compiles.
 const pipNoOpUsage = "accepted for pip compatibility; changes nothing"
 
-func pipCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "install" {
-		fmt.Fprintf(stderr, "airlock pip: only 'install' is supported (got %q)\n\nUsage: airlock pip install %s\n", argOrNothing(args), pipSynopsis)
-		return exitUsage
-	}
-	var f pipFlags
-	fs := newFlagSet("pip install", pipSynopsis, stderr)
+// register defines pip install's flags on fs; without forInstall, only
+// those that choose and locate the wheels (airlock fetch and vendor).
+func (f *pipFlags) register(fs *flag.FlagSet, forInstall bool) {
 	fs.StringVar(&f.requirements, "r", "", "requirements `file` in pip's hash-checking form (every line pinned with == and --hash)")
 	fs.StringVar(&f.requirements, "requirement", "", "same as -r")
 	fs.StringVar(&f.lockFile, "lock", "", "a pylock.toml (PEP 751) or uv.lock `file` to install")
-	fs.StringVar(&f.target, "target", "", "install into `DIR` (pip's --target layout) instead of an environment")
-	fs.StringVar(&f.target, "t", "", "same as --target")
+	if forInstall {
+		fs.StringVar(&f.target, "target", "", "install into `DIR` (pip's --target layout) instead of an environment")
+		fs.StringVar(&f.target, "t", "", "same as --target")
+		fs.StringVar(&f.from, "from", "", "install from this vendor `DIR` (written by airlock vendor) with no network at all")
+	}
 	fs.StringVar(&f.python, "python", "", "the target `interpreter` (default: $VIRTUAL_ENV/bin/python)")
 	fs.StringVar(&f.indexURL, "index-url", "", "the package index `URL` (overrides pip.conf and PIP_INDEX_URL)")
 	fs.StringVar(&f.indexURL, "i", "", "same as --index-url")
@@ -64,11 +67,14 @@ func pipCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&f.trustedHosts, "trusted-host", "refused: airlock never turns certificate checks off")
 	fs.StringVar(&f.cert, "cert", "", "a PEM CA bundle `file` trusted in addition to the system roots")
 	fs.StringVar(&f.clientCert, "client-cert", "", "a PEM `file` with a client certificate and its key, presented to the index hosts")
-	fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail if a wheel or index page is not in it")
-	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON event per line instead of text")
-	fs.BoolVar(&f.quiet, "quiet", false, "print only warnings and errors")
-	fs.BoolVar(&f.quiet, "q", false, "same as --quiet")
-	fs.StringVar(&f.configFile, "config", "", "airlock.toml to use instead of the project's or the user's")
+	if forInstall {
+		// airlock fetch and vendor define these for both ecosystems.
+		fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail if a wheel or index page is not in it")
+		fs.BoolVar(&f.jsonOut, "json", false, "print one JSON event per line instead of text")
+		fs.BoolVar(&f.quiet, "quiet", false, "print only warnings and errors")
+		fs.BoolVar(&f.quiet, "q", false, "same as --quiet")
+		fs.StringVar(&f.configFile, "config", "", "airlock.toml to use instead of the project's or the user's")
+	}
 	fs.Var(&f.extras, "extra", "uv.lock: an extra of the project to install (repeatable)")
 	fs.BoolVar(&f.allExtras, "all-extras", false, "uv.lock: install every extra")
 	fs.Var(&f.groups, "group", "uv.lock: a dependency group to install as well (repeatable)")
@@ -76,11 +82,24 @@ func pipCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&f.noGroups, "no-group", "uv.lock: leave this dependency group out (repeatable)")
 	fs.BoolVar(&f.noDev, "no-dev", false, "uv.lock: leave the dev group out")
 	fs.BoolVar(&f.noDefaultGroups, "no-default-groups", false, "uv.lock: leave the default groups out")
+	if !forInstall {
+		return
+	}
 	for _, name := range []string{"no-deps", "require-hashes", "no-compile", "no-build-isolation", "disable-pip-version-check", "no-input", "no-cache-dir"} {
 		fs.Bool(name, false, pipNoOpUsage)
 	}
 	fs.String("only-binary", "", pipNoOpUsage)
 	fs.String("progress-bar", "", pipNoOpUsage)
+}
+
+func pipCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "install" {
+		fmt.Fprintf(stderr, "airlock pip: only 'install' is supported (got %q)\n\nUsage: airlock pip install %s\n", argOrNothing(args), pipSynopsis)
+		return exitUsage
+	}
+	var f pipFlags
+	fs := newFlagSet("pip install", pipSynopsis, stderr)
+	f.register(fs, true)
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -108,69 +127,13 @@ func pipCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func runPipInstall(ctx context.Context, f *pipFlags, rep *reporter) error {
 	began := time.Now()
-	switch {
-	case f.requirements == "" && f.lockFile == "":
-		return withCode(exitUsage, fmt.Errorf("nothing to install: give a requirements file with -r (every line pinned with == and --hash), or a pylock.toml or uv.lock with --lock"))
-	case f.requirements != "" && f.lockFile != "":
-		return withCode(exitUsage, fmt.Errorf("-r and --lock are alternatives; give one of them"))
-	}
-	cwd, err := os.Getwd()
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	cfg, err := config.Load(f.configFile, cwd, os.Getenv)
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
-
-	lk, lockName, err := readPythonLock(f)
+	pp, err := planPip(ctx, f, true, rep)
 	if err != nil {
 		return err
 	}
-
-	python, err := targetPython(f)
-	if err != nil {
-		return err
-	}
-	it, err := pyinterp.Query(ctx, python)
-	if err != nil {
-		return withCode(exitUsage, fmt.Errorf("asking %s about itself: %w", python, err))
-	}
-	var scheme pyinterp.Scheme
-	if f.target != "" {
-		dir, err := filepath.Abs(f.target)
-		if err != nil {
-			return withCode(exitUsage, err)
-		}
-		scheme = pyinterp.SchemeForTarget(dir, it)
-	} else {
-		if !it.InVenv {
-			return withCode(exitUsage, fmt.Errorf("%s (%s) is not a virtual environment's interpreter; airlock installs into virtual environments (python3 -m venv .venv, then --python .venv/bin/python or activate it) or into a directory with --target", python, it.Executable))
-		}
-		scheme = it.Paths
-	}
-
-	pc, err := loadPipConfig(f, it, lk, lockName)
-	if err != nil {
-		return err
-	}
-	for _, w := range pc.Warnings {
-		rep.warn(event{Message: w})
-	}
-
-	dists, err := lk.Select(it.Env)
-	if err != nil {
-		return classifyPipLockError(fmt.Errorf("%s: %w", lockName, err))
-	}
-	reportSkipped(lk.Dists, dists, rep)
-
-	fetcher, finder, err := newPipFetcher(cfg, pc, f.offline, rep)
-	if err != nil {
-		return err
-	}
-	plan, err := planWheels(ctx, dists, it, finder, cfg.Concurrency, rep)
-	if err != nil {
-		return err
+	cfg, it, scheme, fetcher, plan := pp.cfg, pp.it, pp.scheme, pp.fetcher, pp.wheels
+	if pp.vendor != nil {
+		defer pp.vendor.Close()
 	}
 
 	rep.start("pip install", len(plan))
@@ -230,6 +193,105 @@ func runPipInstall(ctx context.Context, f *pipFlags, rep *reporter) error {
 	return nil
 }
 
+// pipPlan is a Python lock's wheels chosen for the target interpreter,
+// checked before anything is downloaded, with the fetcher to get them.
+type pipPlan struct {
+	cfg      *config.Config
+	it       *pyinterp.Interpreter
+	scheme   pyinterp.Scheme // set when planned for installing
+	lockName string
+	fetcher  *fetch.Fetcher
+	wheels   []plannedWheel
+	vendor   *vendor.Source // --from
+}
+
+// planPip reads the lock and the configuration, asks the interpreter about
+// itself and chooses every wheel (asking the indexes for requirements
+// files). forInstall also works out where the wheels go, refusing an
+// interpreter outside a virtual environment without --target; airlock
+// fetch and vendor need only the interpreter's tags and markers.
+func planPip(ctx context.Context, f *pipFlags, forInstall bool, rep *reporter) (*pipPlan, error) {
+	switch {
+	case f.requirements == "" && f.lockFile == "":
+		return nil, withCode(exitUsage, fmt.Errorf("nothing to install: give a requirements file with -r (every line pinned with == and --hash), or a pylock.toml or uv.lock with --lock"))
+	case f.requirements != "" && f.lockFile != "":
+		return nil, withCode(exitUsage, fmt.Errorf("-r and --lock are alternatives; give one of them"))
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	cfg, err := config.Load(f.configFile, cwd, os.Getenv)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+
+	lk, lockName, err := readPythonLock(f)
+	if err != nil {
+		return nil, err
+	}
+
+	python, err := targetPython(f, forInstall)
+	if err != nil {
+		return nil, err
+	}
+	it, err := pyinterp.Query(ctx, python)
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("asking %s about itself: %w", python, err))
+	}
+	pp := &pipPlan{cfg: cfg, it: it, lockName: lockName}
+	switch {
+	case !forInstall:
+	case f.target != "":
+		dir, err := filepath.Abs(f.target)
+		if err != nil {
+			return nil, withCode(exitUsage, err)
+		}
+		pp.scheme = pyinterp.SchemeForTarget(dir, it)
+	case !it.InVenv:
+		return nil, withCode(exitUsage, fmt.Errorf("%s (%s) is not a virtual environment's interpreter; airlock installs into virtual environments (python3 -m venv .venv, then --python .venv/bin/python or activate it) or into a directory with --target", python, it.Executable))
+	default:
+		pp.scheme = it.Paths
+	}
+
+	dists, err := lk.Select(it.Env)
+	if err != nil {
+		return nil, classifyPipLockError(fmt.Errorf("%s: %w", lockName, err))
+	}
+	var finder wheelFinder
+	if f.from != "" {
+		// Everything comes from the vendor directory: no index, no
+		// cache, no network client at all.
+		if pp.vendor, err = openVendor(f.from); err != nil {
+			return nil, err
+		}
+		pp.fetcher = &fetch.Fetcher{Getter: pp.vendor, Locator: pp.vendor}
+		finder = vendorFinder{pp.vendor, f.from}
+		reportSkipped(lk.Dists, dists, rep)
+	} else {
+		pc, err := loadPipConfig(f, it, lk, lockName)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range pc.Warnings {
+			rep.warn(event{Message: w})
+		}
+		reportSkipped(lk.Dists, dists, rep)
+		var ff *fetchpypi.Finder
+		if pp.fetcher, ff, err = newPipFetcher(cfg, pc, f.offline, rep); err != nil {
+			return nil, err
+		}
+		finder = pipFinder{ff}
+	}
+	if pp.wheels, err = planWheels(ctx, dists, it, finder, cfg.Concurrency, rep); err != nil {
+		if pp.vendor != nil {
+			pp.vendor.Close()
+		}
+		return nil, err
+	}
+	return pp, nil
+}
+
 // readPythonLock parses the -r or --lock file.
 func readPythonLock(f *pipFlags) (*lockpypi.Lock, string, error) {
 	read := func(name string) ([]byte, error) { return safefile.Read(name, lockpypi.MaxLockSize) }
@@ -267,8 +329,9 @@ func readPythonLock(f *pipFlags) (*lockpypi.Lock, string, error) {
 // targetPython picks the interpreter whose environment is installed into:
 // --python, else the active virtual environment's. With --target and
 // neither, python3 on PATH supplies the tags and markers, as pip --target
-// uses the pip running it.
-func targetPython(f *pipFlags) (string, error) {
+// uses the pip running it; so it does for airlock fetch and vendor
+// (!forInstall), which install nothing.
+func targetPython(f *pipFlags, forInstall bool) (string, error) {
 	if f.python != "" {
 		// A path is made absolute: it goes into script shebangs.
 		if strings.ContainsRune(f.python, os.PathSeparator) {
@@ -283,7 +346,7 @@ func targetPython(f *pipFlags) (string, error) {
 	if venv := os.Getenv("VIRTUAL_ENV"); venv != "" {
 		return filepath.Join(venv, "bin", "python"), nil
 	}
-	if f.target != "" {
+	if f.target != "" || !forInstall {
 		return "python3", nil
 	}
 	return "", withCode(exitUsage, errors.New("no virtual environment is active (VIRTUAL_ENV is not set) and no --python or --target was given; airlock does not install into the system's Python: activate a virtual environment, or pass --python .venv/bin/python, or --target DIR"))

@@ -127,6 +127,31 @@ func newPipClient(cfg *config.Config, pc *fetchpypi.Config) (*client.Client, err
 	return cl, nil
 }
 
+// wheelFinder lists a project's files: the indexes (*fetchpypi.Finder, as
+// pipFinder) or a vendor directory (vendorFinder).
+type wheelFinder interface {
+	Files(ctx context.Context, name string) ([]fetchpypi.File, error)
+	// Where names what was asked, and Fix what to check when a file is
+	// not there.
+	Where() string
+	Fix() string
+}
+
+// pipFinder asks the configured indexes.
+type pipFinder struct{ *fetchpypi.Finder }
+
+func (f pipFinder) Where() string {
+	var where []string
+	for _, ix := range f.Config.Indexes {
+		where = append(where, ix.String())
+	}
+	return strings.Join(where, ", ")
+}
+
+func (pipFinder) Fix() string {
+	return "check the version, and the index configuration (--index-url, pip.conf, PIP_INDEX_URL)"
+}
+
 // plannedWheel is the wheel chosen for one distribution, ready to fetch.
 type plannedWheel struct {
 	dist lockpypi.Dist
@@ -140,7 +165,7 @@ type plannedWheel struct {
 // wheels, or from the indexes' file lists (requirements files). It asks the
 // indexes in parallel and reports every refusal at once, before anything is
 // downloaded or changed.
-func planWheels(ctx context.Context, dists []lockpypi.Dist, it *pyinterp.Interpreter, finder *fetchpypi.Finder, jobs int, rep *reporter) ([]plannedWheel, error) {
+func planWheels(ctx context.Context, dists []lockpypi.Dist, it *pyinterp.Interpreter, finder wheelFinder, jobs int, rep *reporter) ([]plannedWheel, error) {
 	if jobs <= 0 {
 		jobs = fetch.DefaultJobs
 	}
@@ -175,7 +200,7 @@ func planWheels(ctx context.Context, dists []lockpypi.Dist, it *pyinterp.Interpr
 
 // planOne chooses d's wheel. A refusal the user must act on is returned as
 // problem; err is for failures that end the install at once (network).
-func planOne(ctx context.Context, d lockpypi.Dist, it *pyinterp.Interpreter, finder *fetchpypi.Finder, rep *reporter) (plannedWheel, string, error) {
+func planOne(ctx context.Context, d lockpypi.Dist, it *pyinterp.Interpreter, finder wheelFinder, rep *reporter) (plannedWheel, string, error) {
 	id := d.Name + "==" + d.Version
 	if len(d.Wheels) > 0 {
 		art, err := lockpypi.SelectWheel(d.Name, d.Wheels, it.Env)
@@ -241,11 +266,7 @@ func planOne(ctx context.Context, d lockpypi.Dist, it *pyinterp.Interpreter, fin
 		if len(otherPython) > 0 {
 			return plannedWheel{}, fmt.Sprintf("%s: every file of this version requires another Python than %s (%s): %s", id, it.Version, it.Executable, strings.Join(otherPython, ", ")), nil
 		}
-		var where []string
-		for _, ix := range finder.Config.Indexes {
-			where = append(where, ix.String())
-		}
-		return plannedWheel{}, fmt.Sprintf("%s: no file for this version on %s; check the version, and the index configuration (--index-url, pip.conf, PIP_INDEX_URL)", id, strings.Join(where, ", ")), nil
+		return plannedWheel{}, fmt.Sprintf("%s: no file for this version on %s; %s", id, finder.Where(), finder.Fix()), nil
 	}
 	cands, rejected := fetchpypi.Candidates(wheels, hashesOf(d.Hashes))
 	if len(cands) == 0 {
@@ -400,6 +421,27 @@ func fetchWheels(ctx context.Context, f *fetch.Fetcher, st *install.Staging, pla
 	return wheels, nil
 }
 
+// fetchWheel fetches p's wheel to consume and returns the package as
+// verified: its Integrity is the locked digest the bytes matched.
+func fetchWheel(ctx context.Context, f *fetch.Fetcher, p plannedWheel, consume func(io.Reader) error) (lock.Package, fetch.Result, error) {
+	pkg := p.pkg
+	res, err := f.Fetch(ctx, pkg, consume)
+	var ie *fetch.IntegrityError
+	if errors.As(err, &ie) {
+		// The index gave no hash for the file and several were locked:
+		// the bytes may match another of them, which is then the right
+		// one to verify against (and to cache under).
+		for _, alt := range p.alternates {
+			if alt.String() == ie.Got.String() {
+				pkg.Integrity = alt.String()
+				res, err = f.Fetch(ctx, pkg, consume)
+				break
+			}
+		}
+	}
+	return pkg, res, err
+}
+
 func fetchOneWheel(ctx context.Context, f *fetch.Fetcher, p plannedWheel, path string, stats *installStats, mu *sync.Mutex, rep *reporter) error {
 	spool := func(r io.Reader) error {
 		// Each attempt starts from an empty file; the staging area is
@@ -414,21 +456,7 @@ func fetchOneWheel(ctx context.Context, f *fetch.Fetcher, p plannedWheel, path s
 		}
 		return out.Close()
 	}
-	pkg := p.pkg
-	res, err := f.Fetch(ctx, pkg, spool)
-	var ie *fetch.IntegrityError
-	if errors.As(err, &ie) {
-		// The index gave no hash for the file and several were locked:
-		// the bytes may match another of them, which is then the right
-		// one to verify against (and to cache under).
-		for _, alt := range p.alternates {
-			if alt.String() == ie.Got.String() {
-				pkg.Integrity = alt.String()
-				res, err = f.Fetch(ctx, pkg, spool)
-				break
-			}
-		}
-	}
+	pkg, res, err := fetchWheel(ctx, f, p, spool)
 	if res.Corrupt != nil {
 		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Want: res.Corrupt.Want.String(), Got: res.Corrupt.Got.String(),
 			Message: corruptNote(pkg, res.Corrupt, err, f.Offline)})

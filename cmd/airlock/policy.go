@@ -33,9 +33,12 @@ type policyInput struct {
 	rc         *npmrc.Config
 	projectDir string
 	offline    bool
-	pkgs       []lock.Package
-	rep        *reporter
-	now        time.Time
+	// vendored: the archives come from a vendor directory (--from), where
+	// no registry metadata is to be had; only the lockfile's rules apply.
+	vendored bool
+	pkgs     []lock.Package
+	rep      *reporter
+	now      time.Time
 }
 
 // checkPolicy evaluates airlock.toml's [policy] for every package before
@@ -63,6 +66,9 @@ func checkPolicy(ctx context.Context, in policyInput) error {
 	}
 	if len(denied) > 0 {
 		return policyError(denied, in.pkgs)
+	}
+	if in.vendored {
+		return nil
 	}
 
 	store, err := newMetaStore(in.cfg, in.rc, in.offline)
@@ -356,6 +362,9 @@ type decisionEvent struct {
 // decision emits d as a JSON event; text output shows only warnings and
 // refusals (printed by their callers).
 func (r *reporter) decision(d verify.Decision) {
+	if r.onDecision != nil {
+		r.onDecision(d)
+	}
 	r.audit.add(auditlog.Event{Kind: "policy", Package: d.Name, Version: d.Version, Path: d.Path, Result: string(d.Verdict),
 		Detail: d.Rule + ": " + d.String()})
 	r.mu.Lock()

@@ -28,9 +28,9 @@ func TestFetcherReadsVendorByLockDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := w.Blob(d)
+	b, _ := w.Blob()
 	b.Write(data)
-	if _, err := b.Commit(); err != nil {
+	if _, err := b.Commit(d); err != nil {
 		t.Fatal(err)
 	}
 	w.Add(vendor.Entry{Ecosystem: "npm", Name: "a", Version: "1.0.0", Digests: []string{d.String()}})

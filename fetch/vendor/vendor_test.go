@@ -36,7 +36,7 @@ func vendorAll(t *testing.T, dir string, archives map[string][]byte) Changes {
 	for name, data := range archives {
 		d := digestOf(data)
 		if !w.Has(d) {
-			b, err := w.Blob(d)
+			b, err := w.Blob()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -46,7 +46,7 @@ func vendorAll(t *testing.T, dir string, archives map[string][]byte) Changes {
 				t.Fatal(err)
 			}
 			b.Write(data)
-			if _, err := b.Commit(); err != nil {
+			if _, err := b.Commit(d); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -237,9 +237,9 @@ func TestAbortLeavesDirectoryUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := w.Blob(digestOf([]byte("new")))
+	b, _ := w.Blob()
 	b.Write([]byte("not new"))
-	if _, err := b.Commit(); !errors.Is(err, verify.ErrIntegrity) {
+	if _, err := b.Commit(digestOf([]byte("new"))); !errors.Is(err, verify.ErrIntegrity) {
 		t.Errorf("Commit of wrong bytes: %v", err)
 	}
 	w.Abort()

@@ -80,25 +80,23 @@ func (w *Writer) Has(d verify.Digest) bool {
 }
 
 // BlobWriter receives one archive's bytes. Reset starts it over (a fetch
-// may deliver an archive twice); Commit stores it once the bytes match.
+// may deliver an archive twice); Commit stores it under the digest it
+// matched.
 type BlobWriter struct {
 	w    *Writer
-	want verify.Digest
 	name string // inside w.tmp
 	f    *os.File
-	chk  *verify.Checker
 }
 
-// Blob starts writing the blob for want.
-func (w *Writer) Blob(want verify.Digest) (*BlobWriter, error) {
-	if err := want.Validate(); err != nil {
-		return nil, err
-	}
+// Blob starts writing a blob. Its digest is given to Commit, which checks
+// it: a fetch may settle on another of the lockfile's digests than the one
+// it tried first (an index that lists no hash).
+func (w *Writer) Blob() (*BlobWriter, error) {
 	w.mu.Lock()
 	w.seq++
-	name := fmt.Sprintf("%s/%d-%s", w.tmp, w.seq, want.Hex()[:16])
+	name := fmt.Sprintf("%s/%d", w.tmp, w.seq)
 	w.mu.Unlock()
-	b := &BlobWriter{w: w, want: want, name: name}
+	b := &BlobWriter{w: w, name: name}
 	return b, b.Reset()
 }
 
@@ -111,25 +109,25 @@ func (b *BlobWriter) Reset() error {
 	if err != nil {
 		return fmt.Errorf("vendor directory %s: %w", b.w.dir, err)
 	}
-	b.f, b.chk = f, verify.NewChecker(b.want)
+	b.f = f
 	return nil
 }
 
 func (b *BlobWriter) Write(p []byte) (int, error) {
 	n, err := b.f.Write(p)
-	b.chk.Write(p[:n])
 	if err != nil {
 		return n, fmt.Errorf("vendor directory %s: %w", b.w.dir, err)
 	}
 	return n, nil
 }
 
-// Commit checks the bytes against the digest, then syncs the file and
-// renames it to its blob path. It returns the size.
-func (b *BlobWriter) Commit() (int64, error) {
+// Commit syncs the file, reads it back through d's hash (what is renamed
+// into place is what was checked, not what was meant to be written), and
+// renames it to d's blob path. It returns the size.
+func (b *BlobWriter) Commit(d verify.Digest) (int64, error) {
 	defer b.Abort()
-	if err := b.chk.Check(); err != nil {
-		return 0, fmt.Errorf("vendor directory %s: not storing %s: %w", b.w.dir, BlobPath(b.want), err)
+	if err := d.Validate(); err != nil {
+		return 0, err
 	}
 	if err := b.f.Chmod(blobPerm); err != nil {
 		return 0, err
@@ -137,14 +135,18 @@ func (b *BlobWriter) Commit() (int64, error) {
 	if err := b.f.Sync(); err != nil {
 		return 0, fmt.Errorf("vendor directory %s: %w", b.w.dir, err)
 	}
-	final := BlobPath(b.want)
+	final := BlobPath(d)
+	n, err := hashBlob(b.w.root, b.name, []verify.Digest{d})
+	if err != nil {
+		return 0, fmt.Errorf("vendor directory %s: not storing %s: %w", b.w.dir, final, err)
+	}
 	if err := b.w.root.MkdirAll(filepath.Dir(final), dirPerm); err != nil {
 		return 0, fmt.Errorf("vendor directory %s: %w", b.w.dir, err)
 	}
 	if err := b.w.root.Rename(b.name, final); err != nil {
 		return 0, fmt.Errorf("vendor directory %s: %w", b.w.dir, err)
 	}
-	return b.chk.N(), nil
+	return n, nil
 }
 
 // Abort discards the bytes; a no-op after Commit.
