@@ -67,11 +67,17 @@ func writeChange(b *strings.Builder, c Change) {
 			fmt.Fprintf(b, "~ %s %s@%s", c.Key, c.New.Name, c.New.Version)
 		}
 	}
-	if e := c.New; e != nil && e.Source != "registry" {
+	e := c.New
+	if e == nil {
+		e = c.Old
+	}
+	if e.Source != "registry" {
 		fmt.Fprintf(b, " (%s)", e.Source)
 	}
-	if e := c.New; e != nil && e.Dev {
+	if e.Dev {
 		b.WriteString(" dev")
+	} else if e.Optional {
+		b.WriteString(" optional")
 	}
 	if len(c.Flags) > 0 {
 		fl := make([]string, len(c.Flags))
