@@ -55,6 +55,10 @@ Usage:
   airlock vendor DIR [flags]  write every archive the lockfile needs, and a manifest, into DIR
   airlock vendor --check DIR  report files of DIR that differ from its manifest
   airlock cache path          print the cache directory
+  airlock db update --from FILE|URL
+                              import an OSV advisory export (osv.dev's npm or PyPI all.zip) for offline matching
+  airlock trust update [--from trusted_root.json]
+                              refresh the Sigstore trusted root that npm provenance is verified against
   airlock cache verify        re-hash the cache; remove and list what fails
   airlock cache gc --older-than 30d
                               remove cached archives unused for that long
@@ -114,6 +118,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return audit(ctx, args[1:], stdout, stderr)
 	case "pip":
 		return pipCmd(ctx, args[1:], stdout, stderr)
+	case "db":
+		return dbCmd(ctx, args[1:], stdout, stderr)
+	case "trust":
+		return trustCmd(ctx, args[1:], stdout, stderr)
 	case "cache":
 		return cacheCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":

@@ -71,6 +71,14 @@ func checkPolicy(ctx context.Context, in policyInput) error {
 		return nil
 	}
 
+	// Known vulnerabilities and malware: refusals are listed with the
+	// metadata rules' below, so one run shows everything to fix.
+	advDenied, err := checkAdvisories(ctx, in, subjects)
+	if err != nil {
+		return err
+	}
+	denied = append(denied, advDenied...)
+
 	store, err := newMetaStore(in.cfg, in.rc, in.offline)
 	if err != nil {
 		return err
@@ -103,6 +111,7 @@ func checkPolicy(ctx context.Context, in policyInput) error {
 			jobs = append(jobs, &job{s: s, needs: n})
 		}
 	}
+	prov := &provenanceChecker{dir: filepath.Join(cacheRoot(in.cfg), sigstoreDir)}
 	g, gctx := errgroup.WithContext(ctx)
 	limit := in.cfg.Concurrency
 	if limit <= 0 {
@@ -116,7 +125,12 @@ func checkPolicy(ctx context.Context, in policyInput) error {
 				return metadataError(j.s, err)
 			}
 			j.facts = verify.Facts{Found: vm.Found, Integrity: vm.Integrity, Shasum: vm.Shasum,
-				Signatures: vm.Signatures, Published: vm.Published, URL: vm.URL}
+				Signatures: vm.Signatures, Published: vm.Published, URL: vm.URL, Deprecated: vm.Deprecated}
+			if j.needs.Provenance && vm.Found {
+				if j.facts.Provenance, err = prov.facts(gctx, store, j.s, vm); err != nil {
+					return err
+				}
+			}
 			if j.needs.Origin {
 				origin := trusts[j.s.Registry].Origin
 				ovm, err := store.VersionMetadata(gctx, origin, j.s.Name, j.s.Version, false)

@@ -102,6 +102,8 @@ func TestScripts(t *testing.T) {
 			"mode":          cmdMode,
 			"waitfile":      cmdWaitFile,
 			"signreg":       cmdSignReg,
+			"attestreg":     cmdAttestReg, // provenance_script_test.go: provenance_* and advisory_* scripts
+			"osvzip":        cmdOSVZip,
 			"tlsregistry":   cmdTLSRegistry,
 			"cached":        cmdCached,
 			"pypi":          cmdPyPI, // pip_script_test.go: pip_* scripts' Python index
