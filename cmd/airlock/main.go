@@ -42,6 +42,8 @@ const usage = `airlock fetches, verifies and installs locked dependencies withou
 
 Usage:
   airlock npm ci [flags]      install node_modules from package-lock.json, like npm ci --ignore-scripts
+  airlock pnpm install [flags]
+                              install node_modules from pnpm-lock.yaml, like pnpm install --frozen-lockfile --ignore-scripts
   airlock install [flags]     the same, choosing the ecosystem from the lockfile found
   airlock pip install -r requirements.txt | --lock pylock.toml|uv.lock [flags]
                               install wheels into a virtual environment, like pip install --require-hashes --no-deps
@@ -99,7 +101,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return npmCI(ctx, "npm ci", args[2:], stdout, stderr)
 	case "install":
-		return npmCI(ctx, "install", args[1:], stdout, stderr)
+		return installAuto(ctx, args[1:], stdout, stderr)
+	case "pnpm":
+		return pnpmCmd(ctx, args[1:], stdout, stderr)
 	case "verify":
 		return verifyCmd(ctx, args[1:], stdout, stderr)
 	case "diff":
