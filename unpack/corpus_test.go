@@ -23,7 +23,7 @@ type corpusCase struct {
 	opts      NpmOptions                // Umask 0o022 unless zeroUmask
 	zeroUmask bool
 	wantErr   error    // nil: success
-	wantPath  string   // FileError.Path, when it matters
+	wantPath  string   // FileError.Path: the entry, or "" for the stream as a whole
 	want      []string // success: the tree, as treeLines prints it
 	skipped   []string // success: Report.Skipped
 }
@@ -117,22 +117,22 @@ func corpus() []corpusCase {
 	return []corpusCase{
 		// Paths.
 		{name: "dotdot-traversal", archive: tgz(pj, ent{name: "package/../../outside", body: "pwned"}), wantErr: ErrUnsafePath, wantPath: "package/../../outside"},
-		{name: "dotdot-first-segment", archive: tgz(pj, ent{name: "../outside", body: "pwned"}), wantErr: ErrUnsafePath},
-		{name: "dotdot-deep", archive: tgz(pj, ent{name: "package/a/b/../../../outside", body: "pwned"}), wantErr: ErrUnsafePath},
-		{name: "absolute-path", archive: tgz(pj, ent{name: "/tmp/outside", body: "pwned"}), wantErr: ErrUnsafePath},
+		{name: "dotdot-first-segment", archive: tgz(pj, ent{name: "../outside", body: "pwned"}), wantErr: ErrUnsafePath, wantPath: "../outside"},
+		{name: "dotdot-deep", archive: tgz(pj, ent{name: "package/a/b/../../../outside", body: "pwned"}), wantErr: ErrUnsafePath, wantPath: "package/a/b/../../../outside"},
+		{name: "absolute-path", archive: tgz(pj, ent{name: "/tmp/outside", body: "pwned"}), wantErr: ErrUnsafePath, wantPath: "/tmp/outside"},
 		{name: "dotdot-via-pax", archive: tgz(pj, ent{name: "package/decoy", body: "pwned", pax: map[string]string{"path": "package/../../outside"}}), wantErr: ErrUnsafePath, wantPath: "package/../../outside"},
 		{name: "absolute-via-pax", archive: tgz(pj, ent{name: "package/decoy", body: "pwned", pax: map[string]string{"path": "/tmp/outside"}}), wantErr: ErrUnsafePath, wantPath: "/tmp/outside"},
-		{name: "dotdot-via-gnu-longname", archive: tgz(pj, ent{name: "package/" + strings.Repeat("a", 100) + "/../../../outside", body: "pwned", gnuLong: true}), wantErr: ErrUnsafePath},
-		{name: "backslash-dotdot", archive: tgz(pj, ent{name: `package/..\..\outside`, body: "pwned"}), wantErr: ErrUnsafePath},
-		{name: "backslash", archive: tgz(pj, ent{name: `package/a\b`, body: "x"}), wantErr: ErrUnsafePath},
-		{name: "drive-letter-after-strip", archive: tgz(pj, ent{name: "package/C:outside", body: "pwned"}), wantErr: ErrUnsafePath},
-		{name: "drive-letter-first", archive: tgz(pj, ent{name: "c:/outside", body: "pwned"}), wantErr: ErrUnsafePath},
+		{name: "dotdot-via-gnu-longname", archive: tgz(pj, ent{name: "package/" + strings.Repeat("a", 100) + "/../../../outside", body: "pwned", gnuLong: true}), wantErr: ErrUnsafePath, wantPath: "package/" + strings.Repeat("a", 100) + "/../../../outside"},
+		{name: "backslash-dotdot", archive: tgz(pj, ent{name: `package/..\..\outside`, body: "pwned"}), wantErr: ErrUnsafePath, wantPath: "package/..\\..\\outside"},
+		{name: "backslash", archive: tgz(pj, ent{name: `package/a\b`, body: "x"}), wantErr: ErrUnsafePath, wantPath: "package/a\\b"},
+		{name: "drive-letter-after-strip", archive: tgz(pj, ent{name: "package/C:outside", body: "pwned"}), wantErr: ErrUnsafePath, wantPath: "package/C:outside"},
+		{name: "drive-letter-first", archive: tgz(pj, ent{name: "c:/outside", body: "pwned"}), wantErr: ErrUnsafePath, wantPath: "c:/outside"},
 		{name: "nul-in-pax-path", archive: tgz(pj, ent{name: "package/x", body: "x", pax: map[string]string{"path": "package/a\x00b"}}), wantErr: ErrUnsafePath},
 		{name: "newline-in-pax-path", archive: tgz(pj, ent{name: "package/x", body: "x", pax: map[string]string{"path": "package/a\nb"}}), wantErr: ErrUnsafePath},
-		{name: "control-char", archive: tgz(pj, ent{name: "package/a\x01b", body: "x"}), wantErr: ErrUnsafePath},
-		{name: "escape-char", archive: tgz(pj, ent{name: "package/\x1b[31mred", body: "x"}), wantErr: ErrUnsafePath},
-		{name: "del-char", archive: tgz(pj, ent{name: "package/a\x7fb", body: "x"}), wantErr: ErrUnsafePath},
-		{name: "c1-control-char", archive: tgz(pj, ent{name: "package/a\u0085b", body: "x"}), wantErr: ErrUnsafePath},
+		{name: "control-char", archive: tgz(pj, ent{name: "package/a\x01b", body: "x"}), wantErr: ErrUnsafePath, wantPath: "package/a\x01b"},
+		{name: "escape-char", archive: tgz(pj, ent{name: "package/\x1b[31mred", body: "x"}), wantErr: ErrUnsafePath, wantPath: "package/\x1b[31mred"},
+		{name: "del-char", archive: tgz(pj, ent{name: "package/a\x7fb", body: "x"}), wantErr: ErrUnsafePath, wantPath: "package/a\x7fb"},
+		{name: "c1-control-char", archive: tgz(pj, ent{name: "package/a\u0085b", body: "x"}), wantErr: ErrUnsafePath, wantPath: "package/a\u0085b"},
 		{name: "newline-after-nul-in-name", archive: tgz(pj, withRaw(ent{name: "package/x", body: "x"}, func(h *[blockSize]byte) { copy(h[20:], "\nhidden") })), wantErr: ErrUnsafePath},
 		{name: "invalid-utf8", archive: tgz(pj, ent{name: "package/a\xffb", body: "x"}), wantErr: ErrUnsafePath},
 		{name: "utf8-split-across-prefix", archive: tgz(pj, withRaw(ent{name: "package/x", body: "x"}, func(h *[blockSize]byte) {
@@ -140,9 +140,9 @@ func corpus() []corpusCase {
 			copy(h[345:], "package/\xe2\x82")
 			copy(h[0:100], "\xacx\x00\x00")
 		})), wantErr: ErrUnsafePath},
-		{name: "path-too-long", archive: tgz(pj, ent{name: "package/" + strings.Repeat("a/", 520) + "f", body: "x", pax: map[string]string{"path": "package/" + strings.Repeat("a/", 520) + "f"}}), wantErr: ErrPathTooLong},
-		{name: "segment-too-long", archive: tgz(pj, ent{name: "package/x", body: "x", pax: map[string]string{"path": "package/" + strings.Repeat("a", 256)}}), wantErr: ErrPathTooLong},
-		{name: "deep-nesting", archive: tgz(pj, ent{name: "package/x", body: "x", pax: map[string]string{"path": "package/" + strings.Repeat("d/", 129) + "f"}}), wantErr: ErrTooDeep},
+		{name: "path-too-long", archive: tgz(pj, ent{name: "package/" + strings.Repeat("a/", 520) + "f", body: "x", pax: map[string]string{"path": "package/" + strings.Repeat("a/", 520) + "f"}}), wantErr: ErrPathTooLong, wantPath: "package/" + strings.Repeat("a/", 520) + "f"},
+		{name: "segment-too-long", archive: tgz(pj, ent{name: "package/x", body: "x", pax: map[string]string{"path": "package/" + strings.Repeat("a", 256)}}), wantErr: ErrPathTooLong, wantPath: "package/" + strings.Repeat("a", 256)},
+		{name: "deep-nesting", archive: tgz(pj, ent{name: "package/x", body: "x", pax: map[string]string{"path": "package/" + strings.Repeat("d/", 129) + "f"}}), wantErr: ErrTooDeep, wantPath: "package/" + strings.Repeat("d/", 129) + "f"},
 		{name: "deep-nesting-within-limit", archive: tgz(pj, ent{name: "package/x", body: "deep", pax: map[string]string{"path": "package/" + strings.Repeat("d/", 3) + "f"}}),
 			want: []string{"d 0755 d", "d 0755 d/d", "d 0755 d/d/d", "f 0644 d/d/d/f deep", "f 0644 package.json " + pkgJSON}},
 
@@ -154,10 +154,10 @@ func corpus() []corpusCase {
 			ent{name: "package/lib/outside", body: "pwned"}), wantErr: ErrUnsafePath, wantPath: "package/lib/outside"},
 		{name: "symlink-then-file-same-name", archive: tgz(pj,
 			ent{name: "package/index.js", typ: typeSymlink, link: "/etc/passwd"},
-			ent{name: "package/index.js", body: "x"}), wantErr: ErrDuplicate},
+			ent{name: "package/index.js", body: "x"}), wantErr: ErrDuplicate, wantPath: "package/index.js"},
 		{name: "file-then-symlink-same-name", archive: tgz(pj,
 			ent{name: "package/index.js", body: "x"},
-			ent{name: "package/index.js", typ: typeSymlink, link: "/etc/passwd"}), wantErr: ErrDuplicate},
+			ent{name: "package/index.js", typ: typeSymlink, link: "/etc/passwd"}), wantErr: ErrDuplicate, wantPath: "package/index.js"},
 		{name: "hardlink-then-file-through-it", archive: tgz(pj,
 			ent{name: "package/lib", typ: typeLink, link: "package/package.json"},
 			ent{name: "package/lib/outside", body: "pwned"}), wantErr: ErrUnsafePath, wantPath: "package/lib/outside"},
@@ -172,19 +172,19 @@ func corpus() []corpusCase {
 
 		// Special files.
 		{name: "char-device", archive: tgz(pj, ent{name: "package/null", typ: typeChar}), wantErr: ErrSpecialFile, wantPath: "package/null"},
-		{name: "block-device", archive: tgz(pj, ent{name: "package/sda", typ: typeBlock}), wantErr: ErrSpecialFile},
-		{name: "fifo", archive: tgz(pj, ent{name: "package/fifo", typ: typeFIFO}), wantErr: ErrSpecialFile},
+		{name: "block-device", archive: tgz(pj, ent{name: "package/sda", typ: typeBlock}), wantErr: ErrSpecialFile, wantPath: "package/sda"},
+		{name: "fifo", archive: tgz(pj, ent{name: "package/fifo", typ: typeFIFO}), wantErr: ErrSpecialFile, wantPath: "package/fifo"},
 		// tar has no socket type (GNU tar skips sockets when archiving); a
 		// socket's type bits in the mode field of a file entry are ignored,
 		// as node-tar ignores them: the entry is a plain file.
 		{name: "socket-mode-bits-on-file", archive: tgz(pj, ent{name: "package/sock", body: "s", mode: 0o140644}),
 			want: []string{"f 0644 package.json " + pkgJSON, "f 0644 sock s"}},
-		{name: "gnu-sparse", archive: tgz(pj, ent{name: "package/sparse", typ: 'S', body: "x"}), wantErr: ErrSpecialFile},
+		{name: "gnu-sparse", archive: tgz(pj, ent{name: "package/sparse", typ: 'S', body: "x"}), wantErr: ErrSpecialFile, wantPath: "package/sparse"},
 		{name: "pax-sparse", archive: tgz(pj, ent{name: "package/sparse", body: "x", pax: map[string]string{"GNU.sparse.map": "0,1", "GNU.sparse.realsize": "1000000000"}}), wantErr: ErrSpecialFile},
-		{name: "unknown-type", archive: tgz(pj, ent{name: "package/vol", typ: 'V'}), wantErr: ErrSpecialFile},
-		{name: "setuid", archive: tgz(pj, ent{name: "package/suid", body: "x", mode: 0o4755}), wantErr: ErrSetuid},
-		{name: "setgid", archive: tgz(pj, ent{name: "package/sgid", body: "x", mode: 0o2755}), wantErr: ErrSetuid},
-		{name: "sticky", archive: tgz(pj, ent{name: "package/sticky", body: "x", mode: 0o1644}), wantErr: ErrSetuid},
+		{name: "unknown-type", archive: tgz(pj, ent{name: "package/vol", typ: 'V'}), wantErr: ErrSpecialFile, wantPath: "package/vol"},
+		{name: "setuid", archive: tgz(pj, ent{name: "package/suid", body: "x", mode: 0o4755}), wantErr: ErrSetuid, wantPath: "package/suid"},
+		{name: "setgid", archive: tgz(pj, ent{name: "package/sgid", body: "x", mode: 0o2755}), wantErr: ErrSetuid, wantPath: "package/sgid"},
+		{name: "sticky", archive: tgz(pj, ent{name: "package/sticky", body: "x", mode: 0o1644}), wantErr: ErrSetuid, wantPath: "package/sticky"},
 		{name: "setgid-directory-entry-ignored", archive: tgz(pj, ent{name: "package/lib/", typ: typeDir, mode: 0o2775}, ent{name: "package/lib/a", body: "a"}),
 			want: []string{"d 0755 lib", "f 0644 lib/a a", "f 0644 package.json " + pkgJSON}},
 
@@ -201,8 +201,8 @@ func corpus() []corpusCase {
 		{name: "nfc-nfd-collision", archive: tgz(pj, ent{name: "package/caf\u00e9.js", body: "nfc"}, ent{name: "package/cafe\u0301.js", body: "nfd"}),
 			want: []string{"f 0644 cafe\u0301.js nfd", "f 0644 caf\u00e9.js nfc", "f 0644 package.json " + pkgJSON}},
 		{name: "duplicate-file", archive: tgz(pj, ent{name: "package/a", body: "first"}, ent{name: "package/a", body: "second"}), wantErr: ErrDuplicate, wantPath: "package/a"},
-		{name: "duplicate-package-json", archive: tgz(pj, ent{name: "package/package.json", body: `{"name":"evil"}`}), wantErr: ErrDuplicate},
-		{name: "duplicate-after-dot-segment", archive: tgz(pj, ent{name: "package/a", body: "1"}, ent{name: "package/./a", body: "2"}), wantErr: ErrDuplicate},
+		{name: "duplicate-package-json", archive: tgz(pj, ent{name: "package/package.json", body: `{"name":"evil"}`}), wantErr: ErrDuplicate, wantPath: "package/package.json"},
+		{name: "duplicate-after-dot-segment", archive: tgz(pj, ent{name: "package/a", body: "1"}, ent{name: "package/./a", body: "2"}), wantErr: ErrDuplicate, wantPath: "package/./a"},
 		{name: "duplicate-same-bytes-after-dot-segment", archive: tgz(pj, ent{name: "package/./dist/a.js", body: "same"}, ent{name: "package/dist/a.js", body: "same"}),
 			want: []string{"d 0755 dist", "f 0644 dist/a.js same", "f 0644 package.json " + pkgJSON}},
 		{name: "duplicate-same-bytes-keeps-first-mode", archive: tgz(pj, ent{name: "package/a", body: "same", mode: 0o644}, ent{name: "package/a", body: "same", mode: 0o755}),
@@ -215,15 +215,15 @@ func corpus() []corpusCase {
 			want: []string{"f 0644 a " + strings.Repeat("0123456789", 40000), "f 0644 package.json " + pkgJSON}},
 		{name: "duplicate-same-package-json", archive: tgz(pj, pj), want: []string{"f 0644 package.json " + pkgJSON}},
 		{name: "duplicate-same-size-other-bytes", archive: tgz(pj, ent{name: "package/a", body: "ab"}, ent{name: "package/a", body: "ba"}), wantErr: ErrDuplicate, wantPath: "package/a"},
-		{name: "duplicate-late-difference-in-large", archive: tgz(pj, ent{name: "package/a", body: strings.Repeat("x", 300000) + "1"}, ent{name: "package/a", body: strings.Repeat("x", 300000) + "2"}), wantErr: ErrDuplicate},
-		{name: "duplicate-longer", archive: tgz(pj, ent{name: "package/a", body: "ab"}, ent{name: "package/a", body: "abc"}), wantErr: ErrDuplicate},
-		{name: "duplicate-shorter", archive: tgz(pj, ent{name: "package/a", body: "abc"}, ent{name: "package/a", body: "ab"}), wantErr: ErrDuplicate},
-		{name: "duplicate-same-then-other", archive: tgz(pj, ent{name: "package/a", body: "1"}, ent{name: "package/./a", body: "1"}, ent{name: "package/a", body: "2"}), wantErr: ErrDuplicate},
-		{name: "duplicate-other-first-segment", archive: tgz(pj, ent{name: "package/a", body: "1"}, ent{name: "other/a", body: "2"}), wantErr: ErrDuplicate},
-		{name: "file-then-file-inside", archive: tgz(pj, ent{name: "package/a", body: "file"}, ent{name: "package/a/b", body: "inner"}), wantErr: ErrDuplicate},
-		{name: "file-inside-then-file", archive: tgz(pj, ent{name: "package/a/b", body: "inner"}, ent{name: "package/a", body: "file"}), wantErr: ErrDuplicate},
-		{name: "file-then-directory-entry", archive: tgz(pj, ent{name: "package/a", body: "file"}, ent{name: "package/a/", typ: typeDir}), wantErr: ErrDuplicate},
-		{name: "directory-entry-then-file", archive: tgz(pj, ent{name: "package/a/", typ: typeDir}, ent{name: "package/a", body: "file"}), wantErr: ErrDuplicate},
+		{name: "duplicate-late-difference-in-large", archive: tgz(pj, ent{name: "package/a", body: strings.Repeat("x", 300000) + "1"}, ent{name: "package/a", body: strings.Repeat("x", 300000) + "2"}), wantErr: ErrDuplicate, wantPath: "package/a"},
+		{name: "duplicate-longer", archive: tgz(pj, ent{name: "package/a", body: "ab"}, ent{name: "package/a", body: "abc"}), wantErr: ErrDuplicate, wantPath: "package/a"},
+		{name: "duplicate-shorter", archive: tgz(pj, ent{name: "package/a", body: "abc"}, ent{name: "package/a", body: "ab"}), wantErr: ErrDuplicate, wantPath: "package/a"},
+		{name: "duplicate-same-then-other", archive: tgz(pj, ent{name: "package/a", body: "1"}, ent{name: "package/./a", body: "1"}, ent{name: "package/a", body: "2"}), wantErr: ErrDuplicate, wantPath: "package/a"},
+		{name: "duplicate-other-first-segment", archive: tgz(pj, ent{name: "package/a", body: "1"}, ent{name: "other/a", body: "2"}), wantErr: ErrDuplicate, wantPath: "other/a"},
+		{name: "file-then-file-inside", archive: tgz(pj, ent{name: "package/a", body: "file"}, ent{name: "package/a/b", body: "inner"}), wantErr: ErrDuplicate, wantPath: "package/a/b"},
+		{name: "file-inside-then-file", archive: tgz(pj, ent{name: "package/a/b", body: "inner"}, ent{name: "package/a", body: "file"}), wantErr: ErrDuplicate, wantPath: "package/a"},
+		{name: "file-then-directory-entry", archive: tgz(pj, ent{name: "package/a", body: "file"}, ent{name: "package/a/", typ: typeDir}), wantErr: ErrDuplicate, wantPath: "package/a/"},
+		{name: "directory-entry-then-file", archive: tgz(pj, ent{name: "package/a/", typ: typeDir}, ent{name: "package/a", body: "file"}), wantErr: ErrDuplicate, wantPath: "package/a"},
 		{name: "directory-entry-twice", archive: tgz(pj, ent{name: "package/a/", typ: typeDir}, ent{name: "package/a/", typ: typeDir}, ent{name: "package/a/f", body: "f"}),
 			want: []string{"d 0755 a", "f 0644 a/f f", "f 0644 package.json " + pkgJSON}},
 
@@ -316,25 +316,25 @@ func corpus() []corpusCase {
 		}, wantErr: ErrCorrupt},
 
 		// Bombs.
-		{name: "gzip-bomb-ratio", archive: zeroFileTgz("package/zeros", 3*RatioGrace), wantErr: ErrRatio},
+		{name: "gzip-bomb-ratio", archive: zeroFileTgz("package/zeros", 3*RatioGrace), wantErr: ErrRatio, wantPath: "package/zeros"},
 		// A genuine package's profiling dump (jsdom 0.1.23's gmon.out) is
 		// mostly zeros: some 600x, under node-tar's 1000x, so npm installs it.
 		{name: "sparse-file-under-npm-ratio", archive: tgz(pj, ent{name: "package/gmon.out", body: sparse}),
 			want: []string{"f 0644 gmon.out " + sparse, "f 0644 package.json " + pkgJSON}},
-		{name: "gzip-bomb-size", archive: zeroFileTgz("package/zeros", 3<<20), opts: NpmOptions{Limits: Limits{MaxTotalSize: 2 << 20}}, wantErr: ErrTooLarge},
+		{name: "gzip-bomb-size", archive: zeroFileTgz("package/zeros", 3<<20), opts: NpmOptions{Limits: Limits{MaxTotalSize: 2 << 20}}, wantErr: ErrTooLarge, wantPath: "package/zeros"},
 		{name: "file-too-large", archive: zeroFileTgz("package/zeros", 3<<20), opts: NpmOptions{Limits: Limits{MaxFileSize: 1 << 20}}, wantErr: ErrFileTooLarge, wantPath: "package/zeros"},
-		{name: "package-json-too-large", archive: zeroFileTgz("package/package.json", MaxPackageJSON+1), wantErr: ErrFileTooLarge},
+		{name: "package-json-too-large", archive: zeroFileTgz("package/package.json", MaxPackageJSON+1), wantErr: ErrFileTooLarge, wantPath: "package/package.json"},
 		{name: "pax-comment-bomb", archive: manyEntries(10, func(i int) ent {
 			return ent{name: "package/f" + itoa(i), pax: map[string]string{"comment": strings.Repeat("c", MaxMetaSize-100)}}
 		}), opts: NpmOptions{Limits: Limits{MaxTotalSize: 1 << 20, MaxFiles: 20}}, wantErr: ErrTooLarge},
 		{name: "absolute-size-bomb-many-files", archive: manyEntries(3, func(i int) ent { return ent{name: "package/z" + itoa(i), body: string(make([]byte, 1<<20))} }),
 			opts: NpmOptions{Limits: Limits{MaxTotalSize: 2 << 20}}, wantErr: ErrTooLarge, wantPath: "package/z1"},
-		{name: "many-entries-bomb", archive: manyEntries(1000, func(i int) ent { return ent{name: "package/f" + itoa(i)} }), opts: NpmOptions{Limits: Limits{MaxFiles: 100}}, wantErr: ErrTooManyFiles},
-		{name: "many-symlinks-bomb", archive: manyEntries(1000, func(i int) ent { return ent{name: "package/l" + itoa(i), typ: typeSymlink, link: "x"} }), opts: NpmOptions{Limits: Limits{MaxFiles: 100}}, wantErr: ErrTooManyFiles},
-		{name: "many-global-headers-bomb", archive: manyEntries(1000, func(i int) ent { return ent{name: "g", typ: typePAXGlobal, body: paxRecord("comment", "x")} }), opts: NpmOptions{Limits: Limits{MaxFiles: 100}}, wantErr: ErrTooManyFiles},
+		{name: "many-entries-bomb", archive: manyEntries(1000, func(i int) ent { return ent{name: "package/f" + itoa(i)} }), opts: NpmOptions{Limits: Limits{MaxFiles: 100}}, wantErr: ErrTooManyFiles, wantPath: "package/f99"},
+		{name: "many-symlinks-bomb", archive: manyEntries(1000, func(i int) ent { return ent{name: "package/l" + itoa(i), typ: typeSymlink, link: "x"} }), opts: NpmOptions{Limits: Limits{MaxFiles: 100}}, wantErr: ErrTooManyFiles, wantPath: "package/l99"},
+		{name: "many-global-headers-bomb", archive: manyEntries(1000, func(i int) ent { return ent{name: "g", typ: typePAXGlobal, body: paxRecord("comment", "x")} }), opts: NpmOptions{Limits: Limits{MaxFiles: 100}}, wantErr: ErrTooManyFiles, wantPath: "g"},
 		{name: "implied-directories-bomb", archive: manyEntries(10, func(i int) ent {
 			return ent{name: "package/x", body: "x", pax: map[string]string{"path": "package/" + itoa(i) + "/" + strings.Repeat("d/", 100) + "f"}}
-		}), opts: NpmOptions{Limits: Limits{MaxFiles: 500}}, wantErr: ErrTooManyFiles},
+		}), opts: NpmOptions{Limits: Limits{MaxFiles: 500}}, wantErr: ErrTooManyFiles, wantPath: "package/4/" + strings.Repeat("d/", 100) + "f"},
 
 		// Streams.
 		{name: "empty-input", archive: func(testing.TB) []byte { return nil }, wantErr: ErrCorrupt},
@@ -411,10 +411,10 @@ func corpus() []corpusCase {
 			want: []string{"f 0644 .npmignore npm", "f 0644 package.json " + pkgJSON}, skipped: []string{"package/.gitignore"}},
 		{name: "npmignore-after-gitignore-replaces", archive: tgz(pj, ent{name: "package/.gitignore", body: "git", mode: 0o755}, ent{name: "package/.npmignore", body: "npm", mode: 0o644}),
 			want: []string{"f 0755 .npmignore npm", "f 0644 package.json " + pkgJSON}},
-		{name: "gitignore-twice", archive: tgz(pj, ent{name: "package/.gitignore", body: "1"}, ent{name: "package/.gitignore", body: "2"}), wantErr: ErrDuplicate},
+		{name: "gitignore-twice", archive: tgz(pj, ent{name: "package/.gitignore", body: "1"}, ent{name: "package/.gitignore", body: "2"}), wantErr: ErrDuplicate, wantPath: "package/.gitignore"},
 		{name: "gitignore-twice-same-bytes", archive: tgz(pj, ent{name: "package/.gitignore", body: "1"}, ent{name: "package/./.gitignore", body: "1"}),
 			want: []string{"f 0644 .npmignore 1", "f 0644 package.json " + pkgJSON}},
-		{name: "npmignore-twice", archive: tgz(pj, ent{name: "package/.npmignore", body: "1"}, ent{name: "package/.npmignore", body: "2"}), wantErr: ErrDuplicate},
+		{name: "npmignore-twice", archive: tgz(pj, ent{name: "package/.npmignore", body: "1"}, ent{name: "package/.npmignore", body: "2"}), wantErr: ErrDuplicate, wantPath: "package/.npmignore"},
 		{name: "npmignore-in-other-directory", archive: tgz(pj, ent{name: "package/a/.npmignore", body: "npm"}, ent{name: "package/.gitignore", body: "git"}),
 			want: []string{"f 0644 .npmignore git", "d 0755 a", "f 0644 a/.npmignore npm", "f 0644 package.json " + pkgJSON}},
 		{name: "modes-umask-022", archive: tgz(modeEnts()...), want: []string{
@@ -530,7 +530,7 @@ func runCase(t *testing.T, c corpusCase) {
 		if !errors.As(err, &fe) {
 			t.Fatalf("error %v is not a *FileError", err)
 		}
-		if c.wantPath != "" && fe.Path != c.wantPath {
+		if fe.Path != c.wantPath {
 			t.Errorf("FileError.Path = %q, want %q", fe.Path, c.wantPath)
 		}
 		return

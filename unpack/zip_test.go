@@ -24,7 +24,7 @@ type zipCase struct {
 	archive  func(t testing.TB) []byte
 	opts     ZipOptions // Umask 0o022 unless set
 	wantErr  error      // nil: success
-	wantPath string     // FileError.Path; "" for the archive as a whole
+	wantPath string     // FileError.Path: the entry, or "" for the archive as a whole
 	want     []string   // success: the tree, as treeLines prints it
 }
 
@@ -77,29 +77,29 @@ func zipCorpus() []zipCase {
 		// Paths.
 		{name: "zip-dotdot-traversal", archive: z(meta, zent{name: "../outside", body: "pwned"}), wantErr: ErrUnsafePath, wantPath: "../outside"},
 		{name: "zip-dotdot-deep", archive: z(meta, zent{name: "x/a/../../../outside", body: "pwned"}), wantErr: ErrUnsafePath, wantPath: "x/a/../../../outside"},
-		{name: "zip-dotdot-directory", archive: z(meta, zent{name: "../d/"}), wantErr: ErrUnsafePath},
+		{name: "zip-dotdot-directory", archive: z(meta, zent{name: "../d/"}), wantErr: ErrUnsafePath, wantPath: "../d/"},
 		{name: "zip-absolute-path", archive: z(meta, zent{name: "/tmp/outside", body: "pwned"}), wantErr: ErrUnsafePath, wantPath: "/tmp/outside"},
-		{name: "zip-backslash-dotdot", archive: z(meta, zent{name: `..\..\outside`, body: "pwned"}), wantErr: ErrUnsafePath},
-		{name: "zip-backslash", archive: z(meta, zent{name: `x\y.py`, body: "x"}), wantErr: ErrUnsafePath},
-		{name: "zip-drive-letter", archive: z(meta, zent{name: "C:/outside", body: "pwned"}), wantErr: ErrUnsafePath},
-		{name: "zip-drive-relative", archive: z(meta, zent{name: "c:outside", body: "pwned"}), wantErr: ErrUnsafePath},
+		{name: "zip-backslash-dotdot", archive: z(meta, zent{name: `..\..\outside`, body: "pwned"}), wantErr: ErrUnsafePath, wantPath: "..\\..\\outside"},
+		{name: "zip-backslash", archive: z(meta, zent{name: `x\y.py`, body: "x"}), wantErr: ErrUnsafePath, wantPath: "x\\y.py"},
+		{name: "zip-drive-letter", archive: z(meta, zent{name: "C:/outside", body: "pwned"}), wantErr: ErrUnsafePath, wantPath: "C:/outside"},
+		{name: "zip-drive-relative", archive: z(meta, zent{name: "c:outside", body: "pwned"}), wantErr: ErrUnsafePath, wantPath: "c:outside"},
 		{name: "zip-nul-in-name", archive: z(meta, zent{name: "x.py\x00.txt", body: "x"}), wantErr: ErrUnsafePath, wantPath: "x.py\x00.txt"},
-		{name: "zip-control-char", archive: z(meta, zent{name: "a\x01b", body: "x"}), wantErr: ErrUnsafePath},
-		{name: "zip-escape-char", archive: z(meta, zent{name: "\x1b[31mred", body: "x"}), wantErr: ErrUnsafePath},
-		{name: "zip-newline", archive: z(meta, zent{name: "a\nb", body: "x"}), wantErr: ErrUnsafePath},
-		{name: "zip-invalid-utf8", archive: z(meta, zent{name: "a\xffb", body: "x", flags: flagUTF8}), wantErr: ErrUnsafePath},
+		{name: "zip-control-char", archive: z(meta, zent{name: "a\x01b", body: "x"}), wantErr: ErrUnsafePath, wantPath: "a\x01b"},
+		{name: "zip-escape-char", archive: z(meta, zent{name: "\x1b[31mred", body: "x"}), wantErr: ErrUnsafePath, wantPath: "\x1b[31mred"},
+		{name: "zip-newline", archive: z(meta, zent{name: "a\nb", body: "x"}), wantErr: ErrUnsafePath, wantPath: "a\nb"},
+		{name: "zip-invalid-utf8", archive: z(meta, zent{name: "a\xffb", body: "x", flags: flagUTF8}), wantErr: ErrUnsafePath, wantPath: "a\xffb"},
 		// Python's zipfile decodes an unflagged name as CP437 ("\x82" is
 		// "é"), other readers keep the bytes.
-		{name: "zip-cp437-name", archive: z(meta, zent{name: "caf\x82.py", body: "x", noUTF8Flag: true}), wantErr: ErrUnsafePath},
-		{name: "zip-utf8-name-unflagged", archive: z(meta, zent{name: nfc, body: "x", noUTF8Flag: true}), wantErr: ErrUnsafePath},
+		{name: "zip-cp437-name", archive: z(meta, zent{name: "caf\x82.py", body: "x", noUTF8Flag: true}), wantErr: ErrUnsafePath, wantPath: "caf\x82.py"},
+		{name: "zip-utf8-name-unflagged", archive: z(meta, zent{name: nfc, body: "x", noUTF8Flag: true}), wantErr: ErrUnsafePath, wantPath: "café.py"},
 		{name: "zip-utf8-name", archive: z(meta, zent{name: "x/" + nfc, body: "é"}), want: withMeta("d 0755 x", "f 0644 x/"+nfc+" é")},
 		{name: "zip-empty-name", archive: z(meta, zent{name: "", body: "x"}), wantErr: ErrUnsafePath},
-		{name: "zip-root-name", archive: z(meta, zent{name: "/"}), wantErr: ErrUnsafePath},
-		{name: "zip-empty-segment", archive: z(meta, zent{name: "x//y.py", body: "x"}), wantErr: ErrUnsafePath},
-		{name: "zip-dot-segment", archive: z(meta, zent{name: "./x.py", body: "x"}), wantErr: ErrUnsafePath},
-		{name: "zip-path-too-long", archive: z(meta, zent{name: strings.Repeat("a/", 520) + "f", body: "x"}), wantErr: ErrPathTooLong},
-		{name: "zip-segment-too-long", archive: z(meta, zent{name: strings.Repeat("a", 256), body: "x"}), wantErr: ErrPathTooLong},
-		{name: "zip-deep-nesting", archive: z(meta, zent{name: strings.Repeat("d/", 128) + "f", body: "x"}), wantErr: ErrTooDeep},
+		{name: "zip-root-name", archive: z(meta, zent{name: "/"}), wantErr: ErrUnsafePath, wantPath: "/"},
+		{name: "zip-empty-segment", archive: z(meta, zent{name: "x//y.py", body: "x"}), wantErr: ErrUnsafePath, wantPath: "x//y.py"},
+		{name: "zip-dot-segment", archive: z(meta, zent{name: "./x.py", body: "x"}), wantErr: ErrUnsafePath, wantPath: "./x.py"},
+		{name: "zip-path-too-long", archive: z(meta, zent{name: strings.Repeat("a/", 520) + "f", body: "x"}), wantErr: ErrPathTooLong, wantPath: strings.Repeat("a/", 520) + "f"},
+		{name: "zip-segment-too-long", archive: z(meta, zent{name: strings.Repeat("a", 256), body: "x"}), wantErr: ErrPathTooLong, wantPath: strings.Repeat("a", 256)},
+		{name: "zip-deep-nesting", archive: z(meta, zent{name: strings.Repeat("d/", 128) + "f", body: "x"}), wantErr: ErrTooDeep, wantPath: strings.Repeat("d/", 128) + "f"},
 		{name: "zip-deep-nesting-within-limit", archive: z(meta, zent{name: "d/d/d/f", body: "deep"}),
 			want: withMeta("d 0755 d", "d 0755 d/d", "d 0755 d/d/d", "f 0644 d/d/d/f deep")},
 
@@ -108,14 +108,14 @@ func zipCorpus() []zipCase {
 		{name: "zip-symlink-then-file-through-it", archive: z(meta, zent{name: "lib", body: "../..", mode: 0o120777}, zent{name: "lib/outside", body: "pwned"}),
 			wantErr: ErrSpecialFile, wantPath: "lib"},
 		{name: "zip-char-device", archive: z(meta, zent{name: "null", mode: 0o020666}), wantErr: ErrSpecialFile, wantPath: "null"},
-		{name: "zip-block-device", archive: z(meta, zent{name: "sda", mode: 0o060660}), wantErr: ErrSpecialFile},
-		{name: "zip-fifo", archive: z(meta, zent{name: "fifo", mode: 0o010644}), wantErr: ErrSpecialFile},
-		{name: "zip-socket", archive: z(meta, zent{name: "sock", mode: 0o140755}), wantErr: ErrSpecialFile},
-		{name: "zip-directory-mode-on-file-name", archive: z(meta, zent{name: "d", mode: 0o040755}), wantErr: ErrSpecialFile},
-		{name: "zip-file-mode-on-directory-name", archive: z(meta, zent{name: "d/", mode: 0o100644}), wantErr: ErrSpecialFile},
+		{name: "zip-block-device", archive: z(meta, zent{name: "sda", mode: 0o060660}), wantErr: ErrSpecialFile, wantPath: "sda"},
+		{name: "zip-fifo", archive: z(meta, zent{name: "fifo", mode: 0o010644}), wantErr: ErrSpecialFile, wantPath: "fifo"},
+		{name: "zip-socket", archive: z(meta, zent{name: "sock", mode: 0o140755}), wantErr: ErrSpecialFile, wantPath: "sock"},
+		{name: "zip-directory-mode-on-file-name", archive: z(meta, zent{name: "d", mode: 0o040755}), wantErr: ErrSpecialFile, wantPath: "d"},
+		{name: "zip-file-mode-on-directory-name", archive: z(meta, zent{name: "d/", mode: 0o100644}), wantErr: ErrSpecialFile, wantPath: "d/"},
 		{name: "zip-setuid", archive: z(meta, zent{name: "suid", body: "x", mode: 0o104755}), wantErr: ErrSetuid, wantPath: "suid"},
-		{name: "zip-setgid", archive: z(meta, zent{name: "sgid", body: "x", mode: 0o102755}), wantErr: ErrSetuid},
-		{name: "zip-sticky", archive: z(meta, zent{name: "sticky", body: "x", mode: 0o101644}), wantErr: ErrSetuid},
+		{name: "zip-setgid", archive: z(meta, zent{name: "sgid", body: "x", mode: 0o102755}), wantErr: ErrSetuid, wantPath: "sgid"},
+		{name: "zip-sticky", archive: z(meta, zent{name: "sticky", body: "x", mode: 0o101644}), wantErr: ErrSetuid, wantPath: "sticky"},
 		{name: "zip-setgid-directory-entry-ignored", archive: z(meta, zent{name: "lib/", mode: 0o042775}, zent{name: "lib/a", body: "a"}),
 			want: withMeta("d 0755 lib", "f 0644 lib/a a")},
 		// pip: executable when the mode is a regular file with any x bit;
@@ -137,7 +137,7 @@ func zipCorpus() []zipCase {
 		{name: "zip-directory-then-file", archive: z(meta, zent{name: "a/"}, zent{name: "a", body: "file"}), wantErr: ErrDuplicate, wantPath: "a"},
 		{name: "zip-file-then-file-inside", archive: z(meta, zent{name: "a", body: "file"}, zent{name: "a/b", body: "inner"}), wantErr: ErrDuplicate, wantPath: "a/b"},
 		{name: "zip-file-inside-then-file", archive: z(meta, zent{name: "a/b", body: "inner"}, zent{name: "a", body: "file"}), wantErr: ErrDuplicate, wantPath: "a"},
-		{name: "zip-directory-twice", archive: z(meta, zent{name: "a/"}, zent{name: "a/"}), wantErr: ErrDuplicate},
+		{name: "zip-directory-twice", archive: z(meta, zent{name: "a/"}, zent{name: "a/"}), wantErr: ErrDuplicate, wantPath: "a/"},
 		{name: "zip-directory-after-its-file", archive: z(meta, zent{name: "a/b", body: "b"}, zent{name: "a/"}), want: withMeta("d 0755 a", "f 0644 a/b b")},
 		{name: "zip-empty-directory", archive: z(meta, zent{name: "empty/"}, zent{name: "deeper/still/"}),
 			want: withMeta("d 0755 deeper", "d 0755 deeper/still", "d 0755 empty")},
@@ -155,13 +155,13 @@ func zipCorpus() []zipCase {
 
 		// Structure: what one reader could see differently from another.
 		{name: "zip-local-name-mismatch", archive: z(meta, zent{name: "x/harmless.py", localName: "x/evil.pth", body: "import os"}), wantErr: ErrCorrupt, wantPath: "x/harmless.py"},
-		{name: "zip-local-name-traversal", archive: z(meta, zent{name: "x/a.py", localName: "../../a.py", body: "x"}), wantErr: ErrCorrupt},
-		{name: "zip-local-flags-mismatch", archive: zo(zopts{patch: func(b []byte, lay *zipLayout) []byte { b[lay.local[1]+6] |= 1 << 1; return b }}, meta, zent{name: "a", body: "a"}), wantErr: ErrCorrupt},
-		{name: "zip-local-method-mismatch", archive: zo(zopts{patch: func(b []byte, lay *zipLayout) []byte { le16(b[lay.local[1]+8:], 0); return b }}, meta, zent{name: "a", body: "a"}), wantErr: ErrCorrupt},
-		{name: "zip-local-size-mismatch", archive: zo(zopts{patch: func(b []byte, lay *zipLayout) []byte { le32(b[lay.local[1]+22:], 2); return b }}, meta, zent{name: "a", body: "a"}), wantErr: ErrCorrupt},
+		{name: "zip-local-name-traversal", archive: z(meta, zent{name: "x/a.py", localName: "../../a.py", body: "x"}), wantErr: ErrCorrupt, wantPath: "x/a.py"},
+		{name: "zip-local-flags-mismatch", archive: zo(zopts{patch: func(b []byte, lay *zipLayout) []byte { b[lay.local[1]+6] |= 1 << 1; return b }}, meta, zent{name: "a", body: "a"}), wantErr: ErrCorrupt, wantPath: "a"},
+		{name: "zip-local-method-mismatch", archive: zo(zopts{patch: func(b []byte, lay *zipLayout) []byte { le16(b[lay.local[1]+8:], 0); return b }}, meta, zent{name: "a", body: "a"}), wantErr: ErrCorrupt, wantPath: "a"},
+		{name: "zip-local-size-mismatch", archive: zo(zopts{patch: func(b []byte, lay *zipLayout) []byte { le32(b[lay.local[1]+22:], 2); return b }}, meta, zent{name: "a", body: "a"}), wantErr: ErrCorrupt, wantPath: "a"},
 		// Fifield's non-recursive bomb: many central entries share one
 		// local file's data.
-		{name: "zip-overlap-shared-local-header", archive: zo(zopts{patch: patchCentral(1, func(h []byte) { le32(h[42:], 0) })}, meta, zent{name: "b", body: "b"}), wantErr: ErrCorrupt},
+		{name: "zip-overlap-shared-local-header", archive: zo(zopts{patch: patchCentral(1, func(h []byte) { le32(h[42:], 0) })}, meta, zent{name: "b", body: "b"}), wantErr: ErrCorrupt, wantPath: "b"},
 		{name: "zip-overlap-data-covers-next-header", archive: zo(zopts{patch: func(b []byte, lay *zipLayout) []byte {
 			// Entry 1's stored data is declared long enough to hold entry
 			// 2's header and data, which it then quotes.
@@ -170,7 +170,7 @@ func zipCorpus() []zipCase {
 				le32(b[off:], n)
 			}
 			return b
-		}}, meta, zent{name: "a", body: "a", store: true}, zent{name: "b", body: "b", store: true}), wantErr: ErrCorrupt},
+		}}, meta, zent{name: "a", body: "a", store: true}, zent{name: "b", body: "b", store: true}), wantErr: ErrCorrupt, wantPath: "b"},
 		{name: "zip-hidden-entry-in-gap", archive: zo(zopts{patch: func(b []byte, lay *zipLayout) []byte {
 			// Drop entry 1 from the central directory: its local header
 			// stays, seen only by streaming readers.
@@ -182,7 +182,7 @@ func zipCorpus() []zipCase {
 			le16(end[10:], 2)
 			le32(end[12:], uint32(len(cd)))
 			return append(out, end...)
-		}}, meta, zent{name: "hidden.pth", body: "import evil"}, zent{name: "a", body: "a"}), wantErr: ErrCorrupt},
+		}}, meta, zent{name: "hidden.pth", body: "import evil"}, zent{name: "a", body: "a"}), wantErr: ErrCorrupt, wantPath: "a"},
 		{name: "zip-prepended-junk", archive: zo(zopts{prefix: []byte("#!/bin/sh\necho self-extracting\n")}, meta), wantErr: ErrCorrupt},
 		{name: "zip-trailing-junk", archive: zo(zopts{suffix: []byte("garbage")}, meta), wantErr: ErrCorrupt},
 		{name: "zip-archive-comment", archive: zo(zopts{comment: "built by hand"}, meta), want: metaLines},
@@ -201,45 +201,45 @@ func zipCorpus() []zipCase {
 		{name: "zip-entry-count-mismatch", archive: zo(zopts{patch: patchEnd(func(e []byte) { le16(e[8:], 2); le16(e[10:], 2) })}, meta), wantErr: ErrCorrupt},
 		{name: "zip-central-size-mismatch", archive: zo(zopts{patch: patchEnd(func(e []byte) { le32(e[12:], binary.LittleEndian.Uint32(e[12:])-1) })}, meta), wantErr: ErrCorrupt},
 		{name: "zip-multi-disk", archive: zo(zopts{patch: patchEnd(func(e []byte) { le16(e[4:], 1); le16(e[6:], 1) })}, meta), wantErr: ErrCorrupt},
-		{name: "zip-multi-disk-entry", archive: zo(zopts{patch: patchCentral(0, func(h []byte) { le16(h[34:], 1) })}, meta), wantErr: ErrCorrupt},
+		{name: "zip-multi-disk-entry", archive: zo(zopts{patch: patchCentral(0, func(h []byte) { le16(h[34:], 1) })}, meta), wantErr: ErrCorrupt, wantPath: "x-1.0.dist-info/METADATA"},
 		{name: "zip-version-needed-too-high", archive: zo(zopts{patch: patchCentral(0, func(h []byte) { h[6] = 64 })}, meta), wantErr: ErrCorrupt, wantPath: meta.name},
 		{name: "zip-bad-central-signature", archive: zo(zopts{patch: patchCentral(0, func(h []byte) { h[0] = 'X' })}, meta), wantErr: ErrCorrupt},
-		{name: "zip-bad-local-signature", archive: zo(zopts{patch: func(b []byte, _ *zipLayout) []byte { b[0] = 'X'; return b }}, meta), wantErr: ErrCorrupt},
+		{name: "zip-bad-local-signature", archive: zo(zopts{patch: func(b []byte, _ *zipLayout) []byte { b[0] = 'X'; return b }}, meta), wantErr: ErrCorrupt, wantPath: "x-1.0.dist-info/METADATA"},
 
 		// Data.
 		{name: "zip-size-larger-than-declared", archive: z(meta, zent{name: "a", body: "abcdef", usize: u64(3)}), wantErr: ErrCorrupt, wantPath: "a"},
 		{name: "zip-size-smaller-than-declared", archive: z(meta, zent{name: "a", body: "abc", usize: u64(6)}), wantErr: ErrCorrupt, wantPath: "a"},
-		{name: "zip-stored-size-mismatch", archive: z(meta, zent{name: "a", body: "abc", store: true, csize: u64(2)}), wantErr: ErrCorrupt},
+		{name: "zip-stored-size-mismatch", archive: z(meta, zent{name: "a", body: "abc", store: true, csize: u64(2)}), wantErr: ErrCorrupt, wantPath: "a"},
 		{name: "zip-crc-mismatch", archive: z(meta, zent{name: "a", body: "abc", crc: u32(1)}), wantErr: ErrCorrupt, wantPath: "a"},
-		{name: "zip-stored-crc-mismatch", archive: z(meta, zent{name: "a", body: "abc", store: true, crc: u32(1)}), wantErr: ErrCorrupt},
-		{name: "zip-deflate-trailing-bytes", archive: z(meta, zent{name: "a", body: "abc", data: append(deflate([]byte("abc")), "hidden"...)}), wantErr: ErrCorrupt},
-		{name: "zip-deflate-truncated", archive: z(meta, zent{name: "a", body: strings.Repeat("abc", 1000), data: deflate([]byte(strings.Repeat("abc", 1000)))[:10]}), wantErr: ErrCorrupt},
-		{name: "zip-deflate-invalid", archive: z(meta, zent{name: "a", body: "abc", data: []byte{0xff, 0xff, 0xff, 0xff}}), wantErr: ErrCorrupt},
-		{name: "zip-directory-with-data", archive: z(meta, zent{name: "d/", body: "data"}), wantErr: ErrCorrupt},
+		{name: "zip-stored-crc-mismatch", archive: z(meta, zent{name: "a", body: "abc", store: true, crc: u32(1)}), wantErr: ErrCorrupt, wantPath: "a"},
+		{name: "zip-deflate-trailing-bytes", archive: z(meta, zent{name: "a", body: "abc", data: append(deflate([]byte("abc")), "hidden"...)}), wantErr: ErrCorrupt, wantPath: "a"},
+		{name: "zip-deflate-truncated", archive: z(meta, zent{name: "a", body: strings.Repeat("abc", 1000), data: deflate([]byte(strings.Repeat("abc", 1000)))[:10]}), wantErr: ErrCorrupt, wantPath: "a"},
+		{name: "zip-deflate-invalid", archive: z(meta, zent{name: "a", body: "abc", data: []byte{0xff, 0xff, 0xff, 0xff}}), wantErr: ErrCorrupt, wantPath: "a"},
+		{name: "zip-directory-with-data", archive: z(meta, zent{name: "d/", body: "data"}), wantErr: ErrCorrupt, wantPath: "d/"},
 		{name: "zip-encrypted", archive: z(meta, zent{name: "a", body: "abc", flags: flagEncrypted}), wantErr: ErrCorrupt, wantPath: "a"},
-		{name: "zip-strong-encryption", archive: z(meta, zent{name: "a", body: "abc", flags: flagEncrypted | flagStrongCrypto}), wantErr: ErrCorrupt},
-		{name: "zip-masked-local-headers", archive: z(meta, zent{name: "a", body: "abc", flags: flagMaskedHeader}), wantErr: ErrCorrupt},
-		{name: "zip-method-bzip2", archive: z(meta, zent{name: "a", body: "abc", method: u16(12)}), wantErr: ErrCorrupt},
-		{name: "zip-method-lzma", archive: z(meta, zent{name: "a", body: "abc", method: u16(14)}), wantErr: ErrCorrupt},
-		{name: "zip-method-zstd", archive: z(meta, zent{name: "a", body: "abc", method: u16(93)}), wantErr: ErrCorrupt},
+		{name: "zip-strong-encryption", archive: z(meta, zent{name: "a", body: "abc", flags: flagEncrypted | flagStrongCrypto}), wantErr: ErrCorrupt, wantPath: "a"},
+		{name: "zip-masked-local-headers", archive: z(meta, zent{name: "a", body: "abc", flags: flagMaskedHeader}), wantErr: ErrCorrupt, wantPath: "a"},
+		{name: "zip-method-bzip2", archive: z(meta, zent{name: "a", body: "abc", method: u16(12)}), wantErr: ErrCorrupt, wantPath: "a"},
+		{name: "zip-method-lzma", archive: z(meta, zent{name: "a", body: "abc", method: u16(14)}), wantErr: ErrCorrupt, wantPath: "a"},
+		{name: "zip-method-zstd", archive: z(meta, zent{name: "a", body: "abc", method: u16(93)}), wantErr: ErrCorrupt, wantPath: "a"},
 		{name: "zip-stored", archive: z(meta, zent{name: "a", body: "stored", store: true}), want: withMeta("f 0644 a stored")},
-		{name: "zip-unicode-path-extra", archive: z(meta, zent{name: "a.py", body: "x", extra: []byte{0x75, 0x70, 9, 0, 1, 0, 0, 0, 0, 'e', 'v', 'i', 'l'}}), wantErr: ErrCorrupt},
-		{name: "zip-malformed-extra", archive: z(meta, zent{name: "a.py", body: "x", extra: []byte{0x55, 0x54, 9, 0, 1}}), wantErr: ErrCorrupt},
-		{name: "zip-duplicate-extra", archive: z(meta, zent{name: "a.py", body: "x", extra: []byte{0x55, 0x54, 1, 0, 0, 0x55, 0x54, 1, 0, 0}}), wantErr: ErrCorrupt},
+		{name: "zip-unicode-path-extra", archive: z(meta, zent{name: "a.py", body: "x", extra: []byte{0x75, 0x70, 9, 0, 1, 0, 0, 0, 0, 'e', 'v', 'i', 'l'}}), wantErr: ErrCorrupt, wantPath: "a.py"},
+		{name: "zip-malformed-extra", archive: z(meta, zent{name: "a.py", body: "x", extra: []byte{0x55, 0x54, 9, 0, 1}}), wantErr: ErrCorrupt, wantPath: "a.py"},
+		{name: "zip-duplicate-extra", archive: z(meta, zent{name: "a.py", body: "x", extra: []byte{0x55, 0x54, 1, 0, 0, 0x55, 0x54, 1, 0, 0}}), wantErr: ErrCorrupt, wantPath: "a.py"},
 		{name: "zip-timestamp-extra", archive: z(meta, zent{name: "a.py", body: "x", extra: []byte{0x55, 0x54, 5, 0, 1, 0, 0, 0, 0}}), want: withMeta("f 0644 a.py x")},
 		{name: "zip-data-descriptor", archive: z(meta, zent{name: "a", body: "streamed", descriptor: true}), want: withMeta("f 0644 a streamed")},
-		{name: "zip-data-descriptor-mismatch", archive: zo(zopts{patch: func(b []byte, lay *zipLayout) []byte { b[lay.cdOff-4]++; return b }}, meta, zent{name: "a", body: "streamed", descriptor: true}), wantErr: ErrCorrupt},
+		{name: "zip-data-descriptor-mismatch", archive: zo(zopts{patch: func(b []byte, lay *zipLayout) []byte { b[lay.cdOff-4]++; return b }}, meta, zent{name: "a", body: "streamed", descriptor: true}), wantErr: ErrCorrupt, wantPath: "a"},
 		{name: "zip-data-descriptor-without-signature", archive: zo(zopts{patch: func(b []byte, lay *zipLayout) []byte {
 			// Cut the descriptor's signature and shift the offsets after it.
 			out := append(append([]byte{}, b[:lay.cdOff-16]...), b[lay.cdOff-12:]...)
 			le32(out[lay.endOff-4+16:], uint32(lay.cdOff-4))
 			return out
-		}}, meta, zent{name: "a", body: "streamed", descriptor: true}), wantErr: ErrCorrupt},
+		}}, meta, zent{name: "a", body: "streamed", descriptor: true}), wantErr: ErrCorrupt, wantPath: "a"},
 		{name: "zip-descriptor-flag-without-descriptor", archive: zo(zopts{patch: func(b []byte, lay *zipLayout) []byte {
 			b[lay.local[1]+6] |= flagDescriptor
 			b[lay.central[1]+8] |= flagDescriptor
 			return b
-		}}, meta, zent{name: "a", body: "a"}), wantErr: ErrCorrupt},
+		}}, meta, zent{name: "a", body: "a"}), wantErr: ErrCorrupt, wantPath: "a"},
 		{name: "zip64-valid", archive: zo(zopts{zip64End: true}, zent{name: meta.name, body: meta.body, zip64: true}, zent{name: "a", body: "sixty-four", zip64: true}),
 			want: withMeta("f 0644 a sixty-four")},
 		{name: "zip64-valid-with-descriptor", archive: zo(zopts{zip64End: true}, meta, zent{name: "a", body: "sixty-four", zip64: true, descriptor: true}),
@@ -251,12 +251,12 @@ func zipCorpus() []zipCase {
 			return b
 		}}, meta), wantErr: ErrCorrupt},
 		{name: "zip64-multi-disk", archive: zo(zopts{zip64End: true, patch: func(b []byte, lay *zipLayout) []byte { le32(b[lay.endOff-4:], 2); return b }}, meta), wantErr: ErrCorrupt},
-		{name: "zip64-saturated-without-extra", archive: zo(zopts{patch: patchCentral(0, func(h []byte) { le32(h[24:], sat32) })}, meta), wantErr: ErrCorrupt},
+		{name: "zip64-saturated-without-extra", archive: zo(zopts{patch: patchCentral(0, func(h []byte) { le32(h[24:], sat32) })}, meta), wantErr: ErrCorrupt, wantPath: "x-1.0.dist-info/METADATA"},
 		{name: "zip64-extra-disagrees-with-local", archive: zo(zopts{patch: func(b []byte, lay *zipLayout) []byte {
 			// The central zip64 record says 11 bytes, the local one 10.
 			binary.LittleEndian.PutUint64(b[lay.central[1]+centralLen+1+4:], 11)
 			return b
-		}}, meta, zent{name: "a", body: "sixty-four", zip64: true}), wantErr: ErrCorrupt},
+		}}, meta, zent{name: "a", body: "sixty-four", zip64: true}), wantErr: ErrCorrupt, wantPath: "a"},
 
 		// Bombs.
 		{name: "zip-bomb-ratio", archive: z(meta, zeros("zeros", 3*RatioGrace)), opts: ZipOptions{Limits: Limits{MaxRatio: 100}}, wantErr: ErrRatio, wantPath: ""},
@@ -277,7 +277,7 @@ func zipCorpus() []zipCase {
 				ents = append(ents, zent{name: itoa(i) + "/" + strings.Repeat("d/", 100) + "f"})
 			}
 			return zipOf(zopts{}, ents...)
-		}, opts: ZipOptions{Limits: Limits{MaxFiles: 500}}, wantErr: ErrTooManyFiles},
+		}, opts: ZipOptions{Limits: Limits{MaxFiles: 500}}, wantErr: ErrTooManyFiles, wantPath: "4/" + strings.Repeat("d/", 100) + "f"},
 
 		// Real writers.
 		{name: "zip-go-writer", archive: func(t testing.TB) []byte {
@@ -333,7 +333,7 @@ func runZipCase(t *testing.T, c zipCase) {
 		if !errors.As(err, &fe) {
 			t.Fatalf("error %v is not a *FileError", err)
 		}
-		if fe.Path != c.wantPath && (c.wantPath != "" || c.wantErr == ErrRatio) {
+		if fe.Path != c.wantPath {
 			t.Errorf("FileError.Path = %q, want %q", fe.Path, c.wantPath)
 		}
 		return

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"io"
 	"slices"
 	"strings"
@@ -360,8 +361,10 @@ func zipLocals(ra io.ReaderAt, entries []*zipEntry, cdOff uint64) error {
 	var next uint64 // where the next entry must start
 	for i, e := range byOffset {
 		if e.offset != next {
-			if e.offset < next {
-				return &FileError{Path: e.name, Err: detail(ErrCorrupt, "entry at offset %d overlaps the one before it (ending at %d)", e.offset, next)}
+			// Offsets are sorted, and each entry is bounded by the next,
+			// so e.offset > next here.
+			if i == 0 {
+				return &FileError{Err: detail(ErrCorrupt, "%d bytes before the first entry (prepended data, as in a self-extracting archive)", e.offset)}
 			}
 			return &FileError{Path: e.name, Err: detail(ErrCorrupt, "%d unlisted bytes before the entry at offset %d", e.offset-next, e.offset)}
 		}
@@ -370,7 +373,12 @@ func zipLocals(ra io.ReaderAt, entries []*zipEntry, cdOff uint64) error {
 			end = byOffset[i+1].offset
 		}
 		n, err := readLocal(ra, e, end)
-		if err != nil {
+		switch {
+		case errors.Is(err, errOverlap) && i+1 < len(byOffset):
+			return &FileError{Path: byOffset[i+1].name, Err: detail(ErrCorrupt, "starts at offset %d, inside entry %q: overlapping entries share data (a zip bomb) or hide it", end, e.name)}
+		case errors.Is(err, errOverlap):
+			return &FileError{Path: e.name, Err: detail(ErrCorrupt, "entry runs into the central directory")}
+		case err != nil:
 			return &FileError{Path: e.name, Err: err}
 		}
 		next = e.offset + n
@@ -381,12 +389,16 @@ func zipLocals(ra io.ReaderAt, entries []*zipEntry, cdOff uint64) error {
 	return nil
 }
 
+// errOverlap is readLocal's answer when an entry's header or data reaches
+// past where the next structure begins; zipLocals says which.
+var errOverlap = detail(ErrCorrupt, "overlap")
+
 // readLocal checks e's local header and returns the length of the whole
 // entry (header, data, descriptor). end is where the next structure begins,
 // which bounds it.
 func readLocal(ra io.ReaderAt, e *zipEntry, end uint64) (uint64, error) {
 	if end < e.offset || end-e.offset < localLen {
-		return 0, detail(ErrCorrupt, "local header overlaps the next entry or the central directory")
+		return 0, errOverlap
 	}
 	var h [localLen]byte
 	if _, err := ra.ReadAt(h[:], int64(e.offset)); err != nil {
@@ -397,7 +409,7 @@ func readLocal(ra io.ReaderAt, e *zipEntry, end uint64) (uint64, error) {
 	}
 	nameLen, extraLen := uint64(binary.LittleEndian.Uint16(h[26:])), uint64(binary.LittleEndian.Uint16(h[28:]))
 	if localLen+nameLen+extraLen > end-e.offset {
-		return 0, detail(ErrCorrupt, "local header overlaps the next entry or the central directory")
+		return 0, errOverlap
 	}
 	vary := make([]byte, nameLen+extraLen)
 	if _, err := ra.ReadAt(vary, int64(e.offset)+localLen); err != nil {
@@ -441,7 +453,7 @@ func readLocal(ra io.ReaderAt, e *zipEntry, end uint64) (uint64, error) {
 
 	dataOff := e.offset + localLen + nameLen + extraLen
 	if e.csize > end-dataOff {
-		return 0, detail(ErrCorrupt, "data (%d bytes) overlaps the next entry or the central directory", e.csize)
+		return 0, errOverlap
 	}
 	e.dataOff = int64(dataOff)
 	n := localLen + nameLen + extraLen + e.csize
