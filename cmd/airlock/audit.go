@@ -135,6 +135,11 @@ func runAudit(ctx context.Context, f *auditFlags) ([]analyze.Finding, error) {
 			findings = append(findings, fs...)
 		}
 	}
+	adv, err := auditAdvisories(ctx, projectDir, project.lock.Packages) // known vulnerabilities and malware (advisories.go)
+	if err != nil {
+		return nil, err
+	}
+	findings = append(findings, adv...)
 	sort.SliceStable(findings, func(i, j int) bool {
 		a, b := findings[i], findings[j]
 		if a.InstallPath != b.InstallPath {
