@@ -54,10 +54,7 @@ func writeSBOM(f *npmCIFlags, output string, stdout io.Writer, rep *reporter) er
 	if err != nil {
 		return err
 	}
-	in, err := npmSBOMInput(plan.project.lock.Name, plan.project.lock.Version, plan.sel.Install, plan.project.lock.Dependencies())
-	if err != nil {
-		return err
-	}
+	in := sbom.NPMInput(plan.project.lock.Name, plan.project.lock.Version, plan.sel.Install, plan.project.lock.Dependencies(), redactResolved)
 	in.Timestamp, err = sbomTime(os.Getenv("SOURCE_DATE_EPOCH"))
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -103,46 +100,16 @@ func sbomTime(epoch string) (time.Time, error) {
 	return time.Unix(n, 0), nil
 }
 
-// npmSBOMInput lists the installed entries as components, with the graph
-// deps records (lock/npm Lockfile.Dependencies). A link is no component:
-// edges to it lead to the workspace it points at, and edges to entries
-// that are not installed (omitted, other platforms) are left out.
-func npmSBOMInput(name, ver string, installed []lock.Package, deps map[string][]string) (sbom.Input, error) {
-	in := sbom.Input{Root: sbom.Component{Ref: "project", Ecosystem: lock.NPM, Name: name, Version: ver}}
-	linkTo := map[string]string{}
-	present := map[string]bool{}
-	for _, p := range installed {
-		if p.Source == lock.SourceLink {
-			linkTo[p.Path] = p.Resolved
-			continue
+// redactResolved is a lockfile URL fit for a BOM: credentials and query
+// values removed.
+func redactResolved(p lock.Package) string {
+	switch p.Source {
+	case lock.SourceGit, lock.SourceRemote:
+		return showSource(p.Resolved)
+	case lock.SourceRegistry:
+		if p.Resolved != "" {
+			return client.Redact(p.Resolved)
 		}
-		present[p.Path] = true
 	}
-	edges := func(from string) []string {
-		var out []string
-		for _, d := range deps[from] {
-			if t, ok := linkTo[d]; ok {
-				d = t
-			}
-			if present[d] {
-				out = append(out, d)
-			}
-		}
-		return out
-	}
-	for _, p := range installed {
-		if p.Source == lock.SourceLink {
-			continue
-		}
-		c := sbom.FromPackage(p)
-		if p.Source == lock.SourceGit || p.Source == lock.SourceRemote {
-			c.Resolved = showSource(p.Resolved)
-		} else if p.Source == lock.SourceRegistry {
-			c.Resolved = client.Redact(p.Resolved)
-		}
-		c.DependsOn = edges(p.Path)
-		in.Components = append(in.Components, c)
-	}
-	in.Root.DependsOn = edges("")
-	return in, nil
+	return p.Resolved
 }

@@ -23,8 +23,8 @@ func loadCDX(t *testing.T) *schemaSet {
 	return s
 }
 
-// fromLockfile builds the Input the CLI builds: every entry of a real
-// lockfile and the graph it records.
+// fromLockfile builds the Input the CLI builds: the entries npm ci would
+// install on linux/x64 (glibc) and the graph the lockfile records.
 func fromLockfile(t *testing.T, path string) Input {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -35,24 +35,20 @@ func fromLockfile(t *testing.T, path string) Input {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := lf.Dependencies()
-	in := Input{
-		Root:        Component{Ref: "project", Ecosystem: lock.NPM, Name: lf.Name, Version: lf.Version},
-		Timestamp:   time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC),
-		ToolVersion: "test",
+	host := locknpm.Platform{OS: "linux", CPU: "x64", Libc: "glibc"}
+	sel, err := lf.Select(locknpm.Options{Platform: host, Host: host})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, p := range lf.Packages {
-		c := FromPackage(p)
-		c.DependsOn = deps[p.Path]
-		in.Components = append(in.Components, c)
-	}
-	in.Root.DependsOn = deps[""]
+	in := NPMInput(lf.Name, lf.Version, sel.Install, lf.Dependencies(), nil)
+	in.Timestamp = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	in.ToolVersion = "test"
 	return in
 }
 
 func TestCycloneDXValidatesAgainstSchema(t *testing.T) {
 	s := loadCDX(t)
-	for _, fixture := range []string{"basic", "basic-v2", "rollup", "workspaces", "sources", "bundle"} {
+	for _, fixture := range []string{"basic", "basic-v2", "rollup", "workspaces", "sources", "bundle", "devlink", "optset"} {
 		t.Run(fixture, func(t *testing.T) {
 			in := fromLockfile(t, filepath.Join("../../lock/npm/testdata", fixture, "package-lock.json"))
 			out, err := CycloneDX(in)
@@ -287,5 +283,24 @@ func TestValidatorKeywords(t *testing.T) {
 		if (len(errs) == 0) != c.valid {
 			t.Errorf("%s: valid = %v, want %v (%v)", c.doc, len(errs) == 0, c.valid, errs)
 		}
+	}
+}
+
+// TestNPMInputLinks: links are no components; edges to them lead to the
+// workspace or local directory they point at.
+func TestNPMInputLinks(t *testing.T) {
+	in := fromLockfile(t, "../../lock/npm/testdata/workspaces/package-lock.json")
+	for _, c := range in.Components {
+		if c.Ref == "node_modules/@ws/a" || c.Ref == "node_modules/local-lib" {
+			t.Errorf("link %s is a component", c.Ref)
+		}
+	}
+	for _, want := range []string{"libs/local", "packages/a", "tools/c", "node_modules/ms"} {
+		if !contains(in.Root.DependsOn, want) {
+			t.Errorf("project depends on %v, want %s among them", in.Root.DependsOn, want)
+		}
+	}
+	if _, err := CycloneDX(in); err != nil {
+		t.Fatal(err)
 	}
 }
