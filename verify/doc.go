@@ -1,8 +1,10 @@
 // Package verify checks bytes and metadata against what the lockfile and the
 // policy promise: SRI digests, npm registry signatures (signatures.go) and
 // the install policy (policy.go, evaluate.go), whose every Decision names
-// its rule, package, evidence and override. Provenance and advisories plug
-// into the same Policy later. It is pure: no network, no files.
+// its rule, package, evidence and override. Provenance (provenance.go:
+// what verify/provenance verified), advisories (advisories.go: what
+// verify/advisory matched) and deprecations are decided by the same Policy.
+// It is pure: no network, no files.
 //
 // Digests follow npm's ssri package, with these deliberate differences:
 //
