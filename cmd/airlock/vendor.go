@@ -54,11 +54,16 @@ func fetchCmd(ctx context.Context, command string, args []string, stdout, stderr
 		}
 		return exitUsage
 	}
-	nf.parsed(fs)
 	rest := fs.Args()
 	if command == "vendor" && dir == "" && len(rest) > 0 {
-		dir, rest = rest[0], rest[1:]
+		// Flags may follow the directory too (--check DIR --json).
+		dir = rest[0]
+		if err := fs.Parse(rest[1:]); err != nil {
+			return exitUsage
+		}
+		rest = fs.Args()
 	}
+	nf.parsed(fs)
 	switch {
 	case len(rest) > 0:
 		fmt.Fprintf(stderr, "airlock %s: unexpected argument %q\nUsage: airlock %s %s\n", command, rest[0], command, synopsis)
