@@ -35,6 +35,9 @@ type NpmOptions struct {
 	Umask os.FileMode
 	// Limits bound the archive; the zero value means DefaultLimits.
 	Limits Limits
+	// KeepGitignore writes .gitignore files under their own name, as pnpm
+	// does, instead of pacote's rename to .npmignore.
+	KeepGitignore bool
 }
 
 // Report describes a successful extraction.
@@ -96,6 +99,7 @@ type npmExtractor struct {
 	umask, procUmask os.FileMode
 	dirMode          os.FileMode
 	bins             map[string]bool
+	keepGit          bool
 	// seen holds every path inside the package the archive has named or
 	// implied, so repeats and file/directory clashes are caught, and
 	// existing directories are never created (or checked for) twice.
@@ -132,6 +136,7 @@ func newNpmExtractor(t tree, opts NpmOptions) *npmExtractor {
 		seen:       make(map[string]kind),
 		npmignores: make(map[string]bool),
 		buf:        bufPool.Get().(*[]byte),
+		keepGit:    opts.KeepGitignore,
 	}
 	for _, b := range opts.Bins {
 		if n := normalizeBin(b); n != "" {
@@ -242,6 +247,9 @@ func (x *npmExtractor) file(h *tarHeader, rel string, tr *tarReader) error {
 	// pacote's rule, keyed on the name as written: a .gitignore becomes
 	// .npmignore unless that directory's .npmignore came first.
 	base := path.Base(h.name)
+	if x.keepGit && base == ".gitignore" {
+		base = "" // an ordinary file
+	}
 	switch base {
 	case ".npmignore":
 		x.npmignores[h.name] = true
