@@ -42,6 +42,9 @@ const usage = `airlock fetches, verifies and installs locked dependencies withou
 
 Usage:
   airlock npm ci [flags]      install node_modules from package-lock.json, like npm ci --ignore-scripts
+  airlock npm install [pkg[@range]...] | update [pkg...] | uninstall pkg... [flags]
+                              let npm resolve the change (registry metadata only), check the new
+                              lockfile against policy, then install it as npm ci does
   airlock pnpm install [flags]
                               install node_modules from pnpm-lock.yaml, like pnpm install --frozen-lockfile --ignore-scripts
   airlock install [flags]     the same, choosing the ecosystem from the lockfile found
@@ -66,6 +69,8 @@ Usage:
                               remove cached archives unused for that long
   airlock audit [--sarif F]   analyze the installed packages (install scripts, obfuscation, binaries)
   airlock doctor              show whether this machine can sandbox allowed install scripts
+  airlock shim install|uninstall [--dir DIR]
+                              put npm, npx, pnpm, yarn, pip and pip3 wrappers on PATH that send installs through airlock
   airlock version             print the version
 
 Run 'airlock npm ci -h' for the flags.
@@ -95,11 +100,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "npm":
-		if len(args) < 2 || args[1] != "ci" {
-			fmt.Fprintf(stderr, "airlock npm: only 'ci' is supported so far (got %q)\n\n%s", argOrNothing(args[1:]), usage)
-			return exitUsage
-		}
-		return npmCI(ctx, "npm ci", args[2:], stdout, stderr)
+		return npmCmd(ctx, args[1:], stdout, stderr)
+	case "shim":
+		return shimCmd(args[1:], stdout, stderr)
 	case "install":
 		return installAuto(ctx, args[1:], stdout, stderr)
 	case "pnpm":

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/airlock-dev/airlock/internal/npmref"
+	"github.com/airlock-dev/airlock/internal/testregistry"
+	"github.com/airlock-dev/airlock/internal/treecmp"
+)
+
+// TestNpmInstallIdenticalToNpm is the test of truth for airlock npm
+// install, update and uninstall: real `npm <args> --ignore-scripts` and
+// `airlock npm <args>` run on two copies of a fixture project against the
+// same local registry, and the package.json, the lockfile and the
+// node_modules tree must come out byte for byte the same.
+func TestNpmInstallIdenticalToNpm(t *testing.T) {
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Skip("npm not on PATH; airlock npm install runs the real npm to resolve")
+	}
+	reg := testregistry.New(t)
+	cases := []struct {
+		name, project string
+		noLock        bool
+		args          []string
+		// thenCI: npm installs only part of the tree (a workspace's
+		// dependencies with -w), where airlock installs the whole new
+		// lockfile as npm ci does; the reference is npm ci after npm.
+		thenCI bool
+	}{
+		{name: "add", project: "basic", args: []string{"install", "@airlock-fixture/modes"}},
+		{name: "add dev exact", project: "basic", args: []string{"i", "-D", "--save-exact", "@airlock-fixture/dev-tool@1"}},
+		{name: "add optional natives", project: "basic", args: []string{"add", "@airlock-fixture/with-natives"}},
+		{name: "add peers", project: "basic", args: []string{"install", "@airlock-fixture/peer-user", "@airlock-fixture/peer-host"}},
+		{name: "add to a workspace", project: "workspaces", args: []string{"install", "ms@2.1.3", "-w", "packages/a"}, thenCI: true},
+		{name: "no lockfile", project: "basic", noLock: true, args: []string{"install"}},
+		{name: "uninstall", project: "basic", args: []string{"uninstall", "semver", "debug"}},
+		{name: "update", project: "basic", args: []string{"update"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src := filepath.Join(projectsDir, tc.project)
+			want := npmref.Stage(t, src, reg)
+			got := npmref.Stage(t, src, reg).Dir
+			if tc.noLock {
+				for _, dir := range []string{want.Dir, got} {
+					if err := os.Remove(filepath.Join(dir, "package-lock.json")); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if out, err := want.Run(append(tc.args, "--ignore-scripts", "--no-audit", "--no-fund")...); err != nil {
+				t.Fatalf("npm %s: %v\n%s", strings.Join(tc.args, " "), err, out)
+			}
+			if tc.thenCI {
+				if out, err := want.Run("ci", "--ignore-scripts", "--no-audit", "--no-fund"); err != nil {
+					t.Fatalf("npm ci: %v\n%s", err, out)
+				}
+			}
+			cmd := airlockCmd(t, got, append([]string{"npm"}, tc.args...)...)
+			// npm, run by airlock, must not send the loopback registry's
+			// requests through a developer's proxy.
+			cmd.Env = append(cmd.Env, "NO_PROXY=127.0.0.1,localhost,::1", "no_proxy=127.0.0.1,localhost,::1")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("airlock npm %s: %v\n%s", strings.Join(tc.args, " "), err, out)
+			}
+			for _, f := range []string{"package.json", "package-lock.json", "packages/a/package.json"} {
+				w, werr := os.ReadFile(filepath.Join(want.Dir, f))
+				g, gerr := os.ReadFile(filepath.Join(got, f))
+				if os.IsNotExist(werr) && os.IsNotExist(gerr) {
+					continue
+				}
+				if !bytes.Equal(w, g) {
+					t.Errorf("%s differs from npm's:\nnpm:\n%s\nairlock:\n%s", f, w, g)
+				}
+			}
+			opts := treecmp.Options{}
+			if tc.project == "workspaces" {
+				opts.Roots = []string{"node_modules", "packages"}
+			}
+			diffs, err := treecmp.Compare(want.Dir, got, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(diffs) > 0 {
+				t.Errorf("airlock's tree differs from npm's (want = npm, got = airlock):\n%s", treecmp.Report(diffs))
+			}
+			assertNoScriptsRan(t, got)
+		})
+	}
+}
