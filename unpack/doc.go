@@ -64,7 +64,8 @@
 // external attributes: [ErrSpecialFile]), setuid, setgid and sticky files
 // ([ErrSetuid]) and limits ([ErrTooManyFiles], [ErrFileTooLarge],
 // [ErrTooLarge], and [ErrRatio] for the declared sizes against the size of
-// the archive). It refuses besides:
+// the archive; by default [DefaultZipLimits], sized for wheels). It refuses
+// besides:
 //
 //   - a name that is empty, has an empty or "." segment, contains a NUL, or
 //     is not ASCII without the UTF-8 flag, which Python's zipfile would

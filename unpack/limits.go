@@ -81,9 +81,26 @@ const (
 	MaxPackageJSON = 16 << 20
 )
 
+// DefaultZipLimits is what Zip applies by default: DefaultLimits with room
+// for the largest wheels on PyPI, the CUDA builds of machine learning
+// libraries (PyTorch, the nvidia-* runtime wheels), which are close to a
+// gigabyte compressed and hold single shared libraries larger than
+// DefaultLimits' MaxFileSize. The ratio limit still bounds what a small
+// archive can expand to.
+var DefaultZipLimits = Limits{
+	MaxFiles:      DefaultLimits.MaxFiles,
+	MaxFileSize:   4 << 30,
+	MaxTotalSize:  8 << 30,
+	MaxRatio:      DefaultLimits.MaxRatio,
+	MaxPathLength: DefaultLimits.MaxPathLength,
+	MaxDepth:      DefaultLimits.MaxDepth,
+}
+
 // orDefault fills the zero fields of l from DefaultLimits.
-func (l Limits) orDefault() Limits {
-	d := DefaultLimits
+func (l Limits) orDefault() Limits { return l.orDefaultFrom(DefaultLimits) }
+
+// orDefaultFrom fills the zero fields of l from d.
+func (l Limits) orDefaultFrom(d Limits) Limits {
 	if l.MaxFiles > 0 {
 		d.MaxFiles = l.MaxFiles
 	}

@@ -25,7 +25,8 @@ type ZipOptions struct {
 	// Umask is taken away from every mode. Zero means the process's umask
 	// (ProcessUmask), which is what pip uses.
 	Umask os.FileMode
-	// Limits bound the archive; the zero value means DefaultLimits.
+	// Limits bound the archive; a zero field takes its value from
+	// DefaultZipLimits.
 	Limits Limits
 }
 
@@ -65,7 +66,7 @@ type ZipFile struct {
 // On error the returned error wraps one of the package's predefined errors
 // in a *FileError, and dir may hold some of the files: the caller removes it.
 func Zip(ra io.ReaderAt, size int64, dir string, opts ZipOptions) (*ZipReport, error) {
-	lim := opts.Limits.orDefault()
+	lim := opts.Limits.orDefaultFrom(DefaultZipLimits)
 	entries, err := zipDirectory(ra, size, lim)
 	if err != nil {
 		return nil, err
