@@ -55,6 +55,9 @@ type Fetcher struct {
 	Offline bool
 	// MaxBytes caps one download; 0 means DefaultMaxBytes.
 	MaxBytes int64
+	// Remote, if set, is a shared cache tried after the local cache and
+	// before the registry (never offline); see RemoteCache.
+	Remote RemoteCache
 
 	inflight keyedLock
 }
@@ -87,6 +90,13 @@ type Result struct {
 	// Broken is the first download's failure when the connection broke off
 	// mid-body and a second download was made.
 	Broken error
+	// FromRemote is set when the bytes came from the remote cache (URL says
+	// where). RemoteBad is the remote's archive that did not match the
+	// lockfile and was bypassed: warn, someone altered the shared cache.
+	// RemoteErr is why the remote cache could not serve (a warning).
+	FromRemote bool
+	RemoteBad  *IntegrityError
+	RemoteErr  error
 }
 
 // Fetch obtains pkg's archive and streams it to consume, which reads it (for
@@ -153,6 +163,12 @@ func (f *Fetcher) Fetch(ctx context.Context, pkg lock.Package, consume func(io.R
 	if f.Offline {
 		return res, &NotCachedError{Package: id, Want: want, Corrupt: res.Corrupt}
 	}
+	if f.Remote != nil {
+		if done, err := f.fromRemote(ctx, id, want, consume, &res); done {
+			res.Refetched = err == nil && res.Corrupt != nil
+			return res, err
+		}
+	}
 	if f.Getter == nil || f.Locator == nil {
 		return res, fmt.Errorf("fetch: %s is not cached and the Fetcher has no network configured", id)
 	}
@@ -178,6 +194,9 @@ func (f *Fetcher) Fetch(ctx context.Context, pkg lock.Package, consume func(io.R
 	}
 	if err == nil && res.Corrupt != nil {
 		res.Refetched = true
+	}
+	if err == nil {
+		f.offerRemote(want, &res)
 	}
 	return res, err
 }
