@@ -1,14 +1,18 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 
 	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/fetch"
 	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/internal/auditlog"
+	"github.com/airlock-dev/airlock/lock"
+	"github.com/airlock-dev/airlock/verify"
 )
 
 // auditBatch collects one command's audit events in memory and appends them
@@ -104,4 +108,35 @@ func (b *auditBatch) flush() {
 	if err := log.Append(events...); err != nil && b.warn != nil {
 		b.warn(fmt.Sprintf("%v\nthis command's %d audit event(s) were not recorded; set audit_log in airlock.toml (or AIRLOCK_AUDIT_LOG) to a writable file, or \"off\"", err, len(events)))
 	}
+}
+
+// recordFetch records what one verified fetch did: a cached copy that
+// failed its re-check, a download that did not match (both verification
+// failures, even when a retry then succeeded), and the fetch itself, from
+// the cache or the network, or its failure.
+func recordFetch(rep *reporter, pkg lock.Package, res fetch.Result, err error, offline bool) {
+	e := auditlog.Event{Package: pkg.Name, Version: pkg.Version, Path: pkg.Path, URL: res.URL, Digest: pkg.Integrity}
+	if res.Corrupt != nil {
+		v := e
+		v.Kind, v.Result, v.Digest, v.Detail = "verify", "failed", res.Corrupt.Want.String(), corruptNote(pkg, res.Corrupt, err, offline)
+		rep.audit.add(v)
+	}
+	if res.Mismatched != nil {
+		v := e
+		v.Kind, v.Result, v.Detail = "verify", "failed", res.Mismatched.Error()
+		rep.audit.add(v)
+	}
+	e.Kind = "fetch"
+	switch {
+	case err != nil:
+		if errors.Is(err, verify.ErrIntegrity) {
+			e.Kind = "verify"
+		}
+		e.Result, e.Detail = "failed", err.Error()
+	case res.FromCache:
+		e.Result, e.Detail = "ok", fmt.Sprintf("from cache, %d bytes, verified", res.Bytes)
+	default:
+		e.Result, e.Detail = "ok", fmt.Sprintf("from network, %d bytes, verified", res.Bytes)
+	}
+	rep.audit.add(e)
 }

@@ -566,9 +566,8 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 		}
 		return nil
 	})
+	recordFetch(rep, pkg, res, err, f.Offline)
 	if res.Corrupt != nil {
-		rep.audit.add(auditlog.Event{Kind: "verify", Package: pkg.Name, Version: pkg.Version, Path: pkg.Path, Digest: res.Corrupt.Want.String(),
-			Result: "failed", Detail: corruptNote(pkg, res.Corrupt, err, f.Offline)})
 		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Want: res.Corrupt.Want.String(), Got: res.Corrupt.Got.String(),
 			Message: corruptNote(pkg, res.Corrupt, err, f.Offline)})
 		if res.Refetched {
@@ -578,19 +577,10 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 	if res.CacheErr != nil && err == nil && stats.uncached.Add(1) == 1 {
 		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Message: fmt.Sprintf("%v\nthe archive was verified and installed, but the cache could not keep or serve it: free space in (or fix the permissions of) %s, or set AIRLOCK_CACHE elsewhere", res.CacheErr, f.Cache.Dir())})
 	}
-	if res.Mismatched != nil {
-		rep.audit.add(auditlog.Event{Kind: "verify", Package: pkg.Name, Version: pkg.Version, Path: pkg.Path, URL: res.URL, Digest: pkg.Integrity,
-			Result: "failed", Detail: res.Mismatched.Error()})
-	}
 	if res.Mismatched != nil && err == nil {
 		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Message: fmt.Sprintf("the first download of %s@%s did not match the lockfile and was discarded; a second download matched:\n%v", pkg.Name, pkg.Version, res.Mismatched)})
 	}
 	if err != nil {
-		kind := "fetch"
-		if errors.Is(err, verify.ErrIntegrity) {
-			kind = "verify"
-		}
-		rep.audit.add(auditlog.Event{Kind: kind, Package: pkg.Name, Version: pkg.Version, Path: pkg.Path, URL: res.URL, Digest: pkg.Integrity, Result: "failed", Detail: err.Error()})
 		return err
 	}
 	if pkg.HasInstallScript {
@@ -610,8 +600,6 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 		stats.downloaded.Add(1)
 	}
 	stats.bytes.Add(res.Bytes)
-	rep.audit.add(auditlog.Event{Kind: "fetch", Package: pkg.Name, Version: pkg.Version, Path: pkg.Path, URL: res.URL, Digest: pkg.Integrity,
-		Result: "ok", Detail: fmt.Sprintf("from %s, %d bytes, verified", source, res.Bytes)})
 	rep.packageDone(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Source: source, URL: client.Redact(res.URL), Bytes: res.Bytes})
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/airlock-dev/airlock/fetch/vendor"
 	"github.com/airlock-dev/airlock/install"
 	"github.com/airlock-dev/airlock/install/wheel"
+	"github.com/airlock-dev/airlock/internal/auditlog"
 	"github.com/airlock-dev/airlock/internal/pyinterp"
 	"github.com/airlock-dev/airlock/internal/safefile"
 	lockpypi "github.com/airlock-dev/airlock/lock/pypi"
@@ -121,7 +122,9 @@ func pipCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			err = fmt.Errorf("%w\nthe disk (or your quota) is full: free some space and run again; nothing was installed%s", err, pipUnchangedNote(err))
 		}
 		rep.fail(err, code)
+		rep.audit.add(auditlog.Event{Kind: "install", Result: "failed", Detail: fmt.Sprintf("pip install (exit %d): %v", code, err)})
 	}
+	rep.audit.flush()
 	return code
 }
 
@@ -189,7 +192,9 @@ func runPipInstall(ctx context.Context, f *pipFlags, rep *reporter) error {
 			rep.warn(event{Name: d.Name, Version: d.Version, Message: fmt.Sprintf("%s %s installed %s, which Python runs at every start-up", d.Name, d.Version, pth)})
 		}
 	}
-	rep.done(summarizePip(res, &stats, time.Since(began)))
+	summary, lines := summarizePip(res, &stats, time.Since(began))
+	rep.done(summary, lines)
+	rep.audit.add(auditlog.Event{Kind: "install", Result: "ok", Detail: "pip install into " + root + ": " + strings.Join(lines, "; ")})
 	return nil
 }
 
@@ -225,6 +230,7 @@ func planPip(ctx context.Context, f *pipFlags, forInstall bool, rep *reporter) (
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
+	rep.audit.configure(cfg, cwd)
 
 	lk, lockName, err := readPythonLock(f)
 	if err != nil {

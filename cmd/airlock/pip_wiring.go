@@ -457,6 +457,7 @@ func fetchOneWheel(ctx context.Context, f *fetch.Fetcher, p plannedWheel, path s
 		return out.Close()
 	}
 	pkg, res, err := fetchWheel(ctx, f, p, spool)
+	recordFetch(rep, pkg, res, err, f.Offline)
 	if res.Corrupt != nil {
 		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Want: res.Corrupt.Want.String(), Got: res.Corrupt.Got.String(),
 			Message: corruptNote(pkg, res.Corrupt, err, f.Offline)})
