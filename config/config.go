@@ -31,6 +31,8 @@ type Config struct {
 	// Concurrency bounds parallel downloads and extractions; 0 means the
 	// built-in default.
 	Concurrency int
+	// RemoteCache is [cache]'s shared remote cache (URL "" when none).
+	RemoteCache RemoteCache
 
 	// Policy is [policy]; never nil (an empty Policy is the defaults).
 	Policy *verify.Policy
@@ -64,6 +66,7 @@ type file struct {
 	Policy   policyFile     `toml:"policy"`
 	Registry []registryFile `toml:"registry"`
 	Scripts  scriptsFile    `toml:"scripts"`
+	Cache    cacheFile      `toml:"cache"`
 }
 
 // Load finds and reads the configuration: explicit (from --config) if set,
@@ -160,6 +163,9 @@ func (c *Config) readFile(path string) error {
 		}
 		c.Sources["audit_log"] = path
 	}
+	if err := c.readCache(path, dir, md, f.Cache); err != nil {
+		return err
+	}
 	if err := c.readScripts(path, md, f.Scripts); err != nil {
 		return err
 	}
@@ -186,6 +192,9 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 		c.Concurrency = n
 		c.Sources["concurrency"] = "env AIRLOCK_CONCURRENCY"
+	}
+	if err := c.applyCacheEnv(getenv); err != nil {
+		return err
 	}
 	return c.applyPolicyEnv(getenv)
 }
