@@ -280,6 +280,19 @@ for _a in "$@"; do
 	case $_a in -*) ;; *) cmd=$_a; break ;; esac
 done
 
+# bare_install: no command, and only options an install takes (pnpm and
+# yarn install when run bare; "yarn --version" must not).
+bare_install=
+if [ -z "$cmd" ]; then
+	bare_install=1
+	for _a in "$@"; do
+		case $_a in
+		--frozen-lockfile | --immutable | --immutable-cache | --prod | --production | -P | --ignore-scripts | --offline | --prefer-offline | --silent | --non-interactive) ;;
+		*) bare_install= ;;
+		esac
+	done
+fi
+
 `
 
 // shimRoutes is each tool's routing, run with the arguments as given and
@@ -317,11 +330,14 @@ esac
 if [ "${AIRLOCK_SHIM_NPX:-}" = strict ]; then
 	airlock_shim_real --no "$@"
 fi
-echo "airlock shim: npx runs package code that airlock does not check; install the tool with airlock npm install -D and run it from node_modules/.bin (AIRLOCK_SHIM_NPX=strict refuses downloads)" >&2
+if [ -n "$cmd" ]; then
+	echo "airlock shim: npx runs package code that airlock does not check; install the tool with airlock npm install -D and run it from node_modules/.bin (AIRLOCK_SHIM_NPX=strict refuses downloads)" >&2
+fi
 `,
 	"pnpm": `
+if [ -n "$bare_install" ]; then cmd=install; fi
 case $cmd in
-'' | install | i)
+install | i)
 	# airlock installs exactly the lockfile, which is what
 	# --frozen-lockfile asks for; other options are airlock's to refuse.
 	_first=1
@@ -345,8 +361,9 @@ add | update | up | upgrade | dlx)
 esac
 `,
 	"yarn": `
+if [ -n "$bare_install" ]; then cmd=install; fi
 case $cmd in
-'' | install)
+install)
 	_first=1
 	for _a do
 		shift
