@@ -30,6 +30,9 @@ func sbomCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.cpu, "cpu", "", "select optional dependencies for this `cpu`, as with npm ci")
 	fs.StringVar(&f.libc, "libc", "", "select optional dependencies for this `libc`, as with npm ci")
 	output := fs.String("output", "", "write the BOM to this `file` instead of stdout")
+	var pf pipFlags
+	fs.StringVar(&pf.requirements, "r", "", "describe this Python requirements `file` (--hash pinned) instead of the npm lockfile")
+	fs.StringVar(&pf.lockFile, "lock", "", "describe this Python lock (`pylock.toml` or uv.lock) instead of the npm lockfile; every pinned distribution is listed, whatever its markers")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -41,7 +44,7 @@ func sbomCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	rep := newReporter(stdout, stderr, false, true)
-	err := writeSBOM(&f, *output, stdout, rep)
+	err := writeSBOM(&f, &pf, *output, stdout, rep)
 	code := exitCode(ctx, err)
 	if err != nil {
 		rep.fail(err, code)
@@ -49,12 +52,29 @@ func sbomCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-func writeSBOM(f *npmCIFlags, output string, stdout io.Writer, rep *reporter) error {
-	plan, err := loadNpmPlan(f, rep)
-	if err != nil {
-		return err
+func writeSBOM(f *npmCIFlags, pf *pipFlags, output string, stdout io.Writer, rep *reporter) error {
+	var in sbom.Input
+	if pf.requirements != "" || pf.lockFile != "" {
+		if pf.requirements != "" && pf.lockFile != "" {
+			return withCode(exitUsage, errors.New("-r and --lock are alternatives; give one of them"))
+		}
+		lk, lockName, err := readPythonLock(pf)
+		if err != nil {
+			return err
+		}
+		dir, err := filepath.Abs(filepath.Dir(lockName))
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		in = sbom.PyPIInput(filepath.Base(dir), lk)
+	} else {
+		plan, err := loadNpmPlan(f, rep)
+		if err != nil {
+			return err
+		}
+		in = sbom.NPMInput(plan.project.lock.Name, plan.project.lock.Version, plan.sel.Install, plan.project.lock.Dependencies(), redactResolved)
 	}
-	in := sbom.NPMInput(plan.project.lock.Name, plan.project.lock.Version, plan.sel.Install, plan.project.lock.Dependencies(), redactResolved)
+	var err error
 	in.Timestamp, err = sbomTime(os.Getenv("SOURCE_DATE_EPOCH"))
 	if err != nil {
 		return withCode(exitUsage, err)

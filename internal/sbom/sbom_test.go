@@ -10,6 +10,7 @@ import (
 
 	"github.com/airlock-dev/airlock/lock"
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
+	"github.com/airlock-dev/airlock/lock/pypi"
 )
 
 var cdxSchemas = []string{"bom-1.6.schema.json", "spdx.schema.json", "jsf-0.82.schema.json"}
@@ -302,5 +303,73 @@ func TestNPMInputLinks(t *testing.T) {
 	}
 	if _, err := CycloneDX(in); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestPyPIValidatesAgainstSchema(t *testing.T) {
+	s := loadCDX(t)
+	for _, path := range []string{"../../lock/pypi/testdata/pylock/h11.pylock.toml", "../../lock/pypi/testdata/uvlock/click.uv.lock"} {
+		t.Run(path, func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lk *pypi.Lock
+			if strings.HasSuffix(path, "uv.lock") {
+				lk, err = pypi.ParseUVLock(data, pypi.UVOptions{})
+			} else {
+				lk, err = pypi.ParsePylock(data)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := PyPIInput("app", lk)
+			in.Timestamp = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+			if len(in.Components) == 0 {
+				t.Fatal("no components")
+			}
+			out, err := CycloneDX(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc, err := decodeJSON(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if errs := s.validate("bom-1.6.schema.json", doc); len(errs) > 0 {
+				t.Fatalf("BOM fails the CycloneDX 1.6 schema:\n%s", strings.Join(errs, "\n"))
+			}
+			hashed := 0
+			for _, c := range doc.(map[string]any)["components"].([]any) {
+				m := c.(map[string]any)
+				if !strings.HasPrefix(m["purl"].(string), "pkg:pypi/") {
+					t.Errorf("component %v", m)
+				}
+				if hs, ok := m["hashes"].([]any); ok && len(hs) > 0 {
+					hashed++
+				}
+			}
+			// Every distribution with a file hash in the lock has hashes
+			// (a uv.lock's own project, an editable source, has none).
+			want := 0
+			for _, c := range in.Components {
+				if c.Integrity != "" {
+					want++
+				}
+			}
+			if hashed != want || want == 0 {
+				t.Errorf("%d components with hashes, want %d", hashed, want)
+			}
+			if strings.Contains(path, "h11") {
+				// pytest 8.4.2's sdist and wheel, as the lock lists them.
+				for _, want := range []string{`"purl": "pkg:pypi/pytest@8.4.2"`,
+					`"content": "86c0d0b93306b961d58d62a4db4879f27fe25513d4b969df351abdddb3c30e01"`,
+					`"content": "872f880de3fc3a5bdc88a11b39c9710c3497a547cfa9320bc3c5e62fbf272e79"`} {
+					if !strings.Contains(string(out), want) {
+						t.Errorf("BOM lacks %s", want)
+					}
+				}
+			}
+		})
 	}
 }
