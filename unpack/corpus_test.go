@@ -6,7 +6,9 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -533,6 +535,7 @@ func runCase(t *testing.T, c corpusCase) {
 		if fe.Path != c.wantPath {
 			t.Errorf("FileError.Path = %q, want %q", fe.Path, c.wantPath)
 		}
+		checkTarOnlyNamed(t, s.dir, c.bytes(t))
 		return
 	}
 	if err != nil {
@@ -562,6 +565,44 @@ func runCase(t *testing.T, c corpusCase) {
 	if !bytes.Equal(rep.PackageJSON, wantPJ) {
 		t.Errorf("Report.PackageJSON = %q, want %q", rep.PackageJSON, wantPJ)
 	}
+}
+
+// checkTarOnlyNamed checks that a refused archive left in dir nothing but
+// files the entries before the refused one name (as archive/tar reads them,
+// first segment stripped, .gitignore renamed) and their parents.
+func checkTarOnlyNamed(t testing.TB, dir string, archive []byte) {
+	t.Helper()
+	named := make(map[string]bool)
+	raw := archive
+	if b, err := gunzipBytes(archive); err == nil {
+		raw = b
+	} else if zr, err := gzip.NewReader(bytes.NewReader(archive)); err == nil {
+		raw, _ = io.ReadAll(zr) // what decompresses before the damage
+	}
+	tr := tar.NewReader(bytes.NewReader(raw))
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		rel, _ := stripFirst(h.Name)
+		if path.Base(rel) == ".gitignore" {
+			rel = strings.TrimSuffix(rel, ".gitignore") + ".npmignore"
+		}
+		for ; rel != ""; rel = parentOf(rel) {
+			named[rel] = true
+		}
+	}
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if !named[filepath.ToSlash(rel)] {
+			t.Errorf("refused archive left %s, which it does not name", rel)
+		}
+		return nil
+	})
 }
 
 // backends returns the ways of confining writes this system offers, forcing

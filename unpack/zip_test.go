@@ -338,6 +338,7 @@ func runZipCase(t *testing.T, c zipCase) {
 		if fe.Path != c.wantPath {
 			t.Errorf("FileError.Path = %q, want %q", fe.Path, c.wantPath)
 		}
+		checkOnlyNamed(t, s.dir, b)
 		return
 	}
 	if err != nil {
@@ -350,6 +351,32 @@ func runZipCase(t *testing.T, c zipCase) {
 		t.Errorf("tree:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	checkZipReport(t, s.dir, rep)
+}
+
+// checkOnlyNamed checks that a refused archive left in dir nothing but
+// entries it names (as archive/zip reads them) and their parents: the
+// structure is checked before anything is written, so most refusals leave
+// dir empty, and a file refused while it is written is one the archive names.
+func checkOnlyNamed(t testing.TB, dir string, archive []byte) {
+	t.Helper()
+	named := make(map[string]bool)
+	if zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive))); err == nil {
+		for _, f := range zr.File {
+			for p := strings.TrimSuffix(f.Name, "/"); p != ""; p = parentOf(p) {
+				named[p] = true
+			}
+		}
+	}
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if !named[filepath.ToSlash(rel)] {
+			t.Errorf("refused archive left %s, which it does not name", rel)
+		}
+		return nil
+	})
 }
 
 // checkZipReport checks that every reported file is on disk with the
