@@ -176,6 +176,13 @@ func (b *builder) commands(m *manifest, srcDir, realDir string) []cmd {
 		if err != nil {
 			return nil
 		}
+		// tinyglobby's "**" skips dot files and directories.
+		if p != rel && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
 		if d.Type().IsRegular() {
 			files = append(files, strings.TrimPrefix(p, rel+"/"))
 		}
@@ -185,6 +192,38 @@ func (b *builder) commands(m *manifest, srcDir, realDir string) []cmd {
 	for _, f := range files {
 		add(path.Base(f), path.Join(m.dirBin, f))
 	}
+	return out
+}
+
+// modulesDir is pnpm's readModulesDir: the package names in a
+// node_modules directory (scoped ones one level down), skipping dot
+// entries and plain files, sorted.
+func (b *builder) modulesDir(dir string) []string {
+	root, rel := b.rootFor(dir)
+	entries, err := fs.ReadDir(root.FS(), rel)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") || e.Type().IsRegular() {
+			continue
+		}
+		if strings.HasPrefix(e.Name(), "@") {
+			sub, err := fs.ReadDir(root.FS(), rel+"/"+e.Name())
+			if err != nil {
+				continue
+			}
+			for _, s := range sub {
+				if !strings.HasPrefix(s.Name(), ".") && !s.Type().IsRegular() {
+					out = append(out, e.Name()+"/"+s.Name())
+				}
+			}
+			continue
+		}
+		out = append(out, e.Name())
+	}
+	sort.Strings(out)
 	return out
 }
 
@@ -372,6 +411,20 @@ func (b *builder) linkBins(h *hoisted) error {
 		if err := b.writeShims(n.Dir+"/node_modules/.bin", dedupe(cmds, false)); err != nil {
 			return err
 		}
+		if n.Entry.HasBundled {
+			// Then linkBins over the archive's own node_modules, whose
+			// shims replace same-named ones.
+			var bundled []cmd
+			for _, alias := range b.modulesDir(n.Dir + "/node_modules") {
+				dir := n.Dir + "/node_modules/" + alias
+				if m := manifestOf(dir); m != nil {
+					bundled = append(bundled, b.commands(m, dir, dir)...)
+				}
+			}
+			if err := b.writeShims(n.Dir+"/node_modules/.bin", dedupe(bundled, false)); err != nil {
+				return err
+			}
+		}
 	}
 	// The privately hoisted packages with bins.
 	var cmds []cmd
@@ -395,7 +448,7 @@ func (b *builder) linkBins(h *hoisted) error {
 			continue
 		}
 		var cmds []cmd
-		byAlias := imp.ID == "." && len(h.public) > 0
+		byAlias := imp.ID == "." && len(b.publicPatterns) > 0
 		direct := map[string]bool{}
 		type dep struct{ alias, dir string }
 		var deps []dep
@@ -488,6 +541,11 @@ func (b *builder) nodePath(loc string) string {
 		if r, err := filepath.EvalSymlinks(filepath.Join(b.project, filepath.FromSlash(dir))); err == nil {
 			abs = filepath.ToSlash(r)
 		}
+	}
+	if len(b.privatePatterns) == 0 {
+		// pnpm extends NODE_PATH only with the hoisted modules, and there
+		// are none.
+		return ""
 	}
 	extra := b.extraNodePath()
 	var paths []string

@@ -81,6 +81,8 @@ func (b *builder) hoist() *hoisted {
 	if public == nil && b.opts.Major == 9 {
 		public = []string{"*eslint*", "*prettier*"}
 	}
+	b.publicPatterns = public
+	b.privatePatterns = private
 	isPublic, isPrivate := matcher(public), matcher(private)
 	if len(private) == 0 && len(public) == 0 {
 		return h
@@ -200,14 +202,15 @@ func (b *builder) hoist() *hoisted {
 			if _, dup := h.links[at]; !dup {
 				h.links[at] = target
 			}
+			if kind == "public" {
+				h.public[c.Alias] = true
+			}
 			if _, isWS := wsDir[c.DepPath]; isWS {
 				// pnpm records no hoisted alias for a workspace package.
 				continue
 			}
 			taken[strings.ToLower(c.Alias)] = true
-			if kind == "public" {
-				h.public[c.Alias] = true
-			} else if sel.Nodes[c.DepPath].Entry.HasBin && !withBins[c.Alias] {
+			if kind == "private" && sel.Nodes[c.DepPath].Entry.HasBin && !withBins[c.Alias] {
 				withBins[c.Alias] = true
 				h.privateWithBins = append(h.privateWithBins, c.Alias)
 			}

@@ -211,6 +211,12 @@ type builder struct {
 	staged        map[string]string // target (importer node_modules) → dir in the staging root
 	res           *Result
 	projectFixes  []string
+	// publicPatterns is the effective public-hoist-pattern: when it is
+	// not empty pnpm links the root's bins from node_modules itself.
+	publicPatterns []string
+	// privatePatterns is the effective hoist-pattern: when it is empty
+	// pnpm's shims set no NODE_PATH.
+	privatePatterns []string
 
 	mu sync.Mutex
 }

@@ -74,6 +74,9 @@ type Entry struct {
 	OS, CPU, Libc         []string
 	Engines               map[string]string
 	HasBin, RequiresBuild bool
+	// HasBundled says the package brings bundledDependencies in its
+	// own archive (under its node_modules).
+	HasBundled bool
 	// Optional is the snapshot's optional flag: every path to it passes
 	// through an optional dependency.
 	Optional bool
@@ -444,6 +447,8 @@ func parseEntry(key string, n *YAMLNode, pkgs *YAMLNode) (*Entry, error) {
 			e.HasBin = f.Value == "true"
 		case "requiresBuild":
 			e.RequiresBuild = f.Value == "true"
+		case "bundledDependencies", "bundleDependencies":
+			e.HasBundled = f.Kind == YAMLSeq && len(f.Items) > 0 || f.Kind == YAMLScalar && f.Value == "true"
 		case "name", "version":
 			// Written for tarball and git packages, which are refused
 			// above; for registry packages they must agree with the key.
