@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/fetch/npmrc"
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
@@ -220,7 +221,7 @@ func runNpmInstall(ctx context.Context, command, verb string, pkgs []string, f *
 	if err != nil {
 		return err
 	}
-	if err := resolveWithNpm(ctx, verb, pkgs, f, scratch); err != nil {
+	if err := resolveWithNpm(ctx, verb, pkgs, f, setup.rc, scratch); err != nil {
 		return err
 	}
 	resolved, err := readNpmProject(scratch, setup.legacyPeerDeps)
@@ -535,18 +536,23 @@ const noGit = "/nonexistent/airlock-lets-npm-fetch-metadata-only/git"
 // the user's configuration as usual (registries, auth, CA, proxy), so it
 // can reach what the user's npm can; in this mode it fetches packuments
 // only and writes package.json and the lockfile, never node_modules.
-func resolveWithNpm(ctx context.Context, verb string, pkgs []string, f *npmInstallFlags, scratch string) error {
+func resolveWithNpm(ctx context.Context, verb string, pkgs []string, f *npmInstallFlags, rc *npmrc.Config, scratch string) error {
 	npmPath, err := nativeNpm()
 	if err != nil {
 		return withCode(exitUsage, fmt.Errorf("airlock npm %s lets npm resolve versions and write the lockfile: %w", verb, err))
 	}
 	argv := []string{verb, "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund", "--no-update-notifier",
-		"--git=" + noGit, "--package-lock=true"}
+		"--git=" + noGit, "--package-lock=true", "--strict-ssl=true"}
 	if verb != "update" {
 		// The scratch copy always records the change, so that airlock can
 		// install it; --no-save (or .npmrc's save=false) keeps it from
 		// being copied back.
 		argv = append(argv, "--save=true")
+	}
+	if ca, ok := rc.CA(); ok && ca.File != "" {
+		// .npmrc's cafile may be relative to the project, which npm,
+		// running in the scratch copy, would not find.
+		argv = append(argv, "--cafile="+ca.File)
 	}
 	argv = append(argv, f.npmArgs...)
 	if len(pkgs) > 0 {

@@ -232,14 +232,19 @@ func logTail(path string) string {
 	return "\n  | " + strings.Join(lines, "\n  | ")
 }
 
-// nativeNpm finds the npm that runs allowed scripts: never one from a
-// node_modules directory (a package could plant it there).
+// nativeNpm finds the npm that runs allowed scripts and resolves airlock
+// npm install's changes: never one from a node_modules directory (a
+// package could plant it there), nor an airlock shim.
 func nativeNpm() (string, error) {
 	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
 		if dir == "" || strings.Contains(filepath.ToSlash(dir), "/node_modules/") || strings.HasSuffix(filepath.ToSlash(dir), "/node_modules/.bin") {
 			continue
 		}
 		p := filepath.Join(dir, "npm")
+		if shim, _ := isShimFile(p); shim {
+			// airlock's own wrapper would send npm install back here.
+			continue
+		}
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
 			if abs, err := filepath.Abs(p); err == nil {
 				return abs, nil
