@@ -520,6 +520,7 @@ type installStats struct {
 	findings []analyze.Finding
 
 	fromCache, downloaded, refetched atomic.Int64
+	vendored                         atomic.Int64 // read from a vendor directory (--from)
 	bytes                            atomic.Int64
 	// uncached counts fetches that went ahead without the cache; only the
 	// first is shown in full, as a full disk would repeat it for every one.
@@ -592,13 +593,7 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 		}
 		stats.addFindings(fs)
 	}
-	source := "network"
-	if res.FromCache {
-		source = "cache"
-		stats.fromCache.Add(1)
-	} else {
-		stats.downloaded.Add(1)
-	}
+	source := countSource(res, stats)
 	stats.bytes.Add(res.Bytes)
 	rep.packageDone(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Source: source, URL: client.Redact(res.URL), Bytes: res.Bytes})
 	return nil

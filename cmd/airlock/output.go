@@ -38,6 +38,7 @@ type event struct {
 	FromCache      int      `json:"from_cache,omitempty"`
 	Downloaded     int      `json:"downloaded,omitempty"`
 	Refetched      int      `json:"refetched,omitempty"` // corrupt cache entries replaced
+	Vendored       int      `json:"vendored,omitempty"`  // read from a vendor directory (--from)
 	Links          int      `json:"links,omitempty"`
 	Bins           int      `json:"bins,omitempty"`
 	Skipped        int      `json:"skipped,omitempty"`

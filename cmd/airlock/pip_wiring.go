@@ -478,13 +478,7 @@ func fetchOneWheel(ctx context.Context, f *fetch.Fetcher, p plannedWheel, path s
 		}
 		return err
 	}
-	source := "network"
-	if res.FromCache {
-		source = "cache"
-		stats.fromCache.Add(1)
-	} else {
-		stats.downloaded.Add(1)
-	}
+	source := countSource(res, stats)
 	stats.bytes.Add(res.Bytes)
 	rep.packageDone(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Source: source, URL: client.Redact(res.URL), Bytes: res.Bytes})
 	return nil
@@ -498,6 +492,7 @@ func summarizePip(res *wheel.Result, st *installStats, took time.Duration) (even
 		FromCache:  int(st.fromCache.Load()),
 		Downloaded: int(st.downloaded.Load()),
 		Refetched:  int(st.refetched.Load()),
+		Vendored:   int(st.vendored.Load()),
 		Bytes:      st.bytes.Load(),
 		Seconds:    took.Seconds(),
 	}
@@ -509,6 +504,7 @@ func summarizePip(res *wheel.Result, st *installStats, took time.Duration) (even
 	sort.Strings(names)
 	lines := []string{fmt.Sprintf("installed %d packages (%s verified: %d downloaded, %d from cache) in %s",
 		e.Packages, humanBytes(e.Bytes), e.Downloaded, e.FromCache, took.Round(10*time.Millisecond))}
+	lines = append(lines, vendoredLine(e.Vendored)...)
 	if e.Refetched > 0 {
 		lines = append(lines, fmt.Sprintf("replaced %d corrupt cache entries (see the warnings above)", e.Refetched))
 	}

@@ -25,6 +25,7 @@ func summarize(sel *locknpm.Selection, res *installnpm.Result, st *installStats,
 		FromCache:      int(st.fromCache.Load()),
 		Downloaded:     int(st.downloaded.Load()),
 		Refetched:      int(st.refetched.Load()),
+		Vendored:       int(st.vendored.Load()),
 		Bytes:          st.bytes.Load(),
 		Links:          res.Links,
 		Bins:           res.Bins,
@@ -34,6 +35,7 @@ func summarize(sel *locknpm.Selection, res *installnpm.Result, st *installStats,
 	}
 	lines := []string{fmt.Sprintf("added %d packages (%s verified: %d downloaded, %d from cache) in %s",
 		e.Packages, humanBytes(e.Bytes), e.Downloaded, e.FromCache, took.Round(10*time.Millisecond))}
+	lines = append(lines, vendoredLine(e.Vendored)...)
 	if e.Refetched > 0 {
 		lines = append(lines, fmt.Sprintf("replaced %d corrupt cache entries (see the warnings above)", e.Refetched))
 	}

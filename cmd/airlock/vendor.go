@@ -486,3 +486,27 @@ func (plan *npmPlan) newFetcher(offline bool, warn func(string)) (*fetch.Fetcher
 
 // decisionHook receives policy decisions (reporter.onDecision).
 type decisionHook func(verify.Decision)
+
+// countSource counts where a fetched archive came from and names it for
+// the package event: "cache", "vendor" (--from) or "network".
+func countSource(res fetch.Result, stats *installStats) string {
+	switch {
+	case res.FromCache:
+		stats.fromCache.Add(1)
+		return "cache"
+	case strings.HasPrefix(res.URL, vendor.URLScheme):
+		stats.vendored.Add(1)
+		return "vendor"
+	}
+	stats.downloaded.Add(1)
+	return "network"
+}
+
+// vendoredLine is the summary's note on archives read from a vendor
+// directory, if any were.
+func vendoredLine(n int) []string {
+	if n == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("%d archives came from the vendor directory, each verified against the lockfile; nothing was downloaded", n)}
+}
