@@ -31,6 +31,7 @@
 //     manifest no longer lists. A run that dies leaves at worst unlisted
 //     blobs and a .tmp-* directory, which Check reports and the next run
 //     removes.
+//   - One run writes a directory at a time (a flock on it; ErrBusy).
 //   - The directory is read through os.Root: a symlink cannot lead a read
 //     outside it, and a symlink inside blobs/ is reported as changed.
 //   - URLs in the manifest are redacted (no credentials, no query values):

@@ -251,3 +251,22 @@ func TestAbortLeavesDirectoryUnchanged(t *testing.T) {
 		t.Errorf("after abort: %v", rep.Problems)
 	}
 }
+
+func TestOneRunAtATime(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Begin(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Begin(dir); !errors.Is(err, ErrBusy) {
+		t.Fatalf("second Begin: %v, want ErrBusy", err)
+	}
+	if _, err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	w2, err := Begin(dir)
+	if err != nil {
+		t.Fatalf("Begin after the first run ended: %v", err)
+	}
+	w2.Abort()
+}

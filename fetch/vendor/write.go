@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/verify"
 )
@@ -29,7 +31,8 @@ const (
 type Writer struct {
 	dir  string
 	root *os.Root
-	tmp  string // name of this run's .tmp-* directory inside dir
+	lock *os.File // the directory, flock'd for the run
+	tmp  string   // name of this run's .tmp-* directory inside dir
 	old  map[string]Entry
 	now  func() time.Time
 
@@ -46,11 +49,22 @@ func Begin(dir string) (*Writer, error) {
 	if err := os.MkdirAll(dir, dirPerm); err != nil {
 		return nil, fmt.Errorf("vendor directory %s: %w", dir, err)
 	}
-	root, err := os.OpenRoot(dir)
+	// One run at a time: a second one would delete the first's
+	// temporary directory as debris when it commits.
+	lock, err := os.Open(dir)
 	if err != nil {
 		return nil, fmt.Errorf("vendor directory %s: %w", dir, err)
 	}
-	w := &Writer{dir: dir, root: root, old: map[string]Entry{}, entries: map[string]*Entry{}, now: time.Now}
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err == unix.EWOULDBLOCK {
+		lock.Close()
+		return nil, fmt.Errorf("vendor directory %s: %w", dir, ErrBusy)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("vendor directory %s: %w", dir, err)
+	}
+	w := &Writer{dir: dir, root: root, lock: lock, old: map[string]Entry{}, entries: map[string]*Entry{}, now: time.Now}
 	m, err := readManifest(root, dir)
 	switch {
 	case err == nil:
@@ -60,6 +74,7 @@ func Begin(dir string) (*Writer, error) {
 	case errors.Is(err, fs.ErrNotExist):
 	default:
 		root.Close()
+		lock.Close()
 		return nil, fmt.Errorf("%w (or delete %s to start afresh)", err, filepath.Join(dir, ManifestName))
 	}
 	var rnd [8]byte
@@ -67,6 +82,7 @@ func Begin(dir string) (*Writer, error) {
 	w.tmp = tmpPrefix + hex.EncodeToString(rnd[:])
 	if err := root.Mkdir(w.tmp, 0o700); err != nil {
 		root.Close()
+		lock.Close()
 		return nil, fmt.Errorf("vendor directory %s: %w", dir, err)
 	}
 	return w, nil
@@ -284,7 +300,11 @@ func (w *Writer) finish() {
 	w.done = true
 	_ = w.root.RemoveAll(w.tmp)
 	w.root.Close()
+	w.lock.Close() // drops the flock
 }
+
+// ErrBusy is matched when another run holds the vendor directory.
+var ErrBusy = errors.New("another airlock vendor is writing it; wait for it to finish")
 
 // listExtra returns every path in the directory that is neither the
 // manifest nor a blob listed in entries, skipping the directories that
