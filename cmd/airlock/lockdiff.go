@@ -25,6 +25,7 @@ import (
 	"github.com/airlock-dev/airlock/lock"
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
 	"github.com/airlock-dev/airlock/lock/pypi"
+	"github.com/airlock-dev/airlock/verify"
 )
 
 // maxDiffPackument caps one full packument read for registry facts (the
@@ -217,12 +218,31 @@ func runLockDiff(ctx context.Context, in lockDiffInput, stdout, stderr io.Writer
 	if report.Changes == nil {
 		report.Changes = []lockdiff.Change{}
 	}
-	if !in.offline && newEco == lock.NPM {
-		warnings, err := addRegistryFacts(ctx, in, report.Changes)
+	if newEco == lock.NPM {
+		dir, err := filepath.Abs(in.dir)
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		cfg, err := config.Load(in.configFile, dir, os.Getenv)
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		rc, err := npmrc.Load(dir, os.Environ())
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		if !in.offline {
+			warnings, err := addRegistryFacts(ctx, cfg, rc, report.Changes)
+			if err != nil {
+				return err
+			}
+			report.RegistryChecked, report.Warnings = true, warnings
+		}
+		notes, err := addDiffAdvisories(ctx, cfg, rc, in.offline, report.Changes)
 		if err != nil {
 			return err
 		}
-		report.RegistryChecked, report.Warnings = true, warnings
+		report.Warnings = append(report.Warnings, notes...)
 	}
 	report.Summary = lockdiff.Summarize(report.Changes)
 	if in.jsonOut {
@@ -241,19 +261,7 @@ func runLockDiff(ctx context.Context, in lockDiffInput, stdout, stderr io.Writer
 // for its full packument and fills in Change.Registry. A package the
 // registry cannot tell about gets a warning, not a failure: the rest of the
 // diff is still worth reading.
-func addRegistryFacts(ctx context.Context, in lockDiffInput, changes []lockdiff.Change) ([]string, error) {
-	dir, err := filepath.Abs(in.dir)
-	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	cfg, err := config.Load(in.configFile, dir, os.Getenv)
-	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	rc, err := npmrc.Load(dir, os.Environ())
-	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
+func addRegistryFacts(ctx context.Context, cfg *config.Config, rc *npmrc.Config, changes []lockdiff.Change) ([]string, error) {
 	store, err := newMetaStore(cfg, rc, false)
 	if err != nil {
 		return nil, err
@@ -300,4 +308,55 @@ func addRegistryFacts(ctx context.Context, in lockDiffInput, changes []lockdiff.
 	}
 	sort.Strings(warnings)
 	return warnings, nil
+}
+
+// addDiffAdvisories matches each added or changed registry package's new
+// and old versions against the advisories the install policy uses (the
+// imported OSV database and the registry's bulk endpoint; offline, the
+// stored answer) and returns what could not be consulted, so that "no
+// advisories" is never claimed where none were available.
+func addDiffAdvisories(ctx context.Context, cfg *config.Config, rc *npmrc.Config, offline bool, changes []lockdiff.Change) ([]string, error) {
+	subject := func(e *lockdiff.Entry) verify.Subject {
+		return verify.Subject{Name: e.Name, Version: e.Version, Source: "registry", Registry: rc.RegistryFor(e.Name)}
+	}
+	var subjects []verify.Subject
+	for _, c := range changes {
+		if c.New == nil || c.New.Source != lock.SourceRegistry.String() {
+			continue
+		}
+		subjects = append(subjects, subject(c.New))
+		if c.Old != nil && c.Old.Source == lock.SourceRegistry.String() {
+			subjects = append(subjects, subject(c.Old))
+		}
+	}
+	if len(subjects) == 0 {
+		return nil, nil
+	}
+	src, err := gatherAdvisories(ctx, cfg, rc, offline, subjects)
+	if err != nil {
+		return nil, err
+	}
+	conv := func(as []verify.Advisory) []lockdiff.Advisory {
+		var out []lockdiff.Advisory
+		for _, a := range as {
+			out = append(out, lockdiff.Advisory{ID: a.ID, Severity: a.Severity, Summary: a.Summary, Malware: a.Malware, URL: a.URL})
+		}
+		return out
+	}
+	for i := range changes {
+		c := &changes[i]
+		if c.New == nil || c.New.Source != lock.SourceRegistry.String() {
+			continue
+		}
+		var old []lockdiff.Advisory
+		if c.Old != nil && c.Old.Source == lock.SourceRegistry.String() {
+			old = conv(src.lookup(subject(c.Old)))
+		}
+		c.AddAdvisories(conv(src.lookup(subject(c.New))), old)
+	}
+	var notes []string
+	for _, d := range src.notes {
+		notes = append(notes, "advisories: "+d.String())
+	}
+	return notes, nil
 }

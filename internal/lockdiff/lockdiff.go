@@ -40,7 +40,22 @@ const (
 	IntegrityChanged Flag = "integrity-changed-same-version"
 	// ResolvedChanged: same name and version fetched from another URL.
 	ResolvedChanged Flag = "resolved-changed-same-version"
+	// KnownAdvisory: an advisory affects the new version (and, for a
+	// changed package, did not affect the old one).
+	KnownAdvisory Flag = "known-advisory"
+	// Malware: a malicious-package report names the new version.
+	Malware Flag = "malicious-package"
 )
+
+// Advisory is a security advisory that affects a version, as the caller's
+// advisory sources (verify/advisory) report it.
+type Advisory struct {
+	ID       string `json:"id"`
+	Severity string `json:"severity"`
+	Summary  string `json:"summary,omitempty"`
+	Malware  bool   `json:"malware,omitempty"`
+	URL      string `json:"url,omitempty"`
+}
 
 // Entry is one side of a change.
 type Entry struct {
@@ -66,6 +81,39 @@ type Change struct {
 	Notes []string `json:"notes,omitempty"`
 	// Registry holds registry facts about New, filled in by the caller.
 	Registry *Facts `json:"registry,omitempty"`
+	// Advisories affect New (filled in with AddAdvisories); Fixed are the
+	// advisories that affected Old and no longer affect New.
+	Advisories []Advisory `json:"advisories,omitempty"`
+	Fixed      []Advisory `json:"fixed_advisories,omitempty"`
+}
+
+// AddAdvisories records the advisories affecting a change's new and old
+// versions, flagging an advisory the change brings in (KnownAdvisory) and
+// a malicious-package report (Malware).
+func (c *Change) AddAdvisories(newAdv, oldAdv []Advisory) {
+	had := map[string]bool{}
+	for _, a := range oldAdv {
+		had[a.ID] = true
+	}
+	has := map[string]bool{}
+	introduced, malware := false, false
+	for _, a := range newAdv {
+		has[a.ID] = true
+		c.Advisories = append(c.Advisories, a)
+		introduced = introduced || !had[a.ID]
+		malware = malware || a.Malware
+	}
+	for _, a := range oldAdv {
+		if !has[a.ID] {
+			c.Fixed = append(c.Fixed, a)
+		}
+	}
+	if malware {
+		c.Flags = append(c.Flags, Malware)
+	}
+	if introduced {
+		c.Flags = append(c.Flags, KnownAdvisory)
+	}
 }
 
 // Suspicious reports whether the change carries a flag.

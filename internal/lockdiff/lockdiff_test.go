@@ -175,3 +175,37 @@ func TestPackument(t *testing.T) {
 		t.Error("an HTML page was read as a packument")
 	}
 }
+
+func TestAddAdvisories(t *testing.T) {
+	high := Advisory{ID: "GHSA-1", Severity: "high", Summary: "bad"}
+	low := Advisory{ID: "GHSA-2", Severity: "low", Summary: "meh"}
+	mal := Advisory{ID: "MAL-1", Severity: "critical", Malware: true, Summary: "malicious"}
+	for _, c := range []struct {
+		name      string
+		new, old  []Advisory
+		flags     []Flag
+		fixed     int
+		textParts []string
+	}{
+		{"none", nil, nil, nil, 0, nil},
+		{"brought in", []Advisory{high}, nil, []Flag{KnownAdvisory}, 0, []string{"advisory GHSA-1 (high): bad"}},
+		{"already there", []Advisory{high}, []Advisory{high}, nil, 0, []string{"advisory GHSA-1 (high)"}},
+		{"fixed by the update", nil, []Advisory{high, low}, nil, 2, []string{"fixes GHSA-1 (high): bad", "fixes GHSA-2 (low)"}},
+		{"malware", []Advisory{mal}, nil, []Flag{Malware, KnownAdvisory}, 0, []string{"MALICIOUS PACKAGE MAL-1 (critical): malicious"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ch := Change{Kind: Changed, Key: "node_modules/p", Old: &Entry{Name: "p", Version: "1.0.0", Source: "registry"}, New: &Entry{Name: "p", Version: "1.0.1", Source: "registry"}}
+			ch.AddAdvisories(c.new, c.old)
+			if !reflect.DeepEqual(ch.Flags, c.flags) || len(ch.Fixed) != c.fixed {
+				t.Errorf("flags %v fixed %v", ch.Flags, ch.Fixed)
+			}
+			var out bytes.Buffer
+			WriteText(&out, []Change{ch})
+			for _, p := range c.textParts {
+				if !strings.Contains(out.String(), p) {
+					t.Errorf("text lacks %q:\n%s", p, out.String())
+				}
+			}
+		})
+	}
+}

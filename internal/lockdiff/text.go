@@ -90,6 +90,16 @@ func writeChange(b *strings.Builder, c Change) {
 	for _, n := range c.Notes {
 		fmt.Fprintf(b, "    %s\n", n)
 	}
+	for _, a := range c.Advisories {
+		kind := "advisory"
+		if a.Malware {
+			kind = "MALICIOUS PACKAGE"
+		}
+		fmt.Fprintf(b, "    %s %s (%s): %s\n", kind, a.ID, a.Severity, a.Summary)
+	}
+	for _, a := range c.Fixed {
+		fmt.Fprintf(b, "    fixes %s (%s): %s\n", a.ID, a.Severity, a.Summary)
+	}
 	if f := c.Registry; f != nil {
 		line := "    registry:"
 		if !f.Published.IsZero() {
