@@ -37,6 +37,11 @@ var DefaultLimits = Limits{MemoryPages: 4096, Timeout: 10 * time.Second, MaxOutp
 
 const maxStderr = 64 << 10
 
+// newRuntimeConfig picks wazero's engine: the compiler (fast plugins). The
+// race-enabled test build swaps in the interpreter, because compiling a Go
+// WASI module under the race detector takes a minute.
+var newRuntimeConfig = wazero.NewRuntimeConfig
+
 // Plugin is a compiled analyzer, ready to run on many packages.
 type Plugin struct {
 	Name   string
@@ -63,7 +68,7 @@ func Load(ctx context.Context, path string, lim Limits) (*Plugin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plugin: %w", err)
 	}
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
+	rt := wazero.NewRuntimeWithConfig(ctx, newRuntimeConfig().
 		WithMemoryLimitPages(lim.MemoryPages).
 		WithCloseOnContextDone(true))
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
