@@ -11,6 +11,7 @@ import (
 	"github.com/airlock-dev/airlock/internal/npmref"
 	"github.com/airlock-dev/airlock/internal/testregistry"
 	"github.com/airlock-dev/airlock/internal/treecmp"
+	locknpm "github.com/airlock-dev/airlock/lock/npm"
 )
 
 // TestNpmInstallIdenticalToNpm is the test of truth for airlock npm
@@ -93,4 +94,77 @@ func TestNpmInstallIdenticalToNpm(t *testing.T) {
 			assertNoScriptsRan(t, got)
 		})
 	}
+}
+
+func TestSplitPackageArg(t *testing.T) {
+	for _, tc := range []struct{ arg, name, spec string }{
+		{"ms", "ms", ""},
+		{"ms@2", "ms", "2"},
+		{"ms@^2.1.0", "ms", "^2.1.0"},
+		{"@scope/pkg", "@scope/pkg", ""},
+		{"@scope/pkg@next", "@scope/pkg", "next"},
+		{"alias@npm:is-number@7", "alias", "npm:is-number@7"},
+		{"left-pad@git+https://example.com/l.git", "left-pad", "git+https://example.com/l.git"},
+		{"github:owner/repo", "", "github:owner/repo"},
+		{"owner/repo#v1", "", "owner/repo#v1"},
+		{"git@github.com:owner/repo.git", "", "git@github.com:owner/repo.git"},
+		{"https://example.com/x-1.0.0.tgz", "", "https://example.com/x-1.0.0.tgz"},
+		{"./local", "", "./local"},
+		{"../x.tgz", "", "../x.tgz"},
+		{"/abs/dir", "", "/abs/dir"},
+	} {
+		name, spec := splitPackageArg(tc.arg)
+		if name != tc.name || spec != tc.spec {
+			t.Errorf("splitPackageArg(%q) = %q, %q; want %q, %q", tc.arg, name, spec, tc.name, tc.spec)
+		}
+	}
+}
+
+func TestRefuseNonRegistrySpecs(t *testing.T) {
+	old := &oldNpmProject{specs: []depSpec{
+		{file: "package.json", name: "gitdep", spec: "github:o/r"},
+		{file: "package.json", name: "ms", spec: "^2.0.0"},
+	}}
+	for _, tc := range []struct {
+		verb string
+		pkgs []string
+		want string // "" for no refusal
+	}{
+		{"install", []string{"ms@2", "@s/p@latest", "a@npm:b@1"}, "gitdep in package.json"},
+		{"uninstall", []string{"gitdep"}, "gitdep in package.json"},
+		{"install", []string{"https://example.com/x.tgz"}, "remote archive URL"},
+		{"install", []string{"x@file:../x"}, "local directory"},
+		{"install", []string{"x@github:o/x"}, "git repository"},
+		{"update", []string{"ms"}, "gitdep in package.json"},
+		{"uninstall", []string{"ms@2"}, "takes package names"},
+		{"install", []string{"--global"}, "not an option"},
+	} {
+		err := refuseNonRegistrySpecs(tc.verb, tc.pkgs, old)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %v: got %v, want an error mentioning %q", tc.verb, tc.pkgs, err, tc.want)
+		}
+	}
+	// Once the git dependency is locked, npm keeps it without cloning,
+	// except when asked to update it.
+	old.lock = mustLock(t, `{"lockfileVersion":3,"packages":{"":{"dependencies":{"gitdep":"github:o/r","ms":"^2.0.0"}},
+		"node_modules/gitdep":{"version":"1.0.0","resolved":"git+ssh://git@github.com/o/r.git#0123456789abcdef0123456789abcdef01234567"},
+		"node_modules/ms":{"version":"2.1.3","integrity":"sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA=="}}}`)
+	if err := refuseNonRegistrySpecs("install", []string{"ms@2"}, old); err != nil {
+		t.Errorf("install with the git dependency locked: %v", err)
+	}
+	if err := refuseNonRegistrySpecs("update", []string{"ms"}, old); err != nil {
+		t.Errorf("update of another package: %v", err)
+	}
+	if err := refuseNonRegistrySpecs("update", nil, old); err == nil || !strings.Contains(err.Error(), "gitdep") {
+		t.Errorf("update of everything: got %v, want the git dependency refused", err)
+	}
+}
+
+func mustLock(t *testing.T, s string) *locknpm.Lockfile {
+	t.Helper()
+	l, err := locknpm.Parse([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
