@@ -21,8 +21,9 @@ type RemoteCache interface {
 	// miss is a nil body and nil error. An error says the remote failed
 	// (shown once as a warning; the registry serves the fetch).
 	Get(ctx context.Context, want verify.Digest) (body io.ReadCloser, url string, err error)
-	// Reject says the bytes Get returned did not match want.
-	Reject(want verify.Digest)
+	// Reject says the bytes Get returned did not match want; why is the
+	// *IntegrityError, also in Result.RemoteBad.
+	Reject(want verify.Digest, why error)
 	// Offer queues a background upload of a verified archive; it never
 	// blocks. open returns a verifying reader of it and its size.
 	Offer(want verify.Digest, open func() (io.ReadCloser, int64, error))
@@ -85,8 +86,8 @@ func (f *Fetcher) fromRemote(ctx context.Context, id string, want verify.Digest,
 		if !errors.As(err, &me) {
 			return true, fmt.Errorf("verifying %s: %w", id, err)
 		}
-		f.Remote.Reject(want)
 		res.RemoteBad = &IntegrityError{Package: id, URL: url, Want: me.Want, Got: me.Got}
+		f.Remote.Reject(want, res.RemoteBad)
 		return false, nil
 	}
 	if t != nil && t.err != nil {

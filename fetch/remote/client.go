@@ -318,9 +318,10 @@ func (c *Client) fail(err error) error {
 	return nil
 }
 
-// Reject records that the bytes Get returned for want did not match it.
-// The upload that follows the registry fetch then replaces the entry.
-func (c *Client) Reject(want verify.Digest) {
+// Reject records that the bytes Get returned for want did not match it
+// (why says how; the caller reports it). The upload that follows the
+// registry fetch then replaces the entry.
+func (c *Client) Reject(want verify.Digest, why error) {
 	c.rejected.Add(1)
 	c.markSuspect(want)
 }

@@ -291,7 +291,7 @@ func TestRejectedBlobIsOverwritten(t *testing.T) {
 	c := newClient(t, srv, nil)
 	body, _, _ := c.Get(context.Background(), want)
 	body.Close()
-	c.Reject(want)
+	c.Reject(want, errors.New("mismatch"))
 	c.Offer(want, opener(data))
 	flush(t, c)
 	if b, _ := srv.Blob("cas/" + want.Hex()); !bytes.Equal(b, data) {
