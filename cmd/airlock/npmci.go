@@ -52,6 +52,8 @@ type npmCIFlags struct {
 
 	// from is --from: a vendor directory to install from (npm ci only).
 	from string
+	// noRemoteCache is --no-remote-cache: ignore [cache] remote.
+	noRemoteCache bool
 }
 
 // register defines the npm ci flags on fs; call parsed after fs.Parse.
@@ -62,6 +64,7 @@ func (f *npmCIFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.include, "include", "dependency `type` to install even if omitted elsewhere (repeatable)")
 	fs.BoolVar(&f.production, "production", false, "same as --omit=dev (npm's deprecated alias)")
 	fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail if a package is not in it")
+	fs.BoolVar(&f.noRemoteCache, "no-remote-cache", false, "do not use airlock.toml's [cache] remote for this run")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON event per line instead of text")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only warnings and errors")
 	fs.StringVar(&f.os, "os", "", "match optional dependencies against this `os` instead of the host's (npm's --os)")
@@ -186,6 +189,9 @@ func loadNpmSetup(f *npmCIFlags, rep *reporter) (*npmSetup, error) {
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
+	if f.noRemoteCache {
+		cfg.RemoteCache = config.RemoteCache{}
+	}
 	rc, err := npmrc.Load(projectDir, os.Environ())
 	if err != nil {
 		return nil, withCode(exitUsage, err)
@@ -289,6 +295,9 @@ func (plan *npmPlan) run(ctx context.Context, command string, offline bool, allo
 	if err != nil {
 		return err
 	}
+	// Background uploads to the remote cache get a short while once the
+	// tree is in place.
+	defer finishRemoteCache(fetcher, rep)
 	toFetch := 0
 	for _, p := range sel.Install {
 		if p.Source == lock.SourceRegistry {

@@ -37,6 +37,9 @@ func newFetcher(cfg *config.Config, rc *npmrc.Config, offline bool, warn func(st
 		return nil, err
 	}
 	f.Getter = cl
+	if err := attachRemoteCache(f, cfg, warn); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
