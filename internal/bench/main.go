@@ -1,8 +1,16 @@
-// Command bench times airlock against `npm ci --ignore-scripts` on the same
-// lockfile, cold (empty caches) and warm (caches filled, node_modules
-// removed), and prints min/median wall time, peak RSS and airlock's speed-up.
+// Command bench times airlock against `npm ci --ignore-scripts`, pnpm and
+// bun on the same lockfiles, cold (empty caches) and warm (caches filled,
+// node_modules removed), and prints min/median wall time, peak RSS and
+// airlock's speed-up over each.
 //
-//	go run ./internal/bench -airlock bin/airlock -project testdata/npm/live/medium
+//	go run ./internal/bench -airlock bin/airlock -project testdata/npm/live/small,testdata/npm/live/medium
+//
+// pnpm and bun are taken from PATH, or else installed once into a temporary
+// npm prefix from the registry (`npm install --prefix DIR pnpm bun`; bun's
+// package brings its binary through a platform optional dependency). They
+// need their own lockfiles: before timing, `pnpm import` and `bun install
+// --lockfile-only` translate package-lock.json once, untimed, so all four
+// tools install the same versions; the timed runs are frozen installs.
 //
 // It talks to the registry the user's npm configuration names (the real
 // registry by default), so run it on a quiet machine and network; `make
@@ -16,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -28,6 +37,9 @@ type tool struct {
 	// args runs the tool in a project with the given cache directory.
 	args func(cache string) []string
 	env  func(cache string) []string
+	// lockfile, if set, translates package-lock.json into the tool's own
+	// lockfile in dir (untimed) and names the file to copy into every run.
+	lockfile func(dir, cache string) (string, error)
 }
 
 type sample struct {
@@ -37,26 +49,29 @@ type sample struct {
 
 func main() {
 	airlock := flag.String("airlock", "bin/airlock", "airlock binary to time")
-	project := flag.String("project", "testdata/npm/live/medium", "project directory with package.json and package-lock.json")
+	projects := flag.String("project", "testdata/npm/live/small,testdata/npm/live/medium,testdata/npm/live/large", "comma-separated project directories with package.json and package-lock.json")
 	runs := flag.Int("runs", 3, "timed runs per tool and scenario")
 	workdir := flag.String("workdir", "", "where to put project copies and caches (default: a temp dir); put it on the disk you care about")
-	skipNpm := flag.Bool("skip-npm", false, "time airlock only")
+	only := flag.String("tools", "airlock,npm,pnpm,bun", "comma-separated tools to time (airlock, npm, pnpm, bun)")
+	toolDir := flag.String("tooldir", "", "npm prefix to install missing pnpm and bun into, and to reuse (default: a temp dir, removed afterwards)")
 	flag.Parse()
 
 	bin, err := filepath.Abs(*airlock)
 	check(err)
-	src, err := filepath.Abs(*project)
-	check(err)
 	root, err := os.MkdirTemp(*workdir, "airlock-bench-")
 	check(err)
 	defer os.RemoveAll(root)
+	want := strings.Split(*only, ",")
 
-	tools := []tool{{
-		name: "airlock",
-		args: func(string) []string { return []string{bin, "npm", "ci", "--quiet"} },
-		env:  func(cache string) []string { return []string{"AIRLOCK_CACHE=" + cache} },
-	}}
-	if !*skipNpm {
+	var tools []tool
+	if slices.Contains(want, "airlock") {
+		tools = append(tools, tool{
+			name: "airlock",
+			args: func(string) []string { return []string{bin, "npm", "ci", "--quiet"} },
+			env:  func(cache string) []string { return []string{"AIRLOCK_CACHE=" + cache} },
+		})
+	}
+	if slices.Contains(want, "npm") {
 		tools = append(tools, tool{
 			name: "npm ci",
 			args: func(cache string) []string {
@@ -65,56 +80,212 @@ func main() {
 			env: func(string) []string { return nil },
 		})
 	}
-
-	fmt.Printf("project %s: %d lockfile entries; %d runs each; work dir %s\n", *project, countEntries(src), *runs, root)
-	results := map[string]map[string][]sample{}
-	for _, t := range tools {
-		results[t.name] = map[string][]sample{}
-		dir := filepath.Join(root, strings.ReplaceAll(t.name, " ", "-"))
-		cache := filepath.Join(root, strings.ReplaceAll(t.name, " ", "-")+"-cache")
-		for i := 0; i < *runs; i++ {
-			check(os.RemoveAll(cache))
-			fresh(src, dir)
-			results[t.name]["cold"] = append(results[t.name]["cold"], timeRun(t, dir, cache))
+	if slices.Contains(want, "pnpm") || slices.Contains(want, "bun") {
+		dir := *toolDir
+		if dir == "" {
+			dir = filepath.Join(root, "tools")
 		}
-		for i := 0; i < *runs; i++ {
-			fresh(src, dir) // the cache stays: it was filled by the cold runs
-			results[t.name]["warm"] = append(results[t.name]["warm"], timeRun(t, dir, cache))
+		pnpm, bun := findTools(dir, slices.Contains(want, "pnpm"), slices.Contains(want, "bun"))
+		if pnpm != "" {
+			tools = append(tools, pnpmTool(pnpm))
+		}
+		if bun != "" {
+			tools = append(tools, bunTool(bun))
+		}
+	}
+
+	for _, p := range strings.Split(*projects, ",") {
+		src, err := filepath.Abs(p)
+		check(err)
+		bench(src, p, root, tools, *runs)
+	}
+}
+
+func pnpmTool(pnpm string) tool {
+	// --store-dir and --cache-dir inside the run's cache; the store is on
+	// the same file system as the project, so pnpm hard-links from it as
+	// it does by default.
+	args := func(cache string) []string {
+		return []string{pnpm, "install", "--frozen-lockfile", "--ignore-scripts", "--reporter=silent",
+			"--store-dir", filepath.Join(cache, "store"), "--cache-dir", filepath.Join(cache, "cache")}
+	}
+	return tool{
+		name: "pnpm",
+		args: args,
+		env:  func(string) []string { return nil },
+		lockfile: func(dir, cache string) (string, error) {
+			cmd := exec.Command(pnpm, "import", "--store-dir", filepath.Join(cache, "store"), "--cache-dir", filepath.Join(cache, "cache"))
+			return "pnpm-lock.yaml", runIn(cmd, dir)
+		},
+	}
+}
+
+func bunTool(bun string) tool {
+	env := func(cache string) []string { return []string{"BUN_INSTALL_CACHE_DIR=" + cache} }
+	return tool{
+		name: "bun",
+		args: func(string) []string {
+			return []string{bun, "install", "--frozen-lockfile", "--ignore-scripts", "--silent"}
+		},
+		env: env,
+		lockfile: func(dir, cache string) (string, error) {
+			// bun migrates package-lock.json to bun.lock on its first
+			// install; --lockfile-only does only that.
+			cmd := exec.Command(bun, "install", "--lockfile-only", "--ignore-scripts")
+			cmd.Env = append(os.Environ(), env(cache)...)
+			return "bun.lock", runIn(cmd, dir)
+		},
+	}
+}
+
+func runIn(cmd *exec.Cmd, dir string) error {
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
+	}
+	return nil
+}
+
+// findTools returns pnpm and bun from PATH, or installs the missing ones
+// into the npm prefix dir. A tool that cannot be had is reported and
+// skipped.
+func findTools(dir string, wantPnpm, wantBun bool) (pnpm, bun string) {
+	look := func(name string) string {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+		p := filepath.Join(dir, "node_modules", ".bin", name)
+		if err := exec.Command(p, "--version").Run(); err == nil {
+			return p
+		}
+		return ""
+	}
+	var missing []string
+	if wantPnpm {
+		if pnpm = look("pnpm"); pnpm == "" {
+			missing = append(missing, "pnpm")
+		}
+	}
+	if wantBun {
+		if bun = look("bun"); bun == "" {
+			missing = append(missing, "bun")
+		}
+	}
+	if len(missing) == 0 {
+		return pnpm, bun
+	}
+	fmt.Printf("installing %s into %s\n", strings.Join(missing, " and "), dir)
+	check(os.MkdirAll(dir, 0o755))
+	cmd := exec.Command("npm", append([]string{"install", "--prefix", dir, "--no-audit", "--no-fund", "--loglevel=error"}, missing...)...)
+	if err := runIn(cmd, dir); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: not timing", strings.Join(missing, ", "), "(could not install them):", err)
+	}
+	for _, name := range missing {
+		p := look(name)
+		if p == "" {
+			fmt.Fprintf(os.Stderr, "bench: not timing %s: installed, but `%s --version` does not run (for bun: its platform package, an optional dependency, may be missing for this OS or CPU)\n", name, name)
+		}
+		switch name {
+		case "pnpm":
+			pnpm = p
+		case "bun":
+			bun = p
+		}
+	}
+	return pnpm, bun
+}
+
+func bench(src, name, root string, tools []tool, runs int) {
+	base := filepath.Join(root, filepath.Base(src))
+	check(os.MkdirAll(base, 0o755))
+	fmt.Printf("\nproject %s: %d lockfile entries; %d runs each; work dir %s\n", name, countEntries(src), runs, base)
+
+	dirs := map[string]string{}
+	caches := map[string]string{}
+	extra := map[string]string{} // tool → translated lockfile path
+	var active []tool
+	for _, t := range tools {
+		slug := strings.ReplaceAll(t.name, " ", "-")
+		dirs[t.name] = filepath.Join(base, slug)
+		caches[t.name] = filepath.Join(base, slug+"-cache")
+		if t.lockfile != nil {
+			setup := filepath.Join(base, slug+"-lockfile")
+			fresh(src, setup, "")
+			file, err := t.lockfile(setup, filepath.Join(base, slug+"-setup-cache"))
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "bench: not timing %s on %s: translating the lockfile failed: %v\n", t.name, name, err)
+				continue
+			}
+			extra[t.name] = filepath.Join(setup, file)
+			check(os.RemoveAll(filepath.Join(base, slug+"-setup-cache")))
+		}
+		active = append(active, t)
+	}
+
+	// Runs are interleaved (one of each tool, then the next round) so that
+	// a noisy neighbour or a slow spell of the network hits every tool.
+	results := map[string]map[string][]sample{}
+	for _, t := range active {
+		results[t.name] = map[string][]sample{}
+	}
+	for _, scenario := range []string{"cold", "warm"} {
+		for i := 0; i < runs; i++ {
+			for _, t := range active {
+				if scenario == "cold" {
+					check(os.RemoveAll(caches[t.name]))
+				}
+				// warm: the cache stays, filled by the cold runs.
+				fresh(src, dirs[t.name], extra[t.name])
+				results[t.name][scenario] = append(results[t.name][scenario], timeRun(t, dirs[t.name], caches[t.name]))
+			}
 		}
 	}
 
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "tool\tscenario\tmin\tmedian\tpeak RSS\tairlock speed-up (median)")
 	for _, scenario := range []string{"cold", "warm"} {
-		base := median(results["airlock"][scenario])
-		for _, t := range tools {
+		a, ok := results["airlock"]
+		for _, t := range active {
 			s := results[t.name][scenario]
 			ratio := "-"
-			if t.name != "airlock" {
-				ratio = fmt.Sprintf("%.1fx", float64(median(s))/float64(base))
+			if ok && t.name != "airlock" {
+				ratio = fmt.Sprintf("%.2fx", float64(median(s))/float64(median(a[scenario])))
 			}
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d MiB\t%s\n", t.name, scenario, round(minimum(s)), round(median(s)), maxRSS(s)/1024, ratio)
 		}
 	}
 	w.Flush()
+	for _, t := range active {
+		check(os.RemoveAll(dirs[t.name]))
+		check(os.RemoveAll(caches[t.name]))
+	}
 }
 
-// fresh makes dir a copy of the project with no node_modules. The previous
-// tree is deleted and synced before timing, so that neither tool pays for the
-// other's deletions (some file systems slow down file creation right after
-// mass deletion).
-func fresh(src, dir string) {
+// fresh makes dir a copy of the project with no node_modules, plus the
+// tool's own lockfile if it has one. The previous tree is deleted and
+// synced before timing, so that no tool pays for another's deletions (some
+// file systems slow down file creation right after mass deletion).
+func fresh(src, dir, lockfile string) {
 	check(os.RemoveAll(dir))
 	check(os.MkdirAll(dir, 0o755))
-	for _, name := range []string{"package.json", "package-lock.json", "npm-shrinkwrap.json", ".npmrc"} {
-		b, err := os.ReadFile(filepath.Join(src, name))
-		if os.IsNotExist(err) {
-			continue
-		}
-		check(err)
-		check(os.WriteFile(filepath.Join(dir, name), b, 0o644))
+	files := []string{"package.json", "package-lock.json", "npm-shrinkwrap.json", ".npmrc"}
+	for _, name := range files {
+		copyFile(filepath.Join(src, name), filepath.Join(dir, name))
+	}
+	if lockfile != "" {
+		copyFile(lockfile, filepath.Join(dir, filepath.Base(lockfile)))
 	}
 	syscall.Sync()
+}
+
+func copyFile(from, to string) {
+	b, err := os.ReadFile(from)
+	if os.IsNotExist(err) {
+		return
+	}
+	check(err)
+	check(os.WriteFile(to, b, 0o644))
 }
 
 func timeRun(t tool, dir, cache string) sample {
