@@ -39,10 +39,11 @@ test: fmt-check vet
 test-live:
 	$(LIVE_ENV) $(GO) test -tags live -run TestLive -count=1 -v ./cmd/airlock
 
-# airlock vs npm ci --ignore-scripts, cold and warm, on a real lockfile from the
-# real registry. BENCH_FLAGS="-runs 5 -workdir /dev/shm" to tune.
+# airlock vs npm ci --ignore-scripts, pnpm and bun, cold and warm, on three real
+# lockfiles (testdata/npm/live/{small,medium,large}) from the real registry.
+# BENCH_FLAGS="-runs 5 -workdir /dev/shm -project testdata/npm/live/large" to tune.
 bench: build
-	$(LIVE_ENV) $(GO) run ./internal/bench -airlock $(BIN) -project testdata/npm/live/medium $(BENCH_FLAGS)
+	$(LIVE_ENV) $(GO) run ./internal/bench -airlock $(BIN) $(BENCH_FLAGS)
 
 # Run every fuzz target for FUZZTIME (CI runs only their seed corpora, as
 # part of `go test`).
