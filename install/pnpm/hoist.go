@@ -171,6 +171,17 @@ func (b *builder) hoist() *hoisted {
 	for a := range rootDirect {
 		taken[strings.ToLower(a)] = true
 	}
+	if b.opts.Major == 9 {
+		// pnpm 9 reserves every alias the root importer lists, installed
+		// or not (--prod, --no-optional); pnpm 10 only the installed ones.
+		for _, imp := range sel.Importers {
+			if imp.ID == "." {
+				for _, a := range imp.Specifiers {
+					taken[strings.ToLower(a)] = true
+				}
+			}
+		}
+	}
 	withBins := map[string]bool{}
 	for _, d := range deps {
 		for _, c := range d.children {

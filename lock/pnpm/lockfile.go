@@ -57,6 +57,9 @@ type Dep struct {
 type Importer struct {
 	ID                          string
 	Dependencies, Dev, Optional []Dep
+	// Specifiers are every alias the lockfile lists for the importer,
+	// whatever Select leaves out (pnpm 9 never hoists over them).
+	Specifiers []string
 }
 
 // Entry is a package (from "packages") together with one of its snapshots.
@@ -296,6 +299,7 @@ func parseImporter(id string, n *YAMLNode) (*Importer, error) {
 				return nil, fmt.Errorf("%s %q: %w", k, alias, err)
 			}
 			*dst = append(*dst, dep)
+			imp.Specifiers = append(imp.Specifiers, alias)
 		}
 	}
 	return imp, nil

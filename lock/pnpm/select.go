@@ -159,7 +159,7 @@ func (lf *Lockfile) Select(o Options) (*Selection, error) {
 		n.Children = keepInstalled(n.Children, sel.Nodes)
 	}
 	for _, imp := range lf.Importers {
-		out := &Importer{ID: imp.ID, Dependencies: keepInstalled(imp.Dependencies, sel.Nodes)}
+		out := &Importer{ID: imp.ID, Dependencies: keepInstalled(imp.Dependencies, sel.Nodes), Specifiers: imp.Specifiers}
 		if !o.NoDev {
 			out.Dev = keepInstalled(imp.Dev, sel.Nodes)
 		}

@@ -1,0 +1,283 @@
+package pnpm
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/airlock-dev/airlock/lock"
+	lockpnpm "github.com/airlock-dev/airlock/lock/pnpm"
+	"github.com/airlock-dev/airlock/unpack"
+)
+
+// fixturesDir holds the pnpm fixture projects (testdata/pnpm/README.md).
+var fixturesDir = filepath.Join("..", "..", "testdata", "pnpm")
+
+// tarballsDir holds the test registry's archives, which the layout
+// fixtures' lockfiles were resolved against.
+var tarballsDir = filepath.Join("..", "..", "internal", "testregistry", "tarballs")
+
+// bookkeeping are the files pnpm writes for its own runs that airlock does
+// not write (see the package documentation).
+var bookkeeping = []string{
+	"node_modules/.modules.yaml",
+	"node_modules/.pnpm/lock.yaml",
+	"node_modules/.pnpm-workspace-state-v1.json",
+}
+
+// fixture is a project and the pnpm major its lockfile was written by.
+type fixture struct {
+	name  string
+	major int
+}
+
+var layoutFixtures = []fixture{{"layout", 10}, {"layout9", 9}}
+
+// stage copies fixture f into dir (which may exist).
+func stage(t testing.TB, f fixture, dir string) {
+	t.Helper()
+	src := filepath.Join(fixturesDir, f.name)
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if strings.HasSuffix(rel, "pnpm-tree.txt") {
+			return nil
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tarballFile is the test registry's file name for a package.
+func tarballFile(name, version string) string {
+	return strings.TrimPrefix(strings.ReplaceAll(name, "/", "-"), "@") + "-" + version + ".tgz"
+}
+
+// extractFromFixtures is an Extract that reads the test registry's
+// archives from disk, checked against the lockfile's integrity, and
+// unpacks them as airlock pnpm install does.
+func extractFromFixtures(_ context.Context, pkg lock.Package, dir string) error {
+	data, err := os.ReadFile(filepath.Join(tarballsDir, tarballFile(pkg.Name, pkg.Version)))
+	if err != nil {
+		return err
+	}
+	sum := sha512.Sum512(data)
+	if got := "sha512-" + base64.StdEncoding.EncodeToString(sum[:]); got != pkg.Integrity {
+		return fmt.Errorf("%s@%s: integrity %s, lockfile says %s", pkg.Name, pkg.Version, got, pkg.Integrity)
+	}
+	_, err = unpack.NpmTarball(bytes.NewReader(data), dir, unpack.NpmOptions{Umask: 0o022, KeepGitignore: true})
+	return err
+}
+
+// airlockInstall installs fixture f, already staged in dir, the way
+// airlock pnpm install does.
+func airlockInstall(t testing.TB, f fixture, dir string, o lockpnpm.Options, h Hoisting) *Result {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "pnpm-lock.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lf, err := lockpnpm.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Major = f.major
+	if o.Platform == (lockpnpm.Platform{}) {
+		o.Platform = lockpnpm.Platform{OS: "linux", CPU: "x64", Libc: "glibc"}
+	}
+	sel, err := lf.Select(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{}
+	for _, imp := range lf.Importers {
+		if imp.ID == "." {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, imp.ID, "package.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct{ Name string }
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		names[imp.ID] = m.Name
+	}
+	res, err := Install(context.Background(), Options{
+		ProjectDir:     dir,
+		Selection:      sel,
+		WorkspaceNames: names,
+		Hoisting:       h,
+		Major:          f.major,
+		Extract:        extractFromFixtures,
+		Umask:          0o022,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// listing describes a project tree one line per path: kind, permission
+// bits (files), and content digest or symlink target. Absolute paths of
+// the project inside file contents (pnpm's shims) are replaced by
+// $PROJECT (and the node_modules above it by $ANCESTORS), so trees made in
+// different directories compare. Directory
+// modes are left out: the process umask decides them for pnpm and airlock
+// alike.
+func listing(t testing.TB, dir string) []string {
+	t.Helper()
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ancestors := strings.Join(nodeModulePaths(filepath.Dir(real)), ":")
+	var out []string
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if rel == "." {
+			return nil
+		}
+		for _, ig := range append([]string{".airlock", ".npmrc"}, bookkeeping...) {
+			if rel == ig {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			out = append(out, "l "+rel+" -> "+target)
+		case d.IsDir():
+			out = append(out, "d "+rel)
+		default:
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			// pnpm 9's shims for workspace bins list every node_modules
+			// above the project too.
+			b = bytes.ReplaceAll(b, []byte(ancestors), []byte("$ANCESTORS"))
+			b = bytes.ReplaceAll(b, []byte(real), []byte("$PROJECT"))
+			sum := sha256.Sum256(b)
+			out = append(out, fmt.Sprintf("f %s %04o %s", rel, info.Mode().Perm(), hex.EncodeToString(sum[:8])))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// expectedTree reads the listing of the tree real pnpm made for fixture f.
+func expectedTree(t testing.TB, f fixture) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixturesDir, f.name, "pnpm-tree.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// diffListings reports the lines only in want or only in got.
+func diffListings(want, got []string) string {
+	w, g := map[string]bool{}, map[string]bool{}
+	for _, l := range want {
+		w[l] = true
+	}
+	for _, l := range got {
+		g[l] = true
+	}
+	var sb strings.Builder
+	for _, l := range want {
+		if !g[l] {
+			fmt.Fprintf(&sb, "- %s\n", l)
+		}
+	}
+	for _, l := range got {
+		if !w[l] {
+			fmt.Fprintf(&sb, "+ %s\n", l)
+		}
+	}
+	return sb.String()
+}
+
+// TestLayoutMatchesPnpm installs each layout fixture and compares the
+// tree, path by path (modes, contents, symlink targets, shims), with the
+// listing of the tree real pnpm made from the same lockfile and archives
+// (pnpm-tree.txt; TestLivePnpm regenerates and re-checks it against pnpm
+// itself).
+func TestLayoutMatchesPnpm(t *testing.T) {
+	for _, f := range layoutFixtures {
+		t.Run(f.name, func(t *testing.T) {
+			dir := t.TempDir()
+			stage(t, f, dir)
+			airlockInstall(t, f, dir, lockpnpm.Options{}, Hoisting{})
+			if d := diffListings(expectedTree(t, f), listing(t, dir)); d != "" {
+				t.Errorf("airlock's tree differs from pnpm's (- pnpm, + airlock):\n%s", d)
+			}
+		})
+	}
+}
+
+// findPnpm returns a pnpm of the given major version: $AIRLOCK_PNPM<major>,
+// else pnpm on PATH if it is that version.
+func findPnpm(t testing.TB, major int) string {
+	if p := os.Getenv(fmt.Sprintf("AIRLOCK_PNPM%d", major)); p != "" {
+		return p
+	}
+	p, err := exec.LookPath("pnpm")
+	if err != nil {
+		return ""
+	}
+	out, err := exec.Command(p, "--version").Output()
+	if err != nil || !strings.HasPrefix(string(out), fmt.Sprintf("%d.", major)) {
+		return ""
+	}
+	return p
+}
