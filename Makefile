@@ -38,6 +38,7 @@ test: fmt-check vet
 # with airlock and compare the trees. Needs the network; not run in CI.
 test-live:
 	$(LIVE_ENV) $(GO) test -tags live -run TestLive -count=1 -v ./cmd/airlock
+	$(GO) test -tags live -run TestLivePnpm -count=1 -v ./install/pnpm
 
 # airlock vs npm ci --ignore-scripts, pnpm and bun, cold and warm, on three real
 # lockfiles (testdata/npm/live/{small,medium,large}) from the real registry.
