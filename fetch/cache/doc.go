@@ -30,7 +30,10 @@
 //     never see a half-written one. A process that misses a blob another
 //     one is writing can wait for that write (AwaitWriter, which watches the
 //     writer's locked temporary file) instead of downloading it again; two
-//     that miss it at the very same moment may still both download it.
+//     that miss it at the very same moment agree on one fetcher through a
+//     claim (Claim: a flock'd TempPrefix file per blob, removed on release
+//     and swept like a temporary file when its holder died), and the other
+//     waits while the holder's download grows.
 //   - A cache that cannot be written (read-only mount, another user's
 //     directory, full disk) still serves what it holds; Put fails, and
 //     Warnings says why up front. Warnings also names a root or blobs
