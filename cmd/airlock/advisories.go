@@ -130,6 +130,19 @@ func gatherAdvisories(ctx context.Context, cfg *config.Config, rc *npmrc.Config,
 	return src, nil
 }
 
+// availability reports a "not available" note as a --json decision event.
+// Unlike a decision it is not written to the audit log: it says what could
+// not be checked on this machine, the same on every run, and would bury
+// the log's decisions and fetches.
+func (r *reporter) availability(d verify.Decision) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.json == nil {
+		return
+	}
+	_ = r.json.Encode(decisionEvent{Event: "decision", Rule: d.Rule, Verdict: string(d.Verdict), Message: d.Message, Evidence: d.Evidence, Override: d.Override})
+}
+
 // lookup returns every advisory affecting s, from both sources, without
 // duplicates (the same GHSA id from the database and the registry).
 func (a *advisorySources) lookup(s verify.Subject) []verify.Advisory {
@@ -160,7 +173,7 @@ func checkAdvisories(ctx context.Context, in policyInput, subjects []verify.Subj
 		return nil, err
 	}
 	for _, d := range src.notes {
-		in.rep.decision(d)
+		in.rep.availability(d)
 	}
 	var denied []verify.Decision
 	for _, s := range subjects {
