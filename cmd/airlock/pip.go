@@ -134,56 +134,23 @@ func runPipInstall(ctx context.Context, f *pipFlags, rep *reporter) error {
 	if err != nil {
 		return err
 	}
-	cfg, it, scheme, fetcher, plan := pp.cfg, pp.it, pp.scheme, pp.fetcher, pp.wheels
+	scheme, plan := pp.scheme, pp.wheels
 	if pp.vendor != nil {
 		defer pp.vendor.Close()
 	}
 
 	rep.start("pip install", len(plan))
+	var stats installStats
 	if f.target != "" {
 		// pip creates the --target directory too.
 		if err := os.MkdirAll(scheme.Purelib, 0o777); err != nil {
 			return withCode(exitUsage, err)
 		}
 	}
-	root, err := wheel.Root(wheel.Scheme(scheme))
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	st, err := install.Begin(ctx, root, install.Options{
-		LockWait: 30 * time.Second,
-		OnLockWait: func(holder string) {
-			if holder != "" {
-				holder = " (process " + holder + ")"
-			}
-			rep.warn(event{Message: "waiting up to 30s for another airlock installing into " + root + holder})
-		},
-	})
-	if err != nil {
-		return classifyInstallError(err)
-	}
-	defer st.Abort()
-
-	var stats installStats
-	wheels, err := fetchWheels(ctx, fetcher, st, plan, cfg.Concurrency, &stats, rep)
+	res, root, err := pp.installWheels(ctx, scheme, &stats, rep)
 	if err != nil {
 		return err
 	}
-	res, err := wheel.Stage(ctx, st, wheel.Scheme(scheme), wheels, wheel.Options{
-		DenyPth:       cfg.DenyPth,
-		Python:        it.Executable,
-		PythonVersion: majorMinor(it.Version),
-		CacheTag:      cacheTag(it),
-		Installer:     "airlock",
-	})
-	if err != nil {
-		return classifyPipInstallError(err)
-	}
-	warnings, err := st.Commit()
-	if err != nil {
-		return classifyInstallError(err)
-	}
-	res.Warnings = append(res.Warnings, warnings...)
 	for _, w := range res.Warnings {
 		rep.warn(event{Message: w})
 	}
@@ -196,6 +163,50 @@ func runPipInstall(ctx context.Context, f *pipFlags, rep *reporter) error {
 	rep.done(summary, lines)
 	rep.audit.add(auditlog.Event{Kind: "install", Result: "ok", Detail: "pip install into " + root + ": " + strings.Join(lines, "; ")})
 	return nil
+}
+
+// installWheels fetches the plan's wheels and lays them out in scheme —
+// the plan's environment, or a scratch copy of its layout for airlock
+// verify — through a staging area swapped in whole. It returns the
+// install's root (the scheme's common directory).
+func (pp *pipPlan) installWheels(ctx context.Context, scheme pyinterp.Scheme, stats *installStats, rep *reporter) (*wheel.Result, string, error) {
+	root, err := wheel.Root(wheel.Scheme(scheme))
+	if err != nil {
+		return nil, "", withCode(exitUsage, err)
+	}
+	st, err := install.Begin(ctx, root, install.Options{
+		LockWait: 30 * time.Second,
+		OnLockWait: func(holder string) {
+			if holder != "" {
+				holder = " (process " + holder + ")"
+			}
+			rep.warn(event{Message: "waiting up to 30s for another airlock installing into " + root + holder})
+		},
+	})
+	if err != nil {
+		return nil, "", classifyInstallError(err)
+	}
+	defer st.Abort()
+	wheels, err := fetchWheels(ctx, pp.fetcher, st, pp.wheels, pp.cfg.Concurrency, stats, rep)
+	if err != nil {
+		return nil, "", err
+	}
+	res, err := wheel.Stage(ctx, st, wheel.Scheme(scheme), wheels, wheel.Options{
+		DenyPth:       pp.cfg.DenyPth,
+		Python:        pp.it.Executable,
+		PythonVersion: majorMinor(pp.it.Version),
+		CacheTag:      cacheTag(pp.it),
+		Installer:     "airlock",
+	})
+	if err != nil {
+		return nil, "", classifyPipInstallError(err)
+	}
+	warnings, err := st.Commit()
+	if err != nil {
+		return nil, "", classifyInstallError(err)
+	}
+	res.Warnings = append(res.Warnings, warnings...)
+	return res, root, nil
 }
 
 // pipPlan is a Python lock's wheels chosen for the target interpreter,

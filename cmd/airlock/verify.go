@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -52,6 +51,9 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&f.cpu, "cpu", "", "the `cpu` given to npm ci")
 	fs.StringVar(&f.libc, "libc", "", "the `libc` given to npm ci")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON event per line instead of text")
+	var pf pipFlags
+	pf.register(fs, false)
+	fs.StringVar(&pf.target, "target", "", "Python: the `DIR` pip install --target installed into, instead of an environment")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -64,7 +66,13 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	f.offline = true
 	rep := newReporter(stdout, stderr, f.jsonOut, true)
-	err := runVerify(ctx, &f, stdout, rep)
+	var err error
+	if pf.requirements != "" || pf.lockFile != "" {
+		pf.configFile, pf.jsonOut = f.configFile, f.jsonOut
+		err = runVerifyPip(ctx, &pf, stdout, rep)
+	} else {
+		err = runVerify(ctx, &f, stdout, rep)
+	}
 	code := exitCode(ctx, err)
 	if err != nil {
 		rep.fail(err, code)
@@ -74,14 +82,13 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 // errTreeDiffers is returned once the differences have been printed.
-var errTreeDiffers = errors.New("node_modules differs from what the lockfile's archives produce")
+var errTreeDiffers = errors.New("the installed tree differs")
 
 func runVerify(ctx context.Context, f *npmCIFlags, stdout io.Writer, rep *reporter) error {
 	plan, err := loadNpmPlan(f, rep)
 	if err != nil {
 		return err
 	}
-	audit := rep.audit // configured by loadNpmPlan, flushed by verifyCmd
 	roots := npmTreeRoots(plan.sel.Install)
 	workers := plan.cfg.Concurrency
 	if workers <= 0 {
@@ -93,34 +100,10 @@ func runVerify(ctx context.Context, f *npmCIFlags, stdout io.Writer, rep *report
 	}
 	want, err := expectedNpmTree(ctx, plan, roots, workers, rep)
 	if err != nil {
-		audit.add(auditEvent("verify", "failed", err.Error()))
+		rep.audit.add(auditEvent("verify", "failed", err.Error()))
 		return err
 	}
-	diffs := vtree.Compare(want, got)
-	digest, expected := got.Digest(), want.Digest()
-
-	if f.jsonOut {
-		enc := json.NewEncoder(stdout)
-		for _, d := range diffs {
-			_ = enc.Encode(verifyEvent{Event: "difference", Path: d.Path, Change: string(d.Change), Detail: d.String()})
-		}
-		_ = enc.Encode(verifyEvent{Event: "tree", Digest: digest, Expected: expected, Entries: len(got.Entries), Diffs: len(diffs)})
-	} else {
-		fmt.Fprintf(stdout, "tree digest: %s\n", digest)
-		for i, d := range diffs {
-			if i == maxShownDifferences {
-				fmt.Fprintf(stdout, "... and %d more (--json lists every one)\n", len(diffs)-i)
-				break
-			}
-			fmt.Fprintln(stdout, d.String())
-		}
-	}
-	if len(diffs) == 0 {
-		audit.add(auditEvent("verify", "ok", "tree digest "+digest))
-		return nil
-	}
-	audit.add(auditEvent("verify", "failed", fmt.Sprintf("tree digest %s, expected %s: %d difference(s)", digest, expected, len(diffs))))
-	return withCode(exitVerify, fmt.Errorf("%w: %d difference(s); expected tree digest %s\nrun `airlock npm ci` to put back what the lockfile says (and review how the tree was changed)", errTreeDiffers, len(diffs), expected))
+	return reportTree(stdout, f.jsonOut, rep, vtree.Compare(want, got), got, want, "node_modules")
 }
 
 // npmTreeRoots are the directories an npm install owns: node_modules and
