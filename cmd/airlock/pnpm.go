@@ -39,6 +39,7 @@ type pnpmFlags struct {
 	noOptional      bool
 	offline         bool
 	jsonOut, quiet  bool
+	noRemoteCache   bool
 }
 
 // pnpmCmd is `airlock pnpm install|i [flags]`.
@@ -61,6 +62,7 @@ func pnpmInstall(ctx context.Context, command string, args []string, stdout, std
 	fs.BoolVar(&f.dev, "dev", false, "install only devDependencies: not supported, refused")
 	fs.BoolVar(&f.noOptional, "no-optional", false, "leave out optionalDependencies (pnpm's --no-optional)")
 	fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail if a package is not in it")
+	fs.BoolVar(&f.noRemoteCache, "no-remote-cache", false, "do not use airlock.toml's [cache] remote for this run")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON event per line instead of text")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only warnings and errors")
 	frozen := fs.Bool("frozen-lockfile", true, "accepted: airlock always installs the lockfile as it is (pnpm's --frozen-lockfile)")
@@ -264,6 +266,9 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	if f.noRemoteCache {
+		cfg.RemoteCache = config.RemoteCache{}
+	}
 	rc, err := npmrc.Load(projectDir, os.Environ())
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -307,6 +312,7 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 	if err != nil {
 		return err
 	}
+	defer finishRemoteCache(fetcher, rep)
 	rep.start(command, len(sel.Install))
 	var stats installStats
 	umask := unpack.ProcessUmask()

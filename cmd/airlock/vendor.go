@@ -147,6 +147,7 @@ func runFetch(ctx context.Context, command, dir string, nf *npmCIFlags, pf *pipF
 		if err != nil {
 			return err
 		}
+		defer finishRemoteCache(fetcher, rep)
 		jobs = plan.cfg.Concurrency
 		for _, p := range plan.sel.Install {
 			if p.Source != lock.SourceRegistry {
