@@ -33,6 +33,7 @@ type attestEnv struct {
 	none  map[string]bool   // NAME@V → no attestation
 	dep   map[string]string // NAME@V → deprecation message
 	bulk  string            // file served at the bulk endpoint ("" = 404)
+	files map[string]string // URL path → file served (attestreg serve)
 	posts int
 	memo  map[string][]byte
 }
@@ -49,6 +50,7 @@ var attestEnvs sync.Map // *testscript.TestScript → *attestEnv
 //	attestreg deprecate NAME@V MSG
 //	attestreg bulk FILE          answer POST /-/npm/v1/security/advisories/bulk with FILE
 //	attestreg posts N            assert the bulk endpoint was asked N times so far
+//	attestreg serve PATH FILE    serve FILE at URL path PATH (an OSV export for db update --from URL)
 func cmdAttestReg(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
 		ts.Fatalf("usage: attestreg start|npmrc|repo|mismatch|none|deprecate|bulk|posts ...")
@@ -88,6 +90,9 @@ func cmdAttestReg(ts *testscript.TestScript, neg bool, args []string) {
 	case "bulk":
 		need(2)
 		e.bulk = ts.MkAbs(args[1])
+	case "serve":
+		need(3)
+		e.files[args[1]] = ts.MkAbs(args[2])
 	case "posts":
 		need(2)
 		if fmt.Sprint(e.posts) != args[1] {
@@ -105,7 +110,7 @@ func startAttestEnv(ts *testscript.TestScript) {
 	signer, err := testregistry.NewSigner()
 	ts.Check(err)
 	e := &attestEnv{sig: ss, repo: map[string]string{}, other: map[string]bool{}, none: map[string]bool{},
-		dep: map[string]string{}, memo: map[string][]byte{}}
+		dep: map[string]string{}, memo: map[string][]byte{}, files: map[string]string{}}
 	reg, err := testregistry.Start(testregistry.WithSigner(signer), testregistry.WithPackumentHook(e.hook),
 		testregistry.WithMiddleware(e.middleware))
 	ts.Check(err)
@@ -147,7 +152,12 @@ func (e *attestEnv) hook(name string, doc map[string]any) {
 
 func (e *attestEnv) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.mu.Lock()
+		file, served := e.files[r.URL.Path]
+		e.mu.Unlock()
 		switch {
+		case served:
+			http.ServeFile(w, r, file)
 		case r.Method == http.MethodPost && r.URL.Path == "/-/npm/v1/security/advisories/bulk":
 			e.mu.Lock()
 			e.posts++
