@@ -34,6 +34,7 @@ type pipFlags struct {
 	noIndex                 bool
 	cert, clientCert        string
 	offline, jsonOut, quiet bool
+	noRemoteCache           bool
 	configFile              string
 	extras, groups          listFlag
 	onlyGroups, noGroups    listFlag
@@ -71,6 +72,7 @@ func (f *pipFlags) register(fs *flag.FlagSet, forInstall bool) {
 	if forInstall {
 		// airlock fetch and vendor define these for both ecosystems.
 		fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail if a wheel or index page is not in it")
+		fs.BoolVar(&f.noRemoteCache, "no-remote-cache", false, "do not use airlock.toml's [cache] remote for this run")
 		fs.BoolVar(&f.jsonOut, "json", false, "print one JSON event per line instead of text")
 		fs.BoolVar(&f.quiet, "quiet", false, "print only warnings and errors")
 		fs.BoolVar(&f.quiet, "q", false, "same as --quiet")
@@ -134,6 +136,7 @@ func runPipInstall(ctx context.Context, f *pipFlags, rep *reporter) error {
 	if err != nil {
 		return err
 	}
+	defer finishRemoteCache(pp.fetcher, rep)
 	scheme, plan := pp.scheme, pp.wheels
 	if pp.vendor != nil {
 		defer pp.vendor.Close()
@@ -240,6 +243,9 @@ func planPip(ctx context.Context, f *pipFlags, forInstall bool, rep *reporter) (
 	cfg, err := config.Load(f.configFile, cwd, os.Getenv)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
+	}
+	if f.noRemoteCache {
+		cfg.RemoteCache = config.RemoteCache{}
 	}
 	rep.audit.configure(cfg, cwd)
 

@@ -80,6 +80,9 @@ func newPipFetcher(cfg *config.Config, pc *fetchpypi.Config, offline bool, rep *
 		return nil, nil, err
 	}
 	f.Getter, finder.Getter = cl, cl
+	if err := attachRemoteCache(f, cfg, func(w string) { rep.warn(event{Message: w}) }); err != nil {
+		return nil, nil, err
+	}
 	return f, finder, nil
 }
 

@@ -125,6 +125,7 @@ func runFetch(ctx context.Context, command, dir string, nf *npmCIFlags, pf *pipF
 			return err
 		}
 		fetcher, jobs = pp.fetcher, pp.cfg.Concurrency
+		defer finishRemoteCache(fetcher, rep)
 		for _, w := range pp.wheels {
 			archives = append(archives, archive{
 				pkg: w.pkg,
