@@ -38,6 +38,12 @@ type NpmOptions struct {
 	// KeepGitignore writes .gitignore files under their own name, as pnpm
 	// does, instead of pacote's rename to .npmignore.
 	KeepGitignore bool
+	// UmaskIsProcess says that Umask is the process's umask, read by the
+	// caller with ProcessUmask, so that it is not read again for this
+	// archive: on Linux that costs an open and a read of
+	// /proc/self/status, 2% of the CPU time of an install from a warm
+	// cache. Set it only if nothing changes the umask while extracting.
+	UmaskIsProcess bool
 }
 
 // Report describes a successful extraction.
@@ -121,8 +127,13 @@ const copyBuffer = 128 << 10
 var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBuffer); return &b }}
 
 func newNpmExtractor(t tree, opts NpmOptions) *npmExtractor {
-	procUmask := ProcessUmask()
 	umask := opts.Umask & os.ModePerm
+	var procUmask os.FileMode
+	if opts.UmaskIsProcess {
+		procUmask = umask
+	} else {
+		procUmask = ProcessUmask()
+	}
 	if umask == 0 {
 		umask = procUmask
 	}
