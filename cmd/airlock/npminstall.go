@@ -576,6 +576,9 @@ func resolveWithNpm(ctx context.Context, verb string, pkgs []string, f *npmInsta
 		if npmNetworkError.MatchString(text) {
 			code = exitNetwork
 		}
+		if strings.Contains(text, noGit) {
+			return withCode(exitUsage, fmt.Errorf("a package npm resolved depends on a git repository, which npm would clone to read its package.json; airlock lets npm fetch only registry metadata, so nothing was cloned or changed. Find the dependency with `npm explain` after resolving with npm itself, or ask its publisher for a registry release:\n%s", indent(lastLines(text, 8))))
+		}
 		return withCode(code, fmt.Errorf("npm could not resolve the change (`npm %s` in a scratch copy of the project; nothing was changed):\n%s", strings.Join(argv, " "), indent(lastLines(text, 20))))
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/airlock-dev/airlock/internal/npmref"
 	"github.com/airlock-dev/airlock/internal/testregistry"
+	"github.com/airlock-dev/airlock/internal/testregistry/synth"
 	"github.com/airlock-dev/airlock/internal/treecmp"
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
 )
@@ -167,4 +168,52 @@ func mustLock(t *testing.T, s string) *locknpm.Lockfile {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// TestNpmInstallTransitiveGitRefused: a registry package depending on a
+// git repository would have npm clone it while resolving. The up-front
+// checks see only the command line and package.json; npm is run with a
+// git that does not exist, so the clone fails and nothing changes.
+func TestNpmInstallTransitiveGitRefused(t *testing.T) {
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Skip("npm not on PATH; airlock npm install runs the real npm to resolve")
+	}
+	reg := testregistry.New(t)
+	tgz, err := synth.Package{Manifest: `{"name": "airlock-gitdep-parent", "version": "1.0.0", "dependencies": {"never-cloned": "github:airlock-dev/never-cloned"}}`}.Tgz()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Add(tgz); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	manifest := []byte(`{"name": "app", "version": "1.0.0"}` + "\n")
+	if err := os.WriteFile(filepath.Join(dir, "package.json"), manifest, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".npmrc"), []byte(reg.Npmrc()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := airlockCmd(t, dir, "npm", "install", "airlock-gitdep-parent")
+	cmd.Env = append(cmd.Env, "NO_PROXY=127.0.0.1,localhost,::1", "no_proxy=127.0.0.1,localhost,::1")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitUsage {
+		t.Fatalf("airlock npm install: %v, want exit %d\n%s", err, exitUsage, out)
+	}
+	if !strings.Contains(string(out), "depends on a git repository, which npm would clone") {
+		t.Errorf("the error does not say a git dependency was refused:\n%s", out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "package.json")); !bytes.Equal(b, manifest) {
+		t.Errorf("package.json changed:\n%s", b)
+	}
+	for _, f := range []string{"package-lock.json", "node_modules"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("%s was created", f)
+		}
+	}
+	for _, r := range reg.Requests() {
+		if strings.HasSuffix(r.Path, ".tgz") {
+			t.Errorf("a tarball was fetched: %s", r.Path)
+		}
+	}
 }
