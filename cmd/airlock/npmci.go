@@ -228,6 +228,8 @@ func (s *npmSetup) plan(f *npmCIFlags, project *npmProject, rep *reporter) (*npm
 // install lays out the plan's packages in projectDir (the plan's own
 // project, or a scratch directory for airlock verify) through fetcher.
 func (p *npmPlan) install(ctx context.Context, projectDir string, fetcher *fetch.Fetcher, stats *installStats, rep *reporter) (*installnpm.Result, error) {
+	// Read once: nothing changes the umask while installing, and reading it
+	// per archive costs a /proc read each (unpack.NpmOptions.UmaskIsProcess).
 	umask := unpack.ProcessUmask()
 	return installnpm.Install(ctx, installnpm.Options{
 		ProjectDir:                   projectDir,
@@ -571,7 +573,7 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 		}
 		// A package.json naming another package or version is reported
 		// by installnpm (Result.Warnings), printed after the install.
-		if _, err := unpack.NpmTarball(r, dir, unpack.NpmOptions{Bins: bins, Umask: umask}); err != nil {
+		if _, err := unpack.NpmTarball(r, dir, unpack.NpmOptions{Bins: bins, Umask: umask, UmaskIsProcess: true}); err != nil {
 			return fmt.Errorf("unpacking %s@%s: %w", pkg.Name, pkg.Version, err)
 		}
 		return nil
