@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -344,13 +343,7 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 	for _, w := range res.Warnings {
 		rep.warn(event{Message: w})
 	}
-	var scripts []string
-	for _, p := range sel.Install {
-		if p.HasInstallScript {
-			scripts = append(scripts, p.Name+"@"+p.Version)
-		}
-	}
-	sort.Strings(scripts)
+	scripts := res.InstallScripts
 	took := time.Since(began)
 	e := event{
 		Packages:       res.Packages,
@@ -373,7 +366,8 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 		lines = append(lines, fmt.Sprintf("skipped %d packages (omitted or not for this platform; --json lists them)", e.Skipped))
 	}
 	if len(scripts) > 0 {
-		lines = append(lines, fmt.Sprintf("%d packages may need build scripts (pnpm's requiresBuild), which airlock did not run: %s", len(scripts), strings.Join(scripts, ", ")))
+		lines = append(lines, fmt.Sprintf("%d packages declare install scripts, which airlock did not run: %s", len(scripts), strings.Join(scripts, ", ")),
+			"  airlock pnpm install runs no scripts; build the ones you trust with `pnpm rebuild NAME`")
 	}
 	rep.done(e, lines)
 	return nil

@@ -2,6 +2,7 @@ package pnpm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -86,6 +87,11 @@ type Result struct {
 	Links    int // dependency, importer and hoisting symlinks
 	Hoisted  int // of which hoisting symlinks
 	Bins     int // shims written
+	// InstallScripts lists, as name@version, the packages whose
+	// package.json declares preinstall, install or postinstall scripts (or
+	// has a binding.gyp, which npm and pnpm build by default): pnpm's
+	// lockfile does not say, and airlock never runs them.
+	InstallScripts []string
 	// Warnings are complete messages for the user: bins pnpm would skip
 	// (a missing target), problems after the swap.
 	Warnings []string
@@ -352,6 +358,11 @@ func (b *builder) extractAll(ctx context.Context) error {
 			if err := b.opts.Extract(gctx, pkg, dirs[i]); err != nil {
 				return fmt.Errorf("extracting %s (%s@%s): %w", n.Dir, n.Entry.Name, n.Entry.Version, err)
 			}
+			if hasInstallScript(dirs[i]) {
+				b.mu.Lock()
+				b.res.InstallScripts = append(b.res.InstallScripts, n.Entry.Name+"@"+n.Entry.Version)
+				b.mu.Unlock()
+			}
 			return storeModes(dirs[i], b.umask)
 		})
 	}
@@ -361,6 +372,7 @@ func (b *builder) extractAll(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return context.Cause(ctx)
 	}
+	sort.Strings(b.res.InstallScripts)
 	for i, n := range nodes {
 		dst, _ := b.stagedPath(n.Dir)
 		if err := b.stage.MkdirAll(path.Dir(dst), dirMode); err != nil {
@@ -501,4 +513,28 @@ func relPath(from, to string) string {
 	}
 	parts = append(parts, t[i:]...)
 	return strings.Join(parts, "/")
+}
+
+// hasInstallScript reads an extracted package's package.json the way
+// npm's and pnpm's script runners decide whether it builds: a preinstall,
+// install or postinstall script, or a binding.gyp (node-gyp rebuild is
+// the default install script then).
+func hasInstallScript(dir string) bool {
+	data, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return false
+	}
+	var m struct {
+		Scripts map[string]any `json:"scripts"`
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return false
+	}
+	for _, k := range []string{"preinstall", "install", "postinstall"} {
+		if v, ok := m.Scripts[k].(string); ok && v != "" {
+			return true
+		}
+	}
+	_, err = os.Lstat(filepath.Join(dir, "binding.gyp"))
+	return err == nil
 }
