@@ -106,7 +106,8 @@ func TestScripts(t *testing.T) {
 			"osvzip":        cmdOSVZip,
 			"tlsregistry":   cmdTLSRegistry,
 			"cached":        cmdCached,
-			"pypi":          cmdPyPI, // pip_script_test.go: pip_* scripts' Python index
+			"pypi":          cmdPyPI,        // pip_script_test.go: pip_* scripts' Python index
+			"remotecache":   cmdRemoteCache, // remotecache_script_test.go: *_remote_cache scripts
 		},
 	})
 }

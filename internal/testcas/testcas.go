@@ -48,11 +48,17 @@ var keyPath = regexp.MustCompile(`^/(?:[^/]+/)*((?:ac|cas)/[0-9a-f]{64})$`)
 
 // New starts a server closed at the end of t.
 func New(t testing.TB) *Server {
+	s := Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a server; the caller closes it.
+func Start() *Server {
 	s := &Server{blobs: map[string][]byte{}}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.EnableHTTP2 = true
 	s.StartTLS()
-	t.Cleanup(s.Close)
 	return s
 }
 
