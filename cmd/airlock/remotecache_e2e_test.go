@@ -197,6 +197,11 @@ func TestRemoteCacheAcrossMachines(t *testing.T) {
 		if !strings.Contains(res.stdout, "remote cache: 26 hits, 0 misses, 0 rejected, 0 uploaded") {
 			t.Errorf("summary:\n%s", res.stdout)
 		}
+		res = r.run(r.project("basic", t.TempDir()), filepath.Join(t.TempDir(), "cache"), "npm", "ci", "--json")
+		res.want(t, 0)
+		if n := strings.Count(res.stdout, `"source":"remote"`); n != 26 {
+			t.Errorf("%d package events with source remote, want 26", n)
+		}
 	})
 
 	t.Run("no-remote-cache", func(t *testing.T) {

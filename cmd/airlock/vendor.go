@@ -499,6 +499,10 @@ func countSource(res fetch.Result, stats *installStats) string {
 	case strings.HasPrefix(res.URL, vendor.URLScheme):
 		stats.vendored.Add(1)
 		return "vendor"
+	case res.FromRemote:
+		// Downloaded, from the shared remote cache, and verified.
+		stats.downloaded.Add(1)
+		return "remote"
 	}
 	stats.downloaded.Add(1)
 	return "network"
