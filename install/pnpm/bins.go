@@ -399,9 +399,36 @@ func (b *builder) linkBins(h *hoisted) error {
 	// Each package's dependencies with bins.
 	for _, n := range b.nodesInOrder() {
 		var cmds []cmd
+		hasLink := false
+		for _, c := range n.Children {
+			hasLink = hasLink || c.Link != ""
+		}
+		if hasLink {
+			// A child outside the graph (a workspace link): pnpm reads the
+			// package's node_modules directory instead, every entry but
+			// the package itself, through its symlinks.
+			mods := virtualModules(n.Dir)
+			targets := map[string]string{}
+			for _, c := range n.Children {
+				if c.Link != "" {
+					targets[c.Alias] = c.Link
+				} else if child := sel.Nodes[c.DepPath]; child != nil {
+					targets[c.Alias] = child.Dir
+				}
+			}
+			for _, alias := range b.modulesDir(mods) {
+				dir, ok := targets[alias]
+				if !ok || alias == n.Entry.Name {
+					continue
+				}
+				if m := manifestOf(dir); m != nil {
+					cmds = append(cmds, b.commands(m, mods+"/"+alias, dir)...)
+				}
+			}
+		}
 		for _, c := range n.Children {
 			child := sel.Nodes[c.DepPath]
-			if child == nil || !child.Entry.HasBin {
+			if hasLink || child == nil || !child.Entry.HasBin {
 				continue
 			}
 			if m := manifestOf(child.Dir); m != nil {

@@ -452,11 +452,18 @@ func (b *builder) linkChildren() error {
 				// pnpm never links a dependency over the package itself.
 				continue
 			}
-			child := nodes[c.DepPath]
-			if child == nil {
+			target := c.Link
+			if target != "" {
+				// A peer dependency that a workspace package satisfies.
+				if _, err := b.st.Lstat(target); err != nil {
+					return fmt.Errorf("%w: %s links %s to %s, which is not in the project (%v)", ErrWorkspaceMissing, n.Entry.DepPath, c.Alias, target, err)
+				}
+			} else if child := nodes[c.DepPath]; child != nil {
+				target = child.Dir
+			} else {
 				continue
 			}
-			if _, err := b.symlink(mods+"/"+c.Alias, child.Dir); err != nil {
+			if _, err := b.symlink(mods+"/"+c.Alias, target); err != nil {
 				return err
 			}
 		}

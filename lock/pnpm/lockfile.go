@@ -306,8 +306,8 @@ func parseImporter(id string, n *YAMLNode) (*Importer, error) {
 }
 
 // parseDep resolves a version field to the snapshot it names. importer is
-// the importer's ID for links ("" inside snapshots, where links are
-// refused).
+// the directory link: targets are relative to (the importer's ID; "." in
+// snapshots).
 func parseDep(alias, ref, importer string) (Dep, error) {
 	if err := validName(alias); err != nil {
 		return Dep{}, err
@@ -315,9 +315,6 @@ func parseDep(alias, ref, importer string) (Dep, error) {
 	d := Dep{Alias: alias, Ref: ref}
 	switch {
 	case strings.HasPrefix(ref, "link:"):
-		if importer == "" {
-			return Dep{}, fmt.Errorf("%w: %q: a package's dependency on a local directory is not supported", ErrUnsupportedSource, ref)
-		}
 		target := path.Join(importer, strings.TrimPrefix(ref, "link:"))
 		if err := checkImporterID(target); err != nil || strings.Contains(strings.TrimPrefix(ref, "link:"), "\\") {
 			return Dep{}, fmt.Errorf("%w: link %q leads outside the project", ErrUnsafePath, ref)
@@ -376,7 +373,9 @@ func parseEntry(key string, n *YAMLNode, pkgs *YAMLNode) (*Entry, error) {
 				if v.Kind != YAMLScalar {
 					return nil, fmt.Errorf("%w: %s %q is not a version (line %d)", ErrSyntax, k, alias, v.Line)
 				}
-				d, err := parseDep(alias, v.Value, "")
+				// A snapshot's link: (a peer dependency a workspace package
+				// satisfies) is relative to the lockfile's directory.
+				d, err := parseDep(alias, v.Value, ".")
 				if err != nil {
 					return nil, fmt.Errorf("%s %q: %w", k, alias, err)
 				}

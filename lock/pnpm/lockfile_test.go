@@ -114,6 +114,29 @@ func TestSelectWorkspace(t *testing.T) {
 	}
 }
 
+// TestSelectWorkspacePeer: a peer dependency that a workspace package
+// satisfies is a link: in the snapshot (vuejs/core's lockfile has them),
+// relative to the lockfile's directory, and nothing to fetch.
+func TestSelectWorkspacePeer(t *testing.T) {
+	lf := readFixture(t, "layout")
+	sel, err := lf.Select(Options{Platform: linux})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := sel.Nodes["@airlock-fixture/peer-user@1.0.0(@airlock-fixture/peer-host@packages+host)"]
+	if n == nil || n.Dir != "node_modules/.pnpm/@airlock-fixture+peer-user@1.0.0_@airlock-fixture+peer-host@packages+host/node_modules/@airlock-fixture/peer-user" {
+		t.Fatalf("node = %+v", n)
+	}
+	if len(n.Children) != 1 || n.Children[0].Link != "packages/host" || n.Children[0].DepPath != "" {
+		t.Errorf("children = %+v, want a link to packages/host", n.Children)
+	}
+	for _, p := range sel.Install {
+		if p.Name == "@airlock-fixture/peer-host" && p.Version != "1.0.0" {
+			t.Errorf("unexpected %+v", p)
+		}
+	}
+}
+
 func TestSelectLarge(t *testing.T) {
 	lf := readFixture(t, "large")
 	sel, err := lf.Select(Options{Platform: linux})

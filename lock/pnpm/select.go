@@ -123,7 +123,9 @@ func (lf *Lockfile) Select(o Options) (*Selection, error) {
 				n.Dev = false
 				prodReach[it.depPath] = true
 				for _, c := range n.Children {
-					queue = append(queue, item{c.DepPath, false})
+					if c.Link == "" {
+						queue = append(queue, item{c.DepPath, false})
+					}
 				}
 			}
 			continue
@@ -151,7 +153,9 @@ func (lf *Lockfile) Select(o Options) (*Selection, error) {
 			}
 		}
 		for _, c := range n.Children {
-			queue = append(queue, item{c.DepPath, it.dev})
+			if c.Link == "" { // a workspace directory, not a package to install
+				queue = append(queue, item{c.DepPath, it.dev})
+			}
 		}
 	}
 	// Children and direct dependencies that were skipped are not linked.

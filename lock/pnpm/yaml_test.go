@@ -234,7 +234,11 @@ func FuzzParseYAML(f *testing.F) {
 			}
 		}
 		check(n)
-		// A lockfile parse never panics either.
-		_, _ = Parse(data)
+		// Parsing a lockfile and selecting from it never panic either.
+		if lf, err := Parse(data); err == nil {
+			for _, o := range []Options{{Platform: Platform{OS: "linux", CPU: "x64"}}, {NoDev: true, NoOptional: true, Major: 9}} {
+				_, _ = lf.Select(o)
+			}
+		}
 	})
 }
