@@ -157,6 +157,33 @@ func TestSelectLarge(t *testing.T) {
 	}
 }
 
+// TestSelectVueCore reads vuejs/core's real lockfile (18 importers,
+// catalogs, snapshot links to workspace packages) end to end.
+func TestSelectVueCore(t *testing.T) {
+	lf := readFixture(t, "vuejs-core")
+	if len(lf.Importers) != 18 {
+		t.Errorf("%d importers", len(lf.Importers))
+	}
+	sel, err := lf.Select(Options{Platform: linux})
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := 0
+	for _, n := range sel.Nodes {
+		for _, c := range n.Children {
+			if c.Link != "" {
+				links++
+				if !strings.HasPrefix(c.Link, "packages/") {
+					t.Errorf("%s: link %q", n.Entry.DepPath, c.Link)
+				}
+			}
+		}
+	}
+	if links == 0 || len(sel.Install) < 400 {
+		t.Errorf("%d packages, %d snapshot links", len(sel.Install), links)
+	}
+}
+
 func TestDepPathToFilename(t *testing.T) {
 	long := "@very-long-scope-name-for-testing/" + strings.Repeat("x", 60) + "@1.0.0(" + strings.Repeat("y", 40) + "@2.0.0)"
 	for _, tc := range []struct {

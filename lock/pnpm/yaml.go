@@ -95,8 +95,11 @@ func ParseYAML(data []byte) (*YAMLNode, error) {
 		if content == "" || content[0] == '#' {
 			continue
 		}
-		if indent == 0 && (content == "---" || content == "..." || strings.HasPrefix(content, "--- ") || content[0] == '%') {
-			return nil, yerr(ln, "document markers and directives are not used by pnpm")
+		if indent == 0 && (content == "---" || strings.HasPrefix(content, "--- ")) {
+			return nil, yerr(ln, "a document marker (---): pnpm 9 and 10 write one document; a lockfile of several (pnpm 11's, with its env document first) is not supported")
+		}
+		if indent == 0 && (content == "..." || content[0] == '%') {
+			return nil, yerr(ln, "document end markers and directives are not used by pnpm")
 		}
 		p.lines = append(p.lines, yline{num: ln, indent: indent, text: content})
 	}

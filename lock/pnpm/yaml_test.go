@@ -76,8 +76,9 @@ func TestParseYAMLRefusals(t *testing.T) {
 		{"a: *x\n", "aliases"},
 		{"a: !!str b\n", "tags"},
 		{"a: !t b\n", "tags"},
-		{"---\na: b\n", "document markers"},
-		{"a: b\n...\n", "document markers"},
+		{"---\na: b\n", "document marker (---)"},
+		{"a: b\n---\nc: d\n", "several"},
+		{"a: b\n...\n", "document end markers"},
 		{"%YAML 1.2\na: b\n", "directives"},
 		{"? a\n: b\n", "complex mapping keys"},
 		{"a: |\n  x\n", "block scalars"},
@@ -241,4 +242,27 @@ func FuzzParseYAML(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseYAMLWorkspaceFiles reads the fixtures' pnpm-workspace.yaml
+// files, vuejs/core's among them (catalogs, allowBuilds, nested rules).
+func TestParseYAMLWorkspaceFiles(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "pnpm", "*", "pnpm-workspace.yaml"))
+	if err != nil || len(files) < 3 {
+		t.Fatalf("workspace files: %v %v", files, err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := ParseYAML(data)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if pk := n.Get("packages"); pk == nil || pk.Kind != YAMLSeq || len(pk.Items) == 0 {
+			t.Errorf("%s: packages = %+v", f, pk)
+		}
+	}
 }
