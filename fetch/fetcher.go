@@ -150,14 +150,14 @@ func (f *Fetcher) Fetch(ctx context.Context, pkg lock.Package, consume func(io.R
 		if !hit && err == nil && corrupt == nil && !f.Offline {
 			// Still missing: claim the fetch, so that processes that
 			// missed it at the same instant wait for one download.
-			release, waited, cerr := f.Cache.Claim(ctx, want)
+			release, _, cerr := f.Cache.Claim(ctx, want)
 			if cerr != nil {
 				return res, fmt.Errorf("fetching %s: %w", id, cerr)
 			}
 			defer release()
-			if waited {
-				hit, corrupt, err = f.fromCache(ctx, id, want, consume, &res)
-			}
+			// Look again even when the claim was free at once: its last
+			// holder may have stored the blob after the look above.
+			hit, corrupt, err = f.fromCache(ctx, id, want, consume, &res)
 		}
 		if hit {
 			return res, err
