@@ -5,13 +5,16 @@
 //
 //   - sequential: installs one after another, each with a fresh local
 //     cache and no remote cache (N machines, no sharing);
+//
 //   - sequential+remote: the same with a shared remote cache;
+//
 //   - concurrent+remote: all at once, each with its own local cache (N
 //     machines starting together);
+//
 //   - concurrent+shared: all at once on one machine (one local cache) and
 //     the remote cache.
 //
-//	go run ./internal/loadbench -airlock bin/airlock [-n 20] [-packages 150]
+//     go run ./internal/loadbench -airlock bin/airlock [-n 20] [-packages 150]
 //
 // The lockfile is synthetic: -packages packages of 5 to 80 KiB, generated
 // deterministically. No network beyond loopback.
