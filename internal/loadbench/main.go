@@ -1,20 +1,15 @@
 // Command loadbench measures many airlock installs of one lockfile against
 // local servers only (internal/testregistry as the registry,
 // internal/testcas as the shared remote cache): registry requests, the
-// remote cache's hit rate, bytes transferred and wall time, for
+// remote cache's hit rate, bytes transferred and wall time. Its scenarios:
+// installs one after another, each with a fresh local cache, without and
+// then with the remote cache (N machines in turn); all at once, each with
+// its own local cache (N machines starting together); and all at once on
+// one machine (one local cache) with the remote cache.
 //
-//   - sequential: installs one after another, each with a fresh local
-//     cache and no remote cache (N machines, no sharing);
+// Run it with
 //
-//   - sequential+remote: the same with a shared remote cache;
-//
-//   - concurrent+remote: all at once, each with its own local cache (N
-//     machines starting together);
-//
-//   - concurrent+shared: all at once on one machine (one local cache) and
-//     the remote cache.
-//
-//     go run ./internal/loadbench -airlock bin/airlock [-n 20] [-packages 150]
+//	go run ./internal/loadbench -airlock bin/airlock [-n 20] [-packages 150]
 //
 // The lockfile is synthetic: -packages packages of 5 to 80 KiB, generated
 // deterministically. No network beyond loopback.
