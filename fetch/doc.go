@@ -22,6 +22,12 @@
 //     stalls, runs past the size cap or does not decode is not retried.
 //   - Downloads are capped at MaxBytes (DefaultMaxBytes) so a hostile server
 //     cannot fill the disk.
+//   - Order: the local cache, then (online) the Remote cache if one is set,
+//     then the registry. Before fetching a blob the local cache lacks, the
+//     Fetcher claims it (cache.Claim), so processes sharing the cache fetch
+//     it once. A remote archive is checked like a download; a mismatch is
+//     reported (Result.RemoteBad) and the registry serves instead. Verified
+//     downloads are offered back to the remote in the background.
 //
 // The HTTP client and the registry rules live in fetch/client and fetch/npmrc;
 // the Fetcher reaches them only through the Getter and Locator interfaces.

@@ -340,3 +340,23 @@ func TestNewRefuses(t *testing.T) {
 func pemOf(s *httptest.Server) []byte {
 	return (&testcas.Server{Server: s}).CAPEM()
 }
+
+// FuzzDecodeActionResult: whatever a remote returns as an AC entry, decoding
+// neither panics nor accepts a reference that is not a lowercase sha256.
+func FuzzDecodeActionResult(f *testing.F) {
+	f.Add(encodeActionResult(blobRef{SHA256: strings.Repeat("0f", 32), Size: 42}))
+	f.Add([]byte{2<<3 | wireLen, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Add([]byte("garbage"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ref, err := decodeActionResult(b)
+		if err != nil {
+			return
+		}
+		if len(ref.SHA256) != 64 || !isLowerHex(ref.SHA256) || ref.Size < 0 {
+			t.Fatalf("accepted %+v", ref)
+		}
+		if again, err := decodeActionResult(encodeActionResult(ref)); err != nil || again != ref {
+			t.Fatalf("round trip of %+v: %+v, %v", ref, again, err)
+		}
+	})
+}
