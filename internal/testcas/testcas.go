@@ -9,9 +9,11 @@ package testcas
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/pem"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -54,10 +56,20 @@ func New(t testing.TB) *Server {
 }
 
 // Start starts a server; the caller closes it.
-func Start() *Server {
+func Start() *Server { return StartTLS(nil) }
+
+// StartTLS starts a server whose TLS configuration edit adjusts (to demand
+// client certificates, say); the caller closes it.
+func StartTLS(edit func(*tls.Config)) *Server {
 	s := &Server{blobs: map[string][]byte{}}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.EnableHTTP2 = true
+	// Refused handshakes are what some tests provoke.
+	s.Config.ErrorLog = log.New(io.Discard, "", 0)
+	if edit != nil {
+		s.TLS = &tls.Config{}
+		edit(s.TLS)
+	}
 	s.StartTLS()
 	return s
 }
