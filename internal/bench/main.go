@@ -1,7 +1,7 @@
 // Command bench times airlock against `npm ci --ignore-scripts`, pnpm and
 // bun on the same lockfiles, cold (empty caches) and warm (caches filled,
-// node_modules removed), and prints min/median wall time, peak RSS and
-// airlock's speed-up over each.
+// node_modules removed), and prints min/median wall time, median CPU time
+// (user+system), peak RSS and airlock's speed-up over each.
 //
 //	go run ./internal/bench -airlock bin/airlock -project testdata/npm/live/small,testdata/npm/live/medium
 //
@@ -44,7 +44,8 @@ type tool struct {
 
 type sample struct {
 	wall   time.Duration
-	maxRSS int64 // KiB
+	cpu    time.Duration // user + system, the whole process tree
+	maxRSS int64         // KiB
 }
 
 func main() {
@@ -243,7 +244,7 @@ func bench(src, name, root string, tools []tool, runs int) {
 	}
 
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "tool\tscenario\tmin\tmedian\tpeak RSS\tairlock speed-up (median)")
+	fmt.Fprintln(w, "tool\tscenario\tmin\tmedian\tCPU (median)\tpeak RSS\tairlock speed-up (median)")
 	for _, scenario := range []string{"cold", "warm"} {
 		a, ok := results["airlock"]
 		for _, t := range active {
@@ -252,7 +253,7 @@ func bench(src, name, root string, tools []tool, runs int) {
 			if ok && t.name != "airlock" {
 				ratio = fmt.Sprintf("%.2fx", float64(median(s))/float64(median(a[scenario])))
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d MiB\t%s\n", t.name, scenario, round(minimum(s)), round(median(s)), maxRSS(s)/1024, ratio)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d MiB\t%s\n", t.name, scenario, round(minimum(s)), round(median(s)), round(medianCPU(s)), maxRSS(s)/1024, ratio)
 		}
 	}
 	w.Flush()
@@ -304,7 +305,10 @@ func timeRun(t tool, dir, cache string) sample {
 		os.Exit(1)
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return sample{wall: wall, maxRSS: ru.Maxrss}
+	// On a shared machine the CPU time says more than the wall time about
+	// the tool's own cost: it does not grow with the neighbours' load.
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return sample{wall: wall, cpu: cpu, maxRSS: ru.Maxrss}
 }
 
 func countEntries(dir string) int {
@@ -317,6 +321,15 @@ func median(s []sample) time.Duration {
 	d := make([]time.Duration, len(s))
 	for i, x := range s {
 		d[i] = x.wall
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return d[len(d)/2]
+}
+
+func medianCPU(s []sample) time.Duration {
+	d := make([]time.Duration, len(s))
+	for i, x := range s {
+		d[i] = x.cpu
 	}
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	return d[len(d)/2]
