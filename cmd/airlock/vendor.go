@@ -18,6 +18,7 @@ import (
 	"github.com/airlock-dev/airlock/fetch/client"
 	fetchpypi "github.com/airlock-dev/airlock/fetch/pypi"
 	"github.com/airlock-dev/airlock/fetch/vendor"
+	"github.com/airlock-dev/airlock/internal/auditlog"
 	"github.com/airlock-dev/airlock/lock"
 	lockpypi "github.com/airlock-dev/airlock/lock/pypi"
 	"github.com/airlock-dev/airlock/verify"
@@ -89,7 +90,9 @@ func fetchCmd(ctx context.Context, command string, args []string, stdout, stderr
 			err = fmt.Errorf("interrupted by %v; the cache and %s keep only verified archives", context.Cause(ctx), orCache(dir))
 		}
 		rep.fail(err, code)
+		rep.audit.add(auditlog.Event{Kind: command, Result: "failed", Detail: fmt.Sprintf("exit %d: %v", code, err)})
 	}
+	rep.audit.flush()
 	return code
 }
 
