@@ -84,6 +84,7 @@ func gatherAdvisories(ctx context.Context, cfg *config.Config, rc *npmrc.Config,
 		sum := sha256.Sum256(append([]byte(u+"\n"), body...))
 		stored := filepath.Join(dir, "bulk", hex.EncodeToString(sum[:])+".json")
 		var answer []byte
+		var postErr error
 		from := "POST " + client.Redact(u)
 		if !offline {
 			if cl == nil {
@@ -91,11 +92,11 @@ func gatherAdvisories(ctx context.Context, cfg *config.Config, rc *npmrc.Config,
 					return nil, err
 				}
 			}
-			answer, err = cl.Post(ctx, u, http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}}, body, maxBulkResponse)
+			answer, postErr = cl.Post(ctx, u, http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}}, body, maxBulkResponse)
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			if err == nil {
+			if postErr == nil {
 				storeFile(stored, answer)
 			}
 		}
@@ -106,8 +107,8 @@ func gatherAdvisories(ctx context.Context, cfg *config.Config, rc *npmrc.Config,
 		}
 		if answer == nil {
 			why := "--offline and no stored answer"
-			if err != nil {
-				why = err.Error()
+			if postErr != nil {
+				why = postErr.Error()
 			}
 			src.notes = append(src.notes, verify.Decision{Rule: "advisories", Verdict: verify.Info,
 				Message:  fmt.Sprintf("the registry's bulk advisories are not available for %s: %s", reg, why),
