@@ -140,6 +140,7 @@ func readPnpmProject(dir string, rc *npmrc.Config) (*pnpmProject, error) {
 	}
 	_ = json.Unmarshal(pkgJSON, &root)
 	p.major = pnpmMajor(root.PackageManager)
+	manifests := map[string][]byte{".": pkgJSON}
 	for _, imp := range p.lock.Importers {
 		if imp.ID == "." {
 			continue
@@ -153,6 +154,12 @@ func readPnpmProject(dir string, rc *npmrc.Config) (*pnpmProject, error) {
 		}
 		_ = json.Unmarshal(b, &m)
 		p.wsNames[imp.ID] = m.Name
+		manifests[imp.ID] = b
+	}
+	// --frozen-lockfile: pnpm refuses a lockfile package.json has moved
+	// away from, and so does airlock.
+	if err := lockpnpm.CheckInSync(p.lock, manifests); err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
 	}
 	if err := p.readSettings(dir, rc); err != nil {
 		return nil, withCode(exitUsage, err)

@@ -35,6 +35,12 @@
 // node_modules/.pnpm/<DepPathToFilename>/node_modules/<name>. Two
 // snapshots that map to one directory are refused (ErrUnsafePath).
 //
+// CheckInSync is pnpm's satisfiesPackageManifest, the check behind
+// --frozen-lockfile's ERR_PNPM_OUTDATED_LOCKFILE: every importer's
+// package.json must list exactly the lockfile's specifiers under the same
+// dependency types (peer dependencies count as dependencies under
+// autoInstallPeers). dependenciesMeta and publishDirectory are not compared.
+//
 // Not reproduced: pnpm's engines check (an optional package whose
 // engines.node does not match is installed, where pnpm skips it), and
 // supportedArchitectures.

@@ -44,6 +44,9 @@ var (
 // installed under and what it points at.
 type Dep struct {
 	Alias string
+	// Specifier is what the importer's package.json asked for (importers
+	// only).
+	Specifier string
 	// Ref is the lockfile's version field: "1.2.3", "1.2.3(peer@1.0.0)",
 	// "name@1.2.3" for an npm: alias, or "link:../dir".
 	Ref string
@@ -297,6 +300,9 @@ func parseImporter(id string, n *YAMLNode) (*Importer, error) {
 			dep, err := parseDep(alias, ver.Value, id)
 			if err != nil {
 				return nil, fmt.Errorf("%s %q: %w", k, alias, err)
+			}
+			if sp := d.Get("specifier"); sp != nil && sp.Kind == YAMLScalar {
+				dep.Specifier = sp.Value
 			}
 			*dst = append(*dst, dep)
 			imp.Specifiers = append(imp.Specifiers, alias)
