@@ -142,6 +142,14 @@ func splitPeers(depPath string) (base, suffix string, err error) {
 		return depPath, "", nil
 	}
 	base, suffix = depPath[:i], depPath[i:]
+	// Peer suffixes name packages and versions (or workspace paths such
+	// as packages+host); anything else could smuggle a separator, control
+	// character or space into the .pnpm directory name.
+	if j := strings.IndexFunc(suffix, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("@/._+()~-=:", r))
+	}); j >= 0 {
+		return "", "", fmt.Errorf("character %q in the peer suffix of %q", suffix[j:j+1], depPath)
+	}
 	depth := 0
 	for j, c := range suffix {
 		switch c {

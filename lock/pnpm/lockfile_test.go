@@ -232,6 +232,8 @@ func TestParseRefusals(t *testing.T) {
 		{"file dep", strings.Replace(head+pkgs, "version: 1.0.0\n", "version: file:../x\n", 1), ErrUnsupportedSource},
 		{"missing snapshot", head + "packages: {}\nsnapshots: {}\n", ErrMissingEntry},
 		{"missing package", head + "snapshots:\n  a@1.0.0: {}\n", ErrMissingEntry},
+		{"newline in peer suffix", strings.ReplaceAll(head+pkgs, "a@1.0.0", "\"a@1.0.0(b@1.0.0\\n)\""), ErrSyntax},
+		{"backslash in peer suffix", strings.ReplaceAll(head+pkgs, "a@1.0.0", "'a@1.0.0(..\\..\\x)'"), ErrSyntax},
 		{"unbalanced peers", strings.Replace(head+pkgs, "version: 1.0.0\n", "version: 1.0.0(b@1\n", 1), ErrSyntax},
 		{"unknown field", head + pkgs + "bogus: 1\n", ErrSyntax},
 		{"patched", head + pkgs + "patchedDependencies:\n  a@1.0.0:\n    hash: x\n    path: patches/a.patch\n", ErrUnsupportedSource},
