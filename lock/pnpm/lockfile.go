@@ -103,23 +103,46 @@ type Lockfile struct {
 	Settings map[string]string
 }
 
-// nameRe is npm's package-name rule (validate-npm-package-name's new-name
-// rules, which keep every character URL- and path-safe).
-var nameRe = regexp.MustCompile(`^(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*$`)
-
 // versionRe is semver 2.0 without a leading "v" or "=": the version is
 // part of the tarball URL and of the .pnpm directory name.
 var versionRe = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$`)
 
+// validName is lock/npm's rule (validate-npm-package-name for existing
+// packages): capitals and "~'!()*" are allowed, nothing that would need
+// URL-encoding except a scoped name's one "/", and no name that is a
+// special directory.
 func validName(name string) error {
-	if len(name) > 214 || !nameRe.MatchString(name) || strings.HasSuffix(name, "/.") || strings.HasSuffix(name, "/..") {
-		return fmt.Errorf("%w: %q", ErrBadName, name)
+	bad := func(why string) error { return fmt.Errorf("%w %q: %s", ErrBadName, name, why) }
+	switch {
+	case name == "":
+		return bad("name is empty")
+	case len(name) > 214:
+		return bad("name is longer than 214 characters")
+	case strings.HasPrefix(name, "."), strings.HasPrefix(name, "-"), strings.HasPrefix(name, "_"):
+		return bad("name cannot start with a period, hyphen or underscore")
+	case strings.EqualFold(name, "node_modules"), strings.EqualFold(name, "favicon.ico"):
+		return bad("name is reserved")
 	}
-	base := name[strings.LastIndexByte(name, '/')+1:]
-	if base == "node_modules" || base == "favicon.ico" {
-		return fmt.Errorf("%w: %q", ErrBadName, name)
+	if uriSafe(name) {
+		return nil
 	}
-	return nil
+	scope, base, ok := strings.Cut(name, "/")
+	if ok && strings.HasPrefix(scope, "@") && len(scope) > 1 && uriSafe(scope[1:]) && uriSafe(base) && base != "" &&
+		!strings.HasPrefix(base, ".") && !strings.EqualFold(base, "node_modules") && scope != "@." && scope != "@.." {
+		return nil
+	}
+	return bad("name can only contain URL-friendly characters")
+}
+
+// uriSafe reports whether JavaScript's encodeURIComponent leaves s unchanged.
+func uriSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.!~*'()", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // splitNameVersion splits "name@version" ("@scope/name@version").
@@ -146,7 +169,7 @@ func splitPeers(depPath string) (base, suffix string, err error) {
 	// as packages+host); anything else could smuggle a separator, control
 	// character or space into the .pnpm directory name.
 	if j := strings.IndexFunc(suffix, func(r rune) bool {
-		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("@/._+()~-=:", r))
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("@/._+()~-=:!*'", r))
 	}); j >= 0 {
 		return "", "", fmt.Errorf("character %q in the peer suffix of %q", suffix[j:j+1], depPath)
 	}

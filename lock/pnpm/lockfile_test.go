@@ -248,3 +248,15 @@ func TestParseRefusals(t *testing.T) {
 		t.Errorf("valid base: %v", err)
 	}
 }
+
+func TestValidName(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"JSONStream": true, "@s/a": true, "a.b-c_d~e": true, "@types/node": true,
+		"": false, ".a": false, "_a": false, "node_modules": false, "@s/node_modules": false, "@./a": false, "@s/.a": false,
+		"../a": false, "a/b": false, "a b": false, "@s/a/b": false, "a\\b": false, "@s/": false,
+	} {
+		if err := validName(name); (err == nil) != ok {
+			t.Errorf("validName(%q) = %v, want ok=%v", name, err, ok)
+		}
+	}
+}
