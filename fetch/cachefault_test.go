@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -12,26 +11,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/airlock-dev/airlock/fetch/cache"
+	"github.com/airlock-dev/airlock/internal/testfs"
 )
-
-// mountTmpfs mounts a tmpfs of size bytes on a new directory and unmounts it
-// when the test ends; it skips where mounting is not permitted (not root).
-func mountTmpfs(t *testing.T, size int) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, fmt.Sprintf("size=%d,mode=0700", size)); err != nil {
-		if errors.Is(err, unix.EPERM) {
-			t.Skipf("mounting a tmpfs is not permitted (%v): this test needs root to fill a real filesystem", err)
-		}
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
-			t.Errorf("unmounting %s: %v", dir, err)
-		}
-	})
-	return dir
-}
 
 func fetcherOn(t *testing.T, dir string) (*Fetcher, *fakeGetter) {
 	t.Helper()
@@ -48,7 +29,7 @@ func fetcherOn(t *testing.T, dir string) (*Fetcher, *fakeGetter) {
 // verified on its way to consume either way, and the cache keeps no partial
 // blob and no temporary file.
 func TestCacheDiskFull(t *testing.T) {
-	f, g := fetcherOn(t, mountTmpfs(t, 64<<10))
+	f, g := fetcherOn(t, testfs.Tmpfs(t, 64<<10, 0o700))
 	big, pkg := archive("big", 256<<10)
 	g.serve(urlOf("big", "1.2.3"), big)
 	g.chunk = 4096
@@ -81,7 +62,7 @@ func TestCacheDiskFull(t *testing.T) {
 // A read-only cache serves what it holds; new downloads go uncached, with a
 // warning; offline, what it lacks is a clear error.
 func TestCacheReadOnly(t *testing.T) {
-	mnt := mountTmpfs(t, 1<<20)
+	mnt := testfs.Tmpfs(t, 1<<20, 0o700)
 	dir := filepath.Join(mnt, "cache")
 	f, g := fetcherOn(t, dir)
 	have, hpkg := archive("have", 5000)

@@ -34,6 +34,7 @@ import (
 
 	"github.com/airlock-dev/airlock/fetch/cache"
 	"github.com/airlock-dev/airlock/install"
+	"github.com/airlock-dev/airlock/internal/testfs"
 	"github.com/airlock-dev/airlock/internal/testregistry"
 )
 
@@ -325,34 +326,6 @@ func (e *e2e) reference(name string) tree {
 	return snapshot(e.t, filepath.Join(dir, "node_modules"))
 }
 
-// mountTmpfs mounts a tmpfs of size bytes on a new directory and unmounts it
-// when the test ends. Tests run as root here and in CI; where mounting is
-// not permitted the test is skipped.
-func mountTmpfs(t *testing.T, size int64) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, fmt.Sprintf("size=%d,mode=0755", size)); err != nil {
-		if errors.Is(err, unix.EPERM) {
-			t.Skipf("mounting a tmpfs is not permitted (%v): this test needs root to fill a real filesystem", err)
-		}
-		t.Fatal(err)
-	}
-	// Registered after t.TempDir, so it runs before the directory's removal.
-	t.Cleanup(func() {
-		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
-			t.Errorf("unmounting %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
-func remount(t *testing.T, dir string, flags uintptr) {
-	t.Helper()
-	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|flags, ""); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // fillTo allocates a file on dir's filesystem so that exactly free bytes
 // (a multiple of the page size) remain available.
 func fillTo(t *testing.T, dir string, free int64) string {
@@ -409,7 +382,7 @@ const diskFullHint = "the disk (or your quota) is full: free some space and run 
 func TestFaultProjectDiskFullDuringExtract(t *testing.T) {
 	e := newE2E(t)
 	want := e.reference("basic")
-	mnt := mountTmpfs(t, 8<<20)
+	mnt := testfs.Tmpfs(t, 8<<20, 0o755)
 	dir := e.project("basic", filepath.Join(mnt, "app"))
 	e.ci(dir, e.cache)
 	before := snapshot(t, filepath.Join(dir, "node_modules"))
@@ -431,11 +404,11 @@ func TestFaultProjectDiskFullDuringExtract(t *testing.T) {
 // says the project must be writable, and the tree is untouched.
 func TestFaultProjectReadOnly(t *testing.T) {
 	e := newE2E(t)
-	mnt := mountTmpfs(t, 8<<20)
+	mnt := testfs.Tmpfs(t, 8<<20, 0o755)
 	dir := e.project("basic", filepath.Join(mnt, "app"))
 	e.ci(dir, e.cache)
 	before := snapshot(t, filepath.Join(dir, "node_modules"))
-	remount(t, mnt, unix.MS_RDONLY)
+	testfs.Remount(t, mnt, unix.MS_RDONLY)
 	r := e.run(dir, e.cache, "npm", "ci")
 	r.want(t, 2, "read-only file system", "the project directory must be writable by you")
 	sameTree(t, "node_modules", before, snapshot(t, filepath.Join(dir, "node_modules")))
@@ -445,7 +418,7 @@ func TestFaultProjectReadOnly(t *testing.T) {
 // written last: the same guarantees as a failure mid-extract.
 func TestFaultProjectDiskFullDuringHiddenLockfile(t *testing.T) {
 	e := newE2E(t)
-	mnt := mountTmpfs(t, 8<<20)
+	mnt := testfs.Tmpfs(t, 8<<20, 0o755)
 	dir := e.project("basic", filepath.Join(mnt, "app"))
 	e.ci(dir, e.cache)
 	nm := filepath.Join(dir, "node_modules")
@@ -478,7 +451,7 @@ func TestFaultProjectDiskFullDuringHiddenLockfile(t *testing.T) {
 func TestFaultCacheDiskFull(t *testing.T) {
 	e := newE2E(t)
 	want := e.reference("basic")
-	cacheDir := filepath.Join(mountTmpfs(t, 64<<10), "cache")
+	cacheDir := filepath.Join(testfs.Tmpfs(t, 64<<10, 0o755), "cache")
 	dir := e.project("basic", t.TempDir())
 	r := e.ci(dir, cacheDir)
 	r.want(t, 0, "warning: not caching ", "no space left on device", "the archive was verified and installed, but the cache could not keep or serve it: free space in (or fix the permissions of) "+cacheDir, "archives in all were installed but not cached")
@@ -495,13 +468,13 @@ func TestFaultCacheDiskFull(t *testing.T) {
 func TestFaultCacheReadOnly(t *testing.T) {
 	e := newE2E(t)
 	want := e.reference("basic")
-	mnt := mountTmpfs(t, 4<<20)
+	mnt := testfs.Tmpfs(t, 4<<20, 0o755)
 	cacheDir := filepath.Join(mnt, "cache")
 	dir := e.project("basic", t.TempDir())
 	e.ci(dir, cacheDir)
 	missing := blobOf(t, dir, cacheDir, "node_modules/uuid")
 	os.Remove(missing)
-	remount(t, mnt, unix.MS_RDONLY)
+	testfs.Remount(t, mnt, unix.MS_RDONLY)
 
 	r := e.run(dir, cacheDir, "npm", "ci", "--offline")
 	r.want(t, 3, "warning: cache "+cacheDir+" is not writable", "uuid@8.3.2 is not in the cache", "--offline forbids the network")
@@ -520,8 +493,8 @@ func TestFaultCacheReadOnly(t *testing.T) {
 func TestFaultCacheUncreatable(t *testing.T) {
 	e := newE2E(t)
 	want := e.reference("basic")
-	mnt := mountTmpfs(t, 1<<20)
-	remount(t, mnt, unix.MS_RDONLY)
+	mnt := testfs.Tmpfs(t, 1<<20, 0o755)
+	testfs.Remount(t, mnt, unix.MS_RDONLY)
 	cacheDir := filepath.Join(mnt, "cache")
 	dir := e.project("basic", t.TempDir())
 

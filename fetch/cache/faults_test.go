@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,38 +13,12 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/airlock-dev/airlock/internal/testfs"
 )
 
-// mountTmpfs mounts a tmpfs of size bytes on a new directory and unmounts it
-// when the test ends. Tests run as root here and in CI; elsewhere mounting is
-// not permitted and the test is skipped.
-func mountTmpfs(t *testing.T, size int) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, fmt.Sprintf("size=%d,mode=0700", size)); err != nil {
-		if errors.Is(err, unix.EPERM) {
-			t.Skipf("mounting a tmpfs is not permitted (%v): this test needs root to fill a real filesystem", err)
-		}
-		t.Fatal(err)
-	}
-	// Registered after t.TempDir, so it runs before the directory's removal.
-	t.Cleanup(func() {
-		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
-			t.Errorf("unmounting %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
-func remountReadOnly(t *testing.T, dir string) {
-	t.Helper()
-	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestDiskFullDuringWrite(t *testing.T) {
-	c, err := Open(filepath.Join(mountTmpfs(t, 64<<10), "cache"))
+	c, err := Open(filepath.Join(testfs.Tmpfs(t, 64<<10, 0o700), "cache"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +45,7 @@ func TestDiskFullDuringWrite(t *testing.T) {
 }
 
 func TestReadOnlyCache(t *testing.T) {
-	mnt := mountTmpfs(t, 1<<20)
+	mnt := testfs.Tmpfs(t, 1<<20, 0o700)
 	dir := filepath.Join(mnt, "cache")
 	c, err := Open(dir)
 	if err != nil {
@@ -81,7 +54,7 @@ func TestReadOnlyCache(t *testing.T) {
 	data, d := blob(22, 5000)
 	put(t, c, d, data)
 	c.Close()
-	remountReadOnly(t, mnt)
+	testfs.Remount(t, mnt, unix.MS_RDONLY)
 
 	c, err = Open(dir)
 	if err != nil {
@@ -103,7 +76,7 @@ func TestReadOnlyCache(t *testing.T) {
 	// A corrupt blob on a read-only cache is reported, and says it stays.
 	remountRW(t, mnt)
 	corrupt(t, blobFile(c, d), []byte("junk"))
-	remountReadOnly(t, mnt)
+	testfs.Remount(t, mnt, unix.MS_RDONLY)
 	_, err = readAll(c, d)
 	var ce *CorruptError
 	if !errors.As(err, &ce) || ce.Removed || !strings.Contains(err.Error(), "delete it by hand") {
@@ -111,8 +84,8 @@ func TestReadOnlyCache(t *testing.T) {
 	}
 
 	// A read-only cache that never had a blobs directory opens too.
-	empty := mountTmpfs(t, 1<<20)
-	remountReadOnly(t, empty)
+	empty := testfs.Tmpfs(t, 1<<20, 0o700)
+	testfs.Remount(t, empty, unix.MS_RDONLY)
 	c2, err := Open(empty)
 	if err != nil {
 		t.Fatalf("Open of an empty read-only cache: %v", err)
