@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/airlock-dev/airlock/install"
+	"github.com/airlock-dev/airlock/internal/pyhost"
 	"github.com/airlock-dev/airlock/internal/testregistry"
 	"github.com/airlock-dev/airlock/internal/treecmp"
 )
@@ -26,22 +27,7 @@ import (
 // rows. The airlock-made venv must then run its pip and a console script.
 // It skips without python3, venv, or a host pip with --python (22.3+).
 func TestPipCompare(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs pip")
-	}
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not on PATH")
-	}
-	out, err := exec.Command(py, "-c", "import venv, pip; print(pip.__version__)").CombinedOutput()
-	if err != nil {
-		t.Skipf("python3 has no venv or pip: %v: %s", err, out)
-	}
-	var major, minor int
-	fmt.Sscanf(string(out), "%d.%d", &major, &minor)
-	if major < 22 || major == 22 && minor < 3 {
-		t.Skipf("host pip %s has no --python", strings.TrimSpace(string(out)))
-	}
+	py := pyhost.Python(t)
 
 	work := t.TempDir()
 	links := filepath.Join(work, "links")

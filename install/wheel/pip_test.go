@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/airlock-dev/airlock/install"
+	"github.com/airlock-dev/airlock/internal/pyhost"
 	"github.com/airlock-dev/airlock/internal/treecmp"
 )
 
@@ -24,47 +25,12 @@ import (
 // INSTALLER file and its RECORD row. An upgrade of every distribution is
 // compared too.
 
-// hostPython finds python3 with venv and a pip that has --python (pip
-// 22.3+), or skips.
-func hostPython(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("runs pip")
-	}
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not found")
-	}
-	out, err := exec.Command(py, "-c", "import venv, ensurepip; import pip; print(pip.__version__)").CombinedOutput()
-	if err != nil {
-		t.Skipf("python3 has no venv or pip: %v: %s", err, out)
-	}
-	var major, minor int
-	fmt.Sscanf(string(out), "%d.%d", &major, &minor)
-	if major < 22 || major == 22 && minor < 3 {
-		t.Skipf("host pip %s has no --python", strings.TrimSpace(string(out)))
-	}
-	return py
-}
-
-// pipEnv keeps the user's and the machine's pip configuration out.
-func pipEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PIP_") && !strings.HasPrefix(kv, "PYTHON") && !strings.HasPrefix(kv, "VIRTUAL_ENV=") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, "PIP_CONFIG_FILE=/dev/null", "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_NO_INPUT=1",
-		"PYTHONDONTWRITEBYTECODE=1", "PYTHONNOUSERSITE=1")
-}
-
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = pipEnv()
+	cmd.Env = pyhost.Env()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
@@ -101,7 +67,7 @@ func realWheel(t *testing.T, py, pattern string) string {
 }
 
 func TestSameTreeAsPip(t *testing.T) {
-	py := hostPython(t)
+	py := pyhost.Python(t)
 	work := t.TempDir()
 	gen := filepath.Join(work, "gen")
 	must(t, os.Mkdir(gen, 0o755))
@@ -261,7 +227,7 @@ func must(t *testing.T, err error) {
 // long for a shebang, pip's scripts start under /bin/sh and "#!python" is
 // replaced by the bare path; install/wheel must write the same bytes.
 func TestSameTreeAsPipAwkwardPath(t *testing.T) {
-	py := hostPython(t)
+	py := pyhost.Python(t)
 	work := t.TempDir()
 	gen := filepath.Join(work, "gen")
 	must(t, os.Mkdir(gen, 0o755))
