@@ -50,15 +50,15 @@ Usage:
   airlock install [flags]     the same, choosing the ecosystem from the lockfile found
   airlock pip install -r requirements.txt | --lock pylock.toml|uv.lock [flags]
                               install wheels into a virtual environment, like pip install --require-hashes --no-deps
+  airlock fetch [flags]       fill the cache for the lockfile (npm, or pip with --lock / -r) without installing
+  airlock vendor DIR [flags]  write every archive the lockfile needs, and a manifest, into DIR
+  airlock vendor --check DIR  report files of DIR that differ from its manifest
   airlock verify [flags]      hash node_modules into a tree digest and list what differs from the lockfile's archives
   airlock diff OLD NEW | --git REF
                               what a lockfile change brings in (packages, install scripts, sources, publishers)
   airlock sbom [--output F]   CycloneDX 1.6 SBOM of the locked packages
   airlock log verify [FILE] | path
                               check the hash-chained audit log, or print where it is
-  airlock fetch [flags]       fill the cache for the lockfile (npm, or pip with --lock / -r) without installing
-  airlock vendor DIR [flags]  write every archive the lockfile needs, and a manifest, into DIR
-  airlock vendor --check DIR  report files of DIR that differ from its manifest
   airlock cache path          print the cache directory
   airlock db update --from FILE|URL
                               import an OSV advisory export (osv.dev's npm or PyPI all.zip) for offline matching
@@ -107,6 +107,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return installAuto(ctx, args[1:], stdout, stderr)
 	case "pnpm":
 		return pnpmCmd(ctx, args[1:], stdout, stderr)
+	case "fetch":
+		return fetchCmd(ctx, "fetch", args[1:], stdout, stderr)
+	case "vendor":
+		return fetchCmd(ctx, "vendor", args[1:], stdout, stderr)
 	case "verify":
 		return verifyCmd(ctx, args[1:], stdout, stderr)
 	case "diff":
@@ -115,10 +119,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return sbomCmd(ctx, args[1:], stdout, stderr)
 	case "log":
 		return logCmd(args[1:], stdout, stderr)
-	case "fetch":
-		return fetchCmd(ctx, "fetch", args[1:], stdout, stderr)
-	case "vendor":
-		return fetchCmd(ctx, "vendor", args[1:], stdout, stderr)
 	case "doctor":
 		return doctor(stdout)
 	case "audit":
