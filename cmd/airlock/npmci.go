@@ -566,9 +566,7 @@ func (s *installStats) sortedFindings() []analyze.Finding {
 	return fs
 }
 
-// extractNpm fetches pkg's verified archive into dir. Fetch may call the
-// consumer again when a cached blob turns out corrupt, so each attempt
-// starts from an empty dir; Install discards dir if this returns an error.
+// extractNpm fetches pkg's verified archive into dir with pacote's rules.
 func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir string, umask os.FileMode, stats *installStats, rep *reporter) error {
 	// pacote marks bin targets executable while extracting only when it
 	// fetched the manifest, which npm does when the lockfile has no
@@ -580,13 +578,23 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 		}
 		sort.Strings(bins)
 	}
+	return extractArchive(ctx, f, pkg, dir, unpack.NpmOptions{Bins: bins, Umask: umask, UmaskIsProcess: true}, stats, rep)
+}
+
+// extractArchive fetches pkg's verified archive into dir, laid out by opts,
+// and reports what happened: a corrupt cache entry, a failed cache write, a
+// first download that did not match. Fetch may call the consumer again when
+// a cached blob turns out corrupt, so each attempt starts from an empty dir;
+// the installer discards dir if this returns an error. Packages with install
+// scripts are analyzed before they are placed.
+func extractArchive(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir string, opts unpack.NpmOptions, stats *installStats, rep *reporter) error {
 	res, err := f.Fetch(ctx, pkg, func(r io.Reader) error {
 		if err := emptyDir(dir); err != nil {
 			return err
 		}
 		// A package.json naming another package or version is reported
-		// by installnpm (Result.Warnings), printed after the install.
-		if _, err := unpack.NpmTarball(r, dir, unpack.NpmOptions{Bins: bins, Umask: umask, UmaskIsProcess: true}); err != nil {
+		// by the installer (Result.Warnings), printed after the install.
+		if _, err := unpack.NpmTarball(r, dir, opts); err != nil {
 			return fmt.Errorf("unpacking %s@%s: %w", pkg.Name, pkg.Version, err)
 		}
 		return nil

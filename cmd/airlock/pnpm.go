@@ -16,17 +16,14 @@ import (
 
 	"github.com/airlock-dev/airlock/config"
 	"github.com/airlock-dev/airlock/fetch"
-	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
 	"github.com/airlock-dev/airlock/install"
 	installpnpm "github.com/airlock-dev/airlock/install/pnpm"
-	"github.com/airlock-dev/airlock/internal/auditlog"
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
 	lockpnpm "github.com/airlock-dev/airlock/lock/pnpm"
 	"github.com/airlock-dev/airlock/unpack"
-	"github.com/airlock-dev/airlock/verify"
 )
 
 const pnpmLockfile = "pnpm-lock.yaml"
@@ -426,57 +423,8 @@ func installAuto(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return npmCI(ctx, "install", args, stdout, stderr)
 }
 
-// extractPnpm is extractNpm for pnpm: the archive is unpacked as pnpm's
-// store does (a .gitignore keeps its name; no bin is marked executable
-// before linking), and nothing is analyzed, since pnpm's lockfile does not
-// say which packages have install scripts.
+// extractPnpm fetches pkg's verified archive into dir as pnpm lays it out:
+// npm's rules, but .gitignore files are kept.
 func extractPnpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir string, umask os.FileMode, stats *installStats, rep *reporter) error {
-	res, err := f.Fetch(ctx, pkg, func(r io.Reader) error {
-		if err := emptyDir(dir); err != nil {
-			return err
-		}
-		if _, err := unpack.NpmTarball(r, dir, unpack.NpmOptions{Umask: umask, KeepGitignore: true}); err != nil {
-			return fmt.Errorf("unpacking %s@%s: %w", pkg.Name, pkg.Version, err)
-		}
-		return nil
-	})
-	if res.Corrupt != nil {
-		rep.audit.add(auditlog.Event{Kind: "verify", Package: pkg.Name, Version: pkg.Version, Path: pkg.Path, Digest: res.Corrupt.Want.String(),
-			Result: "failed", Detail: corruptNote(pkg, res.Corrupt, err, f.Offline)})
-		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Want: res.Corrupt.Want.String(), Got: res.Corrupt.Got.String(),
-			Message: corruptNote(pkg, res.Corrupt, err, f.Offline)})
-		if res.Refetched {
-			stats.refetched.Add(1)
-		}
-	}
-	if res.CacheErr != nil && err == nil && stats.uncached.Add(1) == 1 {
-		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Message: fmt.Sprintf("%v\nthe archive was verified and installed, but the cache could not keep or serve it: free space in (or fix the permissions of) %s, or set AIRLOCK_CACHE elsewhere", res.CacheErr, f.Cache.Dir())})
-	}
-	if res.Mismatched != nil {
-		rep.audit.add(auditlog.Event{Kind: "verify", Package: pkg.Name, Version: pkg.Version, Path: pkg.Path, URL: res.URL, Digest: pkg.Integrity,
-			Result: "failed", Detail: res.Mismatched.Error()})
-	}
-	if res.Mismatched != nil && err == nil {
-		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Message: fmt.Sprintf("the first download of %s@%s did not match the lockfile and was discarded; a second download matched:\n%v", pkg.Name, pkg.Version, res.Mismatched)})
-	}
-	if err != nil {
-		kind := "fetch"
-		if errors.Is(err, verify.ErrIntegrity) {
-			kind = "verify"
-		}
-		rep.audit.add(auditlog.Event{Kind: kind, Package: pkg.Name, Version: pkg.Version, Path: pkg.Path, URL: res.URL, Digest: pkg.Integrity, Result: "failed", Detail: err.Error()})
-		return err
-	}
-	source := "network"
-	if res.FromCache {
-		source = "cache"
-		stats.fromCache.Add(1)
-	} else {
-		stats.downloaded.Add(1)
-	}
-	stats.bytes.Add(res.Bytes)
-	rep.audit.add(auditlog.Event{Kind: "fetch", Package: pkg.Name, Version: pkg.Version, Path: pkg.Path, URL: res.URL, Digest: pkg.Integrity,
-		Result: "ok", Detail: fmt.Sprintf("from %s, %d bytes, verified", source, res.Bytes)})
-	rep.packageDone(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Source: source, URL: client.Redact(res.URL), Bytes: res.Bytes})
-	return nil
+	return extractArchive(ctx, f, pkg, dir, unpack.NpmOptions{Umask: umask, UmaskIsProcess: true, KeepGitignore: true}, stats, rep)
 }
