@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -32,7 +33,28 @@ func (r *reportingRemote) Get(ctx context.Context, want verify.Digest) (io.ReadC
 	if err != nil && ctx.Err() == nil {
 		r.warn(err.Error() + "\n(fetching from the registry instead)")
 	}
+	if body != nil {
+		body = &watchedBody{ReadCloser: body, ctx: ctx, r: r, url: u}
+	}
 	return body, u, err
+}
+
+// watchedBody warns when a remote archive that broke off or stalled
+// mid-body made the client give up on the remote (once a run).
+type watchedBody struct {
+	io.ReadCloser
+	ctx context.Context
+	r   *reportingRemote
+	url string
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var down *remote.DownError
+	if errors.As(err, &down) && b.ctx.Err() == nil {
+		b.r.warn(fmt.Sprintf("remote cache: reading %s: %v\n(fetching from the registry instead)", b.url, err))
+	}
+	return n, err
 }
 
 func (r *reportingRemote) Reject(want verify.Digest, why error) {

@@ -243,6 +243,24 @@ func TestRemoteCacheAcrossMachines(t *testing.T) {
 		r.checkRemote(t, digests)
 	})
 
+	t.Run("broken mid-body", func(t *testing.T) {
+		r.cas.BreakBodies(true)
+		defer r.cas.BreakBodies(false)
+		r.reg.ResetRequests()
+		d := r.project("basic", t.TempDir())
+		res := r.run(d, filepath.Join(t.TempDir(), "cache"), "npm", "ci")
+		// The break shows at the response headers or in the body,
+		// whichever the connection reaches first; either way, once.
+		res.want(t, 0, "not using the remote cache for the rest of this run")
+		if n := strings.Count(res.stderr, "warning: remote cache"); n != 1 {
+			t.Errorf("%d warnings about the remote cache, want 1:\n%s", n, res.stderr)
+		}
+		if n := r.tarballGets(); n != 26 {
+			t.Errorf("%d registry downloads, want 26 (the remote is given up on after the first break)", n)
+		}
+		sameTree(t, "installed past a broken remote", want, snapshotProject(t, d))
+	})
+
 	t.Run("slow", func(t *testing.T) {
 		r.cas.Delay(10 * time.Second)
 		defer r.cas.Delay(0)

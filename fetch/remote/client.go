@@ -306,14 +306,25 @@ func statusError(resp *http.Response) error {
 	return errors.New(resp.Status)
 }
 
-// fail marks the remote down and returns err the first time, nil after:
-// one warning, then quick misses for the rest of the process.
+// DownError is the failure that made the Client give up on the remote for
+// the rest of the process. It is returned once (by Get, or by a Read of a
+// body Get returned); later failures are plain errors, or quiet misses.
+type DownError struct{ Err error }
+
+func (e *DownError) Error() string {
+	return e.Err.Error() + "\n(not using the remote cache for the rest of this run)"
+}
+
+func (e *DownError) Unwrap() error { return e.Err }
+
+// fail marks the remote down and returns a *DownError the first time, nil
+// after: one warning, then quick misses for the rest of the process.
 func (c *Client) fail(err error) error {
 	if c.down.CompareAndSwap(false, true) {
 		c.mu.Lock()
 		c.downErr = err
 		c.mu.Unlock()
-		return fmt.Errorf("%w\n(not using the remote cache for the rest of this run)", err)
+		return &DownError{Err: err}
 	}
 	return nil
 }
@@ -370,7 +381,9 @@ func (b *timedBody) Read(p []byte) (int, error) {
 		}
 		// A stalled or broken remote: stop asking it.
 		b.c.broken.Add(1)
-		b.c.fail(err)
+		if first := b.c.fail(err); first != nil {
+			err = first
+		}
 	}
 	return n, err
 }

@@ -225,8 +225,9 @@ func TestStalledBody(t *testing.T) {
 	}
 	defer body.Close()
 	_, err = io.ReadAll(body)
-	if !errors.Is(err, errStalled) {
-		t.Errorf("stalled body: %v", err)
+	var down *DownError
+	if !errors.Is(err, errStalled) || !errors.As(err, &down) {
+		t.Errorf("stalled body: %v; want the DownError that gives up on the remote", err)
 	}
 	if !c.down.Load() {
 		t.Error("a stalled remote is not marked down")

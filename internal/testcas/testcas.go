@@ -44,6 +44,7 @@ type Server struct {
 	requests []Request
 	delay    time.Duration
 	status   int
+	broken   bool
 }
 
 var keyPath = regexp.MustCompile(`^/(?:[^/]+/)*((?:ac|cas)/[0-9a-f]{64})$`)
@@ -120,6 +121,14 @@ func (s *Server) Fail(status int) {
 	s.mu.Unlock()
 }
 
+// BreakBodies makes every later GET of a blob send half of it and close
+// the connection (on = false restores service).
+func (s *Server) BreakBodies(on bool) {
+	s.mu.Lock()
+	s.broken = on
+	s.mu.Unlock()
+}
+
 // Requests returns the requests seen so far.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
@@ -180,7 +189,14 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, delay time.Durat
 			return http.StatusNotFound
 		}
 		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		s.mu.Lock()
+		broken := s.broken && key[:4] == "cas/"
+		s.mu.Unlock()
 		if r.Method == http.MethodGet {
+			if broken {
+				w.Write(data[:len(data)/2])
+				panic(http.ErrAbortHandler)
+			}
 			w.Write(data)
 		}
 		return http.StatusOK
