@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -110,6 +111,14 @@ type Client struct {
 	opts       Options
 	http       *http.Client
 	transports []*http.Transport
+	// certAsked holds the hosts (hostKey) whose server asked for a client
+	// certificate in a TLS handshake while none was configured for them.
+	// A server that requires one ends the connection, and depending on
+	// timing the client sees its "certificate required" alert or only a
+	// connection broken while it writes (EPIPE, ECONNRESET, an HTTP/2
+	// connection that "could not be established"); this lets the error say
+	// the real cause either way.
+	certAsked sync.Map
 }
 
 // New builds a Client. It fails when an extra CA bundle holds no
@@ -164,8 +173,18 @@ func New(opts Options) (*Client, error) {
 	}
 	r := &router{def: base, byHost: map[string]*http.Transport{}}
 	c := &Client{opts: opts, transports: []*http.Transport{base}}
+	// Hosts without a certificate answer a server's request for one with
+	// none, as Go does by default, and note that it was asked (the router
+	// puts the host in the handshake's context).
+	base.TLSClientConfig.GetClientCertificate = func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		if host, ok := cri.Context().Value(hostCtxKey{}).(string); ok {
+			c.certAsked.Store(host, true)
+		}
+		return &tls.Certificate{}, nil
+	}
 	for host, cert := range opts.ClientCerts {
 		t := base.Clone()
+		t.TLSClientConfig.GetClientCertificate = nil
 		t.TLSClientConfig.Certificates = []tls.Certificate{cert}
 		r.byHost[strings.ToLower(host)] = t
 		c.transports = append(c.transports, t)
@@ -202,11 +221,17 @@ type router struct {
 }
 
 func (r *router) RoundTrip(req *http.Request) (*http.Response, error) {
-	if t, ok := r.byHost[hostKey(req.URL)]; ok {
+	key := hostKey(req.URL)
+	if t, ok := r.byHost[key]; ok {
 		return t.RoundTrip(req)
 	}
-	return r.def.RoundTrip(req)
+	// net/http dials with a context that keeps the request's values, so the
+	// handshake's GetClientCertificate learns the host. Connections are
+	// pooled per host, so the host is right for whichever request uses it.
+	return r.def.RoundTrip(req.WithContext(context.WithValue(req.Context(), hostCtxKey{}, key)))
 }
+
+type hostCtxKey struct{}
 
 // hostKey is the URL's host as npm writes it: lowercased, :443 omitted.
 func hostKey(u *url.URL) string {
@@ -317,7 +342,8 @@ func (c *Client) do(ctx context.Context, u *url.URL, header http.Header, st *ret
 		if st.giveUp != nil {
 			err = fmt.Errorf("%w (%v)", err, st.giveUp)
 		}
-		return nil, sentAuth, &Error{URL: redactURL(u), Attempts: st.attempts, Err: err}
+		_, asked := c.certAsked.Load(hostKey(u))
+		return nil, sentAuth, &Error{URL: redactURL(u), Attempts: st.attempts, Err: err, ClientCertAsked: asked}
 	}
 	return resp, sentAuth, nil
 }

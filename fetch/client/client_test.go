@@ -664,6 +664,39 @@ func TestClientCertsPerHost(t *testing.T) {
 	if _, _, err := get(t, otherHost, srv.URL, nil); err == nil {
 		t.Fatal("a certificate configured for another host was presented")
 	}
+
+	// Without a certificate the client sees, depending on timing, the
+	// server's "certificate required" alert, a write that broke (EPIPE,
+	// ECONNRESET) or an HTTP/2 connection that "could not be established".
+	// Every outcome must name the missing client certificate: many fresh
+	// clients at once, one try each, make the racy outcomes likely.
+	wantHint := "the server asked for a TLS client certificate and none is configured for " + host
+	var wg sync.WaitGroup
+	errs := make([]error, 24)
+	for i := range errs {
+		wg.Go(func() {
+			c := newClient(t, ca, func(o *Options) { o.MaxAttempts = 1 })
+			_, _, errs[i] = get(t, c, srv.URL, nil)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), wantHint) {
+			t.Errorf("no client certificate: %v, want the hint %q", err, wantHint)
+		}
+	}
+
+	// A server that asks for none and drops the connection gets no such hint.
+	plain := serve(t, ca.leaf(t, leafOpts{}), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}), http1)
+	_, _, err := get(t, newClient(t, ca, func(o *Options) { o.MaxAttempts = 1 }), plain.URL, nil)
+	if err == nil || strings.Contains(err.Error(), "client certificate") {
+		t.Errorf("dropped connection without a certificate request: %v", err)
+	}
 }
 
 func TestReadCAFile(t *testing.T) {

@@ -37,6 +37,13 @@ type Error struct {
 	URL      string
 	Attempts int // requests made to URL; 0 when refused before sending
 	Err      error
+	// ClientCertAsked says that the server asked for a client certificate
+	// in a TLS handshake and none is configured for its host. A server
+	// that requires one ends the connection, which the client may see only
+	// as a connection broken while writing (timing decides), so the hint
+	// names the missing certificate whenever the error has no more
+	// specific cause.
+	ClientCertAsked bool
 }
 
 func (e *Error) Error() string {
@@ -45,13 +52,30 @@ func (e *Error) Error() string {
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	}
-	if h := hint(e.Err); h != "" {
-		b.WriteString("; " + h)
+	h := hint(e.Err)
+	if e.ClientCertAsked && (h == tlsHint || h == networkHint) {
+		h = clientCertHint(e.URL)
 	}
+	b.WriteString("; " + h)
 	return b.String()
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// The hints that name no specific cause.
+const (
+	tlsHint     = "the TLS handshake failed; check the registry URL, proxy and any client certificate (//host/:certfile, :keyfile)"
+	networkHint = "check your network connection and proxy settings (HTTPS_PROXY, NO_PROXY, https-proxy in .npmrc)"
+)
+
+func clientCertHint(rawURL string) string {
+	host := "host"
+	if u, err := url.Parse(rawURL); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	return fmt.Sprintf("the server asked for a TLS client certificate and none is configured for %s; "+
+		"if it requires one, set //%s/:certfile and :keyfile in .npmrc (pip: --client-cert, or client-cert in pip.conf)", host, host)
+}
 
 // StatusError is a final response other than 200 (after retries for 429 and
 // 5xx). URL is redacted.
@@ -143,13 +167,13 @@ func hint(err error) string {
 	case isTLSVersionError(err):
 		return "the server offers no TLS 1.2 or newer, which airlock requires; upgrade the server, or the proxy terminating TLS in front of it"
 	case strings.Contains(err.Error(), "tls: "):
-		return "the TLS handshake failed; check the registry URL, proxy and any client certificate (//host/:certfile, :keyfile)"
+		return tlsHint
 	case errors.As(err, &dnsErr):
 		return "the host name does not resolve; check the URL and your DNS or proxy settings"
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return "the server did not answer in time; check your network or proxy (HTTPS_PROXY, https-proxy in .npmrc)"
 	}
-	return "check your network connection and proxy settings (HTTPS_PROXY, NO_PROXY, https-proxy in .npmrc)"
+	return networkHint
 }
 
 // selfSigned reports a certificate that is its own issuer.
