@@ -3,14 +3,74 @@ package npm
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
-	"time"
 )
 
-// largeObjectTime bounds the large-object tests: linear work takes well
-// under a second (a few with -race), quadratic work half a minute or more.
-const largeObjectTime = 20 * time.Second
+// The large-object tests prove linear cost without a clock (wall time on a
+// loaded machine proves nothing; the speed itself is in the benchmarks
+// below), in two ways:
+//   - every object of indexedAt members or more carries a complete index
+//     (checkIndexed), so each get, set and find is a map lookup: the linear
+//     scan per key that once took 46 s cannot come back unnoticed;
+//   - the bytes allocated grow linearly with the input (linearAllocs): 4x
+//     the keys may cost at most maxAllocGrowth times the bytes, where work
+//     that copies per key (quadratic) would cost 16x.
+const maxAllocGrowth = 8
+
+// indexedAt is the size from which an object must have its index. It is
+// not jsIndexMin, so that raising that constant too far fails here.
+const indexedAt = 1000
+
+// checkIndexed fails unless every object in v with at least indexedAt
+// members has an idx naming each member's position.
+func checkIndexed(t *testing.T, what string, v *jsValue) {
+	t.Helper()
+	if v == nil {
+		return
+	}
+	for _, e := range v.arr {
+		checkIndexed(t, what, e)
+	}
+	if v.kind != jsObject {
+		return
+	}
+	if len(v.obj) >= indexedAt {
+		if len(v.idx) != len(v.obj) {
+			t.Fatalf("%s: an object of %d members has an index of %d: lookups scan", what, len(v.obj), len(v.idx))
+		}
+		for i, m := range v.obj {
+			if v.idx[m.key] != i {
+				t.Fatalf("%s: index of %q is %d, want %d", what, m.key, v.idx[m.key], i)
+			}
+		}
+	}
+	for _, m := range v.obj {
+		checkIndexed(t, what, m.val)
+	}
+}
+
+// allocBytes returns the bytes f allocates. The tests using it are not
+// parallel, so nothing else in the binary allocates meanwhile.
+func allocBytes(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// linearAllocs runs f on n and on 4n keys and fails when the bytes
+// allocated grow more than maxAllocGrowth times.
+func linearAllocs(t *testing.T, what string, n int, f func(n int)) {
+	t.Helper()
+	small := allocBytes(func() { f(n) })
+	large := allocBytes(func() { f(4 * n) })
+	if small == 0 || float64(large)/float64(small) > maxAllocGrowth {
+		t.Errorf("%s: %d keys allocate %d bytes, %d keys %d (%.1fx): not linear", what, n, small, 4*n, large, float64(large)/float64(small))
+	}
+}
 
 // bigObject is a JSON object with n members "k0".."k<n-1>" (values their
 // index), then every tenth key again with the value "dup".
@@ -31,14 +91,14 @@ func bigObject(n int) []byte {
 // JSON.parse's duplicate-key rule: the last value at the first position.
 func TestParseJSLargeObject(t *testing.T) {
 	const n = 200_000
-	start := time.Now()
-	v, err := parseJS(bigObject(n))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if took := time.Since(start); took > largeObjectTime {
-		t.Errorf("parsing %d keys took %v: quadratic?", n, took)
-	}
+	var v *jsValue
+	linearAllocs(t, "parseJS", n/4, func(n int) {
+		var err error
+		if v, err = parseJS(bigObject(n)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	checkIndexed(t, "parseJS", v)
 	if len(v.obj) != n+1 {
 		t.Fatalf("%d members, want %d", len(v.obj), n+1)
 	}
@@ -74,20 +134,22 @@ func TestParseJSLargeObject(t *testing.T) {
 // buildGraph and hiddenLockfile in 46 s when every key was a linear scan.
 func TestHiddenLockfileLargeEntry(t *testing.T) {
 	const n = 150_000
-	raw := map[string]json.RawMessage{
-		"":                 json.RawMessage(`{"name":"r","dependencies":{"big":"1"}}`),
-		"node_modules/big": json.RawMessage(`{"version":"1.0.0","dependencies":` + string(bigObject(n)) + `,"peerDependencies":` + string(bigObject(n)) + `}`),
-	}
-	start := time.Now()
-	entries, err := parseEntries(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := buildGraph(entries, map[string]bool{"node_modules/big": true}, false)
-	out := hiddenLockfile(g, "r", "", false, "", "")
-	if took := time.Since(start); took > largeObjectTime {
-		t.Errorf("hidden lockfile of a %d-key entry took %v: quadratic?", n, took)
-	}
+	var out []byte
+	linearAllocs(t, "hidden lockfile", n/4, func(n int) {
+		raw := map[string]json.RawMessage{
+			"":                 json.RawMessage(`{"name":"r","dependencies":{"big":"1"}}`),
+			"node_modules/big": json.RawMessage(`{"version":"1.0.0","dependencies":` + string(bigObject(n)) + `,"peerDependencies":` + string(bigObject(n)) + `}`),
+		}
+		entries, err := parseEntries(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := buildGraph(entries, map[string]bool{"node_modules/big": true}, false)
+		out = hiddenLockfile(g, "r", "", false, "", "")
+		// Walking allocates nothing, so it does not blur the measure.
+		checkIndexed(t, "parsed entry", entries["node_modules/big"])
+		checkIndexed(t, "hidden lockfile entry", metaFromEntry(g.nodes["node_modules/big"], false))
+	})
 	if !strings.Contains(string(out), `"k149999": "149999"`) || !strings.Contains(string(out), `"k10": "dup"`) {
 		t.Error("hidden lockfile lacks the entry's dependencies")
 	}
