@@ -254,7 +254,9 @@ func TestForkBombIsContained(t *testing.T) {
 	if res.OK() {
 		t.Fatalf("fork bomb finished fine: %v", res)
 	}
-	if d := time.Since(start); d > 15*time.Second {
+	// 10x the 3 s timeout, so that load cannot fail it; a bomb the timeout
+	// missed would run the 60 s sleep.
+	if d := time.Since(start); d > 30*time.Second {
 		t.Fatalf("took %v to stop: %v", d, res)
 	}
 	t.Logf("fork bomb: %v", res)

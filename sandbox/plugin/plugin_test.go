@@ -99,7 +99,9 @@ func TestHostilePluginsAreStopped(t *testing.T) {
 			if !errors.Is(err, ErrPlugin) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want ErrPlugin mentioning %q", err, c.want)
 			}
-			if d := time.Since(start); d > 15*time.Second {
+			// 15x the 2 s limit, so that load cannot fail it: the bound
+			// only catches a limit that no longer stops the plugin.
+			if d := time.Since(start); d > 30*time.Second {
 				t.Errorf("took %v", d)
 			}
 			if c.name == "crash" && !strings.Contains(err.Error(), "something went wrong") {
