@@ -264,9 +264,13 @@ func TestForkBombIsContained(t *testing.T) {
 
 func TestTimeoutKillsEverything(t *testing.T) {
 	requireSandbox(t)
+	// A duration no other process on the machine uses, so that pgrep below
+	// sees only this test's sleeps (a bare "sleep 30" matched other
+	// tests' and other users' processes).
+	sleep := fmt.Sprintf("sleep 30.%d", os.Getpid())
 	start := time.Now()
 	res, err := Run(context.Background(), Spec{
-		Argv:    []string{"/bin/sh", "-c", "(sleep 30 &) ; setsid sleep 30 & sleep 30"},
+		Argv:    []string{"/bin/sh", "-c", fmt.Sprintf("(%s &) ; setsid %s & %s", sleep, sleep, sleep)},
 		Dir:     "/",
 		Timeout: 500 * time.Millisecond,
 	})
@@ -279,8 +283,16 @@ func TestTimeoutKillsEverything(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("took %v", d)
 	}
-	if out, _ := exec.Command("pgrep", "-f", "sleep 30").Output(); len(out) > 0 {
-		t.Fatalf("sandbox processes still running: %s", out)
+	// Killed processes may take a moment to be reaped; a leaked one would
+	// sleep for 30 s, so waiting up to 5 s tells the two apart.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		out, _ := exec.Command("pgrep", "-f", sleep).Output()
+		if len(out) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sandbox processes still running: %s", out)
+		}
 	}
 }
 
