@@ -35,6 +35,16 @@ const (
 	maxLinkHops = 40
 )
 
+// defaultConcurrency is the number of concurrent Extract calls when
+// Options.Concurrency is 0: at least 16, because an extraction that
+// downloads spends most of its time waiting for the network (one HTTP/2
+// connection carries all the downloads, so more streams cost no more
+// handshakes). On 2 cores, a cold install of 1,500 packages took 12% less
+// time with 16 than with 4, a warm one the same (docs/benchmarks.md).
+// Extractions from the cache are CPU-bound: beyond the cores, more of them
+// only share the CPUs.
+func defaultConcurrency() int { return max(16, 2*runtime.GOMAXPROCS(0)) }
+
 // Options describe one install. Packages and RawEntries come from the
 // lockfile parser; Extract from the fetch/unpack pipeline.
 type Options struct {
@@ -66,8 +76,8 @@ type Options struct {
 	// Extract writes pkg's files into dir, which exists and is empty. It
 	// may be called concurrently; it must not write outside dir.
 	Extract func(ctx context.Context, pkg lock.Package, dir string) error
-	// Concurrency bounds concurrent Extract calls; 0 means a default
-	// based on GOMAXPROCS.
+	// Concurrency bounds concurrent Extract calls; 0 means a default of
+	// 16, or twice GOMAXPROCS if that is more (defaultConcurrency).
 	Concurrency int
 	// LegacyPeerDeps is npm's legacy-peer-deps setting: peer dependencies
 	// are no edges of the graph the hidden lockfile's flags come from.
@@ -464,7 +474,7 @@ func (b *builder) extractAll(ctx context.Context) (map[string]string, error) {
 	}
 	limit := b.opts.Concurrency
 	if limit <= 0 {
-		limit = max(4, 2*runtime.GOMAXPROCS(0))
+		limit = defaultConcurrency()
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(limit)
