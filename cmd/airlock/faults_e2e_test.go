@@ -380,6 +380,7 @@ const diskFullHint = "the disk (or your quota) is full: free some space and run 
 // ENOSPC error that says what to do, the previous node_modules untouched,
 // the staging area gone; freeing space makes the next run succeed.
 func TestFaultProjectDiskFullDuringExtract(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	want := e.reference("basic")
 	mnt := testfs.Tmpfs(t, 8<<20, 0o755)
@@ -403,6 +404,7 @@ func TestFaultProjectDiskFullDuringExtract(t *testing.T) {
 // A project on a read-only filesystem: nothing can be staged, the error
 // says the project must be writable, and the tree is untouched.
 func TestFaultProjectReadOnly(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	mnt := testfs.Tmpfs(t, 8<<20, 0o755)
 	dir := e.project("basic", filepath.Join(mnt, "app"))
@@ -417,6 +419,7 @@ func TestFaultProjectReadOnly(t *testing.T) {
 // The disk has room for every package but not for the hidden lockfile,
 // written last: the same guarantees as a failure mid-extract.
 func TestFaultProjectDiskFullDuringHiddenLockfile(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	mnt := testfs.Tmpfs(t, 8<<20, 0o755)
 	dir := e.project("basic", filepath.Join(mnt, "app"))
@@ -449,6 +452,7 @@ func TestFaultProjectDiskFullDuringHiddenLockfile(t *testing.T) {
 // tree either way, so the install succeeds with one warning; the cache
 // keeps only whole, valid blobs and no temporary files.
 func TestFaultCacheDiskFull(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	want := e.reference("basic")
 	cacheDir := filepath.Join(testfs.Tmpfs(t, 64<<10, 0o755), "cache")
@@ -466,6 +470,7 @@ func TestFaultCacheDiskFull(t *testing.T) {
 // downloaded and installed uncached (with a warning) online, and is a clear
 // error offline.
 func TestFaultCacheReadOnly(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	want := e.reference("basic")
 	mnt := testfs.Tmpfs(t, 4<<20, 0o755)
@@ -491,6 +496,7 @@ func TestFaultCacheReadOnly(t *testing.T) {
 // A cache directory that cannot even be created: online the install goes
 // ahead without a cache; offline there is nothing to install from.
 func TestFaultCacheUncreatable(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	want := e.reference("basic")
 	mnt := testfs.Tmpfs(t, 1<<20, 0o755)
@@ -512,6 +518,7 @@ func TestFaultCacheUncreatable(t *testing.T) {
 // A cache other users can write, or that another user owns, is used (every
 // read is verified) with a warning naming the fix.
 func TestFaultCacheForeign(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to give the cache to another user")
 	}
@@ -673,6 +680,7 @@ func startStopped(t *testing.T, e *e2e, f *stopFault, dir, cacheDir string) (*ex
 // temporary file. (The swap itself holds these signals until it is done:
 // install's TestHeldSignalIsRedelivered.)
 func TestFaultSignalMidInstall(t *testing.T) {
+	t.Parallel()
 	for _, where := range []string{"download", "extract"} {
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 			t.Run(where+"/"+unix.SignalName(sig), func(t *testing.T) {
@@ -706,6 +714,7 @@ func TestFaultSignalMidInstall(t *testing.T) {
 // intact, the debris (a staging area, a cache temporary file) is there, and
 // the next run removes it and installs the right tree.
 func TestFaultSIGKILLMidInstall(t *testing.T) {
+	t.Parallel()
 	for _, where := range []string{"download", "extract"} {
 		t.Run(where, func(t *testing.T) {
 			t.Parallel()
@@ -759,6 +768,7 @@ func snapshotProject(t *testing.T, dir string) tree {
 // another's download of the same archive, but two that miss it at the very
 // same moment may both download it; the test logs how often that happened.)
 func TestFaultConcurrentProjectsShareCache(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, testregistry.Delay("*", 20*time.Millisecond))
 	projects := []string{"basic", "workspaces"}
 	want := map[string]tree{}
@@ -819,6 +829,7 @@ func TestFaultConcurrentProjectsShareCache(t *testing.T) {
 // waits for that download (it sees the first one's cache temporary file,
 // locked and growing) instead of downloading it again.
 func TestFaultConcurrentSameBlobDownloadedOnce(t *testing.T) {
+	t.Parallel()
 	g := newGate()
 	e := newE2E(t, g.middleware)
 	a := e.project("basic", t.TempDir())
@@ -868,6 +879,7 @@ func TestFaultConcurrentSameBlobDownloadedOnce(t *testing.T) {
 // says it is waiting for the first (naming its process), then installs in
 // turn; the final tree is complete and correct, never a mix.
 func TestFaultConcurrentSameProject(t *testing.T) {
+	t.Parallel()
 	g := newGate()
 	e := newE2E(t, g.middleware)
 	want := e.reference("basic")
@@ -937,6 +949,7 @@ func TestFaultConcurrentSameProject(t *testing.T) {
 // writable mode is not in itself wrong: the bytes are re-verified on every
 // read; the mode is put back.
 func TestFaultCacheTamper(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	const target = "node_modules/uuid"
 	type outcome struct {

@@ -21,6 +21,7 @@ import (
 // same local registry, and the package.json, the lockfile and the
 // node_modules tree must come out byte for byte the same.
 func TestNpmInstallIdenticalToNpm(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("npm"); err != nil {
 		t.Skip("npm not on PATH; airlock npm install runs the real npm to resolve")
 	}
@@ -175,6 +176,7 @@ func mustLock(t *testing.T, s string) *locknpm.Lockfile {
 // checks see only the command line and package.json; npm is run with a
 // git that does not exist, so the clone fails and nothing changes.
 func TestNpmInstallTransitiveGitRefused(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("npm"); err != nil {
 		t.Skip("npm not on PATH; airlock npm install runs the real npm to resolve")
 	}

@@ -27,6 +27,7 @@ import (
 // rows. The airlock-made venv must then run its pip and a console script.
 // It skips without python3, venv, or a host pip with --python (22.3+).
 func TestPipCompare(t *testing.T) {
+	t.Parallel()
 	py := pyhost.Python(t)
 
 	work := t.TempDir()
