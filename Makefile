@@ -43,8 +43,12 @@ test-live:
 # airlock vs npm ci --ignore-scripts, pnpm and bun, cold and warm, on three real
 # lockfiles (testdata/npm/live/{small,medium,large}) from the real registry.
 # BENCH_FLAGS="-runs 5 -workdir /dev/shm -project testdata/npm/live/large" to tune.
+# Then the load test: 20 installs of a 500-package lockfile against local
+# servers only (a test registry and a remote cache), one after another and
+# all at once, counting registry requests, remote-cache hits and bytes.
 bench: build
 	$(LIVE_ENV) $(GO) run ./internal/bench -airlock $(BIN) $(BENCH_FLAGS)
+	$(GO) run ./internal/loadbench -airlock $(BIN) -n 20 -packages 500 $(LOADBENCH_FLAGS)
 
 # Run every fuzz target for FUZZTIME (CI runs only their seed corpora, as
 # part of `go test`). Minimising is capped: with the default (60s per new
