@@ -1,18 +1,15 @@
 package npm
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
 	"sort"
-	"strconv"
 	"strings"
 
+	"github.com/airlock-dev/airlock/install"
 	"github.com/airlock-dev/airlock/lock"
 )
 
@@ -49,10 +46,6 @@ import (
 //     project: a failed install leaves them alone, and a workspace file
 //     that is a symlink out of the project is not changed (a warning).
 //   - Man pages are linked only for global installs: never here.
-
-// hashbangWindow is how much of a bin bin-links reads to look for a
-// Windows line ending on its "#!" line.
-const hashbangWindow = 2048
 
 // binEntry is one normalized bin: a command name and a path inside the
 // package.
@@ -252,7 +245,7 @@ func linkBins(fsm *fsMap, jobs []binJob, execMode fs.FileMode) (binResult, error
 				res.projectFixes = append(res.projectFixes, rel)
 				continue
 			}
-			if err := fixBin(r, rel, execMode); err != nil {
+			if err := install.FixBin(r, rel, execMode, decodeUTF8Lossy); err != nil {
 				return res, fmt.Errorf("making bin %q of %s executable: %w", b.name, job.loc, err)
 			}
 		}
@@ -275,7 +268,7 @@ func fixProjectBins(project string, rels []string, execMode fs.FileMode) []strin
 	defer r.Close()
 	var warnings []string
 	for _, rel := range rels {
-		if err := fixBin(r, rel, execMode); err != nil {
+		if err := install.FixBin(r, rel, execMode, decodeUTF8Lossy); err != nil {
 			warnings = append(warnings, fmt.Sprintf("npm install: installed, but making the bin target %s executable failed (npm would have): %v", rel, err))
 		}
 	}
@@ -338,69 +331,6 @@ func linkOne(fsm *fsMap, to, from, absFrom string) (linkStatus, error) {
 		return 0, err
 	}
 	return binMade, nil
-}
-
-// fixBin is bin-links' fix-bin on rel in r: chmod to exactly execMode,
-// then drop the "\r" of a Windows line ending on the "#!" line.
-func fixBin(r *os.Root, rel string, execMode fs.FileMode) error {
-	if err := r.Chmod(rel, execMode); err != nil {
-		return err
-	}
-	f, err := r.Open(rel)
-	if err != nil {
-		return err
-	}
-	head := make([]byte, hashbangWindow)
-	n, err := io.ReadFull(bufio.NewReader(f), head)
-	f.Close()
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		// A directory or an unreadable file: fix-bin's check fails and
-		// npm leaves the content alone.
-		return nil
-	}
-	if !windowsHashbang(head[:n]) {
-		return nil
-	}
-	data, err := r.ReadFile(rel)
-	if err != nil {
-		return err
-	}
-	fixed := dos2unix(decodeUTF8Lossy(data))
-	// write-file-atomic: a temporary file beside the target, renamed over it.
-	tmp := rel + ".airlock-" + strconv.Itoa(os.Getpid())
-	if err := r.WriteFile(tmp, fixed, execMode); err != nil {
-		return err
-	}
-	if err := r.Chmod(tmp, execMode); err != nil {
-		_ = r.Remove(tmp)
-		return err
-	}
-	if err := r.Rename(tmp, rel); err != nil {
-		_ = r.Remove(tmp)
-		return err
-	}
-	return nil
-}
-
-// windowsHashbang is fix-bin's test /^#![^\n]+\r\n/ on the first 2048
-// bytes: a "#!" line of at least one character ending in "\r\n".
-func windowsHashbang(head []byte) bool {
-	if !bytes.HasPrefix(head, []byte("#!")) {
-		return false
-	}
-	i := bytes.IndexByte(head, '\n')
-	return i >= 4 && head[i-1] == '\r'
-}
-
-// dos2unix is content.replace(/^(#![^\n]+)\r\n/, '$1\n').
-func dos2unix(data []byte) []byte {
-	if !windowsHashbang(data) {
-		return data
-	}
-	i := bytes.IndexByte(data, '\n')
-	out := make([]byte, 0, len(data)-1)
-	out = append(out, data[:i-1]...)
-	return append(out, data[i:]...)
 }
 
 // binsOf returns a node's normalized bins: from its lockfile entry when

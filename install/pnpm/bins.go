@@ -1,10 +1,8 @@
 package pnpm
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -16,6 +14,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/airlock-dev/airlock/install"
 )
 
 // How pnpm 9 and 10 link bins for an isolated install without scripts
@@ -543,7 +543,7 @@ func (b *builder) writeShims(binsDir string, cmds []cmd) error {
 		}
 		b.res.Bins++
 		if _, staged := b.stagedPath(c.real); staged {
-			if err := fixBin(b.stage, rel); err != nil {
+			if err := install.FixBin(b.stage, rel, shimMode, nil); err != nil {
 				return fmt.Errorf("making %s executable: %w", c.real, err)
 			}
 		} else {
@@ -700,55 +700,6 @@ func shShim(target, prog, args, nodePath string, v9 bool) string {
 	return sb.String()
 }
 
-// fixBin is bin-links' fix-bin with pnpm's mode: chmod 0o755, then drop
-// the "\r" of a Windows line ending on the "#!" line.
-func fixBin(r *os.Root, rel string) error {
-	if err := r.Chmod(rel, shimMode); err != nil {
-		return err
-	}
-	f, err := r.Open(rel)
-	if err != nil {
-		return err
-	}
-	head := make([]byte, 2048)
-	n, err := io.ReadFull(bufio.NewReader(f), head)
-	f.Close()
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil
-	}
-	if !windowsHashbang(head[:n]) {
-		return nil
-	}
-	data, err := r.ReadFile(rel)
-	if err != nil {
-		return err
-	}
-	i := bytes.IndexByte(data, '\n')
-	fixed := append(append([]byte(nil), data[:i-1]...), data[i:]...)
-	tmp := rel + ".airlock-" + strconv.Itoa(os.Getpid())
-	if err := r.WriteFile(tmp, fixed, shimMode); err != nil {
-		return err
-	}
-	if err := r.Chmod(tmp, shimMode); err != nil {
-		_ = r.Remove(tmp)
-		return err
-	}
-	if err := r.Rename(tmp, rel); err != nil {
-		_ = r.Remove(tmp)
-		return err
-	}
-	return nil
-}
-
-// windowsHashbang is fix-bin's test /^#![^\n]+\r\n/.
-func windowsHashbang(head []byte) bool {
-	if !bytes.HasPrefix(head, []byte("#!")) {
-		return false
-	}
-	i := bytes.IndexByte(head, '\n')
-	return i >= 4 && head[i-1] == '\r'
-}
-
 // fixProjectBins runs fix-bin on bin targets inside the project (workspace
 // packages) after the swap; failures are warnings.
 func fixProjectBins(project string, rels []string) []string {
@@ -767,7 +718,7 @@ func fixProjectBins(project string, rels []string) []string {
 			continue
 		}
 		seen[rel] = true
-		if err := fixBin(r, rel); err != nil {
+		if err := install.FixBin(r, rel, shimMode, nil); err != nil {
 			warnings = append(warnings, fmt.Sprintf("pnpm install: installed, but bin target %s could not be made executable: %v", rel, err))
 		}
 	}
