@@ -15,7 +15,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
@@ -45,18 +44,11 @@ func startVerdaccio(t *testing.T, e *e2e) *verdaccio {
 		}
 	}
 	dir := t.TempDir()
-	ca, err := testregistry.NewCA("airlock verdaccio test CA")
+	files, err := testregistry.WriteServerFiles(dir, "airlock verdaccio test CA", testregistry.LeafOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	leaf, err := ca.Leaf(testregistry.LeafOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := x509.MarshalPKCS8PrivateKey(leaf.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	certFile, keyFile := files.CertFile, files.KeyFile
 	write := func(name string, data []byte) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, data, 0o600); err != nil {
@@ -64,9 +56,7 @@ func startVerdaccio(t *testing.T, e *e2e) *verdaccio {
 		}
 		return p
 	}
-	certFile := write("cert.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Certificate[0]}))
-	keyFile := write("key.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}))
-	caFile := write("ca.pem", ca.PEM)
+	caFile := files.CAFile
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +102,7 @@ log: { type: stdout, format: json, level: warn }
 	})
 	v := &verdaccio{url: "https://" + addr + "/", caFile: caFile, storage: storage}
 	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca.PEM)
+	pool.AppendCertsFromPEM(files.CAPEM)
 	cl := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	defer cl.CloseIdleConnections()
 	for deadline := time.Now().Add(60 * time.Second); ; {

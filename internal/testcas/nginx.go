@@ -3,7 +3,6 @@ package testcas
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
@@ -44,18 +43,11 @@ func StartNginx(t testing.TB, token string) *Nginx {
 		}
 	}
 	dir := t.TempDir()
-	ca, err := testregistry.NewCA("airlock nginx test CA")
+	files, err := testregistry.WriteServerFiles(dir, "airlock nginx test CA", testregistry.LeafOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	leaf, err := ca.Leaf(testregistry.LeafOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := x509.MarshalPKCS8PrivateKey(leaf.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	certFile, keyFile := files.CertFile, files.KeyFile
 	write := func(name string, data []byte) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, data, 0o600); err != nil {
@@ -63,8 +55,6 @@ func StartNginx(t testing.TB, token string) *Nginx {
 		}
 		return p
 	}
-	certFile := write("cert.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Certificate[0]}))
-	keyFile := write("key.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}))
 	root := filepath.Join(dir, "data")
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		t.Fatal(err)
@@ -116,10 +106,10 @@ http {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	n := &Nginx{URL: "https://" + addr, CAPEM: ca.PEM, Root: root}
+	n := &Nginx{URL: "https://" + addr, CAPEM: files.CAPEM, Root: root}
 	// Wait for it to listen.
 	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca.PEM)
+	pool.AppendCertsFromPEM(files.CAPEM)
 	cl := &http.Client{Timeout: time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	defer cl.CloseIdleConnections()
 	for deadline := time.Now().Add(10 * time.Second); ; {

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -119,4 +121,46 @@ func SelfSigned(o LeafOptions) (tls.Certificate, error) {
 func serial() *big.Int {
 	n, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
 	return n.Add(n, big.NewInt(1))
+}
+
+// ServerFiles are a server certificate, its key and the CA that signed it,
+// as PEM files for servers configured by file (nginx, Verdaccio) and for a
+// client's cafile.
+type ServerFiles struct {
+	CertFile, KeyFile, CAFile string
+	// CAPEM is the content of CAFile.
+	CAPEM []byte
+}
+
+// WriteServerFiles makes a CA named name, issues a leaf for o (localhost by
+// default), and writes cert.pem, key.pem and ca.pem into dir (mode 0600).
+func WriteServerFiles(dir, name string, o LeafOptions) (ServerFiles, error) {
+	ca, err := NewCA(name)
+	if err != nil {
+		return ServerFiles{}, err
+	}
+	leaf, err := ca.Leaf(o)
+	if err != nil {
+		return ServerFiles{}, err
+	}
+	key, err := x509.MarshalPKCS8PrivateKey(leaf.PrivateKey)
+	if err != nil {
+		return ServerFiles{}, err
+	}
+	f := ServerFiles{CAPEM: ca.PEM}
+	for _, w := range []struct {
+		dst  *string
+		name string
+		data []byte
+	}{
+		{&f.CertFile, "cert.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Certificate[0]})},
+		{&f.KeyFile, "key.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key})},
+		{&f.CAFile, "ca.pem", ca.PEM},
+	} {
+		*w.dst = filepath.Join(dir, w.name)
+		if err := os.WriteFile(*w.dst, w.data, 0o600); err != nil {
+			return ServerFiles{}, err
+		}
+	}
+	return f, nil
 }
