@@ -137,15 +137,8 @@ func pylockDist(p pylockPackage) (Dist, error) {
 		if err != nil {
 			return Dist{}, fmt.Errorf("wheels[%d]: %w", j, err)
 		}
-		wn, err := ParseWheelFilename(a.Filename)
-		if err != nil {
-			return Dist{}, fmt.Errorf("wheels[%d]: %w: %v", j, ErrInvalidEntry, err)
-		}
-		if NormalizeName(wn.Name) != NormalizeName(p.Name) {
-			return Dist{}, fmt.Errorf("wheels[%d]: %w: %s is a wheel of %s, not %s", j, ErrInvalidEntry, a.Filename, wn.Name, p.Name)
-		}
-		if p.Version != "" && !(Dist{Version: p.Version}).VersionMatches(wn.Version) {
-			return Dist{}, fmt.Errorf("wheels[%d]: %w: %s is version %s, the entry says %s", j, ErrInvalidEntry, a.Filename, wn.Version, p.Version)
+		if err := checkWheelOf(a.Filename, p.Name, p.Version); err != nil {
+			return Dist{}, fmt.Errorf("wheels[%d]: %w", j, err)
 		}
 		d.Wheels = append(d.Wheels, a)
 	}
@@ -242,4 +235,21 @@ func filenameOf(rawURL, p string) (string, error) {
 		return "", fmt.Errorf("%w: path %q names no file", ErrInvalidEntry, p)
 	}
 	return name, nil
+}
+
+// checkWheelOf refuses a lock entry's wheel whose file name is not a wheel
+// of that entry's project and version (a lock naming one project and
+// listing another's file).
+func checkWheelOf(filename, name, version string) error {
+	wn, err := ParseWheelFilename(filename)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidEntry, err)
+	}
+	if NormalizeName(wn.Name) != NormalizeName(name) {
+		return fmt.Errorf("%w: %s is a wheel of %s, not %s", ErrInvalidEntry, filename, wn.Name, name)
+	}
+	if version != "" && !(Dist{Version: version}).VersionMatches(wn.Version) {
+		return fmt.Errorf("%w: %s is version %s, the entry says %s", ErrInvalidEntry, filename, wn.Version, version)
+	}
+	return nil
 }

@@ -294,15 +294,8 @@ func uvNodeOf(p uvPackage, members map[string]bool) (uvNode, error) {
 		if err != nil {
 			return uvNode{}, fmt.Errorf("wheels[%d]: %w", j, err)
 		}
-		wn, err := ParseWheelFilename(a.Filename)
-		if err != nil {
-			return uvNode{}, fmt.Errorf("wheels[%d]: %w: %v", j, ErrInvalidEntry, err)
-		}
-		if NormalizeName(wn.Name) != NormalizeName(p.Name) {
-			return uvNode{}, fmt.Errorf("wheels[%d]: %w: %s is a wheel of %s, not %s", j, ErrInvalidEntry, a.Filename, wn.Name, p.Name)
-		}
-		if p.Version != "" && !(Dist{Version: p.Version}).VersionMatches(wn.Version) {
-			return uvNode{}, fmt.Errorf("wheels[%d]: %w: %s is version %s, the entry says %s", j, ErrInvalidEntry, a.Filename, wn.Version, p.Version)
+		if err := checkWheelOf(a.Filename, p.Name, p.Version); err != nil {
+			return uvNode{}, fmt.Errorf("wheels[%d]: %w", j, err)
 		}
 		d.Wheels = append(d.Wheels, a)
 	}
