@@ -11,14 +11,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/airlock-dev/airlock/config"
 	"github.com/airlock-dev/airlock/fetch"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
-	"github.com/airlock-dev/airlock/install"
 	installpnpm "github.com/airlock-dev/airlock/install/pnpm"
+	"github.com/airlock-dev/airlock/internal/auditlog"
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
@@ -92,18 +91,7 @@ func pnpmInstall(ctx context.Context, command string, args []string, stdout, std
 		return exitUsage
 	}
 	rep := newReporter(stdout, stderr, f.jsonOut, f.quiet)
-	err := runPnpmInstall(ctx, command, &f, rep)
-	code := exitCode(ctx, err)
-	if err != nil {
-		switch {
-		case ctx.Err() != nil && !errors.Is(err, install.ErrNotRestored):
-			err = fmt.Errorf("interrupted by %v; the previous node_modules is unchanged", context.Cause(ctx))
-		case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
-			err = fmt.Errorf("%w\nthe disk (or your quota) is full: free some space and run again; nothing was installed%s", err, unchangedNote(err))
-		}
-		rep.fail(err, code)
-	}
-	return code
+	return finishNpm(ctx, rep, runPnpmInstall(ctx, command, &f, rep))
 }
 
 // pnpmProject is what airlock reads from a pnpm project.
@@ -269,6 +257,7 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	rep.audit.configure(cfg, projectDir)
 	if f.noRemoteCache {
 		cfg.RemoteCache = config.RemoteCache{}
 	}
@@ -374,6 +363,7 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 			"  airlock pnpm install runs no scripts; build the ones you trust with `pnpm rebuild NAME`")
 	}
 	rep.done(e, lines)
+	rep.audit.add(auditlog.Event{Kind: "install", Result: "ok", Detail: command + ": " + strings.Join(lines, "; ")})
 	return nil
 }
 
