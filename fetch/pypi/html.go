@@ -101,6 +101,15 @@ func htmlFile(base *url.URL, href string, attrs map[string]string) (File, error)
 	_, m1 := attrs["data-dist-info-metadata"]
 	_, m2 := attrs["data-core-metadata"]
 	f.HasMetadata = (m1 && attrs["data-dist-info-metadata"] != "false") || (m2 && attrs["data-core-metadata"] != "false")
+	// The attribute's value is "true" or "<algo>=<hex>" (PEP 658/714);
+	// data-core-metadata wins over the older name.
+	meta := attrs["data-dist-info-metadata"]
+	if m2 {
+		meta = attrs["data-core-metadata"]
+	}
+	if algo, hx, ok := strings.Cut(meta, "="); ok && algo != "" && hx != "" {
+		f.MetadataHashes = map[string]string{strings.ToLower(algo): strings.ToLower(hx)}
+	}
 	return f, checkFilename(f)
 }
 

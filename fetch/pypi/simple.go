@@ -53,8 +53,17 @@ type File struct {
 	Yanked       bool   `json:"yanked,omitempty"`
 	YankedReason string `json:"yanked_reason,omitempty"`
 	// HasMetadata is set when the index serves the wheel's METADATA
-	// separately (PEP 658/714). airlock does not need it.
+	// separately (PEP 658/714), at URL + ".metadata".
 	HasMetadata bool `json:"has_metadata,omitempty"`
+	// MetadataHashes are the hashes the index declares for that
+	// METADATA file (lowercase algorithm → lowercase hex); the resolver
+	// reads a separately served METADATA only when it can check one.
+	MetadataHashes map[string]string `json:"metadata_hashes,omitempty"`
+	// UploadTime is PEP 700's upload-time (RFC 3339 as the index wrote
+	// it), or "" when the index does not say (PEP 503 HTML never does).
+	UploadTime string `json:"upload_time,omitempty"`
+	// Size is PEP 700's size in bytes, 0 when not given.
+	Size int64 `json:"size,omitempty"`
 	// Index is the index the file was listed by (redacted URL).
 	Index string `json:"index"`
 }
@@ -139,6 +148,8 @@ type jsonPage struct {
 		Yanked           json.RawMessage   `json:"yanked"`
 		DistInfoMetadata json.RawMessage   `json:"dist-info-metadata"`
 		CoreMetadata     json.RawMessage   `json:"core-metadata"`
+		UploadTime       string            `json:"upload-time"`
+		Size             int64             `json:"size"`
 	} `json:"files"`
 }
 
@@ -170,6 +181,16 @@ func parseJSON(data []byte, base *url.URL) ([]File, error) {
 			file.Yanked, file.YankedReason = true, reason
 		}
 		file.HasMetadata = truthyMetadata(f.CoreMetadata) || truthyMetadata(f.DistInfoMetadata)
+		// PEP 714: core-metadata is the name; dist-info-metadata the
+		// older spelling, read when the new one is absent.
+		file.MetadataHashes = metadataHashes(f.CoreMetadata)
+		if f.CoreMetadata == nil {
+			file.MetadataHashes = metadataHashes(f.DistInfoMetadata)
+		}
+		file.UploadTime = f.UploadTime
+		if f.Size > 0 {
+			file.Size = f.Size
+		}
 		if err := checkFilename(file); err != nil {
 			return nil, err
 		}
@@ -187,6 +208,16 @@ func truthyMetadata(raw json.RawMessage) bool {
 	}
 	var m map[string]string
 	return json.Unmarshal(raw, &m) == nil && m != nil
+}
+
+// metadataHashes reads the hashes object of PEP 691's core-metadata
+// ({"sha256": "<hex>"}); true, false or absent give none.
+func metadataHashes(raw json.RawMessage) map[string]string {
+	var m map[string]string
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	return lowerHashes(m)
 }
 
 // checkAPIVersion refuses a major version other than 1 (PEP 629: clients

@@ -10,9 +10,9 @@ import (
 // The JSON and HTML pages below are shaped like pypi.org's answers for
 // /simple/pip/ (PEP 691 and PEP 503), trimmed to a few files.
 const jsonPage1 = `{"meta":{"_last-serial":1,"api-version":"1.1"},"name":"pip","files":[
- {"filename":"pip-23.0.1-py3-none-any.whl","url":"https://files.pythonhosted.org/packages/07/51/2c0959c5adf988c44d9e1e0d940f5b074516ecc87e96b1af25f59de9ba38/pip-23.0.1-py3-none-any.whl","hashes":{"sha256":"236BCB61156D76C4B8A05821B988C7B8C35BF0DA28A4B614E8D6AB5212C25C6F"},"requires-python":">=3.7","dist-info-metadata":{"sha256":"aa"},"yanked":false},
+ {"filename":"pip-23.0.1-py3-none-any.whl","url":"https://files.pythonhosted.org/packages/07/51/2c0959c5adf988c44d9e1e0d940f5b074516ecc87e96b1af25f59de9ba38/pip-23.0.1-py3-none-any.whl","hashes":{"sha256":"236BCB61156D76C4B8A05821B988C7B8C35BF0DA28A4B614E8D6AB5212C25C6F"},"requires-python":">=3.7","dist-info-metadata":{"sha256":"aa"},"yanked":false,"upload-time":"2023-02-17T18:31:51.587341Z","size":2055563},
  {"filename":"pip-23.0.1.tar.gz","url":"../../packages/pip-23.0.1.tar.gz","hashes":{},"requires-python":null,"yanked":"broken build"},
- {"filename":"pip-9.0.0-py2.py3-none-any.whl","url":"/packages/pip-9.0.0-py2.py3-none-any.whl","hashes":{"sha256":"11"},"yanked":true}
+ {"filename":"pip-9.0.0-py2.py3-none-any.whl","url":"/packages/pip-9.0.0-py2.py3-none-any.whl","hashes":{"sha256":"11"},"yanked":true,"core-metadata":true,"dist-info-metadata":{"sha256":"bb"}}
 ]}`
 
 const htmlPage1 = `<!DOCTYPE html>
@@ -28,9 +28,12 @@ const htmlPage1 = `<!DOCTYPE html>
 func TestParsePage(t *testing.T) {
 	want := []File{
 		{Filename: "pip-23.0.1-py3-none-any.whl", URL: "https://files.pythonhosted.org/packages/07/51/2c0959c5adf988c44d9e1e0d940f5b074516ecc87e96b1af25f59de9ba38/pip-23.0.1-py3-none-any.whl",
-			Hashes: map[string]string{"sha256": "236bcb61156d76c4b8a05821b988c7b8c35bf0da28a4b614e8d6ab5212c25c6f"}, RequiresPython: ">=3.7", HasMetadata: true},
+			Hashes: map[string]string{"sha256": "236bcb61156d76c4b8a05821b988c7b8c35bf0da28a4b614e8d6ab5212c25c6f"}, RequiresPython: ">=3.7", HasMetadata: true,
+			MetadataHashes: map[string]string{"sha256": "aa"}, UploadTime: "2023-02-17T18:31:51.587341Z", Size: 2055563},
 		{Filename: "pip-23.0.1.tar.gz", URL: "https://idx.example/packages/pip-23.0.1.tar.gz", Yanked: true, YankedReason: "broken build"},
-		{Filename: "pip-9.0.0-py2.py3-none-any.whl", URL: "https://idx.example/packages/pip-9.0.0-py2.py3-none-any.whl", Hashes: map[string]string{"sha256": "11"}, Yanked: true},
+		// core-metadata (PEP 714) wins over dist-info-metadata: true
+		// declares no hash.
+		{Filename: "pip-9.0.0-py2.py3-none-any.whl", URL: "https://idx.example/packages/pip-9.0.0-py2.py3-none-any.whl", Hashes: map[string]string{"sha256": "11"}, Yanked: true, HasMetadata: true},
 	}
 	p, err := ParsePage([]byte(jsonPage1), "application/vnd.pypi.simple.v1+json", "https://idx.example/simple/pip/")
 	if err != nil {
@@ -42,7 +45,8 @@ func TestParsePage(t *testing.T) {
 
 	wantHTML := []File{
 		{Filename: "pip-23.0.1-py3-none-any.whl", URL: "https://files.pythonhosted.org/packages/07/51/pip-23.0.1-py3-none-any.whl",
-			Hashes: map[string]string{"sha256": "236bcb61156d76c4b8a05821b988c7b8c35bf0da28a4b614e8d6ab5212c25c6f"}, RequiresPython: ">=3.7", HasMetadata: true},
+			Hashes: map[string]string{"sha256": "236bcb61156d76c4b8a05821b988c7b8c35bf0da28a4b614e8d6ab5212c25c6f"}, RequiresPython: ">=3.7", HasMetadata: true,
+			MetadataHashes: map[string]string{"sha256": "aa"}},
 		{Filename: "pip-23.0.1.tar.gz", URL: "https://idx.example/packages/pip-23.0.1.tar.gz", Hashes: map[string]string{"sha256": "cafe"}, Yanked: true, YankedReason: "broken build"},
 		{Filename: "my+pkg-1.0-py3-none-any.whl", URL: "https://idx.example/packages/my%2Bpkg-1.0-py3-none-any.whl", Yanked: true},
 	}
