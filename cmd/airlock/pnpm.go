@@ -367,9 +367,9 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 	return nil
 }
 
-// installAuto is `airlock install`: npm's lockfile, or pnpm's, whichever
-// the project has. With both, package.json's packageManager decides, as
-// corepack would; without one airlock refuses to guess.
+// installAuto is `airlock install`: the install of the package manager
+// whose lockfile the project has (findJSLock chooses, as for airlock
+// fetch, vendor, verify and sbom).
 func installAuto(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dir := "."
 	for i, a := range args {
@@ -379,36 +379,18 @@ func installAuto(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			dir = args[i+1]
 		}
 	}
-	entries, err := os.ReadDir(dir)
+	l, err := findJSLock(dir)
 	if err != nil {
+		var none errNoJSLock
+		if !errors.As(err, &none) {
+			fmt.Fprintf(stderr, "airlock install: %v\n", err)
+			return exitUsage
+		}
 		return npmCI(ctx, "install", args, stdout, stderr) // npm ci reports it
 	}
-	names := make([]string, len(entries))
-	for i, e := range entries {
-		names[i] = e.Name()
-	}
-	npmLock := locknpm.FindLockfile(names)
-	hasPnpm := false
-	for _, n := range names {
-		hasPnpm = hasPnpm || n == pnpmLockfile
-	}
-	switch {
-	case hasPnpm && npmLock == "":
+	switch l.kind {
+	case lockPnpm:
 		return pnpmInstall(ctx, "install", args, stdout, stderr)
-	case hasPnpm:
-		pkg, _ := safefile.Read(filepath.Join(dir, "package.json"), maxManifestSize)
-		var m struct {
-			PackageManager string `json:"packageManager"`
-		}
-		_ = json.Unmarshal(pkg, &m)
-		switch {
-		case strings.HasPrefix(m.PackageManager, "pnpm@"):
-			return pnpmInstall(ctx, "install", args, stdout, stderr)
-		case strings.HasPrefix(m.PackageManager, "npm@"):
-			return npmCI(ctx, "install", args, stdout, stderr)
-		}
-		fmt.Fprintf(stderr, "airlock install: %s has both %s and %s, and package.json's packageManager names neither npm nor pnpm; run `airlock npm ci` or `airlock pnpm install`, or delete the lockfile you do not use\n", dir, npmLock, pnpmLockfile)
-		return exitUsage
 	}
 	return npmCI(ctx, "install", args, stdout, stderr)
 }
