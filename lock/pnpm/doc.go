@@ -26,11 +26,13 @@
 //     (ErrMissingEntry).
 //
 // Select walks the graph from the importers the way pnpm's headless
-// (--frozen-lockfile) install does: --prod and --no-optional drop
-// devDependencies and optionalDependencies, an optional package (snapshot
-// optional: true) whose os/cpu/libc do not match is skipped with whatever
-// only it needs, and a required one that does not match is installed with
-// a warning (an error under engine-strict). Each installed snapshot is one
+// (--frozen-lockfile) install does: --prod, --dev and --no-optional drop
+// devDependencies, dependencies and optionalDependencies; an optional
+// package (snapshot optional: true) whose os/cpu/libc do not match the
+// supported architectures (supportedArchitectures, "current" being the
+// host's) or whose engines.node does not match the node version is
+// skipped with whatever only it needs, and a required one that does not
+// match is installed with a warning (an error under engine-strict). Each installed snapshot is one
 // lock.Package whose Path is its virtual-store directory,
 // node_modules/.pnpm/<DepPathToFilename>/node_modules/<name>. Two
 // snapshots that map to one directory are refused (ErrUnsafePath).
@@ -40,8 +42,6 @@
 // package.json must list exactly the lockfile's specifiers under the same
 // dependency types (peer dependencies count as dependencies under
 // autoInstallPeers). dependenciesMeta and publishDirectory are not compared.
-//
-// Not reproduced: pnpm's engines check (an optional package whose
-// engines.node does not match is installed, where pnpm skips it), and
-// supportedArchitectures.
+// engines.pnpm is not checked: pnpm's lockfile filter passes it no pnpm
+// version either.
 package pnpm

@@ -38,6 +38,9 @@ var (
 	// ErrBadPlatform: a required package that does not support the
 	// platform, with engine-strict set.
 	ErrBadPlatform = errors.New("unsupported platform")
+	// ErrBadEngine: a required package whose engines.node does not match
+	// the node version, with engine-strict set.
+	ErrBadEngine = errors.New("unsupported engine")
 )
 
 // Dep is one dependency of an importer or snapshot: the name it is

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/airlock-dev/airlock/lock"
+	locknpm "github.com/airlock-dev/airlock/lock/npm"
 )
 
 // DefaultVirtualStoreDirMaxLength is pnpm's virtual-store-dir-max-length
@@ -21,13 +22,25 @@ const DefaultVirtualStoreDirMaxLength = 120
 // spellings (process.platform, process.arch; libc "glibc", "musl" or "").
 type Platform struct{ OS, CPU, Libc string }
 
+// Architectures is pnpm's supportedArchitectures setting: the os, cpu and
+// libc values packages are installed for. A nil list means ["current"],
+// and "current" stands for the Platform's value.
+type Architectures struct{ OS, CPU, Libc []string }
+
 // Options say what to install from a lockfile.
 type Options struct {
-	// NoDev and NoOptional are pnpm's --prod and --no-optional.
-	NoDev, NoOptional bool
-	Platform          Platform
-	// EngineStrict makes a required package whose platform does not
-	// match an error instead of a warning, as pnpm's engine-strict.
+	// NoDev and NoOptional are pnpm's --prod and --no-optional; NoProd
+	// leaves out dependencies (pnpm's --dev, which sets NoOptional too).
+	NoDev, NoOptional, NoProd bool
+	Platform                  Platform
+	// Supported is supportedArchitectures; nil means the Platform only.
+	Supported *Architectures
+	// NodeVersion is what engines.node is checked against (pnpm's
+	// node-version setting, else the node on PATH); "" skips the check,
+	// as airlock cannot tell which node will run the packages.
+	NodeVersion string
+	// EngineStrict makes a required package whose platform or engines do
+	// not match an error instead of a warning, as pnpm's engine-strict.
 	EngineStrict bool
 	// Major is the pnpm major version the layout imitates (9 or 10; 0
 	// means 10). They hash over-long .pnpm directory names differently.
@@ -79,10 +92,12 @@ type Selection struct {
 }
 
 // Select walks the lockfile from its importers as pnpm's headless install
-// does: devDependencies are left out under NoDev, optional dependencies
-// under NoOptional, and an optional package (one whose snapshot says
-// optional: true) whose os/cpu/libc do not match the platform is skipped
-// with everything only it needs.
+// does (filterLockfileByImportersAndEngine): devDependencies are left out
+// under NoDev, dependencies under NoProd, optional dependencies under
+// NoOptional, and an optional package (one whose snapshot says optional:
+// true) whose os/cpu/libc do not match the supported architectures, or
+// whose engines.node does not match NodeVersion, is skipped with
+// everything only it needs.
 func (lf *Lockfile) Select(o Options) (*Selection, error) {
 	if o.VirtualStoreDirMaxLength == 0 {
 		o.VirtualStoreDirMaxLength = DefaultVirtualStoreDirMaxLength
@@ -96,7 +111,13 @@ func (lf *Lockfile) Select(o Options) (*Selection, error) {
 	}
 	var queue []item
 	// Walk prod roots first so that Dev is "reached only from dev".
+	if o.NoProd {
+		o.NoOptional = true // pnpm's --dev: include.optionalDependencies is false
+	}
 	for _, imp := range lf.Importers {
+		if o.NoProd {
+			break
+		}
 		for _, d := range append(append([]Dep(nil), imp.Dependencies...), optIf(imp.Optional, !o.NoOptional)...) {
 			if d.DepPath != "" {
 				queue = append(queue, item{d.DepPath, false})
@@ -132,7 +153,8 @@ func (lf *Lockfile) Select(o Options) (*Selection, error) {
 		}
 		e := lf.Entries[it.depPath]
 		pkg := e.Package(lf.dirOf(e, o))
-		if why := platformMismatch(e, o.Platform); why != "" {
+		// pnpm's packageIsInstallable: the platform first, then engines.
+		if why := platformMismatch(e, o.Platform, o.Supported); why != "" {
 			if e.Optional {
 				skipped[it.depPath] = true
 				sel.Skipped = append(sel.Skipped, Skipped{Package: pkg, Reason: "optional dependency not for this platform: " + why})
@@ -142,6 +164,17 @@ func (lf *Lockfile) Select(o Options) (*Selection, error) {
 				return nil, fmt.Errorf("lock/pnpm: %w: %s@%s needs %s (engine-strict is set)", ErrBadPlatform, e.Name, e.Version, why)
 			}
 			sel.Warnings = append(sel.Warnings, Warning{Package: pkg, Message: fmt.Sprintf("%s@%s does not support this platform (%s); pnpm installs it anyway and so does airlock", e.Name, e.Version, why)})
+		} else if want := e.Engines["node"]; want != "" && o.NodeVersion != "" && !locknpm.Satisfies(o.NodeVersion, want) {
+			why := fmt.Sprintf("engines.node %q, this is node %s", want, o.NodeVersion)
+			if e.Optional {
+				skipped[it.depPath] = true
+				sel.Skipped = append(sel.Skipped, Skipped{Package: pkg, Reason: "optional dependency for another node: " + why})
+				continue
+			}
+			if o.EngineStrict {
+				return nil, fmt.Errorf("lock/pnpm: %w: %s@%s wants %s (engine-strict is set)", ErrBadEngine, e.Name, e.Version, why)
+			}
+			sel.Warnings = append(sel.Warnings, Warning{Package: pkg, Message: fmt.Sprintf("unsupported engine: %s@%s wants %s; pnpm installs it anyway and so does airlock", e.Name, e.Version, why)})
 		}
 		n := &Node{Entry: e, Dir: pkg.Path, Dev: it.dev, OptionalAliases: map[string]bool{}}
 		sel.Nodes[it.depPath] = n
@@ -163,7 +196,10 @@ func (lf *Lockfile) Select(o Options) (*Selection, error) {
 		n.Children = keepInstalled(n.Children, sel.Nodes)
 	}
 	for _, imp := range lf.Importers {
-		out := &Importer{ID: imp.ID, Dependencies: keepInstalled(imp.Dependencies, sel.Nodes), Specifiers: imp.Specifiers}
+		out := &Importer{ID: imp.ID, Specifiers: imp.Specifiers}
+		if !o.NoProd {
+			out.Dependencies = keepInstalled(imp.Dependencies, sel.Nodes)
+		}
 		if !o.NoDev {
 			out.Dev = keepInstalled(imp.Dev, sel.Nodes)
 		}
@@ -279,34 +315,60 @@ func cut(s string, n int) string {
 }
 
 // platformMismatch is @pnpm/package-is-installable's checkPlatform: ""
-// when e may be installed on p, else what does not match.
-func platformMismatch(e *Entry, p Platform) string {
+// when e may be installed for p and the supported architectures, else
+// what does not match. libc is not checked when p's is unknown.
+func platformMismatch(e *Entry, p Platform, sup *Architectures) string {
+	var a Architectures
+	if sup != nil {
+		a = *sup
+	}
+	os, cpu, libc := withCurrent(a.OS, p.OS), withCurrent(a.CPU, p.CPU), withCurrent(a.Libc, p.Libc)
 	var bad []string
-	if len(e.OS) > 0 && !checkList(p.OS, e.OS) {
-		bad = append(bad, fmt.Sprintf("os %v, this is %s", e.OS, p.OS))
+	if len(e.OS) > 0 && !checkList(os, e.OS) {
+		bad = append(bad, fmt.Sprintf("os %v, this is %s", e.OS, strings.Join(os, "/")))
 	}
-	if len(e.CPU) > 0 && !checkList(p.CPU, e.CPU) {
-		bad = append(bad, fmt.Sprintf("cpu %v, this is %s", e.CPU, p.CPU))
+	if len(e.CPU) > 0 && !checkList(cpu, e.CPU) {
+		bad = append(bad, fmt.Sprintf("cpu %v, this is %s", e.CPU, strings.Join(cpu, "/")))
 	}
-	if len(e.Libc) > 0 && p.Libc != "" && !checkList(p.Libc, e.Libc) {
-		bad = append(bad, fmt.Sprintf("libc %v, this is %s", e.Libc, p.Libc))
+	if len(e.Libc) > 0 && p.Libc != "" && !checkList(libc, e.Libc) {
+		bad = append(bad, fmt.Sprintf("libc %v, this is %s", e.Libc, strings.Join(libc, "/")))
 	}
 	return strings.Join(bad, "; ")
 }
 
-func checkList(value string, list []string) bool {
+// withCurrent is checkPlatform's dedupeCurrent: the supported values,
+// "current" (and an unset list) standing for the platform's own.
+func withCurrent(supported []string, current string) []string {
+	if supported == nil {
+		return []string{current}
+	}
+	out := make([]string, len(supported))
+	for i, s := range supported {
+		if s == "current" {
+			s = current
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// checkList is checkPlatform's checkList: a value matches, or every entry
+// is a negation none of the values hits.
+func checkList(values []string, list []string) bool {
 	if len(list) == 1 && list[0] == "any" {
 		return true
 	}
 	match, negated := false, 0
-	for _, v := range list {
-		if strings.HasPrefix(v, "!") {
-			if v[1:] == value {
-				return false
+	for _, value := range values {
+		for _, v := range list {
+			if strings.HasPrefix(v, "!") {
+				if v[1:] == value {
+					return false
+				}
+				negated++
+			} else if v == value {
+				match = true
 			}
-			negated++
-		} else if v == value {
-			match = true
 		}
 	}
 	return match || negated == len(list)
