@@ -15,9 +15,12 @@
 //   - unknown top-level, importer, snapshot or resolution fields (ErrSyntax):
 //     airlock does not install what it does not understand;
 //   - git, directory and tarball-URL resolutions, file: and URL
-//     dependencies, and patchedDependencies (ErrUnsupportedSource): airlock
-//     installs only registry packages checked against the lockfile's
-//     integrity and never patches package contents;
+//     dependencies (which is how injected workspace packages that need a
+//     copy of their own are written), and patchedDependencies
+//     (ErrUnsupportedSource): airlock installs only registry packages
+//     checked against the lockfile's integrity, never patches package
+//     contents and links workspace packages rather than copying them
+//     (injected packages that pnpm dedupes to links install as links);
 //   - package names npm would not accept (ErrBadName) and versions that are
 //     not semver (ErrBadVersion), since both become URL and directory names;
 //   - importers and link: targets that are absolute, unclean, outside the

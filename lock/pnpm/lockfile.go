@@ -239,7 +239,7 @@ func Parse(data []byte) (*Lockfile, error) {
 		}
 	}
 	if p := root.Get("patchedDependencies"); p != nil && p.Kind == YAMLMap && len(p.Keys) > 0 {
-		return nil, fmt.Errorf("%w: patchedDependencies: pnpm patches packages after extracting them, which airlock does not do; install with pnpm itself", ErrUnsupportedSource)
+		return nil, fmt.Errorf("%w: patchedDependencies (%s, line %d): pnpm applies the project's patch files to these packages after extracting them, and airlock installs only the registry's verified bytes; install this project with pnpm itself, or publish the patched package (or upstream the fix) and depend on that", ErrUnsupportedSource, strings.Join(p.Keys, ", "), p.Line)
 	}
 	pkgs := root.Get("packages")
 	snaps := root.Get("snapshots")
@@ -361,7 +361,12 @@ func parseDep(alias, ref, importer string) (Dep, error) {
 		}
 		d.Link = target
 		return d, nil
-	case strings.HasPrefix(ref, "file:"), strings.Contains(ref, "://"), strings.HasPrefix(ref, "git"), strings.HasPrefix(ref, "github:"):
+	case strings.HasPrefix(ref, "file:"):
+		// pnpm writes injected workspace packages (dependenciesMeta
+		// injected, injectWorkspacePackages) that need their own copy this
+		// way too: file:packages/a(peer@1.0.0).
+		return Dep{}, fmt.Errorf("%w: %q is a local directory or archive (a file: dependency, or a workspace package pnpm injects: dependenciesMeta injected, injectWorkspacePackages): airlock installs only registry packages checked against the lockfile's integrity and links workspace packages, it does not copy them; install this project with pnpm itself", ErrUnsupportedSource, ref)
+	case strings.Contains(ref, "://"), strings.HasPrefix(ref, "git"), strings.HasPrefix(ref, "github:"):
 		return Dep{}, fmt.Errorf("%w: %q: airlock installs only registry packages checked against the lockfile's integrity, as npm ci would refuse to fetch them unverified; publish it to a registry", ErrUnsupportedSource, ref)
 	}
 	base, _, err := splitPeers(ref)

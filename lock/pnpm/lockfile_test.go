@@ -238,6 +238,9 @@ func TestParseRefusals(t *testing.T) {
 		{"unknown field", head + pkgs + "bogus: 1\n", ErrSyntax},
 		{"patched", head + pkgs + "patchedDependencies:\n  a@1.0.0:\n    hash: x\n    path: patches/a.patch\n", ErrUnsupportedSource},
 		{"alias", head + pkgs + "x: *a\n", ErrYAML},
+		// As pnpm 10.34.9 wrote it for a workspace package with a peer
+		// dependency under injectWorkspacePackages: true.
+		{"injected", strings.Replace(head+pkgs, "version: 1.0.0\n", "version: file:packages/a(c@file:packages/c)\n", 1), ErrUnsupportedSource},
 	} {
 		_, err := Parse([]byte(tc.in))
 		if !errors.Is(err, tc.want) {
@@ -246,6 +249,15 @@ func TestParseRefusals(t *testing.T) {
 	}
 	if _, err := Parse([]byte(head + pkgs)); err != nil {
 		t.Errorf("valid base: %v", err)
+	}
+	// The refusals users meet in real projects say why and what to do.
+	for in, want := range map[string]string{
+		head + pkgs + "patchedDependencies:\n  a@1.0.0:\n    hash: x\n    path: patches/a.patch\n":         "patchedDependencies (a@1.0.0, line",
+		strings.Replace(head+pkgs, "version: 1.0.0\n", "version: file:packages/a(c@file:packages/c)\n", 1): "a workspace package pnpm injects",
+	} {
+		if _, err := Parse([]byte(in)); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "install this project with pnpm itself") {
+			t.Errorf("Parse = %v, want %q and the way out", err, want)
+		}
 	}
 }
 
