@@ -20,16 +20,14 @@ package main
 import (
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"syscall"
-	"text/tabwriter"
-	"time"
+
+	"github.com/airlock-dev/airlock/internal/benchrun"
 )
 
 type tool struct {
@@ -40,12 +38,6 @@ type tool struct {
 	// lockfile, if set, translates package-lock.json into the tool's own
 	// lockfile in dir (untimed) and names the file to copy into every run.
 	lockfile func(dir, cache string) (string, error)
-}
-
-type sample struct {
-	wall   time.Duration
-	cpu    time.Duration // user + system, the whole process tree
-	maxRSS int64         // KiB
 }
 
 func main() {
@@ -224,39 +216,29 @@ func bench(src, name, root string, tools []tool, runs int) {
 		active = append(active, t)
 	}
 
-	// Runs are interleaved (one of each tool, then the next round) so that
-	// a noisy neighbour or a slow spell of the network hits every tool.
-	results := map[string]map[string][]sample{}
+	var timed []benchrun.Tool
+	var names []string
 	for _, t := range active {
-		results[t.name] = map[string][]sample{}
-	}
-	for _, scenario := range []string{"cold", "warm"} {
-		for i := 0; i < runs; i++ {
-			for _, t := range active {
-				if scenario == "cold" {
+		timed = append(timed, benchrun.Tool{
+			Name: t.name,
+			Prepare: func(scenario string) (*exec.Cmd, error) {
+				if scenario == benchrun.Cold {
 					check(os.RemoveAll(caches[t.name]))
 				}
 				// warm: the cache stays, filled by the cold runs.
 				fresh(src, dirs[t.name], extra[t.name])
-				results[t.name][scenario] = append(results[t.name][scenario], timeRun(t, dirs[t.name], caches[t.name]))
-			}
-		}
+				args := t.args(caches[t.name])
+				cmd := exec.Command(args[0], args[1:]...)
+				cmd.Dir = dirs[t.name]
+				cmd.Env = append(os.Environ(), t.env(caches[t.name])...)
+				return cmd, nil
+			},
+		})
+		names = append(names, t.name)
 	}
-
-	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "tool\tscenario\tmin\tmedian\tCPU (median)\tpeak RSS\tairlock speed-up (median)")
-	for _, scenario := range []string{"cold", "warm"} {
-		a, ok := results["airlock"]
-		for _, t := range active {
-			s := results[t.name][scenario]
-			ratio := "-"
-			if ok && t.name != "airlock" {
-				ratio = fmt.Sprintf("%.2fx", float64(median(s))/float64(median(a[scenario])))
-			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d MiB\t%s\n", t.name, scenario, round(minimum(s)), round(median(s)), round(medianCPU(s)), maxRSS(s)/1024, ratio)
-		}
-	}
-	w.Flush()
+	results, err := benchrun.Interleave(timed, runs)
+	check(err)
+	check(results.Print(os.Stdout, names, "airlock"))
 	for _, t := range active {
 		check(os.RemoveAll(dirs[t.name]))
 		check(os.RemoveAll(caches[t.name]))
@@ -289,69 +271,11 @@ func copyFile(from, to string) {
 	check(os.WriteFile(to, b, 0o644))
 }
 
-func timeRun(t tool, dir, cache string) sample {
-	args := t.args(cache)
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), t.env(cache)...)
-	cmd.Stdout = io.Discard
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	start := time.Now()
-	err := cmd.Run()
-	wall := time.Since(start)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s failed: %v\n%s", t.name, err, stderr.String())
-		os.Exit(1)
-	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	// On a shared machine the CPU time says more than the wall time about
-	// the tool's own cost: it does not grow with the neighbours' load.
-	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return sample{wall: wall, cpu: cpu, maxRSS: ru.Maxrss}
-}
-
 func countEntries(dir string) int {
 	b, err := os.ReadFile(filepath.Join(dir, "package-lock.json"))
 	check(err)
 	return strings.Count(string(b), "\"node_modules/")
 }
-
-func median(s []sample) time.Duration {
-	d := make([]time.Duration, len(s))
-	for i, x := range s {
-		d[i] = x.wall
-	}
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	return d[len(d)/2]
-}
-
-func medianCPU(s []sample) time.Duration {
-	d := make([]time.Duration, len(s))
-	for i, x := range s {
-		d[i] = x.cpu
-	}
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	return d[len(d)/2]
-}
-
-func minimum(s []sample) time.Duration {
-	m := s[0].wall
-	for _, x := range s {
-		m = min(m, x.wall)
-	}
-	return m
-}
-
-func maxRSS(s []sample) int64 {
-	var m int64
-	for _, x := range s {
-		m = max(m, x.maxRSS)
-	}
-	return m
-}
-
-func round(d time.Duration) time.Duration { return d.Round(10 * time.Millisecond) }
 
 func check(err error) {
 	if err != nil {
