@@ -1,0 +1,649 @@
+package pypi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	fetchpypi "github.com/airlock-dev/airlock/fetch/pypi"
+	lockpypi "github.com/airlock-dev/airlock/lock/pypi"
+	"github.com/airlock-dev/airlock/verify"
+)
+
+// Index is where the resolver learns what exists. cmd/airlock implements
+// it over fetch/pypi's Finder and the verified fetch pipeline; tests over
+// a synthetic index.
+type Index interface {
+	// Files lists every file the configured indexes list for the
+	// project (none when no index knows it).
+	Files(ctx context.Context, name string) ([]fetchpypi.File, error)
+	// Metadata returns f's METADATA, read from the index's PEP 658 file
+	// (checked against the hash the index declares for it) or from the
+	// wheel (checked against the index's hash for the wheel).
+	Metadata(ctx context.Context, name string, f fetchpypi.File) ([]byte, error)
+}
+
+// DefaultMaxRounds bounds the candidates tried before giving up, as
+// resolvelib's max_rounds does: backtracking can be exponential.
+const DefaultMaxRounds = 20000
+
+// Options say for which interpreter and under which policy to resolve.
+type Options struct {
+	// Env is the target interpreter's markers and tags
+	// (internal/pyinterp); its python_full_version is the Python that
+	// Requires-Python must admit.
+	Env lockpypi.Environment
+	// Policy is airlock.toml's [policy] (nil: none): deny rules and
+	// min_release_age apply to every candidate.
+	Policy *verify.Policy
+	// Now is the time min_release_age is measured from.
+	Now time.Time
+	// MaxRounds bounds the work (DefaultMaxRounds when 0).
+	MaxRounds int
+	// Jobs bounds the index pages read ahead in parallel (8 when 0).
+	Jobs int
+}
+
+// Pin is one resolved distribution.
+type Pin struct {
+	Name    string // as the project's METADATA writes it
+	Version string // normalized
+	// Wheel is the file to install, as the index listed it; its sha256
+	// is what the install verifies.
+	Wheel          fetchpypi.File
+	RequiresPython string
+	// Requested marks a project named by the top-level requirements.
+	Requested bool
+}
+
+// Result is a resolution: the pins, sorted by normalized name, and what
+// the user should know about them.
+type Result struct {
+	Pins     []Pin
+	Warnings []string
+}
+
+// constraint is one requirement on a node, with who made it.
+type constraint struct {
+	specs lockpypi.Specifiers
+	text  string // the requirement as written
+	from  string // "the command line", "requests 2.31.0"
+}
+
+// state is one point of the search: the nodes pinned so far and the
+// requirements on every node. Nodes are project names ("requests") and
+// project-with-extra ("requests[socks]").
+type state struct {
+	pins  map[string]*release
+	crit  map[string][]constraint
+	order []string // nodes in the order first required
+}
+
+func (s *state) clone() *state {
+	n := &state{pins: make(map[string]*release, len(s.pins)+1), crit: make(map[string][]constraint, len(s.crit)+4), order: slices.Clip(s.order)}
+	for k, v := range s.pins {
+		n.pins[k] = v
+	}
+	for k, v := range s.crit {
+		n.crit[k] = slices.Clip(v)
+	}
+	return n
+}
+
+func (s *state) require(node string, c constraint) {
+	if _, seen := s.crit[node]; !seen {
+		s.order = append(s.order, node)
+	}
+	s.crit[node] = append(s.crit[node], c)
+}
+
+func splitNode(node string) (name, extra string) {
+	name, rest, ok := strings.Cut(node, "[")
+	if !ok {
+		return node, ""
+	}
+	return name, strings.TrimSuffix(rest, "]")
+}
+
+type pageEntry struct {
+	done chan struct{}
+	p    *project
+	err  error
+}
+
+type resolver struct {
+	idx          Index
+	opts         Options
+	python       lockpypi.Version
+	pythonString string
+
+	mu    sync.Mutex
+	pages map[string]*pageEntry
+	wg    sync.WaitGroup
+	sem   chan struct{}
+	bg    context.Context
+
+	rounds    int
+	conflicts []string
+	warned    map[string]bool
+	warnings  []string
+}
+
+// errDeadEnd is a branch of the search that cannot succeed; the reason is
+// in resolver.conflicts.
+var errDeadEnd = errors.New("dead end")
+
+// Resolve resolves reqs for the interpreter in opts. Errors: a
+// *ConflictError (ErrConflict), ErrNotFound, ErrPolicy, ErrMetadata,
+// ErrTooComplex, or the Index's own (network) errors.
+func Resolve(ctx context.Context, idx Index, reqs []lockpypi.Requirement, opts Options) (*Result, error) {
+	if len(reqs) == 0 {
+		return &Result{}, nil
+	}
+	r := &resolver{idx: idx, opts: opts, pages: map[string]*pageEntry{}, warned: map[string]bool{}}
+	if r.opts.MaxRounds <= 0 {
+		r.opts.MaxRounds = DefaultMaxRounds
+	}
+	if r.opts.Jobs <= 0 {
+		r.opts.Jobs = 8
+	}
+	if r.opts.Now.IsZero() {
+		r.opts.Now = time.Now()
+	}
+	r.pythonString = opts.Env.Markers["python_full_version"]
+	py, err := lockpypi.ParseVersion(r.pythonString)
+	if err != nil {
+		return nil, fmt.Errorf("the interpreter's python_full_version %q: %w", r.pythonString, err)
+	}
+	r.python = py
+	bg, cancel := context.WithCancel(ctx)
+	defer func() { cancel(); r.wg.Wait() }()
+	r.bg = bg
+	r.sem = make(chan struct{}, r.opts.Jobs)
+
+	st := &state{pins: map[string]*release{}, crit: map[string][]constraint{}}
+	requested := map[string]bool{}
+	for _, q := range reqs {
+		ok, err := q.Applies(opts.Env, "")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", q, err)
+		}
+		if !ok {
+			continue
+		}
+		requested[q.NormalizedName()] = true
+		r.addRequirement(st, q, "the command line")
+	}
+	for name := range requested {
+		r.prefetch(name)
+	}
+	if err := r.checkExplicitPins(ctx, st, requested); err != nil {
+		return nil, err
+	}
+	final, err := r.solve(ctx, st)
+	if errors.Is(err, errDeadEnd) {
+		return nil, r.conflictError()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.result(final, requested), nil
+}
+
+// addRequirement records q on its project's node and on one node per
+// extra.
+func (r *resolver) addRequirement(st *state, q lockpypi.Requirement, from string) {
+	text := q.String()
+	if q.Marker != nil {
+		text = strings.TrimSpace(strings.SplitN(text, ";", 2)[0])
+	}
+	name := q.NormalizedName()
+	st.require(name, constraint{specs: q.Specifiers, text: text, from: from})
+	for _, e := range q.Extras {
+		st.require(name+"["+e+"]", constraint{specs: q.Specifiers, text: text, from: from})
+	}
+}
+
+// checkExplicitPins refuses a top-level requirement pinned with == (or
+// ===) to a version policy refuses: resolving around it would install
+// something other than what was asked for.
+func (r *resolver) checkExplicitPins(ctx context.Context, st *state, requested map[string]bool) error {
+	var refusals []string
+	for name := range requested {
+		var pins lockpypi.Specifiers
+		for _, c := range st.crit[name] {
+			if c.from == "the command line" && exactPin(c.specs) {
+				pins = append(pins, c.specs...)
+			}
+		}
+		if len(pins) == 0 {
+			continue
+		}
+		p, err := r.project(ctx, name)
+		if err != nil {
+			return err
+		}
+		var why []string
+		allowed := false
+		for _, rel := range p.releases {
+			if !pins.Contains(rel.v) {
+				continue
+			}
+			if !rel.policy {
+				allowed = true
+				break
+			}
+			why = append(why, rel.label(name)+": "+rel.skip)
+		}
+		if !allowed && len(why) > 0 {
+			refusals = append(refusals, strings.Join(why, "; "))
+		}
+	}
+	if len(refusals) > 0 {
+		sort.Strings(refusals)
+		return fmt.Errorf("%w: %s", ErrPolicy, strings.Join(refusals, "\n\t"))
+	}
+	return nil
+}
+
+func exactPin(ss lockpypi.Specifiers) bool {
+	for _, s := range ss {
+		if (s.Op == "==" && !s.Wildcard) || s.Op == "===" {
+			return true
+		}
+	}
+	return false
+}
+
+// solve extends st until every required node is pinned, trying each
+// node's candidates newest first and backtracking when a choice leads to
+// a dead end.
+func (r *resolver) solve(ctx context.Context, st *state) (*state, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	node := r.next(st)
+	if node == "" {
+		return st, nil
+	}
+	name, extra := splitNode(node)
+	cands, err := r.viable(ctx, st, node)
+	if err != nil {
+		return nil, err
+	}
+	usable := 0
+	for _, rel := range cands {
+		r.rounds++
+		if r.rounds > r.opts.MaxRounds {
+			return nil, fmt.Errorf("%w: gave up after trying %d candidates; pin some of the requirements (name==version) to narrow the search", ErrTooComplex, r.opts.MaxRounds)
+		}
+		deps, ok, err := r.deps(ctx, name, extra, rel)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue // the release turned out unusable (its METADATA's Requires-Python)
+		}
+		usable++
+		next := st.clone()
+		next.pins[node] = rel
+		from := rel.label(r.displayName(name, rel))
+		consistent := true
+		for _, d := range deps {
+			r.addRequirement(next, d, from)
+			for _, dn := range nodesOf(d) {
+				pinned, ok := next.pins[dn]
+				if ok && !d.Specifiers.Contains(pinned.v) {
+					r.conflict(fmt.Sprintf("%s requires %s, but %s %s was already chosen (%s)", from, requirementText(d), dn, pinned.s, describeCrit(st.crit[dn])))
+					consistent = false
+				}
+			}
+			if !consistent {
+				break
+			}
+			r.prefetch(d.NormalizedName())
+		}
+		if !consistent {
+			continue
+		}
+		final, err := r.solve(ctx, next)
+		if err == nil {
+			return final, nil
+		}
+		if !errors.Is(err, errDeadEnd) {
+			return nil, err
+		}
+	}
+	if usable == 0 && len(cands) > 0 {
+		// Every candidate's METADATA ruled it out: viable now knows why
+		// and records the dead end.
+		if _, err := r.viable(ctx, st, node); err != nil {
+			return nil, err
+		}
+	}
+	return nil, errDeadEnd
+}
+
+func nodesOf(q lockpypi.Requirement) []string {
+	name := q.NormalizedName()
+	out := []string{name}
+	for _, e := range q.Extras {
+		out = append(out, name+"["+e+"]")
+	}
+	return out
+}
+
+func requirementText(q lockpypi.Requirement) string {
+	return strings.TrimSpace(strings.SplitN(q.String(), ";", 2)[0])
+}
+
+func describeCrit(cs []constraint) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = fmt.Sprintf("%s from %s", c.text, c.from)
+	}
+	return "required as " + strings.Join(parts, ", ")
+}
+
+// next picks the node to decide: exact pins first (they have one
+// candidate), then projects before their extras (an extra follows its
+// project's version), each in the order first required.
+func (r *resolver) next(st *state) string {
+	best, bestRank := "", 3
+	for _, n := range st.order {
+		if _, pinned := st.pins[n]; pinned {
+			continue
+		}
+		rank := 1
+		if _, extra := splitNode(n); extra != "" {
+			rank = 2
+		}
+		for _, c := range st.crit[n] {
+			if exactPin(c.specs) {
+				rank = 0
+			}
+		}
+		if rank < bestRank {
+			best, bestRank = n, rank
+		}
+	}
+	return best
+}
+
+// viable lists node's candidates, newest first: the releases every
+// requirement on the node admits, that have a usable wheel, that are not
+// yanked (unless pinned with ==) and not pre-releases (unless a specifier
+// names one or nothing else fits). With none, the dead end is recorded.
+func (r *resolver) viable(ctx context.Context, st *state, node string) ([]*release, error) {
+	name, extra := splitNode(node)
+	p, err := r.project(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	crit := st.crit[node]
+	var only *release
+	if extra != "" {
+		only = st.pins[name] // an extra takes its project's version
+	}
+	allowPre, yankOK := false, false
+	for _, c := range crit {
+		for _, s := range c.specs {
+			if s.Op != "!=" && s.Op != "===" {
+				if v, err := lockpypi.ParseVersion(s.Version); err == nil && v.IsPrerelease() {
+					allowPre = true
+				}
+			}
+		}
+		yankOK = yankOK || exactPin(c.specs)
+	}
+	var finals, pres []*release
+	var skipped []string
+	for _, rel := range p.releases {
+		if only != nil && rel != only {
+			continue
+		}
+		if !admits(crit, rel.v) {
+			continue
+		}
+		switch {
+		case rel.skip != "":
+			skipped = append(skipped, rel.s+": "+rel.skip)
+		case rel.yanked && !yankOK:
+			skipped = append(skipped, rel.s+": yanked"+yankedWhy(rel)+" (only an == pin installs a yanked release)")
+		case rel.v.IsPrerelease() && !allowPre:
+			pres = append(pres, rel)
+		default:
+			finals = append(finals, rel)
+		}
+	}
+	if len(finals) == 0 {
+		finals = pres
+	}
+	if len(finals) == 0 {
+		r.conflict(r.noCandidates(name, node, crit, p, skipped, only))
+	}
+	return finals, nil
+}
+
+func yankedWhy(rel *release) string {
+	if rel.yankedReason == "" {
+		return ""
+	}
+	return " (" + rel.yankedReason + ")"
+}
+
+func admits(crit []constraint, v lockpypi.Version) bool {
+	for _, c := range crit {
+		if !c.specs.Contains(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// noCandidates explains a node nothing satisfies.
+func (r *resolver) noCandidates(name, node string, crit []constraint, p *project, skipped []string, only *release) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", node, describeCrit(crit))
+	switch {
+	case only != nil && len(skipped) == 0:
+		fmt.Fprintf(&b, "; but %s %s was chosen", name, only.s)
+	case len(skipped) > 0:
+		if len(skipped) > 5 {
+			skipped = append(skipped[:5], fmt.Sprintf("and %d more", len(skipped)-5))
+		}
+		fmt.Fprintf(&b, "; every version that matches is unusable: %s", strings.Join(skipped, "; "))
+	default:
+		var vs []string
+		for _, rel := range p.releases {
+			vs = append(vs, rel.s)
+		}
+		if len(vs) > 10 {
+			vs = append(vs[:10], fmt.Sprintf("and %d older", len(vs)-10))
+		}
+		fmt.Fprintf(&b, "; no version matches them all (the index has %s)", strings.Join(vs, ", "))
+	}
+	return b.String()
+}
+
+// maxConflicts bounds the dead ends remembered for the error.
+const maxConflicts = 5
+
+func (r *resolver) conflict(msg string) {
+	if i := slices.Index(r.conflicts, msg); i >= 0 {
+		r.conflicts = slices.Delete(r.conflicts, i, i+1)
+	}
+	r.conflicts = append(r.conflicts, msg)
+	if len(r.conflicts) > maxConflicts {
+		r.conflicts = r.conflicts[1:]
+	}
+}
+
+func (r *resolver) conflictError() error {
+	out := slices.Clone(r.conflicts)
+	slices.Reverse(out) // the last dead end first
+	return &ConflictError{Conflicts: out}
+}
+
+// deps loads rel's METADATA and returns the requirements of the node (the
+// project, or one extra of it). ok is false when the METADATA shows the
+// release cannot be used (Requires-Python).
+func (r *resolver) deps(ctx context.Context, name, extra string, rel *release) ([]lockpypi.Requirement, bool, error) {
+	if rel.meta == nil && rel.metaErr == nil {
+		data, err := r.idx.Metadata(ctx, name, *rel.wheel)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: reading the metadata of %s: %w", rel.label(name), rel.wheel.Filename, err)
+		}
+		m, err := ParseMetadata(data)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s (%s): %w", rel.label(name), rel.wheel.Filename, err)
+		}
+		mv, _ := lockpypi.ParseVersion(m.Version)
+		if lockpypi.NormalizeName(m.Name) != name || mv.Compare(rel.v) != 0 {
+			return nil, false, fmt.Errorf("%w: %s's METADATA describes %s %s, not %s: the index serves inconsistent files", ErrMetadata, rel.wheel.Filename, m.Name, m.Version, rel.label(name))
+		}
+		if !requiresPythonHolds(m.RequiresPython, r.python) {
+			rel.skip = fmt.Sprintf("its METADATA requires Python %s (the interpreter is %s)", m.RequiresPython, r.pythonString)
+			rel.meta = m
+			return nil, false, nil
+		}
+		rel.meta = m
+	}
+	if rel.skip != "" {
+		return nil, false, nil
+	}
+	m := rel.meta
+	var out []lockpypi.Requirement
+	if extra != "" {
+		if !slices.Contains(m.ProvidesExtra, extra) {
+			r.warn(fmt.Sprintf("%s %s does not provide the extra %q", m.Name, rel.s, extra))
+		}
+		self, err := lockpypi.ParseSpecifiers("==" + rel.s)
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, lockpypi.Requirement{Name: name, Specifiers: self})
+	}
+	for _, q := range m.Requires {
+		inBase, err := q.Applies(r.opts.Env, "")
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: Requires-Dist %s: %w", rel.label(name), q, err)
+		}
+		in := inBase
+		if extra != "" {
+			if in, err = q.Applies(r.opts.Env, extra); err != nil {
+				return nil, false, fmt.Errorf("%s: Requires-Dist %s: %w", rel.label(name), q, err)
+			}
+			in = in && !inBase // the project's own node has the rest
+		}
+		if in {
+			out = append(out, q)
+		}
+	}
+	return out, true, nil
+}
+
+func (r *resolver) warn(msg string) {
+	if !r.warned[msg] {
+		r.warned[msg] = true
+		r.warnings = append(r.warnings, msg)
+	}
+}
+
+func (r *resolver) displayName(name string, rel *release) string {
+	if rel.meta != nil {
+		return rel.meta.Name
+	}
+	return name
+}
+
+// prefetch starts reading a project's pages in the background: the
+// search asks for them one at a time, the network answers in parallel.
+func (r *resolver) prefetch(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.pages[name]; ok {
+		return
+	}
+	e := &pageEntry{done: make(chan struct{})}
+	r.pages[name] = e
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer close(e.done)
+		select {
+		case r.sem <- struct{}{}:
+		case <-r.bg.Done():
+			e.err = r.bg.Err()
+			return
+		}
+		defer func() { <-r.sem }()
+		files, err := r.idx.Files(r.bg, name)
+		if err != nil {
+			e.err = err
+			return
+		}
+		e.p = r.newProject(name, files)
+	}()
+}
+
+func (r *resolver) project(ctx context.Context, name string) (*project, error) {
+	r.prefetch(name)
+	r.mu.Lock()
+	e := r.pages[name]
+	r.mu.Unlock()
+	select {
+	case <-e.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if e.err != nil {
+		return nil, e.err
+	}
+	if len(e.p.releases) == 0 {
+		return nil, fmt.Errorf("%w: no index lists %s", ErrNotFound, name)
+	}
+	return e.p, nil
+}
+
+// result turns the final state into pins, with warnings for yanked
+// releases and for newer matching releases that were skipped.
+func (r *resolver) result(st *state, requested map[string]bool) *Result {
+	res := &Result{}
+	var names []string
+	for n := range st.pins {
+		if _, extra := splitNode(n); extra == "" {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		rel := st.pins[n]
+		pin := Pin{Name: rel.meta.Name, Version: rel.s, Wheel: *rel.wheel, RequiresPython: rel.meta.RequiresPython, Requested: requested[n]}
+		if pin.RequiresPython == "" {
+			pin.RequiresPython = rel.wheel.RequiresPython
+		}
+		res.Pins = append(res.Pins, pin)
+		if rel.yanked {
+			r.warn(fmt.Sprintf("%s %s is yanked%s; installed because it is pinned with ==", pin.Name, rel.s, yankedWhy(rel)))
+		}
+		p, _ := r.project(context.Background(), n)
+		if p == nil {
+			continue
+		}
+		for _, other := range p.releases {
+			if other.v.Compare(rel.v) <= 0 || other.skip == "" || !admits(st.crit[n], other.v) || (other.v.IsPrerelease() && !rel.v.IsPrerelease()) {
+				continue
+			}
+			r.warn(fmt.Sprintf("%s %s is not used: %s; resolved to %s", pin.Name, other.s, other.skip, rel.s))
+			break
+		}
+	}
+	res.Warnings = r.warnings
+	return res
+}
