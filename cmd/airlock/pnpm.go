@@ -35,6 +35,9 @@ type pnpmFlags struct {
 	offline         bool
 	jsonOut, quiet  bool
 	noRemoteCache   bool
+	// os, cpu and libc replace supportedArchitectures' lists, as pnpm's
+	// --os, --cpu and --libc do.
+	os, cpu, libc listFlag
 }
 
 // pnpmCmd is `airlock pnpm install|i [flags]`.
@@ -54,27 +57,41 @@ func pnpmInstall(ctx context.Context, command string, args []string, stdout, std
 	fs.BoolVar(&f.prod, "prod", false, "leave out devDependencies (pnpm's --prod, -P)")
 	fs.BoolVar(&f.prod, "P", false, "same as --prod")
 	fs.BoolVar(&f.prod, "production", false, "same as --prod")
-	fs.BoolVar(&f.dev, "dev", false, "install only devDependencies: not supported, refused")
+	fs.BoolVar(&f.dev, "dev", false, "install only devDependencies (pnpm's --dev, -D): dependencies and optionalDependencies are left out")
+	fs.BoolVar(&f.dev, "D", false, "same as --dev")
 	fs.BoolVar(&f.noOptional, "no-optional", false, "leave out optionalDependencies (pnpm's --no-optional)")
+	fs.Var(&f.os, "os", "install optional dependencies for this `os` instead of supportedArchitectures' (repeatable; \"current\" is the host's), as pnpm's --os")
+	fs.Var(&f.cpu, "cpu", "the same for `cpu` (pnpm's --cpu)")
+	fs.Var(&f.libc, "libc", "the same for `libc` (pnpm's --libc)")
 	fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail if a package is not in it")
 	fs.BoolVar(&f.noRemoteCache, "no-remote-cache", false, "do not use airlock.toml's [cache] remote for this run")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON event per line instead of text")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only warnings and errors")
+	fs.BoolVar(&f.quiet, "silent", false, "same as --quiet (pnpm's --silent, -s)")
+	fs.BoolVar(&f.quiet, "s", false, "same as --quiet")
 	frozen := fs.Bool("frozen-lockfile", true, "accepted: airlock always installs the lockfile as it is (pnpm's --frozen-lockfile)")
-	fs.Bool("ignore-scripts", true, "accepted: airlock never runs install scripts")
+	fs.Bool("ignore-scripts", true, "accepted: airlock runs no install script unless [scripts] allow names it")
 	fs.Bool("prefer-offline", false, "accepted: airlock takes verified archives from its cache first")
 	fs.Bool("no-frozen-lockfile", false, "refused: airlock never changes the lockfile")
-	fs.String("reporter", "", "accepted, changes nothing")
+	reporter := fs.String("reporter", "", "pnpm's reporter: silent is --quiet; default, append-only and ndjson change nothing (--json is airlock's)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitUsage
 	}
+	switch *reporter {
+	case "silent":
+		f.quiet = true
+	case "", "default", "append-only", "ndjson":
+	default:
+		fmt.Fprintf(stderr, "airlock %s: --reporter=%s: pnpm's reporters are default, append-only, ndjson and silent\n", command, *reporter)
+		return exitUsage
+	}
 	var refused []string
 	fs.Visit(func(fl *flag.Flag) {
 		switch fl.Name {
-		case "no-frozen-lockfile", "dev":
+		case "no-frozen-lockfile":
 			refused = append(refused, "--"+fl.Name)
 		case "frozen-lockfile":
 			if !*frozen {
@@ -82,6 +99,10 @@ func pnpmInstall(ctx context.Context, command string, args []string, stdout, std
 			}
 		}
 	})
+	if f.dev && f.prod {
+		fmt.Fprintf(stderr, "airlock %s: --dev and --prod leave out each other's dependencies; give one of them (or neither, for both)\n", command)
+		return exitUsage
+	}
 	if len(refused) > 0 {
 		fmt.Fprintf(stderr, "airlock %s: %s is not supported: airlock installs exactly what pnpm-lock.yaml records (resolve with `pnpm install --lockfile-only --ignore-scripts`)\n", command, strings.Join(refused, ", "))
 		return exitUsage
@@ -101,6 +122,12 @@ type pnpmProject struct {
 	hoisting  installpnpm.Hoisting
 	maxLength int
 	wsNames   map[string]string
+	// supported is supportedArchitectures (package.json's pnpm field,
+	// then pnpm-workspace.yaml); nil when neither sets it.
+	supported *lockpnpm.Architectures
+	// nodeVersion is the node-version / nodeVersion setting, "" if unset.
+	nodeVersion  string
+	engineStrict bool
 }
 
 func readPnpmProject(dir string, rc *npmrc.Config) (*pnpmProject, error) {
@@ -122,9 +149,21 @@ func readPnpmProject(dir string, rc *npmrc.Config) (*pnpmProject, error) {
 	}
 	var root struct {
 		PackageManager string `json:"packageManager"`
+		Pnpm           struct {
+			SupportedArchitectures *struct {
+				OS   stringOrList `json:"os"`
+				CPU  stringOrList `json:"cpu"`
+				Libc stringOrList `json:"libc"`
+			} `json:"supportedArchitectures"`
+		} `json:"pnpm"`
 	}
-	_ = json.Unmarshal(pkgJSON, &root)
+	if err := json.Unmarshal(pkgJSON, &root); err != nil && root.Pnpm.SupportedArchitectures != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("package.json: pnpm.supportedArchitectures: %w", err))
+	}
 	p.major = pnpmMajor(root.PackageManager)
+	if sa := root.Pnpm.SupportedArchitectures; sa != nil {
+		p.supported = &lockpnpm.Architectures{OS: sa.OS, CPU: sa.CPU, Libc: sa.Libc}
+	}
 	manifests := map[string][]byte{".": pkgJSON}
 	for _, imp := range p.lock.Importers {
 		if imp.ID == "." {
@@ -152,6 +191,66 @@ func readPnpmProject(dir string, rc *npmrc.Config) (*pnpmProject, error) {
 	return p, nil
 }
 
+// stringOrList is a JSON string or list of strings (pnpm accepts both in
+// supportedArchitectures).
+type stringOrList []string
+
+func (l *stringOrList) UnmarshalJSON(b []byte) error {
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*l = []string{one}
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return errors.New("want a string or a list of strings")
+	}
+	*l = list
+	return nil
+}
+
+// yamlArchitectures reads supportedArchitectures from pnpm-workspace.yaml:
+// a mapping of os, cpu and libc to lists (or one string).
+func yamlArchitectures(n *lockpnpm.YAMLNode) (*lockpnpm.Architectures, error) {
+	sa := &lockpnpm.Architectures{}
+	if n.Kind == lockpnpm.YAMLNull {
+		return sa, nil
+	}
+	if n.Kind != lockpnpm.YAMLMap {
+		return nil, errors.New("not a mapping of os, cpu and libc")
+	}
+	for _, k := range n.Keys {
+		var dst *[]string
+		switch k {
+		case "os":
+			dst = &sa.OS
+		case "cpu":
+			dst = &sa.CPU
+		case "libc":
+			dst = &sa.Libc
+		default:
+			return nil, fmt.Errorf("unknown key %q (pnpm reads os, cpu and libc)", k)
+		}
+		v := n.Fields[k]
+		switch v.Kind {
+		case lockpnpm.YAMLScalar:
+			*dst = []string{v.Value}
+		case lockpnpm.YAMLSeq:
+			*dst = []string{}
+			for _, it := range v.Items {
+				if it.Kind != lockpnpm.YAMLScalar {
+					return nil, fmt.Errorf("%s: not a list of strings", k)
+				}
+				*dst = append(*dst, it.Value)
+			}
+		case lockpnpm.YAMLNull:
+		default:
+			return nil, fmt.Errorf("%s: not a list of strings", k)
+		}
+	}
+	return sa, nil
+}
+
 // pnpmMajor reads the major version from package.json's packageManager
 // ("pnpm@9.15.9+sha512..."); 10 when it names no pnpm.
 func pnpmMajor(pm string) int {
@@ -171,7 +270,7 @@ func pnpmMajor(pm string) int {
 // the ones that change the layout in ways airlock does not reproduce.
 func (p *pnpmProject) readSettings(dir string, rc *npmrc.Config) error {
 	settings := map[string]any{}
-	for _, k := range []string{"node-linker", "hoist", "shamefully-hoist", "virtual-store-dir", "modules-dir", "virtual-store-dir-max-length", "enable-global-virtual-store", "symlink"} {
+	for _, k := range []string{"node-linker", "hoist", "shamefully-hoist", "virtual-store-dir", "modules-dir", "virtual-store-dir-max-length", "enable-global-virtual-store", "symlink", "node-version", "engine-strict"} {
 		if v, ok := rc.Get(k); ok {
 			settings[k] = v.Value
 		}
@@ -193,8 +292,17 @@ func (p *pnpmProject) readSettings(dir string, rc *npmrc.Config) error {
 		}
 		camel := map[string]string{"nodeLinker": "node-linker", "hoist": "hoist", "shamefullyHoist": "shamefully-hoist",
 			"virtualStoreDir": "virtual-store-dir", "modulesDir": "modules-dir", "virtualStoreDirMaxLength": "virtual-store-dir-max-length",
-			"enableGlobalVirtualStore": "enable-global-virtual-store", "symlink": "symlink", "hoistPattern": "hoist-pattern", "publicHoistPattern": "public-hoist-pattern"}
+			"enableGlobalVirtualStore": "enable-global-virtual-store", "symlink": "symlink", "hoistPattern": "hoist-pattern", "publicHoistPattern": "public-hoist-pattern",
+			"nodeVersion": "node-version", "engineStrict": "engine-strict"}
 		for _, k := range doc.Keys {
+			if k == "supportedArchitectures" {
+				sa, err := yamlArchitectures(doc.Fields[k])
+				if err != nil {
+					return fmt.Errorf("pnpm-workspace.yaml: supportedArchitectures (line %d): %w", doc.Fields[k].Line, err)
+				}
+				p.supported = sa
+				continue
+			}
 			key, ok := camel[k]
 			if !ok {
 				continue
@@ -218,8 +326,10 @@ func (p *pnpmProject) readSettings(dir string, rc *npmrc.Config) error {
 	}
 	str := func(k string) string { s, _ := settings[k].(string); return s }
 	if v := str("node-linker"); v != "" && v != "isolated" {
-		return fmt.Errorf("node-linker=%s is not supported: airlock lays out pnpm's default isolated node_modules only", v)
+		return fmt.Errorf("node-linker=%s (nodeLinker) is not supported: airlock lays out pnpm's default isolated node_modules (node-linker=isolated) only; install this project with pnpm itself, or with npm (`airlock npm ci`) for a flat node_modules", v)
 	}
+	p.nodeVersion = str("node-version")
+	p.engineStrict = str("engine-strict") == "true"
 	for k, def := range map[string]string{"virtual-store-dir": "node_modules/.pnpm", "modules-dir": "node_modules", "enable-global-virtual-store": "false", "symlink": "true"} {
 		if v := str(k); v != "" && strings.TrimSuffix(v, "/") != def {
 			return fmt.Errorf("%s=%s is not supported: airlock lays out pnpm's default layout (%s=%s) only", k, v, k, def)
@@ -247,53 +357,113 @@ func (p *pnpmProject) readSettings(dir string, rc *npmrc.Config) error {
 	return nil
 }
 
-func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *reporter) error {
-	began := time.Now()
-	projectDir, err := filepath.Abs(f.dir)
+// pnpmSelect is what decides which packages of a pnpm lockfile an install
+// lays out: pnpm's --prod, --dev and --no-optional, and --os, --cpu and
+// --libc, which replace that part of supportedArchitectures as on pnpm's
+// command line (overrideSupportedArchitecturesWithCLI).
+type pnpmSelect struct {
+	noDev, noProd, noOptional bool
+	os, cpu, libc             []string
+	// engineStrict, when set, wins over .npmrc and pnpm-workspace.yaml.
+	engineStrict *bool
+}
+
+// pnpmPlan is what a pnpm install works from: the project, its
+// configuration and the lockfile entries pnpm would install.
+type pnpmPlan struct {
+	projectDir string
+	cfg        *config.Config
+	rc         *npmrc.Config
+	project    *pnpmProject
+	sel        *lockpnpm.Selection
+}
+
+// loadPnpmPlan reads the configuration and lockfile of the pnpm project in
+// dir and selects the packages to install, reporting npmrc warnings,
+// skipped entries and selection warnings to rep.
+func loadPnpmPlan(dir, configFile string, noRemoteCache bool, s pnpmSelect, rep *reporter) (*pnpmPlan, error) {
+	projectDir, err := filepath.Abs(dir)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return nil, withCode(exitUsage, err)
 	}
-	cfg, err := config.Load(f.configFile, projectDir, os.Getenv)
+	cfg, err := config.Load(configFile, projectDir, os.Getenv)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return nil, withCode(exitUsage, err)
 	}
 	rep.audit.configure(cfg, projectDir)
-	if f.noRemoteCache {
+	if noRemoteCache {
 		cfg.RemoteCache = config.RemoteCache{}
 	}
 	rc, err := npmrc.Load(projectDir, os.Environ())
 	if err != nil {
-		return withCode(exitUsage, err)
+		return nil, withCode(exitUsage, err)
 	}
 	for _, w := range rc.Warnings() {
 		rep.warn(event{Message: w})
 	}
 	project, err := readPnpmProject(projectDir, rc)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	host := locknpm.HostPlatform()
 	host.Libc = locknpm.DetectLibc()
+	supported := project.supported
+	if s.os != nil || s.cpu != nil || s.libc != nil {
+		sa := lockpnpm.Architectures{}
+		if supported != nil {
+			sa = *supported
+		}
+		for _, o := range []struct{ flag, field *[]string }{{&s.os, &sa.OS}, {&s.cpu, &sa.CPU}, {&s.libc, &sa.Libc}} {
+			if *o.flag != nil {
+				*o.field = *o.flag
+			}
+		}
+		supported = &sa
+	}
+	nodeVersion := project.nodeVersion
+	if nodeVersion == "" {
+		// pnpm checks engines.node against the node on PATH (its
+		// getSystemNodeVersion), which is the node that will run the
+		// packages.
+		nodeVersion, _ = nodeVersions()
+	}
+	engineStrict := project.engineStrict
+	if s.engineStrict != nil {
+		engineStrict = *s.engineStrict
+	}
 	sel, err := project.lock.Select(lockpnpm.Options{
-		NoDev:                    f.prod,
-		NoOptional:               f.noOptional,
+		NoDev:                    s.noDev,
+		NoProd:                   s.noProd,
+		NoOptional:               s.noOptional,
 		Platform:                 lockpnpm.Platform{OS: host.OS, CPU: host.CPU, Libc: host.Libc},
-		EngineStrict:             npmrcBool(rc, "engine-strict"),
+		Supported:                supported,
+		NodeVersion:              nodeVersion,
+		EngineStrict:             engineStrict,
 		Major:                    project.major,
 		VirtualStoreDirMaxLength: project.maxLength,
 	})
 	switch {
-	case errors.Is(err, lockpnpm.ErrBadPlatform):
-		return withCode(exitVerify, err)
+	case errors.Is(err, lockpnpm.ErrBadPlatform), errors.Is(err, lockpnpm.ErrBadEngine):
+		return nil, withCode(exitVerify, err)
 	case err != nil:
-		return withCode(exitUsage, err)
+		return nil, withCode(exitUsage, err)
 	}
-	for _, s := range sel.Skipped {
-		rep.skipped(event{Name: s.Package.Name, Version: s.Package.Version, Path: s.Package.Path, Reason: s.Reason})
+	for _, sk := range sel.Skipped {
+		rep.skipped(event{Name: sk.Package.Name, Version: sk.Package.Version, Path: sk.Package.Path, Reason: sk.Reason})
 	}
 	for _, w := range sel.Warnings {
 		rep.warn(event{Name: w.Package.Name, Version: w.Package.Version, Path: w.Package.Path, Message: w.Message})
 	}
+	return &pnpmPlan{projectDir: projectDir, cfg: cfg, rc: rc, project: project, sel: sel}, nil
+}
+
+func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *reporter) error {
+	began := time.Now()
+	plan, err := loadPnpmPlan(f.dir, f.configFile, f.noRemoteCache, pnpmSelect{noDev: f.prod, noProd: f.dev, noOptional: f.noOptional, os: f.os.values, cpu: f.cpu.values, libc: f.libc.values}, rep)
+	if err != nil {
+		return err
+	}
+	projectDir, cfg, rc, project, sel := plan.projectDir, plan.cfg, plan.rc, plan.project, plan.sel
 	if err := checkNpmPolicy(sel.Install, rc, rep); err != nil {
 		return err
 	}
