@@ -1,6 +1,7 @@
 package testregistry
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
@@ -8,8 +9,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"io"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -31,6 +34,12 @@ import (
 //     else PEP 503 HTML (text/html), unless HTMLOnly is set. A name that is
 //     not normalized is redirected to its normalized form, as PyPI does.
 //   - GET /packages/<sha256[:2]>/<sha256>/<filename>: the file.
+//   - GET /packages/<sha256[:2]>/<sha256>/<filename>.metadata: a wheel's
+//     METADATA (PEP 658), listed with its sha256 as core-metadata (PEP
+//     714) only when SetCoreMetadata(true).
+//
+// Every file is listed with an upload-time (PEP 700, JSON only):
+// DefaultUploadTime unless SetUploadTime says otherwise.
 //
 // File URLs are absolute, on FilesURL when set (a second server holding the
 // same files, like files.pythonhosted.org behind pypi.org), else on the
@@ -42,7 +51,12 @@ type PyPI struct {
 	listed   map[string]string // filename → the sha256 to list instead
 	htmlOnly bool
 	relative bool
+	metadata bool
 }
+
+// DefaultUploadTime is the upload-time listed for files SetUploadTime did
+// not set: long enough ago for any release-age policy.
+var DefaultUploadTime = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 
 type pypiFile struct {
 	project  string // as given
@@ -51,6 +65,7 @@ type pypiFile struct {
 	sha256   string
 	yanked   string
 	requires string // Requires-Python; "" lists ">=3.7"
+	uploaded time.Time
 }
 
 // NewPyPI returns an empty index.
@@ -183,6 +198,57 @@ func (p *PyPI) SetRequiresPython(filename, spec string) {
 	}
 }
 
+// SetUploadTime makes the index list t as filename's upload-time.
+func (p *PyPI) SetUploadTime(filename string, t time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, files := range p.files {
+		for _, f := range files {
+			if f.filename == filename {
+				f.uploaded = t
+			}
+		}
+	}
+}
+
+// SetCoreMetadata makes the index serve every wheel's METADATA as a file
+// of its own and list its hash (PEP 658 / 714), as PyPI does.
+func (p *PyPI) SetCoreMetadata(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.metadata = on
+}
+
+// wheelMetadata returns the METADATA inside a wheel, or nil.
+func wheelMetadata(data []byte) []byte {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil
+	}
+	for _, f := range zr.File {
+		dir, base := path.Split(f.Name)
+		if base != "METADATA" || !strings.HasSuffix(dir, ".dist-info/") || strings.Count(dir, "/") != 1 {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(io.LimitReader(rc, 16<<20))
+		if err != nil {
+			return nil
+		}
+		return b
+	}
+	return nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
 // Yank marks filename as yanked (PEP 592) with reason.
 func (p *PyPI) Yank(filename, reason string) {
 	p.mu.Lock()
@@ -272,7 +338,7 @@ func (p *PyPI) serveProject(w http.ResponseWriter, r *http.Request, name string)
 	for k, v := range p.listed {
 		listed[k] = v
 	}
-	htmlOnly, relative := p.htmlOnly, p.relative
+	htmlOnly, relative, withMeta := p.htmlOnly, p.relative, p.metadata
 	p.mu.RUnlock()
 	if len(files) == 0 {
 		http.Error(w, "404 Not Found", http.StatusNotFound)
@@ -308,10 +374,18 @@ func (p *PyPI) serveProject(w http.ResponseWriter, r *http.Request, name string)
 			if f.yanked != "" {
 				yanked = f.yanked
 			}
+			uploaded := f.uploaded
+			if uploaded.IsZero() {
+				uploaded = DefaultUploadTime
+			}
+			var meta any = false
+			if m := wheelMetadata(f.data); withMeta && m != nil && strings.HasSuffix(f.filename, ".whl") {
+				meta = map[string]string{"sha256": sha256Hex(m)}
+			}
 			entry := map[string]any{
 				"filename": f.filename, "url": fileURL(f), "yanked": yanked,
 				"hashes": map[string]string{"sha256": hashOf(f)}, "requires-python": requiresOf(f),
-				"core-metadata": false, "size": len(f.data),
+				"core-metadata": meta, "size": len(f.data), "upload-time": uploaded.UTC().Format("2006-01-02T15:04:05.000000Z"),
 			}
 			out = append(out, entry)
 		}
@@ -327,6 +401,9 @@ func (p *PyPI) serveProject(w http.ResponseWriter, r *http.Request, name string)
 		if f.yanked != "" {
 			attrs += ` data-yanked="` + html.EscapeString(f.yanked) + `"`
 		}
+		if m := wheelMetadata(f.data); withMeta && m != nil && strings.HasSuffix(f.filename, ".whl") {
+			attrs += ` data-core-metadata="sha256=` + sha256Hex(m) + `"`
+		}
 		fmt.Fprintf(&b, "<a href=\"%s#sha256=%s\"%s>%s</a><br/>\n", html.EscapeString(fileURL(f)), hashOf(f), attrs, html.EscapeString(f.filename))
 	}
 	b.WriteString("</body></html>\n")
@@ -341,9 +418,14 @@ func (p *PyPI) serveFile(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.RLock()
 	var found *pypiFile
+	name, isMeta := strings.CutSuffix(parts[2], ".metadata")
+	isMeta = isMeta && p.metadata
+	if !isMeta {
+		name = parts[2]
+	}
 	for _, files := range p.files {
 		for _, f := range files {
-			if f.filename == parts[2] && f.sha256 == parts[1] {
+			if f.filename == name && f.sha256 == parts[1] {
 				found = f
 			}
 		}
@@ -351,6 +433,15 @@ func (p *PyPI) serveFile(w http.ResponseWriter, r *http.Request) {
 	p.mu.RUnlock()
 	if found == nil {
 		http.Error(w, "404 Not Found", http.StatusNotFound)
+		return
+	}
+	if isMeta {
+		m := wheelMetadata(found.data)
+		if m == nil {
+			http.Error(w, "404 Not Found", http.StatusNotFound)
+			return
+		}
+		serveBytes(w, r, "application/octet-stream", m)
 		return
 	}
 	w.Header().Set("ETag", `"`+found.sha256+`"`)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/airlock-dev/airlock/fetch/client"
 	fetchpypi "github.com/airlock-dev/airlock/fetch/pypi"
@@ -152,6 +153,63 @@ func TestPyPIWithRealPip(t *testing.T) {
 		got, _ := filepath.Glob(filepath.Join(dir, "*.whl"))
 		if len(got) != 1+min(1, len(real)) {
 			t.Errorf("pip downloaded %v", got)
+		}
+	}
+}
+
+func TestPyPICoreMetadataAndUploadTime(t *testing.T) {
+	p := NewPyPI()
+	name, _, err := p.AddWheel(WheelSpec{Name: "dep-user", Version: "2.0", Requires: []string{"lib>=1; extra == 'x'"}, ProvidesExtra: []string{"x"}, RequiresPython: ">=3.8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uploaded := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	p.SetUploadTime(name, uploaded)
+	reg := startPyPI(t, p)
+	ca, err := client.ReadCAFile(reg.CAFile(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := client.New(client.Options{ExtraCAs: []client.CABundle{ca}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := fetchpypi.ParseIndexURL(reg.URL()+"simple", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, on := range []bool{false, true} {
+		p.SetCoreMetadata(on)
+		for _, htmlOnly := range []bool{false, true} {
+			p.SetHTMLOnly(htmlOnly, false)
+			page, err := fetchpypi.GetPage(context.Background(), cl, ix, "dep-user")
+			if err != nil || len(page.Files) != 1 {
+				t.Fatalf("page: %+v, %v", page, err)
+			}
+			f := page.Files[0]
+			if f.HasMetadata != on || (f.MetadataHashes["sha256"] != "") != on {
+				t.Errorf("metadata %v html %v: %+v", on, htmlOnly, f)
+			}
+			if want := uploaded.Format(time.RFC3339); !htmlOnly && !strings.HasPrefix(f.UploadTime, strings.TrimSuffix(want, "Z")) {
+				t.Errorf("upload-time %q, want %s", f.UploadTime, want)
+			}
+			resp, err := cl.Get(context.Background(), f.URL+".metadata", nil)
+			if !on {
+				if err == nil {
+					resp.Body.Close()
+					t.Errorf("metadata served while off")
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			sum := sha256.Sum256(body)
+			if hex.EncodeToString(sum[:]) != f.MetadataHashes["sha256"] || !strings.Contains(string(body), "Requires-Dist: lib>=1; extra == 'x'\n") {
+				t.Errorf("metadata %q does not match its listed hash or spec", body)
+			}
 		}
 	}
 }

@@ -24,6 +24,12 @@ type WheelSpec struct {
 	Files map[string]string
 	// ConsoleScripts maps script names to "module:function".
 	ConsoleScripts map[string]string
+	// Requires are Requires-Dist lines (PEP 508), ProvidesExtra the
+	// extras declared, RequiresPython the Requires-Python header: what a
+	// resolver reads from METADATA.
+	Requires       []string
+	ProvidesExtra  []string
+	RequiresPython string
 }
 
 // wheelNameEscape is the binary distribution format's escaping of a name
@@ -55,7 +61,19 @@ func MakeWheel(spec WheelSpec) (string, []byte, error) {
 	for p, c := range files {
 		all[p] = c
 	}
-	all[distInfo+"/METADATA"] = fmt.Sprintf("Metadata-Version: 2.1\nName: %s\nVersion: %s\nSummary: airlock test wheel\n\n", spec.Name, spec.Version)
+	var meta strings.Builder
+	fmt.Fprintf(&meta, "Metadata-Version: 2.1\nName: %s\nVersion: %s\nSummary: airlock test wheel\n", spec.Name, spec.Version)
+	if spec.RequiresPython != "" {
+		fmt.Fprintf(&meta, "Requires-Python: %s\n", spec.RequiresPython)
+	}
+	for _, e := range spec.ProvidesExtra {
+		fmt.Fprintf(&meta, "Provides-Extra: %s\n", e)
+	}
+	for _, r := range spec.Requires {
+		fmt.Fprintf(&meta, "Requires-Dist: %s\n", r)
+	}
+	meta.WriteString("\n")
+	all[distInfo+"/METADATA"] = meta.String()
 	var tagLines strings.Builder
 	py, abiPlat, _ := strings.Cut(tag, "-")
 	abi, plat, _ := strings.Cut(abiPlat, "-")
