@@ -1,0 +1,299 @@
+package bun
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/airlock-dev/airlock/lock"
+)
+
+// Platform is what os, cpu and libc fields are matched against, in node's
+// spellings (process.platform, process.arch; libc "glibc", "musl" or "" when
+// unknown, which matches every libc).
+type Platform struct{ OS, CPU, Libc string }
+
+// Options say what to install from a lockfile.
+type Options struct {
+	// NoDev is bun install --production: devDependencies of the root and
+	// of every workspace are left out, with what only they need.
+	NoDev bool
+	// NoOptional is --omit=optional.
+	NoOptional bool
+	Platform   Platform
+}
+
+// Skipped is a package left out, and why.
+type Skipped struct {
+	Package lock.Package
+	Reason  string
+}
+
+// Selection is what Select decided.
+type Selection struct {
+	// Install lists, sorted by Path, every registry package (Path is its
+	// location in bun's hoisted tree), every link to a workspace package
+	// (SourceLink, Resolved the workspace directory) and every workspace
+	// directory (SourceWorkspace, with its bins).
+	Install []lock.Package
+	Skipped []Skipped
+}
+
+// Select walks the lockfile from the root and every workspace the way
+// `bun install --frozen-lockfile` does with the hoisted linker: each
+// dependency resolves to the package key nearest to its dependent (the
+// dependent's key plus "/name", then its parent's, up to the top); every
+// package that is reached is installed at the location its key names; a
+// package whose os, cpu or libc does not match the platform is skipped with
+// whatever only it needs. bun keeps the lockfile's tree when it leaves
+// packages out (a copy nested because of a devDependency stays nested under
+// --production), and so does Select.
+func (lf *Lockfile) Select(o Options) (*Selection, error) {
+	sel := &Selection{}
+	byName := map[string]*Workspace{}
+	for _, w := range lf.Workspaces[1:] {
+		byName[w.Name] = w
+	}
+	// dirOf maps a key prefix to the directory its children's node_modules
+	// is in: a workspace link leads into the workspace's own directory.
+	paths := map[string]string{}
+	var pathOf func(key string, segs []string) string
+	pathOf = func(key string, segs []string) string {
+		if p, ok := paths[key]; ok {
+			return p
+		}
+		parent := ""
+		if len(segs) > 1 {
+			pk := strings.Join(segs[:len(segs)-1], "/")
+			parent = pathOf(pk, segs[:len(segs)-1])
+			if e := lf.Entries[pk]; e != nil && e.Kind == KindWorkspace {
+				parent = e.WorkspacePath
+			}
+			parent += "/"
+		}
+		p := parent + "node_modules/" + segs[len(segs)-1]
+		paths[key] = p
+		return p
+	}
+	// resolve is bun's lookup of a dependency from the package at prefix.
+	resolve := func(prefix []string, name string) *Entry {
+		for i := len(prefix); i >= 0; i-- {
+			k := name
+			if i > 0 {
+				k = strings.Join(prefix[:i], "/") + "/" + name
+			}
+			if e := lf.Entries[k]; e != nil {
+				return e
+			}
+		}
+		return nil
+	}
+
+	type edge struct {
+		name, group string
+	}
+	edges := func(deps, opt, peer map[string]string, optionalPeers map[string]bool, dev map[string]string) []edge {
+		var out []edge
+		add := func(m map[string]string, group string) {
+			for _, n := range sortedKeys(m) {
+				out = append(out, edge{n, group})
+			}
+		}
+		add(deps, "dependencies")
+		if !o.NoOptional {
+			add(opt, "optionalDependencies")
+		}
+		for _, n := range sortedKeys(peer) {
+			g := "peerDependencies"
+			if optionalPeers[n] {
+				g = "optionalPeers"
+			}
+			out = append(out, edge{n, g})
+		}
+		if !o.NoDev {
+			add(dev, "devDependencies")
+		}
+		return out
+	}
+
+	type item struct {
+		e   *Entry
+		dev bool
+	}
+	state := map[string]bool{} // key → dev (present: reached)
+	skipped := map[string]bool{}
+	var queue []item
+	// visit queues what a dependent at prefix needs.
+	visit := func(where string, prefix []string, es []edge, dev bool) error {
+		for _, d := range es {
+			e := resolve(prefix, d.name)
+			if e == nil {
+				if d.group == "dependencies" || d.group == "devDependencies" {
+					return fmt.Errorf("lock/bun: %s: %w: %s %q resolves to no package; run `bun install` to repair the lockfile", where, ErrMissingEntry, d.group, d.name)
+				}
+				continue // an optional dependency or peer bun did not install
+			}
+			queue = append(queue, item{e, dev || d.group == "devDependencies"})
+		}
+		return nil
+	}
+	root := lf.Workspaces[0]
+	if err := visit("the root package.json", nil, edges(root.Dependencies, root.OptionalDependencies, root.PeerDependencies, setOf(root.OptionalPeers), root.DevDependencies), false); err != nil {
+		return nil, err
+	}
+	// bun links every workspace package into the root node_modules, needed
+	// or not.
+	for _, k := range lf.Keys {
+		if e := lf.Entries[k]; e.Kind == KindWorkspace && len(e.Segments) == 1 {
+			queue = append(queue, item{e, false})
+		}
+	}
+	for len(queue) > 0 {
+		it := queue[0]
+		queue = queue[1:]
+		e := it.e
+		if skipped[e.Key] {
+			continue
+		}
+		if dev, seen := state[e.Key]; seen && (!dev || it.dev) {
+			continue
+		}
+		state[e.Key] = it.dev
+		if e.Kind == KindWorkspace {
+			w := e.workspace
+			if err := visit("workspace "+w.Path, []string{w.Name}, edges(w.Dependencies, w.OptionalDependencies, w.PeerDependencies, setOf(w.OptionalPeers), w.DevDependencies), it.dev); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if why := platformMismatch(e, o.Platform); why != "" {
+			skipped[e.Key] = true
+			delete(state, e.Key)
+			sel.Skipped = append(sel.Skipped, Skipped{Package: lf.pkg(e, pathOf(e.Key, e.Segments), false), Reason: "not for this platform: " + why})
+			continue
+		}
+		if e.BinDir != "" {
+			return nil, fmt.Errorf("lock/bun: package %q: %w: directories.bin (binDir %q) is linked by listing the unpacked package, which airlock does not do; install with bun itself", e.Key, ErrUnsupportedSource, e.BinDir)
+		}
+		if err := visit("package "+e.Key, e.Segments, edges(e.Dependencies, e.OptionalDependencies, e.PeerDependencies, e.OptionalPeers, nil), it.dev); err != nil {
+			return nil, err
+		}
+	}
+	workspaces := map[string]bool{}
+	for key, dev := range state {
+		e := lf.Entries[key]
+		p := lf.pkg(e, pathOf(key, e.Segments), dev)
+		sel.Install = append(sel.Install, p)
+		if e.Kind == KindWorkspace && !workspaces[e.WorkspacePath] {
+			workspaces[e.WorkspacePath] = true
+			w := e.workspace
+			if w.BinDir != "" {
+				return nil, fmt.Errorf("lock/bun: workspace %s: %w: directories.bin (binDir %q) is not supported; list the bins in its package.json's bin", w.Path, ErrUnsupportedSource, w.BinDir)
+			}
+			sel.Install = append(sel.Install, lock.Package{Ecosystem: lock.NPM, Name: w.Name, Version: w.Version, Path: w.Path, Source: lock.SourceWorkspace, Bin: w.Bin})
+		}
+	}
+	// A workspace nothing links still has its own node_modules.
+	for _, w := range lf.Workspaces[1:] {
+		if !workspaces[w.Path] {
+			return nil, fmt.Errorf("lock/bun: %w: workspace %s (%s) has no package entry; run `bun install` to repair the lockfile", ErrMissingEntry, w.Path, w.Name)
+		}
+	}
+	sort.Slice(sel.Install, func(i, j int) bool { return sel.Install[i].Path < sel.Install[j].Path })
+	sort.Slice(sel.Skipped, func(i, j int) bool { return sel.Skipped[i].Package.Path < sel.Skipped[j].Package.Path })
+	for i := 1; i < len(sel.Install); i++ {
+		if sel.Install[i].Path == sel.Install[i-1].Path {
+			return nil, fmt.Errorf("lock/bun: %w: two packages at %s", ErrUnsafePath, sel.Install[i].Path)
+		}
+	}
+	return sel, nil
+}
+
+// pkg describes entry e installed at p.
+func (lf *Lockfile) pkg(e *Entry, p string, dev bool) lock.Package {
+	if e.Kind == KindWorkspace {
+		return lock.Package{Ecosystem: lock.NPM, Name: e.Name, Version: e.workspace.Version, Path: p, Source: lock.SourceLink, Resolved: e.WorkspacePath, Dev: dev}
+	}
+	src := lock.SourceRegistry
+	if lf.inBundle(e) {
+		src = lock.SourceBundled
+	}
+	return lock.Package{
+		Ecosystem: lock.NPM,
+		Name:      e.Name,
+		Version:   e.Version,
+		Path:      p,
+		Source:    src,
+		Resolved:  e.Tarball,
+		Integrity: e.Integrity,
+		Dev:       dev,
+		OS:        e.OS,
+		CPU:       e.CPU,
+		Libc:      e.Libc,
+		Bin:       e.Bin,
+	}
+}
+
+// inBundle reports whether e, or a package above it in the tree, arrived
+// inside its parent's archive (bun marks the bundled packages themselves).
+func (lf *Lockfile) inBundle(e *Entry) bool {
+	for i := len(e.Segments); i > 1; i-- {
+		if a := lf.Entries[strings.Join(e.Segments[:i], "/")]; a != nil && a.Bundled {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func setOf(l []string) map[string]bool {
+	m := map[string]bool{}
+	for _, s := range l {
+		m[s] = true
+	}
+	return m
+}
+
+// platformMismatch is "" when e may be installed on p, else what does not
+// match. os and cpu lists follow npm's rules ("!" excludes; a list of only
+// exclusions allows the rest); libc is checked only when the host's is
+// known.
+func platformMismatch(e *Entry, p Platform) string {
+	var bad []string
+	if len(e.OS) > 0 && !checkList(p.OS, e.OS) {
+		bad = append(bad, fmt.Sprintf("os %v, this is %s", e.OS, p.OS))
+	}
+	if len(e.CPU) > 0 && !checkList(p.CPU, e.CPU) {
+		bad = append(bad, fmt.Sprintf("cpu %v, this is %s", e.CPU, p.CPU))
+	}
+	if len(e.Libc) > 0 && p.Libc != "" && !checkList(p.Libc, e.Libc) {
+		bad = append(bad, fmt.Sprintf("libc %v, this is %s", e.Libc, p.Libc))
+	}
+	return strings.Join(bad, "; ")
+}
+
+func checkList(value string, list []string) bool {
+	if len(list) == 1 && (list[0] == "any" || list[0] == "none") {
+		return list[0] == "any"
+	}
+	match, negated := false, 0
+	for _, v := range list {
+		if t, ok := strings.CutPrefix(v, "!"); ok {
+			if t == value {
+				return false
+			}
+			negated++
+		} else if v == value {
+			match = true
+		}
+	}
+	return match || negated == len(list)
+}
