@@ -39,6 +39,7 @@ test: fmt-check vet
 test-live:
 	$(LIVE_ENV) $(GO) test -tags live -run TestLive -count=1 -v ./cmd/airlock
 	$(GO) test -tags live -run TestLivePnpm -count=1 -v ./install/pnpm
+	$(GO) test -tags live -run TestLiveBun -count=1 -v ./install/bun
 
 # airlock vs npm ci --ignore-scripts, pnpm and bun, cold and warm, on three real
 # lockfiles (testdata/npm/live/{small,medium,large}) from the real registry.
