@@ -1,0 +1,30 @@
+// Package bun lays out the node_modules that `bun install --frozen-lockfile
+// --ignore-scripts` makes with bun's hoisted linker, from lock/bun's
+// Selection, building it in install's staging area and swapping it in
+// atomically.
+//
+// bun's hoisted layout is npm's: every package at the location its
+// lockfile key names, workspace packages as relative symlinks in the root
+// node_modules (and the packages below a workspace's name inside the
+// workspace's own node_modules), bins as relative symlinks in the nearest
+// node_modules/.bin. So Install hands the selection to install/npm, without
+// a hidden lockfile (bun writes none), and the differences that remain are
+// in the extraction, which the caller does with ExtractOptions:
+//
+//   - files get npm's mode, ((mode | 0o666) &^ umask) | 0o600 (checked
+//     against bun with umasks 0o022 and 0o002);
+//   - .gitignore files keep their name (npm renames them .npmignore);
+//   - bin targets that are linked are made 0o777 &^ umask, and a "\r"
+//     ending their "#!" line is removed (bun's tryNormalizeShebang), the
+//     project's own files (a workspace's bins) only after the swap; a bin
+//     whose target is missing is not linked.
+//
+// Checked file for file against real bun 1.4.5 by the tests (listings in
+// testdata/bun/*/bun-tree.txt).
+//
+// Not reproduced: bun's isolated linker (node_modules/.bun, the default
+// for workspace projects whose bun.lock has configVersion 1): the caller
+// refuses it. When two packages in one node_modules declare the same bin
+// name, npm's order picks the owner; bun's first-seen order was not
+// compared.
+package bun
