@@ -55,6 +55,12 @@ type npmCIFlags struct {
 	from string
 	// noRemoteCache is --no-remote-cache: ignore [cache] remote.
 	noRemoteCache bool
+	// optional is npm's deprecated --[no-]optional (nil when not given):
+	// false is --omit=optional.
+	optional *bool
+	// npmCache is npm's --cache DIR: airlock keeps its own verified cache
+	// in DIR/airlock, so that CI caching DIR between runs keeps it too.
+	npmCache string
 }
 
 // register defines the npm ci flags on fs; call parsed after fs.Parse.
@@ -81,6 +87,23 @@ func (f *npmCIFlags) register(fs *flag.FlagSet) {
 		}
 		return nil
 	})
+	fs.StringVar(&f.npmCache, "cache", "", "npm's cache `DIR`: airlock keeps its verified cache in DIR/airlock instead of $AIRLOCK_CACHE, so CI that caches DIR keeps it")
+	fs.BoolVar(&f.quiet, "silent", false, "same as --quiet (npm's --silent, -s)")
+	fs.BoolVar(&f.quiet, "s", false, "same as --quiet")
+	// npm prints its summary at every level but silent; airlock's
+	// warnings are about what it installs, so they stay at error too.
+	fs.Func("loglevel", "npm's `level`: silent is --quiet; error, warn, notice, http, timing, info, verbose and silly change nothing", func(v string) error {
+		switch v {
+		case "silent":
+			f.quiet = true
+		case "error", "warn", "notice", "http", "timing", "info", "verbose", "silly":
+		default:
+			return fmt.Errorf("npm's log levels are silent, error, warn, notice, http, timing, info, verbose and silly")
+		}
+		return nil
+	})
+	fs.Bool("optional", true, "same as --include=optional (npm's deprecated --optional); --no-optional is --omit=optional")
+	fs.Bool("no-optional", false, "same as --omit=optional (npm's deprecated --no-optional)")
 	acceptNpmNoOps(fs)
 }
 
@@ -92,6 +115,12 @@ func (f *npmCIFlags) parsed(fs *flag.FlagSet) {
 			f.legacyPeerDeps = f.legacyPeerDepsFlag
 		case "engine-strict":
 			f.engineStrict = f.engineStrictFlag
+		case "optional", "no-optional":
+			b := fl.Value.String() == "true"
+			if fl.Name == "no-optional" {
+				b = !b
+			}
+			f.optional = &b
 		}
 	})
 }
@@ -192,6 +221,14 @@ func loadNpmSetup(f *npmCIFlags, rep *reporter) (*npmSetup, error) {
 	}
 	if f.noRemoteCache {
 		cfg.RemoteCache = config.RemoteCache{}
+	}
+	if f.npmCache != "" {
+		dir, err := filepath.Abs(f.npmCache)
+		if err != nil {
+			return nil, withCode(exitUsage, err)
+		}
+		cfg.CacheDir = filepath.Join(dir, "airlock")
+		cfg.Sources["cache_dir"] = "--cache"
 	}
 	rc, err := npmrc.Load(projectDir, os.Environ())
 	if err != nil {
@@ -438,7 +475,9 @@ func selectNpmPackages(lf *locknpm.Lockfile, f *npmCIFlags, rc *npmrc.Config) (*
 	if v, ok := rc.Get("also"); ok {
 		oc.Also = v.Value
 	}
-	if v, ok := rc.Get("optional"); ok {
+	if f.optional != nil {
+		oc.Optional = f.optional
+	} else if v, ok := rc.Get("optional"); ok {
 		b := v.Value != "false"
 		oc.Optional = &b
 	}
@@ -588,13 +627,16 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 // the installer discards dir if this returns an error. Packages with install
 // scripts are analyzed before they are placed.
 func extractArchive(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir string, opts unpack.NpmOptions, stats *installStats, rep *reporter) error {
-	res, err := f.Fetch(ctx, pkg, func(r io.Reader) error {
+	// The extracted store (cmd/airlock/store.go, fetch/store) places
+	// packages it holds, re-hashing every file, and keeps the others.
+	sx := newStoreExtract(f, pkg, opts)
+	res, err := sx.fetch(ctx, f, pkg, dir, rep, func(r io.Reader) error {
 		if err := emptyDir(dir); err != nil {
 			return err
 		}
 		// A package.json naming another package or version is reported
 		// by the installer (Result.Warnings), printed after the install.
-		if _, err := unpack.NpmTarball(r, dir, opts); err != nil {
+		if _, err := sx.unpack(r, dir, opts); err != nil {
 			return fmt.Errorf("unpacking %s@%s: %w", pkg.Name, pkg.Version, err)
 		}
 		return nil
