@@ -42,7 +42,7 @@ func newFlagSet(name, synopsis string, w io.Writer) *flag.FlagSet {
 		if noOps {
 			io.WriteString(w, "  Also accepted, changing nothing: npm's --ignore-scripts, --[no-]audit, --[no-]fund,\n"+
 				"  --[no-]progress, --[no-]update-notifier, --prefer-offline, --prefer-online,\n"+
-				"  --foreground-scripts and --loglevel.\n")
+				"  --foreground-scripts and --[no-]unsafe-perm.\n")
 		}
 	}
 	return fs
@@ -57,11 +57,12 @@ const npmNoOpUsage = "accepted for npm compatibility; changes nothing"
 // airlock never runs scripts, audits, asks for funding, checks for npm
 // updates or draws npm's progress bar, and it always takes verified
 // packages from its cache before the network. Boolean options take npm's
-// --no- form too.
+// --no- form too. (--loglevel, --silent, --cache and --[no-]optional do
+// change something: npmCIFlags.register.)
 func acceptNpmNoOps(fs *flag.FlagSet) {
-	for _, name := range []string{"ignore-scripts", "audit", "fund", "progress", "update-notifier", "prefer-offline", "prefer-online", "foreground-scripts"} {
+	// unsafe-perm only ever changed which user ran scripts.
+	for _, name := range []string{"ignore-scripts", "audit", "fund", "progress", "update-notifier", "prefer-offline", "prefer-online", "foreground-scripts", "unsafe-perm"} {
 		fs.Bool(name, false, npmNoOpUsage)
 		fs.Bool("no-"+name, false, npmNoOpUsage)
 	}
-	fs.String("loglevel", "", npmNoOpUsage)
 }
