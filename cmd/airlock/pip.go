@@ -41,9 +41,16 @@ type pipFlags struct {
 	allExtras, noDev        bool
 	noDefaultGroups         bool
 	from                    string // --from: a vendor directory
+
+	// names are requirements to resolve (airlock pip install NAME...,
+	// airlock pip lock NAME...); resolveIn a requirements.in to resolve
+	// (airlock pip lock -r); output the pylock.toml pip lock writes.
+	names     []string
+	resolveIn string
+	output    string
 }
 
-const pipSynopsis = "-r requirements.txt | --lock pylock.toml | --lock uv.lock [flags]"
+const pipSynopsis = "-r requirements.txt | --lock pylock.toml | --lock uv.lock | NAME[==V|specifier][extras]... [flags]"
 
 // pipNoOpUsage marks flags accepted for pip compatibility that change
 // nothing: airlock never resolves dependencies, always checks hashes,
@@ -96,25 +103,31 @@ func (f *pipFlags) register(fs *flag.FlagSet, forInstall bool) {
 }
 
 func pipCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "install" {
-		fmt.Fprintf(stderr, "airlock pip: only 'install' is supported (got %q)\n\nUsage: airlock pip install %s\n", argOrNothing(args), pipSynopsis)
+	if len(args) == 0 || (args[0] != "install" && args[0] != "lock") {
+		fmt.Fprintf(stderr, "airlock pip: only 'install' and 'lock' are supported (got %q)\n\nUsage: airlock pip install %s\n       airlock pip lock %s\n", argOrNothing(args), pipSynopsis, pipLockSynopsis)
 		return exitUsage
 	}
 	var f pipFlags
-	fs := newFlagSet("pip install", pipSynopsis, stderr)
-	f.register(fs, true)
-	if err := fs.Parse(args[1:]); err != nil {
+	run := runPipInstall
+	var fs *flag.FlagSet
+	if args[0] == "lock" {
+		fs = newFlagSet("pip lock", pipLockSynopsis, stderr)
+		f.registerLock(fs)
+		run = runPipLock
+	} else {
+		fs = newFlagSet("pip install", pipSynopsis, stderr)
+		f.register(fs, true)
+	}
+	names, err := parseInterleaved(fs, args[1:])
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitUsage
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "airlock pip install: unexpected argument %q: airlock installs exactly what a lockfile pins; put the requirement, pinned with == and --hash, in a requirements file and pass it with -r\n", fs.Arg(0))
-		return exitUsage
-	}
+	f.names = names
 	rep := newReporter(stdout, stderr, f.jsonOut, f.quiet)
-	err := runPipInstall(ctx, &f, rep)
+	err = run(ctx, &f, rep)
 	code := exitCode(ctx, err)
 	if err != nil {
 		switch {
@@ -215,6 +228,9 @@ func (pp *pipPlan) installWheels(ctx context.Context, scheme pyinterp.Scheme, st
 // pipPlan is a Python lock's wheels chosen for the target interpreter,
 // checked before anything is downloaded, with the fetcher to get them.
 type pipPlan struct {
+	// resolved is the lock a resolution produced (requirements given by
+	// name), nil for a lockfile.
+	resolved *lockpypi.Lock
 	cfg      *config.Config
 	it       *pyinterp.Interpreter
 	scheme   pyinterp.Scheme // set when planned for installing
@@ -230,9 +246,15 @@ type pipPlan struct {
 // interpreter outside a virtual environment without --target; airlock
 // fetch and vendor need only the interpreter's tags and markers.
 func planPip(ctx context.Context, f *pipFlags, forInstall bool, rep *reporter) (*pipPlan, error) {
+	resolving := len(f.names) > 0 || f.resolveIn != ""
 	switch {
+	case resolving && (f.requirements != "" || f.lockFile != ""):
+		return nil, withCode(exitUsage, fmt.Errorf("give requirements to resolve (names) or a lockfile (-r with hashes, --lock), not both"))
+	case resolving && f.from != "":
+		return nil, withCode(exitUsage, fmt.Errorf("--from installs what a lockfile pins from a vendor directory; it cannot resolve names: lock them first (airlock pip lock), vendor the lock, then install it with --lock and --from"))
+	case resolving:
 	case f.requirements == "" && f.lockFile == "":
-		return nil, withCode(exitUsage, fmt.Errorf("nothing to install: give a requirements file with -r (every line pinned with == and --hash), or a pylock.toml or uv.lock with --lock"))
+		return nil, withCode(exitUsage, fmt.Errorf("nothing to install: name the requirements to resolve (airlock pip install requests), or give a requirements file with -r (every line pinned with == and --hash), or a pylock.toml or uv.lock with --lock"))
 	case f.requirements != "" && f.lockFile != "":
 		return nil, withCode(exitUsage, fmt.Errorf("-r and --lock are alternatives; give one of them"))
 	}
@@ -249,8 +271,20 @@ func planPip(ctx context.Context, f *pipFlags, forInstall bool, rep *reporter) (
 	}
 	rep.audit.configure(cfg, cwd)
 
-	lk, lockName, err := readPythonLock(f)
-	if err != nil {
+	var (
+		lk       *lockpypi.Lock
+		lockName string
+		toSolve  *requirementsToResolve
+	)
+	if resolving {
+		if toSolve, err = parseResolveArgs(f.names, f.resolveIn); err != nil {
+			return nil, err
+		}
+		lk, lockName = toSolve.lk, f.resolveIn
+		if lockName == "" {
+			lockName = "the command line"
+		}
+	} else if lk, lockName, err = readPythonLock(f); err != nil {
 		return nil, err
 	}
 
@@ -277,9 +311,11 @@ func planPip(ctx context.Context, f *pipFlags, forInstall bool, rep *reporter) (
 		pp.scheme = it.Paths
 	}
 
-	dists, err := lk.Select(it.Env)
-	if err != nil {
-		return nil, classifyPipLockError(fmt.Errorf("%s: %w", lockName, err))
+	var dists []lockpypi.Dist
+	if !resolving {
+		if dists, err = lk.Select(it.Env); err != nil {
+			return nil, classifyPipLockError(fmt.Errorf("%s: %w", lockName, err))
+		}
 	}
 	var finder wheelFinder
 	if f.from != "" {
@@ -299,11 +335,17 @@ func planPip(ctx context.Context, f *pipFlags, forInstall bool, rep *reporter) (
 		for _, w := range pc.Warnings {
 			rep.warn(event{Message: w})
 		}
-		reportSkipped(lk.Dists, dists, rep)
 		var ff *fetchpypi.Finder
 		if pp.fetcher, ff, err = newPipFetcher(cfg, pc, f.offline, rep); err != nil {
 			return nil, err
 		}
+		if resolving {
+			if pp.resolved, err = pp.resolve(ctx, toSolve, ff, rep); err != nil {
+				return nil, err
+			}
+			lk, dists = pp.resolved, pp.resolved.Dists
+		}
+		reportSkipped(lk.Dists, dists, rep)
 		finder = pipFinder{ff}
 	}
 	if pp.wheels, err = planWheels(ctx, dists, it, finder, cfg.Concurrency, rep); err != nil {

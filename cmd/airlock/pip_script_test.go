@@ -44,8 +44,13 @@ type pypiScript struct {
 //	                        HTML with relative file URLs only; -mtls makes the index demand a client
 //	                        certificate, whose PEM file (certificate and key, pip's client-cert form)
 //	                        is $PYPI_CLIENT_CERT.
-//	pypi wheel NAME VERSION [TAG] [SCRIPT=MODULE:FUNC]
-//	                        serve a generated wheel; $SHA_<NAME> holds its sha256 (NAME with - as _)
+//	pypi wheel NAME VERSION [TAG] [SCRIPT=MODULE:FUNC] [dep:REQUIREMENT] [extra:NAME] [python:SPEC]
+//	                        serve a generated wheel; $SHA_<NAME> holds its sha256 (NAME with - as _);
+//	                        dep:, extra: and python: write Requires-Dist, Provides-Extra and
+//	                        Requires-Python into its METADATA
+//	pypi uploaded FILE AGO  list FILE's upload-time as AGO (a Go duration, "2h") before now
+//	pypi metadata on|off    serve (and list) each wheel's METADATA file (PEP 658/714)
+//	pypi yank FILE REASON   mark FILE as yanked (PEP 592)
 //	pypi sdist NAME VERSION serve a source archive; $SDIST_SHA_<NAME> holds its sha256
 //	pypi system             serve the real wheels of /usr/share/python-wheels ($SHA_pip, $SHA_setuptools)
 //	pypi listhash FILE HEX  make the index list HEX as FILE's sha256
@@ -76,6 +81,18 @@ func cmdPyPI(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		spec := testregistry.WheelSpec{Name: args[1], Version: args[2]}
 		for _, a := range args[3:] {
+			if v, ok := strings.CutPrefix(a, "dep:"); ok {
+				spec.Requires = append(spec.Requires, v)
+				continue
+			}
+			if v, ok := strings.CutPrefix(a, "extra:"); ok {
+				spec.ProvidesExtra = append(spec.ProvidesExtra, v)
+				continue
+			}
+			if v, ok := strings.CutPrefix(a, "python:"); ok {
+				spec.RequiresPython = v
+				continue
+			}
 			if file, content, ok := strings.Cut(strings.TrimPrefix(a, "+"), "="); ok && strings.HasPrefix(a, "+") {
 				// +PATH=CONTENT adds a file beside the default module.
 				if spec.Files == nil {
@@ -115,6 +132,23 @@ func cmdPyPI(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Setenv("SHA_"+envName(strings.Split(n, "-")[0]), sha)
 			ts.Setenv("VERSION_"+envName(strings.Split(n, "-")[0]), strings.Split(n, "-")[1])
 		}
+	case "uploaded":
+		if len(args) != 3 {
+			ts.Fatalf("usage: pypi uploaded FILE AGO")
+		}
+		ago, err := time.ParseDuration(args[2])
+		ts.Check(err)
+		s.index.SetUploadTime(args[1], time.Now().Add(-ago))
+	case "metadata":
+		if len(args) != 2 || args[1] != "on" && args[1] != "off" {
+			ts.Fatalf("usage: pypi metadata on|off")
+		}
+		s.index.SetCoreMetadata(args[1] == "on")
+	case "yank":
+		if len(args) != 3 {
+			ts.Fatalf("usage: pypi yank FILE REASON")
+		}
+		s.index.Yank(args[1], args[2])
 	case "requires-python":
 		if len(args) != 3 {
 			ts.Fatalf("usage: pypi requires-python FILE SPEC")
