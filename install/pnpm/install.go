@@ -79,6 +79,19 @@ type Options struct {
 	// Umask is applied to file and directory modes; 0 means the
 	// process's.
 	Umask fs.FileMode
+	// ShimProjectDir is the project directory the bin shims name in
+	// NODE_PATH (absolute paths, as pnpm writes them); "" means
+	// ProjectDir. airlock verify lays out the tree a project should have
+	// in a scratch directory, with the project's own shims.
+	ShimProjectDir string
+}
+
+// Bookkeeping are the files pnpm writes for its own runs and airlock
+// does not (see the package documentation), relative to the project.
+var Bookkeeping = []string{
+	"node_modules/.modules.yaml",
+	"node_modules/.pnpm/lock.yaml",
+	"node_modules/.pnpm-workspace-state-v1.json",
 }
 
 // Result counts what Install laid out.
@@ -107,7 +120,12 @@ func Install(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pnpm install: %w", err)
 	}
-	real, err := filepath.EvalSymlinks(project)
+	shimDir := project
+	if opts.ShimProjectDir != "" {
+		shimDir = opts.ShimProjectDir
+	}
+	// The shims name the project as pnpm sees it: symlinks resolved.
+	real, err := filepath.EvalSymlinks(shimDir)
 	if err != nil {
 		return nil, fmt.Errorf("pnpm install: %w", err)
 	}

@@ -31,11 +31,7 @@ var tarballsDir = filepath.Join("..", "..", "internal", "testregistry", "tarball
 
 // bookkeeping are the files pnpm writes for its own runs that airlock does
 // not write (see the package documentation).
-var bookkeeping = []string{
-	"node_modules/.modules.yaml",
-	"node_modules/.pnpm/lock.yaml",
-	"node_modules/.pnpm-workspace-state-v1.json",
-}
+var bookkeeping = Bookkeeping
 
 // fixture is a project and the pnpm major its lockfile was written by.
 type fixture struct {
