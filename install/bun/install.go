@@ -2,8 +2,14 @@ package bun
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"sync"
 	"time"
 
 	installnpm "github.com/airlock-dev/airlock/install/npm"
@@ -30,8 +36,16 @@ type Options struct {
 	OnLockWait func(holder string)
 }
 
-// Result is install/npm's count of what was laid out.
-type Result = installnpm.Result
+// Result is install/npm's count of what was laid out, and the packages
+// that declare install scripts.
+type Result struct {
+	*installnpm.Result
+	// InstallScripts lists, as name@version and sorted, the packages whose
+	// package.json declares preinstall, install or postinstall scripts (or
+	// that have a binding.gyp, which bun builds by default): bun.lock does
+	// not say, and airlock never runs them.
+	InstallScripts []string
+}
 
 // ExtractOptions are the unpack options that give bun's files: archive
 // modes by npm's rule (see the package documentation) and .gitignore kept. umask is the
@@ -47,12 +61,54 @@ func Install(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Selection == nil || opts.Extract == nil {
 		return nil, errors.New("bun install: Options.Selection and Options.Extract are required")
 	}
-	return installnpm.Install(ctx, installnpm.Options{
+	var mu sync.Mutex
+	var scripts []string
+	extract := func(ctx context.Context, pkg lock.Package, dir string) error {
+		if err := opts.Extract(ctx, pkg, dir); err != nil {
+			return err
+		}
+		if hasInstallScript(dir) {
+			mu.Lock()
+			scripts = append(scripts, pkg.Name+"@"+pkg.Version)
+			mu.Unlock()
+		}
+		return nil
+	}
+	res, err := installnpm.Install(ctx, installnpm.Options{
 		ProjectDir:  opts.ProjectDir,
 		Packages:    opts.Selection.Install,
-		Extract:     opts.Extract,
+		Extract:     extract,
 		Concurrency: opts.Concurrency,
 		LockWait:    opts.LockWait,
 		OnLockWait:  opts.OnLockWait,
 	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(scripts)
+	return &Result{Result: res, InstallScripts: slices.Compact(scripts)}, nil
+}
+
+// hasInstallScript reads an extracted package's package.json the way bun's
+// lifecycle runner decides whether it builds: a preinstall, install or
+// postinstall script, or a binding.gyp (node-gyp rebuild is the default
+// install script then).
+func hasInstallScript(dir string) bool {
+	data, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return false
+	}
+	var m struct {
+		Scripts map[string]any `json:"scripts"`
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return false
+	}
+	for _, k := range []string{"preinstall", "install", "postinstall"} {
+		if v, ok := m.Scripts[k].(string); ok && v != "" {
+			return true
+		}
+	}
+	_, err = os.Lstat(filepath.Join(dir, "binding.gyp"))
+	return err == nil
 }

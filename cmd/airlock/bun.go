@@ -1,0 +1,388 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/fetch/npmrc"
+	installbun "github.com/airlock-dev/airlock/install/bun"
+	"github.com/airlock-dev/airlock/internal/auditlog"
+	"github.com/airlock-dev/airlock/internal/safefile"
+	"github.com/airlock-dev/airlock/lock"
+	lockbun "github.com/airlock-dev/airlock/lock/bun"
+	locknpm "github.com/airlock-dev/airlock/lock/npm"
+	"github.com/airlock-dev/airlock/unpack"
+)
+
+const (
+	bunLockfile       = "bun.lock"
+	bunBinaryLockfile = "bun.lockb"
+)
+
+// bunFlags are the command-line settings of `airlock bun install`.
+type bunFlags struct {
+	dir, configFile string
+	production      bool
+	omit            []string
+	linker          string
+	offline         bool
+	jsonOut, quiet  bool
+	noRemoteCache   bool
+}
+
+// bunCmd is `airlock bun install|i [flags]`.
+func bunCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (args[0] != "install" && args[0] != "i") {
+		fmt.Fprintf(stderr, "airlock bun: only 'install' is supported (got %q); airlock installs exactly what bun.lock records, like bun install --frozen-lockfile --ignore-scripts\n", argOrNothing(args))
+		return exitUsage
+	}
+	return bunInstall(ctx, "bun install", args[1:], stdout, stderr)
+}
+
+func bunInstall(ctx context.Context, command string, args []string, stdout, stderr io.Writer) int {
+	var f bunFlags
+	fs := newFlagSet(command, "[flags]", stderr)
+	fs.StringVar(&f.dir, "dir", ".", "project `directory` (holds package.json and bun.lock)")
+	fs.StringVar(&f.configFile, "config", "", "airlock.toml to use instead of the project's or the user's")
+	fs.BoolVar(&f.production, "production", false, "leave out devDependencies (bun's --production)")
+	fs.BoolVar(&f.production, "p", false, "same as --production")
+	fs.Func("omit", "leave out `dev` or `optional` dependencies (repeatable)", func(s string) error {
+		f.omit = append(f.omit, s)
+		return nil
+	})
+	fs.StringVar(&f.linker, "linker", "", "node_modules layout: only `hoisted` (bun's --linker)")
+	fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail if a package is not in it")
+	fs.BoolVar(&f.noRemoteCache, "no-remote-cache", false, "do not use airlock.toml's [cache] remote for this run")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON event per line instead of text")
+	fs.BoolVar(&f.quiet, "quiet", false, "print only warnings and errors")
+	fs.BoolVar(&f.quiet, "silent", false, "same as --quiet")
+	fs.Bool("frozen-lockfile", true, "accepted: airlock always installs the lockfile as it is")
+	fs.Bool("ignore-scripts", true, "accepted: airlock never runs install scripts")
+	fs.Bool("no-save", false, "accepted: airlock never writes the lockfile or package.json")
+	fs.Bool("no-progress", false, "accepted, changes nothing")
+	fs.Bool("no-summary", false, "accepted, changes nothing")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "airlock %s: flags that change what is resolved (--force, --latest, --lockfile-only, --save-text-lockfile, ...) are not supported: airlock installs exactly what bun.lock records\n", command)
+		return exitUsage
+	}
+	for _, o := range f.omit {
+		if o != "dev" && o != "optional" {
+			fmt.Fprintf(stderr, "airlock %s: --omit=%s is not supported (only dev and optional)\n", command, o)
+			return exitUsage
+		}
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "airlock %s: unexpected argument %q (adding packages is bun's job: `bun add --lockfile-only`, then airlock bun install)\n", command, fs.Arg(0))
+		return exitUsage
+	}
+	rep := newReporter(stdout, stderr, f.jsonOut, f.quiet)
+	return finishNpm(ctx, rep, runBunInstall(ctx, command, &f, rep))
+}
+
+// bunfig is the part of bunfig.toml's [install] table airlock reads.
+type bunfig struct {
+	Install struct {
+		Linker     string `toml:"linker"`
+		Production *bool  `toml:"production"`
+		Optional   *bool  `toml:"optional"`
+		Dev        *bool  `toml:"dev"`
+		Peer       *bool  `toml:"peer"`
+		Registry   any    `toml:"registry"`
+		Scopes     any    `toml:"scopes"`
+		CAFile     any    `toml:"cafile"`
+		CA         any    `toml:"ca"`
+	} `toml:"install"`
+}
+
+// readBunfig reads the project's bunfig.toml (absent: zero values) and
+// refuses the settings that would make airlock install something other
+// than what bun would.
+func readBunfig(dir string) (*bunfig, error) {
+	var b bunfig
+	data, err := safefile.Read(filepath.Join(dir, "bunfig.toml"), maxManifestSize)
+	if errors.Is(err, os.ErrNotExist) {
+		return &b, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := toml.Decode(string(data), &b); err != nil {
+		return nil, fmt.Errorf("bunfig.toml: %w", err)
+	}
+	for k, v := range map[string]any{"registry": b.Install.Registry, "scopes": b.Install.Scopes, "cafile": b.Install.CAFile, "ca": b.Install.CA} {
+		if v != nil {
+			return nil, fmt.Errorf("bunfig.toml: [install] %s is not read by airlock, which takes registries, scopes, tokens and CAs from .npmrc (bun reads .npmrc too): move the setting there", k)
+		}
+	}
+	if b.Install.Peer != nil && !*b.Install.Peer {
+		return nil, fmt.Errorf("bunfig.toml: [install] peer = false is not supported: airlock installs the peers bun.lock records")
+	}
+	return &b, nil
+}
+
+// bunProject is what airlock reads from a bun project.
+type bunProject struct {
+	lock   *lockbun.Lockfile
+	bunfig *bunfig
+}
+
+func readBunProject(dir string, f *bunFlags) (*bunProject, error) {
+	lockPath := filepath.Join(dir, bunLockfile)
+	data, err := safefile.Read(lockPath, lockbun.MaxLockfileSize)
+	if errors.Is(err, os.ErrNotExist) {
+		if _, berr := os.Stat(filepath.Join(dir, bunBinaryLockfile)); berr == nil {
+			return nil, withCode(exitUsage, fmt.Errorf("%s: %w: run `bun install --save-text-lockfile --frozen-lockfile --lockfile-only` to convert it to bun.lock (bun removes bun.lockb), then commit bun.lock", filepath.Join(dir, bunBinaryLockfile), lockbun.ErrBinaryLockfile))
+		}
+	}
+	if errors.Is(err, safefile.ErrTooLarge) {
+		err = fmt.Errorf("%w (the lockfile limit): check that it is the lockfile bun wrote", err)
+	}
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	p := &bunProject{}
+	if p.lock, err = lockbun.Parse(data); err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
+	}
+	if p.bunfig, err = readBunfig(dir); err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	linker := f.linker
+	if linker == "" {
+		linker = p.bunfig.Install.Linker
+	}
+	if linker == "" && p.lock.ConfigVersion >= 1 && len(p.lock.Workspaces) > 1 {
+		linker = "isolated" // bun 1.3's default for workspace projects
+	}
+	if linker != "" && linker != "hoisted" {
+		return nil, withCode(exitUsage, fmt.Errorf("bun lays out this project with its %s linker (node_modules/.bun; bun's default for workspaces when bun.lock has configVersion 1), which airlock does not reproduce; set `[install] linker = \"hoisted\"` in bunfig.toml to use the hoisted layout with bun and airlock alike", linker))
+	}
+	pkgJSON, err := safefile.Read(filepath.Join(dir, "package.json"), maxManifestSize)
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("reading package.json (bun needs it beside the lockfile): %w", err))
+	}
+	patterns, err := lockbun.WorkspacePatterns(pkgJSON)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	wsDirs, err := findWorkspaces(dir, patterns)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	manifests := map[string][]byte{"": pkgJSON}
+	for _, w := range p.lock.Workspaces[1:] {
+		if !slices.Contains(wsDirs, w.Path) {
+			continue // CheckInSync reports the difference
+		}
+		b, err := safefile.Read(filepath.Join(dir, filepath.FromSlash(w.Path), "package.json"), maxManifestSize)
+		if err != nil {
+			return nil, withCode(exitUsage, fmt.Errorf("workspace %s: %w", w.Path, err))
+		}
+		manifests[w.Path] = b
+	}
+	// --frozen-lockfile: bun refuses a lockfile package.json has moved
+	// away from, and so does airlock.
+	if err := lockbun.CheckInSync(p.lock, manifests, wsDirs); err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
+	}
+	return p, nil
+}
+
+// findWorkspaces lists the directories (relative, slash-separated) below
+// dir that hold a package.json and match package.json's workspaces
+// patterns ("*" and "?" within a path segment, "**" across segments, "!"
+// to exclude), skipping node_modules and dot directories.
+func findWorkspaces(dir string, patterns []string) ([]string, error) {
+	var include, exclude []*regexp.Regexp
+	for _, p := range patterns {
+		neg := strings.HasPrefix(p, "!")
+		p = strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(p, "!"), "./"), "/")
+		p = strings.TrimSuffix(p, "/")
+		var re strings.Builder
+		re.WriteString("^")
+		for i := 0; i < len(p); i++ {
+			switch c := p[i]; {
+			case strings.HasPrefix(p[i:], "**/"):
+				re.WriteString("(?:.*/)?")
+				i += 2
+			case strings.HasPrefix(p[i:], "**"):
+				re.WriteString(".*")
+				i++
+			case c == '*':
+				re.WriteString("[^/]*")
+			case c == '?':
+				re.WriteString("[^/]")
+			default:
+				re.WriteString(regexp.QuoteMeta(string(c)))
+			}
+		}
+		re.WriteString("$")
+		rx, err := regexp.Compile(re.String())
+		if err != nil {
+			return nil, fmt.Errorf("package.json: workspaces pattern %q: %w", p, err)
+		}
+		if neg {
+			exclude = append(exclude, rx)
+		} else {
+			include = append(include, rx)
+		}
+	}
+	if len(include) == 0 {
+		return nil, nil
+	}
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() || p == dir {
+			return nil
+		}
+		if name := d.Name(); name == "node_modules" || strings.HasPrefix(name, ".") {
+			return filepath.SkipDir
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		match := func(rs []*regexp.Regexp) bool {
+			return slices.ContainsFunc(rs, func(r *regexp.Regexp) bool { return r.MatchString(rel) })
+		}
+		if match(include) && !match(exclude) {
+			if _, err := os.Stat(filepath.Join(p, "package.json")); err == nil {
+				out = append(out, rel)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func runBunInstall(ctx context.Context, command string, f *bunFlags, rep *reporter) error {
+	began := time.Now()
+	projectDir, err := filepath.Abs(f.dir)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	cfg, err := config.Load(f.configFile, projectDir, os.Getenv)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	rep.audit.configure(cfg, projectDir)
+	if f.noRemoteCache {
+		cfg.RemoteCache = config.RemoteCache{}
+	}
+	rc, err := npmrc.Load(projectDir, os.Environ())
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	for _, w := range rc.Warnings() {
+		rep.warn(event{Message: w})
+	}
+	project, err := readBunProject(projectDir, f)
+	if err != nil {
+		return err
+	}
+	host := locknpm.HostPlatform()
+	host.Libc = locknpm.DetectLibc()
+	in := project.bunfig.Install
+	opts := lockbun.Options{
+		NoDev:      f.production || slices.Contains(f.omit, "dev") || (in.Production != nil && *in.Production) || (in.Dev != nil && !*in.Dev),
+		NoOptional: slices.Contains(f.omit, "optional") || (in.Optional != nil && !*in.Optional),
+		Platform:   lockbun.Platform{OS: host.OS, CPU: host.CPU, Libc: host.Libc},
+	}
+	sel, err := project.lock.Select(opts)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	for _, s := range sel.Skipped {
+		rep.skipped(event{Name: s.Package.Name, Version: s.Package.Version, Path: s.Package.Path, Reason: s.Reason})
+	}
+	if err := checkNpmPolicy(sel.Install, rc, rep); err != nil {
+		return err
+	}
+	if err := checkPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: projectDir, offline: f.offline, pkgs: sel.Install, rep: rep, now: time.Now()}); err != nil {
+		return err
+	}
+	fetcher, err := newFetcher(cfg, rc, f.offline, func(msg string) { rep.warn(event{Message: msg}) })
+	if err != nil {
+		return err
+	}
+	defer finishRemoteCache(fetcher, rep)
+	toFetch := 0
+	for _, p := range sel.Install {
+		if p.Source == lock.SourceRegistry {
+			toFetch++
+		}
+	}
+	rep.start(command, toFetch)
+	var stats installStats
+	umask := unpack.ProcessUmask()
+	res, err := installbun.Install(ctx, installbun.Options{
+		ProjectDir:  projectDir,
+		Selection:   sel,
+		Concurrency: cfg.Concurrency,
+		LockWait:    30 * time.Second,
+		OnLockWait: func(holder string) {
+			if holder != "" {
+				holder = " (process " + holder + ")"
+			}
+			rep.warn(event{Message: "waiting up to 30s for another airlock installing into this project" + holder})
+		},
+		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
+			return extractArchive(ctx, fetcher, pkg, dir, installbun.ExtractOptions(umask), &stats, rep)
+		},
+	})
+	if n := stats.uncached.Load(); n > 1 {
+		rep.warn(event{Message: fmt.Sprintf("%d archives in all were installed but not cached (see the first warning above)", n)})
+	}
+	if err != nil {
+		return classifyInstallError(err)
+	}
+	for _, w := range res.Warnings {
+		rep.warn(event{Message: w})
+	}
+	scripts := res.InstallScripts
+	took := time.Since(began)
+	e := event{
+		Packages:       res.Packages,
+		FromCache:      int(stats.fromCache.Load()),
+		Downloaded:     int(stats.downloaded.Load()),
+		Refetched:      int(stats.refetched.Load()),
+		Bytes:          stats.bytes.Load(),
+		Links:          res.Links,
+		Bins:           res.Bins,
+		Skipped:        len(sel.Skipped),
+		Seconds:        took.Seconds(),
+		InstallScripts: scripts,
+	}
+	lines := []string{fmt.Sprintf("added %d packages (%s verified: %d downloaded, %d from cache) in %s",
+		e.Packages, humanBytes(e.Bytes), e.Downloaded, e.FromCache, took.Round(10*time.Millisecond))}
+	if e.Refetched > 0 {
+		lines = append(lines, fmt.Sprintf("replaced %d corrupt cache entries (see the warnings above)", e.Refetched))
+	}
+	if e.Skipped > 0 {
+		lines = append(lines, fmt.Sprintf("skipped %d packages (omitted or not for this platform; --json lists them)", e.Skipped))
+	}
+	if len(scripts) > 0 {
+		lines = append(lines, fmt.Sprintf("%d packages declare install scripts, which airlock did not run: %s", len(scripts), strings.Join(scripts, ", ")),
+			"  airlock bun install runs no scripts; run the ones you trust with `bun pm trust NAME`")
+	}
+	rep.done(e, lines)
+	rep.audit.add(auditlog.Event{Kind: "install", Result: "ok", Detail: command + ": " + strings.Join(lines, "; ")})
+	return nil
+}
