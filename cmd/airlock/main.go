@@ -47,6 +47,8 @@ Usage:
                               lockfile against policy, then install it as npm ci does
   airlock pnpm install [flags]
                               install node_modules from pnpm-lock.yaml, like pnpm install --frozen-lockfile --ignore-scripts
+  airlock bun install [flags]
+                              install node_modules from bun.lock, like bun install --frozen-lockfile --ignore-scripts
   airlock install [flags]     the same, choosing the ecosystem from the lockfile found
   airlock pip install -r requirements.txt | --lock pylock.toml|uv.lock [flags]
                               install wheels into a virtual environment, like pip install --require-hashes --no-deps
@@ -107,6 +109,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return installAuto(ctx, args[1:], stdout, stderr)
 	case "pnpm":
 		return pnpmCmd(ctx, args[1:], stdout, stderr)
+	case "bun":
+		return bunCmd(ctx, args[1:], stdout, stderr)
 	case "fetch":
 		return fetchCmd(ctx, "fetch", args[1:], stdout, stderr)
 	case "vendor":
