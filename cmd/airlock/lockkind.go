@@ -18,6 +18,7 @@ type jsLockKind string
 const (
 	lockNpm  jsLockKind = "npm"
 	lockPnpm jsLockKind = "pnpm"
+	lockBun  jsLockKind = "bun"
 )
 
 // jsLockfiles are the JavaScript lockfiles airlock reads, each with the
@@ -30,6 +31,7 @@ var jsLockfiles = []struct {
 }{
 	{lockNpm, []string{"npm-shrinkwrap.json", "package-lock.json"}}, // npm's order, as locknpm.FindLockfile
 	{lockPnpm, []string{pnpmLockfile}},
+	{lockBun, []string{bunLockfile, bunBinaryLockfile}}, // bun.lockb: airlock bun install says how to convert it
 }
 
 // jsLock is the lockfile chosen for a project.
@@ -47,7 +49,7 @@ func (e errNoJSLock) Error() string {
 	for _, l := range jsLockfiles {
 		names = append(names, l.names...)
 	}
-	return fmt.Sprintf("no lockfile (%s) in %s; airlock installs exactly what a lockfile records: create one with your package manager (`npm install --package-lock-only --ignore-scripts`, `pnpm install --lockfile-only --ignore-scripts`)", strings.Join(names, ", "), e.dir)
+	return fmt.Sprintf("no lockfile (%s) in %s; airlock installs exactly what a lockfile records: create one with your package manager (`npm install --package-lock-only --ignore-scripts`, `pnpm install --lockfile-only --ignore-scripts`, `bun install --lockfile-only --ignore-scripts`)", strings.Join(names, ", "), e.dir)
 }
 
 // findJSLock chooses the lockfile of the project in dir as `airlock
