@@ -561,6 +561,8 @@ func installAuto(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	switch l.kind {
 	case lockPnpm:
 		return pnpmInstall(ctx, "install", args, stdout, stderr)
+	case lockBun:
+		return bunInstall(ctx, "install", args, stdout, stderr)
 	}
 	return npmCI(ctx, "install", args, stdout, stderr)
 }
