@@ -41,6 +41,7 @@ type tool struct {
 }
 
 func main() {
+	benchrun.Main()
 	airlock := flag.String("airlock", "bin/airlock", "airlock binary to time")
 	projects := flag.String("project", "testdata/npm/live/small,testdata/npm/live/medium,testdata/npm/live/large", "comma-separated project directories with package.json and package-lock.json")
 	runs := flag.Int("runs", 3, "timed runs per tool and scenario")

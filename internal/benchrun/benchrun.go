@@ -7,7 +7,9 @@ package benchrun
 import (
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -78,8 +80,59 @@ func Interleave(tools []Tool, runs int) (Results, error) {
 	return res, nil
 }
 
-// Time runs cmd and measures it. Its stdout is discarded unless set; its
-// stderr is kept for the error when it fails.
+// measureEnv makes a driver's own binary the measuring wrapper (see Main).
+const measureEnv = "BENCHRUN_MEASURE"
+
+// wrapping is set by Main: the driver's binary can be its own wrapper.
+var wrapping bool
+
+// Main must be the first call of a driver's main (and of the TestMain of a
+// driver's tests). In the driver it only notes that Time may start the
+// binary again as a wrapper; in that wrapper it runs the command given as
+// its arguments, reports the command's wall time and rusage on file
+// descriptor 3, and exits with the command's exit code.
+//
+// The wrapper exists because of how Linux counts peak RSS: Go starts
+// children with vfork (CLONE_VM), so a child shares the parent's memory
+// until it calls exec, and exec records the parent's high-water RSS as the
+// child's. A driver holding a few hundred MB (generated wheels, a local
+// index) would have that reported as every tool's peak RSS. The wrapper is
+// a fresh, small process; the tool it starts inherits only its small
+// high-water mark.
+func Main() {
+	if os.Getenv(measureEnv) != "1" {
+		wrapping = true
+		return
+	}
+	os.Unsetenv(measureEnv)
+	report := os.NewFile(3, "report")
+	if len(os.Args) < 2 || report == nil {
+		fmt.Fprintln(os.Stderr, "benchrun: the measuring wrapper needs a command and file descriptor 3")
+		os.Exit(2)
+	}
+	// The command must not hold the report open after the wrapper exits.
+	syscall.CloseOnExec(3)
+	cmd := exec.Command(os.Args[1], os.Args[2:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if cmd.ProcessState == nil {
+		fmt.Fprintln(os.Stderr, "benchrun:", err)
+		os.Exit(127)
+	}
+	s := usage(cmd, wall)
+	fmt.Fprintf(report, "%d %d %d\n", s.Wall, s.CPU, s.MaxRSS)
+	report.Close()
+	if code := cmd.ProcessState.ExitCode(); code != 0 {
+		os.Exit(max(code, 1))
+	}
+	os.Exit(0)
+}
+
+// Time runs cmd and measures it: through the driver's own binary as a
+// wrapper when Main was called (see there why), else directly. Its stdout
+// is discarded unless set; its stderr is kept for the error when it fails.
 func Time(cmd *exec.Cmd) (Sample, error) {
 	if cmd.Stdout == nil {
 		cmd.Stdout = io.Discard
@@ -88,17 +141,56 @@ func Time(cmd *exec.Cmd) (Sample, error) {
 	if cmd.Stderr == nil {
 		cmd.Stderr = &stderr
 	}
-	start := time.Now()
-	err := cmd.Run()
-	wall := time.Since(start)
-	if err != nil {
+	fail := func(err error) (Sample, error) {
 		return Sample{}, fmt.Errorf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, stderr.String())
 	}
+	if !wrapping {
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			return fail(err)
+		}
+		return usage(cmd, time.Since(start)), nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fail(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return fail(err)
+	}
+	defer r.Close()
+	wrapped := exec.Command(exe, append([]string{cmd.Path}, cmd.Args[1:]...)...)
+	wrapped.Dir, wrapped.Stdout, wrapped.Stderr = cmd.Dir, cmd.Stdout, cmd.Stderr
+	env := cmd.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	wrapped.Env = append(slices.Clone(env), measureEnv+"=1")
+	wrapped.ExtraFiles = []*os.File{w}
+	err = wrapped.Start()
+	w.Close()
+	if err != nil {
+		return fail(err)
+	}
+	report, _ := io.ReadAll(r)
+	if err := wrapped.Wait(); err != nil {
+		return fail(err)
+	}
+	var s Sample
+	if _, err := fmt.Sscanf(string(report), "%d %d %d", &s.Wall, &s.CPU, &s.MaxRSS); err != nil {
+		return fail(fmt.Errorf("the measuring wrapper reported %q: %v", report, err))
+	}
+	return s, nil
+}
+
+// usage is the sample of a finished command.
+func usage(cmd *exec.Cmd, wall time.Duration) Sample {
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	// On a shared machine the CPU time says more than the wall time about
 	// the tool's own cost: it does not grow with the neighbours' load.
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return Sample{Wall: wall, CPU: cpu, MaxRSS: ru.Maxrss}, nil
+	return Sample{Wall: wall, CPU: cpu, MaxRSS: ru.Maxrss}
 }
 
 // Print writes the results table: one row per tool (in the order of

@@ -2,11 +2,48 @@ package benchrun
 
 import (
 	"errors"
+	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 )
+
+func TestMain(m *testing.M) {
+	Main()
+	os.Exit(m.Run())
+}
+
+// TestPeakRSSIsTheTools checks that a driver's own memory is not reported
+// as the peak RSS of the tools it times (see Main).
+func TestPeakRSSIsTheTools(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	big := make([]byte, 300<<20)
+	for i := range big {
+		if i%4096 == 0 {
+			big[i] = 1 // resident, not just reserved
+		}
+	}
+	s, err := Time(exec.Command("sh", "-c", "exit 0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.MaxRSS <= 0 || s.MaxRSS > 100<<10 {
+		t.Errorf("peak RSS of sh = %d KiB; want a small positive number, not the driver's 300 MiB", s.MaxRSS)
+	}
+	if s.Wall <= 0 || s.Wall > time.Minute {
+		t.Errorf("wall time %v", s.Wall)
+	}
+	runtime.KeepAlive(big)
+	// A failing command's exit status and stderr come through the wrapper.
+	_, err = Time(exec.Command("sh", "-c", "echo broken >&2; exit 3"))
+	if err == nil || !strings.Contains(err.Error(), "broken") || !strings.Contains(err.Error(), "exit status 3") {
+		t.Errorf("failing command: %v", err)
+	}
+}
 
 func TestStats(t *testing.T) {
 	s := []Sample{
