@@ -389,32 +389,48 @@ esac
 }
 
 // pipRoute sends `pip install` to airlock when airlock can check it: a
-// --lock, --require-hashes, or a requirements file with hashes. Any other
-// pip install (a bare name, -e ., an unhashed file) runs pip itself, with
-// a warning, since airlock cannot pin it.
+// --lock, --require-hashes, a requirements file with hashes, or
+// requirements named on the command line (airlock resolves them on the
+// index and pins every wheel by its hash). Any other pip install (-e .,
+// a path or URL, an unhashed requirements file) runs pip itself, with a
+// warning, since airlock cannot pin it.
 const pipRoute = `
 if [ "$cmd" = install ]; then
 	_route=
 	_next=
+	_names=
+	_other=
 	for _a in "$@"; do
-		if [ -n "$_next" ]; then
+		case $_next in
+		r)
 			_next=
-			if [ -f "$_a" ] && grep -q -- '--hash[=:]' "$_a" 2>/dev/null; then _route=1; fi
+			if [ -f "$_a" ] && grep -q -- '--hash[=:]' "$_a" 2>/dev/null; then _route=1; else _other=1; fi
 			continue
-		fi
+			;;
+		v)
+			_next=
+			continue
+			;;
+		esac
 		case $_a in
+		install) ;;
 		--lock | --lock=* | --require-hashes) _route=1 ;;
-		-r | --requirement) _next=1 ;;
+		-r | --requirement) _next=r ;;
 		-r?* | --requirement=*)
 			_f=${_a#-r}
 			_f=${_f#--requirement=}
-			if [ -f "$_f" ] && grep -q -- '--hash[=:]' "$_f" 2>/dev/null; then _route=1; fi
+			if [ -f "$_f" ] && grep -q -- '--hash[=:]' "$_f" 2>/dev/null; then _route=1; else _other=1; fi
 			;;
+		-e | --editable | -e?* | --editable=* | -c | --constraint | -c?* | --constraint=* | -f | --find-links | -f?* | --find-links=*) _other=1 ;;
+		-t | --target | -i | --index-url | --extra-index-url | --python | --cert | --client-cert | --config) _next=v ;;
+		-*) ;;
+		*/* | .* | *.whl | *.zip | *.tar.gz) _other=1 ;;
+		*) _names=1 ;;
 		esac
 	done
-	if [ -n "$_route" ]; then
+	if [ -n "$_route" ] || { [ -n "$_names" ] && [ -z "$_other" ]; }; then
 		airlock_shim_airlock pip "$@"
 	fi
-	echo "airlock shim: '$tool install' without hashes (-r with --hash lines, or --lock) is not checked by airlock; running $tool itself" >&2
+	echo "airlock shim: this '$tool install' (a path, URL, -e, or a requirements file without hashes) is not checked by airlock; running $tool itself" >&2
 fi
 `
