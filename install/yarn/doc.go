@@ -1,0 +1,41 @@
+// Package yarn lays out node_modules exactly as yarn classic (1.22)'s
+// `yarn install --frozen-lockfile --ignore-scripts` does, from a parsed
+// yarn.lock and package.json, built in staging and swapped in whole.
+//
+// yarn 1's lockfile records neither bins, os/cpu nor peer dependencies, so
+// Install does what yarn does: it extracts every package the lockfile
+// reaches (each into its own private directory) and reads its
+// package.json, then
+//
+//   - leaves out optional packages whose os or cpu do not match
+//     (package-compatibility.js; libc and engines are not compared, as
+//     yarn 1 ignores libc and airlock does not know the node version), and
+//     refuses a required one (ErrBadPlatform);
+//   - resolves peer dependencies as PackageLinker.resolvePeerModules does;
+//   - places packages with a transcription of yarn's PackageHoister
+//     (hoist.go), under --production marking the root's devDependencies
+//     ignored so that only what production packages need is installed;
+//   - copies each package to each of its locations and links bins as
+//     PackageLinker does (bins.go): relative symlinks in the root's and
+//     in packages' node_modules/.bin, targets chmod'ed to 0o755.
+//
+// Not reproduced, and why:
+//
+//   - node_modules/.yarn-integrity, yarn's record of its last install, is
+//     not written: its systemParams field names the node ABI
+//     (process.versions.modules), which airlock cannot know without
+//     running node. Without it the next `yarn install` simply does its
+//     work again instead of answering "Already up-to-date".
+//   - Symlinks inside package archives: yarn extracts them (kept inside
+//     the package), airlock's npm unpacker skips them, as npm does.
+//   - File modes follow npm's rule ((mode|0o666)&^umask|0o600), yarn's
+//     is (mode|0o644)&^umask: the same under the usual umask 022.
+//   - Workspaces, nohoist, npm: aliases, git and file: sources
+//     (ErrWorkspaces, ErrUnsupportedSource, lock/yarn).
+//   - yarn's resolver runs its requests concurrently; the order in which
+//     packages are first reached (which only decides which copy of a
+//     peer dependency a package is given) is taken to be breadth-first
+//     within each root dependency, and JavaScript's localeCompare (the
+//     order of the flat tree, which decides bin-name conflicts) is
+//     approximated by localeLess.
+package yarn

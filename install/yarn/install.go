@@ -1,0 +1,350 @@
+package yarn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/airlock-dev/airlock/install"
+	"github.com/airlock-dev/airlock/lock"
+	lockyarn "github.com/airlock-dev/airlock/lock/yarn"
+)
+
+const (
+	// dirMode is what directories are created with; the kernel applies
+	// the umask, as it does for yarn's mkdirp.
+	dirMode = 0o777
+	// binMode is linkBin's chmod of every bin target: exactly 0o755.
+	binMode = 0o755
+)
+
+// Errors callers can branch on with errors.Is.
+var (
+	// ErrBadPlatform: a package that is not optional does not support
+	// this platform's os or cpu (yarn: "Found incompatible module").
+	ErrBadPlatform = errors.New("unsupported platform")
+	// ErrUnsupportedSource: a git or local-file package, which airlock
+	// does not install from yarn.lock.
+	ErrUnsupportedSource = errors.New("unsupported package source")
+	// ErrWorkspaces: package.json declares workspaces.
+	ErrWorkspaces = errors.New("yarn workspaces are not supported yet")
+)
+
+// Platform is the os and cpu yarn compares packages' os and cpu fields
+// with (process.platform and process.arch; yarn 1 ignores libc).
+type Platform struct{ OS, CPU string }
+
+// Options describe one install.
+type Options struct {
+	// ProjectDir holds package.json and yarn.lock.
+	ProjectDir string
+	Lockfile   *lockyarn.Lockfile
+	Manifest   *lockyarn.Manifest
+	// Production leaves out devDependencies (--production).
+	Production bool
+	Platform   Platform
+	// Extract writes pkg's files into dir, which exists and is empty. It
+	// may be called concurrently; it must not write outside dir. pkg.Path
+	// is node_modules/<name>: the layout is computed from the extracted
+	// manifests, so the final locations are not known yet.
+	Extract func(ctx context.Context, pkg lock.Package, dir string) error
+	// Concurrency bounds concurrent Extract calls; 0 means a default.
+	Concurrency int
+	// LockWait and OnLockWait: see install.Options.
+	LockWait   time.Duration
+	OnLockWait func(holder string)
+}
+
+// Skipped is a package yarn would not install here.
+type Skipped struct {
+	Package lock.Package
+	Reason  string
+}
+
+// Result says what Install laid out.
+type Result struct {
+	// Installed lists every package at every location it was placed.
+	Installed []lock.Package
+	// Packages counts the archives extracted (yarn fetches every package
+	// the lockfile reaches, also the ones it then leaves out).
+	Packages int
+	Bins     int
+	Skipped  []Skipped
+	// InstallScripts lists, as name@version, installed packages whose
+	// package.json declares preinstall, install or postinstall scripts
+	// (or that have a binding.gyp); airlock never runs them.
+	InstallScripts []string
+	// Warnings are complete messages for the user: unmet peer
+	// dependencies, problems after the swap.
+	Warnings []string
+}
+
+// Install lays out node_modules as `yarn install --frozen-lockfile
+// --ignore-scripts` does: see the package documentation.
+func Install(ctx context.Context, opts Options) (*Result, error) {
+	if opts.Extract == nil || opts.Lockfile == nil || opts.Manifest == nil {
+		return nil, errors.New("yarn install: Options.Extract, Lockfile and Manifest are required")
+	}
+	if opts.Manifest.Workspaces {
+		return nil, fmt.Errorf("yarn install: %w: airlock lays out single-package yarn projects only; use airlock npm ci or pnpm for workspaces, or yarn itself", ErrWorkspaces)
+	}
+	var roots []string
+	for _, d := range opts.Manifest.Deps {
+		roots = append(roots, d.Pattern())
+	}
+	g, err := newGraph(opts.Lockfile, roots)
+	if err != nil {
+		return nil, fmt.Errorf("yarn install: %w", err)
+	}
+	for _, r := range g.list {
+		if r.entry.Source != lock.SourceRegistry && r.entry.Source != lock.SourceRemote {
+			return nil, fmt.Errorf("yarn install: %w: %s@%s comes from %s %q; airlock installs registry and tarball packages checked against the lockfile's integrity only", ErrUnsupportedSource, r.name, r.version, r.entry.Source, r.entry.Resolved)
+		}
+	}
+	g.markOptional(opts.Manifest.Deps)
+	project, err := filepath.Abs(opts.ProjectDir)
+	if err != nil {
+		return nil, fmt.Errorf("yarn install: %w", err)
+	}
+	st, err := install.Begin(ctx, project, install.Options{LockWait: opts.LockWait, OnLockWait: opts.OnLockWait})
+	if err != nil {
+		return nil, fmt.Errorf("yarn install: %w", err)
+	}
+	defer st.Abort()
+	b := &builder{opts: opts, st: st, g: g, res: &Result{}}
+	if err := b.build(ctx); err != nil {
+		return nil, fmt.Errorf("yarn install: %w", err)
+	}
+	warnings, err := st.Commit()
+	if err != nil {
+		return nil, fmt.Errorf("yarn install: %w", err)
+	}
+	b.res.Warnings = append(b.res.Warnings, warnings...)
+	return b.res, nil
+}
+
+type builder struct {
+	opts  Options
+	st    *install.Staging
+	g     *graph
+	res   *Result
+	stage *os.Root
+	nm    string // the staged node_modules, relative to the staging root
+}
+
+func (b *builder) build(ctx context.Context) error {
+	d, err := b.st.Dir("node_modules")
+	if err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(b.st.Root(), d)
+	if err != nil {
+		return err
+	}
+	b.nm = filepath.ToSlash(rel)
+	if b.stage, err = os.OpenRoot(b.st.Root()); err != nil {
+		return err
+	}
+	defer b.stage.Close()
+	if err := b.extractAll(ctx); err != nil {
+		return err
+	}
+	if err := b.checkPlatforms(); err != nil {
+		return err
+	}
+	if b.opts.Production {
+		// install.js markIgnored: the root's devDependencies; the hoister
+		// keeps whatever a required package also needs.
+		for _, d := range b.opts.Manifest.Deps {
+			if d.Kind == lockyarn.Dev {
+				b.g.resolve(d.Pattern()).ignore = true
+			}
+		}
+	}
+	b.res.Warnings = append(b.res.Warnings, b.g.resolvePeers()...)
+	var roots []string
+	for _, d := range b.opts.Manifest.Deps {
+		roots = append(roots, d.Pattern())
+	}
+	h := newHoister(b.g)
+	h.seed(roots)
+	flat := h.flatten()
+	sort.SliceStable(flat, func(i, j int) bool { return localeLess(flat[i].loc, flat[j].loc) })
+	if err := b.place(flat); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	return b.linkBins(flat)
+}
+
+// extractAll extracts every package the lockfile reaches into its own
+// scratch directory and reads its manifest.
+func (b *builder) extractAll(ctx context.Context) error {
+	scratch, err := b.st.Scratch()
+	if err != nil {
+		return err
+	}
+	limit := b.opts.Concurrency
+	if limit <= 0 {
+		limit = max(16, 2*runtime.GOMAXPROCS(0))
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(limit)
+	for i, r := range b.g.list {
+		r.dir = filepath.Join(scratch, strconv.Itoa(i))
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return context.Cause(gctx)
+			}
+			if err := os.Mkdir(r.dir, dirMode); err != nil {
+				return err
+			}
+			pkg := r.entry.Package("node_modules/" + r.name)
+			pkg.Optional = r.optional
+			if err := b.opts.Extract(gctx, pkg, r.dir); err != nil {
+				return fmt.Errorf("extracting %s@%s: %w", r.name, r.version, err)
+			}
+			return r.readManifest()
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	b.res.Packages = len(b.g.list)
+	return context.Cause(ctx)
+}
+
+// checkPlatforms is package-compatibility.js's os and cpu check: an
+// optional package that does not match is left out, a required one is an
+// error. (engines is not checked: airlock does not know which node will
+// run the project.)
+func (b *builder) checkPlatforms() error {
+	var bad []string
+	p := b.opts.Platform
+	for _, r := range b.g.list {
+		var why []string
+		if len(r.os) > 0 && !platformOK(r.os, p.OS) {
+			why = append(why, fmt.Sprintf("the platform %q is incompatible with this module (os: %s)", p.OS, strings.Join(r.os, ", ")))
+		}
+		if len(r.cpu) > 0 && !platformOK(r.cpu, p.CPU) {
+			why = append(why, fmt.Sprintf("the CPU architecture %q is incompatible with this module (cpu: %s)", p.CPU, strings.Join(r.cpu, ", ")))
+		}
+		if len(why) == 0 {
+			continue
+		}
+		if r.optional {
+			r.ignore, r.incompatible = true, true
+			b.res.Skipped = append(b.res.Skipped, Skipped{Package: r.entry.Package("node_modules/" + r.name), Reason: strings.Join(why, "; ")})
+			continue
+		}
+		bad = append(bad, fmt.Sprintf("%s@%s: %s", r.name, r.version, strings.Join(why, "; ")))
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w:\n\t%s\nyarn refuses these too (yarn's --ignore-platform is not supported)", ErrBadPlatform, strings.Join(bad, "\n\t"))
+	}
+	return nil
+}
+
+// staged maps a project location under node_modules to the staging root.
+func (b *builder) staged(loc string) string {
+	return path.Join(b.nm, strings.TrimPrefix(loc, "node_modules"))
+}
+
+// place puts every package at its locations, parents first: the last
+// location of a package gets the extracted directory itself, the others
+// copies (yarn copies from its cache to each). A package's directory
+// replaces whatever its parent's archive had put there.
+func (b *builder) place(flat []placed) error {
+	last := map[*ref]int{}
+	for i, p := range flat {
+		last[p.info.ref] = i
+	}
+	scripts := map[*ref]bool{}
+	for i, p := range flat {
+		r := p.info.ref
+		dst := b.staged(p.loc)
+		if err := b.stage.MkdirAll(path.Dir(dst), dirMode); err != nil {
+			return fmt.Errorf("placing %s: %w", p.loc, err)
+		}
+		if _, err := b.stage.Lstat(dst); err == nil {
+			if err := b.stage.RemoveAll(dst); err != nil {
+				return fmt.Errorf("placing %s: %w", p.loc, err)
+			}
+		}
+		src, err := filepath.Rel(b.st.Root(), r.dir)
+		if err != nil {
+			return err
+		}
+		src = filepath.ToSlash(src)
+		if last[r] == i {
+			err = b.stage.Rename(src, dst)
+		} else {
+			err = copyTree(b.stage, src, dst)
+		}
+		if err != nil {
+			return fmt.Errorf("placing %s: %w", p.loc, err)
+		}
+		r.locations = append(r.locations, p.loc)
+		b.res.Installed = append(b.res.Installed, r.entry.Package(p.loc))
+		if r.scripts && !scripts[r] {
+			scripts[r] = true
+			b.res.InstallScripts = append(b.res.InstallScripts, r.name+"@"+r.version)
+		}
+	}
+	sort.Strings(b.res.InstallScripts)
+	return nil
+}
+
+// copyTree copies directory src to dst inside root, keeping file modes.
+func copyTree(root *os.Root, src, dst string) error {
+	return fs.WalkDir(root.FS(), src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		to := path.Join(dst, strings.TrimPrefix(p, src))
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			if err := root.Mkdir(to, dirMode); err != nil {
+				return err
+			}
+			return root.Chmod(to, fi.Mode().Perm())
+		case d.Type().IsRegular():
+			in, err := root.Open(p)
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			out, err := root.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(out, in); err != nil {
+				out.Close()
+				return err
+			}
+			if err := out.Close(); err != nil {
+				return err
+			}
+			return root.Chmod(to, fi.Mode().Perm())
+		}
+		return fmt.Errorf("%s: unexpected file type %v", p, d.Type())
+	})
+}

@@ -1,0 +1,143 @@
+package yarn
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	locknpm "github.com/airlock-dev/airlock/lock/npm"
+)
+
+// ErrOutOfSync: package.json asks for a pattern yarn.lock has no entry
+// for, or an entry's version is outside the pattern's range (yarn's
+// "Your lockfile needs to be updated, but yarn was run with
+// `--frozen-lockfile`").
+var ErrOutOfSync = errors.New("yarn.lock is not up to date with package.json")
+
+// DepKind says which package.json list a root dependency comes from.
+type DepKind int
+
+const (
+	Prod DepKind = iota
+	Dev
+	Optional
+)
+
+// RootDep is one dependency package.json declares.
+type RootDep struct {
+	Dep
+	Kind DepKind
+}
+
+// Manifest is what airlock reads from the project's package.json.
+type Manifest struct {
+	Name string
+	// Deps in yarn's order: dependencies, devDependencies,
+	// optionalDependencies, each sorted by name; a name listed twice
+	// keeps its first place (dependencies over devDependencies), an
+	// optional one its optional kind, as yarn's manifest normalization
+	// does.
+	Deps []RootDep
+	// Workspaces is true when package.json declares workspaces.
+	Workspaces bool
+	// PackageManager is the packageManager field ("yarn@1.22.22").
+	PackageManager string
+}
+
+// ReadManifest reads the fields of package.json that decide what yarn
+// installs.
+func ReadManifest(data []byte) (*Manifest, error) {
+	var raw struct {
+		Name                 string            `json:"name"`
+		Dependencies         map[string]string `json:"dependencies"`
+		DevDependencies      map[string]string `json:"devDependencies"`
+		OptionalDependencies map[string]string `json:"optionalDependencies"`
+		Workspaces           json.RawMessage   `json:"workspaces"`
+		PackageManager       string            `json:"packageManager"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("package.json: %w", err)
+	}
+	m := &Manifest{Name: raw.Name, PackageManager: raw.PackageManager}
+	w := strings.TrimSpace(string(raw.Workspaces))
+	m.Workspaces = w != "" && w != "null" && w != "[]" && w != "{}"
+	seen := map[string]int{}
+	for _, l := range []struct {
+		deps map[string]string
+		kind DepKind
+	}{{raw.Dependencies, Prod}, {raw.DevDependencies, Dev}, {raw.OptionalDependencies, Optional}} {
+		names := make([]string, 0, len(l.deps))
+		for n := range l.deps {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			if err := validName(n); err != nil {
+				return nil, fmt.Errorf("package.json: %w", err)
+			}
+			d := RootDep{Dep: Dep{Name: n, Range: l.deps[n]}, Kind: l.kind}
+			if d.Range == "" {
+				d.Range = "*"
+			}
+			if i, ok := seen[n]; ok {
+				// yarn's normalize-manifest keeps optionalDependencies'
+				// range (npm's rule), otherwise the first list's.
+				if l.kind == Optional {
+					m.Deps[i] = d
+				}
+				continue
+			}
+			seen[n] = len(m.Deps)
+			m.Deps = append(m.Deps, d)
+		}
+	}
+	return m, nil
+}
+
+// CheckInSync is --frozen-lockfile's check: every root pattern and every
+// pattern an entry reached from them depends on has an entry, and each
+// entry's version satisfies the semver range of the patterns that lead to
+// it (a range that is a tag, URL or git reference is not compared).
+func CheckInSync(lf *Lockfile, m *Manifest) error {
+	var problems []string
+	seen := map[*Entry]bool{}
+	var queue []*Entry
+	check := func(from, pattern string) {
+		e := lf.ByPattern[pattern]
+		if e == nil {
+			problems = append(problems, fmt.Sprintf("%s asks for %q, which has no entry", from, pattern))
+			return
+		}
+		_, rng := SplitPattern(pattern)
+		if locknpm.ParseRange(rng) == nil && !locknpm.Satisfies(e.Version, rng) {
+			problems = append(problems, fmt.Sprintf("%s asks for %q, but its entry (line %d) has version %s", from, pattern, e.Line, e.Version))
+		}
+		if !seen[e] {
+			seen[e] = true
+			queue = append(queue, e)
+		}
+	}
+	for _, d := range m.Deps {
+		check("package.json", d.Pattern())
+	}
+	for len(queue) > 0 {
+		e := queue[0]
+		queue = queue[1:]
+		for _, d := range slices.Concat(e.Dependencies, e.OptionalDependencies) {
+			check(e.Key(), d.Pattern())
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	const shown = 10
+	more := ""
+	if len(problems) > shown {
+		more = fmt.Sprintf("\n\t(and %d more)", len(problems)-shown)
+		problems = problems[:shown]
+	}
+	return fmt.Errorf("%w:\n\t%s%s\nrun `yarn install` to update yarn.lock, review it and commit it (yarn install --frozen-lockfile refuses it too)", ErrOutOfSync, strings.Join(problems, "\n\t"), more)
+}
