@@ -627,16 +627,13 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 // the installer discards dir if this returns an error. Packages with install
 // scripts are analyzed before they are placed.
 func extractArchive(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir string, opts unpack.NpmOptions, stats *installStats, rep *reporter) error {
-	// The extracted store (cmd/airlock/store.go, fetch/store) places
-	// packages it holds, re-hashing every file, and keeps the others.
-	sx := newStoreExtract(f, pkg, opts)
-	res, err := sx.fetch(ctx, f, pkg, dir, rep, func(r io.Reader) error {
+	res, err := f.Fetch(ctx, pkg, func(r io.Reader) error {
 		if err := emptyDir(dir); err != nil {
 			return err
 		}
 		// A package.json naming another package or version is reported
 		// by the installer (Result.Warnings), printed after the install.
-		if _, err := sx.unpack(r, dir, opts); err != nil {
+		if _, err := unpack.NpmTarball(r, dir, opts); err != nil {
 			return fmt.Errorf("unpacking %s@%s: %w", pkg.Name, pkg.Version, err)
 		}
 		return nil
