@@ -1,0 +1,92 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/airlock-dev/airlock/install"
+	"github.com/airlock-dev/airlock/internal/pyhost"
+	"github.com/airlock-dev/airlock/internal/testregistry"
+	"github.com/airlock-dev/airlock/internal/treecmp"
+)
+
+// TestPipResolveCompare holds airlock pip install NAME to pip's resolver:
+// real `pip install --no-index --find-links DIR app` (dependencies
+// resolved by pip) into one fresh venv, and airlock resolving the same
+// wheels from a local TLS index into another at the same path. The set
+// needs a backtrack (lib's newest release clashes with web over base),
+// skips a pre-release and a release whose METADATA's Requires-Python
+// excludes the interpreter, follows an extra and drops dependencies whose
+// markers do not hold. The trees must be identical but for INSTALLER.
+func TestPipResolveCompare(t *testing.T) {
+	t.Parallel()
+	py := pyhost.Python(t)
+
+	work := t.TempDir()
+	links := filepath.Join(work, "links")
+	mustDo(t, os.Mkdir(links, 0o755))
+	index := testregistry.NewPyPI()
+	index.SetCoreMetadata(true)
+	for _, spec := range []testregistry.WheelSpec{
+		{Name: "app", Version: "1.0", ConsoleScripts: map[string]string{"app": "app:main"},
+			Requires: []string{"lib>=1.0", "web[socks]", `winonly; sys_platform == "win32"`, `tomli; python_version < "3.8"`}},
+		{Name: "lib", Version: "1.0"},
+		{Name: "lib", Version: "2.0", Requires: []string{"base<2"}},
+		{Name: "lib", Version: "3.0rc1"},
+		{Name: "web", Version: "1.0", ProvidesExtra: []string{"socks"}, Requires: []string{"base>=2", `PySocks>=1.5; extra == "socks"`}},
+		{Name: "base", Version: "1.0"},
+		{Name: "base", Version: "2.0"},
+		{Name: "PySocks", Version: "1.7"},
+		{Name: "PySocks", Version: "1.8", RequiresPython: ">=3.99"},
+		{Name: "winonly", Version: "1.0"},
+		{Name: "tomli", Version: "2.0"},
+	} {
+		filename, data, err := testregistry.MakeWheel(spec)
+		mustDo(t, err)
+		mustDo(t, os.WriteFile(filepath.Join(links, filename), data, 0o644))
+		mustDo(t, index.Add(spec.Name, filename, data))
+	}
+	reg, err := testregistry.StartPyPI(index)
+	mustDo(t, err)
+	defer reg.Close()
+
+	env := filepath.Join(work, "env")
+	byPip, byAirlock := filepath.Join(work, "pip"), filepath.Join(work, "airlock")
+	pyRun(t, py, "-m", "venv", "--without-pip", env)
+	mustDo(t, os.Rename(env, byPip))
+	pyRun(t, py, "-m", "venv", "--without-pip", env)
+	mustDo(t, os.Rename(env, byAirlock))
+
+	mustDo(t, os.Rename(byPip, env))
+	out := pyRun(t, py, "-m", "pip", "--python", filepath.Join(env, "bin", "python"), "install", "--no-index",
+		"--no-compile", "--find-links", links, "app")
+	t.Logf("pip install:\n%s", out)
+	mustDo(t, os.Rename(env, byPip))
+
+	mustDo(t, os.Rename(byAirlock, env))
+	cmd := airlockCmd(t, work, "pip", "install", "app", "--python", filepath.Join(env, "bin", "python"),
+		"--index-url", reg.URL()+"simple/", "--cert", reg.CAFile())
+	cmd.Env = append(cmd.Env, pipTestEnv()...)
+	airlockOut, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("airlock pip install: %v\n%s", err, airlockOut)
+	}
+	t.Logf("airlock pip install:\n%s", airlockOut)
+	if want := "Successfully installed PySocks-1.7 app-1.0 base-2.0 lib-1.0 web-1.0"; !strings.Contains(string(airlockOut), want) {
+		t.Errorf("airlock did not say %q", want)
+	}
+	if out := pyRun(t, filepath.Join(env, "bin", "app")); out != "hello from app 1.0\n" {
+		t.Errorf("app printed %q", out)
+	}
+	removePycache(t, env)
+	mustDo(t, os.Rename(env, byAirlock))
+
+	installerAsPip(t, byAirlock)
+	diffs, err := treecmp.Compare(byPip, byAirlock, treecmp.Options{Roots: []string{"."}, Ignore: []string{install.StateDir}})
+	mustDo(t, err)
+	if len(diffs) > 0 {
+		t.Errorf("pip (a) and airlock (b) trees differ:\n%s", treecmp.Report(diffs))
+	}
+}
