@@ -22,6 +22,11 @@
 // Checked file for file against real bun 1.4.5 by the tests (listings in
 // testdata/bun/*/bun-tree.txt).
 //
+// Unlike bun, which leaves in node_modules whatever it does not install
+// (a package an earlier install put there, one --production now omits),
+// Install replaces the root's and every workspace's node_modules whole,
+// as npm ci does: the result is the tree a fresh bun install makes.
+//
 // Not reproduced: bun's isolated linker (node_modules/.bun, the default
 // for workspace projects whose bun.lock has configVersion 1): the caller
 // refuses it. When two packages in one node_modules declare the same bin
