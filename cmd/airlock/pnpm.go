@@ -16,6 +16,7 @@ import (
 	"github.com/airlock-dev/airlock/config"
 	"github.com/airlock-dev/airlock/fetch"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
+	"github.com/airlock-dev/airlock/fetch/vendor"
 	installpnpm "github.com/airlock-dev/airlock/install/pnpm"
 	"github.com/airlock-dev/airlock/internal/auditlog"
 	"github.com/airlock-dev/airlock/internal/safefile"
@@ -35,6 +36,8 @@ type pnpmFlags struct {
 	offline         bool
 	jsonOut, quiet  bool
 	noRemoteCache   bool
+	// from is --from: a vendor directory to install from.
+	from string
 	// os, cpu and libc replace supportedArchitectures' lists, as pnpm's
 	// --os, --cpu and --libc do.
 	os, cpu, libc listFlag
@@ -65,6 +68,7 @@ func pnpmInstall(ctx context.Context, command string, args []string, stdout, std
 	fs.Var(&f.libc, "libc", "the same for `libc` (pnpm's --libc)")
 	fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail if a package is not in it")
 	fs.BoolVar(&f.noRemoteCache, "no-remote-cache", false, "do not use airlock.toml's [cache] remote for this run")
+	fs.StringVar(&f.from, "from", "", "install from this vendor `DIR` (written by airlock vendor) with no network at all")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON event per line instead of text")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only warnings and errors")
 	fs.BoolVar(&f.quiet, "silent", false, "same as --quiet (pnpm's --silent, -s)")
@@ -122,6 +126,10 @@ type pnpmProject struct {
 	hoisting  installpnpm.Hoisting
 	maxLength int
 	wsNames   map[string]string
+	// rootName, rootVersion and wsVersions are the package.json names
+	// and versions, for airlock sbom.
+	rootName, rootVersion string
+	wsVersions            map[string]string
 	// supported is supportedArchitectures (package.json's pnpm field,
 	// then pnpm-workspace.yaml); nil when neither sets it.
 	supported *lockpnpm.Architectures
@@ -139,7 +147,7 @@ func readPnpmProject(dir string, rc *npmrc.Config) (*pnpmProject, error) {
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	p := &pnpmProject{wsNames: map[string]string{}}
+	p := &pnpmProject{wsNames: map[string]string{}, wsVersions: map[string]string{}}
 	if p.lock, err = lockpnpm.Parse(data); err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
 	}
@@ -148,6 +156,8 @@ func readPnpmProject(dir string, rc *npmrc.Config) (*pnpmProject, error) {
 		return nil, withCode(exitUsage, fmt.Errorf("reading package.json (pnpm needs it beside the lockfile): %w", err))
 	}
 	var root struct {
+		Name           string `json:"name"`
+		Version        string `json:"version"`
 		PackageManager string `json:"packageManager"`
 		Pnpm           struct {
 			SupportedArchitectures *struct {
@@ -161,6 +171,7 @@ func readPnpmProject(dir string, rc *npmrc.Config) (*pnpmProject, error) {
 		return nil, withCode(exitUsage, fmt.Errorf("package.json: pnpm.supportedArchitectures: %w", err))
 	}
 	p.major = pnpmMajor(root.PackageManager)
+	p.rootName, p.rootVersion = root.Name, root.Version
 	if sa := root.Pnpm.SupportedArchitectures; sa != nil {
 		p.supported = &lockpnpm.Architectures{OS: sa.OS, CPU: sa.CPU, Libc: sa.Libc}
 	}
@@ -174,10 +185,11 @@ func readPnpmProject(dir string, rc *npmrc.Config) (*pnpmProject, error) {
 			return nil, withCode(exitUsage, fmt.Errorf("workspace %s: %w", imp.ID, err))
 		}
 		var m struct {
-			Name string `json:"name"`
+			Name    string `json:"name"`
+			Version string `json:"version"`
 		}
 		_ = json.Unmarshal(b, &m)
-		p.wsNames[imp.ID] = m.Name
+		p.wsNames[imp.ID], p.wsVersions[imp.ID] = m.Name, m.Version
 		manifests[imp.ID] = b
 	}
 	// --frozen-lockfile: pnpm refuses a lockfile package.json has moved
@@ -249,6 +261,33 @@ func yamlArchitectures(n *lockpnpm.YAMLNode) (*lockpnpm.Architectures, error) {
 		}
 	}
 	return sa, nil
+}
+
+// install lays out the plan's packages in projectDir (the plan's own
+// project, or a scratch directory for airlock verify, whose shims then
+// name shimDir) through fetcher.
+func (p *pnpmPlan) install(ctx context.Context, projectDir, shimDir string, fetcher *fetch.Fetcher, stats *installStats, rep *reporter) (*installpnpm.Result, error) {
+	umask := unpack.ProcessUmask()
+	return installpnpm.Install(ctx, installpnpm.Options{
+		ProjectDir:     projectDir,
+		ShimProjectDir: shimDir,
+		Selection:      p.sel,
+		WorkspaceNames: p.project.wsNames,
+		Hoisting:       p.project.hoisting,
+		Major:          p.project.major,
+		Concurrency:    p.cfg.Concurrency,
+		Umask:          umask,
+		LockWait:       30 * time.Second,
+		OnLockWait: func(holder string) {
+			if holder != "" {
+				holder = " (process " + holder + ")"
+			}
+			rep.warn(event{Message: "waiting up to 30s for another airlock installing into this project" + holder})
+		},
+		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
+			return extractPnpm(ctx, fetcher, pkg, dir, umask, stats, rep)
+		},
+	})
 }
 
 // pnpmMajor reads the major version from package.json's packageManager
@@ -463,40 +502,30 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 	if err != nil {
 		return err
 	}
-	projectDir, cfg, rc, project, sel := plan.projectDir, plan.cfg, plan.rc, plan.project, plan.sel
+	cfg, rc, sel := plan.cfg, plan.rc, plan.sel
+	var src *vendor.Source
+	if f.from != "" {
+		if src, err = openVendor(f.from); err != nil {
+			return err
+		}
+		defer src.Close()
+	}
 	if err := checkNpmPolicy(sel.Install, rc, rep); err != nil {
 		return err
 	}
-	if err := checkPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: projectDir, offline: f.offline, pkgs: sel.Install, rep: rep, now: time.Now()}); err != nil {
+	if err := checkPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: plan.projectDir, offline: f.offline, vendored: src != nil, pkgs: sel.Install, rep: rep, now: time.Now()}); err != nil {
 		return err
 	}
-	fetcher, err := newFetcher(cfg, rc, f.offline, func(msg string) { rep.warn(event{Message: msg}) })
-	if err != nil {
+	var fetcher *fetch.Fetcher
+	if src != nil {
+		fetcher = &fetch.Fetcher{Getter: src, Locator: src}
+	} else if fetcher, err = newFetcher(cfg, rc, f.offline, func(msg string) { rep.warn(event{Message: msg}) }); err != nil {
 		return err
 	}
 	defer finishRemoteCache(fetcher, rep)
 	rep.start(command, len(sel.Install))
 	var stats installStats
-	umask := unpack.ProcessUmask()
-	res, err := installpnpm.Install(ctx, installpnpm.Options{
-		ProjectDir:     projectDir,
-		Selection:      sel,
-		WorkspaceNames: project.wsNames,
-		Hoisting:       project.hoisting,
-		Major:          project.major,
-		Concurrency:    cfg.Concurrency,
-		Umask:          umask,
-		LockWait:       30 * time.Second,
-		OnLockWait: func(holder string) {
-			if holder != "" {
-				holder = " (process " + holder + ")"
-			}
-			rep.warn(event{Message: "waiting up to 30s for another airlock installing into this project" + holder})
-		},
-		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
-			return extractPnpm(ctx, fetcher, pkg, dir, umask, &stats, rep)
-		},
-	})
+	res, err := plan.install(ctx, plan.projectDir, "", fetcher, &stats, rep)
 	if n := stats.uncached.Load(); n > 1 {
 		rep.warn(event{Message: fmt.Sprintf("%d archives in all were installed but not cached (see the first warning above)", n)})
 	}
@@ -525,6 +554,7 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 	if e.Refetched > 0 {
 		lines = append(lines, fmt.Sprintf("replaced %d corrupt cache entries (see the warnings above)", e.Refetched))
 	}
+	lines = append(lines, vendoredLine(int(stats.vendored.Load()))...)
 	if e.Skipped > 0 {
 		lines = append(lines, fmt.Sprintf("skipped %d packages (omitted or not for this platform; --json lists them)", e.Skipped))
 	}
