@@ -99,6 +99,10 @@ func (f *pipFlags) register(fs *flag.FlagSet, forInstall bool) {
 		fs.Bool(name, false, pipNoOpUsage)
 	}
 	fs.String("only-binary", "", pipNoOpUsage)
+	// Requirements given by name always install the resolved set, newest
+	// allowed versions included, which is what pip's -U asks for.
+	fs.Bool("upgrade", false, "accepted for pip compatibility: requirements given by name always install the newest versions policy allows")
+	fs.Bool("U", false, "same as --upgrade")
 	fs.String("progress-bar", "", pipNoOpUsage)
 }
 
