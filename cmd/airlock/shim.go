@@ -27,7 +27,7 @@ import (
 const shimMarker = "# airlock-shim: "
 
 // shimTools are the wrappers written, in order.
-var shimTools = []string{"npm", "npx", "pnpm", "yarn", "pip", "pip3"}
+var shimTools = []string{"npm", "npx", "pnpm", "yarn", "bun", "pip", "pip3"}
 
 func shimCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (args[0] != "install" && args[0] != "uninstall") {
@@ -380,6 +380,27 @@ install)
 	airlock_shim_airlock install "$@"
 	;;
 add | upgrade | up | dlx)
+	airlock_shim_refuse "$cmd"
+	;;
+esac
+`,
+	"bun": `
+# bun install (or i) with no package names installs bun.lock as it is;
+# bun run, bun test, bun x and bun upgrade (bun itself) are bun's.
+case $cmd in
+install | i)
+	_first=1
+	for _a do
+		shift
+		if [ -n "$_first" ] && [ "$_a" = "$cmd" ]; then
+			_first=
+			continue
+		fi
+		set -- "$@" "$_a"
+	done
+	airlock_shim_airlock bun install "$@"
+	;;
+add | a | update | remove | rm)
 	airlock_shim_refuse "$cmd"
 	;;
 esac
