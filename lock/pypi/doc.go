@@ -121,6 +121,16 @@
 // hash (ErrNoHash). TestUVScenarios replays uv's own lock-and-sync tests
 // and matches uv's installed set on every run that uses registry packages.
 //
+// # Requirements by name, and writing pylock.toml
+//
+// ParseRequirement reads one PEP 508 requirement by name (METADATA's
+// Requires-Dist, a command line, a requirements.in line); resolve/pypi
+// resolves them. WritePylock writes a resolved Lock as PEP 751 in the
+// shape pip lock writes (lock-version 1.0, environments, created-by,
+// [[packages]] with their [[packages.wheels]] name, upload-time, url, size
+// and hashes), refusing wheels without a URL or hash; ParsePylock reads it
+// back.
+//
 // # Markers, versions, tags
 //
 // ParseMarker implements the PEP 508 grammar packaging 24 accepts, with

@@ -478,3 +478,22 @@ func TestParseMetadata(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseMetadata: METADATA comes from the index, so it is hostile
+// input; parsing must not panic, and what it accepts must print back as
+// requirements that parse again.
+func FuzzParseMetadata(f *testing.F) {
+	f.Add([]byte("Name: a\nVersion: 1\nRequires-Dist: b[x] (>=1); extra == 'y'\nProvides-Extra: y\n"))
+	f.Add([]byte("Name: a\r\nVersion: 1.0rc1\r\nRequires-Python: >=3.8\r\nRequires-Dist: c\r\n  ; python_version < '3.11'\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseMetadata(data)
+		if err != nil {
+			return
+		}
+		for _, r := range m.Requires {
+			if _, err := lockpypi.ParseRequirement(r.String()); err != nil {
+				t.Fatalf("%q prints as %q, which does not parse: %v", data, r.String(), err)
+			}
+		}
+	})
+}
