@@ -134,11 +134,33 @@ func (b *builder) linkSelf(r *ref, pkgLoc, binLoc string) error {
 		}
 		b.res.Bins++
 		// linkBin's chmod(dest, '755') follows the link to the target.
-		if err := b.stage.Chmod(b.staged(src), binMode|fi.Mode().Type()&fs.ModeDir); err != nil {
+		if err := b.chmodBin(b.staged(src), fi); err != nil {
 			return fmt.Errorf("bin %s of %s: %w", n, pkgLoc, err)
 		}
 	}
 	return nil
+}
+
+// chmodBin gives a bin target mode 0o755. A regular file is first
+// replaced by a copy of itself, so that a file the extraction shares with
+// another tree (a hard link into airlock's extracted store) is never
+// changed in place.
+func (b *builder) chmodBin(rel string, fi fs.FileInfo) error {
+	if fi.Mode().Perm() == binMode || !fi.Mode().IsRegular() {
+		return b.stage.Chmod(rel, binMode|fi.Mode()&fs.ModeDir)
+	}
+	data, err := b.stage.ReadFile(rel)
+	if err != nil {
+		return err
+	}
+	tmp := rel + ".airlock-bin"
+	if err := b.stage.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	if err := b.stage.Chmod(tmp, binMode); err != nil {
+		return err
+	}
+	return b.stage.Rename(tmp, rel)
 }
 
 // relPath is Node's path.relative between two project-relative slash

@@ -141,3 +141,26 @@ func CheckInSync(lf *Lockfile, m *Manifest) error {
 	}
 	return fmt.Errorf("%w:\n\t%s%s\nrun `yarn install` to update yarn.lock, review it and commit it (yarn install --frozen-lockfile refuses it too)", ErrOutOfSync, strings.Join(problems, "\n\t"), more)
 }
+
+// Reachable lists the entries reached from package.json's dependencies,
+// in the order a breadth-first walk meets them; patterns without an
+// entry are skipped (CheckInSync reports them).
+func Reachable(lf *Lockfile, m *Manifest) []*Entry {
+	var out []*Entry
+	seen := map[*Entry]bool{}
+	visit := func(pattern string) {
+		if e := lf.ByPattern[pattern]; e != nil && !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	for _, d := range m.Deps {
+		visit(d.Pattern())
+	}
+	for i := 0; i < len(out); i++ {
+		for _, d := range slices.Concat(out[i].Dependencies, out[i].OptionalDependencies) {
+			visit(d.Pattern())
+		}
+	}
+	return out
+}

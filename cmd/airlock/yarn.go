@@ -1,0 +1,395 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/fetch/npmrc"
+	installyarn "github.com/airlock-dev/airlock/install/yarn"
+	"github.com/airlock-dev/airlock/internal/auditlog"
+	"github.com/airlock-dev/airlock/internal/safefile"
+	"github.com/airlock-dev/airlock/lock"
+	locknpm "github.com/airlock-dev/airlock/lock/npm"
+	lockyarn "github.com/airlock-dev/airlock/lock/yarn"
+	"github.com/airlock-dev/airlock/unpack"
+)
+
+const yarnLockfile = "yarn.lock"
+
+// yarnFlags are the command-line settings of `airlock yarn install`.
+type yarnFlags struct {
+	dir, configFile string
+	production      string // "" (not given), "true" or "false"
+	offline         bool
+	jsonOut, quiet  bool
+	noRemoteCache   bool
+}
+
+// yarnCmd is `airlock yarn [install] [flags]` (yarn with no command
+// installs, as yarn does).
+func yarnCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		if args[0] != "install" {
+			fmt.Fprintf(stderr, "airlock yarn: only 'install' is supported (got %q); airlock installs exactly what yarn.lock records, like yarn install --frozen-lockfile --ignore-scripts\n", args[0])
+			return exitUsage
+		}
+		args = args[1:]
+	}
+	return yarnInstall(ctx, "yarn install", args, stdout, stderr)
+}
+
+// yarnRefused are yarn install flags that change what gets installed or
+// the lockfile, which airlock does not do.
+var yarnRefused = map[string]string{
+	"no-lockfile":      "airlock installs exactly what yarn.lock records",
+	"update-checksums": "airlock never changes yarn.lock; run `yarn install --update-checksums` with yarn and review the result",
+	"flat":             "airlock lays out yarn's default hoisted tree only",
+	"focus":            "airlock does not install yarn workspaces",
+	"ignore-optional":  "airlock lays out optional dependencies as yarn does by default",
+	"ignore-platform":  "airlock leaves out optional packages for other platforms and refuses required ones, as yarn does by default",
+	"modules-folder":   "airlock installs into the project's node_modules only",
+	"link-duplicates":  "airlock copies packages as yarn does by default",
+	"har":              "airlock does not record HTTP archives",
+	"audit":            "use `airlock audit`",
+	"check-files":      "airlock always lays out every file again; `airlock verify` checks an existing tree",
+	"force":            "airlock always lays out every package again",
+}
+
+func yarnInstall(ctx context.Context, command string, args []string, stdout, stderr io.Writer) int {
+	var f yarnFlags
+	fs := newFlagSet(command, "[flags]", stderr)
+	fs.StringVar(&f.dir, "dir", ".", "project `directory` (holds package.json and yarn.lock)")
+	fs.StringVar(&f.dir, "cwd", ".", "same as --dir (yarn's --cwd)")
+	fs.StringVar(&f.configFile, "config", "", "airlock.toml to use instead of the project's or the user's")
+	fs.Func("production", "leave out devDependencies (yarn's --production[=true|false]; NODE_ENV=production does the same)", func(s string) error {
+		f.production = s
+		return nil
+	})
+	// `airlock install --omit=dev` is how the yarn shim and npm users
+	// spell --production.
+	fs.Func("omit", "dev: same as --production (npm's spelling, which `airlock install` also takes)", func(s string) error {
+		if s != "dev" {
+			return fmt.Errorf("only --omit=dev is supported for yarn.lock (yarn installs optional and peer dependencies as it resolves them)")
+		}
+		f.production = "true"
+		return nil
+	})
+	fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail if a package is not in it")
+	fs.BoolVar(&f.noRemoteCache, "no-remote-cache", false, "do not use airlock.toml's [cache] remote for this run")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON event per line (airlock's events, not yarn's)")
+	fs.BoolVar(&f.quiet, "quiet", false, "print only warnings and errors")
+	fs.BoolVar(&f.quiet, "silent", false, "same as --quiet (yarn's --silent)")
+	frozen := fs.Bool("frozen-lockfile", true, "accepted: airlock always installs the lockfile as it is and refuses one package.json has moved away from")
+	fs.Bool("pure-lockfile", false, "accepted: airlock never writes yarn.lock")
+	fs.Bool("ignore-scripts", true, "accepted: airlock never runs install scripts")
+	fs.Bool("ignore-engines", false, "accepted: airlock does not check engines")
+	fs.Bool("prefer-offline", false, "accepted: airlock takes verified archives from its cache first")
+	fs.Bool("non-interactive", false, "accepted: airlock never prompts")
+	fs.Bool("no-progress", false, "accepted")
+	fs.Bool("no-bin-links", false, "refused: airlock links bins as yarn does by default")
+	for name := range yarnRefused {
+		fs.Bool(name, false, "refused: "+yarnRefused[name])
+	}
+	if err := fs.Parse(normalizeProduction(args)); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	var refused []string
+	fs.Visit(func(fl *flag.Flag) {
+		if why, ok := yarnRefused[fl.Name]; ok {
+			refused = append(refused, fmt.Sprintf("--%s (%s)", fl.Name, why))
+		}
+		switch fl.Name {
+		case "no-bin-links":
+			refused = append(refused, "--no-bin-links (airlock links bins as yarn does by default)")
+		case "frozen-lockfile":
+			if !*frozen {
+				refused = append(refused, "--frozen-lockfile=false (airlock never changes yarn.lock)")
+			}
+		}
+	})
+	if len(refused) > 0 {
+		fmt.Fprintf(stderr, "airlock %s: not supported: %s\nairlock installs exactly what yarn.lock records, like yarn install --frozen-lockfile --ignore-scripts\n", command, strings.Join(refused, "; "))
+		return exitUsage
+	}
+	switch f.production {
+	case "", "true", "false":
+	default:
+		fmt.Fprintf(stderr, "airlock %s: --production=%q: want true or false\n", command, f.production)
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "airlock %s: unexpected argument %q (adding packages is yarn's job: `yarn add`, then airlock yarn install)\n", command, fs.Arg(0))
+		return exitUsage
+	}
+	rep := newReporter(stdout, stderr, f.jsonOut, f.quiet)
+	return finishNpm(ctx, rep, runYarnInstall(ctx, command, &f, rep))
+}
+
+// normalizeProduction turns a bare --production (or --prod) into
+// --production=true, so the flag can also take yarn's =true/=false.
+func normalizeProduction(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		switch a {
+		case "--production", "-production", "--prod", "-prod":
+			a = "--production=true"
+		}
+		if v, ok := strings.CutPrefix(a, "--prod="); ok {
+			a = "--production=" + v
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// yarnrcRegistry reads the registry setting of the project's .yarnrc
+// (`registry "https://..."`), which yarn 1 uses for packages it resolves.
+func yarnrcRegistry(dir string) (string, error) {
+	data, err := safefile.Read(filepath.Join(dir, ".yarnrc"), maxManifestSize)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		key, val, ok := strings.Cut(line, " ")
+		if !ok || key != "registry" && key != `"registry"` {
+			continue
+		}
+		val = strings.TrimSpace(val)
+		if u, err := strconv.Unquote(val); err == nil {
+			val = u
+		}
+		return val, nil
+	}
+	return "", nil
+}
+
+func runYarnInstall(ctx context.Context, command string, f *yarnFlags, rep *reporter) error {
+	began := time.Now()
+	projectDir, err := filepath.Abs(f.dir)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	lockPath := filepath.Join(projectDir, yarnLockfile)
+	data, err := safefile.Read(lockPath, lockyarn.MaxLockfileSize)
+	if errors.Is(err, safefile.ErrTooLarge) {
+		err = fmt.Errorf("%w (the lockfile limit): check that it is the lockfile yarn wrote", err)
+	}
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	lf, err := lockyarn.Parse(data)
+	if errors.Is(err, lockyarn.ErrBerry) {
+		return withCode(exitUsage, fmt.Errorf("%s: %w; airlock yarn install reads yarn 1 (classic) lockfiles only for now", lockPath, err))
+	}
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
+	}
+	pkgJSON, err := safefile.Read(filepath.Join(projectDir, "package.json"), maxManifestSize)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("reading package.json (yarn needs it beside the lockfile): %w", err))
+	}
+	manifest, err := lockyarn.ReadManifest(pkgJSON)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	if manifest.Workspaces {
+		return withCode(exitUsage, fmt.Errorf("package.json declares workspaces: %w; airlock lays out single-package yarn 1 projects only", installyarn.ErrWorkspaces))
+	}
+	// --frozen-lockfile: yarn refuses a lockfile package.json has moved
+	// away from, and so does airlock.
+	if err := lockyarn.CheckInSync(lf, manifest); err != nil {
+		return withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
+	}
+	cfg, err := config.Load(f.configFile, projectDir, os.Getenv)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	rep.audit.configure(cfg, projectDir)
+	if f.noRemoteCache {
+		cfg.RemoteCache = config.RemoteCache{}
+	}
+	rc, err := npmrc.Load(projectDir, os.Environ())
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	for _, w := range rc.Warnings() {
+		rep.warn(event{Message: w})
+	}
+	// yarn 1 reads its registry from .yarnrc as well as .npmrc; airlock
+	// reads .npmrc (with its auth and CA rules) and refuses to guess
+	// when the two disagree.
+	if reg, err := yarnrcRegistry(projectDir); err != nil {
+		return withCode(exitUsage, err)
+	} else if reg != "" && strings.TrimSuffix(reg, "/") != strings.TrimSuffix(rc.Registry(), "/") {
+		return withCode(exitUsage, fmt.Errorf(".yarnrc sets registry %q but airlock's registry (from .npmrc) is %q; put registry=%s in the project's .npmrc, where airlock reads registries, auth and CA settings", reg, rc.Registry(), reg))
+	}
+	production := f.production == "true" || f.production == "" && os.Getenv("NODE_ENV") == "production"
+	var pkgs []lock.Package
+	for _, e := range lockyarn.Reachable(lf, manifest) {
+		pkgs = append(pkgs, e.Package("node_modules/"+e.Name))
+	}
+	// yarn downloads every package the lockfile reaches (also devDependencies
+	// under --production and optional packages for other platforms) before
+	// it reads their manifests; so does airlock, and all of them pass policy.
+	if err := checkNpmPolicy(pkgs, rc, rep); err != nil {
+		return err
+	}
+	if err := checkPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: projectDir, offline: f.offline, pkgs: pkgs, rep: rep, now: time.Now()}); err != nil {
+		return err
+	}
+	fetcher, err := newFetcher(cfg, rc, f.offline, func(msg string) { rep.warn(event{Message: msg}) })
+	if err != nil {
+		return err
+	}
+	defer finishRemoteCache(fetcher, rep)
+	rep.start(command, len(pkgs))
+	var stats installStats
+	umask := unpack.ProcessUmask()
+	host := locknpm.HostPlatform()
+	res, err := installyarn.Install(ctx, installyarn.Options{
+		ProjectDir:  projectDir,
+		Lockfile:    lf,
+		Manifest:    manifest,
+		Production:  production,
+		Platform:    installyarn.Platform{OS: host.OS, CPU: host.CPU},
+		Concurrency: cfg.Concurrency,
+		LockWait:    30 * time.Second,
+		OnLockWait: func(holder string) {
+			if holder != "" {
+				holder = " (process " + holder + ")"
+			}
+			rep.warn(event{Message: "waiting up to 30s for another airlock installing into this project" + holder})
+		},
+		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
+			// yarn keeps .gitignore files (tar-fs extracts every name);
+			// bin targets are made executable when they are linked.
+			return extractArchive(ctx, fetcher, pkg, dir, unpack.NpmOptions{Umask: umask, UmaskIsProcess: true, KeepGitignore: true}, &stats, rep)
+		},
+	})
+	if n := stats.uncached.Load(); n > 1 {
+		rep.warn(event{Message: fmt.Sprintf("%d archives in all were installed but not cached (see the first warning above)", n)})
+	}
+	switch {
+	case errors.Is(err, installyarn.ErrBadPlatform):
+		return withCode(exitVerify, err)
+	case errors.Is(err, installyarn.ErrUnsupportedSource), errors.Is(err, installyarn.ErrWorkspaces), errors.Is(err, lockyarn.ErrOutOfSync):
+		return withCode(exitUsage, err)
+	case err != nil:
+		return classifyInstallError(err)
+	}
+	for _, s := range res.Skipped {
+		rep.skipped(event{Name: s.Package.Name, Version: s.Package.Version, Path: s.Package.Path, Reason: s.Reason})
+	}
+	for _, w := range res.Warnings {
+		rep.warn(event{Message: w})
+	}
+	scripts := res.InstallScripts
+	took := time.Since(began)
+	e := event{
+		Packages:       len(res.Installed),
+		FromCache:      int(stats.fromCache.Load()),
+		Downloaded:     int(stats.downloaded.Load()),
+		Refetched:      int(stats.refetched.Load()),
+		Bytes:          stats.bytes.Load(),
+		Bins:           res.Bins,
+		Skipped:        len(res.Skipped),
+		Seconds:        took.Seconds(),
+		InstallScripts: scripts,
+	}
+	lines := []string{fmt.Sprintf("added %d packages (%d archives, %s verified: %d downloaded, %d from cache) in %s",
+		e.Packages, res.Packages, humanBytes(e.Bytes), e.Downloaded, e.FromCache, took.Round(10*time.Millisecond))}
+	if e.Refetched > 0 {
+		lines = append(lines, fmt.Sprintf("replaced %d corrupt cache entries (see the warnings above)", e.Refetched))
+	}
+	if left := res.Packages - len(uniqueInstalled(res.Installed)); left > 0 {
+		lines = append(lines, fmt.Sprintf("left out %d of the fetched packages, as yarn does (devDependencies under --production, optional packages for other platforms: --json lists those)", left))
+	}
+	if len(scripts) > 0 {
+		lines = append(lines, fmt.Sprintf("%d packages declare install scripts, which airlock did not run: %s", len(scripts), strings.Join(scripts, ", ")),
+			"  airlock yarn install runs no scripts; build the ones you trust with `npm rebuild NAME` (or `yarn run` their scripts) yourself")
+	}
+	rep.done(e, lines)
+	rep.audit.add(auditlog.Event{Kind: "install", Result: "ok", Detail: command + ": " + strings.Join(lines, "; ")})
+	return nil
+}
+
+// uniqueInstalled counts packages once however many locations they have.
+func uniqueInstalled(pkgs []lock.Package) map[string]bool {
+	m := map[string]bool{}
+	for _, p := range pkgs {
+		m[p.Name+"@"+p.Version] = true
+	}
+	return m
+}
+
+// installAutoYarn is `airlock install` for projects with a yarn.lock: it
+// installs with yarn when yarn.lock is the only lockfile, or when
+// package.json's packageManager names yarn; otherwise it leaves the
+// choice to installAuto (npm, pnpm), refusing to guess when yarn.lock and
+// another lockfile exist and packageManager names neither.
+func installAutoYarn(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	dir := "."
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, "--dir="); ok {
+			dir = v
+		} else if (a == "--dir" || a == "-dir") && i+1 < len(args) {
+			dir = args[i+1]
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return installAuto(ctx, args, stdout, stderr)
+	}
+	hasYarn := false
+	var others []string
+	for _, e := range entries {
+		switch n := e.Name(); n {
+		case yarnLockfile:
+			hasYarn = true
+		case "package-lock.json", "npm-shrinkwrap.json", pnpmLockfile, "bun.lock", "bun.lockb":
+			others = append(others, n)
+		}
+	}
+	if !hasYarn {
+		return installAuto(ctx, args, stdout, stderr)
+	}
+	if len(others) == 0 {
+		return yarnInstall(ctx, "install", args, stdout, stderr)
+	}
+	pkg, _ := safefile.Read(filepath.Join(dir, "package.json"), maxManifestSize)
+	var m struct {
+		PackageManager string `json:"packageManager"`
+	}
+	_ = json.Unmarshal(pkg, &m)
+	switch {
+	case strings.HasPrefix(m.PackageManager, "yarn@"):
+		return yarnInstall(ctx, "install", args, stdout, stderr)
+	case strings.HasPrefix(m.PackageManager, "npm@"), strings.HasPrefix(m.PackageManager, "pnpm@"), strings.HasPrefix(m.PackageManager, "bun@"):
+		return installAuto(ctx, args, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "airlock install: %s has %s and %s, and package.json's packageManager names none of their package managers; run `airlock yarn install` (or the command for the other lockfile), or delete the lockfile you do not use\n", dir, yarnLockfile, strings.Join(others, " and "))
+	return exitUsage
+}
