@@ -49,6 +49,8 @@ Usage:
                               install node_modules from pnpm-lock.yaml, like pnpm install --frozen-lockfile --ignore-scripts
   airlock bun install [flags]
                               install node_modules from bun.lock, like bun install --frozen-lockfile --ignore-scripts
+  airlock yarn [install] [flags]
+                              install node_modules from yarn.lock (yarn 1), like yarn install --frozen-lockfile --ignore-scripts
   airlock install [flags]     the same, choosing the ecosystem from the lockfile found
   airlock pip install -r requirements.txt | --lock pylock.toml|uv.lock [flags]
                               install wheels into a virtual environment, like pip install --require-hashes --no-deps
@@ -106,11 +108,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "shim":
 		return shimCmd(args[1:], stdout, stderr)
 	case "install":
-		return installAuto(ctx, args[1:], stdout, stderr)
+		return installAutoYarn(ctx, args[1:], stdout, stderr)
 	case "pnpm":
 		return pnpmCmd(ctx, args[1:], stdout, stderr)
 	case "bun":
 		return bunCmd(ctx, args[1:], stdout, stderr)
+	case "yarn":
+		return yarnCmd(ctx, args[1:], stdout, stderr)
 	case "fetch":
 		return fetchCmd(ctx, "fetch", args[1:], stdout, stderr)
 	case "vendor":
