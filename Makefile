@@ -47,9 +47,15 @@ test-live:
 # Then the load test: 20 installs of a 500-package lockfile against local
 # servers only (a test registry and a remote cache), one after another and
 # all at once, counting registry requests, remote-cache hits and bytes.
+# Last, Python: airlock pip install vs pip (and uv if on PATH), cold and
+# warm, into fresh venvs from a local TLS index: the real wheels of
+# testdata/python/bench and two synthetic sets shaped like real
+# environments (needs python3 with venv and pip >= 22.3; no network).
+# PYBENCH_FLAGS="-sets small,medium -runs 5 -workdir /dev/shm" to tune.
 bench: build
 	$(LIVE_ENV) $(GO) run ./internal/bench -airlock $(BIN) $(BENCH_FLAGS)
 	$(GO) run ./internal/loadbench -airlock $(BIN) -n 20 -packages 500 $(LOADBENCH_FLAGS)
+	$(GO) run ./internal/pybench -airlock $(BIN) $(PYBENCH_FLAGS)
 
 # Run every fuzz target for FUZZTIME (CI runs only their seed corpora, as
 # part of `go test`). Minimising is capped: with the default (60s per new

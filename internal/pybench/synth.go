@@ -119,7 +119,9 @@ func pick(rng *rand.Rand, corpus string, size int64) string {
 	return b.String()
 }
 
-const corpusSize = 8 << 20
+// corpusSize is more than deflate's 32 KiB window needs to find no repeats
+// within a file, and cheap to generate.
+const corpusSize = 1 << 20
 
 var (
 	textOnce, binOnce sync.Once

@@ -1,0 +1,7 @@
+//go:build race
+
+package main
+
+// raceEnabled makes the smoke test build airlock with -race too, so that
+// the build reuses the packages `go test -race` already compiled.
+const raceEnabled = true
