@@ -1,0 +1,303 @@
+package yarnberry
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/airlock-dev/airlock/install/yarnberry/berryzip"
+	"github.com/airlock-dev/airlock/lock/yarnberry"
+)
+
+var (
+	fixturesDir = filepath.Join("..", "..", "testdata", "yarnberry")
+	tarballsDir = filepath.Join("..", "..", "internal", "testregistry", "tarballs")
+	linux       = yarnberry.Platform{OS: "linux", CPU: "x64", Libc: "glibc"}
+)
+
+// committed reads a fixture listing, without its comment lines.
+func committed(t testing.TB, fixture, file string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixturesDir, fixture, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+func diffLines(want, got []string) string {
+	w, g := map[string]bool{}, map[string]bool{}
+	for _, l := range want {
+		w[l] = true
+	}
+	for _, l := range got {
+		g[l] = true
+	}
+	var out []string
+	for _, l := range want {
+		if !g[l] {
+			out = append(out, "- "+l)
+		}
+	}
+	for _, l := range got {
+		if !w[l] {
+			out = append(out, "+ "+l)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, "\n")
+}
+
+func parseFixture(t testing.TB, name string) *yarnberry.Lockfile {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(fixturesDir, name, "yarn.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lf, err := yarnberry.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lf
+}
+
+// layoutListing is listing's format for a computed layout.
+func layoutListing(lay *Layout) []string {
+	var lines []string
+	for _, p := range lay.Placements {
+		if p.Soft {
+			lines = append(lines, fmt.Sprintf("%s -> %s", p.Location, p.Target))
+		} else {
+			lines = append(lines, fmt.Sprintf("%s %s", p.Location, p.Instance.Entry.Version))
+		}
+	}
+	for at, m := range lay.Bins {
+		for k, v := range m {
+			lines = append(lines, fmt.Sprintf("BIN %s %s -> %s", at, k, path.Clean(v)))
+		}
+	}
+	sort.Strings(lines)
+	return lines
+}
+
+// TestLayoutMatchesYarn computes every fixture's layout and compares it
+// with the tree yarn 4 made (yarn-tree.txt).
+func TestLayoutMatchesYarn(t *testing.T) {
+	for _, name := range []string{"layout", "hoist", "bins", "platform", "workspace", "peers"} {
+		t.Run(name, func(t *testing.T) {
+			g, err := parseFixture(t, name).LayoutGraph(linux)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lay, bins, err := buildLayout(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Every bin of these fixtures exists in its package.
+			bins(func(string, string) bool { return true })
+			if d := diffLines(committed(t, name, "yarn-tree.txt"), layoutListing(lay)); d != "" {
+				t.Errorf("layout differs from yarn's (- yarn, + airlock):\n%s", d)
+			}
+		})
+	}
+}
+
+// tarballFile names a test registry tarball the way its README does.
+func tarballFile(e *yarnberry.Entry) string {
+	name := strings.ReplaceAll(strings.TrimPrefix(e.Locator.Name, "@"), "/", "-")
+	return name + "-" + e.Version + ".tgz"
+}
+
+// verifiedExtract is what cmd/airlock's Extract does, minus the network:
+// the tarball, rebuilt into yarn's zip, must match the lockfile checksum.
+func verifiedExtract(t testing.TB, lf *yarnberry.Lockfile, corrupt string) func(ctx context.Context, e *yarnberry.Entry, dir string) error {
+	return func(ctx context.Context, e *yarnberry.Entry, dir string) error {
+		tgz, err := os.ReadFile(filepath.Join(tarballsDir, tarballFile(e)))
+		if err != nil {
+			return err
+		}
+		if e.Locator.Name == corrupt {
+			tgz, err = os.ReadFile(filepath.Join(tarballsDir, "ms-2.0.0.tgz"))
+			if err != nil {
+				return err
+			}
+		}
+		a, err := berryzip.Convert(bytes.NewReader(tgz), e.Locator.Name, berryzip.Limits{})
+		if err != nil {
+			return err
+		}
+		if e.Checksum == "" && e.Conditions != "" {
+			// yarn records no checksum for optional platform packages;
+			// cmd/airlock checks these against the registry's integrity.
+			return WriteArchive(a, e.Locator.Name, dir, 0o022)
+		}
+		want, err := berryzip.ParseChecksum(e.Checksum, lf.CacheKey)
+		if err != nil {
+			return err
+		}
+		sum, err := a.Sum()
+		if err != nil {
+			return err
+		}
+		if sum != want.Hex {
+			return fmt.Errorf("checksum mismatch for %s: %s", e.Locator, sum[:16])
+		}
+		return WriteArchive(a, e.Locator.Name, dir, 0o022)
+	}
+}
+
+func stageLayout(t testing.TB, dir string) {
+	t.Helper()
+	src := filepath.Join(fixturesDir, "layout")
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		}
+		if strings.HasPrefix(d.Name(), "yarn-") && strings.HasSuffix(d.Name(), ".txt") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		mode := fs.FileMode(0o644)
+		if d.Name() == "cli.js" {
+			mode = 0o755
+		}
+		return os.WriteFile(filepath.Join(dir, rel), b, mode)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInstallMatchesYarnFiles installs the layout fixture from the test
+// registry's tarballs and compares every file, mode and link with the tree
+// yarn 4 made (yarn-files.txt, made under umask 022).
+func TestInstallMatchesYarnFiles(t *testing.T) {
+	if old := unixUmask(0o022); old != 0o022 {
+		defer unixUmask(old)
+	}
+	lf := parseFixture(t, "layout")
+	g, err := lf.Graph(linux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	stageLayout(t, dir)
+	res, err := Install(context.Background(), Options{ProjectDir: dir, Graph: g, Extract: verifiedExtract(t, lf, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fileListing(t, dir, []string{".", "packages/app", "packages/lib"})
+	if d := diffLines(committed(t, "layout", "yarn-files.txt"), got); d != "" {
+		t.Errorf("installed tree differs from yarn's (- yarn, + airlock):\n%s", d)
+	}
+	if got := listing(t, dir, []string{".", "packages/app", "packages/lib"}); diffLines(committed(t, "layout", "yarn-tree.txt"), got) != "" {
+		t.Errorf("listing differs:\n%s", diffLines(committed(t, "layout", "yarn-tree.txt"), got))
+	}
+	if res.Packages != 33 || res.Links != 3 || res.Bins != 9 {
+		t.Errorf("result = %+v", res)
+	}
+	if strings.Join(res.InstallScripts, " ") != "@scarf/scarf@1.4.0" {
+		t.Errorf("install scripts = %v", res.InstallScripts)
+	}
+}
+
+// TestChecksumMismatchLeavesTree: a tarball whose rebuilt zip does not
+// match the lockfile stops the install before anything is swapped in.
+func TestChecksumMismatchLeavesTree(t *testing.T) {
+	lf := parseFixture(t, "layout")
+	g, err := lf.Graph(linux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	stageLayout(t, dir)
+	if err := os.MkdirAll(filepath.Join(dir, "node_modules", "old"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Install(context.Background(), Options{ProjectDir: dir, Graph: g, Extract: verifiedExtract(t, lf, "is-odd")})
+	if err == nil || !strings.Contains(err.Error(), "checksum mismatch for is-odd@npm:3.0.1") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "old")); err != nil {
+		t.Fatalf("the previous node_modules was touched: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "ms")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a partial tree was swapped in: %v", err)
+	}
+}
+
+func TestMissingWorkspace(t *testing.T) {
+	lf := parseFixture(t, "layout")
+	g, err := lf.Graph(linux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	stageLayout(t, dir)
+	if err := os.RemoveAll(filepath.Join(dir, "packages", "lib")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Install(context.Background(), Options{ProjectDir: dir, Graph: g, Extract: verifiedExtract(t, lf, "")})
+	if !errors.Is(err, ErrWorkspaceMissing) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestWriteArchiveHostile(t *testing.T) {
+	mk := func(entries ...*berryzip.Entry) *berryzip.Archive {
+		return &berryzip.Archive{Entries: append([]*berryzip.Entry{
+			{Name: "node_modules/", Mode: 0o040755},
+			{Name: "node_modules/p/", Mode: 0o040755},
+		}, entries...)}
+	}
+	for name, a := range map[string]*berryzip.Archive{
+		"absolute symlink": mk(&berryzip.Entry{Name: "node_modules/p/l", Mode: 0o120777, Data: []byte("/etc/passwd")}),
+		"escaping symlink": mk(&berryzip.Entry{Name: "node_modules/p/d/l", Mode: 0o120777, Data: []byte("../../x")}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := WriteArchive(a, "p", dir, 0o022); !errors.Is(err, ErrBadPackage) {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+	// Inside links are kept; bundled dependencies are not installed.
+	dir := t.TempDir()
+	a := mk(
+		&berryzip.Entry{Name: "node_modules/p/a.js", Mode: 0o100644, Data: []byte("a")},
+		&berryzip.Entry{Name: "node_modules/p/l.js", Mode: 0o120777, Data: []byte("a.js")},
+		&berryzip.Entry{Name: "node_modules/p/node_modules/", Mode: 0o040755},
+		&berryzip.Entry{Name: "node_modules/p/node_modules/b/", Mode: 0o040755},
+		&berryzip.Entry{Name: "node_modules/p/node_modules/b/index.js", Mode: 0o100644, Data: []byte("b")},
+	)
+	if err := WriteArchive(a, "p", dir, 0o022); err != nil {
+		t.Fatal(err)
+	}
+	if target, err := os.Readlink(filepath.Join(dir, "l.js")); err != nil || target != "a.js" {
+		t.Errorf("link: %q %v", target, err)
+	}
+	if entries, err := os.ReadDir(filepath.Join(dir, "node_modules")); err != nil || len(entries) != 0 {
+		t.Errorf("bundled node_modules: %v %v", entries, err)
+	}
+}
