@@ -73,6 +73,9 @@ type constraint struct {
 	specs lockpypi.Specifiers
 	text  string // the requirement as written
 	from  string // "the command line", "requests 2.31.0"
+	// parent is the node whose pin made the requirement ("" for the
+	// top-level requirements): what a dead end is blamed on.
+	parent string
 }
 
 // state is one point of the search: the nodes pinned so far and the
@@ -177,7 +180,7 @@ func Resolve(ctx context.Context, idx Index, reqs []lockpypi.Requirement, opts O
 			continue
 		}
 		requested[q.NormalizedName()] = true
-		r.addRequirement(st, q, "the command line")
+		r.addRequirement(st, q, "the command line", "")
 	}
 	for name := range requested {
 		r.prefetch(name)
@@ -185,7 +188,7 @@ func Resolve(ctx context.Context, idx Index, reqs []lockpypi.Requirement, opts O
 	if err := r.checkExplicitPins(ctx, st, requested); err != nil {
 		return nil, err
 	}
-	final, err := r.solve(ctx, st)
+	final, _, err := r.solve(ctx, st)
 	if errors.Is(err, errDeadEnd) {
 		return nil, r.conflictError()
 	}
@@ -197,15 +200,15 @@ func Resolve(ctx context.Context, idx Index, reqs []lockpypi.Requirement, opts O
 
 // addRequirement records q on its project's node and on one node per
 // extra.
-func (r *resolver) addRequirement(st *state, q lockpypi.Requirement, from string) {
+func (r *resolver) addRequirement(st *state, q lockpypi.Requirement, from, parent string) {
 	text := q.String()
 	if q.Marker != nil {
 		text = strings.TrimSpace(strings.SplitN(text, ";", 2)[0])
 	}
 	name := q.NormalizedName()
-	st.require(name, constraint{specs: q.Specifiers, text: text, from: from})
+	st.require(name, constraint{specs: q.Specifiers, text: text, from: from, parent: parent})
 	for _, e := range q.Extras {
-		st.require(name+"["+e+"]", constraint{specs: q.Specifiers, text: text, from: from})
+		st.require(name+"["+e+"]", constraint{specs: q.Specifiers, text: text, from: from, parent: parent})
 	}
 }
 
@@ -260,31 +263,40 @@ func exactPin(ss lockpypi.Specifiers) bool {
 	return false
 }
 
+// blame is the set of nodes whose pins a dead end depends on: with those
+// pins kept, the search below cannot succeed whatever else is chosen.
+type blame map[string]bool
+
 // solve extends st until every required node is pinned, trying each
-// node's candidates newest first and backtracking when a choice leads to
-// a dead end.
-func (r *resolver) solve(ctx context.Context, st *state) (*state, error) {
+// node's candidates newest first. It backtracks on a dead end, and jumps
+// back over nodes the dead end does not depend on (conflict-directed
+// backjumping): trying another version of a node that had no part in a
+// conflict cannot resolve it. On a dead end it returns the blame.
+func (r *resolver) solve(ctx context.Context, st *state) (*state, blame, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	node := r.next(st)
 	if node == "" {
-		return st, nil
+		return st, nil, nil
 	}
 	name, extra := splitNode(node)
-	cands, err := r.viable(ctx, st, node)
+	cands, culprits, err := r.viable(ctx, st, node)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	// This node's own dead end depends on whoever required it (and, for
+	// an extra, on its project's version).
+	b := culprits
 	usable := 0
 	for _, rel := range cands {
 		r.rounds++
 		if r.rounds > r.opts.MaxRounds {
-			return nil, fmt.Errorf("%w: gave up after trying %d candidates; pin some of the requirements (name==version) to narrow the search", ErrTooComplex, r.opts.MaxRounds)
+			return nil, nil, fmt.Errorf("%w: gave up after trying %d candidates; pin some of the requirements (name==version) to narrow the search", ErrTooComplex, r.opts.MaxRounds)
 		}
 		deps, ok, err := r.deps(ctx, name, extra, rel)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !ok {
 			continue // the release turned out unusable (its METADATA's Requires-Python)
@@ -295,11 +307,12 @@ func (r *resolver) solve(ctx context.Context, st *state) (*state, error) {
 		from := rel.label(r.displayName(name, rel))
 		consistent := true
 		for _, d := range deps {
-			r.addRequirement(next, d, from)
+			r.addRequirement(next, d, from, node)
 			for _, dn := range nodesOf(d) {
 				pinned, ok := next.pins[dn]
 				if ok && !d.Specifiers.Contains(pinned.v) {
 					r.conflict(fmt.Sprintf("%s requires %s, but %s %s was already chosen (%s)", from, requirementText(d), dn, pinned.s, describeCrit(st.crit[dn])))
+					b[dn] = true // another version of dn might do
 					consistent = false
 				}
 			}
@@ -311,22 +324,31 @@ func (r *resolver) solve(ctx context.Context, st *state) (*state, error) {
 		if !consistent {
 			continue
 		}
-		final, err := r.solve(ctx, next)
+		final, below, err := r.solve(ctx, next)
 		if err == nil {
-			return final, nil
+			return final, nil, nil
 		}
 		if !errors.Is(err, errDeadEnd) {
-			return nil, err
+			return nil, nil, err
+		}
+		if !below[node] {
+			// The dead end below holds whatever this node is pinned to.
+			return nil, below, errDeadEnd
+		}
+		for n := range below {
+			if n != node {
+				b[n] = true
+			}
 		}
 	}
 	if usable == 0 && len(cands) > 0 {
 		// Every candidate's METADATA ruled it out: viable now knows why
 		// and records the dead end.
-		if _, err := r.viable(ctx, st, node); err != nil {
-			return nil, err
+		if _, _, err := r.viable(ctx, st, node); err != nil {
+			return nil, nil, err
 		}
 	}
-	return nil, errDeadEnd
+	return nil, b, errDeadEnd
 }
 
 func nodesOf(q lockpypi.Requirement) []string {
@@ -379,11 +401,11 @@ func (r *resolver) next(st *state) string {
 // requirement on the node admits, that have a usable wheel, that are not
 // yanked (unless pinned with ==) and not pre-releases (unless a specifier
 // names one or nothing else fits). With none, the dead end is recorded.
-func (r *resolver) viable(ctx context.Context, st *state, node string) ([]*release, error) {
+func (r *resolver) viable(ctx context.Context, st *state, node string) ([]*release, blame, error) {
 	name, extra := splitNode(node)
 	p, err := r.project(ctx, name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	crit := st.crit[node]
 	var only *release
@@ -403,6 +425,7 @@ func (r *resolver) viable(ctx context.Context, st *state, node string) ([]*relea
 	}
 	var finals, pres []*release
 	var skipped []string
+	yankedSkipped := false
 	for _, rel := range p.releases {
 		if only != nil && rel != only {
 			continue
@@ -415,6 +438,7 @@ func (r *resolver) viable(ctx context.Context, st *state, node string) ([]*relea
 			skipped = append(skipped, rel.s+": "+rel.skip)
 		case rel.yanked && !yankOK:
 			skipped = append(skipped, rel.s+": yanked"+yankedWhy(rel)+" (only an == pin installs a yanked release)")
+			yankedSkipped = true
 		case rel.v.IsPrerelease() && !allowPre:
 			pres = append(pres, rel)
 		default:
@@ -427,7 +451,24 @@ func (r *resolver) viable(ctx context.Context, st *state, node string) ([]*relea
 	if len(finals) == 0 {
 		r.conflict(r.noCandidates(name, node, crit, p, skipped, only))
 	}
-	return finals, nil
+	b := blame{}
+	for _, c := range crit {
+		if c.parent != "" {
+			b[c.parent] = true
+		}
+	}
+	if only != nil {
+		b[name] = true
+	}
+	if yankedSkipped {
+		// Another requirement pinning the yanked release with == would
+		// admit it: more requirements can help here, so blame every
+		// choice made so far (plain backtracking).
+		for n := range st.pins {
+			b[n] = true
+		}
+	}
+	return finals, b, nil
 }
 
 func yankedWhy(rel *release) string {

@@ -497,3 +497,32 @@ func FuzzParseMetadata(f *testing.F) {
 		}
 	})
 }
+
+func TestBackjumping(t *testing.T) {
+	// a and b clash over c; x, required between them, has nothing to do
+	// with it. Plain backtracking would retry all 50 versions of x (and
+	// b under each); backjumping goes straight back to a.
+	p := map[string][]rel{
+		"a": {{version: "1.0", deps: []string{"c<2"}}},
+		"b": {{version: "1.0", deps: []string{"c>=2"}}, {version: "1.1", deps: []string{"c>=2"}}},
+		"c": {{version: "1.0"}, {version: "2.0"}},
+	}
+	for i := 0; i < 50; i++ {
+		p["x"] = append(p["x"], rel{version: fmt.Sprintf("1.%d", i)})
+	}
+	ix := newIndex(p)
+	_, err := Resolve(context.Background(), ix, reqs(t, "a", "x", "b"), Options{Env: testEnv(), Now: now, MaxRounds: 10})
+	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "c<2 from a 1.0, c>=2 from b 1.0") {
+		t.Errorf("err = %v", err)
+	}
+	// Backjumping must not skip a choice that matters: here x's version
+	// decides, and the older x is found.
+	p["y"] = []rel{{version: "1.0", deps: []string{"d<2"}}, {version: "2.0", deps: []string{"d>=2"}}}
+	p["z"] = []rel{{version: "1.0", deps: []string{"e"}}}
+	p["e"] = []rel{{version: "1.0", deps: []string{"d<2"}}}
+	p["d"] = []rel{{version: "1.0"}, {version: "2.0"}}
+	res, err := Resolve(context.Background(), newIndex(p), reqs(t, "y", "x", "z"), Options{Env: testEnv(), Now: now})
+	if err != nil || pins(res) != "d==1.0 e==1.0 x==1.49* y==1.0* z==1.0*" {
+		t.Errorf("pins = %s, %v", pins(res), err)
+	}
+}
