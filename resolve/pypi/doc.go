@@ -4,6 +4,17 @@
 // backtracking on a conflict, and an error naming the requirements that
 // conflict when no set satisfies them all.
 //
+// The search is depth-first over nodes (projects, and project[extra]):
+// exact pins first, then projects before their extras, each in the order
+// first required. A dead end is blamed on the pins of the nodes whose
+// requirements caused it, and the search jumps back over nodes outside the
+// blame (conflict-directed backjumping, as resolvelib 1.x backjumps).
+// Like resolvelib's, this assumes that more requirements on a project
+// never admit more versions; the two exceptions, a yanked release an
+// added == pin would admit (handled: such dead ends blame every choice)
+// and a pre-release an added specifier would admit (not handled, as in
+// pip), are rare. Options.MaxRounds bounds the work.
+//
 // What it considers, per project (Resolve's Options say for which
 // interpreter and under which policy):
 //
