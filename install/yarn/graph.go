@@ -38,6 +38,9 @@ type ref struct {
 	os, cpu   []string
 	bin       map[string]string
 	scripts   bool
+	// manifestName and manifestVersion are what the archive's
+	// package.json says.
+	manifestName, manifestVersion string
 	// dir is the extracted package in the scratch area.
 	dir       string
 	locations []string
@@ -148,6 +151,7 @@ func (r *ref) readManifest() error {
 	}
 	var m struct {
 		Name             string          `json:"name"`
+		Version          string          `json:"version"`
 		Bin              json.RawMessage `json:"bin"`
 		Directories      json.RawMessage `json:"directories"`
 		OS               json.RawMessage `json:"os"`
@@ -159,6 +163,7 @@ func (r *ref) readManifest() error {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return fmt.Errorf("%s@%s: package.json: %w", r.name, r.version, err)
 	}
+	r.manifestName, r.manifestVersion = m.Name, m.Version
 	r.os, r.cpu = stringList(m.OS), stringList(m.CPU)
 	var peers map[string]any
 	_ = json.Unmarshal(m.PeerDependencies, &peers)

@@ -225,6 +225,14 @@ func (b *builder) extractAll(ctx context.Context) error {
 		return err
 	}
 	b.res.Packages = len(b.g.list)
+	for _, r := range b.g.list {
+		// As npm ci does (install/npm's checkManifest), an archive that
+		// matches the lockfile's integrity is installed even when its
+		// package.json claims another identity, with a warning.
+		if (r.manifestName != "" && r.manifestName != r.name) || (r.manifestVersion != "" && r.manifestVersion != r.version) {
+			b.res.Warnings = append(b.res.Warnings, fmt.Sprintf("the archive yarn.lock pins for %s@%s matches its integrity, but its package.json says %s@%s; yarn installs it all the same, and so did airlock: check the lockfile entry", r.name, r.version, r.manifestName, r.manifestVersion))
+		}
+	}
 	return context.Cause(ctx)
 }
 

@@ -209,8 +209,7 @@ func classify(e *Entry) error {
 	case strings.HasPrefix(res, "file:"):
 		e.Source, e.URL = lock.SourceFile, strings.TrimPrefix(res, "file:")
 		return nil
-	case strings.HasPrefix(res, "git+") || strings.HasPrefix(res, "git:") || strings.HasPrefix(res, "github:") ||
-		strings.HasPrefix(rng, "git") || strings.HasPrefix(rng, "github:") || strings.HasPrefix(rng, "gitlab:") || strings.HasPrefix(rng, "bitbucket:"):
+	case strings.HasPrefix(res, "git+") || strings.HasPrefix(res, "git:") || strings.HasPrefix(res, "github:") || gitRange(rng):
 		e.Source, e.URL = lock.SourceGit, res
 		return nil
 	case !strings.HasPrefix(res, "https://") && !strings.HasPrefix(res, "http://"):
@@ -240,6 +239,22 @@ func classify(e *Entry) error {
 		e.Integrity = "sha1-" + base64.StdEncoding.EncodeToString(sum)
 	}
 	return nil
+}
+
+// gitRange reports a pattern range yarn resolves through one of its git
+// resolvers: git URLs, hosted-git prefixes, and the "user/repo" GitHub
+// shorthand (whose lockfile entry is then a codeload.github.com tarball).
+func gitRange(rng string) bool {
+	for _, p := range []string{"git+", "git:", "git@", "github:", "gitlab:", "bitbucket:", "gist:"} {
+		if strings.HasPrefix(rng, p) {
+			return true
+		}
+	}
+	if strings.Contains(rng, "://") {
+		u, _, _ := strings.Cut(rng, "#")
+		return strings.HasSuffix(u, ".git")
+	}
+	return strings.Contains(rng, "/") && !strings.Contains(rng, ":")
 }
 
 // validName is lock/npm's and lock/pnpm's rule (validate-npm-package-name
