@@ -20,14 +20,38 @@ type release struct {
 	wheel        *fetchpypi.File
 	yanked       bool // every usable wheel is yanked (PEP 592)
 	yankedReason string
-	skip         string
-	policy       bool // skip is policy's (deny, min_release_age)
+	// skip is why the index's listing rules the release out; set when
+	// the project is read and never changed (readAhead reads it from
+	// other goroutines).
+	skip   string
+	policy bool // skip is policy's (deny, min_release_age)
+	// metaSkip is why its METADATA rules it out (Requires-Python); only
+	// the search's goroutine touches it.
+	metaSkip string
 
-	meta    *Metadata
-	metaErr error
+	meta *Metadata
+
+	// fetch is the METADATA read, started once (maybe ahead of need, by
+	// readAhead) and awaited by deps; nil until started. Guarded by
+	// resolver.mu until started.
+	fetch *metaFetch
+}
+
+type metaFetch struct {
+	done chan struct{}
+	data []byte
+	err  error
 }
 
 func (r *release) label(name string) string { return name + " " + r.s }
+
+// reason is why the release cannot be used, or "".
+func (r *release) reason() string {
+	if r.skip != "" {
+		return r.skip
+	}
+	return r.metaSkip
+}
 
 // project is every release of one project, newest first.
 type project struct {

@@ -320,6 +320,7 @@ func (r *resolver) solve(ctx context.Context, st *state) (*state, blame, error) 
 				break
 			}
 			r.prefetch(d.NormalizedName())
+			r.readAhead(d)
 		}
 		if !consistent {
 			continue
@@ -434,8 +435,8 @@ func (r *resolver) viable(ctx context.Context, st *state, node string) ([]*relea
 			continue
 		}
 		switch {
-		case rel.skip != "":
-			skipped = append(skipped, rel.s+": "+rel.skip)
+		case rel.reason() != "":
+			skipped = append(skipped, rel.s+": "+rel.reason())
 		case rel.yanked && !yankOK:
 			skipped = append(skipped, rel.s+": yanked"+yankedWhy(rel)+" (only an == pin installs a yanked release)")
 			yankedSkipped = true
@@ -535,8 +536,8 @@ func (r *resolver) conflictError() error {
 // project, or one extra of it). ok is false when the METADATA shows the
 // release cannot be used (Requires-Python).
 func (r *resolver) deps(ctx context.Context, name, extra string, rel *release) ([]lockpypi.Requirement, bool, error) {
-	if rel.meta == nil && rel.metaErr == nil {
-		data, err := r.idx.Metadata(ctx, name, *rel.wheel)
+	if rel.meta == nil {
+		data, err := r.metadata(ctx, name, rel)
 		if err != nil {
 			return nil, false, fmt.Errorf("%s: reading the metadata of %s: %w", rel.label(name), rel.wheel.Filename, err)
 		}
@@ -549,13 +550,13 @@ func (r *resolver) deps(ctx context.Context, name, extra string, rel *release) (
 			return nil, false, fmt.Errorf("%w: %s's METADATA describes %s %s, not %s: the index serves inconsistent files", ErrMetadata, rel.wheel.Filename, m.Name, m.Version, rel.label(name))
 		}
 		if !requiresPythonHolds(m.RequiresPython, r.python) {
-			rel.skip = fmt.Sprintf("its METADATA requires Python %s (the interpreter is %s)", m.RequiresPython, r.pythonString)
+			rel.metaSkip = fmt.Sprintf("its METADATA requires Python %s (the interpreter is %s)", m.RequiresPython, r.pythonString)
 			rel.meta = m
 			return nil, false, nil
 		}
 		rel.meta = m
 	}
-	if rel.skip != "" {
+	if rel.metaSkip != "" {
 		return nil, false, nil
 	}
 	m := rel.meta
@@ -633,6 +634,76 @@ func (r *resolver) prefetch(name string) {
 	}()
 }
 
+// startMetadata starts reading rel's METADATA in the background, once.
+func (r *resolver) startMetadata(name string, rel *release) *metaFetch {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rel.fetch != nil {
+		return rel.fetch
+	}
+	mf := &metaFetch{done: make(chan struct{})}
+	rel.fetch = mf
+	wheel := *rel.wheel
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer close(mf.done)
+		select {
+		case r.sem <- struct{}{}:
+		case <-r.bg.Done():
+			mf.err = r.bg.Err()
+			return
+		}
+		defer func() { <-r.sem }()
+		mf.data, mf.err = r.idx.Metadata(r.bg, name, wheel)
+	}()
+	return mf
+}
+
+// metadata returns rel's METADATA, read ahead or now.
+func (r *resolver) metadata(ctx context.Context, name string, rel *release) ([]byte, error) {
+	mf := r.startMetadata(name, rel)
+	select {
+	case <-mf.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return mf.data, mf.err
+}
+
+// readAhead starts reading, in the background, the METADATA of the
+// release the search will most likely try first for q: the newest final,
+// usable, unyanked one q admits. The search reads METADATA one release at
+// a time; the index answers many at once.
+func (r *resolver) readAhead(q lockpypi.Requirement) {
+	name := q.NormalizedName()
+	r.mu.Lock()
+	e := r.pages[name]
+	r.mu.Unlock()
+	if e == nil {
+		return
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		select {
+		case <-e.done:
+		case <-r.bg.Done():
+			return
+		}
+		if e.err != nil || e.p == nil {
+			return
+		}
+		for _, rel := range e.p.releases {
+			if rel.skip != "" || rel.yanked || rel.v.IsPrerelease() || !q.Specifiers.Contains(rel.v) {
+				continue
+			}
+			r.startMetadata(name, rel)
+			return
+		}
+	}()
+}
+
 func (r *resolver) project(ctx context.Context, name string) (*project, error) {
 	r.prefetch(name)
 	r.mu.Lock()
@@ -678,10 +749,10 @@ func (r *resolver) result(st *state, requested map[string]bool) *Result {
 			continue
 		}
 		for _, other := range p.releases {
-			if other.v.Compare(rel.v) <= 0 || other.skip == "" || !admits(st.crit[n], other.v) || (other.v.IsPrerelease() && !rel.v.IsPrerelease()) {
+			if other.v.Compare(rel.v) <= 0 || other.reason() == "" || !admits(st.crit[n], other.v) || (other.v.IsPrerelease() && !rel.v.IsPrerelease()) {
 				continue
 			}
-			r.warn(fmt.Sprintf("%s %s is not used: %s; resolved to %s", pin.Name, other.s, other.skip, rel.s))
+			r.warn(fmt.Sprintf("%s %s is not used: %s; resolved to %s", pin.Name, other.s, other.reason(), rel.s))
 			break
 		}
 	}
