@@ -1,0 +1,391 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/fetch"
+	"github.com/airlock-dev/airlock/fetch/client"
+	"github.com/airlock-dev/airlock/fetch/npmrc"
+	installberry "github.com/airlock-dev/airlock/install/yarnberry"
+	"github.com/airlock-dev/airlock/install/yarnberry/berryzip"
+	"github.com/airlock-dev/airlock/internal/auditlog"
+	"github.com/airlock-dev/airlock/internal/safefile"
+	"github.com/airlock-dev/airlock/lock"
+	locknpm "github.com/airlock-dev/airlock/lock/npm"
+	lockpnpm "github.com/airlock-dev/airlock/lock/pnpm"
+	lockberry "github.com/airlock-dev/airlock/lock/yarnberry"
+	"github.com/airlock-dev/airlock/unpack"
+	"github.com/airlock-dev/airlock/verify"
+)
+
+// hexToBase64 turns a registry's hex shasum into SRI's base64.
+func hexToBase64(h string) string {
+	b, err := hex.DecodeString(h)
+	if err != nil {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// berryChecksumError is a tarball whose rebuilt cache zip does not hash
+// to the lockfile's checksum.
+type berryChecksumError struct {
+	locator   string
+	want, got string
+}
+
+func (e *berryChecksumError) Error() string {
+	return fmt.Sprintf("checksum mismatch for %s: yarn.lock says %s, the registry's tarball rebuilds to a zip with SHA-512 %s; SECURITY: the package is not the one the lockfile pinned (or yarn.lock was edited): nothing was installed", e.locator, e.want, e.got)
+}
+
+func (e *berryChecksumError) Is(target error) bool { return target == verify.ErrIntegrity }
+
+// yarnrcSettings are the .yarnrc.yml settings airlock reads; others do not
+// change what airlock installs.
+type yarnrcSettings struct {
+	values map[string]*lockpnpm.YAMLNode
+}
+
+func (s yarnrcSettings) str(k string) string {
+	if v := s.values[k]; v != nil && v.Kind == lockpnpm.YAMLScalar {
+		return v.Value
+	}
+	return ""
+}
+
+func readYarnrc(dir string) (yarnrcSettings, error) {
+	s := yarnrcSettings{values: map[string]*lockpnpm.YAMLNode{}}
+	data, err := safefile.Read(filepath.Join(dir, ".yarnrc.yml"), maxManifestSize)
+	if errors.Is(err, os.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return s, err
+	}
+	doc, err := lockpnpm.ParseYAML(data)
+	if err != nil {
+		return s, fmt.Errorf(".yarnrc.yml: airlock reads a strict subset of YAML: %w", err)
+	}
+	if doc.Kind == lockpnpm.YAMLMap {
+		for _, k := range doc.Keys {
+			s.values[k] = doc.Fields[k]
+		}
+	}
+	return s, nil
+}
+
+// checkYarnrc refuses the settings that make yarn lay out something
+// airlock does not, and registries airlock would not use.
+func checkYarnrc(s yarnrcSettings, rc *npmrc.Config) error {
+	switch linker := s.str("nodeLinker"); linker {
+	case "node-modules":
+	case "", "pnp":
+		return fmt.Errorf(".yarnrc.yml: nodeLinker is %q (yarn's default is pnp, Plug'n'Play, which keeps packages in zips and writes no node_modules): airlock installs the node-modules linker's tree only; set `nodeLinker: node-modules` in .yarnrc.yml (and run `yarn install` once to check the lockfile) to use airlock", orDefault(linker, "pnp"))
+	default:
+		return fmt.Errorf(".yarnrc.yml: nodeLinker %q is not supported: airlock installs yarn's `nodeLinker: node-modules` tree only", linker)
+	}
+	if v := s.str("nmHoistingLimits"); v != "" && v != "none" {
+		return fmt.Errorf(".yarnrc.yml: nmHoistingLimits %q is not supported: airlock lays out yarn's default hoisting (none)", v)
+	}
+	if v := s.str("nmSelfReferences"); v != "" && v != "true" {
+		return fmt.Errorf(".yarnrc.yml: nmSelfReferences %q is not supported: airlock lays out yarn's default (true)", v)
+	}
+	if v := s.str("nmMode"); v != "" && v != "classic" {
+		return fmt.Errorf(".yarnrc.yml: nmMode %q is not supported: airlock copies packages as yarn's default nmMode (classic) does", v)
+	}
+	for _, k := range []string{"supportedArchitectures", "packageExtensions"} {
+		if s.values[k] != nil {
+			return fmt.Errorf(".yarnrc.yml: %s is not supported: airlock installs for this machine, without package extensions; remove it or install this project with yarn", k)
+		}
+	}
+	if reg := s.str("npmRegistryServer"); reg != "" && strings.TrimSuffix(reg, "/") != strings.TrimSuffix(rc.Registry(), "/") {
+		return fmt.Errorf(".yarnrc.yml sets npmRegistryServer %q but airlock's registry (from .npmrc) is %q; put registry=%s in the project's .npmrc, where airlock reads registries, auth and CA settings", reg, rc.Registry(), reg)
+	}
+	if scopes := s.values["npmScopes"]; scopes != nil && scopes.Kind == lockpnpm.YAMLMap {
+		for _, scope := range scopes.Keys {
+			reg := ""
+			if v := scopes.Fields[scope].Get("npmRegistryServer"); v != nil {
+				reg = v.Value
+			}
+			if reg == "" {
+				continue
+			}
+			have := rc.RegistryFor("@" + scope + "/x")
+			if strings.TrimSuffix(reg, "/") != strings.TrimSuffix(have, "/") {
+				return fmt.Errorf(".yarnrc.yml sets npmScopes.%s.npmRegistryServer %q but airlock's registry for @%s (from .npmrc) is %q; put @%s:registry=%s in the project's .npmrc", scope, reg, scope, have, scope, reg)
+			}
+		}
+	}
+	return nil
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// runYarnBerryInstall is `airlock yarn install` for a yarn 2+ (berry)
+// lockfile: yarn install --immutable with nodeLinker: node-modules and
+// enableScripts: false. Every package's tarball is checked against the
+// registry's dist.integrity as it is downloaded (and on every cache read),
+// then rebuilt into the zip yarn would cache, whose SHA-512 must be the
+// lockfile's checksum before a byte is installed.
+func runYarnBerryInstall(ctx context.Context, command string, f *yarnFlags, rep *reporter, projectDir string, data []byte) error {
+	began := time.Now()
+	lockPath := filepath.Join(projectDir, yarnLockfile)
+	if f.production != "" {
+		return withCode(exitUsage, fmt.Errorf("--production is not a yarn 2+ install flag (yarn workspaces focus --production is, which airlock does not do): airlock installs everything yarn.lock records"))
+	}
+	lf, err := lockberry.Parse(data)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
+	}
+	manifests := map[string]*lockberry.Manifest{}
+	for _, ws := range lf.Workspaces() {
+		p := ws.WorkspacePath()
+		b, err := safefile.Read(filepath.Join(projectDir, filepath.FromSlash(p), "package.json"), maxManifestSize)
+		if err != nil {
+			return withCode(exitUsage, fmt.Errorf("workspace %s (%s): %w", ws.Locator.Name, p, err))
+		}
+		m, err := lockberry.ReadManifest(b)
+		if err != nil {
+			return withCode(exitUsage, fmt.Errorf("%s: %w", path.Join(p, "package.json"), err))
+		}
+		if m.InstallConfig.HoistingLimits != "" && m.InstallConfig.HoistingLimits != "none" || m.InstallConfig.SelfReferences != nil && !*m.InstallConfig.SelfReferences {
+			return withCode(exitUsage, fmt.Errorf("%s: installConfig changes yarn's hoisting, which airlock does not reproduce", path.Join(p, "package.json")))
+		}
+		manifests[p] = m
+	}
+	// yarn install --immutable refuses a lockfile package.json has moved
+	// away from, and so does airlock.
+	if err := lockberry.CheckInSync(lf, manifests); err != nil {
+		return withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
+	}
+	cfg, err := config.Load(f.configFile, projectDir, os.Getenv)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	rep.audit.configure(cfg, projectDir)
+	if f.noRemoteCache {
+		cfg.RemoteCache = config.RemoteCache{}
+	}
+	rc, err := npmrc.Load(projectDir, os.Environ())
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	for _, w := range rc.Warnings() {
+		rep.warn(event{Message: w})
+	}
+	yrc, err := readYarnrc(projectDir)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	if err := checkYarnrc(yrc, rc); err != nil {
+		return withCode(exitUsage, err)
+	}
+	host := locknpm.HostPlatform()
+	g, err := lf.Graph(lockberry.Platform{OS: host.OS, CPU: host.CPU, Libc: locknpm.DetectLibc()})
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
+	}
+	for _, e := range g.Skipped {
+		rep.skipped(event{Name: e.Locator.Name, Version: e.Version, Reason: "conditions " + e.Conditions + " do not match this platform"})
+	}
+	if len(g.Unreached) > 0 {
+		var names []string
+		for _, e := range g.Unreached {
+			names = append(names, e.Locator.Name+"@"+e.Version)
+		}
+		rep.warn(event{Message: fmt.Sprintf("yarn.lock records %d packages that no dependency reaches: %s; yarn installs these for its package extensions (the builtin @yarnpkg/extensions list or .yarnrc.yml's packageExtensions), which airlock does not apply, so they are not installed", len(names), strings.Join(names, ", "))})
+	}
+
+	// The checksums are read before anything is fetched: a cache key
+	// airlock cannot check refuses the whole install.
+	entries := g.Fetched()
+	want := map[*lockberry.Entry]berryzip.Checksum{}
+	var unpinned []string
+	for _, e := range entries {
+		if e.Checksum == "" {
+			if e.Conditions == "" {
+				return withCode(exitVerify, fmt.Errorf("%s line %d: %s has no checksum; yarn records one for every package it fetches (except optional platform-specific ones), so airlock refuses to install it unpinned: run `yarn install` to restore it", lockPath, e.Line, e.Locator))
+			}
+			unpinned = append(unpinned, e.Locator.Name+"@"+e.Version)
+			continue
+		}
+		c, err := berryzip.ParseChecksum(e.Checksum, lf.CacheKey)
+		if err != nil {
+			return withCode(exitUsage, fmt.Errorf("%s line %d: %s: %w", lockPath, e.Line, e.Locator, err))
+		}
+		want[e] = c
+	}
+	if len(unpinned) > 0 {
+		sort.Strings(unpinned)
+		rep.warn(event{Message: fmt.Sprintf("yarn.lock pins no checksum for %d optional platform-specific packages (yarn leaves them out so the lockfile fits every platform): %s; airlock checks these against the registry's dist.integrity (and its signature when policy requires one) instead", len(unpinned), strings.Join(unpinned, ", "))})
+	}
+
+	// The registry's integrity of each tarball: the download and every
+	// cache read are checked against it, and the policy's signature check
+	// covers it.
+	store, err := newMetaStore(cfg, rc, f.offline)
+	if err != nil {
+		return err
+	}
+	pkgs := make([]lock.Package, len(entries))
+	byEntry := map[*lockberry.Entry]lock.Package{}
+	for i, e := range entries {
+		version, archive, _ := e.NpmVersion()
+		pkg := lock.Package{Ecosystem: lock.NPM, Name: e.Locator.Name, Version: version, Path: "node_modules/" + e.Locator.Name,
+			Source: lock.SourceRegistry, Resolved: archive, Bin: e.Bin}
+		vm, err := store.VersionMetadata(ctx, rc.RegistryFor(pkg.Name), pkg.Name, version, false)
+		if err != nil {
+			return withCode(classify(err), fmt.Errorf("%s@%s: yarn.lock records no tarball digest, so airlock needs the registry's: %w", pkg.Name, version, err))
+		}
+		switch {
+		case !vm.Found:
+			return withCode(exitNetwork, fmt.Errorf("%s@%s: the registry (%s) does not list this version", pkg.Name, version, vm.URL))
+		case vm.Integrity != "":
+			pkg.Integrity = vm.Integrity
+		case vm.Shasum != "":
+			pkg.Integrity = "sha1-" + hexToBase64(vm.Shasum)
+		default:
+			return withCode(exitVerify, fmt.Errorf("%s@%s: the registry publishes no integrity for this version", pkg.Name, version))
+		}
+		pkgs[i] = pkg
+		byEntry[e] = pkg
+	}
+	if err := checkNpmPolicy(pkgs, rc, rep); err != nil {
+		return err
+	}
+	if err := checkPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: projectDir, offline: f.offline, pkgs: pkgs, rep: rep, now: time.Now()}); err != nil {
+		return err
+	}
+	fetcher, err := newFetcher(cfg, rc, f.offline, func(msg string) { rep.warn(event{Message: msg}) })
+	if err != nil {
+		return err
+	}
+	defer finishRemoteCache(fetcher, rep)
+	rep.start(command, len(pkgs))
+	var stats installStats
+	// yarn writes files with Node's default modes, which the process umask
+	// reduces.
+	umask := unpack.ProcessUmask()
+	res, err := installberry.Install(ctx, installberry.Options{
+		ProjectDir:  projectDir,
+		Graph:       g,
+		Concurrency: cfg.Concurrency,
+		LockWait:    30 * time.Second,
+		OnLockWait: func(holder string) {
+			if holder != "" {
+				holder = " (process " + holder + ")"
+			}
+			rep.warn(event{Message: "waiting up to 30s for another airlock installing into this project" + holder})
+		},
+		Extract: func(ctx context.Context, e *lockberry.Entry, dir string) error {
+			c, pinned := want[e]
+			return extractBerry(ctx, fetcher, byEntry[e], e, c, pinned, dir, umask, &stats, rep)
+		},
+	})
+	if n := stats.uncached.Load(); n > 1 {
+		rep.warn(event{Message: fmt.Sprintf("%d archives in all were installed but not cached (see the first warning above)", n)})
+	}
+	switch {
+	case errors.Is(err, installberry.ErrWorkspaceMissing):
+		return withCode(exitUsage, err)
+	case errors.Is(err, installberry.ErrBadPackage):
+		return withCode(exitVerify, err)
+	case err != nil:
+		return classifyInstallError(err)
+	}
+	for _, w := range res.Warnings {
+		rep.warn(event{Message: w})
+	}
+	scripts := res.InstallScripts
+	took := time.Since(began)
+	e := event{
+		Packages:       res.Packages,
+		FromCache:      int(stats.fromCache.Load()),
+		Downloaded:     int(stats.downloaded.Load()),
+		Refetched:      int(stats.refetched.Load()),
+		Bytes:          stats.bytes.Load(),
+		Links:          res.Links,
+		Bins:           res.Bins,
+		Skipped:        len(g.Skipped),
+		Seconds:        took.Seconds(),
+		InstallScripts: scripts,
+	}
+	lines := []string{fmt.Sprintf("added %d packages (%s verified: %d downloaded, %d from cache) in %s",
+		e.Packages, humanBytes(e.Bytes), e.Downloaded, e.FromCache, took.Round(10*time.Millisecond))}
+	if e.Refetched > 0 {
+		lines = append(lines, fmt.Sprintf("replaced %d corrupt cache entries (see the warnings above)", e.Refetched))
+	}
+	if e.Skipped > 0 {
+		lines = append(lines, fmt.Sprintf("skipped %d packages (not for this platform; --json lists them)", e.Skipped))
+	}
+	if len(scripts) > 0 {
+		lines = append(lines, fmt.Sprintf("%d packages declare install scripts, which airlock did not run: %s", len(scripts), strings.Join(scripts, ", ")),
+			"  airlock yarn install runs no scripts (like enableScripts: false); build the ones you trust with `yarn rebuild NAME`")
+	}
+	rep.done(e, lines)
+	rep.audit.add(auditlog.Event{Kind: "install", Result: "ok", Detail: command + ": " + strings.Join(lines, "; ")})
+	return nil
+}
+
+// extractBerry fetches a package's tarball (checked against the
+// registry's integrity), rebuilds yarn's cache zip from it, checks the zip
+// against the lockfile's checksum and only then writes the files into dir.
+func extractBerry(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, e *lockberry.Entry, want berryzip.Checksum, pinned bool, dir string, umask os.FileMode, stats *installStats, rep *reporter) error {
+	res, err := f.Fetch(ctx, pkg, func(r io.Reader) error {
+		if err := emptyDir(dir); err != nil {
+			return err
+		}
+		a, err := berryzip.Convert(r, e.Locator.Name, berryzip.Limits{})
+		if err != nil {
+			return fmt.Errorf("rebuilding %s's cache zip: %w", e.Locator, err)
+		}
+		if pinned {
+			sum, err := a.Sum()
+			if err != nil {
+				return fmt.Errorf("rebuilding %s's cache zip: %w", e.Locator, err)
+			}
+			if sum != want.Hex {
+				return &berryChecksumError{locator: e.Locator.String(), want: want.String(), got: want.CacheKey + "/" + sum}
+			}
+		}
+		return installberry.WriteArchive(a, e.Locator.Name, dir, umask)
+	})
+	recordFetch(rep, pkg, res, err, f.Offline)
+	if res.Corrupt != nil {
+		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Want: res.Corrupt.Want.String(), Got: res.Corrupt.Got.String(),
+			Message: corruptNote(pkg, res.Corrupt, err, f.Offline)})
+		if res.Refetched {
+			stats.refetched.Add(1)
+		}
+	}
+	if res.CacheErr != nil && err == nil && stats.uncached.Add(1) == 1 {
+		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Message: fmt.Sprintf("%v\nthe archive was verified and installed, but the cache could not keep or serve it: free space in (or fix the permissions of) %s, or set AIRLOCK_CACHE elsewhere", res.CacheErr, f.Cache.Dir())})
+	}
+	if res.Mismatched != nil && err == nil {
+		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Message: fmt.Sprintf("the first download of %s@%s did not match the registry's integrity and was discarded; a second download matched:\n%v", pkg.Name, pkg.Version, res.Mismatched)})
+	}
+	if err != nil {
+		return err
+	}
+	source := countSource(res, stats)
+	stats.bytes.Add(res.Bytes)
+	rep.packageDone(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path, Source: source, URL: client.Redact(res.URL), Bytes: res.Bytes})
+	return nil
+}
