@@ -202,7 +202,7 @@ func runYarnInstall(ctx context.Context, command string, f *yarnFlags, rep *repo
 	}
 	lf, err := lockyarn.Parse(data)
 	if errors.Is(err, lockyarn.ErrBerry) {
-		return withCode(exitUsage, fmt.Errorf("%s: %w; airlock yarn install reads yarn 1 (classic) lockfiles only for now", lockPath, err))
+		return runYarnBerryInstall(ctx, command, f, rep, projectDir, data)
 	}
 	if err != nil {
 		return withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
