@@ -54,6 +54,10 @@ Usage:
   airlock install [flags]     the same, choosing the ecosystem from the lockfile found
   airlock pip install -r requirements.txt | --lock pylock.toml|uv.lock [flags]
                               install wheels into a virtual environment, like pip install --require-hashes --no-deps
+  airlock pip install NAME[extras][specifier]... [flags]
+                              resolve on the index (wheels only, policy applied) and install, like pip install NAME
+  airlock pip lock [-r requirements.in | NAME...] [-o pylock.toml]
+                              resolve and write a PEP 751 pylock.toml, like pip lock
   airlock fetch [flags]       fill the cache for the lockfile (npm, or pip with --lock / -r) without installing
   airlock vendor DIR [flags]  write every archive the lockfile needs, and a manifest, into DIR
   airlock vendor --check DIR  report files of DIR that differ from its manifest
