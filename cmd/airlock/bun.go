@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -140,6 +141,8 @@ func readBunfig(dir string) (*bunfig, error) {
 type bunProject struct {
 	lock   *lockbun.Lockfile
 	bunfig *bunfig
+	// native is package.json's nativeDependencies (nil: bun's default).
+	native []string
 }
 
 func readBunProject(dir string, f *bunFlags) (*bunProject, error) {
@@ -176,6 +179,18 @@ func readBunProject(dir string, f *bunFlags) (*bunProject, error) {
 	pkgJSON, err := safefile.Read(filepath.Join(dir, "package.json"), maxManifestSize)
 	if err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("reading package.json (bun needs it beside the lockfile): %w", err))
+	}
+	var root struct {
+		NativeDependencies []string `json:"nativeDependencies"`
+	}
+	if err := json.Unmarshal(pkgJSON, &root); err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("package.json: %w", err))
+	}
+	if root.NativeDependencies != nil {
+		p.native = root.NativeDependencies
+	}
+	if v := os.Getenv("BUN_FEATURE_FLAG_DISABLE_NATIVE_DEPENDENCY_LINKER"); v == "1" || v == "true" {
+		p.native = []string{}
 	}
 	patterns, err := lockbun.WorkspacePatterns(pkgJSON)
 	if err != nil {
@@ -304,6 +319,8 @@ func runBunInstall(ctx context.Context, command string, f *bunFlags, rep *report
 		NoDev:      f.production || slices.Contains(f.omit, "dev") || (in.Production != nil && *in.Production) || (in.Dev != nil && !*in.Dev),
 		NoOptional: slices.Contains(f.omit, "optional") || (in.Optional != nil && !*in.Optional),
 		Platform:   lockbun.Platform{OS: host.OS, CPU: host.CPU, Libc: host.Libc},
+		// bun links esbuild's bin to its platform binary.
+		NativeBinLinks: project.native,
 	}
 	sel, err := project.lock.Select(opts)
 	if err != nil {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,11 +64,38 @@ func Install(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Selection == nil || opts.Extract == nil {
 		return nil, errors.New("bun install: Options.Selection and Options.Extract are required")
 	}
+	pkgs := slices.Clone(opts.Selection.Install)
+	// directories.bin: bun links every file of the directory. The files
+	// of an unpacked package are known only after Extract, and install/npm
+	// links bins after every extraction has finished, reading each
+	// package's Bin map then: so each such package gets a map of its own
+	// here, which the extraction below fills in place.
+	binDirs := map[string]map[string]string{}
+	for i := range pkgs {
+		dir, ok := opts.Selection.BinDirs[pkgs[i].Path]
+		if !ok {
+			continue
+		}
+		pkgs[i].Bin = map[string]string{}
+		if pkgs[i].Source == lock.SourceWorkspace {
+			// A workspace's directory is the project's own: listed now.
+			if err := listBinDir(filepath.Join(opts.ProjectDir, filepath.FromSlash(pkgs[i].Path)), dir, pkgs[i].Bin); err != nil {
+				return nil, fmt.Errorf("bun install: workspace %s: %w", pkgs[i].Path, err)
+			}
+			continue
+		}
+		binDirs[pkgs[i].Path] = pkgs[i].Bin
+	}
 	var mu sync.Mutex
 	var scripts []string
 	extract := func(ctx context.Context, pkg lock.Package, dir string) error {
 		if err := opts.Extract(ctx, pkg, dir); err != nil {
 			return err
+		}
+		if bins, ok := binDirs[pkg.Path]; ok {
+			if err := listBinDir(dir, opts.Selection.BinDirs[pkg.Path], bins); err != nil {
+				return fmt.Errorf("%s: %w", pkg.Path, err)
+			}
 		}
 		if hasInstallScript(dir) {
 			mu.Lock()
@@ -76,7 +106,7 @@ func Install(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res, err := installnpm.Install(ctx, installnpm.Options{
 		ProjectDir:  opts.ProjectDir,
-		Packages:    opts.Selection.Install,
+		Packages:    pkgs,
 		Extract:     extract,
 		Concurrency: opts.Concurrency,
 		LockWait:    opts.LockWait,
@@ -87,6 +117,31 @@ func Install(ctx context.Context, opts Options) (*Result, error) {
 	}
 	sort.Strings(scripts)
 	return &Result{Result: res, InstallScripts: slices.Compact(scripts)}, nil
+}
+
+// listBinDir is bun's Bin.Linker for a directories.bin: every regular
+// file (or symlink, which unpack never writes) directly in pkgDir/binDir
+// becomes a bin of its own name. binDir is normalized as bun does
+// (path.join("/", dir)), so it cannot leave the package; a missing
+// directory means no bins.
+func listBinDir(pkgDir, binDir string, bins map[string]string) error {
+	rel := strings.TrimPrefix(path.Join("/", strings.ReplaceAll(binDir, "\\", "/")), "/")
+	if rel == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(filepath.Join(pkgDir, filepath.FromSlash(rel)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("listing directories.bin %q: %w", binDir, err)
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0 {
+			bins[e.Name()] = rel + "/" + e.Name()
+		}
+	}
+	return nil
 }
 
 // hasInstallScript reads an extracted package's package.json the way bun's

@@ -128,3 +128,43 @@ func TestWorkspaceSymlinkRefused(t *testing.T) {
 		t.Errorf("wrote outside the project: %v", entries)
 	}
 }
+
+// TestBinDir: directories.bin links every file of the directory, found
+// after extraction (bun's Bin.Linker for a "binDir"), dot files included;
+// a workspace's is listed in the project.
+func TestBinDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "p", "w", "tools"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "p", "w", "tools", "wtool"), []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sel := selection(t, `{"lockfileVersion": 1, "workspaces": {"": {"dependencies": {"a": "1"}}, "p/w": {"name": "w", "binDir": "tools"}},
+  "packages": {"a": ["a@1.0.0", "", {"binDir": "./bin"}, "sha512-x"], "w": ["w@workspace:p/w"]}}`)
+	extract := func(_ context.Context, pkg lock.Package, d string) error {
+		if err := os.MkdirAll(filepath.Join(d, "bin", "sub"), 0o755); err != nil {
+			return err
+		}
+		for _, f := range []string{"package.json", "bin/one", "bin/.two", "bin/sub/three"} {
+			if err := os.WriteFile(filepath.Join(d, f), []byte("#!/bin/sh\n"), 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if _, err := Install(context.Background(), Options{ProjectDir: dir, Selection: sel, Extract: extract}); err != nil {
+		t.Fatal(err)
+	}
+	for link, want := range map[string]string{"one": "../a/bin/one", ".two": "../a/bin/.two", "wtool": "../w/tools/wtool"} {
+		if got, err := os.Readlink(filepath.Join(dir, "node_modules", ".bin", link)); err != nil || got != want {
+			t.Errorf(".bin/%s -> %q, %v; want %q", link, got, err, want)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "node_modules", ".bin", "three")); err == nil {
+		t.Error("a file in a subdirectory of directories.bin was linked")
+	}
+	if sel.Install[0].Bin != nil && len(sel.Install[0].Bin) > 0 {
+		t.Errorf("the caller's selection was changed: %v", sel.Install[0].Bin)
+	}
+}

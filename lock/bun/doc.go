@@ -38,8 +38,11 @@
 // optional dependencies can be omitted, and a package whose os, cpu or libc
 // does not match is skipped with whatever only it needs. It keeps the
 // lockfile's tree when packages are left out, as bun does. A required
-// dependency that resolves to no key is ErrMissingEntry; directories.bin
-// (binDir) is refused (bun expands it by listing the unpacked package).
+// dependency that resolves to no key is ErrMissingEntry. A package marked
+// bundled arrives inside its parent's archive (lock.SourceBundled): nothing
+// the lockfile resolves below it is installed and its bins are not linked.
+// directories.bin (binDir) is passed on in Selection.BinDirs, and esbuild's
+// bins move to its platform package (bun's native bin links).
 //
 // CheckInSync is the --frozen-lockfile comparison of every package.json
 // with the workspaces section.

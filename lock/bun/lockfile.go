@@ -88,13 +88,16 @@ type Entry struct {
 	// Bin is the package's bin map (a string bin becomes its unscoped
 	// name → path). BinDir is directories.bin, which bun expands by
 	// listing the directory.
-	Bin       map[string]string
-	BinDir    string
-	OS, CPU   []string
-	Libc      []string
-	Bundled   bool
-	Line      int
-	workspace *Workspace
+	Bin     map[string]string
+	BinDir  string
+	OS, CPU []string
+	Libc    []string
+	Bundled bool
+	// HasInstallScript is bun's record (bun 1.4 and later) that the
+	// package declares install scripts.
+	HasInstallScript bool
+	Line             int
+	workspace        *Workspace
 }
 
 // Lockfile is a parsed bun.lock.
@@ -520,11 +523,15 @@ func parseEntry(key string, v *Value, version int) (*Entry, error) {
 			e.CPU, err = stringList(f, k)
 		case "libc":
 			e.Libc, err = stringList(f, k)
-		case "bundled":
+		case "bundled", "hasInstallScript":
 			if f.Kind != Bool {
-				return nil, fmt.Errorf("%w: bundled (line %d) is not a boolean", ErrSyntax, f.Line)
+				return nil, fmt.Errorf("%w: %s (line %d) is not a boolean", ErrSyntax, k, f.Line)
 			}
-			e.Bundled = f.Str == "true"
+			if k == "bundled" {
+				e.Bundled = f.Str == "true"
+			} else {
+				e.HasInstallScript = f.Str == "true"
+			}
 		default:
 			return nil, fmt.Errorf("%w: unknown field %q (line %d)", ErrSyntax, k, f.Line)
 		}

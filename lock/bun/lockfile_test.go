@@ -209,7 +209,8 @@ func TestParseForms(t *testing.T) {
   },
   "packages": {
     "a": ["a@1.0.0", "https://npm.example.com/a/-/a-1.0.0.tgz", { "dependencies": { "b": "1" }, "bin": "cli.js" }, "sha512-x"],
-    "a/b": ["b@1.0.0", "", { "bundled": true }, "sha512-y"],
+    "a/b": ["b@1.0.0", "", { "bundled": true, "hasInstallScript": true, "dependencies": { "c": "1" }, "bin": { "b": "b.js" } }, "sha512-y"],
+    "a/b/c": ["c@1.0.0", "", {}, "sha512-z"],
     "w": ["w@workspace:pkgs/w", {}],
   },
 }`))
@@ -223,8 +224,13 @@ func TestParseForms(t *testing.T) {
 	if p := find(t, sel, "node_modules/a"); p.Resolved != "https://npm.example.com/a/-/a-1.0.0.tgz" || p.Bin["a"] != "cli.js" {
 		t.Errorf("a = %+v", p)
 	}
-	if p := find(t, sel, "node_modules/a/node_modules/b"); p.Source != lock.SourceBundled {
+	if p := find(t, sel, "node_modules/a/node_modules/b"); p.Source != lock.SourceBundled || !p.HasInstallScript || p.Bin != nil {
 		t.Errorf("bundled b = %+v", p)
+	}
+	// What the lockfile resolves below a bundled package is not installed:
+	// the archive brings what it brings.
+	if strings.Contains(pathsOf(sel), "/c") {
+		t.Errorf("installed below a bundled package:\n%s", pathsOf(sel))
 	}
 	if p := find(t, sel, "node_modules/w"); p.Source != lock.SourceLink || p.Resolved != "pkgs/w" {
 		t.Errorf("w = %+v", p)
@@ -287,7 +293,6 @@ func TestSelectRefusals(t *testing.T) {
 	}{
 		{"missing dependency", `{"lockfileVersion": 1, "workspaces": {"": {"dependencies": {"a": "1"}}}, "packages": {}}`, ErrMissingEntry, `dependencies "a"`},
 		{"missing transitive", `{"lockfileVersion": 1, "workspaces": {"": {"dependencies": {"a": "1"}}}, "packages": {"a": ["a@1.0.0", "", {"dependencies": {"b": "1"}}, "sha512-x"]}}`, ErrMissingEntry, `dependencies "b" resolves to no package`},
-		{"binDir", `{"lockfileVersion": 1, "workspaces": {"": {"dependencies": {"a": "1"}}}, "packages": {"a": ["a@1.0.0", "", {"binDir": "bin"}, "sha512-x"]}}`, ErrUnsupportedSource, "directories.bin"},
 		{"workspace without entry", `{"lockfileVersion": 1, "workspaces": {"": {}, "p/w": {"name": "w"}}, "packages": {}}`, ErrMissingEntry, "p/w"},
 	}
 	for _, c := range cases {
@@ -309,6 +314,69 @@ func TestSelectRefusals(t *testing.T) {
 	}
 	if _, err := lf.Select(Options{}); err != nil {
 		t.Errorf("unresolved optional/peer: %v", err)
+	}
+}
+
+// TestBinDirs: directories.bin is passed on for install/bun to list.
+func TestBinDirs(t *testing.T) {
+	lf, err := Parse([]byte(`{"lockfileVersion": 1, "workspaces": {"": {"dependencies": {"a": "1", "w": "workspace:*"}}, "p/w": {"name": "w", "binDir": "tools"}},
+  "packages": {"a": ["a@1.0.0", "", {"binDir": "./bin"}, "sha512-x"], "w": ["w@workspace:p/w"]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := lf.Select(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sel.BinDirs["node_modules/a"] != "./bin" || sel.BinDirs["p/w"] != "tools" || len(sel.BinDirs) != 2 {
+		t.Errorf("BinDirs = %v", sel.BinDirs)
+	}
+}
+
+// TestNativeBinLinks: bun links esbuild's bin to its platform package's
+// binary (checked with bun 1.4.5: node_modules/.bin/esbuild ->
+// ../@esbuild/linux-x64/bin/esbuild), only in the root node_modules, not on
+// Windows, and not when the first matching platform package is not
+// installed.
+func TestNativeBinLinks(t *testing.T) {
+	text := `{"lockfileVersion": 1, "workspaces": {"": {"dependencies": {"esbuild": "1", "tool": "1"}}},
+  "packages": {
+    "esbuild": ["esbuild@0.24.2", "", {"optionalDependencies": {"@esbuild/linux-x64": "0.24.2", "@esbuild/darwin-arm64": "0.24.2", "@esbuild/linux-x64-musl": "0.24.2"}, "bin": {"esbuild": "bin/esbuild"}}, "sha512-e"],
+    "@esbuild/linux-x64": ["@esbuild/linux-x64@0.24.2", "", {"os": "linux", "cpu": "x64"}, "sha512-l"],
+    "@esbuild/darwin-arm64": ["@esbuild/darwin-arm64@0.24.2", "", {"os": "darwin", "cpu": "arm64"}, "sha512-d"],
+    "tool": ["tool@1.0.0", "", {"dependencies": {"esbuild": "0.1.0"}}, "sha512-t"],
+    "tool/esbuild": ["esbuild@0.1.0", "", {"optionalDependencies": {"@esbuild/linux-x64": "0.24.2"}, "bin": {"esbuild": "bin/esbuild"}}, "sha512-n"],
+  }}`
+	lf, err := Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bins := func(o Options) map[string]map[string]string {
+		sel, err := lf.Select(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]map[string]string{}
+		for _, p := range sel.Install {
+			if len(p.Bin) > 0 {
+				m[p.Path] = p.Bin
+			}
+		}
+		return m
+	}
+	got := bins(Options{Platform: Platform{OS: "linux", CPU: "x64"}})
+	if got["node_modules/@esbuild/linux-x64"]["esbuild"] != "bin/esbuild" || got["node_modules/esbuild"] != nil || got["node_modules/tool/node_modules/esbuild"]["esbuild"] != "bin/esbuild" {
+		t.Errorf("linux: %v", got)
+	}
+	if got := bins(Options{Platform: Platform{OS: "win32", CPU: "x64"}}); got["node_modules/esbuild"]["esbuild"] != "bin/esbuild" {
+		t.Errorf("win32: %v", got)
+	}
+	if got := bins(Options{Platform: Platform{OS: "linux", CPU: "x64"}, NativeBinLinks: []string{}}); got["node_modules/esbuild"]["esbuild"] != "bin/esbuild" {
+		t.Errorf("disabled: %v", got)
+	}
+	// No platform package for this platform: esbuild's own bin.
+	if got := bins(Options{Platform: Platform{OS: "freebsd", CPU: "x64"}}); got["node_modules/esbuild"]["esbuild"] != "bin/esbuild" {
+		t.Errorf("freebsd: %v", got)
 	}
 }
 

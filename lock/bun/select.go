@@ -21,6 +21,11 @@ type Options struct {
 	// NoOptional is --omit=optional.
 	NoOptional bool
 	Platform   Platform
+	// NativeBinLinks are the packages whose bins bun links straight to
+	// the matching platform package's copy (package.json's
+	// "nativeDependencies"); nil means bun's default, esbuild, and an
+	// empty slice none (BUN_FEATURE_FLAG_DISABLE_NATIVE_DEPENDENCY_LINKER).
+	NativeBinLinks []string
 }
 
 // Skipped is a package left out, and why.
@@ -37,6 +42,11 @@ type Selection struct {
 	// directory (SourceWorkspace, with its bins).
 	Install []lock.Package
 	Skipped []Skipped
+	// BinDirs maps the Path of each installed package or workspace that
+	// declares directories.bin instead of bin to that directory: bun links
+	// every file in it, so the bins are known only once it is unpacked
+	// (install/bun lists it).
+	BinDirs map[string]string
 }
 
 // Select walks the lockfile from the root and every workspace the way
@@ -49,7 +59,7 @@ type Selection struct {
 // packages out (a copy nested because of a devDependency stays nested under
 // --production), and so does Select.
 func (lf *Lockfile) Select(o Options) (*Selection, error) {
-	sel := &Selection{}
+	sel := &Selection{BinDirs: map[string]string{}}
 	byName := map[string]*Workspace{}
 	for _, w := range lf.Workspaces[1:] {
 		byName[w.Name] = w
@@ -172,8 +182,10 @@ func (lf *Lockfile) Select(o Options) (*Selection, error) {
 			sel.Skipped = append(sel.Skipped, Skipped{Package: lf.pkg(e, pathOf(e.Key, e.Segments), false), Reason: "not for this platform: " + why})
 			continue
 		}
-		if e.BinDir != "" {
-			return nil, fmt.Errorf("lock/bun: package %q: %w: directories.bin (binDir %q) is linked by listing the unpacked package, which airlock does not do; install with bun itself", e.Key, ErrUnsupportedSource, e.BinDir)
+		if e.Bundled {
+			// Its archive's parent brings it with whatever it needs: bun
+			// installs nothing the lockfile resolves below it.
+			continue
 		}
 		if err := visit("package "+e.Key, e.Segments, edges(e.Dependencies, e.OptionalDependencies, e.PeerDependencies, e.OptionalPeers, nil), it.dev); err != nil {
 			return nil, err
@@ -183,12 +195,15 @@ func (lf *Lockfile) Select(o Options) (*Selection, error) {
 	for key, dev := range state {
 		e := lf.Entries[key]
 		p := lf.pkg(e, pathOf(key, e.Segments), dev)
+		if e.BinDir != "" && len(e.Bin) == 0 {
+			sel.BinDirs[p.Path] = e.BinDir
+		}
 		sel.Install = append(sel.Install, p)
 		if e.Kind == KindWorkspace && !workspaces[e.WorkspacePath] {
 			workspaces[e.WorkspacePath] = true
 			w := e.workspace
-			if w.BinDir != "" {
-				return nil, fmt.Errorf("lock/bun: workspace %s: %w: directories.bin (binDir %q) is not supported; list the bins in its package.json's bin", w.Path, ErrUnsupportedSource, w.BinDir)
+			if w.BinDir != "" && len(w.Bin) == 0 {
+				sel.BinDirs[w.Path] = w.BinDir
 			}
 			sel.Install = append(sel.Install, lock.Package{Ecosystem: lock.NPM, Name: w.Name, Version: w.Version, Path: w.Path, Source: lock.SourceWorkspace, Bin: w.Bin})
 		}
@@ -200,6 +215,7 @@ func (lf *Lockfile) Select(o Options) (*Selection, error) {
 		}
 	}
 	sort.Slice(sel.Install, func(i, j int) bool { return sel.Install[i].Path < sel.Install[j].Path })
+	lf.nativeBinLinks(sel, o)
 	sort.Slice(sel.Skipped, func(i, j int) bool { return sel.Skipped[i].Package.Path < sel.Skipped[j].Package.Path })
 	for i := 1; i < len(sel.Install); i++ {
 		if sel.Install[i].Path == sel.Install[i-1].Path {
@@ -209,14 +225,79 @@ func (lf *Lockfile) Select(o Options) (*Selection, error) {
 	return sel, nil
 }
 
+// nativeBinLinks is bun's native bin linking (PostinstallOptimizer): a
+// package of the list installed in the root node_modules whose first
+// dependency with both os and cpu constraints matches the platform (its
+// platform binary, @esbuild/linux-x64 for esbuild) has its bins linked to
+// the same paths inside that package instead, so running it skips the
+// JavaScript wrapper. The bins move to the platform package, which sits
+// beside it in node_modules and so links into the same .bin. If that first
+// match was not installed (its libc did not match), bun's link fails and
+// it links the package's own bins, as here. Not on Windows.
+func (lf *Lockfile) nativeBinLinks(sel *Selection, o Options) {
+	list := o.NativeBinLinks
+	if list == nil {
+		list = []string{"esbuild"}
+	}
+	if len(list) == 0 || o.Platform.OS == "win32" {
+		return
+	}
+	byPath := map[string]int{}
+	for i, p := range sel.Install {
+		byPath[p.Path] = i
+	}
+	for _, name := range list {
+		i, ok := byPath["node_modules/"+name]
+		if !ok || sel.Install[i].Source != lock.SourceRegistry || len(sel.Install[i].Bin) == 0 {
+			continue
+		}
+		e := lf.Entries[name]
+		if e == nil || e.Kind != KindNpm {
+			continue
+		}
+		var deps []string
+		deps = append(deps, sortedKeys(e.Dependencies)...)
+		deps = append(deps, sortedKeys(e.OptionalDependencies)...)
+		for _, d := range deps {
+			var c *Entry
+			for j := len(e.Segments); j >= 0 && c == nil; j-- {
+				k := d
+				if j > 0 {
+					k = strings.Join(e.Segments[:j], "/") + "/" + d
+				}
+				c = lf.Entries[k]
+			}
+			if c == nil || len(c.OS) == 0 || len(c.CPU) == 0 || !checkList(o.Platform.OS, c.OS) || !checkList(o.Platform.CPU, c.CPU) {
+				continue
+			}
+			// The first match decides; it lives in the root node_modules
+			// when esbuild does (bun does this only for tree 0).
+			if j, ok := byPath["node_modules/"+c.Key]; ok && sel.Install[j].Source == lock.SourceRegistry && len(c.Segments) == 1 {
+				bins := map[string]string{}
+				for k, v := range sel.Install[j].Bin {
+					bins[k] = v
+				}
+				for k, v := range sel.Install[i].Bin {
+					bins[k] = v
+				}
+				sel.Install[j].Bin = bins
+				sel.Install[i].Bin = nil
+			}
+			break
+		}
+	}
+}
+
 // pkg describes entry e installed at p.
 func (lf *Lockfile) pkg(e *Entry, p string, dev bool) lock.Package {
 	if e.Kind == KindWorkspace {
 		return lock.Package{Ecosystem: lock.NPM, Name: e.Name, Version: e.workspace.Version, Path: p, Source: lock.SourceLink, Resolved: e.WorkspacePath, Dev: dev}
 	}
-	src := lock.SourceRegistry
-	if lf.inBundle(e) {
-		src = lock.SourceBundled
+	src, bin := lock.SourceRegistry, e.Bin
+	if e.Bundled {
+		// bun links no bins of packages that came inside another's
+		// archive (checked with npm@10.9.0's bundled tree).
+		src, bin = lock.SourceBundled, nil
 	}
 	return lock.Package{
 		Ecosystem: lock.NPM,
@@ -230,19 +311,11 @@ func (lf *Lockfile) pkg(e *Entry, p string, dev bool) lock.Package {
 		OS:        e.OS,
 		CPU:       e.CPU,
 		Libc:      e.Libc,
-		Bin:       e.Bin,
+		Bin:       bin,
+		// Older lockfiles do not say; install/bun then reads the
+		// unpacked package.json.
+		HasInstallScript: e.HasInstallScript,
 	}
-}
-
-// inBundle reports whether e, or a package above it in the tree, arrived
-// inside its parent's archive (bun marks the bundled packages themselves).
-func (lf *Lockfile) inBundle(e *Entry) bool {
-	for i := len(e.Segments); i > 1; i-- {
-		if a := lf.Entries[strings.Join(e.Segments[:i], "/")]; a != nil && a.Bundled {
-			return true
-		}
-	}
-	return false
 }
 
 func sortedKeys(m map[string]string) []string {
