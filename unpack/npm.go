@@ -2,8 +2,10 @@ package unpack
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -44,6 +46,23 @@ type NpmOptions struct {
 	// /proc/self/status, 2% of the CPU time of an install from a warm
 	// cache. Set it only if nothing changes the umask while extracting.
 	UmaskIsProcess bool
+	// Digests makes the Report list every regular file written with its
+	// final mode, size and SHA-256, computed over the bytes as they are
+	// written (no second read). fetch/store records these in the manifest
+	// of a store entry built from a verified archive.
+	Digests bool
+}
+
+// FileDigest describes one regular file an extraction wrote.
+type FileDigest struct {
+	// Path is package-relative and slash-separated, as written.
+	Path string
+	// Mode is the permission bits the file was left with.
+	Mode os.FileMode
+	// Size is its length in bytes.
+	Size int64
+	// SHA256 is the digest of its content.
+	SHA256 [sha256.Size]byte
 }
 
 // Report describes a successful extraction.
@@ -61,6 +80,9 @@ type Report struct {
 	// or nil if there is none, so the caller can check its name and version
 	// against the lockfile.
 	PackageJSON []byte
+	// Digests lists the regular files written, in archive order, when
+	// NpmOptions.Digests is set.
+	Digests []FileDigest
 }
 
 // NpmTarball extracts an npm package tarball from r into dir, following
@@ -118,6 +140,9 @@ type npmExtractor struct {
 	buf        *[]byte
 	ancestors  []string
 	rep        Report
+	// digests, when set, maps a written path to its Report.Digests index,
+	// so that a .npmignore rewriting a renamed .gitignore updates its entry.
+	digests map[string]int
 }
 
 // copyBuffer is the size of the buffer that carries file data from the
@@ -148,6 +173,9 @@ func newNpmExtractor(t tree, opts NpmOptions) *npmExtractor {
 		npmignores: make(map[string]bool),
 		buf:        bufPool.Get().(*[]byte),
 		keepGit:    opts.KeepGitignore,
+	}
+	if opts.Digests {
+		x.digests = map[string]int{}
 	}
 	for _, b := range opts.Bins {
 		if n := normalizeBin(b); n != "" {
@@ -322,7 +350,8 @@ func (x *npmExtractor) file(h *tarHeader, rel string, tr *tarReader) error {
 	} else {
 		x.seen[rel] = kindFile
 	}
-	err = x.copy(f, tr, h.size, rel == "package.json")
+	var sum [sha256.Size]byte
+	err = x.copy(f, tr, h.size, rel == "package.json", &sum)
 	// The kernel takes the process umask away at open(2); put back bits
 	// the caller's umask allows, with one more call only when needed.
 	if err == nil && !replace && mode&x.procUmask != 0 {
@@ -338,6 +367,17 @@ func (x *npmExtractor) file(h *tarHeader, rel string, tr *tarReader) error {
 	x.rep.Bytes += h.size
 	if !replace {
 		x.rep.Files++
+	}
+	if x.digests != nil {
+		d := FileDigest{Path: rel, Mode: mode, Size: h.size, SHA256: sum}
+		if i, ok := x.digests[rel]; ok {
+			// node-tar keeps the first file's mode when rewriting it.
+			d.Mode = x.rep.Digests[i].Mode
+			x.rep.Digests[i] = d
+		} else {
+			x.digests[rel] = len(x.rep.Digests)
+			x.rep.Digests = append(x.rep.Digests, d)
+		}
 	}
 	return nil
 }
@@ -388,10 +428,16 @@ func (x *npmExtractor) repeat(rel string, size int64, tr *tarReader) error {
 	return nil
 }
 
-// copy streams size bytes of the current entry into f.
-func (x *npmExtractor) copy(f treeFile, tr *tarReader, size int64, keep bool) error {
+// copy streams size bytes of the current entry into f, and with
+// x.digests set leaves their SHA-256 in sum.
+func (x *npmExtractor) copy(f treeFile, tr *tarReader, size int64, keep bool, sum *[sha256.Size]byte) error {
 	if keep {
 		x.rep.PackageJSON = make([]byte, 0, size)
+	}
+	var h hash.Hash
+	if x.digests != nil {
+		h = sha256.New()
+		defer func() { h.Sum(sum[:0]) }()
 	}
 	buf := *x.buf
 	for size > 0 {
@@ -399,6 +445,9 @@ func (x *npmExtractor) copy(f treeFile, tr *tarReader, size int64, keep bool) er
 		if n > 0 {
 			if _, werr := f.Write(buf[:n]); werr != nil {
 				return werr
+			}
+			if h != nil {
+				h.Write(buf[:n])
 			}
 			if keep {
 				x.rep.PackageJSON = append(x.rep.PackageJSON, buf[:n]...)
