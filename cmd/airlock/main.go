@@ -78,7 +78,7 @@ Usage:
   airlock audit [--sarif F]   analyze the installed packages (install scripts, obfuscation, binaries)
   airlock doctor              show whether this machine can sandbox allowed install scripts
   airlock shim install|uninstall [--dir DIR]
-                              put npm, npx, pnpm, yarn, pip and pip3 wrappers on PATH that send installs through airlock
+                              put npm, npx, pnpm, yarn, bun, pip and pip3 wrappers on PATH that send installs through airlock
   airlock version             print the version
 
 Run 'airlock npm ci -h' for the flags.
