@@ -38,8 +38,12 @@ type resolveIndex struct {
 	scratch string
 }
 
+// Files takes a project's files from the first index that lists it (the
+// extra indexes first, then the primary): resolution trusts the index's
+// hashes, so a private index's project must not be taken from a public
+// index where anyone can publish its name (dependency confusion).
 func (ix *resolveIndex) Files(ctx context.Context, name string) ([]fetchpypi.File, error) {
-	return ix.finder.Files(ctx, name)
+	return ix.finder.FirstIndexFiles(ctx, name)
 }
 
 // Metadata reads f's METADATA from the index's PEP 658 file when the index

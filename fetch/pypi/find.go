@@ -32,43 +32,79 @@ type Finder struct {
 // is decided by the lockfile's hashes (Candidates), not by which index
 // listed it.
 func (f *Finder) Files(ctx context.Context, name string) ([]File, error) {
+	if err := f.checkIndexes(name); err != nil {
+		return nil, err
+	}
+	var files []File
+	for _, ix := range f.Config.Indexes {
+		page, err := f.page(ctx, ix, name)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, page.Files...)
+	}
+	return files, nil
+}
+
+// FirstIndexFiles returns the files of the first index that lists name,
+// asking the extra indexes in the order given and then the primary one,
+// and no further: uv's first-index strategy. Resolving a name trusts the
+// index's hashes, so a project of a private (extra) index must not be
+// taken from a public index where anyone can publish the same name
+// (dependency confusion); pip, which merges every index's files, would
+// take the highest version wherever it is.
+func (f *Finder) FirstIndexFiles(ctx context.Context, name string) ([]File, error) {
+	if err := f.checkIndexes(name); err != nil {
+		return nil, err
+	}
+	order := append(append([]Index(nil), f.Config.Indexes[1:]...), f.Config.Indexes[0])
+	for _, ix := range order {
+		page, err := f.page(ctx, ix, name)
+		if err != nil {
+			return nil, err
+		}
+		if len(page.Files) > 0 {
+			return page.Files, nil
+		}
+	}
+	return nil, nil
+}
+
+func (f *Finder) checkIndexes(name string) error {
 	if f.Config == nil || len(f.Config.Indexes) == 0 {
 		src := ""
 		if f.Config != nil && f.Config.NoIndexSource != "" {
 			src = " (" + f.Config.NoIndexSource + ")"
 		}
-		return nil, fmt.Errorf("%s: the lockfile names no file URL for it and %w%s; give an index with --index-url, or use a lockfile that records wheel URLs", name, ErrNoIndex, src)
+		return fmt.Errorf("%s: the lockfile names no file URL for it and %w%s; give an index with --index-url, or use a lockfile that records wheel URLs", name, ErrNoIndex, src)
 	}
-	var files []File
-	for _, ix := range f.Config.Indexes {
-		var (
-			page *Page
-			err  error
-		)
-		if f.Offline {
-			if f.Pages == nil {
-				return nil, &PageNotCachedError{Project: name, Index: ix.String()}
-			}
-			page, err = f.Pages.Get(ix.URL, name)
-			if err != nil {
-				return nil, err
-			}
-			if page == nil {
-				return nil, &PageNotCachedError{Project: name, Index: ix.String()}
-			}
-		} else {
-			page, err = GetPage(ctx, f.Getter, ix, name)
-			if err != nil {
-				return nil, err
-			}
-			if f.Pages != nil {
-				// A page that cannot be remembered costs only --offline.
-				_ = f.Pages.Put(ix.URL, name, page)
-			}
+	return nil
+}
+
+// page reads name's page from ix, or offline from Pages.
+func (f *Finder) page(ctx context.Context, ix Index, name string) (*Page, error) {
+	if f.Offline {
+		if f.Pages == nil {
+			return nil, &PageNotCachedError{Project: name, Index: ix.String()}
 		}
-		files = append(files, page.Files...)
+		page, err := f.Pages.Get(ix.URL, name)
+		if err != nil {
+			return nil, err
+		}
+		if page == nil {
+			return nil, &PageNotCachedError{Project: name, Index: ix.String()}
+		}
+		return page, nil
 	}
-	return files, nil
+	page, err := GetPage(ctx, f.Getter, ix, name)
+	if err != nil {
+		return nil, err
+	}
+	if f.Pages != nil {
+		// A page that cannot be remembered costs only --offline.
+		_ = f.Pages.Put(ix.URL, name, page)
+	}
+	return page, nil
 }
 
 // ErrPageNotCached is matched by a *PageNotCachedError.

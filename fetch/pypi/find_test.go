@@ -121,3 +121,42 @@ func TestFinder(t *testing.T) {
 		t.Errorf("no-index: %v", err)
 	}
 }
+
+func TestFirstIndexFiles(t *testing.T) {
+	cfg, err := LoadConfig(LoadOptions{SystemDir: "/nonexistent-etc", Getenv: envOf(map[string]string{"PIP_CONFIG_FILE": os.DevNull}),
+		Flags: Flags{IndexURL: "https://public.example/simple", ExtraIndexURLs: []string{"https://private.example/simple", "https://second.example/simple"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := func(file string) [2]string {
+		return [2]string{contentJSON, `{"meta":{"api-version":"1.0"},"files":[{"filename":"` + file + `","url":"` + file + `"}]}`}
+	}
+	g := &fakeGetter{pages: map[string][2]string{
+		// The public index has a higher version of the private project:
+		// a dependency-confusion attempt.
+		"https://public.example/simple/internal-tool/":  page("internal_tool-99.0-py3-none-any.whl"),
+		"https://private.example/simple/internal-tool/": page("internal_tool-1.0-py3-none-any.whl"),
+		"https://public.example/simple/requests/":       page("requests-2.0-py3-none-any.whl"),
+	}}
+	f := &Finder{Getter: g, Config: cfg}
+	files, err := f.FirstIndexFiles(context.Background(), "internal-tool")
+	if err != nil || len(files) != 1 || files[0].Filename != "internal_tool-1.0-py3-none-any.whl" {
+		t.Errorf("internal-tool: %+v, %v", files, err)
+	}
+	if len(g.accept) != 1 {
+		t.Errorf("%d requests; the first index that lists the project ends the search", len(g.accept))
+	}
+	g.accept = nil
+	files, err = f.FirstIndexFiles(context.Background(), "requests")
+	if err != nil || len(files) != 1 || files[0].Index != "https://public.example/simple/" || len(g.accept) != 3 {
+		t.Errorf("requests: %+v, %v, %d requests", files, err, len(g.accept))
+	}
+	if files, err := f.FirstIndexFiles(context.Background(), "nowhere"); err != nil || len(files) != 0 {
+		t.Errorf("nowhere: %+v, %v", files, err)
+	}
+	// Files, for locked hashes, still looks at every index.
+	all, err := f.Files(context.Background(), "internal-tool")
+	if err != nil || len(all) != 2 {
+		t.Errorf("Files: %+v, %v", all, err)
+	}
+}
