@@ -19,8 +19,9 @@ import (
 // it over fetch/pypi's Finder and the verified fetch pipeline; tests over
 // a synthetic index.
 type Index interface {
-	// Files lists every file the configured indexes list for the
-	// project (none when no index knows it).
+	// Files lists the project's files (none when no index knows it).
+	// cmd/airlock takes them from the first index that lists the
+	// project, so that a public index cannot shadow a private one.
 	Files(ctx context.Context, name string) ([]fetchpypi.File, error)
 	// Metadata returns f's METADATA, read from the index's PEP 658 file
 	// (checked against the hash the index declares for it) or from the
