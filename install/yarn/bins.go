@@ -26,60 +26,124 @@ import (
 // its target is chmod'ed to exactly 0o755. A bin whose target does not
 // exist is skipped, as yarn skips it.
 func (b *builder) linkBins(flat []placed) error {
+	links, err := planBins(b.g, flat, func(loc string) (bool, error) {
+		_, err := b.stage.Stat(b.staged(loc))
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return err == nil, err
+	})
+	if err != nil {
+		return err
+	}
+	for _, l := range links {
+		if err := b.stage.MkdirAll(b.staged(l.dir), dirMode); err != nil {
+			return fmt.Errorf("creating %s: %w", l.dir, err)
+		}
+		dest := b.staged(l.dir + "/" + l.name)
+		if _, err := b.stage.Lstat(dest); err == nil {
+			if err := b.stage.RemoveAll(dest); err != nil {
+				return fmt.Errorf("replacing %s/%s: %w", l.dir, l.name, err)
+			}
+		}
+		if err := b.stage.Symlink(relPath(l.dir, l.target), dest); err != nil {
+			return fmt.Errorf("linking %s/%s: %w", l.dir, l.name, err)
+		}
+		fi, err := b.stage.Stat(b.staged(l.target))
+		if err != nil {
+			return fmt.Errorf("bin %s/%s: %w", l.dir, l.name, err)
+		}
+		// linkBin's chmod(dest, '755') follows the link to the target.
+		if err := b.chmodBin(b.staged(l.target), fi); err != nil {
+			return fmt.Errorf("bin %s/%s: %w", l.dir, l.name, err)
+		}
+	}
+	b.res.Bins = len(links)
+	return nil
+}
+
+// binLink is one symlink: dir/name pointing at the file target (all
+// project locations).
+type binLink struct{ dir, name, target string }
+
+// planBins lists the links in the order yarn makes them; a later link
+// replaces an earlier one of the same name. exists says whether a bin
+// target is there (yarn skips the ones that are not).
+func planBins(g *graph, flat []placed, exists func(loc string) (bool, error)) ([]binLink, error) {
+	var links []binLink
+	// self is linkSelfDependencies: r's bins, from its copy at pkgLoc,
+	// into binLoc/.bin.
+	self := func(r *ref, pkgLoc, binLoc string) error {
+		names := make([]string, 0, len(r.bin))
+		for n := range r.bin {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			src := path.Join(pkgLoc, r.bin[n])
+			ok, err := exists(src)
+			if err != nil {
+				return fmt.Errorf("bin %s of %s: %w", n, pkgLoc, err)
+			}
+			if ok {
+				links = append(links, binLink{dir: binLoc + "/.bin", name: n, target: src})
+			}
+		}
+		return nil
+	}
+	// linkBinDependencies of every installed package.
 	for _, p := range flat {
-		r := p.info.ref
 		binLoc := p.loc + "/node_modules"
-		for _, dp := range r.deps {
-			dep := b.g.resolve(dp)
+		for _, dp := range p.info.ref.deps {
+			dep := g.resolve(dp)
 			if len(dep.locations) == 0 || len(dep.bin) == 0 {
 				continue
 			}
 			loc := nearest(dep, binLoc)
 			if loc == "" {
-				return fmt.Errorf("no copy of %s to link in %s", dep.name, binLoc)
+				return nil, fmt.Errorf("no copy of %s to link in %s", dep.name, binLoc)
 			}
-			if err := b.linkSelf(dep, loc, binLoc); err != nil {
-				return err
+			if err := self(dep, loc, binLoc); err != nil {
+				return nil, err
 			}
 		}
 	}
+	// determineTopLevelBinLinkOrder: one copy per name, the first in
+	// order unless the root depends on one directly; transitive ones
+	// first, so direct dependencies win a shared bin name.
 	type top struct {
 		loc string
 		r   *ref
 	}
-	order := []string{}
-	links := map[string]top{}
+	var order []string
+	tops := map[string]top{}
 	direct := map[string]bool{}
 	for _, p := range flat {
 		name := p.info.ref.name
-		if _, seen := links[name]; !seen {
+		_, seen := tops[name]
+		if !seen {
 			order = append(order, name)
 		}
-		if p.info.isDirectRequire || !hasKey(links, name) {
-			links[name] = top{p.loc, p.info.ref}
+		if p.info.isDirectRequire || !seen {
+			tops[name] = top{p.loc, p.info.ref}
 			direct[name] = p.info.isDirectRequire
 		}
 	}
 	var transient, directs []top
 	for _, n := range order {
 		if direct[n] {
-			directs = append(directs, links[n])
+			directs = append(directs, tops[n])
 		} else {
-			transient = append(transient, links[n])
+			transient = append(transient, tops[n])
 		}
 	}
 	for _, t := range append(transient, directs...) {
-		if len(t.r.bin) == 0 {
-			continue
-		}
-		if err := b.linkSelf(t.r, t.loc, "node_modules"); err != nil {
-			return err
+		if err := self(t.r, t.loc, "node_modules"); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return links, nil
 }
-
-func hasKey[V any](m map[string]V, k string) bool { _, ok := m[k]; return ok }
 
 // nearest is findNearestInstalledVersionOfPackage: the location of r
 // reached by walking up from binLoc the fewest steps.
@@ -100,45 +164,6 @@ func nearest(r *ref, binLoc string) string {
 		}
 	}
 	return best
-}
-
-// linkSelf is linkSelfDependencies: r's bins, from its copy at pkgLoc,
-// into binLoc/.bin.
-func (b *builder) linkSelf(r *ref, pkgLoc, binLoc string) error {
-	names := make([]string, 0, len(r.bin))
-	for n := range r.bin {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	binDir := binLoc + "/.bin"
-	for _, n := range names {
-		src := path.Join(pkgLoc, r.bin[n])
-		fi, err := b.stage.Stat(b.staged(src))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("bin %s of %s: %w", n, pkgLoc, err)
-		}
-		if err := b.stage.MkdirAll(b.staged(binDir), dirMode); err != nil {
-			return fmt.Errorf("creating %s: %w", binDir, err)
-		}
-		dest := b.staged(binDir + "/" + n)
-		if _, err := b.stage.Lstat(dest); err == nil {
-			if err := b.stage.RemoveAll(dest); err != nil {
-				return fmt.Errorf("replacing %s/%s: %w", binDir, n, err)
-			}
-		}
-		if err := b.stage.Symlink(relPath(binDir, src), dest); err != nil {
-			return fmt.Errorf("linking %s/%s: %w", binDir, n, err)
-		}
-		b.res.Bins++
-		// linkBin's chmod(dest, '755') follows the link to the target.
-		if err := b.chmodBin(b.staged(src), fi); err != nil {
-			return fmt.Errorf("bin %s of %s: %w", n, pkgLoc, err)
-		}
-	}
-	return nil
 }
 
 // chmodBin gives a bin target mode 0o755. A regular file is first

@@ -30,7 +30,7 @@
 //     the package), airlock's npm unpacker skips them, as npm does.
 //   - File modes follow npm's rule ((mode|0o666)&^umask|0o600), yarn's
 //     is (mode|0o644)&^umask: the same under the usual umask 022.
-//   - Workspaces, nohoist, npm: aliases, git and file: sources
+//   - Workspaces, nohoist, git and file: sources
 //     (ErrWorkspaces, ErrUnsupportedSource, lock/yarn).
 //   - yarn's resolver runs its requests concurrently; the order in which
 //     packages are first reached (which only decides which copy of a

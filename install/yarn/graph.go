@@ -149,6 +149,24 @@ func (r *ref) readManifest() error {
 	if err != nil {
 		return fmt.Errorf("%s@%s: reading package.json: %w", r.name, r.version, err)
 	}
+	_, gypErr := os.Lstat(filepath.Join(r.dir, "binding.gyp"))
+	return r.parseManifest(data, gypErr == nil, func(d string) []string {
+		full := filepath.Join(r.dir, filepath.FromSlash(d))
+		if rel, err := filepath.Rel(r.dir, full); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			return nil
+		}
+		ents, _ := os.ReadDir(full)
+		names := make([]string, 0, len(ents))
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		return names
+	})
+}
+
+// parseManifest reads package.json data; listDir lists a directory of the
+// package (for directories.bin) by its clean relative path.
+func (r *ref) parseManifest(data []byte, hasGyp bool, listDir func(string) []string) error {
 	var m struct {
 		Name             string          `json:"name"`
 		Version          string          `json:"version"`
@@ -190,7 +208,7 @@ func (r *ref) readManifest() error {
 			r.scripts = true
 		}
 	}
-	if _, err := os.Lstat(filepath.Join(r.dir, "binding.gyp")); err == nil {
+	if hasGyp {
 		r.scripts = true // yarn's fix.js: install defaults to node-gyp rebuild
 	}
 	r.bin = map[string]string{}
@@ -214,13 +232,9 @@ func (r *ref) readManifest() error {
 		_ = json.Unmarshal(m.Directories, &dirs)
 		if d, ok := dirs.Bin.(string); ok && d != "" {
 			binMap = map[string]any{}
-			full := filepath.Join(r.dir, filepath.FromSlash(path.Clean(d)))
-			if rel, err := filepath.Rel(r.dir, full); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-				ents, _ := os.ReadDir(full)
-				for _, e := range ents {
-					if !strings.HasPrefix(e.Name(), ".") {
-						binMap[e.Name()] = path.Join(d, e.Name())
-					}
+			for _, n := range listDir(path.Clean(d)) {
+				if !strings.HasPrefix(n, ".") {
+					binMap[n] = path.Join(d, n)
 				}
 			}
 		}

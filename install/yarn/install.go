@@ -161,27 +161,10 @@ func (b *builder) build(ctx context.Context) error {
 	if err := b.extractAll(ctx); err != nil {
 		return err
 	}
-	if err := b.checkPlatforms(); err != nil {
+	flat, err := layout(b.g, b.opts.Manifest.Deps, b.opts.Production, b.opts.Platform, b.res)
+	if err != nil {
 		return err
 	}
-	if b.opts.Production {
-		// install.js markIgnored: the root's devDependencies; the hoister
-		// keeps whatever a required package also needs.
-		for _, d := range b.opts.Manifest.Deps {
-			if d.Kind == lockyarn.Dev {
-				b.g.resolve(d.Pattern()).ignore = true
-			}
-		}
-	}
-	b.res.Warnings = append(b.res.Warnings, b.g.resolvePeers()...)
-	var roots []string
-	for _, d := range b.opts.Manifest.Deps {
-		roots = append(roots, d.Pattern())
-	}
-	h := newHoister(b.g)
-	h.seed(roots)
-	flat := h.flatten()
-	sort.SliceStable(flat, func(i, j int) bool { return localeLess(flat[i].loc, flat[j].loc) })
 	if err := b.place(flat); err != nil {
 		return err
 	}
@@ -189,6 +172,35 @@ func (b *builder) build(ctx context.Context) error {
 		return context.Cause(ctx)
 	}
 	return b.linkBins(flat)
+}
+
+// layout decides where every package goes, from the manifests read: the
+// platform check, --production's ignored devDependencies, peer
+// resolution and the hoister, in yarn's order. Skipped packages and
+// warnings are added to res.
+func layout(g *graph, deps []lockyarn.RootDep, production bool, p Platform, res *Result) ([]placed, error) {
+	if err := checkPlatforms(g, p, res); err != nil {
+		return nil, err
+	}
+	if production {
+		// install.js markIgnored: the root's devDependencies; the hoister
+		// keeps whatever a required package also needs.
+		for _, d := range deps {
+			if d.Kind == lockyarn.Dev {
+				g.resolve(d.Pattern()).ignore = true
+			}
+		}
+	}
+	res.Warnings = append(res.Warnings, g.resolvePeers()...)
+	var roots []string
+	for _, d := range deps {
+		roots = append(roots, d.Pattern())
+	}
+	h := newHoister(g)
+	h.seed(roots)
+	flat := h.flatten()
+	sort.SliceStable(flat, func(i, j int) bool { return localeLess(flat[i].loc, flat[j].loc) })
+	return flat, nil
 }
 
 // extractAll extracts every package the lockfile reaches into its own
@@ -229,8 +241,8 @@ func (b *builder) extractAll(ctx context.Context) error {
 		// As npm ci does (install/npm's checkManifest), an archive that
 		// matches the lockfile's integrity is installed even when its
 		// package.json claims another identity, with a warning.
-		if (r.manifestName != "" && r.manifestName != r.name) || (r.manifestVersion != "" && r.manifestVersion != r.version) {
-			b.res.Warnings = append(b.res.Warnings, fmt.Sprintf("the archive yarn.lock pins for %s@%s matches its integrity, but its package.json says %s@%s; yarn installs it all the same, and so did airlock: check the lockfile entry", r.name, r.version, r.manifestName, r.manifestVersion))
+		if (r.manifestName != "" && r.manifestName != r.entry.RealName) || (r.manifestVersion != "" && r.manifestVersion != r.version) {
+			b.res.Warnings = append(b.res.Warnings, fmt.Sprintf("the archive yarn.lock pins for %s@%s matches its integrity, but its package.json says %s@%s; yarn installs it all the same, and so did airlock: check the lockfile entry", r.entry.RealName, r.version, r.manifestName, r.manifestVersion))
 		}
 	}
 	return context.Cause(ctx)
@@ -240,10 +252,9 @@ func (b *builder) extractAll(ctx context.Context) error {
 // optional package that does not match is left out, a required one is an
 // error. (engines is not checked: airlock does not know which node will
 // run the project.)
-func (b *builder) checkPlatforms() error {
+func checkPlatforms(g *graph, p Platform, res *Result) error {
 	var bad []string
-	p := b.opts.Platform
-	for _, r := range b.g.list {
+	for _, r := range g.list {
 		var why []string
 		if len(r.os) > 0 && !platformOK(r.os, p.OS) {
 			why = append(why, fmt.Sprintf("the platform %q is incompatible with this module (os: %s)", p.OS, strings.Join(r.os, ", ")))
@@ -256,7 +267,7 @@ func (b *builder) checkPlatforms() error {
 		}
 		if r.optional {
 			r.ignore, r.incompatible = true, true
-			b.res.Skipped = append(b.res.Skipped, Skipped{Package: r.entry.Package("node_modules/" + r.name), Reason: strings.Join(why, "; ")})
+			res.Skipped = append(res.Skipped, Skipped{Package: r.entry.Package("node_modules/" + r.name), Reason: strings.Join(why, "; ")})
 			continue
 		}
 		bad = append(bad, fmt.Sprintf("%s@%s: %s", r.name, r.version, strings.Join(why, "; ")))

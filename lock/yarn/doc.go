@@ -24,8 +24,8 @@
 // which it fronts, so .npmrc's registry and replace-registry-host apply as
 // they do to npm lockfiles), a remote tarball, git or a local file. Entries
 // pinned only by the sha1 in resolved's "#fragment" get a "sha1-" SRI
-// integrity, which policy's weak_hashes decides on. npm: aliases
-// (ErrUnsupportedSource) are refused.
+// integrity, which policy's weak_hashes decides on. An npm: alias
+// ("x@npm:y@^1") is installed as x, fetched and checked as y.
 //
 // CheckInSync is --frozen-lockfile's check: every pattern package.json
 // asks for (dependencies, devDependencies, optionalDependencies) and every

@@ -24,7 +24,12 @@ func (d Dep) Pattern() string { return d.Name + "@" + d.Range }
 // every pattern that resolved to it.
 type Entry struct {
 	Patterns []string
-	Name     string
+	// Name is what the package is installed as: the patterns' name,
+	// which for an npm: alias ("x@npm:y@^1") is the alias, x.
+	Name string
+	// RealName is the name the package is published under: y for an
+	// alias, else Name.
+	RealName string
 	Version  string
 	// Resolved is where the bytes come from, as the lockfile wrote it
 	// (for registry tarballs with the "#sha1" fragment).
@@ -45,11 +50,12 @@ type Entry struct {
 // to every pattern that resolves to the same name and version.
 func (e *Entry) Key() string { return e.Name + "@" + e.Version }
 
-// Package is the entry as a lock.Package at install location path.
+// Package is the entry as a lock.Package at install location path (named
+// by RealName, as lock/npm names an npm: alias).
 func (e *Entry) Package(path string) lock.Package {
 	return lock.Package{
 		Ecosystem: lock.NPM,
-		Name:      e.Name,
+		Name:      e.RealName,
 		Version:   e.Version,
 		Path:      path,
 		Source:    e.Source,
@@ -125,13 +131,32 @@ func interpret(r rawEntry) (*Entry, error) {
 		if err := validName(name); err != nil {
 			return nil, err
 		}
-		if strings.HasPrefix(rng, "npm:") {
-			return nil, fmt.Errorf("%w: %q is an npm: alias, which airlock does not install from yarn.lock yet; depend on the package under its own name", ErrUnsupportedSource, p)
+		real := name
+		if target, ok := strings.CutPrefix(rng, "npm:"); ok {
+			// An alias: installed under name, published as the package
+			// npm:<real>@<range> names (yarn's registry-resolver).
+			var inner string
+			real, inner = SplitPattern(target)
+			if !strings.Contains(target[1:], "@") {
+				real, inner = target, "latest"
+			}
+			if err := validName(real); err != nil {
+				return nil, fmt.Errorf("alias %q: %w", p, err)
+			}
+			if strings.HasPrefix(inner, "npm:") {
+				return nil, fmt.Errorf("%w: %q is an alias of an alias", ErrUnsupportedSource, p)
+			}
 		}
 		if i == 0 {
-			e.Name = name
-		} else if name != e.Name {
-			return nil, fmt.Errorf("%w: patterns of one entry name %q and %q", ErrSyntax, e.Name, name)
+			e.Name, e.RealName = name, real
+		} else if name != e.Name || real != e.RealName {
+			describe := func(n, r string) string {
+				if n == r {
+					return fmt.Sprintf("%q", n)
+				}
+				return fmt.Sprintf("%q (an alias of %q)", n, r)
+			}
+			return nil, fmt.Errorf("%w: patterns of one entry name %s and %s", ErrSyntax, describe(e.Name, e.RealName), describe(name, real))
 		}
 	}
 	b := r.body
@@ -153,7 +178,7 @@ func interpret(r rawEntry) (*Entry, error) {
 		}
 	}
 	if n, ok := b.values["name"]; ok && n != e.Name {
-		return nil, fmt.Errorf("%w: the entry installs %q under the name %q (an alias), which airlock does not do yet", ErrUnsupportedSource, n, e.Name)
+		return nil, syntaxErr(b.lines["name"], "name %q differs from the patterns' %q", n, e.Name)
 	}
 	if reg, ok := b.values["registry"]; ok && reg != "npm" {
 		return nil, fmt.Errorf("%w: registry %q", ErrUnsupportedSource, reg)

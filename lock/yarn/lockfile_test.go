@@ -122,6 +122,38 @@ fsevents@~1.2.4:
 	}
 }
 
+func TestParseAlias(t *testing.T) {
+	lf, err := Parse(realLock(t, "basic"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := lf.ByPattern["ms@^2.1.3"]; e.RealName != "ms" || e.Name != "ms" {
+		t.Errorf("plain entry: %+v", e)
+	}
+	src := header + `"string-width-cjs@npm:string-width@^4.2.0":
+  version "4.2.3"
+  resolved "https://registry.yarnpkg.com/string-width/-/string-width-4.2.3.tgz#269c7117d27b05ad2e536830a8ec895ef9c6d010"
+  integrity sha512-AAAA
+`
+	lf, err = Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := lf.Entries[0]
+	p := e.Package("node_modules/string-width-cjs")
+	if e.Name != "string-width-cjs" || e.RealName != "string-width" || p.Name != "string-width" || e.Key() != "string-width-cjs@4.2.3" {
+		t.Errorf("alias: %+v, package %+v", e, p)
+	}
+	m := &Manifest{Deps: []RootDep{{Dep: Dep{Name: "string-width-cjs", Range: "npm:string-width@^4.2.0"}}}}
+	if err := CheckInSync(lf, m); err != nil {
+		t.Error(err)
+	}
+	m.Deps[0].Range = "npm:string-width@^4.2.0 "
+	if err := CheckInSync(lf, m); !errors.Is(err, ErrOutOfSync) {
+		t.Errorf("changed alias range: %v", err)
+	}
+}
+
 func TestSplitPattern(t *testing.T) {
 	for _, c := range []struct{ in, name, rng string }{
 		{"a@^1", "a", "^1"},
@@ -158,7 +190,8 @@ func TestParseRefusals(t *testing.T) {
 		{"duplicate field", header + "a@^1:\n  version \"1.0.0\"\n  version \"1.0.1\"\n", ErrSyntax, "duplicate key"},
 		{"unknown field", header + strings.Replace(entry, "  integrity", "  permissions:\n    x true\n  integrity", 1), ErrSyntax, "unknown field \"permissions\""},
 		{"two names", header + strings.Replace(entry, "a@^1:", "a@^1, b@^1:", 1), ErrSyntax, "name \"a\" and \"b\""},
-		{"alias", header + strings.Replace(entry, "a@^1:", "\"a@npm:b@^1\":", 1), ErrUnsupportedSource, "npm: alias"},
+		{"alias of alias", header + strings.Replace(entry, "a@^1:", "\"a@npm:b@npm:c@1\":", 1), ErrUnsupportedSource, "alias of an alias"},
+		{"alias names two packages", header + strings.Replace(entry, "a@^1:", "\"a@npm:b@^1\", \"a@npm:c@^1\":", 1), ErrSyntax, "patterns of one entry"},
 		{"bad name", header + strings.Replace(entry, "a@^1:", "../a@^1:", 1), ErrBadName, "period"},
 		{"bad version", header + strings.Replace(entry, "\"1.0.0\"", "\"../1\"", 1), ErrBadVersion, "not a semver"},
 		{"no version", header + "a@^1:\n  resolved \"https://x/a.tgz\"\n", ErrSyntax, "no version"},

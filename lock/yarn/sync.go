@@ -112,6 +112,9 @@ func CheckInSync(lf *Lockfile, m *Manifest) error {
 			return
 		}
 		_, rng := SplitPattern(pattern)
+		if target, ok := strings.CutPrefix(rng, "npm:"); ok && strings.Contains(target[1:], "@") {
+			_, rng = SplitPattern(target)
+		}
 		if locknpm.ParseRange(rng) == nil && !locknpm.Satisfies(e.Version, rng) {
 			problems = append(problems, fmt.Sprintf("%s asks for %q, but its entry (line %d) has version %s", from, pattern, e.Line, e.Version))
 		}
