@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/airlock-dev/airlock/config"
 	"github.com/airlock-dev/airlock/fetch"
 	"github.com/airlock-dev/airlock/fetch/client"
@@ -245,27 +247,41 @@ func runYarnBerryInstall(ctx context.Context, command string, f *yarnFlags, rep 
 		return err
 	}
 	pkgs := make([]lock.Package, len(entries))
+	mg, mctx := errgroup.WithContext(ctx)
+	limit := cfg.Concurrency
+	if limit <= 0 {
+		limit = defaultMetaConcurrency
+	}
+	mg.SetLimit(limit)
+	for i, e := range entries {
+		mg.Go(func() error {
+			version, archive, _ := e.NpmVersion()
+			pkg := lock.Package{Ecosystem: lock.NPM, Name: e.Locator.Name, Version: version, Path: "node_modules/" + e.Locator.Name,
+				Source: lock.SourceRegistry, Resolved: archive, Bin: e.Bin}
+			vm, err := store.VersionMetadata(mctx, rc.RegistryFor(pkg.Name), pkg.Name, version, false)
+			if err != nil {
+				return withCode(classify(err), fmt.Errorf("%s@%s: yarn.lock records no tarball digest, so airlock needs the registry's: %w", pkg.Name, version, err))
+			}
+			switch {
+			case !vm.Found:
+				return withCode(exitNetwork, fmt.Errorf("%s@%s: the registry (%s) does not list this version", pkg.Name, version, vm.URL))
+			case vm.Integrity != "":
+				pkg.Integrity = vm.Integrity
+			case vm.Shasum != "":
+				pkg.Integrity = "sha1-" + hexToBase64(vm.Shasum)
+			default:
+				return withCode(exitVerify, fmt.Errorf("%s@%s: the registry publishes no integrity for this version", pkg.Name, version))
+			}
+			pkgs[i] = pkg
+			return nil
+		})
+	}
+	if err := mg.Wait(); err != nil {
+		return err
+	}
 	byEntry := map[*lockberry.Entry]lock.Package{}
 	for i, e := range entries {
-		version, archive, _ := e.NpmVersion()
-		pkg := lock.Package{Ecosystem: lock.NPM, Name: e.Locator.Name, Version: version, Path: "node_modules/" + e.Locator.Name,
-			Source: lock.SourceRegistry, Resolved: archive, Bin: e.Bin}
-		vm, err := store.VersionMetadata(ctx, rc.RegistryFor(pkg.Name), pkg.Name, version, false)
-		if err != nil {
-			return withCode(classify(err), fmt.Errorf("%s@%s: yarn.lock records no tarball digest, so airlock needs the registry's: %w", pkg.Name, version, err))
-		}
-		switch {
-		case !vm.Found:
-			return withCode(exitNetwork, fmt.Errorf("%s@%s: the registry (%s) does not list this version", pkg.Name, version, vm.URL))
-		case vm.Integrity != "":
-			pkg.Integrity = vm.Integrity
-		case vm.Shasum != "":
-			pkg.Integrity = "sha1-" + hexToBase64(vm.Shasum)
-		default:
-			return withCode(exitVerify, fmt.Errorf("%s@%s: the registry publishes no integrity for this version", pkg.Name, version))
-		}
-		pkgs[i] = pkg
-		byEntry[e] = pkg
+		byEntry[e] = pkgs[i]
 	}
 	if err := checkNpmPolicy(pkgs, rc, rep); err != nil {
 		return err
