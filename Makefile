@@ -40,6 +40,7 @@ test-live:
 	$(LIVE_ENV) $(GO) test -tags live -run TestLive -count=1 -v ./cmd/airlock
 	$(GO) test -tags live -run TestLivePnpm -count=1 -v ./install/pnpm
 	$(GO) test -tags live -run TestLiveBun -count=1 -v ./install/bun
+	$(GO) test -tags live -run TestLiveYarn -count=1 -v ./install/yarn
 
 # airlock vs npm ci --ignore-scripts, pnpm and bun, cold and warm, on three real
 # lockfiles (testdata/npm/live/{small,medium,large}) from the real registry.
