@@ -30,7 +30,8 @@ func (s *stringList) String() string     { return fmt.Sprint(*s) }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // audit analyzes the installed node_modules: every package the lockfile
-// records that is on disk, with the built-in analyzers and any plugins.
+// (package-lock.json or pnpm-lock.yaml) records that is on disk, with the
+// built-in analyzers and any plugins.
 func audit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f auditFlags
 	fs := newFlagSet("audit", "[flags]", stderr)
@@ -96,7 +97,7 @@ func runAudit(ctx context.Context, f *auditFlags) ([]analyze.Finding, error) {
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	project, err := readNpmProject(projectDir, false)
+	_, locked, err := lockedJSPackages(projectDir)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +111,7 @@ func runAudit(ctx context.Context, f *auditFlags) ([]analyze.Finding, error) {
 		plugins = append(plugins, p)
 	}
 	var findings []analyze.Finding
-	for _, pkg := range project.lock.Packages {
+	for _, pkg := range locked {
 		if pkg.Source != lock.SourceRegistry && pkg.Source != lock.SourceBundled {
 			continue
 		}
@@ -135,7 +136,7 @@ func runAudit(ctx context.Context, f *auditFlags) ([]analyze.Finding, error) {
 			findings = append(findings, fs...)
 		}
 	}
-	adv, err := auditAdvisories(ctx, projectDir, project.lock.Packages) // known vulnerabilities and malware (advisories.go)
+	adv, err := auditAdvisories(ctx, projectDir, locked) // known vulnerabilities and malware (advisories.go)
 	if err != nil {
 		return nil, err
 	}

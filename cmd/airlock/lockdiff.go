@@ -24,6 +24,7 @@ import (
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
+	lockpnpm "github.com/airlock-dev/airlock/lock/pnpm"
 	"github.com/airlock-dev/airlock/lock/pypi"
 	"github.com/airlock-dev/airlock/verify"
 )
@@ -106,26 +107,23 @@ type lockDiffInput struct {
 	offline, jsonOut bool
 }
 
+// findLockfile is the lockfile of the project in dir: the JavaScript one
+// findJSLock chooses, else pylock.toml or uv.lock.
 func findLockfile(dir string) (string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return "", withCode(exitUsage, err)
+	l, err := findJSLock(dir)
+	if err == nil {
+		return filepath.Join(dir, l.name), nil
 	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	if n := locknpm.FindLockfile(names); n != "" {
-		return filepath.Join(dir, n), nil
+	var none errNoJSLock
+	if !errors.As(err, &none) {
+		return "", err
 	}
 	for _, n := range []string{"pylock.toml", "uv.lock"} {
-		for _, have := range names {
-			if have == n {
-				return filepath.Join(dir, n), nil
-			}
+		if st, err := os.Stat(filepath.Join(dir, n)); err == nil && st.Mode().IsRegular() {
+			return filepath.Join(dir, n), nil
 		}
 	}
-	return "", withCode(exitUsage, fmt.Errorf("no lockfile (package-lock.json, npm-shrinkwrap.json, pylock.toml, uv.lock) in %s: name the one to compare", dir))
+	return "", withCode(exitUsage, fmt.Errorf("no lockfile (package-lock.json, npm-shrinkwrap.json, pnpm-lock.yaml, pylock.toml, uv.lock) in %s: name the one to compare", dir))
 }
 
 func readLockfileBytes(name string) ([]byte, error) {
@@ -159,7 +157,8 @@ func gitShow(ctx context.Context, dir, ref, name string) ([]byte, error) {
 }
 
 // parseAnyLock turns a lockfile's bytes into packages, choosing the format
-// by file name: pylock*.toml and uv.lock are Python locks, anything else an
+// by file name: pylock*.toml and uv.lock are Python locks, *pnpm-lock.yaml
+// (or a YAML document that starts as pnpm's do) pnpm's, anything else an
 // npm lockfile.
 func parseAnyLock(name string, data []byte) ([]lock.Package, lock.Ecosystem, error) {
 	base := filepath.Base(name)
@@ -169,6 +168,12 @@ func parseAnyLock(name string, data []byte) ([]lock.Package, lock.Ecosystem, err
 	var pl *pypi.Lock
 	var err error
 	switch {
+	case strings.HasSuffix(base, pnpmLockfile) || bytes.HasPrefix(data, []byte("lockfileVersion:")):
+		lf, err := lockpnpm.Parse(data)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", name, err)
+		}
+		return pnpmDiffPackages(lf), lock.NPM, nil
 	case base == "uv.lock":
 		pl, err = pypi.ParseUVLock(data, pypi.UVOptions{})
 	case strings.HasPrefix(base, "pylock") && strings.HasSuffix(base, ".toml"):
@@ -359,4 +364,35 @@ func addDiffAdvisories(ctx context.Context, cfg *config.Config, rc *npmrc.Config
 		notes = append(notes, "advisories: "+d.String())
 	}
 	return notes, nil
+}
+
+// pnpmDiffPackages lists a pnpm lockfile's packages for airlock diff. pnpm
+// has no install paths to match packages by, so a package is keyed by its
+// name when the lockfile holds one version of it (an upgrade is then a
+// change from one version to the other) and by name@version when it holds
+// several. Peer-dependency variants of one version are one package.
+func pnpmDiffPackages(lf *lockpnpm.Lockfile) []lock.Package {
+	versions := map[string]map[string]bool{}
+	byKey := map[string]*lockpnpm.Entry{}
+	for _, e := range lf.Entries {
+		if versions[e.Name] == nil {
+			versions[e.Name] = map[string]bool{}
+		}
+		versions[e.Name][e.Version] = true
+		// Variants differ only in peers; one that is not optional
+		// makes the package required.
+		if prev := byKey[e.Key]; prev == nil || prev.Optional && !e.Optional {
+			byKey[e.Key] = e
+		}
+	}
+	var pkgs []lock.Package
+	for _, e := range byKey {
+		key := e.Name
+		if len(versions[e.Name]) > 1 {
+			key = e.Key
+		}
+		pkgs = append(pkgs, e.Package(key))
+	}
+	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Path < pkgs[j].Path })
+	return pkgs
 }

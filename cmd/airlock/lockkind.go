@@ -1,13 +1,21 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"time"
 
+	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/fetch/npmrc"
 	"github.com/airlock-dev/airlock/internal/safefile"
+	"github.com/airlock-dev/airlock/lock"
+	lockpnpm "github.com/airlock-dev/airlock/lock/pnpm"
 )
 
 // jsLockKind names a JavaScript package manager whose lockfile airlock
@@ -23,8 +31,9 @@ const (
 
 // jsLockfiles are the JavaScript lockfiles airlock reads, each with the
 // file names its package manager writes (the first one present counts).
-// A new format is one line here, one case in installAuto and one in
-// loadJSPlan.
+// A new format is one line here, one case in installAuto, and one in
+// loadJSPlan and lockedJSPackages (which airlock fetch, vendor, verify,
+// sbom and audit read through).
 var jsLockfiles = []struct {
 	kind  jsLockKind
 	names []string
@@ -94,4 +103,158 @@ func findJSLock(dir string) (jsLock, error) {
 		names = append(names, l.name)
 	}
 	return jsLock{}, withCode(exitUsage, fmt.Errorf("%s has %s, and package.json's packageManager names none of their package managers; name one (\"packageManager\": \"pnpm@10\"), use the command of the one you mean (airlock npm ci, airlock pnpm install), or delete the lockfile you do not use", dir, strings.Join(names, " and ")))
+}
+
+// jsPlan is a JavaScript project's install plan, whichever package
+// manager's lockfile it has: what airlock fetch, vendor, verify and sbom
+// work from.
+type jsPlan struct {
+	lock       jsLock
+	projectDir string
+	cfg        *config.Config
+	rc         *npmrc.Config
+	// install lists what the install would lay out; its registry
+	// packages are the archives to fetch.
+	install []lock.Package
+	// npm or pnpm is the package manager's own plan.
+	npm  *npmPlan
+	pnpm *pnpmPlan
+}
+
+// loadJSPlan reads the project f names, with the lockfile findJSLock
+// chooses, and selects what its install would lay out under npm ci's
+// flags f (for a pnpm lockfile: --omit=dev is --prod, --omit=optional is
+// --no-optional, --os/--cpu/--libc replace supportedArchitectures).
+func loadJSPlan(f *npmCIFlags, rep *reporter) (*jsPlan, error) {
+	l, err := findJSLock(f.dir)
+	if err != nil {
+		return nil, err
+	}
+	switch l.kind {
+	case lockPnpm:
+		s, err := pnpmSelectOf(f)
+		if err != nil {
+			return nil, err
+		}
+		p, err := loadPnpmPlan(f.dir, f.configFile, f.noRemoteCache, s, rep)
+		if err != nil {
+			return nil, err
+		}
+		if f.npmCache != "" {
+			dir, err := filepath.Abs(f.npmCache)
+			if err != nil {
+				return nil, withCode(exitUsage, err)
+			}
+			p.cfg.CacheDir = filepath.Join(dir, "airlock")
+		}
+		return &jsPlan{lock: l, projectDir: p.projectDir, cfg: p.cfg, rc: p.rc, install: p.sel.Install, pnpm: p}, nil
+	case lockNpm:
+	default:
+		return nil, errNotForCommand(l)
+	}
+	p, err := loadNpmPlan(f, rep)
+	if err != nil {
+		return nil, err
+	}
+	return &jsPlan{lock: l, projectDir: p.projectDir, cfg: p.cfg, rc: p.rc, install: p.sel.Install, npm: p}, nil
+}
+
+// pnpmSelectOf maps npm ci's selection flags onto pnpm's: npm's .npmrc
+// omit settings and NODE_ENV do not apply to a pnpm project.
+func pnpmSelectOf(f *npmCIFlags) (pnpmSelect, error) {
+	omit := map[string]bool{}
+	for _, v := range f.omit.values {
+		omit[v] = true
+	}
+	if f.production {
+		omit["dev"] = true
+	}
+	if f.optional != nil && !*f.optional {
+		omit["optional"] = true
+	}
+	for _, v := range f.include.values {
+		delete(omit, v)
+	}
+	var s pnpmSelect
+	for v := range omit {
+		switch v {
+		case "dev":
+			s.noDev = true
+		case "optional":
+			s.noOptional = true
+		case "peer":
+			return s, withCode(exitUsage, errors.New("--omit=peer: pnpm installs the peer dependencies its lockfile records, and has no option to leave them out"))
+		default:
+			return s, withCode(exitUsage, fmt.Errorf("--omit=%s: the dependency types are dev, optional and peer", v))
+		}
+	}
+	for _, o := range []struct {
+		flag string
+		dst  *[]string
+	}{{f.os, &s.os}, {f.cpu, &s.cpu}, {f.libc, &s.libc}} {
+		if o.flag != "" {
+			*o.dst = []string{o.flag}
+		}
+	}
+	s.engineStrict = f.engineStrict
+	return s, nil
+}
+
+// check applies the registry rules and airlock's policy to the plan before
+// anything is fetched.
+func (p *jsPlan) check(ctx context.Context, offline bool, rep *reporter) error {
+	if err := checkNpmPolicy(p.install, p.rc, rep); err != nil {
+		return err
+	}
+	return checkPolicy(ctx, policyInput{cfg: p.cfg, rc: p.rc, projectDir: p.projectDir, offline: offline, pkgs: p.install, rep: rep, now: time.Now()})
+}
+
+// lockedJSPackages lists every package the lockfile of the project in dir
+// records, at the path its package manager installs it to, whatever the
+// platform or omit flags (airlock audit looks at those found on disk).
+func lockedJSPackages(dir string) (jsLock, []lock.Package, error) {
+	l, err := findJSLock(dir)
+	if err != nil {
+		return l, nil, err
+	}
+	switch l.kind {
+	case lockPnpm:
+		rc, err := npmrc.Load(dir, os.Environ())
+		if err != nil {
+			return l, nil, withCode(exitUsage, err)
+		}
+		project, err := readPnpmProject(dir, rc)
+		if err != nil {
+			return l, nil, err
+		}
+		maxLen := project.maxLength
+		if maxLen == 0 {
+			maxLen = lockpnpm.DefaultVirtualStoreDirMaxLength
+		}
+		keys := make([]string, 0, len(project.lock.Entries))
+		for k := range project.lock.Entries {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var pkgs []lock.Package
+		for _, k := range keys {
+			e := project.lock.Entries[k]
+			pkgs = append(pkgs, e.Package("node_modules/.pnpm/"+lockpnpm.DepPathToFilename(e.DepPath, maxLen, project.major)+"/node_modules/"+e.Name))
+		}
+		return l, pkgs, nil
+	case lockNpm:
+	default:
+		return l, nil, errNotForCommand(l)
+	}
+	project, err := readNpmProject(dir, false)
+	if err != nil {
+		return l, nil, err
+	}
+	return l, project.lock.Packages, nil
+}
+
+// errNotForCommand says that a lockfile airlock installs from is not read
+// by the other commands yet.
+func errNotForCommand(l jsLock) error {
+	return withCode(exitUsage, fmt.Errorf("%s: this command reads package-lock.json and pnpm-lock.yaml, not yet %s's lockfile (airlock install reads it)", l.name, l.kind))
 }

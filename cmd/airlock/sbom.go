@@ -8,16 +8,19 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"time"
 
 	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/internal/sbom"
 	"github.com/airlock-dev/airlock/lock"
+	lockpnpm "github.com/airlock-dev/airlock/lock/pnpm"
 )
 
 // sbomCmd is `airlock sbom`: a CycloneDX 1.6 BOM of what `airlock npm ci`
-// would install from the project's lockfile, with the same selection flags.
+// (or `airlock pnpm install`, for pnpm-lock.yaml) would install from the
+// project's lockfile, with the same selection flags.
 func sbomCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f npmCIFlags
 	fs := newFlagSet("sbom", "[flags]", stderr)
@@ -68,11 +71,17 @@ func writeSBOM(f *npmCIFlags, pf *pipFlags, output string, stdout io.Writer, rep
 		}
 		in = sbom.PyPIInput(filepath.Base(dir), lk)
 	} else {
-		plan, err := loadNpmPlan(f, rep)
+		plan, err := loadJSPlan(f, rep)
 		if err != nil {
 			return err
 		}
-		in = sbom.NPMInput(plan.project.lock.Name, plan.project.lock.Version, plan.sel.Install, plan.project.lock.Dependencies(), redactResolved)
+		switch {
+		case plan.pnpm != nil:
+			in = pnpmSBOMInput(plan.pnpm)
+		default:
+			lf := plan.npm.project.lock
+			in = sbom.NPMInput(lf.Name, lf.Version, plan.install, lf.Dependencies(), redactResolved)
+		}
 	}
 	var err error
 	in.Timestamp, err = sbomTime(os.Getenv("SOURCE_DATE_EPOCH"))
@@ -132,4 +141,51 @@ func redactResolved(p lock.Package) string {
 		}
 	}
 	return p.Resolved
+}
+
+// pnpmSBOMInput lists a pnpm project's installed packages and its
+// workspace packages as components, with the edges of its lockfile: each
+// importer's direct dependencies and each snapshot's.
+func pnpmSBOMInput(p *pnpmPlan) sbom.Input {
+	installed := append([]lock.Package(nil), p.sel.Install...)
+	deps := map[string][]string{}
+	target := func(d lockpnpm.Dep) string {
+		if d.Link != "" {
+			if d.Link == "." {
+				return ""
+			}
+			return d.Link
+		}
+		if n := p.sel.Nodes[d.DepPath]; n != nil {
+			return n.Dir
+		}
+		return ""
+	}
+	for _, imp := range p.sel.Importers {
+		from := imp.ID
+		if from == "." {
+			from = ""
+		} else {
+			installed = append(installed, lock.Package{Ecosystem: lock.NPM, Name: p.project.wsNames[imp.ID], Version: p.project.wsVersions[imp.ID], Path: imp.ID, Source: lock.SourceWorkspace})
+		}
+		for _, ds := range [][]lockpnpm.Dep{imp.Dependencies, imp.Dev, imp.Optional} {
+			for _, d := range ds {
+				if t := target(d); t != "" {
+					deps[from] = append(deps[from], t)
+				}
+			}
+		}
+	}
+	for _, n := range p.sel.Nodes {
+		for _, c := range n.Children {
+			if t := target(c); t != "" {
+				deps[n.Dir] = append(deps[n.Dir], t)
+			}
+		}
+	}
+	for k := range deps {
+		sort.Strings(deps[k])
+	}
+	sort.Slice(installed, func(i, j int) bool { return installed[i].Path < installed[j].Path })
+	return sbom.NPMInput(p.project.rootName, p.project.rootVersion, installed, deps, redactResolved)
 }

@@ -24,7 +24,7 @@ import (
 	"github.com/airlock-dev/airlock/verify"
 )
 
-const fetchSynopsis = "[--dir D] [npm ci's flags] | --lock pylock.toml|uv.lock | -r requirements.txt [flags]"
+const fetchSynopsis = "[--dir D] [npm ci's flags] (package-lock.json or pnpm-lock.yaml) | --lock pylock.toml|uv.lock | -r requirements.txt [flags]"
 
 // fetchCmd runs `airlock fetch` (fill the cache for a lockfile, install
 // nothing) and `airlock vendor DIR` (also write every archive into DIR
@@ -139,11 +139,11 @@ func runFetch(ctx context.Context, command, dir string, nf *npmCIFlags, pf *pipF
 			})
 		}
 	} else {
-		eco = "npm"
-		plan, err := loadNpmPlan(nf, rep)
+		plan, err := loadJSPlan(nf, rep)
 		if err != nil {
 			return err
 		}
+		eco = string(plan.lock.kind)
 		if err := plan.check(ctx, nf.offline, rep); err != nil {
 			return err
 		}
@@ -153,7 +153,7 @@ func runFetch(ctx context.Context, command, dir string, nf *npmCIFlags, pf *pipF
 		}
 		defer finishRemoteCache(fetcher, rep)
 		jobs = plan.cfg.Concurrency
-		for _, p := range plan.sel.Install {
+		for _, p := range plan.install {
 			if p.Source != lock.SourceRegistry {
 				continue // links, workspaces and bundled entries come with the project
 			}
