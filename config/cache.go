@@ -38,6 +38,8 @@ type cacheFile struct {
 	KeyFile  string `toml:"key_file"`
 	Timeout  string `toml:"timeout"`
 	Upload   *bool  `toml:"upload"`
+	Store    string `toml:"store"`
+	StoreKey string `toml:"store_key"`
 	// Token is read only to refuse it with a better message than
 	// "unknown setting".
 	Token string `toml:"token"`
@@ -55,6 +57,20 @@ func (c *Config) readCache(path, dir string, md toml.MetaData, f cacheFile) erro
 		}
 		c.CacheDir = resolve(dir, f.Dir)
 		c.Sources["cache_dir"] = path
+	}
+	if md.IsDefined("cache", "store") {
+		if err := checkStoreMode(f.Store); err != nil {
+			return fmt.Errorf("%s: [cache] store: %w", path, err)
+		}
+		c.Store = f.Store
+		c.Sources["cache.store"] = path
+	}
+	if md.IsDefined("cache", "store_key") {
+		if f.StoreKey == "" {
+			return fmt.Errorf("%s: [cache] store_key is empty; name the key file (the default is $XDG_STATE_HOME/airlock/store.key)", path)
+		}
+		c.StoreKey = resolve(dir, f.StoreKey)
+		c.Sources["cache.store_key"] = path
 	}
 	remoteOnly := []string{"token_env", "cert_file", "key_file", "timeout", "upload"}
 	if !md.IsDefined("cache", "remote") {
@@ -91,6 +107,22 @@ func (c *Config) readCache(path, dir string, md toml.MetaData, f cacheFile) erro
 	return nil
 }
 
+// Store modes: how installs place packages from the extracted store
+// (fetch/store) beside the cache.
+const (
+	StoreLink = "link" // hard links, copies for files installs change (the default)
+	StoreCopy = "copy" // reflink or copy: no inode shared with the store
+	StoreOff  = "off"  // no store: inflate every archive on every install
+)
+
+func checkStoreMode(v string) error {
+	switch v {
+	case StoreLink, StoreCopy, StoreOff:
+		return nil
+	}
+	return fmt.Errorf("%q: want \"link\" (hard links; the default), \"copy\" (reflinks or copies) or \"off\"", v)
+}
+
 func checkRemoteURL(raw string) error {
 	u, err := url.Parse(raw)
 	switch {
@@ -111,6 +143,17 @@ func checkRemoteURL(raw string) error {
 // applyCacheEnv applies AIRLOCK_REMOTE_CACHE: a URL replaces [cache]
 // remote (keeping its other settings), "off" turns the remote cache off.
 func (c *Config) applyCacheEnv(getenv func(string) string) error {
+	if v := getenv("AIRLOCK_STORE"); v != "" {
+		if err := checkStoreMode(v); err != nil {
+			return fmt.Errorf("AIRLOCK_STORE: %w", err)
+		}
+		c.Store = v
+		c.Sources["cache.store"] = "env AIRLOCK_STORE"
+	}
+	if v := getenv("AIRLOCK_STORE_KEY"); v != "" {
+		c.StoreKey = v
+		c.Sources["cache.store_key"] = "env AIRLOCK_STORE_KEY"
+	}
 	v := getenv("AIRLOCK_REMOTE_CACHE")
 	switch v {
 	case "":

@@ -76,3 +76,29 @@ func TestCacheDirStillTopLevel(t *testing.T) {
 		t.Errorf("%q, %+v, %v", c.CacheDir, c.RemoteCache, err)
 	}
 }
+
+func TestCacheStore(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, FileName), "[cache]\nstore = \"copy\"\nstore_key = \"keys/store.key\"\n")
+	c, err := Load("", dir, env(map[string]string{"HOME": t.TempDir()}))
+	if err != nil || c.Store != StoreCopy || c.StoreKey != filepath.Join(dir, "keys/store.key") {
+		t.Fatalf("store = %q, store_key = %q, %v", c.Store, c.StoreKey, err)
+	}
+	c, err = Load("", dir, env(map[string]string{"HOME": t.TempDir(), "AIRLOCK_STORE": "off", "AIRLOCK_STORE_KEY": "/k"}))
+	if err != nil || c.Store != StoreOff || c.StoreKey != "/k" || c.Sources["cache.store"] != "env AIRLOCK_STORE" {
+		t.Errorf("env: store = %q, store_key = %q, %v", c.Store, c.StoreKey, err)
+	}
+	if c, err := Load("", t.TempDir(), env(map[string]string{"HOME": t.TempDir()})); err != nil || c.Store != "" {
+		t.Errorf("default: store = %q, %v", c.Store, err)
+	}
+	for _, body := range []string{"[cache]\nstore = \"hardlink\"\n", "[cache]\nstore_key = \"\"\n"} {
+		d := t.TempDir()
+		write(t, filepath.Join(d, FileName), body)
+		if _, err := Load("", d, env(map[string]string{"HOME": t.TempDir()})); err == nil {
+			t.Errorf("%q accepted", body)
+		}
+	}
+	if _, err := Load("", t.TempDir(), env(map[string]string{"HOME": t.TempDir(), "AIRLOCK_STORE": "yes"})); err == nil {
+		t.Error("AIRLOCK_STORE=yes accepted")
+	}
+}

@@ -33,6 +33,12 @@ type Config struct {
 	Concurrency int
 	// RemoteCache is [cache]'s shared remote cache (URL "" when none).
 	RemoteCache RemoteCache
+	// Store is [cache] store: StoreLink, StoreCopy or StoreOff; "" means
+	// the default (StoreLink).
+	Store string
+	// StoreKey is [cache] store_key: the extracted store's MAC key file;
+	// "" means the default (fetch/store.DefaultKeyPath).
+	StoreKey string
 
 	// Policy is [policy]; never nil (an empty Policy is the defaults).
 	Policy *verify.Policy

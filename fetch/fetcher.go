@@ -10,6 +10,7 @@ import (
 
 	"github.com/airlock-dev/airlock/fetch/cache"
 	"github.com/airlock-dev/airlock/fetch/client"
+	"github.com/airlock-dev/airlock/fetch/store"
 	"github.com/airlock-dev/airlock/lock"
 	"github.com/airlock-dev/airlock/verify"
 )
@@ -58,6 +59,10 @@ type Fetcher struct {
 	// Remote, if set, is a shared cache tried after the local cache and
 	// before the registry (never offline); see RemoteCache.
 	Remote RemoteCache
+	// Store, if set, is the extracted store beside Cache (fetch/store).
+	// Fetch does not use it: installers place packages from it, and fill
+	// it from archives Fetch verified.
+	Store *store.Store
 
 	inflight keyedLock
 }
