@@ -11,12 +11,13 @@ import (
 
 	"github.com/airlock-dev/airlock/config"
 	"github.com/airlock-dev/airlock/fetch/cache"
+	"github.com/airlock-dev/airlock/fetch/store"
 	"github.com/airlock-dev/airlock/verify"
 )
 
 const cacheUsage = `usage: airlock cache path
-       airlock cache verify [--json]                 re-hash every blob; remove (and list) what fails, and debris
-       airlock cache gc --older-than 30d [--json]    remove blobs unused for that long`
+       airlock cache verify [--json]                 re-hash every blob and extracted store entry; remove (and list) what fails, and debris
+       airlock cache gc --older-than 30d [--json]    remove blobs and store entries unused for that long`
 
 func cacheCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -102,6 +103,13 @@ func cacheCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		rep.fail(err, code)
 		return code
 	}
+	// The extracted store beside the blobs (cmd/airlock/store.go).
+	ssum, storeLine, err := maintainStore(ctx, cfg, c, age, func(a store.Action) { report(cache.Action(a)) })
+	if err != nil {
+		code := exitCode(ctx, withCode(exitUsage, err))
+		rep.fail(fmt.Errorf("extracted store: %w", err), code)
+		return code
+	}
 	e := event{Packages: sum.Blobs, Bytes: sum.Bytes, Removed: sum.Removed, RemovedBytes: sum.RemovedBytes}
 	var line string
 	if args[0] == "verify" {
@@ -109,7 +117,12 @@ func cacheCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	} else {
 		line = fmt.Sprintf("kept %d of %d blobs in %s: removed %d unused for %s (%s freed)", sum.Blobs-sum.Removed, sum.Blobs, c.Dir(), sum.Removed, olderThan, humanBytes(sum.RemovedBytes))
 	}
-	rep.done(e, []string{line})
+	lines := []string{line}
+	if storeLine != "" {
+		lines = append(lines, storeLine)
+	}
+	rep.done(e, lines)
+	sum.Failed += ssum.Failed
 	if sum.Failed > 0 {
 		rep.fail(fmt.Errorf("%d entries could not be removed (see the warnings above)", sum.Failed), exitVerify)
 		return exitVerify

@@ -28,7 +28,7 @@ func newFetcher(cfg *config.Config, rc *npmrc.Config, offline bool, warn func(st
 	if err != nil {
 		return nil, err
 	}
-	f := &fetch.Fetcher{Cache: c, Offline: offline, Locator: rc}
+	f := &fetch.Fetcher{Cache: c, Offline: offline, Locator: rc, Store: openStore(cfg, c, warn)}
 	if offline {
 		return f, nil
 	}
