@@ -617,7 +617,7 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 		}
 		sort.Strings(bins)
 	}
-	return extractArchive(ctx, f, pkg, dir, unpack.NpmOptions{Bins: bins, Umask: umask, UmaskIsProcess: true}, stats, rep)
+	return extractArchive(withStoreLinks(ctx), f, pkg, dir, unpack.NpmOptions{Bins: bins, Umask: umask, UmaskIsProcess: true}, stats, rep)
 }
 
 // extractArchive fetches pkg's verified archive into dir, laid out by opts,
@@ -627,13 +627,16 @@ func extractNpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir str
 // the installer discards dir if this returns an error. Packages with install
 // scripts are analyzed before they are placed.
 func extractArchive(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir string, opts unpack.NpmOptions, stats *installStats, rep *reporter) error {
-	res, err := f.Fetch(ctx, pkg, func(r io.Reader) error {
+	// The extracted store (cmd/airlock/store.go, fetch/store) places
+	// packages it holds, re-hashing every file, and keeps the others.
+	sx := newStoreExtract(ctx, f, pkg, opts)
+	res, err := sx.fetch(ctx, f, pkg, dir, rep, func(r io.Reader) error {
 		if err := emptyDir(dir); err != nil {
 			return err
 		}
 		// A package.json naming another package or version is reported
 		// by the installer (Result.Warnings), printed after the install.
-		if _, err := unpack.NpmTarball(r, dir, opts); err != nil {
+		if _, err := sx.unpack(r, dir, opts); err != nil {
 			return fmt.Errorf("unpacking %s@%s: %w", pkg.Name, pkg.Version, err)
 		}
 		return nil
