@@ -243,7 +243,7 @@ func (b *builder) extractAll(ctx context.Context) error {
 			if err := os.Mkdir(dirs[i], 0o777); err != nil {
 				return err
 			}
-			e := p.Instance.Entry
+			e := b.opts.Graph.Source(p.Instance.Entry)
 			if err := b.opts.Extract(gctx, e, dirs[i]); err != nil {
 				return fmt.Errorf("extracting %s (%s): %w", p.Location, e.Locator, err)
 			}

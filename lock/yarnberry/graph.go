@@ -71,6 +71,9 @@ type Graph struct {
 	// the lockfile records only as these entries: airlock does not apply
 	// extensions, so these packages are not installed.
 	Unreached []*Entry
+	// Unpatched maps each builtin compat patch entry of an
+	// UnpatchedGraph to the plain npm entry installed in its place.
+	Unpatched map[*Entry]*Entry
 }
 
 // Fetched are the entries an install must download: the npm packages of
@@ -79,12 +82,26 @@ func (g *Graph) Fetched() []*Entry {
 	seen := map[*Entry]bool{}
 	var out []*Entry
 	for _, in := range g.Instances {
-		if in.Entry.Kind() == KindNpm && !seen[in.Entry] {
-			seen[in.Entry] = true
-			out = append(out, in.Entry)
+		e := in.Entry
+		if src := g.Unpatched[e]; src != nil {
+			e = src
+		}
+		if e.Kind() == KindNpm && !seen[e] {
+			seen[e] = true
+			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// Source is the entry whose package is installed for e: e itself, or for
+// a builtin compat patch installed unpatched (UnpatchedGraph), the plain
+// npm entry it patches.
+func (g *Graph) Source(e *Entry) *Entry {
+	if src := g.Unpatched[e]; src != nil {
+		return src
+	}
+	return e
 }
 
 // maxVirtual bounds the virtual packages of one graph: each distinct
@@ -124,6 +141,33 @@ func (lf *Lockfile) Graph(p Platform) (*Graph, error) {
 // installing them.
 func (lf *Lockfile) LayoutGraph(p Platform) (*Graph, error) {
 	return lf.graph(p, true)
+}
+
+// UnpatchedGraph is Graph, except that a package yarn installs with one
+// of its builtin compat patches is installed as published: the plain npm
+// entry the patch applies to (which the lockfile pins with its own
+// checksum) takes the patched package's place. yarn's compat patches make
+// resolve, typescript and fsevents work under Plug'n'Play; the files then
+// differ from yarn's tree in those packages only. Graph.Unpatched lists
+// the substitutions.
+func (lf *Lockfile) UnpatchedGraph(p Platform) (*Graph, error) {
+	g, err := lf.graph(p, true)
+	if err != nil {
+		return nil, err
+	}
+	g.Unpatched = map[*Entry]*Entry{}
+	for _, in := range g.Instances {
+		e := in.Entry
+		if !e.IsBuiltinPatch() || g.Unpatched[e] != nil {
+			continue
+		}
+		src := lf.PatchSource(e)
+		if src == nil || src.Kind() != KindNpm {
+			return nil, fmt.Errorf("yarn.lock line %d: %w: %s patches a package the lockfile has no npm entry for", e.Line, ErrLockfile, e.Locator)
+		}
+		g.Unpatched[e] = src
+	}
+	return g, nil
 }
 
 func (lf *Lockfile) graph(p Platform, allowBuiltinPatches bool) (*Graph, error) {
@@ -202,7 +246,7 @@ func (b *graphBuilder) instance(e *Entry, parent *Instance) (*Instance, error) {
 			break
 		}
 		if e.IsBuiltinPatch() {
-			return nil, fmt.Errorf("yarn.lock line %d: %w: yarn installs %s@%s with one of its builtin compat patches (%s), and the lockfile's checksum covers the patched package, which airlock cannot rebuild without yarn's patch; install this project with yarn, or avoid the dependency on %s", e.Line, ErrUnsupported, e.Locator.Name, e.Version, e.Locator, e.Locator.Name)
+			return nil, fmt.Errorf("yarn.lock line %d: %w: yarn installs %s@%s with one of its builtin compat patches (%s), and the lockfile's checksum covers the patched package, which airlock cannot rebuild without yarn's patch", e.Line, ErrBuiltinPatch, e.Locator.Name, e.Version, e.Locator)
 		}
 		return nil, fmt.Errorf("yarn.lock line %d: %w: %s is patched (patch: protocol); the lockfile's checksum covers the patched package, which airlock does not rebuild; install this project with yarn", e.Line, ErrUnsupported, e.Locator)
 	case KindLink:

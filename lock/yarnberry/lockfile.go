@@ -22,6 +22,10 @@ var (
 	// ErrUnsupported: the lockfile is valid, but resolves a package in a
 	// way airlock does not install (patches, git, remote archives, exec).
 	ErrUnsupported = errors.New("unsupported by airlock")
+	// ErrBuiltinPatch: yarn installs a package with one of its builtin
+	// compat patches, whose checksum airlock cannot rebuild (see
+	// UnpatchedGraph). It wraps ErrUnsupported.
+	ErrBuiltinPatch = fmt.Errorf("%w: yarn builtin compat patch", ErrUnsupported)
 )
 
 // Supported lockfile versions: yarn 2 wrote 4, yarn 3 wrote 6, yarn 4
@@ -172,6 +176,26 @@ func (lf *Lockfile) Resolve(d Dep) *Entry {
 		return e
 	}
 	return lf.byDescriptor[d.Descriptor()]
+}
+
+// PatchSource returns the entry a patch: resolution applies to
+// ("resolve@patch:resolve@npm%3A1.22.14#..." patches "resolve@npm:1.22.14"),
+// or nil.
+func (lf *Lockfile) PatchSource(e *Entry) *Entry {
+	src, ok := strings.CutPrefix(e.Locator.Reference, "patch:")
+	if !ok {
+		return nil
+	}
+	src, _, _ = strings.Cut(src, "#")
+	dec, err := url.PathUnescape(src)
+	if err != nil {
+		return nil
+	}
+	name, ref, ok := ParseIdent(dec)
+	if !ok || name != e.Locator.Name {
+		return nil
+	}
+	return lf.byLocator[Locator{Name: name, Reference: ref}.String()]
 }
 
 // builtinPatchSource reads the descriptor a builtin compat patch applies

@@ -281,3 +281,31 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestUnpatchedGraph(t *testing.T) {
+	lf := readFixture(t, "peers")
+	g, err := lf.UnpatchedGraph(linux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subs []string
+	for p, src := range g.Unpatched {
+		if !p.IsBuiltinPatch() || src.Kind() != KindNpm || src.Version != p.Version {
+			t.Errorf("%s -> %s", p.Locator, src.Locator)
+		}
+		subs = append(subs, src.Locator.String())
+	}
+	if strings.Join(subs, " ") != "resolve@npm:1.22.14" {
+		t.Errorf("substitutions %v", subs)
+	}
+	found := false
+	for _, e := range g.Fetched() {
+		if e.IsBuiltinPatch() {
+			t.Errorf("%s fetched", e.Locator)
+		}
+		found = found || e.Locator.String() == "resolve@npm:1.22.14"
+	}
+	if !found {
+		t.Error("the unpatched resolve is not fetched")
+	}
+}

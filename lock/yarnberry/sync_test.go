@@ -34,10 +34,22 @@ func TestCheckInSync(t *testing.T) {
 	lf := readFixture(t, "layout")
 	for name, edit := range map[string]func(m map[string]*Manifest) string{
 		"changed range": func(m map[string]*Manifest) string { m["."].Dependencies["ms"] = "^2.1.3"; return `wants ms "^2.1.3"` },
-		"added":         func(m map[string]*Manifest) string { m["packages/app"].Dependencies["left-pad"] = "1"; return "left-pad" },
-		"removed":       func(m map[string]*Manifest) string { delete(m["."].DevDependencies, "semver"); return "no longer lists" },
-		"peer":          func(m map[string]*Manifest) string { m["packages/lib"].PeerDependencies["ms"] = "^2"; return "peerDependencies" },
-		"workspace":     func(m map[string]*Manifest) string { delete(m, "packages/lib"); return "no package.json for workspace lib" },
+		"added": func(m map[string]*Manifest) string {
+			m["packages/app"].Dependencies["left-pad"] = "1"
+			return "left-pad"
+		},
+		"removed": func(m map[string]*Manifest) string {
+			delete(m["."].DevDependencies, "semver")
+			return "no longer lists"
+		},
+		"peer": func(m map[string]*Manifest) string {
+			m["packages/lib"].PeerDependencies["ms"] = "^2"
+			return "peerDependencies"
+		},
+		"workspace": func(m map[string]*Manifest) string {
+			delete(m, "packages/lib")
+			return "no package.json for workspace lib"
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			m := manifests(t, "layout")
