@@ -3,7 +3,6 @@
 package bun
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -24,10 +23,7 @@ func TestLiveBun(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("npm install bun: %v\n%s", err, out)
 	}
-	bun := filepath.Join(prefix, "node_modules", ".bin", "bun")
-	if _, err := os.Stat(bun); err != nil {
-		t.Fatal(err)
-	}
+	bun := nativeBun(t, prefix)
 	for _, f := range layoutFixtures {
 		for _, c := range bunCases {
 			t.Run(f+"/"+c.name, func(t *testing.T) {
@@ -35,4 +31,17 @@ func TestLiveBun(t *testing.T) {
 			})
 		}
 	}
+}
+
+// nativeBun finds the bun binary npm installed under prefix: with
+// --ignore-scripts the bun package's own bin is a placeholder its
+// postinstall would replace, and the binary is in its platform package
+// (@oven/bun-linux-x64, or the -baseline/-musl variants).
+func nativeBun(t *testing.T, prefix string) string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(prefix, "node_modules", "@oven", "bun-*", "bin", "bun"))
+	if len(m) == 0 {
+		t.Fatalf("no @oven/bun-* platform binary under %s", prefix)
+	}
+	return m[0]
 }
