@@ -30,6 +30,9 @@
 // Not reproduced: bun's isolated linker (node_modules/.bun, the default
 // for workspace projects whose bun.lock has configVersion 1): the caller
 // refuses it. When two packages in one node_modules declare the same bin
-// name, npm's order picks the owner; bun's first-seen order was not
-// compared.
+// name, npm's order picks the owner (install/npm); bun links the first it
+// meets, which was the same package in every case compared (aliases of one
+// package, a devDependency against an alias), but the two orders were not
+// proven equal for names npm's locale collation sorts differently from
+// bytes.
 package bun
