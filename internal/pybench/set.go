@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -233,6 +234,9 @@ func benchSet(o options, set *wheelSet, dir string, out io.Writer) error {
 		})
 		names = append(names, c.name)
 	}
+	// The machine's load goes with the numbers: on a shared machine the
+	// wall times mean little without it.
+	loadBefore := loadAvg()
 	res, err := benchrun.Interleave(tools, o.runs)
 	if err != nil {
 		return err
@@ -240,6 +244,7 @@ func benchSet(o options, set *wheelSet, dir string, out io.Writer) error {
 	if err := res.Print(out, names, "airlock"); err != nil {
 		return err
 	}
+	fmt.Fprintf(out, "load average (1 min) before the runs %s, after %s, on %d CPUs\n", loadBefore, loadAvg(), runtime.NumCPU())
 	fmt.Fprint(out, "index requests per install (median):")
 	for _, n := range names {
 		fmt.Fprintf(out, " %s %d cold, %d warm;", n, medianInt(requests[n][benchrun.Cold]), medianInt(requests[n][benchrun.Warm]))
@@ -280,6 +285,19 @@ func checkInstalled(venv string, want int) error {
 		return fmt.Errorf("%s has %d .dist-info directories, want %d", venv, len(infos), want)
 	}
 	return nil
+}
+
+// loadAvg is the 1-minute load average, or "?".
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
 }
 
 func medianInt(v []int) int {
