@@ -56,7 +56,7 @@ var yarnRefused = map[string]string{
 	"no-lockfile":      "airlock installs exactly what yarn.lock records",
 	"update-checksums": "airlock never changes yarn.lock; run `yarn install --update-checksums` with yarn and review the result",
 	"flat":             "airlock lays out yarn's default hoisted tree only",
-	"focus":            "airlock does not install yarn workspaces",
+	"focus":            "airlock installs the whole workspace project",
 	"ignore-optional":  "airlock lays out optional dependencies as yarn does by default",
 	"ignore-platform":  "airlock leaves out optional packages for other platforms and refuses required ones, as yarn does by default",
 	"modules-folder":   "airlock installs into the project's node_modules only",
@@ -215,12 +215,20 @@ func runYarnInstall(ctx context.Context, command string, f *yarnFlags, rep *repo
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	if manifest.Workspaces {
-		return withCode(exitUsage, fmt.Errorf("package.json declares workspaces: %w; airlock lays out single-package yarn 1 projects only", installyarn.ErrWorkspaces))
+	workspaces, wsWarnings, err := installyarn.FindWorkspaces(projectDir, manifest)
+	if err != nil {
+		return withCode(exitUsage, err)
 	}
-	// --frozen-lockfile: yarn refuses a lockfile package.json has moved
-	// away from, and so does airlock.
-	if err := lockyarn.CheckInSync(lf, manifest); err != nil {
+	for _, w := range wsWarnings {
+		rep.warn(event{Message: w})
+	}
+	var wsManifests []*lockyarn.Manifest
+	for _, w := range workspaces {
+		wsManifests = append(wsManifests, w.Manifest)
+	}
+	// --frozen-lockfile: yarn refuses a lockfile package.json (or a
+	// workspace's) has moved away from, and so does airlock.
+	if err := lockyarn.CheckInSync(lf, manifest, wsManifests...); err != nil {
 		return withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
 	}
 	cfg, err := config.Load(f.configFile, projectDir, os.Getenv)
@@ -248,7 +256,7 @@ func runYarnInstall(ctx context.Context, command string, f *yarnFlags, rep *repo
 	}
 	production := f.production == "true" || f.production == "" && os.Getenv("NODE_ENV") == "production"
 	var pkgs []lock.Package
-	for _, e := range lockyarn.Reachable(lf, manifest) {
+	for _, e := range lockyarn.Reachable(lf, manifest, wsManifests...) {
 		pkgs = append(pkgs, e.Package("node_modules/"+e.Name))
 	}
 	// yarn downloads every package the lockfile reaches (also devDependencies
@@ -273,6 +281,7 @@ func runYarnInstall(ctx context.Context, command string, f *yarnFlags, rep *repo
 		ProjectDir:  projectDir,
 		Lockfile:    lf,
 		Manifest:    manifest,
+		Workspaces:  workspaces,
 		Production:  production,
 		Platform:    installyarn.Platform{OS: host.OS, CPU: host.CPU},
 		Concurrency: cfg.Concurrency,

@@ -27,7 +27,17 @@ import (
 // exist is skipped, as yarn skips it.
 func (b *builder) linkBins(flat []placed) error {
 	links, err := planBins(b.g, flat, func(loc string) (bool, error) {
-		_, err := b.stage.Stat(b.staged(loc))
+		sp, staged, err := b.stagedPath(loc)
+		if err != nil {
+			return false, err
+		}
+		r := b.projRoot
+		if staged {
+			r = b.stage
+		} else {
+			sp = loc
+		}
+		_, err = r.Stat(sp)
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, nil
 		}
@@ -36,11 +46,19 @@ func (b *builder) linkBins(flat []placed) error {
 	if err != nil {
 		return err
 	}
+	fixes := map[string]bool{}
 	for _, l := range links {
-		if err := b.stage.MkdirAll(b.staged(l.dir), dirMode); err != nil {
+		dir, ok, err := b.stagedPath(l.dir)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%s is outside every node_modules airlock replaces", l.dir)
+		}
+		if err := b.stage.MkdirAll(dir, dirMode); err != nil {
 			return fmt.Errorf("creating %s: %w", l.dir, err)
 		}
-		dest := b.staged(l.dir + "/" + l.name)
+		dest := path.Join(dir, l.name)
 		if _, err := b.stage.Lstat(dest); err == nil {
 			if err := b.stage.RemoveAll(dest); err != nil {
 				return fmt.Errorf("replacing %s/%s: %w", l.dir, l.name, err)
@@ -49,12 +67,24 @@ func (b *builder) linkBins(flat []placed) error {
 		if err := b.stage.Symlink(relPath(l.dir, l.target), dest); err != nil {
 			return fmt.Errorf("linking %s/%s: %w", l.dir, l.name, err)
 		}
-		fi, err := b.stage.Stat(b.staged(l.target))
+		target, staged, err := b.stagedPath(l.target)
+		if err != nil {
+			return err
+		}
+		if !staged {
+			// A workspace's own file: changed only after the swap.
+			if !fixes[l.target] {
+				fixes[l.target] = true
+				b.projectFixes = append(b.projectFixes, l.target)
+			}
+			continue
+		}
+		fi, err := b.stage.Stat(target)
 		if err != nil {
 			return fmt.Errorf("bin %s/%s: %w", l.dir, l.name, err)
 		}
 		// linkBin's chmod(dest, '755') follows the link to the target.
-		if err := b.chmodBin(b.staged(l.target), fi); err != nil {
+		if err := b.chmodBin(target, fi); err != nil {
 			return fmt.Errorf("bin %s/%s: %w", l.dir, l.name, err)
 		}
 	}
@@ -91,19 +121,35 @@ func planBins(g *graph, flat []placed, exists func(loc string) (bool, error)) ([
 		}
 		return nil
 	}
+	// realpath of a location: a workspace's symlink leads to its
+	// directory; every other location is real.
+	real := func(loc string) string {
+		for _, p := range flat {
+			if w := p.info.ref.ws; w != nil && p.loc == loc {
+				return w.Dir
+			}
+		}
+		return loc
+	}
 	// linkBinDependencies of every installed package.
 	for _, p := range flat {
 		binLoc := p.loc + "/node_modules"
+		realBinLoc := real(p.loc) + "/node_modules"
 		for _, dp := range p.info.ref.deps {
 			dep := g.resolve(dp)
 			if len(dep.locations) == 0 || len(dep.bin) == 0 {
 				continue
 			}
-			loc := nearest(dep, binLoc)
-			if loc == "" {
+			loc, dist := nearest(dep, binLoc)
+			if realBinLoc != binLoc {
+				if l, d := nearest(dep, realBinLoc); d >= 0 && (dist < 0 || d < dist) {
+					loc, dist = l, d
+				}
+			}
+			if dist < 0 {
 				return nil, fmt.Errorf("no copy of %s to link in %s", dep.name, binLoc)
 			}
-			if err := self(dep, loc, binLoc); err != nil {
+			if err := self(dep, real(loc), realBinLoc); err != nil {
 				return nil, err
 			}
 		}
@@ -138,7 +184,7 @@ func planBins(g *graph, flat []placed, exists func(loc string) (bool, error)) ([
 		}
 	}
 	for _, t := range append(transient, directs...) {
-		if err := self(t.r, t.loc, "node_modules"); err != nil {
+		if err := self(t.r, real(t.loc), "node_modules"); err != nil {
 			return nil, err
 		}
 	}
@@ -146,8 +192,9 @@ func planBins(g *graph, flat []placed, exists func(loc string) (bool, error)) ([
 }
 
 // nearest is findNearestInstalledVersionOfPackage: the location of r
-// reached by walking up from binLoc the fewest steps.
-func nearest(r *ref, binLoc string) string {
+// reached by walking up from binLoc the fewest steps, and the steps (-1
+// when none is).
+func nearest(r *ref, binLoc string) (string, int) {
 	best, bestDist := "", -1
 	for _, loc := range r.locations {
 		cur, dist := binLoc, 0
@@ -163,7 +210,7 @@ func nearest(r *ref, binLoc string) string {
 			best, bestDist = loc, dist
 		}
 	}
-	return best
+	return best, bestDist
 }
 
 // chmodBin gives a bin target mode 0o755. A regular file is first

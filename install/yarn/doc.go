@@ -19,6 +19,15 @@
 //     PackageLinker does (bins.go): relative symlinks in the root's and
 //     in packages' node_modules/.bin, targets chmod'ed to 0o755.
 //
+// Workspaces (package.json's workspaces globs, FindWorkspaces) are laid
+// out as yarn does: the hoister sees its virtual workspace aggregator
+// (the root's dependencies plus every workspace), each workspace is a
+// relative symlink at node_modules/<name>, what cannot be hoisted goes
+// into the workspace's own node_modules (replaced whole, like the
+// root's), and a workspace's own bin targets are chmod'ed only after the
+// swap. A workspace's dependency on another workspace whose version
+// satisfies the range is that workspace, not a lockfile entry.
+//
 // Not reproduced, and why:
 //
 //   - node_modules/.yarn-integrity, yarn's record of its last install, is
@@ -30,8 +39,8 @@
 //     the package), airlock's npm unpacker skips them, as npm does.
 //   - File modes follow npm's rule ((mode|0o666)&^umask|0o600), yarn's
 //     is (mode|0o644)&^umask: the same under the usual umask 022.
-//   - Workspaces, nohoist, git and file: sources
-//     (ErrWorkspaces, ErrUnsupportedSource, lock/yarn).
+//   - workspaces.nohoist, and git and file: sources (ErrWorkspaces,
+//     ErrUnsupportedSource; they are policy's to refuse first).
 //   - yarn's resolver runs its requests concurrently; the order in which
 //     packages are first reached (which only decides which copy of a
 //     peer dependency a package is given) is taken to be breadth-first

@@ -17,13 +17,24 @@ import (
 // ref is yarn's PackageReference together with the manifest read from the
 // package's own package.json: one per name@version.
 type ref struct {
-	entry         *lockyarn.Entry
+	// entry is the lockfile entry; nil for a workspace and for the
+	// workspace aggregator.
+	entry *lockyarn.Entry
+	// ws is the workspace this ref is (nil otherwise).
+	ws *Workspace
+	// aggregator marks yarn's virtual "workspace-aggregator" package,
+	// which depends on the root's dependencies and every workspace.
+	aggregator    bool
 	name, version string
+	// realName is the published name (an npm: alias's target).
+	realName string
 	// deps are the patterns the package depends on, in yarn's order:
-	// dependencies, optionalDependencies, then the patterns of the
-	// packages its peer dependencies resolved to.
-	deps     []string
-	patterns []string
+	// dependencies, optionalDependencies, (for workspaces)
+	// devDependencies, then the patterns of the packages its peer
+	// dependencies resolved to. required are those not reached through
+	// an optionalDependencies edge.
+	deps, required []string
+	patterns       []string
 	// requests are the parentNames of every request that reached the
 	// package (see graph.requests).
 	requests [][]string
@@ -46,62 +57,184 @@ type ref struct {
 	locations []string
 }
 
-// graph is the resolved lockfile: refs by pattern and by name.
-type graph struct {
-	lf     *lockyarn.Lockfile
-	refs   map[string]*ref // by name@version
-	byName map[string][]*ref
-	list   []*ref // in first-reached order
+// Workspace is one yarn workspace of the project.
+type Workspace struct {
+	// Dir is the workspace directory, slash-separated and relative to
+	// the project.
+	Dir         string
+	Manifest    *lockyarn.Manifest
+	PackageJSON []byte
 }
 
+// aggregatorName stands for yarn's workspace-aggregator-<uuid v4>: the
+// name only orders it among root patterns, where any uuid sorts alike.
+const aggregatorName = "workspace-aggregator-00000000-0000-0000-0000-000000000000"
+
+// graph is the resolved lockfile: refs by pattern and by name.
+type graph struct {
+	lf         *lockyarn.Lockfile
+	refs       map[string]*ref // by name@version
+	byName     map[string][]*ref
+	list       []*ref // in first-reached order
+	workspaces []*lockyarn.Manifest
+	wsByName   map[string]*Workspace
+	aggregator *ref
+}
+
+// resolve is resolver.getStrictResolvedPattern.
 func (g *graph) resolve(pattern string) *ref {
+	if g.aggregator != nil && pattern == g.aggregator.patterns[0] {
+		return g.aggregator
+	}
+	if w := lockyarn.IsWorkspace(pattern, g.workspaces); w != nil {
+		return g.refs[w.Name+"@"+w.Version]
+	}
 	return g.refs[g.lf.ByPattern[pattern].Key()]
 }
 
-// newGraph builds a ref for every entry reached from the root patterns
-// and records each ref's requests the way yarn's resolver makes them:
-// root dependencies are resolved one after the other, and each package's
-// dependencies are requested once, from the first request that reached
-// it, with that request's ancestry (parentNames). yarn's resolver does
-// this concurrently; a breadth-first walk of each root dependency's
-// subtree is the order its promises settle in for a lockfile install, and
-// the ancestry only matters when choosing which copy of a peer dependency
-// a package gets.
-func newGraph(lf *lockyarn.Lockfile, roots []string) (*graph, error) {
-	g := &graph{lf: lf, refs: map[string]*ref{}, byName: map[string][]*ref{}}
+// wsDeps lists a workspace manifest's dependency patterns in yarn's
+// order (dependencies, optionalDependencies, then devDependencies unless
+// production), and those not optional.
+func wsDeps(m *lockyarn.Manifest, production bool) (all, required []string) {
+	for _, kind := range []lockyarn.DepKind{lockyarn.Prod, lockyarn.Optional, lockyarn.Dev} {
+		if kind == lockyarn.Dev && production {
+			continue
+		}
+		for _, d := range m.Deps {
+			if d.Kind == kind {
+				all = append(all, d.Pattern())
+				if kind != lockyarn.Optional {
+					required = append(required, d.Pattern())
+				}
+			}
+		}
+	}
+	return all, required
+}
+
+// rootPatterns are the patterns install.js seeds: the root's
+// dependencies, devDependencies and optionalDependencies, then, in a
+// workspace project, the aggregator and every workspace not already a
+// root dependency.
+func (g *graph) rootPatterns(root *lockyarn.Manifest) []string {
+	var out []string
+	for _, kind := range []lockyarn.DepKind{lockyarn.Prod, lockyarn.Dev, lockyarn.Optional} {
+		for _, d := range root.Deps {
+			if d.Kind == kind {
+				out = append(out, d.Pattern())
+			}
+		}
+	}
+	if g.aggregator == nil {
+		return out
+	}
+	out = append(out, g.aggregator.patterns[0])
+	listed := map[string]bool{}
+	for _, d := range root.Deps {
+		listed[d.Name] = true
+	}
+	for _, w := range g.workspaces {
+		if !listed[w.Name] {
+			out = append(out, w.Name+"@"+w.Version)
+		}
+	}
+	return out
+}
+
+// newGraph builds a ref for every package reached from the root
+// patterns and records each ref's requests the way yarn's resolver makes
+// them: root dependencies are resolved one after the other, and each
+// package's dependencies are requested once, from the first request that
+// reached it, with that request's ancestry (parentNames). yarn's
+// resolver does this concurrently; a breadth-first walk of each root
+// dependency's subtree is the order its promises settle in for a
+// lockfile install, and the ancestry only matters when choosing which
+// copy of a peer dependency a package gets.
+func newGraph(lf *lockyarn.Lockfile, root *lockyarn.Manifest, workspaces []*Workspace, production bool) (*graph, error) {
+	g := &graph{lf: lf, refs: map[string]*ref{}, byName: map[string][]*ref{}, wsByName: map[string]*Workspace{}}
+	for _, w := range workspaces {
+		if g.wsByName[w.Manifest.Name] != nil {
+			return nil, fmt.Errorf("%w: two workspaces are named %q (%s and %s)", ErrWorkspaces, w.Manifest.Name, g.wsByName[w.Manifest.Name].Dir, w.Dir)
+		}
+		g.wsByName[w.Manifest.Name] = w
+		g.workspaces = append(g.workspaces, w.Manifest)
+		r := &ref{ws: w, name: w.Manifest.Name, version: w.Manifest.Version, realName: w.Manifest.Name}
+		r.deps, r.required = wsDeps(w.Manifest, production)
+		g.refs[r.name+"@"+r.version] = r
+	}
+	if len(workspaces) > 0 {
+		// install.js's virtual manifest: the root's dependencies and
+		// every workspace, its optional and (unless production) dev
+		// dependencies.
+		agg := &lockyarn.Manifest{Name: aggregatorName, Version: "1.0.0"}
+		wsVersion := map[string]string{}
+		for _, w := range g.workspaces {
+			wsVersion[w.Name] = w.Version
+		}
+		for _, d := range root.Deps {
+			if v, ok := wsVersion[d.Name]; ok && d.Kind == lockyarn.Prod {
+				d.Range = v
+			}
+			agg.Deps = append(agg.Deps, d)
+		}
+		for _, w := range g.workspaces {
+			listed := false
+			for _, d := range root.Deps {
+				listed = listed || d.Kind == lockyarn.Prod && d.Name == w.Name
+			}
+			if !listed {
+				agg.Deps = append(agg.Deps, lockyarn.RootDep{Dep: lockyarn.Dep{Name: w.Name, Range: w.Version}, Kind: lockyarn.Prod})
+			}
+		}
+		g.aggregator = &ref{aggregator: true, name: agg.Name, version: agg.Version, realName: agg.Name, patterns: []string{agg.Name + "@" + agg.Version}}
+		g.aggregator.deps, g.aggregator.required = wsDeps(agg, production)
+		g.refs[agg.Name+"@"+agg.Version] = g.aggregator
+	}
 	type req struct {
 		pattern string
 		parents []string
 	}
-	for _, root := range roots {
-		queue := []req{{pattern: root}}
+	for _, rootPattern := range g.rootPatterns(root) {
+		queue := []req{{pattern: rootPattern}}
 		for len(queue) > 0 {
 			q := queue[0]
 			queue = queue[1:]
-			e := lf.ByPattern[q.pattern]
-			if e == nil {
-				return nil, fmt.Errorf("%w: %q has no entry in yarn.lock", lockyarn.ErrOutOfSync, q.pattern)
-			}
-			r := g.refs[e.Key()]
-			if r != nil {
-				r.requests = append(r.requests, q.parents)
-				if !containsStr(r.patterns, q.pattern) {
-					r.patterns = append(r.patterns, q.pattern)
+			var r *ref
+			switch {
+			case g.aggregator != nil && q.pattern == g.aggregator.patterns[0]:
+				r = g.aggregator
+			case lockyarn.IsWorkspace(q.pattern, g.workspaces) != nil:
+				r = g.resolve(q.pattern)
+			default:
+				e := lf.ByPattern[q.pattern]
+				if e == nil {
+					return nil, fmt.Errorf("%w: %q has no entry in yarn.lock", lockyarn.ErrOutOfSync, q.pattern)
 				}
+				r = g.refs[e.Key()]
+				if r == nil {
+					r = &ref{entry: e, name: e.Name, version: e.Version, realName: e.RealName}
+					for _, d := range e.Dependencies {
+						r.deps = append(r.deps, d.Pattern())
+						r.required = append(r.required, d.Pattern())
+					}
+					for _, d := range e.OptionalDependencies {
+						r.deps = append(r.deps, d.Pattern())
+					}
+					g.refs[e.Key()] = r
+				}
+			}
+			if !containsStr(r.patterns, q.pattern) {
+				r.patterns = append(r.patterns, q.pattern)
+			}
+			r.requests = append(r.requests, q.parents)
+			if len(r.requests) > 1 {
 				continue
 			}
-			r = &ref{entry: e, name: e.Name, version: e.Version, patterns: []string{q.pattern}, requests: [][]string{q.parents}}
-			g.refs[e.Key()] = r
 			g.byName[r.name] = append(g.byName[r.name], r)
 			g.list = append(g.list, r)
 			parents := append(append([]string(nil), q.parents...), r.name)
-			for _, d := range e.Dependencies {
-				r.deps = append(r.deps, d.Pattern())
-				queue = append(queue, req{pattern: d.Pattern(), parents: parents})
-			}
-			for _, d := range e.OptionalDependencies {
-				r.deps = append(r.deps, d.Pattern())
-				queue = append(queue, req{pattern: d.Pattern(), parents: parents})
+			for _, d := range r.deps {
+				queue = append(queue, req{pattern: d, parents: parents})
 			}
 		}
 	}
@@ -111,14 +244,11 @@ func newGraph(lf *lockyarn.Lockfile, roots []string) (*graph, error) {
 // markOptional sets ref.optional: a package is optional when every path
 // to it from the root passes through an optionalDependencies edge (the
 // root's or a package's), which is what yarn's request flags amount to.
-func (g *graph) markOptional(roots []lockyarn.RootDep) {
+func (g *graph) markOptional(root *lockyarn.Manifest) {
 	required := map[*ref]bool{}
 	var queue []*ref
-	for _, d := range roots {
-		if d.Kind == lockyarn.Optional {
-			continue
-		}
-		if r := g.resolve(d.Pattern()); !required[r] {
+	for _, p := range g.rootPatterns(root) {
+		if r := g.resolve(p); !isOptionalRoot(root, p) && !required[r] {
 			required[r] = true
 			queue = append(queue, r)
 		}
@@ -126,8 +256,8 @@ func (g *graph) markOptional(roots []lockyarn.RootDep) {
 	for len(queue) > 0 {
 		r := queue[0]
 		queue = queue[1:]
-		for _, d := range r.entry.Dependencies {
-			if c := g.resolve(d.Pattern()); !required[c] {
+		for _, d := range r.required {
+			if c := g.resolve(d); !required[c] {
 				required[c] = true
 				queue = append(queue, c)
 			}
@@ -136,6 +266,17 @@ func (g *graph) markOptional(roots []lockyarn.RootDep) {
 	for _, r := range g.list {
 		r.optional = !required[r]
 	}
+}
+
+// isOptionalRoot reports a pattern only the root's optionalDependencies
+// ask for.
+func isOptionalRoot(root *lockyarn.Manifest, pattern string) bool {
+	for _, d := range root.Deps {
+		if d.Pattern() == pattern {
+			return d.Kind == lockyarn.Optional
+		}
+	}
+	return false
 }
 
 // validBinKey is yarn's VALID_BIN_KEYS.

@@ -1,6 +1,7 @@
 package yarn
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -404,16 +405,30 @@ type placed struct {
 	info *hoistInfo
 }
 
-// flatten is PackageHoister.init: every required package at its location.
-func (h *hoister) flatten() []placed {
+// flatten is PackageHoister.init: every required package at its
+// location. The workspace aggregator and what stayed beneath it directly
+// are left out; what stayed beneath one of its workspaces goes into that
+// workspace's own node_modules.
+func (h *hoister) flatten() ([]placed, error) {
 	var out []placed
 	for _, k := range h.order {
 		info := h.tree[k]
+		parts := strings.Split(k, "#")
+		loc := "node_modules/" + strings.Join(parts, "/node_modules/")
+		if h.g.aggregator != nil && parts[0] == h.g.aggregator.name {
+			if len(parts) <= 2 {
+				continue
+			}
+			w := h.g.wsByName[parts[1]]
+			if w == nil {
+				return nil, fmt.Errorf("%s stayed beneath the workspace aggregator's %s, which is not a workspace", strings.Join(parts[2:], " > "), parts[1])
+			}
+			loc = w.Dir + "/node_modules/" + strings.Join(parts[2:], "/node_modules/")
+		}
 		if !info.isRequired {
 			continue
 		}
-		parts := strings.Split(k, "#")
-		out = append(out, placed{loc: "node_modules/" + strings.Join(parts, "/node_modules/"), info: info})
+		out = append(out, placed{loc: loc, info: info})
 	}
-	return out
+	return out, nil
 }

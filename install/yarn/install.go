@@ -38,8 +38,9 @@ var (
 	// ErrUnsupportedSource: a git or local-file package, which airlock
 	// does not install from yarn.lock.
 	ErrUnsupportedSource = errors.New("unsupported package source")
-	// ErrWorkspaces: package.json declares workspaces.
-	ErrWorkspaces = errors.New("yarn workspaces are not supported yet")
+	// ErrWorkspaces: a workspace airlock cannot lay out (nohoist, no
+	// name or version, two of one name).
+	ErrWorkspaces = errors.New("unsupported yarn workspace")
 )
 
 // Platform is the os and cpu yarn compares packages' os and cpu fields
@@ -52,6 +53,9 @@ type Options struct {
 	ProjectDir string
 	Lockfile   *lockyarn.Lockfile
 	Manifest   *lockyarn.Manifest
+	// Workspaces are the project's yarn workspaces (package.json's
+	// workspaces globs, resolved by the caller), if any.
+	Workspaces []*Workspace
 	// Production leaves out devDependencies (--production).
 	Production bool
 	Platform   Platform
@@ -97,23 +101,30 @@ func Install(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Extract == nil || opts.Lockfile == nil || opts.Manifest == nil {
 		return nil, errors.New("yarn install: Options.Extract, Lockfile and Manifest are required")
 	}
-	if opts.Manifest.Workspaces {
-		return nil, fmt.Errorf("yarn install: %w: airlock lays out single-package yarn projects only; use airlock npm ci or pnpm for workspaces, or yarn itself", ErrWorkspaces)
+	if len(opts.Manifest.Nohoist) > 0 {
+		return nil, fmt.Errorf("yarn install: %w: workspaces.nohoist changes yarn's hoisting in ways airlock does not reproduce", ErrWorkspaces)
 	}
-	var roots []string
-	for _, d := range opts.Manifest.Deps {
-		roots = append(roots, d.Pattern())
+	for _, w := range opts.Workspaces {
+		if err := checkLoc(w.Dir); err != nil {
+			return nil, fmt.Errorf("yarn install: workspace %s: %w", w.Dir, err)
+		}
+		if w.Manifest.Name == "" || w.Manifest.Version == "" {
+			return nil, fmt.Errorf("yarn install: %w: workspace %s has no name or version in its package.json (yarn skips it with a warning); add them", ErrWorkspaces, w.Dir)
+		}
+		if len(w.Manifest.Nohoist) > 0 {
+			return nil, fmt.Errorf("yarn install: %w: %s: workspaces.nohoist changes yarn's hoisting in ways airlock does not reproduce", ErrWorkspaces, w.Dir)
+		}
 	}
-	g, err := newGraph(opts.Lockfile, roots)
+	g, err := newGraph(opts.Lockfile, opts.Manifest, opts.Workspaces, opts.Production)
 	if err != nil {
 		return nil, fmt.Errorf("yarn install: %w", err)
 	}
 	for _, r := range g.list {
-		if r.entry.Source != lock.SourceRegistry && r.entry.Source != lock.SourceRemote {
+		if r.entry != nil && r.entry.Source != lock.SourceRegistry && r.entry.Source != lock.SourceRemote {
 			return nil, fmt.Errorf("yarn install: %w: %s@%s comes from %s %q; airlock installs registry and tarball packages checked against the lockfile's integrity only", ErrUnsupportedSource, r.name, r.version, r.entry.Source, r.entry.Resolved)
 		}
 	}
-	g.markOptional(opts.Manifest.Deps)
+	g.markOptional(opts.Manifest)
 	project, err := filepath.Abs(opts.ProjectDir)
 	if err != nil {
 		return nil, fmt.Errorf("yarn install: %w", err)
@@ -132,36 +143,99 @@ func Install(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("yarn install: %w", err)
 	}
 	b.res.Warnings = append(b.res.Warnings, warnings...)
+	// linkBin's chmod on bin targets inside the project (workspaces'
+	// own bins), only now, so a failed install leaves the project as it
+	// was.
+	b.res.Warnings = append(b.res.Warnings, fixProjectBins(project, b.projectFixes)...)
 	return b.res, nil
 }
 
+// fixProjectBins chmods workspace bin targets to 0o755 after the swap.
+func fixProjectBins(project string, locs []string) []string {
+	if len(locs) == 0 {
+		return nil
+	}
+	root, err := os.OpenRoot(project)
+	if err != nil {
+		return []string{fmt.Sprintf("could not make workspace bins executable: %v", err)}
+	}
+	defer root.Close()
+	var warnings []string
+	for _, loc := range locs {
+		fi, err := root.Lstat(loc)
+		if err != nil || !fi.Mode().IsRegular() {
+			warnings = append(warnings, fmt.Sprintf("bin target %s is not a regular file inside the project; yarn would chmod it, airlock left it alone", loc))
+			continue
+		}
+		if err := root.Chmod(loc, binMode); err != nil {
+			warnings = append(warnings, fmt.Sprintf("making %s executable: %v", loc, err))
+		}
+	}
+	return warnings
+}
+
+// checkLoc accepts clean, relative, slash-separated locations inside the
+// project and outside airlock's own directory and node_modules.
+func checkLoc(loc string) error {
+	if loc == "" || loc == "." || strings.HasPrefix(loc, "/") || strings.ContainsAny(loc, "\\\x00") || path.Clean(loc) != loc || loc == ".." || strings.HasPrefix(loc, "../") {
+		return fmt.Errorf("%w: %q is not a directory inside the project", ErrWorkspaces, loc)
+	}
+	for _, seg := range strings.Split(loc, "/") {
+		if seg == "node_modules" || seg == install.StateDir {
+			return fmt.Errorf("%w: %q is inside %s", ErrWorkspaces, loc, seg)
+		}
+	}
+	return nil
+}
+
 type builder struct {
-	opts  Options
-	st    *install.Staging
-	g     *graph
-	res   *Result
-	stage *os.Root
-	nm    string // the staged node_modules, relative to the staging root
+	opts     Options
+	st       *install.Staging
+	g        *graph
+	res      *Result
+	stage    *os.Root
+	projRoot *os.Root
+	// staged maps each staged target (node_modules, <workspace>/node_modules)
+	// to its directory relative to the staging root.
+	staged map[string]string
+	// projectFixes are workspace bin targets to chmod after the swap.
+	projectFixes []string
 }
 
 func (b *builder) build(ctx context.Context) error {
-	d, err := b.st.Dir("node_modules")
-	if err != nil {
+	b.staged = map[string]string{}
+	if _, err := b.target("node_modules"); err != nil {
 		return err
 	}
-	rel, err := filepath.Rel(b.st.Root(), d)
-	if err != nil {
-		return err
-	}
-	b.nm = filepath.ToSlash(rel)
+	var err error
 	if b.stage, err = os.OpenRoot(b.st.Root()); err != nil {
 		return err
 	}
 	defer b.stage.Close()
+	if b.projRoot, err = os.OpenRoot(b.st.Project()); err != nil {
+		return err
+	}
+	defer b.projRoot.Close()
+	for _, w := range b.opts.Workspaces {
+		fi, err := b.st.Lstat(w.Dir)
+		switch {
+		case err != nil:
+			return fmt.Errorf("workspace %s: %w", w.Dir, err)
+		case fi.Mode()&fs.ModeSymlink != 0 || !fi.IsDir():
+			return fmt.Errorf("%w: workspace %s is a symlink or not a directory; airlock replaces a workspace's node_modules only inside a real directory of the project", install.ErrSymlinkInPath, w.Dir)
+		}
+		// Like yarn, whatever the workspace's node_modules holds that the
+		// install does not put there is removed.
+		if _, err := b.st.Lstat(w.Dir + "/node_modules"); err == nil {
+			if _, err := b.target(w.Dir + "/node_modules"); err != nil {
+				return err
+			}
+		}
+	}
 	if err := b.extractAll(ctx); err != nil {
 		return err
 	}
-	flat, err := layout(b.g, b.opts.Manifest.Deps, b.opts.Production, b.opts.Platform, b.res)
+	flat, err := layout(b.g, b.opts.Manifest, b.opts.Production, b.opts.Platform, b.res)
 	if err != nil {
 		return err
 	}
@@ -174,32 +248,87 @@ func (b *builder) build(ctx context.Context) error {
 	return b.linkBins(flat)
 }
 
+// target registers a staged target and returns its directory relative to
+// the staging root.
+func (b *builder) target(t string) (string, error) {
+	if d, ok := b.staged[t]; ok {
+		return d, nil
+	}
+	d, err := b.st.Dir(t)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(b.st.Root(), d)
+	if err != nil {
+		return "", err
+	}
+	b.staged[t] = filepath.ToSlash(rel)
+	return b.staged[t], nil
+}
+
+// stagedPath maps a project location to the staging root when it lies in
+// a node_modules airlock replaces (the root's, or a workspace's, staged
+// on first use); ok is false for the project's own files.
+func (b *builder) stagedPath(loc string) (string, bool, error) {
+	t := "node_modules"
+	if !(loc == t || strings.HasPrefix(loc, t+"/")) {
+		t = ""
+		for _, w := range b.opts.Workspaces {
+			if wt := w.Dir + "/node_modules"; loc == wt || strings.HasPrefix(loc, wt+"/") {
+				t = wt
+			}
+		}
+		if t == "" {
+			return "", false, nil
+		}
+	}
+	d, err := b.target(t)
+	if err != nil {
+		return "", false, err
+	}
+	return path.Join(d, strings.TrimPrefix(loc, t)), true, nil
+}
+
 // layout decides where every package goes, from the manifests read: the
 // platform check, --production's ignored devDependencies, peer
 // resolution and the hoister, in yarn's order. Skipped packages and
 // warnings are added to res.
-func layout(g *graph, deps []lockyarn.RootDep, production bool, p Platform, res *Result) ([]placed, error) {
+func layout(g *graph, root *lockyarn.Manifest, production bool, p Platform, res *Result) ([]placed, error) {
 	if err := checkPlatforms(g, p, res); err != nil {
 		return nil, err
 	}
 	if production {
 		// install.js markIgnored: the root's devDependencies; the hoister
 		// keeps whatever a required package also needs.
-		for _, d := range deps {
+		for _, d := range root.Deps {
 			if d.Kind == lockyarn.Dev {
 				g.resolve(d.Pattern()).ignore = true
 			}
 		}
 	}
 	res.Warnings = append(res.Warnings, g.resolvePeers()...)
-	var roots []string
-	for _, d := range deps {
-		roots = append(roots, d.Pattern())
-	}
+	roots := g.rootPatterns(root)
 	h := newHoister(g)
 	h.seed(roots)
-	flat := h.flatten()
+	flat, err := h.flatten()
+	if err != nil {
+		return nil, err
+	}
 	sort.SliceStable(flat, func(i, j int) bool { return localeLess(flat[i].loc, flat[j].loc) })
+	// copyModules: a workspace at node_modules/<name> is a symlink to
+	// its directory, so whatever lands beneath it lands in the
+	// workspace's own node_modules.
+	links := map[string]string{}
+	for i, p := range flat {
+		for l, dir := range links {
+			if strings.HasPrefix(p.loc, l+"/") {
+				flat[i].loc = dir + strings.TrimPrefix(p.loc, l)
+			}
+		}
+		if w := p.info.ref.ws; w != nil {
+			links[p.loc] = w.Dir
+		}
+	}
 	return flat, nil
 }
 
@@ -217,6 +346,25 @@ func (b *builder) extractAll(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(limit)
 	for i, r := range b.g.list {
+		if r.aggregator {
+			continue
+		}
+		if r.ws != nil {
+			// A workspace's manifest is the project's own file.
+			_, gypErr := b.projRoot.Lstat(r.ws.Dir + "/binding.gyp")
+			if err := r.parseManifest(r.ws.PackageJSON, gypErr == nil, func(d string) []string {
+				f, err := b.projRoot.Open(path.Join(r.ws.Dir, d))
+				if err != nil {
+					return nil
+				}
+				defer f.Close()
+				names, _ := f.Readdirnames(-1)
+				return names
+			}); err != nil {
+				return fmt.Errorf("workspace %s: %w", r.ws.Dir, err)
+			}
+			continue
+		}
 		r.dir = filepath.Join(scratch, strconv.Itoa(i))
 		g.Go(func() error {
 			if err := gctx.Err(); err != nil {
@@ -236,8 +384,11 @@ func (b *builder) extractAll(ctx context.Context) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	b.res.Packages = len(b.g.list)
 	for _, r := range b.g.list {
+		if r.entry == nil {
+			continue
+		}
+		b.res.Packages++
 		// As npm ci does (install/npm's checkManifest), an archive that
 		// matches the lockfile's integrity is installed even when its
 		// package.json claims another identity, with a warning.
@@ -267,7 +418,11 @@ func checkPlatforms(g *graph, p Platform, res *Result) error {
 		}
 		if r.optional {
 			r.ignore, r.incompatible = true, true
-			res.Skipped = append(res.Skipped, Skipped{Package: r.entry.Package("node_modules/" + r.name), Reason: strings.Join(why, "; ")})
+			pkg := lock.Package{Ecosystem: lock.NPM, Name: r.realName, Version: r.version, Path: "node_modules/" + r.name}
+			if r.entry != nil {
+				pkg = r.entry.Package(pkg.Path)
+			}
+			res.Skipped = append(res.Skipped, Skipped{Package: pkg, Reason: strings.Join(why, "; ")})
 			continue
 		}
 		bad = append(bad, fmt.Sprintf("%s@%s: %s", r.name, r.version, strings.Join(why, "; ")))
@@ -276,11 +431,6 @@ func checkPlatforms(g *graph, p Platform, res *Result) error {
 		return fmt.Errorf("%w:\n\t%s\nyarn refuses these too (yarn's --ignore-platform is not supported)", ErrBadPlatform, strings.Join(bad, "\n\t"))
 	}
 	return nil
-}
-
-// staged maps a project location under node_modules to the staging root.
-func (b *builder) staged(loc string) string {
-	return path.Join(b.nm, strings.TrimPrefix(loc, "node_modules"))
 }
 
 // place puts every package at its locations, parents first: the last
@@ -295,7 +445,13 @@ func (b *builder) place(flat []placed) error {
 	scripts := map[*ref]bool{}
 	for i, p := range flat {
 		r := p.info.ref
-		dst := b.staged(p.loc)
+		dst, ok, err := b.stagedPath(p.loc)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%s is outside every node_modules airlock replaces", p.loc)
+		}
 		if err := b.stage.MkdirAll(path.Dir(dst), dirMode); err != nil {
 			return fmt.Errorf("placing %s: %w", p.loc, err)
 		}
@@ -303,6 +459,15 @@ func (b *builder) place(flat []placed) error {
 			if err := b.stage.RemoveAll(dst); err != nil {
 				return fmt.Errorf("placing %s: %w", p.loc, err)
 			}
+		}
+		if r.ws != nil {
+			// copyModules: a workspace is a relative symlink to its
+			// directory; its realpath counts as a location too.
+			if err := b.stage.Symlink(relPath(path.Dir(p.loc), r.ws.Dir), dst); err != nil {
+				return fmt.Errorf("linking %s: %w", p.loc, err)
+			}
+			r.locations = append(r.locations, p.loc, r.ws.Dir)
+			continue
 		}
 		src, err := filepath.Rel(b.st.Root(), r.dir)
 		if err != nil {

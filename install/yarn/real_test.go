@@ -50,17 +50,13 @@ func TestRealProjectLayout(t *testing.T) {
 		suffix     string
 	}{{"default", false, ""}, {"production", true, "-production"}} {
 		t.Run(c.name, func(t *testing.T) {
-			var roots []string
-			for _, d := range m.Deps {
-				roots = append(roots, d.Pattern())
-			}
-			g, err := newGraph(lf, roots)
+			g, err := newGraph(lf, m, nil, c.production)
 			if err != nil {
 				t.Fatal(err)
 			}
 			files := map[*ref]map[string]bool{}
 			for _, r := range g.list {
-				raw := manifests[r.entry.RealName+"@"+r.version]
+				raw := manifests[r.realName+"@"+r.version]
 				if raw == nil {
 					t.Fatalf("no manifest for %s@%s", r.name, r.version)
 				}
@@ -85,9 +81,9 @@ func TestRealProjectLayout(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			g.markOptional(m.Deps)
+			g.markOptional(m)
 			res := &Result{}
-			flat, err := layout(g, m.Deps, c.production, Platform{OS: "linux", CPU: "x64"}, res)
+			flat, err := layout(g, m, c.production, Platform{OS: "linux", CPU: "x64"}, res)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,7 +92,7 @@ func TestRealProjectLayout(t *testing.T) {
 			for _, p := range flat {
 				p.info.ref.locations = append(p.info.ref.locations, p.loc)
 				owner[p.loc] = p.info.ref
-				got = append(got, p.loc+" "+p.info.ref.entry.RealName+"@"+p.info.ref.version)
+				got = append(got, p.loc+" "+p.info.ref.realName+"@"+p.info.ref.version)
 			}
 			sort.Strings(got)
 			if d := diffListings(lines(read("layout"+c.suffix+".txt")), got); d != "" {

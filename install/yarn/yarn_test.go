@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/airlock-dev/airlock/install"
 	"github.com/airlock-dev/airlock/lock"
 	lockyarn "github.com/airlock-dev/airlock/lock/yarn"
 	"github.com/airlock-dev/airlock/unpack"
@@ -38,7 +39,7 @@ var yarnCases = []yarnCase{
 }
 
 // layoutFixtures are the projects under testdata/yarn compared with yarn.
-var layoutFixtures = []string{"basic", "hoisting"}
+var layoutFixtures = []string{"basic", "hoisting", "workspace"}
 
 // bookkeeping is what yarn writes for its own next run; see the package
 // documentation for why airlock does not.
@@ -64,20 +65,30 @@ func extractFromFixtures(_ context.Context, pkg lock.Package, dir string) error 
 	return err
 }
 
-// stage copies fixture name's package.json and yarn.lock into dir.
+// stage copies fixture name (package.json, yarn.lock, workspaces) into
+// dir, files with mode 0o644.
 func stage(t testing.TB, name, dir string) {
 	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"package.json", "yarn.lock"} {
-		b, err := os.ReadFile(filepath.Join(fixturesDir, name, f))
+	src := filepath.Join(fixturesDir, name)
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
+		rel, _ := filepath.Rel(src, p)
+		if strings.HasPrefix(d.Name(), "yarn-tree") {
+			return nil
 		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -109,32 +120,46 @@ func installDir(dir string, c yarnCase, extract func(context.Context, lock.Packa
 	if err != nil {
 		return nil, err
 	}
-	if err := lockyarn.CheckInSync(lf, m); err != nil {
+	ws, _, err := FindWorkspaces(dir, m)
+	if err != nil {
+		return nil, err
+	}
+	var wsm []*lockyarn.Manifest
+	for _, w := range ws {
+		wsm = append(wsm, w.Manifest)
+	}
+	if err := lockyarn.CheckInSync(lf, m, wsm...); err != nil {
 		return nil, err
 	}
 	return Install(context.Background(), Options{
 		ProjectDir: dir,
 		Lockfile:   lf,
 		Manifest:   m,
+		Workspaces: ws,
 		Production: c.production,
 		Platform:   Platform{OS: "linux", CPU: "x64"},
 		Extract:    extract,
 	})
 }
 
-// listing describes node_modules one line per path: kind, permission
+// listing describes the project (node_modules, workspaces) one line per path: kind, permission
 // bits and content digest of files, symlink targets. Directory modes are
 // left out: the umask decides them for yarn and airlock alike.
 func listing(t testing.TB, dir string) []string {
 	t.Helper()
 	var out []string
-	root := filepath.Join(dir, "node_modules")
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)
+		switch rel {
+		case ".", "package.json", "yarn.lock", ".yarnrc":
+			return nil
+		case install.StateDir:
+			return filepath.SkipDir
+		}
 		for _, ig := range bookkeeping {
 			if rel == ig {
 				return nil

@@ -276,8 +276,15 @@ func TestReadManifest(t *testing.T) {
 	for _, d := range m.Deps {
 		got = append(got, d.Pattern())
 	}
-	if strings.Join(got, " ") != "a@* b@^3 c@1" || m.Deps[1].Kind != Optional || !m.Workspaces {
+	if strings.Join(got, " ") != "a@* b@^3 c@1" || m.Deps[1].Kind != Optional || len(m.Workspaces) != 1 || m.Workspaces[0] != "p/*" {
 		t.Errorf("%v %+v", got, m)
+	}
+	m, err = ReadManifest([]byte(`{"workspaces":{"packages":["a/*"],"nohoist":["**/x"]}}`))
+	if err != nil || len(m.Workspaces) != 1 || len(m.Nohoist) != 1 {
+		t.Errorf("workspaces object: %+v, %v", m, err)
+	}
+	if _, err := ReadManifest([]byte(`{"workspaces":"a/*"}`)); err == nil {
+		t.Error("workspaces string accepted")
 	}
 	if _, err := ReadManifest([]byte(`{"dependencies":{"../x":"1"}}`)); !errors.Is(err, ErrBadName) {
 		t.Errorf("bad name: %v", err)

@@ -40,9 +40,13 @@ type Manifest struct {
 	// keeps its first place (dependencies over devDependencies), an
 	// optional one its optional kind, as yarn's manifest normalization
 	// does.
-	Deps []RootDep
-	// Workspaces is true when package.json declares workspaces.
-	Workspaces bool
+	Deps    []RootDep
+	Version string
+	// Workspaces are the workspace globs package.json declares
+	// (workspaces, or workspaces.packages).
+	Workspaces []string
+	// Nohoist is workspaces.nohoist.
+	Nohoist []string
 	// PackageManager is the packageManager field ("yarn@1.22.22").
 	PackageManager string
 }
@@ -52,6 +56,7 @@ type Manifest struct {
 func ReadManifest(data []byte) (*Manifest, error) {
 	var raw struct {
 		Name                 string            `json:"name"`
+		Version              string            `json:"version"`
 		Dependencies         map[string]string `json:"dependencies"`
 		DevDependencies      map[string]string `json:"devDependencies"`
 		OptionalDependencies map[string]string `json:"optionalDependencies"`
@@ -61,9 +66,19 @@ func ReadManifest(data []byte) (*Manifest, error) {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("package.json: %w", err)
 	}
-	m := &Manifest{Name: raw.Name, PackageManager: raw.PackageManager}
-	w := strings.TrimSpace(string(raw.Workspaces))
-	m.Workspaces = w != "" && w != "null" && w != "[]" && w != "{}"
+	m := &Manifest{Name: raw.Name, Version: raw.Version, PackageManager: raw.PackageManager}
+	if w := strings.TrimSpace(string(raw.Workspaces)); w != "" && w != "null" {
+		var obj struct {
+			Packages []string `json:"packages"`
+			Nohoist  []string `json:"nohoist"`
+		}
+		if err := json.Unmarshal(raw.Workspaces, &m.Workspaces); err != nil {
+			if err := json.Unmarshal(raw.Workspaces, &obj); err != nil {
+				return nil, fmt.Errorf("package.json: workspaces is neither a list of globs nor {packages, nohoist}: %w", err)
+			}
+			m.Workspaces, m.Nohoist = obj.Packages, obj.Nohoist
+		}
+	}
 	seen := map[string]int{}
 	for _, l := range []struct {
 		deps map[string]string
@@ -101,11 +116,18 @@ func ReadManifest(data []byte) (*Manifest, error) {
 // pattern an entry reached from them depends on has an entry, and each
 // entry's version satisfies the semver range of the patterns that lead to
 // it (a range that is a tag, URL or git reference is not compared).
-func CheckInSync(lf *Lockfile, m *Manifest) error {
+//
+// workspaces are the manifests of the project's yarn workspaces: their
+// dependencies are checked too, and a pattern a workspace satisfies (its
+// name, and a range its version is in) needs no entry.
+func CheckInSync(lf *Lockfile, m *Manifest, workspaces ...*Manifest) error {
 	var problems []string
 	seen := map[*Entry]bool{}
 	var queue []*Entry
 	check := func(from, pattern string) {
+		if IsWorkspace(pattern, workspaces) != nil {
+			return
+		}
 		e := lf.ByPattern[pattern]
 		if e == nil {
 			problems = append(problems, fmt.Sprintf("%s asks for %q, which has no entry", from, pattern))
@@ -125,6 +147,11 @@ func CheckInSync(lf *Lockfile, m *Manifest) error {
 	}
 	for _, d := range m.Deps {
 		check("package.json", d.Pattern())
+	}
+	for _, w := range workspaces {
+		for _, d := range w.Deps {
+			check(w.Name+"'s package.json", d.Pattern())
+		}
 	}
 	for len(queue) > 0 {
 		e := queue[0]
@@ -148,7 +175,7 @@ func CheckInSync(lf *Lockfile, m *Manifest) error {
 // Reachable lists the entries reached from package.json's dependencies,
 // in the order a breadth-first walk meets them; patterns without an
 // entry are skipped (CheckInSync reports them).
-func Reachable(lf *Lockfile, m *Manifest) []*Entry {
+func Reachable(lf *Lockfile, m *Manifest, workspaces ...*Manifest) []*Entry {
 	var out []*Entry
 	seen := map[*Entry]bool{}
 	visit := func(pattern string) {
@@ -160,10 +187,29 @@ func Reachable(lf *Lockfile, m *Manifest) []*Entry {
 	for _, d := range m.Deps {
 		visit(d.Pattern())
 	}
+	for _, w := range workspaces {
+		for _, d := range w.Deps {
+			if IsWorkspace(d.Pattern(), workspaces) == nil {
+				visit(d.Pattern())
+			}
+		}
+	}
 	for i := 0; i < len(out); i++ {
 		for _, d := range slices.Concat(out[i].Dependencies, out[i].OptionalDependencies) {
 			visit(d.Pattern())
 		}
 	}
 	return out
+}
+
+// IsWorkspace is yarn's WorkspaceResolver.isWorkspace: the workspace a
+// pattern names, when its version satisfies the pattern's range.
+func IsWorkspace(pattern string, workspaces []*Manifest) *Manifest {
+	name, rng := SplitPattern(pattern)
+	for _, w := range workspaces {
+		if w.Name == name && (rng == "*" || rng == "latest" || locknpm.Satisfies(w.Version, rng)) {
+			return w
+		}
+	}
+	return nil
 }
