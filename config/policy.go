@@ -9,6 +9,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
+	lockpypi "github.com/airlock-dev/airlock/lock/pypi"
 	"github.com/airlock-dev/airlock/verify"
 )
 
@@ -119,7 +120,7 @@ func (c *Config) readPolicy(path string, md toml.MetaData, p policyFile, regs []
 		c.Policy.Overrides = append(c.Policy.Overrides, verify.Override{Pattern: pat, Rules: r})
 	}
 	for _, spec := range p.Deny {
-		d, err := verify.ParseDeny(spec, locknpm.ParseRange)
+		d, err := verify.ParseDeny(spec, validDenyRange)
 		if err != nil {
 			return fmt.Errorf("%s: [policy] %w", path, err)
 		}
@@ -167,6 +168,21 @@ func (c *Config) readPolicy(path string, md toml.MetaData, p policyFile, regs []
 			r.OriginCheck = *rf.OriginCheck
 		}
 		c.Registries = append(c.Registries, r)
+	}
+	return nil
+}
+
+// validDenyRange accepts a deny entry's range written for either
+// ecosystem the list applies to: an npm semver range or PEP 440
+// specifiers (lock/pypi.ParseDenyRange). Each ecosystem reads the range
+// its own way, failing closed where it cannot.
+func validDenyRange(rng string) error {
+	npmErr := locknpm.ParseRange(rng)
+	if npmErr == nil {
+		return nil
+	}
+	if _, err := lockpypi.ParseDenyRange(rng); err != nil {
+		return fmt.Errorf("neither an npm semver range (%v) nor PEP 440 specifiers (%v)", npmErr, err)
 	}
 	return nil
 }

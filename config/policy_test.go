@@ -23,7 +23,7 @@ func TestLoadPolicy(t *testing.T) {
 [policy]
 require_signatures = true
 min_release_age = "7d"
-deny = ["left-pad@<2", "@evil/*"]
+deny = ["left-pad@<2", "@evil/*", "Py_Lib@==1.2.3", "py-lib@>=1.0,<1.2", "py-lib@!=1.5"]
 weak_hashes = "deny"
 
 [policy.packages."@corp/*"]
@@ -43,7 +43,8 @@ keys = [{ keyid = "SHA256:k", key = "`+realKey+`", expires = "2030-01-01T00:00:0
 	if p.Base.RequireSignatures == nil || !*p.Base.RequireSignatures || *p.Base.MinReleaseAge != 7*24*time.Hour || p.Base.WeakHashes != "deny" {
 		t.Errorf("base = %+v", p.Base)
 	}
-	if len(p.Deny) != 2 || p.Deny[0].Range != "<2" || p.Deny[1].Pattern != "@evil/*" {
+	// PEP 440 ranges (Python projects) are accepted beside npm's.
+	if len(p.Deny) != 5 || p.Deny[0].Range != "<2" || p.Deny[1].Pattern != "@evil/*" || p.Deny[2].Range != "==1.2.3" || p.Deny[3].Range != ">=1.0,<1.2" {
 		t.Errorf("deny = %+v", p.Deny)
 	}
 	if e := p.For("@corp/x"); e.MinReleaseAge != 0 || len(e.AllowSources) != 2 {

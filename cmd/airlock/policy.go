@@ -58,7 +58,7 @@ func checkPolicy(ctx context.Context, in policyInput) error {
 		if !ok {
 			continue
 		}
-		ds := pol.Static(s, locknpm.Satisfies)
+		ds := pol.Static(s, npmDenyMatches)
 		denied = append(denied, reportDecisions(in.rep, ds)...)
 		if len(ds) == 0 || !anyDeny(ds) {
 			subjects = append(subjects, s)
@@ -171,6 +171,17 @@ func policySubject(p lock.Package, rc *npmrc.Config) (verify.Subject, bool) {
 		return s, false
 	}
 	return s, true
+}
+
+// npmDenyMatches reads a deny entry's range as npm semver. The deny list
+// is shared with Python, whose PEP 440 ranges npm may not read
+// (">=1.0,<1.4"): such a range denies every version of a package it names,
+// as an unreadable rule must not let anything through.
+func npmDenyMatches(version, rng string) bool {
+	if locknpm.ParseRange(rng) != nil {
+		return true
+	}
+	return locknpm.Satisfies(version, rng)
 }
 
 func anyDeny(ds []verify.Decision) bool {
