@@ -2,7 +2,6 @@ package pypi
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	lockpypi "github.com/airlock-dev/airlock/lock/pypi"
@@ -31,7 +30,7 @@ func denyReason(pol *verify.Policy, name string, v lockpypi.Version) string {
 		if d.Range == "" {
 			return fmt.Sprintf("denied by policy: deny %q in %s [policy]", d.Spec, src)
 		}
-		specs, err := denyRange(d.Range)
+		specs, err := lockpypi.ParseDenyRange(d.Range)
 		if err != nil {
 			return fmt.Sprintf("denied by policy: deny %q in %s [policy] (its range is not a PEP 440 specifier, so it denies every version: %v)", d.Spec, src, err)
 		}
@@ -40,17 +39,6 @@ func denyReason(pol *verify.Policy, name string, v lockpypi.Version) string {
 		}
 	}
 	return ""
-}
-
-func denyRange(rng string) (lockpypi.Specifiers, error) {
-	var clauses []string
-	for _, c := range strings.FieldsFunc(rng, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
-		if c[0] >= '0' && c[0] <= '9' {
-			c = "==" + c
-		}
-		clauses = append(clauses, c)
-	}
-	return lockpypi.ParseSpecifiers(strings.Join(clauses, ","))
 }
 
 // ageReason returns why min_release_age refuses a file uploaded at
