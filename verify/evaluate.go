@@ -58,21 +58,9 @@ func (n Needs) Any() bool { return n.Packument || n.Origin }
 // allow_sources and the lockfile's own integrity (weak_hashes). It runs
 // before anything, metadata included, is fetched.
 func (p *Policy) Static(s Subject, match RangeMatcher) []Decision {
-	var out []Decision
+	out := p.Denied(s, match)
 	e := p.For(s.Name)
 	src := p.source()
-	for _, d := range p.denies() {
-		if !MatchName(d.Pattern, s.Name) {
-			continue
-		}
-		if d.Range != "" && (match == nil || !match(s.Version, d.Range)) {
-			continue
-		}
-		dd := s.decision("deny", Deny, fmt.Sprintf("%s is denied by policy", s.id()))
-		dd.Evidence = fmt.Sprintf("deny matched %q in %s [policy]", d.Spec, src)
-		dd.Override = fmt.Sprintf("remove %q from deny in %s, or change the lockfile to a version it does not match", d.Spec, src)
-		out = append(out, dd)
-	}
 	if s.Source != "registry" {
 		allowed := false
 		for _, a := range e.AllowSources {
@@ -116,6 +104,27 @@ func (p *Policy) Static(s Subject, match RangeMatcher) []Decision {
 			d.Override += fmt.Sprintf(`; or set weak_hashes = "warn" in [policy.packages.%q] of %s`, s.Name, src)
 		}
 		out = append(out, d)
+	}
+	return out
+}
+
+// Denied evaluates the deny list alone for s: one refusal per matching
+// entry. match decides an entry's version range (nil: a ranged entry
+// never matches).
+func (p *Policy) Denied(s Subject, match RangeMatcher) []Decision {
+	var out []Decision
+	src := p.source()
+	for _, d := range p.denies() {
+		if !MatchName(d.Pattern, s.Name) {
+			continue
+		}
+		if d.Range != "" && (match == nil || !match(s.Version, d.Range)) {
+			continue
+		}
+		dd := s.decision("deny", Deny, fmt.Sprintf("%s is denied by policy", s.id()))
+		dd.Evidence = fmt.Sprintf("deny matched %q in %s [policy]", d.Spec, src)
+		dd.Override = fmt.Sprintf("remove %q from deny in %s, or change the lockfile to a version it does not match", d.Spec, src)
+		out = append(out, dd)
 	}
 	return out
 }
@@ -235,28 +244,12 @@ func (p *Policy) Metadata(s Subject, t RegistryTrust, f Facts, now time.Time) []
 		out = append(out, d)
 	}
 
-	if e.MinReleaseAge > 0 {
-		age := e.MinReleaseAge
-		switch {
-		case f.Published.IsZero():
-			d := s.decision("min_release_age", Deny, fmt.Sprintf("%s: the registry gives no publish time, so min_release_age = %q cannot be checked", s.id(), formatAge(age)))
-			d.Evidence = "no time[" + s.Version + "] in " + f.URL
-			d.Override = fmt.Sprintf(`set min_release_age = "0" in [policy.packages.%q] of %s to accept it`, s.Name, src)
-			out = append(out, d)
-		case now.Sub(f.Published) < age:
-			allowedAt := f.Published.Add(age)
-			d := s.decision("min_release_age", Deny, fmt.Sprintf("%s was published %s, less than min_release_age = %q ago; it is allowed from %s",
-				s.id(), f.Published.UTC().Format(time.RFC3339), formatAge(age), allowedAt.UTC().Format(time.RFC3339)))
-			d.Evidence = fmt.Sprintf("time[%q] in %s; min_release_age from %s", s.Version, f.URL, e.From["min_release_age"])
-			d.Override = fmt.Sprintf(`wait until %s, or set min_release_age = "0" in [policy.packages.%q] of %s if you have reviewed this release`,
-				allowedAt.UTC().Format(time.RFC3339), s.Name, src)
-			out = append(out, d)
-		default:
-			d := s.decision("min_release_age", Allow, fmt.Sprintf("%s was published %s, more than %s ago", s.id(), f.Published.UTC().Format(time.RFC3339), formatAge(age)))
-			d.Evidence = fmt.Sprintf("time[%q] in %s", s.Version, f.URL)
-			out = append(out, d)
-		}
+	rt := ReleaseTime{At: f.Published, Evidence: fmt.Sprintf("time[%q] in %s", s.Version, f.URL),
+		Missing: "the registry gives no publish time"}
+	if f.Published.IsZero() {
+		rt.Evidence = "no time[" + s.Version + "] in " + f.URL
 	}
+	out = append(out, p.ReleaseAge(s, rt, now)...)
 
 	out = append(out, p.Deprecated(s, f.Deprecated, f.URL)...)
 	if n.Provenance && f.Provenance != nil {
@@ -400,4 +393,47 @@ func (p *Policy) denies() []DenyRule {
 func sameDigests(a, b Integrity) bool {
 	x, y, ok := strongestShared(a, b)
 	return ok && bytes.Equal(x.Sum, y.Sum)
+}
+
+// ReleaseTime is when a release was published, as policy's evidence.
+type ReleaseTime struct {
+	// At is the publish (upload) time; zero when nothing says.
+	At time.Time
+	// Evidence names where At was read ("time[\"1.0\"] in URL", "upload-time
+	// of FILE in pylock.toml"), or, when At is zero, what was looked at.
+	Evidence string
+	// Missing says, when At is zero, who gives no time ("the registry
+	// gives no publish time").
+	Missing string
+}
+
+// ReleaseAge applies min_release_age to s published at t: nothing when no
+// minimum applies, an allow when the release is old enough, and a refusal
+// when it is too young or its time is unknown (a cooldown that cannot be
+// checked must not let the release through).
+func (p *Policy) ReleaseAge(s Subject, t ReleaseTime, now time.Time) []Decision {
+	e := p.For(s.Name)
+	age := e.MinReleaseAge
+	if age <= 0 {
+		return nil
+	}
+	src := p.source()
+	switch {
+	case t.At.IsZero():
+		d := s.decision("min_release_age", Deny, fmt.Sprintf("%s: %s, so min_release_age = %q cannot be checked", s.id(), t.Missing, formatAge(age)))
+		d.Evidence = t.Evidence
+		d.Override = fmt.Sprintf(`set min_release_age = "0" in [policy.packages.%q] of %s to accept it`, s.Name, src)
+		return []Decision{d}
+	case now.Sub(t.At) < age:
+		allowedAt := t.At.Add(age)
+		d := s.decision("min_release_age", Deny, fmt.Sprintf("%s was published %s, less than min_release_age = %q ago; it is allowed from %s",
+			s.id(), t.At.UTC().Format(time.RFC3339), formatAge(age), allowedAt.UTC().Format(time.RFC3339)))
+		d.Evidence = fmt.Sprintf("%s; min_release_age from %s", t.Evidence, e.From["min_release_age"])
+		d.Override = fmt.Sprintf(`wait until %s, or set min_release_age = "0" in [policy.packages.%q] of %s if you have reviewed this release`,
+			allowedAt.UTC().Format(time.RFC3339), s.Name, src)
+		return []Decision{d}
+	}
+	d := s.decision("min_release_age", Allow, fmt.Sprintf("%s was published %s, more than %s ago", s.id(), t.At.UTC().Format(time.RFC3339), formatAge(age)))
+	d.Evidence = t.Evidence
+	return []Decision{d}
 }

@@ -198,6 +198,29 @@ func ValidateRules(r Rules) error {
 	return nil
 }
 
+// WithNames returns the policy as it applies to an ecosystem whose package
+// names compare in a normal form (PEP 503 for Python: "Foo_Bar" is
+// "foo-bar"): every deny and override pattern is put in that form, so that
+// the names it is matched against must be given in it too. Specs stay as
+// written, for explanations.
+func (p *Policy) WithNames(normalize func(string) string) *Policy {
+	if p == nil {
+		return nil
+	}
+	q := *p
+	q.Deny = make([]DenyRule, len(p.Deny))
+	for i, d := range p.Deny {
+		d.Pattern = normalize(d.Pattern)
+		q.Deny[i] = d
+	}
+	q.Overrides = make([]Override, len(p.Overrides))
+	for i, o := range p.Overrides {
+		o.Pattern = normalize(o.Pattern)
+		q.Overrides[i] = o
+	}
+	return &q
+}
+
 // MatchName reports whether name matches pattern, where * matches any run
 // of characters (slashes included: "@babel/*" matches every @babel package,
 // "*" every package).
