@@ -23,6 +23,7 @@ import (
 	"github.com/airlock-dev/airlock/lock"
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
 	lockpnpm "github.com/airlock-dev/airlock/lock/pnpm"
+	"github.com/airlock-dev/airlock/sandbox/analyze"
 	"github.com/airlock-dev/airlock/unpack"
 )
 
@@ -38,6 +39,8 @@ type pnpmFlags struct {
 	noRemoteCache   bool
 	// from is --from: a vendor directory to install from.
 	from string
+	// allowScripts adds --allow-scripts entries to [scripts] allow.
+	allowScripts []string
 	// os, cpu and libc replace supportedArchitectures' lists, as pnpm's
 	// --os, --cpu and --libc do.
 	os, cpu, libc listFlag
@@ -69,12 +72,20 @@ func pnpmInstall(ctx context.Context, command string, args []string, stdout, std
 	fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail if a package is not in it")
 	fs.BoolVar(&f.noRemoteCache, "no-remote-cache", false, "do not use airlock.toml's [cache] remote for this run")
 	fs.StringVar(&f.from, "from", "", "install from this vendor `DIR` (written by airlock vendor) with no network at all")
+	fs.Func("allow-scripts", "run the install scripts of these packages (`NAME[@RANGE],...`), sandboxed through pnpm rebuild, after installing; adds to airlock.toml's [scripts] allow", func(v string) error {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				f.allowScripts = append(f.allowScripts, s)
+			}
+		}
+		return nil
+	})
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON event per line instead of text")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only warnings and errors")
 	fs.BoolVar(&f.quiet, "silent", false, "same as --quiet (pnpm's --silent, -s)")
 	fs.BoolVar(&f.quiet, "s", false, "same as --quiet")
 	frozen := fs.Bool("frozen-lockfile", true, "accepted: airlock always installs the lockfile as it is (pnpm's --frozen-lockfile)")
-	fs.Bool("ignore-scripts", true, "accepted: airlock runs no install script unless [scripts] allow names it")
+	fs.Bool("ignore-scripts", true, "accepted: airlock runs no install script unless [scripts] allow (or --allow-scripts) names it")
 	fs.Bool("prefer-offline", false, "accepted: airlock takes verified archives from its cache first")
 	fs.Bool("no-frozen-lockfile", false, "refused: airlock never changes the lockfile")
 	reporter := fs.String("reporter", "", "pnpm's reporter: silent is --quiet; default, append-only and ndjson change nothing (--json is airlock's)")
@@ -498,6 +509,10 @@ func loadPnpmPlan(dir, configFile string, noRemoteCache bool, s pnpmSelect, rep 
 
 func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *reporter) error {
 	began := time.Now()
+	allowScripts, err := config.ParseScriptSpecs("--allow-scripts", f.allowScripts)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
 	plan, err := loadPnpmPlan(f.dir, f.configFile, f.noRemoteCache, pnpmSelect{noDev: f.prod, noProd: f.dev, noOptional: f.noOptional, os: f.os.values, cpu: f.cpu.values, libc: f.libc.values}, rep)
 	if err != nil {
 		return err
@@ -560,11 +575,33 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 	}
 	if len(scripts) > 0 {
 		lines = append(lines, fmt.Sprintf("%d packages declare install scripts, which airlock did not run: %s", len(scripts), strings.Join(scripts, ", ")),
-			"  airlock pnpm install runs no scripts; build the ones you trust with `pnpm rebuild NAME`")
+			"  airlock runs only the scripts you allow, sandboxed (through pnpm rebuild): review the package, then list it in airlock.toml's [scripts] allow or pass --allow-scripts=NAME")
 	}
 	rep.done(e, lines)
 	rep.audit.add(auditlog.Event{Kind: "install", Result: "ok", Detail: command + ": " + strings.Join(lines, "; ")})
-	return nil
+	findings := stats.sortedFindings()
+	for _, fd := range findings {
+		if fd.Severity.AtLeast(analyze.Warning) {
+			rep.warn(event{Name: fd.Package, Version: fd.Version, Path: fd.Location(), Message: "static analysis: " + fd.String()})
+		}
+	}
+	// pnpm's lockfile seldom says which packages have scripts; the
+	// installer read each package.json.
+	hasScripts := map[string]bool{}
+	for _, id := range scripts {
+		hasScripts[id] = true
+	}
+	installed := make([]lock.Package, len(sel.Install))
+	for i, p := range sel.Install {
+		p.HasInstallScript = p.HasInstallScript || hasScripts[p.Name+"@"+p.Version]
+		installed[i] = p
+	}
+	lockData, err := safefile.Read(filepath.Join(plan.projectDir, pnpmLockfile), lockpnpm.MaxLockfileSize)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	ca, _ := rc.CA()
+	return runAllowedScripts(ctx, scriptsInput{cfg: cfg, projectDir: plan.projectDir, installed: installed, caFile: ca.File, allow: allowScripts, findings: findings, rep: rep, pnpmLock: lockData})
 }
 
 // installAuto is `airlock install`: the install of the package manager
@@ -600,5 +637,18 @@ func installAuto(ctx context.Context, args []string, stdout, stderr io.Writer) i
 // extractPnpm fetches pkg's verified archive into dir as pnpm lays it out:
 // npm's rules, but .gitignore files are kept.
 func extractPnpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir string, umask os.FileMode, stats *installStats, rep *reporter) error {
-	return extractArchive(ctx, f, pkg, dir, unpack.NpmOptions{Umask: umask, UmaskIsProcess: true, KeepGitignore: true}, stats, rep)
+	if err := extractArchive(ctx, f, pkg, dir, unpack.NpmOptions{Umask: umask, UmaskIsProcess: true, KeepGitignore: true}, stats, rep); err != nil {
+		return err
+	}
+	// extractArchive analyzes what the lockfile marks as having install
+	// scripts, and pnpm's seldom does: what the scripts would do decides
+	// whether an allowed one may run (runAllowedScripts).
+	if !pkg.HasInstallScript && installpnpm.HasInstallScript(dir) {
+		fs, err := analyze.Npm(analyze.Input{Dir: dir, Name: pkg.Name, Version: pkg.Version, InstallPath: pkg.Path, ScriptsOnly: true})
+		if err != nil {
+			return err
+		}
+		stats.addFindings(fs)
+	}
+	return nil
 }

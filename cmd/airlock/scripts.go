@@ -68,6 +68,9 @@ type scriptsInput struct {
 	// among a package's keeps its scripts from running unless reviewed.
 	findings []analyze.Finding
 	rep      *reporter
+	// pnpmLock, when set, is a pnpm project's pnpm-lock.yaml: the scripts
+	// run through `pnpm rebuild` (pnpmRebuildArgv) instead of npm's.
+	pnpmLock []byte
 }
 
 // runAllowedScripts runs, after the tree is in place, the install scripts of
@@ -90,7 +93,11 @@ func runAllowedScripts(ctx context.Context, in scriptsInput) error {
 	if err := sandbox.Probe().Err(); err != nil {
 		return withCode(exitVerify, fmt.Errorf("not running the install scripts of %s: %w (`airlock doctor` shows what this machine offers)", ids(run), err))
 	}
-	npmPath, err := nativeNpm()
+	find := nativeNpm
+	if in.pnpmLock != nil {
+		find = nativePnpm
+	}
+	npmPath, err := find()
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -151,6 +158,17 @@ func runPackageScripts(ctx context.Context, in scriptsInput, p scriptPackage, np
 		"--foreground-scripts", "--no-audit", "--no-fund", "--no-update-notifier"}
 	if !network {
 		argv = append(argv, "--offline")
+	}
+	if in.pnpmLock != nil {
+		scratch, err := os.MkdirTemp("", "airlock-pnpm-rebuild-*")
+		if err != nil {
+			return sandbox.Result{}, "", err
+		}
+		defer os.RemoveAll(scratch)
+		if argv, err = pnpmRebuildArgv(npmPath, in.projectDir, scratch, p, in.pnpmLock); err != nil {
+			return sandbox.Result{}, "", err
+		}
+		write = append(write, scratch)
 	}
 	env := []string{
 		// npm's user and global configuration may hold tokens; the
@@ -236,22 +254,31 @@ func logTail(path string) string {
 // npm install's changes: never one from a node_modules directory (a
 // package could plant it there), nor an airlock shim.
 func nativeNpm() (string, error) {
+	p, ok := nativeTool("npm")
+	if !ok {
+		return "", fmt.Errorf("allowed install scripts run through npm (`npm rebuild`), and no npm was found on PATH")
+	}
+	return p, nil
+}
+
+// nativeTool finds name on PATH as nativeNpm finds npm.
+func nativeTool(name string) (string, bool) {
 	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
 		if dir == "" || strings.Contains(filepath.ToSlash(dir), "/node_modules/") || strings.HasSuffix(filepath.ToSlash(dir), "/node_modules/.bin") {
 			continue
 		}
-		p := filepath.Join(dir, "npm")
+		p := filepath.Join(dir, name)
 		if shim, _ := isShimFile(p); shim {
 			// airlock's own wrapper would send npm install back here.
 			continue
 		}
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
 			if abs, err := filepath.Abs(p); err == nil {
-				return abs, nil
+				return abs, true
 			}
 		}
 	}
-	return "", fmt.Errorf("allowed install scripts run through npm (`npm rebuild`), and no npm was found on PATH")
+	return "", false
 }
 
 // toolchainDirs are the directories npm and node live in when they are not

@@ -376,7 +376,7 @@ func (b *builder) extractAll(ctx context.Context) error {
 			if err := b.opts.Extract(gctx, pkg, dirs[i]); err != nil {
 				return fmt.Errorf("extracting %s (%s@%s): %w", n.Dir, n.Entry.Name, n.Entry.Version, err)
 			}
-			if hasInstallScript(dirs[i]) {
+			if HasInstallScript(dirs[i]) {
 				b.mu.Lock()
 				b.res.InstallScripts = append(b.res.InstallScripts, n.Entry.Name+"@"+n.Entry.Version)
 				b.mu.Unlock()
@@ -540,11 +540,11 @@ func relPath(from, to string) string {
 	return strings.Join(parts, "/")
 }
 
-// hasInstallScript reads an extracted package's package.json the way
+// HasInstallScript reads an extracted package's package.json the way
 // npm's and pnpm's script runners decide whether it builds: a preinstall,
 // install or postinstall script, or a binding.gyp (node-gyp rebuild is
 // the default install script then).
-func hasInstallScript(dir string) bool {
+func HasInstallScript(dir string) bool {
 	data, err := os.ReadFile(filepath.Join(dir, "package.json"))
 	if err != nil {
 		return false
