@@ -16,8 +16,12 @@
 // it (the first one wins a name) and, for a workspace, its own bins; the
 // targets are made 0o755, as yarn makes them.
 //
-// Not written: node_modules/.yarn-state.yml and .package-map.json, yarn's
-// records for its own next run (yarn rebuilds them, reinstalling, when
-// they are missing). The tree is built in a staging area and swapped in
-// atomically (package install); nothing is ever run.
+// node_modules/.yarn-state.yml, which `yarn run`, `yarn bin` and
+// `yarn node` need, is written as yarn writes it (virtual packages named
+// after yarn's locator hashes), except for packages that only yarn's
+// builtin packageExtensions turn into virtual packages (debug before
+// 4.2.0, for one), which keep their plain locator there. Not written:
+// node_modules/.package-map.json (yarn 4.1x's Node package map, which
+// nothing in yarn needs to run). The tree is built in a staging area and
+// swapped in atomically (package install); nothing is ever run.
 package yarnberry

@@ -24,10 +24,9 @@ import (
 )
 
 // Bookkeeping are the files yarn writes into node_modules for its own
-// later runs and airlock does not (see the package documentation),
-// relative to the project.
+// later runs that airlock does not write (see the package
+// documentation), relative to the project.
 var Bookkeeping = []string{
-	"node_modules/.yarn-state.yml",
 	"node_modules/.package-map.json",
 }
 
@@ -202,7 +201,27 @@ func (b *builder) build(ctx context.Context, computeBins func(func(location, rel
 		}
 		return hasFile(filepath.Join(b.st.Root(), filepath.FromSlash(sp)), rel)
 	})
-	return b.linkBins()
+	if err := b.linkBins(); err != nil {
+		return err
+	}
+	return b.writeState()
+}
+
+// writeState writes node_modules/.yarn-state.yml, last, as yarn does.
+func (b *builder) writeState() error {
+	sp, err := b.stagedPath(stateFile)
+	if err != nil {
+		return err
+	}
+	f, err := b.stage.OpenFile(sp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(b.lay.yarnState())
+	if err := f.Close(); werr == nil {
+		werr = err
+	}
+	return werr
 }
 
 func (b *builder) isWorkspace(dir string) bool {

@@ -214,6 +214,17 @@ func TestInstallMatchesYarnFiles(t *testing.T) {
 	if got := listing(t, dir, []string{".", "packages/app", "packages/lib"}); diffLines(committed(t, "layout", "yarn-tree.txt"), got) != "" {
 		t.Errorf("listing differs:\n%s", diffLines(committed(t, "layout", "yarn-tree.txt"), got))
 	}
+	state, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(fixturesDir, "layout", "yarn-state.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(stanzas(state, extensionVirtuals["layout"]), "\n\n") != strings.Join(stanzas(want, extensionVirtuals["layout"]), "\n\n") {
+		t.Errorf("node_modules/.yarn-state.yml is not yarn's:\n%s", state)
+	}
 	if res.Packages != 33 || res.Links != 3 || res.Bins != 9 {
 		t.Errorf("result = %+v", res)
 	}
@@ -299,5 +310,62 @@ func TestWriteArchiveHostile(t *testing.T) {
 	}
 	if entries, err := os.ReadDir(filepath.Join(dir, "node_modules")); err != nil || len(entries) != 0 {
 		t.Errorf("bundled node_modules: %v %v", entries, err)
+	}
+}
+
+// extensionVirtuals are the packages yarn's builtin packageExtensions
+// (@yarnpkg/extensions) give peer dependencies in each fixture: yarn makes
+// them virtual packages, which airlock, not applying extensions, does not,
+// so their .yarn-state.yml stanzas are named differently (the tree is the
+// same; yarn run, yarn bin and yarn node work with either).
+var extensionVirtuals = map[string][]string{
+	"layout": {`"debug@`},
+	"hoist":  {`"debug@`},
+}
+
+// stanzas splits a state file at blank lines, leaving out those whose
+// first line starts with one of skip.
+func stanzas(b []byte, skip []string) []string {
+	var out []string
+next:
+	for _, st := range strings.Split(string(b), "\n\n") {
+		for _, p := range skip {
+			if strings.HasPrefix(st, p) {
+				continue next
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// TestStateMatchesYarn renders node_modules/.yarn-state.yml for every
+// fixture and compares it with the one yarn 4 wrote, byte for byte but
+// for extensionVirtuals.
+func TestStateMatchesYarn(t *testing.T) {
+	for _, name := range []string{"layout", "hoist", "bins", "platform", "workspace", "peers", "rootbin"} {
+		t.Run(name, func(t *testing.T) {
+			g, err := parseFixture(t, name).LayoutGraph(linux)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lay, bins, err := buildLayout(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bins(func(string, string) bool { return true })
+			want, err := os.ReadFile(filepath.Join(fixturesDir, name, "yarn-state.yml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := lay.yarnState()
+			w, g2 := stanzas(want, extensionVirtuals[name]), stanzas(got, extensionVirtuals[name])
+			if strings.Join(w, "\n\n") != strings.Join(g2, "\n\n") {
+				t.Errorf("state differs from yarn's (- yarn, + airlock):\n%s", diffLines(strings.Split(string(want), "\n"), strings.Split(string(got), "\n")))
+			}
+			if len(extensionVirtuals[name]) == 0 && !bytes.Equal(got, want) {
+				t.Error("state is not byte for byte yarn's")
+			}
+		})
 	}
 }

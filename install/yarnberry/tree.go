@@ -41,6 +41,12 @@ type Layout struct {
 	Bins map[string]map[string]string
 	// BinOrder lists the keys of Bins in the order yarn creates them.
 	BinOrder []string
+
+	// What node_modules/.yarn-state.yml records: the locator map, the
+	// root workspace's locator and the bins by yarn's location keys.
+	locators    *omap[*locInfo]
+	rootLocator string
+	stateBins   *omap[*omap[string]]
 }
 
 func locatorKey(in *yarnberry.Instance) string { return in.Locator.String() }
@@ -105,7 +111,7 @@ func buildHoisterTree(g *yarnberry.Graph) (*hoisterTree, map[string]*yarnberry.I
 		}
 		if pkg.Entry.Kind() == yarnberry.KindWorkspace {
 			// A workspace's own peer dependencies come from its parent.
-			for _, p := range workspacePeerNames(pkg.Entry) {
+			for _, p := range pkg.Entry.Peers() {
 				if !we.has(p) {
 					d, _ := parentDeps.get(p)
 					we.set(p, d)
@@ -142,36 +148,16 @@ func buildHoisterTree(g *yarnberry.Graph) (*hoisterTree, map[string]*yarnberry.I
 
 func peerSet(in *yarnberry.Instance) *oset[string] {
 	s := newOset[string]()
-	if in.Entry.Kind() == yarnberry.KindWorkspace {
+	if in.Entry.Kind() == yarnberry.KindWorkspace && !in.Virtual() {
+		// A workspace's own peers are added where it is attached.
 		return s
 	}
-	for _, p := range in.Entry.PeerDependencies {
-		if in.Peers[p.Name] {
-			s.add(p.Name)
+	for _, p := range in.Entry.Peers() {
+		if in.Peers[p] {
+			s.add(p)
 		}
 	}
 	return s
-}
-
-// workspacePeerNames are a workspace manifest's peerDependencies, then the
-// keys of its peerDependenciesMeta, as the lockfile recorded them.
-func workspacePeerNames(e *yarnberry.Entry) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, p := range e.PeerDependencies {
-		if !seen[p.Name] {
-			seen[p.Name] = true
-			out = append(out, p.Name)
-		}
-	}
-	var meta []string
-	for n := range e.PeerOptional {
-		if !seen[n] {
-			meta = append(meta, n)
-		}
-	}
-	sort.Strings(meta)
-	return append(out, meta...)
 }
 
 // workspaceChildren maps each workspace's locator to the workspaces whose
@@ -179,6 +165,10 @@ func workspacePeerNames(e *yarnberry.Entry) []string {
 // them (a walk of the dependency graph from every workspace, then the
 // directory tree).
 func workspaceChildren(g *yarnberry.Graph) map[string][]*yarnberry.Instance {
+	canonical := map[*yarnberry.Entry]*yarnberry.Instance{}
+	for _, ws := range g.Workspaces {
+		canonical[ws.Entry] = ws
+	}
 	var order []*yarnberry.Instance
 	found := map[string]bool{}
 	seen := map[*yarnberry.Instance]bool{}
@@ -189,8 +179,9 @@ func workspaceChildren(g *yarnberry.Graph) map[string][]*yarnberry.Instance {
 		}
 		seen[in] = true
 		if in != parent && in.Entry.Kind() == yarnberry.KindWorkspace && !found[in.Entry.WorkspacePath()] {
+			// yarn prefers the workspace's own locator to a virtual one.
 			found[in.Entry.WorkspacePath()] = true
-			order = append(order, in)
+			order = append(order, canonical[in.Entry])
 		}
 		for _, e := range in.Deps {
 			if e.Target != nil && !in.Peers[e.Name] {
@@ -242,6 +233,9 @@ type leaf struct {
 	locator string
 	soft    bool
 	target  string
+	// aliases are the other references of a hoisted node that merged
+	// several instances of one package (sorted, after the first).
+	aliases []string
 }
 
 // buildLayout hoists the graph and places every package. The .bin links
@@ -253,9 +247,10 @@ func buildLayout(g *yarnberry.Graph) (*Layout, func(hasFile func(location, rel s
 	hoisted := hoist(tree, nil)
 
 	locs := newOmap[*leaf]()
-	leafOf := func(identName string, reference string) *leaf {
+	leafOf := func(identName string, refs []string) *leaf {
+		reference := refs[0]
 		in := byLocator[strings.TrimSuffix(identName, wsSuffix)+"@"+reference]
-		l := &leaf{locator: identName + "@" + reference}
+		l := &leaf{locator: identName + "@" + reference, aliases: refs[1:]}
 		if in != nil && in.Soft() {
 			l.soft = true
 			l.target = in.Entry.WorkspacePath()
@@ -278,7 +273,7 @@ func buildLayout(g *yarnberry.Graph) (*Layout, func(hasFile func(location, rel s
 			if dep.identName == strings.TrimSuffix(pkg.identName, wsSuffix) && strings.Join(drefs, "#") == self {
 				return true
 			}
-			l := leafOf(dep.identName, drefs[0])
+			l := leafOf(dep.identName, drefs)
 			loc := path.Join(prefix, "node_modules", dep.name)
 			if !strings.HasSuffix(dep.name, wsSuffix) {
 				locs.set(loc, l)
@@ -310,7 +305,7 @@ func buildLayout(g *yarnberry.Graph) (*Layout, func(hasFile func(location, rel s
 	if err != nil {
 		return nil, nil, err
 	}
-	rootLeaf := leafOf(hoisted.identName, rootRefs[0])
+	rootLeaf := leafOf(hoisted.identName, rootRefs[:1])
 	return lay, func(hasFile func(location, rel string) bool) {
 		lay.computeBins(locs, rootLeaf, byLocator, hasFile)
 	}, nil
@@ -323,18 +318,14 @@ type locNode struct {
 }
 
 func (lay *Layout) computeBins(locs *omap[*leaf], rootLeaf *leaf, byLocator map[string]*yarnberry.Instance, hasFile func(location, rel string) bool) {
-	// The locator map: locators in order of first placement, each with
-	// its locations sorted as yarn sorts them (descending).
-	type locInfo struct {
-		soft      bool
-		target    string
-		locations []string
-	}
+	// The locator map (buildLocatorMap): locators in order of first
+	// placement, each with its locations sorted as yarn sorts them
+	// (descending).
 	lm := newOmap[*locInfo]()
 	add := func(loc string, l *leaf) {
 		info, ok := lm.get(l.locator)
 		if !ok {
-			info = &locInfo{soft: l.soft, target: l.target}
+			info = &locInfo{soft: l.soft, target: l.target, aliases: l.aliases}
 			lm.set(l.locator, info)
 		}
 		info.locations = append(info.locations, loc)
@@ -345,6 +336,12 @@ func (lay *Layout) computeBins(locs *omap[*leaf], rootLeaf *leaf, byLocator map[
 		sort.Slice(info.locations, func(i, j int) bool { return info.locations[i] > info.locations[j] })
 		return true
 	})
+	lay.locators = lm
+	lay.rootLocator = rootLeaf.locator
+	// The location tree (buildLocationTree), keyed as yarn keys it: a
+	// soft link's target with a trailing slash ("" for the project
+	// root, "packages/a/"), the directory before a location's first
+	// node_modules without one (".", "packages/a").
 	roots := newOmap[*locNode]()
 	getRoot := func(p string) *locNode {
 		n, ok := roots.get(p)
@@ -356,9 +353,17 @@ func (lay *Layout) computeBins(locs *omap[*leaf], rootLeaf *leaf, byLocator map[
 	}
 	lm.each(func(locator string, info *locInfo) bool {
 		if info.soft {
-			getRoot(info.target).locator = locator
+			key := ""
+			if info.target != "." {
+				key = info.target + "/"
+			}
+			getRoot(key).locator = locator
 		}
 		for _, l := range info.locations {
+			if l == "." {
+				getRoot(".")
+				continue
+			}
 			segs := strings.Split(l, "/")
 			i := 0
 			for i < len(segs) && segs[i] != "node_modules" {
@@ -367,9 +372,6 @@ func (lay *Layout) computeBins(locs *omap[*leaf], rootLeaf *leaf, byLocator map[
 			rootPath := "."
 			if i > 0 {
 				rootPath = strings.Join(segs[:i], "/")
-			}
-			if l == "." {
-				segs, i = nil, 0
 			}
 			n := getRoot(rootPath)
 			rest := segs[i:]
@@ -422,8 +424,15 @@ func (lay *Layout) computeBins(locs *omap[*leaf], rootLeaf *leaf, byLocator map[
 		}
 		add.each(func(k, v string) bool { cur.set(k, v); return true })
 	}
-	var walk func(f string, n *locNode) *omap[string]
-	walk = func(f string, n *locNode) *omap[string] {
+	dirOf := func(key string) string {
+		if key == "" {
+			return "."
+		}
+		return strings.TrimSuffix(key, "/")
+	}
+	var walk func(key string, n *locNode) *omap[string]
+	walk = func(key string, n *locNode) *omap[string] {
+		f := dirOf(key)
 		m := newOmap[string]()
 		if n.locator != "" {
 			if b := binsOf[n.locator]; b != nil {
@@ -432,7 +441,7 @@ func (lay *Layout) computeBins(locs *omap[*leaf], rootLeaf *leaf, byLocator map[
 			n.children.each(func(d string, c *locNode) bool {
 				r := path.Join(f, d)
 				if sub := walk(r, c); sub.size() > 0 {
-					merge(f, sub)
+					merge(key, sub)
 				}
 				return true
 			})
@@ -450,17 +459,31 @@ func (lay *Layout) computeBins(locs *omap[*leaf], rootLeaf *leaf, byLocator map[
 		}
 		return m
 	}
-	roots.each(func(f string, n *locNode) bool {
-		if own := walk(f, n); own.size() > 0 {
-			merge(f, own)
+	roots.each(func(key string, n *locNode) bool {
+		if own := walk(key, n); own.size() > 0 {
+			merge(key, own)
 		}
 		return true
 	})
-	bins.each(func(at string, m *omap[string]) bool {
-		out := map[string]string{}
+	lay.stateBins = bins
+	// On disk, keys naming the same directory share its .bin; a later
+	// key's link replaces an earlier one's, as yarn writes them in order.
+	bins.each(func(key string, m *omap[string]) bool {
+		at := dirOf(key)
+		out, ok := lay.Bins[at]
+		if !ok {
+			out = map[string]string{}
+			lay.Bins[at] = out
+			lay.BinOrder = append(lay.BinOrder, at)
+		}
 		m.each(func(k, v string) bool { out[k] = v; return true })
-		lay.Bins[at] = out
-		lay.BinOrder = append(lay.BinOrder, at)
 		return true
 	})
+}
+
+type locInfo struct {
+	soft      bool
+	target    string
+	locations []string
+	aliases   []string
 }

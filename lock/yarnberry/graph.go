@@ -1,7 +1,7 @@
 package yarnberry
 
 import (
-	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"fmt"
 	"sort"
@@ -31,6 +31,22 @@ type Instance struct {
 type Edge struct {
 	Name   string
 	Target *Instance
+}
+
+// Virtual reports whether the instance is a virtual package.
+func (in *Instance) Virtual() bool { return strings.HasPrefix(in.Locator.Reference, "virtual:") }
+
+// LocatorHash is yarn's locatorHash: the SHA-512 (hex) of the ident hash
+// and the reference, the ident hash being the SHA-512 of the scope
+// (without "@") and the name.
+func LocatorHash(l Locator) string {
+	scope, name := "", l.Name
+	if s, n, ok := strings.Cut(l.Name, "/"); ok && strings.HasPrefix(s, "@") {
+		scope, name = s[1:], n
+	}
+	ident := sha512.Sum512([]byte(scope + name))
+	loc := sha512.Sum512([]byte(hex.EncodeToString(ident[:]) + l.Reference))
+	return hex.EncodeToString(loc[:])
 }
 
 // Soft reports whether the instance is symlinked rather than copied.
@@ -254,7 +270,8 @@ func (b *graphBuilder) instance(e *Entry, parent *Instance) (*Instance, error) {
 	case KindOther:
 		return nil, fmt.Errorf("yarn.lock line %d: %w: %s is resolved from %q, which is not an npm registry or a workspace (airlock installs only those from a berry lockfile)", e.Line, ErrUnsupported, e.Locator, e.Locator.Reference)
 	}
-	if e.Kind() == KindWorkspace || len(e.PeerDependencies) == 0 {
+	peers := e.Peers()
+	if len(peers) == 0 || e.Kind() == KindWorkspace && parent == nil {
 		if in := b.canon[e]; in != nil {
 			return in, nil
 		}
@@ -266,17 +283,17 @@ func (b *graphBuilder) instance(e *Entry, parent *Instance) (*Instance, error) {
 	// A virtual instance: one per distinct resolution of the peers.
 	var key strings.Builder
 	key.WriteString(e.Locator.String())
-	targets := make([]*Instance, len(e.PeerDependencies))
-	for i, p := range e.PeerDependencies {
+	targets := make([]*Instance, len(peers))
+	for i, p := range peers {
 		var t *Instance
 		if parent != nil {
-			t = parent.Dep(p.Name)
-			if t == nil && parent.Locator.Name == p.Name {
+			t = parent.Dep(p)
+			if t == nil && parent.Locator.Name == p {
 				t = parent
 			}
 		}
 		targets[i] = t
-		key.WriteString("\x00" + p.Name + "=")
+		key.WriteString("\x00" + p + "=")
 		if t != nil {
 			key.WriteString(t.Locator.String())
 		}
@@ -288,13 +305,15 @@ func (b *graphBuilder) instance(e *Entry, parent *Instance) (*Instance, error) {
 	if len(b.virtual) >= maxVirtual {
 		return nil, fmt.Errorf("yarn.lock: %w: peer dependencies make more than %d virtual packages", ErrLockfile, maxVirtual)
 	}
-	sum := sha256.Sum256([]byte(k))
-	in := b.newInstance(e, Locator{Name: e.Locator.Name, Reference: "virtual:" + hex.EncodeToString(sum[:8]) + "#" + e.Locator.Reference})
+	// yarn names a virtual package after the locator hash of the parent
+	// it was first made for (Project.resolvePeerDependencies), which
+	// node_modules/.yarn-state.yml records.
+	in := b.newInstance(e, Locator{Name: e.Locator.Name, Reference: "virtual:" + LocatorHash(parent.Locator) + "#" + e.Locator.Reference})
 	b.virtual[k] = in
 	in.set(e.Locator.Name, in)
-	for i, p := range e.PeerDependencies {
-		in.Peers[p.Name] = true
-		in.set(p.Name, targets[i])
+	for i, p := range peers {
+		in.Peers[p] = true
+		in.set(p, targets[i])
 	}
 	return in, b.fill(in)
 }
@@ -317,7 +336,7 @@ func (b *graphBuilder) fill(in *Instance) error {
 	for pass := 0; pass < 2; pass++ {
 		for i, d := range e.Dependencies {
 			t := entries[i]
-			if (len(t.PeerDependencies) > 0 && t.Kind() != KindWorkspace) != (pass == 1) {
+			if (len(t.Peers()) > 0) != (pass == 1) {
 				continue
 			}
 			if in.Peers[d.Name] {
@@ -335,20 +354,28 @@ func (b *graphBuilder) fill(in *Instance) error {
 		}
 	}
 	// yarn orders packageDependencies by insertion: self, peers, then the
-	// dependencies in lockfile order. Two passes inserted those with peers
-	// last; put them back in lockfile order.
+	// dependencies in its order (see reorder). Two passes inserted those
+	// with peers last; put them back.
 	b.reorder(in)
 	return nil
 }
 
 func (b *graphBuilder) reorder(in *Instance) {
-	pos := map[string]int{}
+	// yarn sorts a package's dependencies by descriptor ("name@range"),
+	// which differs from the lockfile's order by name when one name
+	// continues another ("eslint-config-prettier@" < "eslint@").
+	keys := make([]string, len(in.Entry.Dependencies))
 	for i, d := range in.Entry.Dependencies {
-		pos[d.Name] = i
+		keys[i] = d.Name + "@"
 	}
-	head := 1 + len(in.Entry.PeerDependencies)
-	if in.Entry.Kind() == KindWorkspace || len(in.Entry.PeerDependencies) == 0 {
-		head = 1
+	sort.Strings(keys)
+	pos := map[string]int{}
+	for i, k := range keys {
+		pos[strings.TrimSuffix(k, "@")] = i
+	}
+	head := 1
+	if in.Virtual() {
+		head += len(in.Entry.Peers())
 	}
 	if head > len(in.Deps) {
 		return

@@ -152,6 +152,28 @@ func (e *Entry) NpmVersion() (version, archiveURL string, err error) {
 	return version, archiveURL, nil
 }
 
+// Peers are the names of the peer dependencies as yarn sees them: those
+// of peerDependencies, then those peerDependenciesMeta names without
+// listing them (yarn makes each an implicit peer dependency on "*").
+func (e *Entry) Peers() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range e.PeerDependencies {
+		if !seen[p.Name] {
+			seen[p.Name] = true
+			out = append(out, p.Name)
+		}
+	}
+	var meta []string
+	for n := range e.PeerOptional {
+		if !seen[n] {
+			meta = append(meta, n)
+		}
+	}
+	sort.Strings(meta)
+	return append(out, meta...)
+}
+
 // IsBuiltinPatch reports whether the entry is one of yarn's builtin
 // compat patches ("...#optional!builtin<compat/resolve>...").
 func (e *Entry) IsBuiltinPatch() bool {
