@@ -98,6 +98,17 @@ func yarnInstall(ctx context.Context, command string, args []string, stdout, std
 	fs.Bool("prefer-offline", false, "accepted: airlock takes verified archives from its cache first")
 	fs.Bool("non-interactive", false, "accepted: airlock never prompts")
 	fs.Bool("no-progress", false, "accepted")
+	// yarn 2+ (berry) spellings of the same: see yarnberry.go.
+	fs.Bool("immutable", true, "accepted (yarn 2+): airlock never changes yarn.lock")
+	fs.Bool("immutable-cache", false, "accepted (yarn 2+): airlock's cache is content-addressed and re-checked on every read")
+	fs.Bool("check-cache", false, "accepted (yarn 2+): every archive is checked against yarn.lock anyway")
+	fs.Bool("inline-builds", false, "accepted (yarn 2+): airlock runs no builds")
+	fs.Func("mode", "yarn 2+ --mode: skip-build is accepted (airlock runs no builds); update-lockfile is refused", func(s string) error {
+		if s != "skip-build" {
+			return fmt.Errorf("--mode=%s is not supported: airlock installs exactly what yarn.lock records and runs no builds", s)
+		}
+		return nil
+	})
 	fs.Bool("no-bin-links", false, "refused: airlock links bins as yarn does by default")
 	for name := range yarnRefused {
 		fs.Bool(name, false, "refused: "+yarnRefused[name])
