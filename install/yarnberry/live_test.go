@@ -166,6 +166,17 @@ func TestLiveYarn4(t *testing.T) {
 			if d := diffLines(committed(t, name, "yarn-tree.txt"), listing(t, dir, dirs)); d != "" {
 				t.Errorf("yarn-tree.txt is not what this yarn makes (- file, + yarn):\n%s", d)
 			}
+			state, err := os.ReadFile(filepath.Join(dir, stateFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(filepath.Join(fixturesDir, name, "yarn-state.yml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(state, want) {
+				t.Errorf("yarn-state.yml is not what this yarn writes:\n%s", diffLines(strings.Split(string(want), "\n"), strings.Split(string(state), "\n")))
+			}
 			if name != "hoist" && name != "peers" {
 				return
 			}
