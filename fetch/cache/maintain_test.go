@@ -153,3 +153,30 @@ func TestRecordUseAtMostDaily(t *testing.T) {
 		t.Errorf("a use within UseGranularity rewrote the mtime: %v -> %v", hoursAgo, st.ModTime())
 	}
 }
+
+// MarkUsed records a use without a read (an install from the extracted
+// store), at most daily, and Has sees the blob without reading it.
+func TestMarkUsedAndHas(t *testing.T) {
+	c := openCache(t)
+	data, d := blob(1, 100)
+	_, missing := blob(2, 100)
+	put(t, c, d, data)
+	if !c.Has(d) || c.Has(missing) {
+		t.Errorf("Has(stored) = %v, Has(missing) = %v", c.Has(d), c.Has(missing))
+	}
+	c.MarkUsed(missing) // no blob: nothing happens
+	dir, name, _ := blobPath(d)
+	p := c.path(dir, name)
+	hoursAgo := time.Now().Add(-3 * time.Hour).Truncate(time.Second)
+	os.Chtimes(p, hoursAgo, hoursAgo)
+	c.MarkUsed(d)
+	if st, _ := os.Stat(p); !st.ModTime().Equal(hoursAgo) {
+		t.Errorf("a use within UseGranularity rewrote the mtime: %v -> %v", hoursAgo, st.ModTime())
+	}
+	long := time.Now().Add(-40 * 24 * time.Hour)
+	os.Chtimes(p, long, long)
+	c.MarkUsed(d)
+	if st, _ := os.Stat(p); time.Since(st.ModTime()) > time.Hour {
+		t.Errorf("MarkUsed did not record the use: mtime %v", st.ModTime())
+	}
+}

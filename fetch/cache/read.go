@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 
@@ -266,4 +267,17 @@ func (r *Reader) Close() error {
 		r.dirfd = -1
 	}
 	return err
+}
+
+// Has reports whether the cache holds a regular file at d's blob path. It
+// says nothing about the blob's bytes (Get verifies those); callers use it
+// to decide how to consume a fetch, never what to trust.
+func (c *Cache) Has(d verify.Digest) bool {
+	dir, name, err := blobPath(d)
+	if err != nil {
+		return false
+	}
+	var st unix.Stat_t
+	err = unix.Fstatat(c.root, filepath.Join(append(dir, name)...), &st, unix.AT_SYMLINK_NOFOLLOW)
+	return err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG
 }

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/airlock-dev/airlock/verify"
 )
 
 // UseGranularity is how stale a blob's last-use time may get before a
@@ -34,4 +36,27 @@ func (r *Reader) recordUse() {
 	// the path meanwhile, that copy holds the same verified bytes and is
 	// the one in use from now on.
 	_ = unix.UtimesNanoAt(r.dirfd, r.name, ts, unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// MarkUsed records a use of d's blob without reading it (its mtime, as
+// recordUse does, at most once per UseGranularity): an install that placed
+// the package from the extracted store (fetch/store) still depends on the
+// blob to rebuild the entry, so GC must not take it for unused. Best
+// effort, and it says nothing about the blob's bytes.
+func (c *Cache) MarkUsed(d verify.Digest) {
+	dir, name, err := blobPath(d)
+	if err != nil {
+		return
+	}
+	dirfd, err := c.openDir(false, dir...)
+	if err != nil {
+		return
+	}
+	defer unix.Close(dirfd)
+	var st unix.Stat_t
+	if unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return
+	}
+	r := &Reader{dirfd: dirfd, name: name, mtime: st.Mtim.Sec}
+	r.recordUse()
 }
