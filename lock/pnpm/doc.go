@@ -16,11 +16,16 @@
 //     airlock does not install what it does not understand;
 //   - git, directory and tarball-URL resolutions, file: and URL
 //     dependencies (which is how injected workspace packages that need a
-//     copy of their own are written), and patchedDependencies
-//     (ErrUnsupportedSource): airlock installs only registry packages
-//     checked against the lockfile's integrity, never patches package
-//     contents and links workspace packages rather than copying them
+//     copy of their own are written) (ErrUnsupportedSource): airlock
+//     installs only registry packages checked against the lockfile's
+//     integrity and links workspace packages rather than copying them
 //     (injected packages that pnpm dedupes to links install as links);
+//   - patchedDependencies other than pnpm 10's {hash: SHA-256 hex, path}
+//     (ErrUnsupportedSource), patch paths outside the project
+//     (ErrUnsafePath), and snapshots whose patch_hash is not listed
+//     (ErrMissingEntry). Lockfile.Patches lists the patches by hash and
+//     Entry.PatchHash names a snapshot's; PatchHash computes pnpm's hash
+//     of a patch file, which the caller must compare before applying it;
 //   - package names npm would not accept (ErrBadName) and versions that are
 //     not semver (ErrBadVersion), since both become URL and directory names;
 //   - importers and link: targets that are absolute, unclean, outside the

@@ -1,6 +1,9 @@
 package pnpm
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"path"
@@ -89,6 +92,9 @@ type Entry struct {
 	// Optional is the snapshot's optional flag: every path to it passes
 	// through an optional dependency.
 	Optional bool
+	// PatchHash is the snapshot key's patch_hash: the package is patched
+	// with the Lockfile.Patches entry of that hash after extracting.
+	PatchHash string
 	// Dependencies and OptionalDependencies are the snapshot's, in
 	// lockfile order.
 	Dependencies, OptionalDependencies []Dep
@@ -104,6 +110,19 @@ type Lockfile struct {
 	Entries map[string]*Entry
 	// Settings are the lockfile's settings mapping (autoInstallPeers, ...).
 	Settings map[string]string
+	// Patches are patchedDependencies by hash.
+	Patches map[string]Patch
+}
+
+// Patch is one patchedDependencies entry: the patch file (a path relative
+// to the lockfile's directory) whose content hash the lockfile records.
+type Patch struct {
+	// Key is what it patches ("name@version", "name@range" or "name").
+	Key string
+	// Hash is the SHA-256 (hex) of the file with CRLF read as LF (pnpm
+	// 10's createHexHashFromFile).
+	Hash string
+	Path string
 }
 
 // versionRe is semver 2.0 without a leading "v" or "=": the version is
@@ -210,7 +229,7 @@ func Parse(data []byte) (*Lockfile, error) {
 	if root.Kind != YAMLMap {
 		return nil, fmt.Errorf("%w: the document is not a mapping", ErrSyntax)
 	}
-	lf := &Lockfile{Entries: map[string]*Entry{}, Settings: map[string]string{}}
+	lf := &Lockfile{Entries: map[string]*Entry{}, Settings: map[string]string{}, Patches: map[string]Patch{}}
 	v := root.Get("lockfileVersion")
 	if v == nil || v.Kind != YAMLScalar {
 		return nil, fmt.Errorf("%w: no lockfileVersion", ErrSyntax)
@@ -238,8 +257,10 @@ func Parse(data []byte) (*Lockfile, error) {
 			}
 		}
 	}
-	if p := root.Get("patchedDependencies"); p != nil && p.Kind == YAMLMap && len(p.Keys) > 0 {
-		return nil, fmt.Errorf("%w: patchedDependencies (%s, line %d): pnpm applies the project's patch files to these packages after extracting them, and airlock installs only the registry's verified bytes; install this project with pnpm itself, or publish the patched package (or upstream the fix) and depend on that", ErrUnsupportedSource, strings.Join(p.Keys, ", "), p.Line)
+	if p := root.Get("patchedDependencies"); p != nil && p.Kind != YAMLNull {
+		if err := lf.parsePatches(p); err != nil {
+			return nil, err
+		}
 	}
 	pkgs := root.Get("packages")
 	snaps := root.Get("snapshots")
@@ -274,7 +295,59 @@ func Parse(data []byte) (*Lockfile, error) {
 	if err := lf.checkRefs(); err != nil {
 		return nil, err
 	}
+	for _, k := range sortedKeys(lf.Entries) {
+		if h := lf.Entries[k].PatchHash; h != "" {
+			if _, ok := lf.Patches[h]; !ok {
+				return nil, fmt.Errorf("lock/pnpm: snapshot %q: %w: patch_hash %s is not in patchedDependencies", k, ErrMissingEntry, h)
+			}
+		}
+	}
 	return lf, nil
+}
+
+func sortedKeys(m map[string]*Entry) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// patchSuffixRe finds the patch hash in a snapshot key's suffix.
+var patchSuffixRe = regexp.MustCompile(`\(patch_hash=([0-9a-f]{64})\)`)
+
+// patchHashRe is pnpm 10's patch hash: SHA-256 in hex.
+var patchHashRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// parsePatches reads patchedDependencies as pnpm 10 writes it:
+// "name@version": {hash, path}. The path must lead to a file inside the
+// project; pnpm 9's hashes (base32 MD5) are refused.
+func (lf *Lockfile) parsePatches(n *YAMLNode) error {
+	if n.Kind != YAMLMap {
+		return fmt.Errorf("%w: patchedDependencies is not a mapping (line %d)", ErrSyntax, n.Line)
+	}
+	for _, key := range n.Keys {
+		f := n.Fields[key]
+		hash, file := f.Get("hash"), f.Get("path")
+		if f.Kind != YAMLMap || hash == nil || file == nil || hash.Kind != YAMLScalar || file.Kind != YAMLScalar || len(f.Keys) != 2 {
+			return fmt.Errorf("%w: patchedDependencies %q is not {hash, path} (line %d)", ErrSyntax, key, f.Line)
+		}
+		if !patchHashRe.MatchString(hash.Value) {
+			return fmt.Errorf("%w: patchedDependencies %q: hash %q is not pnpm 10's SHA-256 (line %d); airlock applies the patches of lockfiles written by pnpm 10: rewrite it with `pnpm install --lockfile-only` from pnpm 10", ErrUnsupportedSource, key, hash.Value, hash.Line)
+		}
+		p := file.Value
+		if p == "" || strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\\\x00") || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
+			return fmt.Errorf("%w: patchedDependencies %q: patch file %q is not a path inside the project (line %d)", ErrUnsafePath, key, p, file.Line)
+		}
+		for _, seg := range strings.Split(p, "/") {
+			if seg == "node_modules" || seg == ".airlock" {
+				return fmt.Errorf("%w: patchedDependencies %q: patch file %q is inside %s", ErrUnsafePath, key, p, seg)
+			}
+		}
+		lf.Patches[hash.Value] = Patch{Key: key, Hash: hash.Value, Path: p}
+	}
+	return nil
 }
 
 // checkImporterID accepts "." and clean relative paths inside the project.
@@ -400,6 +473,13 @@ func parseEntry(key string, n *YAMLNode, pkgs *YAMLNode) (*Entry, error) {
 		return nil, fmt.Errorf("%w: %q is not a semver version", ErrBadVersion, version)
 	}
 	e := &Entry{DepPath: key, Key: base, Name: name, Version: version, Line: n.Line}
+	if m := patchSuffixRe.FindAllStringSubmatch(key, -1); len(m) > 1 {
+		return nil, fmt.Errorf("%w: two patch hashes in %q", ErrSyntax, key)
+	} else if len(m) == 1 {
+		e.PatchHash = m[0][1]
+	} else if strings.Contains(key, "patch_hash=") {
+		return nil, fmt.Errorf("%w: patch_hash in %q is not pnpm 10's SHA-256; rewrite the lockfile with pnpm 10", ErrUnsupportedSource, key)
+	}
 	if n.Kind != YAMLMap && n.Kind != YAMLNull {
 		return nil, fmt.Errorf("%w: not a mapping (line %d)", ErrSyntax, n.Line)
 	}
@@ -565,4 +645,12 @@ func (lf *Lockfile) checkRefs() error {
 		}
 	}
 	return nil
+}
+
+// PatchHash is the hash pnpm 10 records for a patch file's content
+// (createHexHashFromFile): SHA-256 in hex of the text with CRLF read as
+// LF.
+func PatchHash(data []byte) string {
+	sum := sha256.Sum256(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")))
+	return hex.EncodeToString(sum[:])
 }

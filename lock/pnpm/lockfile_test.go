@@ -252,11 +252,11 @@ func TestParseRefusals(t *testing.T) {
 	}
 	// The refusals users meet in real projects say why and what to do.
 	for in, want := range map[string]string{
-		head + pkgs + "patchedDependencies:\n  a@1.0.0:\n    hash: x\n    path: patches/a.patch\n":         "patchedDependencies (a@1.0.0, line",
-		strings.Replace(head+pkgs, "version: 1.0.0\n", "version: file:packages/a(c@file:packages/c)\n", 1): "a workspace package pnpm injects",
+		head + pkgs + "patchedDependencies:\n  a@1.0.0:\n    hash: x\n    path: patches/a.patch\n":         "hash \"x\" is not pnpm 10's SHA-256 (line 21); airlock applies the patches of lockfiles written by pnpm 10: rewrite it with `pnpm install --lockfile-only` from pnpm 10",
+		strings.Replace(head+pkgs, "version: 1.0.0\n", "version: file:packages/a(c@file:packages/c)\n", 1): "a workspace package pnpm injects: dependenciesMeta injected, injectWorkspacePackages): airlock installs only registry packages checked against the lockfile's integrity and links workspace packages, it does not copy them; install this project with pnpm itself",
 	} {
-		if _, err := Parse([]byte(in)); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "install this project with pnpm itself") {
-			t.Errorf("Parse = %v, want %q and the way out", err, want)
+		if _, err := Parse([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse = %v, want %q", err, want)
 		}
 	}
 }
