@@ -30,6 +30,9 @@
 // Without them a later `pnpm install` treats node_modules as not installed by
 // pnpm and relinks it, which is correct, only slower.
 //
+// Patched packages (patchedDependencies) get Options.Patches' patch after
+// extracting, as pnpm applies it but without fuzz (patch.go).
+//
 // Refused: locations that are not clean relative paths inside the project,
 // two packages in one virtual-store directory, importers that are symlinks
 // or missing, and link targets missing from the project.

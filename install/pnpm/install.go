@@ -79,6 +79,10 @@ type Options struct {
 	// Umask is applied to file and directory modes; 0 means the
 	// process's.
 	Umask fs.FileMode
+	// Patches are the patchedDependencies patch files' contents by hash
+	// (lockpnpm.Patch.Hash), already checked against it; a package whose
+	// snapshot names a hash is patched after extracting (patch.go).
+	Patches map[string]string
 	// ShimProjectDir is the project directory the bin shims name in
 	// NODE_PATH (absolute paths, as pnpm writes them); "" means
 	// ProjectDir. airlock verify lays out the tree a project should have
@@ -108,6 +112,9 @@ type Result struct {
 	// Warnings are complete messages for the user: bins pnpm would skip
 	// (a missing target), problems after the swap.
 	Warnings []string
+	// Patched lists, as name@version, the packages patched from
+	// patchedDependencies.
+	Patched []string
 }
 
 // Install lays out the isolated node_modules of `pnpm install
@@ -381,7 +388,23 @@ func (b *builder) extractAll(ctx context.Context) error {
 				b.res.InstallScripts = append(b.res.InstallScripts, n.Entry.Name+"@"+n.Entry.Version)
 				b.mu.Unlock()
 			}
-			return storeModes(dirs[i], b.umask)
+			if err := storeModes(dirs[i], b.umask); err != nil {
+				return err
+			}
+			if h := n.Entry.PatchHash; h != "" {
+				// pnpm patches the package as imported from its store.
+				text, ok := b.opts.Patches[h]
+				if !ok {
+					return fmt.Errorf("%s@%s: %w: no patch file given for patch_hash %s", n.Entry.Name, n.Entry.Version, ErrPatch, h)
+				}
+				if err := applyPatch(dirs[i], text, b.umask); err != nil {
+					return fmt.Errorf("patching %s@%s: %w", n.Entry.Name, n.Entry.Version, err)
+				}
+				b.mu.Lock()
+				b.res.Patched = append(b.res.Patched, n.Entry.Name+"@"+n.Entry.Version)
+				b.mu.Unlock()
+			}
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -391,6 +414,7 @@ func (b *builder) extractAll(ctx context.Context) error {
 		return context.Cause(ctx)
 	}
 	sort.Strings(b.res.InstallScripts)
+	sort.Strings(b.res.Patched)
 	for i, n := range nodes {
 		dst, _ := b.stagedPath(n.Dir)
 		if err := b.stage.MkdirAll(path.Dir(dst), dirMode); err != nil {

@@ -39,7 +39,7 @@ type fixture struct {
 	major int
 }
 
-var layoutFixtures = []fixture{{"layout", 10}, {"layout9", 9}}
+var layoutFixtures = []fixture{{"layout", 10}, {"layout9", 9}, {"patched", 10}}
 
 // stage copies fixture f into dir (which may exist).
 func stage(t testing.TB, f fixture, dir string) {
@@ -123,6 +123,17 @@ func airlockInstall(t testing.TB, f fixture, dir string, o lockpnpm.Options, h H
 		}
 		names[imp.ID] = m.Name
 	}
+	patches := map[string]string{}
+	for h, p := range lf.Patches {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p.Path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := lockpnpm.PatchHash(b); got != h {
+			t.Fatalf("%s: hash %s, lockfile says %s", p.Path, got, h)
+		}
+		patches[h] = string(b)
+	}
 	res, err := Install(context.Background(), Options{
 		ProjectDir:     dir,
 		Selection:      sel,
@@ -131,6 +142,7 @@ func airlockInstall(t testing.TB, f fixture, dir string, o lockpnpm.Options, h H
 		Major:          f.major,
 		Extract:        extractFromFixtures,
 		Umask:          0o022,
+		Patches:        patches,
 	})
 	if err != nil {
 		t.Fatal(err)
