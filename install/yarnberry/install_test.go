@@ -97,7 +97,7 @@ func layoutListing(lay *Layout) []string {
 // TestLayoutMatchesYarn computes every fixture's layout and compares it
 // with the tree yarn 4 made (yarn-tree.txt).
 func TestLayoutMatchesYarn(t *testing.T) {
-	for _, name := range []string{"layout", "hoist", "bins", "platform", "workspace", "peers"} {
+	for _, name := range []string{"layout", "hoist", "bins", "platform", "workspace", "peers", "large"} {
 		t.Run(name, func(t *testing.T) {
 			g, err := parseFixture(t, name).LayoutGraph(linux)
 			if err != nil {
