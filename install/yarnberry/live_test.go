@@ -5,11 +5,11 @@ package yarnberry
 import (
 	"bytes"
 	"context"
-	"errors"
-	"io/fs"
 	"crypto/sha512"
 	"encoding/hex"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
