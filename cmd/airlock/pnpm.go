@@ -147,6 +147,9 @@ type pnpmProject struct {
 	// nodeVersion is the node-version / nodeVersion setting, "" if unset.
 	nodeVersion  string
 	engineStrict bool
+	// patches are the patchedDependencies files by hash, checked
+	// against the lockfile.
+	patches map[string]string
 }
 
 func readPnpmProject(dir string, rc *npmrc.Config) (*pnpmProject, error) {
@@ -211,7 +214,48 @@ func readPnpmProject(dir string, rc *npmrc.Config) (*pnpmProject, error) {
 	if err := p.readSettings(dir, rc); err != nil {
 		return nil, withCode(exitUsage, err)
 	}
+	if p.patches, err = readPnpmPatches(dir, p.lock); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// maxPatchFile caps a patchedDependencies file.
+const maxPatchFile = 16 << 20
+
+// readPnpmPatches reads each patchedDependencies file through an os.Root
+// of the project and checks it against the hash the lockfile records:
+// a patch changed since the lockfile was written is refused, as pnpm's
+// frozen install refuses it.
+func readPnpmPatches(dir string, lf *lockpnpm.Lockfile) (map[string]string, error) {
+	if len(lf.Patches) == 0 {
+		return nil, nil
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	defer root.Close()
+	out := map[string]string{}
+	for h, p := range lf.Patches {
+		f, err := root.Open(filepath.FromSlash(p.Path))
+		if err != nil {
+			return nil, withCode(exitUsage, fmt.Errorf("patchedDependencies %s: %w", p.Key, err))
+		}
+		data, err := io.ReadAll(io.LimitReader(f, maxPatchFile+1))
+		f.Close()
+		if err != nil {
+			return nil, withCode(exitUsage, fmt.Errorf("patchedDependencies %s: %w", p.Key, err))
+		}
+		if len(data) > maxPatchFile {
+			return nil, withCode(exitUsage, fmt.Errorf("patchedDependencies %s: %s is over %d bytes", p.Key, p.Path, maxPatchFile))
+		}
+		if got := lockpnpm.PatchHash(data); got != h {
+			return nil, withCode(exitVerify, fmt.Errorf("patchedDependencies %s: %s has changed since pnpm-lock.yaml was written (its hash is %s, the lockfile records %s): review the patch, then run `pnpm install --lockfile-only` to record it", p.Key, p.Path, got, h))
+		}
+		out[h] = string(data)
+	}
+	return out, nil
 }
 
 // stringOrList is a JSON string or list of strings (pnpm accepts both in
@@ -282,6 +326,7 @@ func (p *pnpmPlan) install(ctx context.Context, projectDir, shimDir string, fetc
 	return installpnpm.Install(ctx, installpnpm.Options{
 		ProjectDir:     projectDir,
 		ShimProjectDir: shimDir,
+		Patches:        p.project.patches,
 		Selection:      p.sel,
 		WorkspaceNames: p.project.wsNames,
 		Hoisting:       p.project.hoisting,
@@ -570,6 +615,9 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 		lines = append(lines, fmt.Sprintf("replaced %d corrupt cache entries (see the warnings above)", e.Refetched))
 	}
 	lines = append(lines, vendoredLine(int(stats.vendored.Load()))...)
+	if len(res.Patched) > 0 {
+		lines = append(lines, fmt.Sprintf("patched %d packages with the project's patchedDependencies: %s", len(res.Patched), strings.Join(res.Patched, ", ")))
+	}
 	if e.Skipped > 0 {
 		lines = append(lines, fmt.Sprintf("skipped %d packages (omitted or not for this platform; --json lists them)", e.Skipped))
 	}
