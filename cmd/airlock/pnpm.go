@@ -41,6 +41,9 @@ type pnpmFlags struct {
 	from string
 	// allowScripts adds --allow-scripts entries to [scripts] allow.
 	allowScripts []string
+	// storeDir is pnpm's --store-dir: airlock keeps its verified cache
+	// in DIR/airlock, so that CI caching DIR keeps it too.
+	storeDir string
 	// os, cpu and libc replace supportedArchitectures' lists, as pnpm's
 	// --os, --cpu and --libc do.
 	os, cpu, libc listFlag
@@ -71,6 +74,7 @@ func pnpmInstall(ctx context.Context, command string, args []string, stdout, std
 	fs.Var(&f.libc, "libc", "the same for `libc` (pnpm's --libc)")
 	fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail if a package is not in it")
 	fs.BoolVar(&f.noRemoteCache, "no-remote-cache", false, "do not use airlock.toml's [cache] remote for this run")
+	fs.StringVar(&f.storeDir, "store-dir", "", "pnpm's store `DIR`: airlock keeps its verified cache in DIR/airlock instead of $AIRLOCK_CACHE, so CI that caches DIR keeps it")
 	fs.StringVar(&f.from, "from", "", "install from this vendor `DIR` (written by airlock vendor) with no network at all")
 	fs.Func("allow-scripts", "run the install scripts of these packages (`NAME[@RANGE],...`), sandboxed through pnpm rebuild, after installing; adds to airlock.toml's [scripts] allow", func(v string) error {
 		for _, s := range strings.Split(v, ",") {
@@ -561,6 +565,13 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 	plan, err := loadPnpmPlan(f.dir, f.configFile, f.noRemoteCache, pnpmSelect{noDev: f.prod, noProd: f.dev, noOptional: f.noOptional, os: f.os.values, cpu: f.cpu.values, libc: f.libc.values}, rep)
 	if err != nil {
 		return err
+	}
+	if f.storeDir != "" {
+		dir, err := filepath.Abs(f.storeDir)
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		plan.cfg.CacheDir = filepath.Join(dir, "airlock")
 	}
 	cfg, rc, sel := plan.cfg, plan.rc, plan.sel
 	var src *vendor.Source
