@@ -48,6 +48,8 @@ type pipFlags struct {
 	names     []string
 	resolveIn string
 	output    string
+	// noPolicy leaves [policy] out (airlock verify compares trees only).
+	noPolicy bool
 }
 
 const pipSynopsis = "-r requirements.txt | --lock pylock.toml | --lock uv.lock | NAME[==V|specifier][extras]... [flags]"
@@ -273,6 +275,9 @@ func planPip(ctx context.Context, f *pipFlags, forInstall bool, rep *reporter) (
 	if f.noRemoteCache {
 		cfg.RemoteCache = config.RemoteCache{}
 	}
+	// Python names compare in PEP 503 form: deny and [policy.packages]
+	// patterns too ("Foo_Bar" is "foo-bar").
+	cfg.Policy = cfg.Policy.WithNames(lockpypi.NormalizeName)
 	rep.audit.configure(cfg, cwd)
 
 	var (
@@ -352,7 +357,7 @@ func planPip(ctx context.Context, f *pipFlags, forInstall bool, rep *reporter) (
 		reportSkipped(lk.Dists, dists, rep)
 		finder = pipFinder{ff}
 	}
-	if pp.wheels, err = planWheels(ctx, dists, it, finder, cfg.Concurrency, rep); err != nil {
+	if err := pp.planWheelsChecked(ctx, f, dists, finder, rep); err != nil {
 		if pp.vendor != nil {
 			pp.vendor.Close()
 		}

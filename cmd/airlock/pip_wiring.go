@@ -162,6 +162,11 @@ type plannedWheel struct {
 	// alternates are further locked hashes the file may have, tried in
 	// turn when the index listed no hash and the first did not match.
 	alternates []verify.Digest
+	// uploaded is the wheel's upload-time (RFC 3339) as the lock records
+	// it or, when it records none, as the index listing it says (PEP
+	// 700); uploadedOn is that index, "" for the lock's. For
+	// min_release_age.
+	uploaded, uploadedOn string
 }
 
 // planWheels chooses the wheel of every distribution: from the lock's
@@ -206,6 +211,7 @@ func planWheels(ctx context.Context, dists []lockpypi.Dist, it *pyinterp.Interpr
 func planOne(ctx context.Context, d lockpypi.Dist, it *pyinterp.Interpreter, finder wheelFinder, rep *reporter) (plannedWheel, string, error) {
 	id := d.Name + "==" + d.Version
 	if len(d.Wheels) > 0 {
+		var lookedUp *fetchpypi.File // the index's listing of the file, when asked
 		art, err := lockpypi.SelectWheel(d.Name, d.Wheels, it.Env)
 		if err != nil {
 			return plannedWheel{}, selectProblem(id, d, err), nil
@@ -230,8 +236,14 @@ func planOne(ctx context.Context, d lockpypi.Dist, it *pyinterp.Interpreter, fin
 			}
 			art.URL = cands[0].File.URL
 			warnYanked(d, cands[0].File, rep)
+			lookedUp = &cands[0].File
 		}
-		return newPlanned(d, art.Filename, art.URL, art.Hashes)
+		p, problem, err := newPlanned(d, art.Filename, art.URL, art.Hashes)
+		p.uploaded = art.UploadTime
+		if p.uploaded == "" && lookedUp != nil {
+			p.uploaded, p.uploadedOn = lookedUp.UploadTime, lookedUp.Index
+		}
+		return p, problem, err
 	}
 
 	if len(d.Hashes) == 0 {
@@ -286,6 +298,9 @@ func planOne(ctx context.Context, d lockpypi.Dist, it *pyinterp.Interpreter, fin
 	for _, c := range cands {
 		if c.File.Filename == art.Filename {
 			warnYanked(d, c.File, rep)
+			p, problem, err := newPlanned(d, art.Filename, art.URL, art.Hashes)
+			p.uploaded, p.uploadedOn = c.File.UploadTime, c.File.Index
+			return p, problem, err
 		}
 	}
 	return newPlanned(d, art.Filename, art.URL, art.Hashes)

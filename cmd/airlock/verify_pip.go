@@ -29,7 +29,7 @@ import (
 // file it puts into the other scheme directories (scripts). __pycache__
 // directories are left out: Python writes them when it imports a module.
 func runVerifyPip(ctx context.Context, pf *pipFlags, stdout io.Writer, rep *reporter) error {
-	pf.offline = true
+	pf.offline, pf.noPolicy = true, true
 	pp, err := planPip(ctx, pf, true, rep)
 	if err != nil {
 		// Offline, a network failure can only be something missing
