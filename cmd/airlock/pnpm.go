@@ -41,6 +41,9 @@ type pnpmFlags struct {
 	from string
 	// allowScripts adds --allow-scripts entries to [scripts] allow.
 	allowScripts []string
+	// omit is npm's --omit, which `airlock install` and the pnpm shim
+	// (pnpm --prod becomes --omit=dev) pass on.
+	omit listFlag
 	// storeDir is pnpm's --store-dir: airlock keeps its verified cache
 	// in DIR/airlock, so that CI caching DIR keeps it too.
 	storeDir string
@@ -69,6 +72,7 @@ func pnpmInstall(ctx context.Context, command string, args []string, stdout, std
 	fs.BoolVar(&f.dev, "dev", false, "install only devDependencies (pnpm's --dev, -D): dependencies and optionalDependencies are left out")
 	fs.BoolVar(&f.dev, "D", false, "same as --dev")
 	fs.BoolVar(&f.noOptional, "no-optional", false, "leave out optionalDependencies (pnpm's --no-optional)")
+	fs.Var(&f.omit, "omit", "npm's spelling, for `airlock install`: --omit=dev is --prod, --omit=optional is --no-optional (repeatable)")
 	fs.Var(&f.os, "os", "install optional dependencies for this `os` instead of supportedArchitectures' (repeatable; \"current\" is the host's), as pnpm's --os")
 	fs.Var(&f.cpu, "cpu", "the same for `cpu` (pnpm's --cpu)")
 	fs.Var(&f.libc, "libc", "the same for `libc` (pnpm's --libc)")
@@ -118,6 +122,17 @@ func pnpmInstall(ctx context.Context, command string, args []string, stdout, std
 			}
 		}
 	})
+	for _, v := range f.omit.values {
+		switch v {
+		case "dev":
+			f.prod = true
+		case "optional":
+			f.noOptional = true
+		default:
+			fmt.Fprintf(stderr, "airlock %s: --omit=%s: a pnpm install leaves out dev or optional dependencies only (--prod, --no-optional)\n", command, v)
+			return exitUsage
+		}
+	}
 	if f.dev && f.prod {
 		fmt.Fprintf(stderr, "airlock %s: --dev and --prod leave out each other's dependencies; give one of them (or neither, for both)\n", command)
 		return exitUsage
