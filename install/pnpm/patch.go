@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// How pnpm 10 applies a patchedDependencies patch (@pnpm/patching.apply-patch,
+// How pnpm 9 and 10 apply a patchedDependencies patch (@pnpm/patching.apply-patch,
 // which runs @pnpm/patch-package's parser and applier in the package's
 // directory), and what airlock does differently:
 //

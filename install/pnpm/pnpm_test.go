@@ -39,7 +39,7 @@ type fixture struct {
 	major int
 }
 
-var layoutFixtures = []fixture{{"layout", 10}, {"layout9", 9}, {"patched", 10}}
+var layoutFixtures = []fixture{{"layout", 10}, {"layout9", 9}, {"patched", 10}, {"patched9", 9}}
 
 // stage copies fixture f into dir (which may exist).
 func stage(t testing.TB, f fixture, dir string) {
@@ -129,7 +129,7 @@ func airlockInstall(t testing.TB, f fixture, dir string, o lockpnpm.Options, h H
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := lockpnpm.PatchHash(b); got != h {
+		if got := lockpnpm.PatchHash(b, h); got != h {
 			t.Fatalf("%s: hash %s, lockfile says %s", p.Path, got, h)
 		}
 		patches[h] = string(b)

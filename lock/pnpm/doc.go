@@ -20,8 +20,8 @@
 //     installs only registry packages checked against the lockfile's
 //     integrity and links workspace packages rather than copying them
 //     (injected packages that pnpm dedupes to links install as links);
-//   - patchedDependencies other than pnpm 10's {hash: SHA-256 hex, path}
-//     (ErrUnsupportedSource), patch paths outside the project
+//   - patchedDependencies other than {hash, path} with pnpm 10's SHA-256
+//     hex or pnpm 9's base32 MD5 hash (ErrUnsupportedSource), patch paths outside the project
 //     (ErrUnsafePath), and snapshots whose patch_hash is not listed
 //     (ErrMissingEntry). Lockfile.Patches lists the patches by hash and
 //     Entry.PatchHash names a snapshot's; PatchHash computes pnpm's hash

@@ -2,7 +2,9 @@ package pnpm
 
 import (
 	"bytes"
+	"crypto/md5"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -119,8 +121,7 @@ type Lockfile struct {
 type Patch struct {
 	// Key is what it patches ("name@version", "name@range" or "name").
 	Key string
-	// Hash is the SHA-256 (hex) of the file with CRLF read as LF (pnpm
-	// 10's createHexHashFromFile).
+	// Hash is the file's hash as PatchHash computes it.
 	Hash string
 	Path string
 }
@@ -315,14 +316,15 @@ func sortedKeys(m map[string]*Entry) []string {
 }
 
 // patchSuffixRe finds the patch hash in a snapshot key's suffix.
-var patchSuffixRe = regexp.MustCompile(`\(patch_hash=([0-9a-f]{64})\)`)
+var patchSuffixRe = regexp.MustCompile(`\(patch_hash=([0-9a-f]{64}|[a-z2-7]{26})\)`)
 
-// patchHashRe is pnpm 10's patch hash: SHA-256 in hex.
-var patchHashRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
+// patchHashRe is a patch hash: pnpm 10's SHA-256 in hex, or pnpm 9's MD5
+// in base32.
+var patchHashRe = regexp.MustCompile(`^([0-9a-f]{64}|[a-z2-7]{26})$`)
 
-// parsePatches reads patchedDependencies as pnpm 10 writes it:
+// parsePatches reads patchedDependencies as pnpm 9 and 10 write it:
 // "name@version": {hash, path}. The path must lead to a file inside the
-// project; pnpm 9's hashes (base32 MD5) are refused.
+// project.
 func (lf *Lockfile) parsePatches(n *YAMLNode) error {
 	if n.Kind != YAMLMap {
 		return fmt.Errorf("%w: patchedDependencies is not a mapping (line %d)", ErrSyntax, n.Line)
@@ -334,7 +336,7 @@ func (lf *Lockfile) parsePatches(n *YAMLNode) error {
 			return fmt.Errorf("%w: patchedDependencies %q is not {hash, path} (line %d)", ErrSyntax, key, f.Line)
 		}
 		if !patchHashRe.MatchString(hash.Value) {
-			return fmt.Errorf("%w: patchedDependencies %q: hash %q is not pnpm 10's SHA-256 (line %d); airlock applies the patches of lockfiles written by pnpm 10: rewrite it with `pnpm install --lockfile-only` from pnpm 10", ErrUnsupportedSource, key, hash.Value, hash.Line)
+			return fmt.Errorf("%w: patchedDependencies %q: hash %q is neither pnpm 10's SHA-256 nor pnpm 9's base32 MD5 (line %d); rewrite the lockfile with `pnpm install --lockfile-only`", ErrUnsupportedSource, key, hash.Value, hash.Line)
 		}
 		p := file.Value
 		if p == "" || strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\\\x00") || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
@@ -478,7 +480,7 @@ func parseEntry(key string, n *YAMLNode, pkgs *YAMLNode) (*Entry, error) {
 	} else if len(m) == 1 {
 		e.PatchHash = m[0][1]
 	} else if strings.Contains(key, "patch_hash=") {
-		return nil, fmt.Errorf("%w: patch_hash in %q is not pnpm 10's SHA-256; rewrite the lockfile with pnpm 10", ErrUnsupportedSource, key)
+		return nil, fmt.Errorf("%w: patch_hash in %q is neither pnpm 10's SHA-256 nor pnpm 9's base32 MD5; rewrite the lockfile with `pnpm install --lockfile-only`", ErrUnsupportedSource, key)
 	}
 	if n.Kind != YAMLMap && n.Kind != YAMLNull {
 		return nil, fmt.Errorf("%w: not a mapping (line %d)", ErrSyntax, n.Line)
@@ -647,10 +649,18 @@ func (lf *Lockfile) checkRefs() error {
 	return nil
 }
 
-// PatchHash is the hash pnpm 10 records for a patch file's content
-// (createHexHashFromFile): SHA-256 in hex of the text with CRLF read as
-// LF.
-func PatchHash(data []byte) string {
-	sum := sha256.Sum256(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")))
+// PatchHash is the hash pnpm records for a patch file's content, in the
+// format of recorded (the lockfile's): pnpm 10's SHA-256 in hex
+// (createHexHashFromFile) or pnpm 9's MD5 in lower-case unpadded base32
+// (createBase32HashFromFile), both of the text with CRLF read as LF.
+// MD5 is broken for collisions, not for second preimages: a patch file
+// that was not made to collide with the recorded one cannot match it.
+func PatchHash(data []byte, recorded string) string {
+	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	if len(recorded) == 26 {
+		sum := md5.Sum(data)
+		return strings.ToLower(strings.TrimRight(base32.StdEncoding.EncodeToString(sum[:]), "="))
+	}
+	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
 }

@@ -252,7 +252,7 @@ func TestParseRefusals(t *testing.T) {
 	}
 	// The refusals users meet in real projects say why and what to do.
 	for in, want := range map[string]string{
-		head + pkgs + "patchedDependencies:\n  a@1.0.0:\n    hash: x\n    path: patches/a.patch\n":         "hash \"x\" is not pnpm 10's SHA-256 (line 21); airlock applies the patches of lockfiles written by pnpm 10: rewrite it with `pnpm install --lockfile-only` from pnpm 10",
+		head + pkgs + "patchedDependencies:\n  a@1.0.0:\n    hash: x\n    path: patches/a.patch\n":         "hash \"x\" is neither pnpm 10's SHA-256 nor pnpm 9's base32 MD5 (line 21); rewrite the lockfile with `pnpm install --lockfile-only`",
 		strings.Replace(head+pkgs, "version: 1.0.0\n", "version: file:packages/a(c@file:packages/c)\n", 1): "a workspace package pnpm injects: dependenciesMeta injected, injectWorkspacePackages): airlock installs only registry packages checked against the lockfile's integrity and links workspace packages, it does not copy them; install this project with pnpm itself",
 	} {
 		if _, err := Parse([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
