@@ -680,7 +680,8 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 
 // installAuto is `airlock install`: the install of the package manager
 // whose lockfile the project has (findJSLock chooses, as for airlock
-// fetch, vendor, verify and sbom).
+// fetch, vendor, verify and sbom); without one, airlock pip install of
+// the project's pylock.toml or uv.lock.
 func installAuto(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dir := "."
 	for i, a := range args {
@@ -696,6 +697,9 @@ func installAuto(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if !errors.As(err, &none) {
 			fmt.Fprintf(stderr, "airlock install: %v\n", err)
 			return exitUsage
+		}
+		if code, ok := installPython(ctx, dir, args, stdout, stderr); ok {
+			return code // pylock.toml or uv.lock (pip_auto.go)
 		}
 		return npmCI(ctx, "install", args, stdout, stderr) // npm ci reports it
 	}
