@@ -269,7 +269,7 @@ func readPnpmPatches(dir string, lf *lockpnpm.Lockfile) (map[string]string, erro
 		if len(data) > maxPatchFile {
 			return nil, withCode(exitUsage, fmt.Errorf("patchedDependencies %s: %s is over %d bytes", p.Key, p.Path, maxPatchFile))
 		}
-		if got := lockpnpm.PatchHash(data); got != h {
+		if got := lockpnpm.PatchHash(data, h); got != h {
 			return nil, withCode(exitVerify, fmt.Errorf("patchedDependencies %s: %s has changed since pnpm-lock.yaml was written (its hash is %s, the lockfile records %s): review the patch, then run `pnpm install --lockfile-only` to record it", p.Key, p.Path, got, h))
 		}
 		out[h] = string(data)
