@@ -20,10 +20,8 @@
 // `yarn node` need, is written as yarn writes it (virtual packages named
 // after yarn's locator hashes), except for packages that only yarn's
 // builtin packageExtensions turn into virtual packages (debug before
-// 4.2.0, for one), which keep their plain locator there, and for some
-// deep peer-dependency chains, where yarn keeps two virtual copies of a
-// package that airlock, with the same peers resolved the same way, makes
-// one (the tree is the same; yarn's commands work with either). Not written:
+// 4.2.0, for one), which keep their plain locator there (yarn's commands
+// work with either). Not written:
 // node_modules/.package-map.json (yarn 4.1x's Node package map, which
 // nothing in yarn needs to run). The tree is built in a staging area and
 // swapped in atomically (package install); nothing is ever run.

@@ -321,6 +321,7 @@ func TestWriteArchiveHostile(t *testing.T) {
 var extensionVirtuals = map[string][]string{
 	"layout": {`"debug@`},
 	"hoist":  {`"debug@`},
+	"large":  {`"debug@`},
 }
 
 // stanzas splits a state file at blank lines, leaving out those whose
@@ -343,7 +344,7 @@ next:
 // fixture and compares it with the one yarn 4 wrote, byte for byte but
 // for extensionVirtuals.
 func TestStateMatchesYarn(t *testing.T) {
-	for _, name := range []string{"layout", "hoist", "bins", "platform", "workspace", "peers", "rootbin"} {
+	for _, name := range []string{"layout", "hoist", "bins", "platform", "workspace", "peers", "rootbin", "large"} {
 		t.Run(name, func(t *testing.T) {
 			g, err := parseFixture(t, name).LayoutGraph(linux)
 			if err != nil {

@@ -111,7 +111,7 @@ func buildHoisterTree(g *yarnberry.Graph) (*hoisterTree, map[string]*yarnberry.I
 		}
 		if pkg.Entry.Kind() == yarnberry.KindWorkspace {
 			// A workspace's own peer dependencies come from its parent.
-			for _, p := range pkg.Entry.Peers() {
+			for _, p := range manifestPeers(pkg.Entry) {
 				if !we.has(p) {
 					d, _ := parentDeps.get(p)
 					we.set(p, d)
@@ -158,6 +158,28 @@ func peerSet(in *yarnberry.Instance) *oset[string] {
 		}
 	}
 	return s
+}
+
+// manifestPeers are a workspace manifest's peerDependencies, then the
+// peerDependenciesMeta names not among them, as buildPackageTree reads
+// them from the manifest (without normalizePackage's @types peers).
+func manifestPeers(e *yarnberry.Entry) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range e.PeerDependencies {
+		if !seen[p.Name] {
+			seen[p.Name] = true
+			out = append(out, p.Name)
+		}
+	}
+	var meta []string
+	for n := range e.PeerOptional {
+		if !seen[n] {
+			meta = append(meta, n)
+		}
+	}
+	sort.Strings(meta)
+	return append(out, meta...)
 }
 
 // workspaceChildren maps each workspace's locator to the workspaces whose

@@ -23,7 +23,10 @@ type Instance struct {
 	// Peers names the peer dependencies.
 	Peers map[string]bool
 
-	byName map[string]int
+	byName     map[string]int
+	peerTarget map[string]*Instance
+	peerOrder  []string
+	merged     bool
 }
 
 // Edge is one dependency: the name it is required under, and what it
@@ -129,24 +132,35 @@ const maxVirtual = 1 << 20
 const maxGraphDepth = 10000
 
 type graphBuilder struct {
-	lf       *Lockfile
-	platform Platform
-	canon    map[*Entry]*Instance
-	virtual  map[string]*Instance
-	skipped  map[*Entry]bool
-	g        *Graph
-	depth    int
-
+	lf           *Lockfile
+	platform     Platform
 	allowPatches bool
+	g            *Graph
+	all          []*Instance
+	canon        map[*Entry]*Instance
+	// dedupe is yarn's map from a virtual package's dependency
+	// resolutions to the first virtual package that had them.
+	dedupe  map[string]*Instance
+	visited map[*Instance]bool
+	// dependents maps a virtual package to the virtual packages whose
+	// peer dependency resolved to it, for re-checking them when it is
+	// merged into another.
+	dependents map[*Instance][]*Instance
+	depth      int
 }
 
-// Graph resolves the lockfile for a platform: from every workspace, each
-// dependency to its entry, each peer dependency to what the dependent's
-// parent provides under that name (or the parent itself), as yarn does.
-// Packages whose conditions do not match the platform are left out with
-// everything only they depend on. Resolutions airlock does not install
-// (patch:, git, remote archives, exec:, link:, portal:) are refused with
-// ErrUnsupported when they are reached.
+// Graph resolves the lockfile for a platform as yarn 4 does
+// (Project.resolvePeerDependencies over normalizePackage's manifests):
+// from every workspace, each dependency to its entry (through yarn's
+// builtin compat patch when the lockfile has one), each peer dependency
+// to what the dependent's parent provides under that name (or the parent
+// itself), one virtual package per parent, named after the parent's
+// locator hash and merged with the first virtual package whose
+// dependencies resolve the same way. Packages whose conditions do not
+// match the platform are then left out with everything only they depend
+// on. Resolutions airlock does not install (patch:, git, remote
+// archives, exec:, link:, portal:) are refused with ErrUnsupported when
+// an install reaches them.
 func (lf *Lockfile) Graph(p Platform) (*Graph, error) {
 	return lf.graph(p, false)
 }
@@ -187,25 +201,27 @@ func (lf *Lockfile) UnpatchedGraph(p Platform) (*Graph, error) {
 }
 
 func (lf *Lockfile) graph(p Platform, allowBuiltinPatches bool) (*Graph, error) {
-	b := &graphBuilder{lf: lf, platform: p, allowPatches: allowBuiltinPatches, canon: map[*Entry]*Instance{}, virtual: map[string]*Instance{},
-		skipped: map[*Entry]bool{}, g: &Graph{}}
-	for _, ws := range lf.Workspaces() {
-		in, err := b.instance(ws, nil)
-		if err != nil {
-			return nil, err
-		}
-		b.g.Workspaces = append(b.g.Workspaces, in)
-	}
-	if len(b.g.Workspaces) == 0 || b.g.Workspaces[0].Entry.WorkspacePath() != "." {
+	b := &graphBuilder{lf: lf, platform: p, allowPatches: allowBuiltinPatches, g: &Graph{},
+		canon: map[*Entry]*Instance{}, dedupe: map[string]*Instance{}, visited: map[*Instance]bool{},
+		dependents: map[*Instance][]*Instance{}}
+	ws := lf.Workspaces()
+	if len(ws) == 0 || ws[0].WorkspacePath() != "." {
 		return nil, fmt.Errorf("yarn.lock: %w: no root workspace entry (name@workspace:.)", ErrLockfile)
 	}
-	b.g.Root = b.g.Workspaces[0]
-	for e := range b.skipped {
-		b.g.Skipped = append(b.g.Skipped, e)
+	for _, e := range ws {
+		b.g.Workspaces = append(b.g.Workspaces, b.canonical(e))
 	}
-	sort.Slice(b.g.Skipped, func(i, j int) bool {
-		return b.g.Skipped[i].Locator.String() < b.g.Skipped[j].Locator.String()
-	})
+	// Project.resolvePeerDependencies: each workspace in turn is the top
+	// of a depth-first walk.
+	for _, in := range b.g.Workspaces {
+		if err := b.visit(in, in); err != nil {
+			return nil, err
+		}
+	}
+	b.g.Root = b.g.Workspaces[0]
+	if err := b.finish(); err != nil {
+		return nil, err
+	}
 	reached := map[*Entry]bool{}
 	var reach func(e *Entry)
 	reach = func(e *Entry) {
@@ -222,8 +238,8 @@ func (lf *Lockfile) graph(p Platform, allowBuiltinPatches bool) (*Graph, error) 
 			}
 		}
 	}
-	for _, ws := range lf.Workspaces() {
-		reach(ws)
+	for _, e := range ws {
+		reach(e)
 	}
 	for _, e := range lf.Entries {
 		if !reached[e] {
@@ -245,144 +261,300 @@ func (b *graphBuilder) compatible(e *Entry) bool {
 }
 
 func (b *graphBuilder) newInstance(e *Entry, loc Locator) *Instance {
-	in := &Instance{Entry: e, Locator: loc, Peers: map[string]bool{}, byName: map[string]int{}}
-	b.g.Instances = append(b.g.Instances, in)
+	in := &Instance{Entry: e, Locator: loc, Peers: map[string]bool{}, byName: map[string]int{}, peerTarget: map[string]*Instance{}}
+	b.all = append(b.all, in)
 	return in
 }
 
-func (b *graphBuilder) instance(e *Entry, parent *Instance) (*Instance, error) {
+// canonical is the one instance of a package without peer dependencies
+// (or of a workspace walked as a top).
+func (b *graphBuilder) canonical(e *Entry) *Instance {
+	if in := b.canon[e]; in != nil {
+		return in
+	}
+	in := b.newInstance(e, e.Locator)
+	b.canon[e] = in
+	return in
+}
+
+// depOrder is the order in which yarn walks a package's dependencies:
+// normalizePackage sorts them by descriptor; a virtual package's are
+// sorted again by name once its peers are resolved.
+func depOrder(in *Instance) []Dep {
+	deps := append([]Dep(nil), in.Entry.Dependencies...)
+	if in.Virtual() {
+		sort.SliceStable(deps, func(i, j int) bool { return deps[i].Name < deps[j].Name })
+	} else {
+		sort.SliceStable(deps, func(i, j int) bool { return deps[i].Name+"@" < deps[j].Name+"@" })
+	}
+	return deps
+}
+
+// visit is resolvePeerDependencies' walk of one package: dependencies
+// without peer dependencies are walked at once; the others are
+// virtualized together (named after this package's locator hash), their
+// peer dependencies resolved among this package's dependencies,
+// deduplicated against every virtual package made so far, and walked
+// last.
+func (b *graphBuilder) visit(in, top *Instance) error {
+	if b.visited[in] {
+		return nil
+	}
+	b.visited[in] = true
 	b.depth++
 	defer func() { b.depth-- }()
 	if b.depth > maxGraphDepth {
-		return nil, fmt.Errorf("yarn.lock: %w: dependencies nest more than %d deep", ErrLockfile, maxGraphDepth)
+		return fmt.Errorf("yarn.lock: %w: dependencies nest more than %d deep", ErrLockfile, maxGraphDepth)
 	}
-	switch e.Kind() {
-	case KindPatch:
-		if b.allowPatches && e.IsBuiltinPatch() {
-			break
-		}
-		if e.IsBuiltinPatch() {
-			return nil, fmt.Errorf("yarn.lock line %d: %w: yarn installs %s@%s with one of its builtin compat patches (%s), and the lockfile's checksum covers the patched package, which airlock cannot rebuild without yarn's patch", e.Line, ErrBuiltinPatch, e.Locator.Name, e.Version, e.Locator)
-		}
-		return nil, fmt.Errorf("yarn.lock line %d: %w: %s is patched (patch: protocol); the lockfile's checksum covers the patched package, which airlock does not rebuild; install this project with yarn", e.Line, ErrUnsupported, e.Locator)
-	case KindLink:
-		return nil, fmt.Errorf("yarn.lock line %d: %w: %s is a link: or portal: dependency, which airlock does not lay out yet", e.Line, ErrUnsupported, e.Locator)
-	case KindOther:
-		return nil, fmt.Errorf("yarn.lock line %d: %w: %s is resolved from %q, which is not an npm registry or a workspace (airlock installs only those from a berry lockfile)", e.Line, ErrUnsupported, e.Locator, e.Locator.Reference)
-	}
-	peers := e.Peers()
-	if len(peers) == 0 || e.Kind() == KindWorkspace && parent == nil {
-		if in := b.canon[e]; in != nil {
-			return in, nil
-		}
-		in := b.newInstance(e, e.Locator)
-		b.canon[e] = in
-		in.set(e.Locator.Name, in)
-		return in, b.fill(in)
-	}
-	// A virtual instance: one per distinct resolution of the peers.
-	var key strings.Builder
-	key.WriteString(e.Locator.String())
-	targets := make([]*Instance, len(peers))
-	for i, p := range peers {
-		var t *Instance
-		if parent != nil {
-			t = parent.Dep(p)
-			if t == nil && parent.Locator.Name == p {
-				t = parent
-			}
-		}
-		targets[i] = t
-		key.WriteString("\x00" + p + "=")
-		if t != nil {
-			key.WriteString(t.Locator.String())
-		}
-	}
-	k := key.String()
-	if in := b.virtual[k]; in != nil {
-		return in, nil
-	}
-	if len(b.virtual) >= maxVirtual {
-		return nil, fmt.Errorf("yarn.lock: %w: peer dependencies make more than %d virtual packages", ErrLockfile, maxVirtual)
-	}
-	// yarn names a virtual package after the locator hash of the parent
-	// it was first made for (Project.resolvePeerDependencies), which
-	// node_modules/.yarn-state.yml records.
-	in := b.newInstance(e, Locator{Name: e.Locator.Name, Reference: "virtual:" + LocatorHash(parent.Locator) + "#" + e.Locator.Reference})
-	b.virtual[k] = in
-	in.set(e.Locator.Name, in)
-	for i, p := range peers {
-		in.Peers[p] = true
-		in.set(p, targets[i])
-	}
-	return in, b.fill(in)
-}
-
-// fill resolves the regular dependencies of in. A dependency whose
-// conditions do not match the platform is not attached, as yarn attaches
-// only packages it installed.
-func (b *graphBuilder) fill(in *Instance) error {
 	e := in.Entry
-	entries := make([]*Entry, len(e.Dependencies))
-	for i, d := range e.Dependencies {
+	type pending struct {
+		name  string
+		entry *Entry
+		v     *Instance
+	}
+	var queue []*pending
+	resolved := map[string]*Instance{}
+	var order []string
+	for _, d := range depOrder(in) {
+		if in.Peers[d.Name] && in != top {
+			continue
+		}
 		t := b.lf.Resolve(d)
 		if t == nil {
 			return fmt.Errorf("yarn.lock line %d: %w: %s depends on %s, which no entry resolves", e.Line, ErrLockfile, e.Locator, d.Descriptor())
 		}
-		entries[i] = t
-	}
-	// Peers of a dependency resolve among its siblings, which may come
-	// later in the list: resolve packages without peer dependencies first.
-	for pass := 0; pass < 2; pass++ {
-		for i, d := range e.Dependencies {
-			t := entries[i]
-			if (len(t.Peers()) > 0) != (pass == 1) {
-				continue
-			}
-			if in.Peers[d.Name] {
-				continue
-			}
-			if !b.compatible(t) {
-				b.skipped[t] = true
-				continue
-			}
-			child, err := b.instance(t, in)
-			if err != nil {
+		order = append(order, d.Name)
+		if len(t.Peers()) == 0 {
+			child := b.canonical(t)
+			resolved[d.Name] = child
+			if err := b.visit(child, top); err != nil {
 				return err
 			}
-			in.set(d.Name, child)
+			continue
+		}
+		queue = append(queue, &pending{name: d.Name, entry: t})
+	}
+	if len(b.dedupe)+len(queue) > maxVirtual {
+		return fmt.Errorf("yarn.lock: %w: peer dependencies make more than %d virtual packages", ErrLockfile, maxVirtual)
+	}
+	// Make the virtual packages, then resolve their peers: a sibling's
+	// peer dependency sees the virtual packages made beside it.
+	hash := LocatorHash(in.Locator)
+	for _, q := range queue {
+		q.v = b.newInstance(q.entry, Locator{Name: q.entry.Locator.Name, Reference: "virtual:" + hash + "#" + q.entry.Locator.Reference})
+		resolved[q.name] = q.v
+	}
+	lookup := func(name string) *Instance {
+		if t, ok := resolved[name]; ok {
+			return t
+		}
+		return in.peerTarget[name]
+	}
+	for _, q := range queue {
+		regular := map[string]bool{}
+		for _, d := range q.entry.Dependencies {
+			regular[d.Name] = true
+		}
+		for _, p := range q.entry.Peers() {
+			t := lookup(p)
+			if t == nil && in.Locator.Name == p {
+				t = in
+			}
+			if t == nil && regular[p] {
+				// A missing peer the package also depends on is not a peer.
+				continue
+			}
+			q.v.Peers[p] = true
+			q.v.peerTarget[p] = t
+			q.v.peerOrder = append(q.v.peerOrder, p)
+			if t != nil && t.Virtual() {
+				b.dependents[t] = append(b.dependents[t], q.v)
+			}
 		}
 	}
-	// yarn orders packageDependencies by insertion: self, peers, then the
-	// dependencies in its order (see reorder). Two passes inserted those
-	// with peers last; put them back.
-	b.reorder(in)
+	// Deduplicate, re-checking the dependents of a merged package.
+	alive := map[*Instance]bool{}
+	var be []*Instance
+	inBe := map[*Instance]bool{}
+	for _, q := range queue {
+		alive[q.v] = true
+		be = append(be, q.v)
+		inBe[q.v] = true
+	}
+	for i := 0; i < len(be); i++ {
+		x := be[i]
+		if !inBe[x] {
+			continue
+		}
+		delete(inBe, x)
+		key := b.dedupeKey(x, top)
+		master, ok := b.dedupe[key]
+		if !ok {
+			b.dedupe[key] = x
+			continue
+		}
+		for name, t := range resolved {
+			if t == x {
+				resolved[name] = master
+			}
+		}
+		for _, y := range b.dependents[x] {
+			for p, t := range y.peerTarget {
+				if t == x {
+					y.peerTarget[p] = master
+				}
+			}
+			b.dependents[master] = append(b.dependents[master], y)
+			if !inBe[y] && alive[y] {
+				inBe[y] = true
+				be = append(be, y)
+			}
+		}
+		alive[x] = false
+		x.merged = true
+	}
+	// The package's packageDependencies: itself, its peers, then its
+	// dependencies in walk order.
+	in.set(in.Locator.Name, in)
+	for _, p := range in.peerOrder {
+		in.set(p, in.peerTarget[p])
+	}
+	for _, n := range order {
+		if _, ok := in.byName[n]; !ok || !in.Peers[n] {
+			in.set(n, resolved[n])
+		}
+	}
+	for _, q := range queue {
+		if v := resolved[q.name]; v == q.v && alive[q.v] {
+			if err := b.visit(q.v, top); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
-func (b *graphBuilder) reorder(in *Instance) {
-	// yarn sorts a package's dependencies by descriptor ("name@range"),
-	// which differs from the lockfile's order by name when one name
-	// continues another ("eslint-config-prettier@" < "eslint@").
-	keys := make([]string, len(in.Entry.Dependencies))
-	for i, d := range in.Entry.Dependencies {
-		keys[i] = d.Name + "@"
+// dedupeKey is what makes two virtual packages the same for yarn: the
+// package and the resolutions of all its dependencies, in name order,
+// a resolution to the top workspace marked as such.
+func (b *graphBuilder) dedupeKey(v, top *Instance) string {
+	type kv struct{ name, res string }
+	var deps []kv
+	res := func(t *Instance) string {
+		if t == nil {
+			return "missing:"
+		}
+		if t == top {
+			return t.Locator.String() + " (top)"
+		}
+		return t.Locator.String()
 	}
-	sort.Strings(keys)
-	pos := map[string]int{}
-	for i, k := range keys {
-		pos[strings.TrimSuffix(k, "@")] = i
+	for _, d := range v.Entry.Dependencies {
+		if v.Peers[d.Name] {
+			continue
+		}
+		t := b.lf.Resolve(d)
+		r := "unresolved:" + d.Descriptor()
+		if t != nil {
+			r = t.Locator.String()
+		}
+		deps = append(deps, kv{d.Name, r})
 	}
-	head := 1
-	if in.Virtual() {
-		head += len(in.Entry.Peers())
+	for _, p := range v.peerOrder {
+		deps = append(deps, kv{p, res(v.peerTarget[p])})
 	}
-	if head > len(in.Deps) {
-		return
+	sort.SliceStable(deps, func(i, j int) bool { return deps[i].name < deps[j].name })
+	var sb strings.Builder
+	sb.WriteString(v.Entry.Locator.String())
+	for _, d := range deps {
+		sb.WriteString("\x00" + d.res)
 	}
-	rest := in.Deps[head:]
-	sort.SliceStable(rest, func(i, j int) bool { return pos[rest[i].Name] < pos[rest[j].Name] })
-	for i, d := range in.Deps {
-		in.byName[d.Name] = i
+	return sb.String()
+}
+
+// finish keeps what this platform installs: edges to packages whose
+// conditions do not match are dropped (a peer dependency on one stays
+// unresolved), as yarn attaches only packages it installs; then only the
+// instances reached from the workspaces remain, and those must be
+// installable.
+func (b *graphBuilder) finish() error {
+	skipped := map[*Entry]bool{}
+	for _, in := range b.all {
+		if in.merged {
+			continue
+		}
+		kept := in.Deps[:0]
+		for _, d := range in.Deps {
+			if d.Target != nil && !b.compatible(d.Target.Entry) {
+				skipped[d.Target.Entry] = true
+				if !in.Peers[d.Name] {
+					continue
+				}
+				d.Target = nil
+			}
+			kept = append(kept, d)
+		}
+		in.Deps = kept
+		in.byName = map[string]int{}
+		for i, d := range in.Deps {
+			in.byName[d.Name] = i
+		}
 	}
+	reached := map[*Instance]bool{}
+	var walk func(in *Instance)
+	walk = func(in *Instance) {
+		if reached[in] {
+			return
+		}
+		reached[in] = true
+		for _, d := range in.Deps {
+			if d.Target != nil {
+				walk(d.Target)
+			}
+		}
+	}
+	for _, ws := range b.g.Workspaces {
+		walk(ws)
+	}
+	for _, in := range b.all {
+		if !reached[in] {
+			continue
+		}
+		if err := b.installable(in.Entry); err != nil {
+			return err
+		}
+		b.g.Instances = append(b.g.Instances, in)
+	}
+	reachedEntries := map[*Entry]bool{}
+	for _, in := range b.g.Instances {
+		reachedEntries[in.Entry] = true
+	}
+	for e := range skipped {
+		if !reachedEntries[e] {
+			b.g.Skipped = append(b.g.Skipped, e)
+		}
+	}
+	sort.Slice(b.g.Skipped, func(i, j int) bool {
+		return b.g.Skipped[i].Locator.String() < b.g.Skipped[j].Locator.String()
+	})
+	return nil
+}
+
+// installable refuses the resolutions airlock does not install.
+func (b *graphBuilder) installable(e *Entry) error {
+	switch e.Kind() {
+	case KindPatch:
+		if b.allowPatches && e.IsBuiltinPatch() {
+			return nil
+		}
+		if e.IsBuiltinPatch() {
+			return fmt.Errorf("yarn.lock line %d: %w: yarn installs %s@%s with one of its builtin compat patches (%s), and the lockfile's checksum covers the patched package, which airlock cannot rebuild without yarn's patch", e.Line, ErrBuiltinPatch, e.Locator.Name, e.Version, e.Locator)
+		}
+		return fmt.Errorf("yarn.lock line %d: %w: %s is patched (patch: protocol); the lockfile's checksum covers the patched package, which airlock does not rebuild; install this project with yarn", e.Line, ErrUnsupported, e.Locator)
+	case KindLink:
+		return fmt.Errorf("yarn.lock line %d: %w: %s is a link: or portal: dependency, which airlock does not lay out yet", e.Line, ErrUnsupported, e.Locator)
+	case KindOther:
+		return fmt.Errorf("yarn.lock line %d: %w: %s is resolved from %q, which is not an npm registry or a workspace (airlock installs only those from a berry lockfile)", e.Line, ErrUnsupported, e.Locator, e.Locator.Reference)
+	}
+	return nil
 }

@@ -152,26 +152,48 @@ func (e *Entry) NpmVersion() (version, archiveURL string, err error) {
 	return version, archiveURL, nil
 }
 
-// Peers are the names of the peer dependencies as yarn sees them: those
-// of peerDependencies, then those peerDependenciesMeta names without
-// listing them (yarn makes each an implicit peer dependency on "*").
+// Peers are the names of the peer dependencies as yarn sees them after
+// normalizing the package (Configuration.normalizePackage): those of
+// peerDependencies; each peerDependenciesMeta name not among them (an
+// implicit peer dependency on "*"); and for each of those outside the
+// @types scope, an optional peer dependency on its @types package
+// (@types/x for x, @types/s__x for @s/x) unless the package already
+// depends on it or names it. Sorted by descriptor, as yarn sorts them.
 func (e *Entry) Peers() []string {
+	set := map[string]bool{}
 	var out []string
-	seen := map[string]bool{}
+	add := func(n string) {
+		if !set[n] {
+			set[n] = true
+			out = append(out, n)
+		}
+	}
 	for _, p := range e.PeerDependencies {
-		if !seen[p.Name] {
-			seen[p.Name] = true
-			out = append(out, p.Name)
-		}
+		add(p.Name)
 	}
-	var meta []string
 	for n := range e.PeerOptional {
-		if !seen[n] {
-			meta = append(meta, n)
+		add(n)
+	}
+	deps := map[string]bool{}
+	for _, d := range e.Dependencies {
+		deps[d.Name] = true
+	}
+	for _, n := range append([]string(nil), out...) {
+		if strings.HasPrefix(n, "@types/") {
+			continue
+		}
+		typesName := n
+		if scope, name, ok := strings.Cut(n, "/"); ok {
+			typesName = strings.TrimPrefix(scope, "@") + "__" + name
+		}
+		t := "@types/" + typesName
+		if !set[t] && !e.PeerOptional[t] && !deps[t] {
+			add(t)
 		}
 	}
-	sort.Strings(meta)
-	return append(out, meta...)
+	// Descriptors sort as "name@range"; names are unique, so "name@".
+	sort.Slice(out, func(i, j int) bool { return out[i]+"@" < out[j]+"@" })
+	return out
 }
 
 // IsBuiltinPatch reports whether the entry is one of yarn's builtin
