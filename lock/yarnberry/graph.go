@@ -123,8 +123,8 @@ func (g *Graph) Source(e *Entry) *Entry {
 	return e
 }
 
-// maxVirtual bounds the virtual packages of one graph: each distinct
-// resolution of peer dependencies is one, and a hostile lockfile could
+// maxVirtual bounds the instances of one graph (virtual packages: one per
+// parent with peer dependencies to resolve), which a hostile lockfile could
 // otherwise make them multiply.
 const maxVirtual = 1 << 20
 
@@ -334,7 +334,7 @@ func (b *graphBuilder) visit(in, top *Instance) error {
 		}
 		queue = append(queue, &pending{name: d.Name, entry: t})
 	}
-	if len(b.dedupe)+len(queue) > maxVirtual {
+	if len(b.all)+len(queue) > maxVirtual {
 		return fmt.Errorf("yarn.lock: %w: peer dependencies make more than %d virtual packages", ErrLockfile, maxVirtual)
 	}
 	// Make the virtual packages, then resolve their peers: a sibling's
