@@ -57,6 +57,7 @@ func bunInstall(ctx context.Context, command string, args []string, stdout, stde
 	var f bunFlags
 	fs := newFlagSet(command, "[flags]", stderr)
 	fs.StringVar(&f.dir, "dir", ".", "project `directory` (holds package.json and bun.lock)")
+	fs.StringVar(&f.dir, "cwd", ".", "same as --dir (bun's --cwd)")
 	fs.StringVar(&f.configFile, "config", "", "airlock.toml to use instead of the project's or the user's")
 	fs.BoolVar(&f.production, "production", false, "leave out devDependencies (bun's --production)")
 	fs.BoolVar(&f.production, "p", false, "same as --production")
@@ -111,30 +112,53 @@ type bunfig struct {
 	} `toml:"install"`
 }
 
-// readBunfig reads the project's bunfig.toml (absent: zero values) and
-// refuses the settings that would make airlock install something other
-// than what bun would.
-func readBunfig(dir string) (*bunfig, error) {
-	var b bunfig
-	data, err := safefile.Read(filepath.Join(dir, "bunfig.toml"), maxManifestSize)
-	if errors.Is(err, os.ErrNotExist) {
-		return &b, nil
+// readBunfig reads the global bunfig.toml ($XDG_CONFIG_HOME/.bunfig.toml,
+// else ~/.bunfig.toml) and then the project's, whose settings win, as bun
+// does (absent files: zero values), and refuses the settings that would
+// make airlock install something other than what bun would.
+func readBunfig(dir string, getenv func(string) string) (*bunfig, error) {
+	var files []string
+	if x := getenv("XDG_CONFIG_HOME"); x != "" {
+		files = append(files, filepath.Join(x, ".bunfig.toml"))
+	} else if h := getenv("HOME"); h != "" {
+		files = append(files, filepath.Join(h, ".bunfig.toml"))
 	}
-	if err != nil {
-		return nil, err
-	}
-	if _, err := toml.Decode(string(data), &b); err != nil {
-		return nil, fmt.Errorf("bunfig.toml: %w", err)
-	}
-	for k, v := range map[string]any{"registry": b.Install.Registry, "scopes": b.Install.Scopes, "cafile": b.Install.CAFile, "ca": b.Install.CA} {
-		if v != nil {
-			return nil, fmt.Errorf("bunfig.toml: [install] %s is not read by airlock, which takes registries, scopes, tokens and CAs from .npmrc (bun reads .npmrc too): move the setting there", k)
+	files = append(files, filepath.Join(dir, "bunfig.toml"))
+	var merged bunfig
+	for _, name := range files {
+		data, err := safefile.Read(name, maxManifestSize)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var b bunfig
+		if _, err := toml.Decode(string(data), &b); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		for k, v := range map[string]any{"registry": b.Install.Registry, "scopes": b.Install.Scopes, "cafile": b.Install.CAFile, "ca": b.Install.CA} {
+			if v != nil {
+				return nil, fmt.Errorf("%s: [install] %s is not read by airlock, which takes registries, scopes, tokens and CAs from .npmrc (bun reads .npmrc too): move the setting there", name, k)
+			}
+		}
+		if b.Install.Peer != nil && !*b.Install.Peer {
+			return nil, fmt.Errorf("%s: [install] peer = false is not supported: airlock installs the peers bun.lock records", name)
+		}
+		if b.Install.Linker != "" {
+			merged.Install.Linker = b.Install.Linker
+		}
+		for _, f := range []struct{ dst, src **bool }{
+			{&merged.Install.Production, &b.Install.Production},
+			{&merged.Install.Optional, &b.Install.Optional},
+			{&merged.Install.Dev, &b.Install.Dev},
+		} {
+			if *f.src != nil {
+				*f.dst = *f.src
+			}
 		}
 	}
-	if b.Install.Peer != nil && !*b.Install.Peer {
-		return nil, fmt.Errorf("bunfig.toml: [install] peer = false is not supported: airlock installs the peers bun.lock records")
-	}
-	return &b, nil
+	return &merged, nil
 }
 
 // bunProject is what airlock reads from a bun project.
@@ -152,6 +176,7 @@ func readBunProject(dir string, f *bunFlags) (*bunProject, error) {
 		if _, berr := os.Stat(filepath.Join(dir, bunBinaryLockfile)); berr == nil {
 			return nil, withCode(exitUsage, fmt.Errorf("%s: %w: run `bun install --save-text-lockfile --frozen-lockfile --lockfile-only` to convert it to bun.lock (bun removes bun.lockb), then commit bun.lock", filepath.Join(dir, bunBinaryLockfile), lockbun.ErrBinaryLockfile))
 		}
+		return nil, withCode(exitUsage, fmt.Errorf("%w; airlock installs exactly what bun.lock records: create it with `bun install --lockfile-only --ignore-scripts`", err))
 	}
 	if errors.Is(err, safefile.ErrTooLarge) {
 		err = fmt.Errorf("%w (the lockfile limit): check that it is the lockfile bun wrote", err)
@@ -163,7 +188,7 @@ func readBunProject(dir string, f *bunFlags) (*bunProject, error) {
 	if p.lock, err = lockbun.Parse(data); err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
 	}
-	if p.bunfig, err = readBunfig(dir); err != nil {
+	if p.bunfig, err = readBunfig(dir, os.Getenv); err != nil {
 		return nil, withCode(exitUsage, err)
 	}
 	linker := f.linker
