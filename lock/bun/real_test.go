@@ -49,6 +49,14 @@ func TestRealVite(t *testing.T) {
 		t.Errorf("esbuild's bin belongs to %s", bins["esbuild"])
 	}
 	find(t, sel, "node_modules/@typescript-eslint/typescript-estree/node_modules/minimatch/node_modules/brace-expansion")
+	// bun install --production: "54 packages installed".
+	prod, err := readFixture(t, "vite").Select(Options{Platform: linux, NoDev: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prod.Install) != 54 {
+		t.Errorf("--production installs %d, bun 54", len(prod.Install))
+	}
 	for _, s := range sel.Skipped {
 		if s.Package.Name == "@rollup/rollup-linux-x64-gnu" {
 			t.Error("the glibc rollup binary was skipped")
