@@ -125,8 +125,8 @@ func (g *Graph) Source(e *Entry) *Entry {
 
 // maxVirtual bounds the instances of one graph (virtual packages: one per
 // parent with peer dependencies to resolve), which a hostile lockfile could
-// otherwise make them multiply.
-const maxVirtual = 1 << 20
+// otherwise multiply; the largest real projects make tens of thousands.
+const maxVirtual = 1 << 18
 
 // maxGraphDepth bounds the recursion of peer resolution chains.
 const maxGraphDepth = 10000
