@@ -18,7 +18,8 @@ import (
 //   - the entries under node_modules/<ident>/, with their zip modes
 //     (0o644 or 0o755, less umask);
 //   - symlinks as they are, if their target stays inside the package;
-//     one that leaves it (absolute, or through "..") is ErrBadPackage;
+//     one that leaves it (absolute, or through ".."), and a node_modules
+//     that is not a directory, are ErrBadPackage;
 //   - nothing of the package's own node_modules directory but the
 //     directory itself (yarn berry does not install bundled
 //     dependencies: its linker skips that directory when copying).
@@ -47,6 +48,11 @@ func WriteArchive(a *berryzip.Archive, ident, dir string, umask fs.FileMode) err
 		}
 		if strings.HasPrefix(rel, "node_modules/") {
 			continue
+		}
+		if rel == "node_modules" {
+			// A symlink (or file) where the nested packages go would
+			// redirect them.
+			return fmt.Errorf("%w: %s ships node_modules as something other than a directory", ErrBadPackage, ident)
 		}
 		switch e.Mode & 0o170000 {
 		case 0o040000:

@@ -283,8 +283,10 @@ func TestWriteArchiveHostile(t *testing.T) {
 		}, entries...)}
 	}
 	for name, a := range map[string]*berryzip.Archive{
-		"absolute symlink": mk(&berryzip.Entry{Name: "node_modules/p/l", Mode: 0o120777, Data: []byte("/etc/passwd")}),
-		"escaping symlink": mk(&berryzip.Entry{Name: "node_modules/p/d/l", Mode: 0o120777, Data: []byte("../../x")}),
+		"absolute symlink":  mk(&berryzip.Entry{Name: "node_modules/p/l", Mode: 0o120777, Data: []byte("/etc/passwd")}),
+		"escaping symlink":  mk(&berryzip.Entry{Name: "node_modules/p/d/l", Mode: 0o120777, Data: []byte("../../x")}),
+		"node_modules link": mk(&berryzip.Entry{Name: "node_modules/p/node_modules", Mode: 0o120777, Data: []byte(".")}),
+		"node_modules file": mk(&berryzip.Entry{Name: "node_modules/p/node_modules", Mode: 0o100644, Data: []byte("x")}),
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
