@@ -312,15 +312,25 @@ func findWorkspaces(dir string, patterns []string) ([]string, error) {
 	return out, err
 }
 
-func runBunInstall(ctx context.Context, command string, f *bunFlags, rep *reporter) error {
-	began := time.Now()
+// bunPlan is what an install of a bun project would lay out.
+type bunPlan struct {
+	projectDir string
+	cfg        *config.Config
+	rc         *npmrc.Config
+	project    *bunProject
+	sel        *lockbun.Selection
+}
+
+// loadBunPlan reads the project f names and selects what bun install
+// would lay out on platform (zero fields: the host's).
+func loadBunPlan(f *bunFlags, platform lockbun.Platform, rep *reporter) (*bunPlan, error) {
 	projectDir, err := filepath.Abs(f.dir)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return nil, withCode(exitUsage, err)
 	}
 	cfg, err := config.Load(f.configFile, projectDir, os.Getenv)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return nil, withCode(exitUsage, err)
 	}
 	rep.audit.configure(cfg, projectDir)
 	if f.noRemoteCache {
@@ -328,32 +338,77 @@ func runBunInstall(ctx context.Context, command string, f *bunFlags, rep *report
 	}
 	rc, err := npmrc.Load(projectDir, os.Environ())
 	if err != nil {
-		return withCode(exitUsage, err)
+		return nil, withCode(exitUsage, err)
 	}
 	for _, w := range rc.Warnings() {
 		rep.warn(event{Message: w})
 	}
 	project, err := readBunProject(projectDir, f)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	host := locknpm.HostPlatform()
-	host.Libc = locknpm.DetectLibc()
+	if platform.OS == "" {
+		platform.OS = host.OS
+	}
+	if platform.CPU == "" {
+		platform.CPU = host.CPU
+	}
+	if platform.Libc == "" {
+		platform.Libc = locknpm.DetectLibc()
+	}
 	in := project.bunfig.Install
 	opts := lockbun.Options{
 		NoDev:      f.production || slices.Contains(f.omit, "dev") || (in.Production != nil && *in.Production) || (in.Dev != nil && !*in.Dev),
 		NoOptional: slices.Contains(f.omit, "optional") || (in.Optional != nil && !*in.Optional),
-		Platform:   lockbun.Platform{OS: host.OS, CPU: host.CPU, Libc: host.Libc},
+		Platform:   platform,
 		// bun links esbuild's bin to its platform binary.
 		NativeBinLinks: project.native,
 	}
 	sel, err := project.lock.Select(opts)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return nil, withCode(exitUsage, err)
 	}
 	for _, s := range sel.Skipped {
 		rep.skipped(event{Name: s.Package.Name, Version: s.Package.Version, Path: s.Package.Path, Reason: s.Reason})
 	}
+	return &bunPlan{projectDir: projectDir, cfg: cfg, rc: rc, project: project, sel: sel}, nil
+}
+
+// bunPlanOf is loadBunPlan under npm ci's flags (airlock fetch and vendor):
+// --omit=dev (--production) and --omit=optional, --include, and
+// --os/--cpu/--libc for the platform.
+func bunPlanOf(f *npmCIFlags, rep *reporter) (*bunPlan, error) {
+	bf := &bunFlags{dir: f.dir, configFile: f.configFile, noRemoteCache: f.noRemoteCache, production: f.production}
+	omit := map[string]bool{}
+	for _, v := range f.omit.values {
+		omit[v] = true
+	}
+	if f.optional != nil && !*f.optional {
+		omit["optional"] = true
+	}
+	for _, v := range f.include.values {
+		delete(omit, v)
+		if v == "dev" {
+			bf.production = false
+		}
+	}
+	for v := range omit {
+		if v != "dev" && v != "optional" {
+			return nil, withCode(exitUsage, fmt.Errorf("--omit=%s is not supported for bun.lock (only dev and optional)", v))
+		}
+		bf.omit = append(bf.omit, v)
+	}
+	return loadBunPlan(bf, lockbun.Platform{OS: f.os, CPU: f.cpu, Libc: f.libc}, rep)
+}
+
+func runBunInstall(ctx context.Context, command string, f *bunFlags, rep *reporter) error {
+	began := time.Now()
+	plan, err := loadBunPlan(f, lockbun.Platform{}, rep)
+	if err != nil {
+		return err
+	}
+	projectDir, cfg, rc, sel := plan.projectDir, plan.cfg, plan.rc, plan.sel
 	if err := checkNpmPolicy(sel.Install, rc, rep); err != nil {
 		return err
 	}
