@@ -78,6 +78,8 @@ func writeSBOM(f *npmCIFlags, pf *pipFlags, output string, stdout io.Writer, rep
 		switch {
 		case plan.pnpm != nil:
 			in = pnpmSBOMInput(plan.pnpm)
+		case plan.npm == nil:
+			return errNotForCommand(plan.lock)
 		default:
 			lf := plan.npm.project.lock
 			in = sbom.NPMInput(lf.Name, lf.Version, plan.install, lf.Dependencies(), redactResolved)
