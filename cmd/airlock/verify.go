@@ -97,6 +97,9 @@ func runVerify(ctx context.Context, f *npmCIFlags, stdout io.Writer, rep *report
 	if jp.pnpm != nil {
 		return runVerifyPnpm(ctx, jp.pnpm, f.jsonOut, stdout, rep)
 	}
+	if jp.npm == nil {
+		return errNotForCommand(jp.lock)
+	}
 	plan := jp.npm
 	roots := npmTreeRoots(plan.sel.Install)
 	workers := plan.cfg.Concurrency
