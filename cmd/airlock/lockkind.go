@@ -148,6 +148,21 @@ func loadJSPlan(f *npmCIFlags, rep *reporter) (*jsPlan, error) {
 			p.cfg.CacheDir = filepath.Join(dir, "airlock")
 		}
 		return &jsPlan{lock: l, projectDir: p.projectDir, cfg: p.cfg, rc: p.rc, install: p.sel.Install, pnpm: p}, nil
+	case lockBun:
+		// fetch and vendor need only the packages; verify and sbom ask
+		// for npm or pnpm and refuse bun.lock (errNotForCommand).
+		p, err := bunPlanOf(f, rep)
+		if err != nil {
+			return nil, err
+		}
+		if f.npmCache != "" {
+			dir, err := filepath.Abs(f.npmCache)
+			if err != nil {
+				return nil, withCode(exitUsage, err)
+			}
+			p.cfg.CacheDir = filepath.Join(dir, "airlock")
+		}
+		return &jsPlan{lock: l, projectDir: p.projectDir, cfg: p.cfg, rc: p.rc, install: p.sel.Install}, nil
 	case lockNpm:
 	default:
 		return nil, errNotForCommand(l)
