@@ -426,3 +426,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestPackages lists every registry entry at its tree path, skipped ones
+// included.
+func TestPackages(t *testing.T) {
+	pkgs := readFixture(t, "workspace").Packages()
+	var paths []string
+	for _, p := range pkgs {
+		paths = append(paths, p.Path)
+	}
+	got := strings.Join(paths, "\n")
+	for _, want := range []string{"node_modules/ms", "packages/app/node_modules/ms", "packages/tool/node_modules/is-number", "node_modules/is-odd/node_modules/is-number"} {
+		if !strings.Contains(got, want+"\n") && !strings.HasSuffix(got, want) {
+			t.Errorf("%s missing from:\n%s", want, got)
+		}
+	}
+	if len(pkgs) != 21 {
+		t.Errorf("%d packages, want the lockfile's 21", len(pkgs))
+	}
+	if all := readFixture(t, "layout").Packages(); len(all) != 37 {
+		t.Errorf("layout: %d packages, want all 37 (skipped platforms included)", len(all))
+	}
+}

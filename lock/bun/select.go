@@ -64,27 +64,8 @@ func (lf *Lockfile) Select(o Options) (*Selection, error) {
 	for _, w := range lf.Workspaces[1:] {
 		byName[w.Name] = w
 	}
-	// dirOf maps a key prefix to the directory its children's node_modules
-	// is in: a workspace link leads into the workspace's own directory.
 	paths := map[string]string{}
-	var pathOf func(key string, segs []string) string
-	pathOf = func(key string, segs []string) string {
-		if p, ok := paths[key]; ok {
-			return p
-		}
-		parent := ""
-		if len(segs) > 1 {
-			pk := strings.Join(segs[:len(segs)-1], "/")
-			parent = pathOf(pk, segs[:len(segs)-1])
-			if e := lf.Entries[pk]; e != nil && e.Kind == KindWorkspace {
-				parent = e.WorkspacePath
-			}
-			parent += "/"
-		}
-		p := parent + "node_modules/" + segs[len(segs)-1]
-		paths[key] = p
-		return p
-	}
+	pathOf := func(key string, segs []string) string { return lf.pathOf(key, segs, paths) }
 	// resolve is bun's lookup of a dependency from the package at prefix.
 	resolve := func(prefix []string, name string) *Entry {
 		for i := len(prefix); i >= 0; i-- {
@@ -286,6 +267,42 @@ func (lf *Lockfile) nativeBinLinks(sel *Selection, o Options) {
 			break
 		}
 	}
+}
+
+// pathOf is where the package keyed key (split into segs) lives: under
+// its parent key's node_modules, or, below a workspace package's key, in
+// that workspace's own directory. memo caches the answers.
+func (lf *Lockfile) pathOf(key string, segs []string, memo map[string]string) string {
+	if p, ok := memo[key]; ok {
+		return p
+	}
+	parent := ""
+	if len(segs) > 1 {
+		pk := strings.Join(segs[:len(segs)-1], "/")
+		parent = lf.pathOf(pk, segs[:len(segs)-1], memo)
+		if e := lf.Entries[pk]; e != nil && e.Kind == KindWorkspace {
+			parent = e.WorkspacePath
+		}
+		parent += "/"
+	}
+	p := parent + "node_modules/" + segs[len(segs)-1]
+	memo[key] = p
+	return p
+}
+
+// Packages lists every registry package the lockfile records, at the
+// place bun's hoisted tree puts it, whatever the platform or omitted
+// dependency types (airlock audit looks at those it finds on disk).
+func (lf *Lockfile) Packages() []lock.Package {
+	memo := map[string]string{}
+	var out []lock.Package
+	for _, k := range lf.Keys {
+		if e := lf.Entries[k]; e.Kind == KindNpm {
+			out = append(out, lf.pkg(e, lf.pathOf(k, e.Segments, memo), false))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
 }
 
 // pkg describes entry e installed at p.
