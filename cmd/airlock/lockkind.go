@@ -15,6 +15,7 @@ import (
 	"github.com/airlock-dev/airlock/fetch/npmrc"
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
+	lockbun "github.com/airlock-dev/airlock/lock/bun"
 	lockpnpm "github.com/airlock-dev/airlock/lock/pnpm"
 )
 
@@ -257,6 +258,16 @@ func lockedJSPackages(dir string) (jsLock, []lock.Package, error) {
 			pkgs = append(pkgs, e.Package("node_modules/.pnpm/"+lockpnpm.DepPathToFilename(e.DepPath, maxLen, project.major)+"/node_modules/"+e.Name))
 		}
 		return l, pkgs, nil
+	case lockBun:
+		data, err := safefile.Read(filepath.Join(dir, l.name), lockbun.MaxLockfileSize)
+		if err != nil {
+			return l, nil, withCode(exitUsage, err)
+		}
+		lf, err := lockbun.Parse(data)
+		if err != nil {
+			return l, nil, withCode(exitUsage, fmt.Errorf("%s: %w", filepath.Join(dir, l.name), err))
+		}
+		return l, lf.Packages(), nil
 	case lockNpm:
 	default:
 		return l, nil, errNotForCommand(l)
