@@ -95,6 +95,7 @@ func (pc *pipPolicy) checkDists(dists []lockpypi.Dist) error {
 	if len(denied) > 0 {
 		return policyError(denied, nil)
 	}
+	pc.unchecked(subjects)
 	adv, err := pc.advisories(subjects)
 	if err != nil {
 		return err
@@ -103,6 +104,41 @@ func (pc *pipPolicy) checkDists(dists []lockpypi.Dist) error {
 		return policyError(adv, nil)
 	}
 	return nil
+}
+
+// unchecked warns, once per setting, when require_signatures or
+// require_provenance is on for Python packages: airlock has neither
+// registry signatures nor provenance (PEP 740 attestations) to verify for
+// a Python index, and a setting that silently did nothing would mislead.
+// Refusing instead would break every Python install of a project that
+// turned them on for npm.
+func (pc *pipPolicy) unchecked(subjects []verify.Subject) {
+	for _, rule := range []string{"require_signatures", "require_provenance"} {
+		var names []string
+		where := ""
+		for _, s := range subjects {
+			e := pc.pol.For(s.Name)
+			on := e.RequireSignatures
+			if rule == "require_provenance" {
+				on = e.RequireProvenance
+			}
+			if on != nil && *on {
+				names = append(names, s.Name)
+				where = e.From[rule]
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		count := len(names)
+		if count > 5 {
+			names = append(names[:5], fmt.Sprintf("and %d more", count-5))
+		}
+		reportDecisions(pc.rep, []verify.Decision{{Rule: strings.TrimPrefix(rule, "require_"), Verdict: verify.Warn,
+			Message:  fmt.Sprintf("%s = true (%s) is not checked for %d Python package(s) (%s): airlock verifies registry signatures and provenance for npm registries only; a wheel is trusted through its locked hash", rule, where, count, strings.Join(names, ", ")),
+			Evidence: "Python indexes publish no npm-style registry signatures; PEP 740 attestations are not verified yet",
+			Override: fmt.Sprintf(`set %s = false in [policy.packages."NAME"] for these packages to silence this`, rule)}})
+	}
 }
 
 // advisories matches subjects against the imported OSV database's PyPI
