@@ -72,7 +72,7 @@ func pnpmInstall(ctx context.Context, command string, args []string, stdout, std
 	fs.BoolVar(&f.dev, "dev", false, "install only devDependencies (pnpm's --dev, -D): dependencies and optionalDependencies are left out")
 	fs.BoolVar(&f.dev, "D", false, "same as --dev")
 	fs.BoolVar(&f.noOptional, "no-optional", false, "leave out optionalDependencies (pnpm's --no-optional)")
-	fs.Var(&f.omit, "omit", "npm's spelling, for `airlock install`: --omit=dev is --prod, --omit=optional is --no-optional (repeatable)")
+	fs.Var(&f.omit, "omit", "dependency `type` to leave out, in npm's spelling (airlock install passes it): dev is --prod, optional is --no-optional (repeatable)")
 	fs.Var(&f.os, "os", "install optional dependencies for this `os` instead of supportedArchitectures' (repeatable; \"current\" is the host's), as pnpm's --os")
 	fs.Var(&f.cpu, "cpu", "the same for `cpu` (pnpm's --cpu)")
 	fs.Var(&f.libc, "libc", "the same for `libc` (pnpm's --libc)")
