@@ -252,8 +252,8 @@ func (sx *storeExtract) fromStore(ctx context.Context, dir string, rep *reporter
 		audit.Detail = err.Error()
 		rep.audit.add(audit)
 	case errors.As(err, &ue):
-		// Forged, or written under a key this machine no longer has (a
-		// restored cache, a new key): never used, rebuilt.
+		// Forged or edited (entries of other keys have other names and
+		// are never found): never used, rebuilt.
 		if storeNoteOnce(sx.s, "untrusted") {
 			rep.warn(event{Name: pkg.Name, Version: pkg.Version, Path: pkg.Path,
 				Message: fmt.Sprintf("%v; rebuilding it from the verified archive (other untrusted entries in this run are rebuilt without a warning)", err)})
@@ -388,8 +388,8 @@ func (sx *storeExtract) abort() {
 
 // maintainStore runs airlock cache verify (olderThan 0) or gc over the
 // store in cache c, if there is one, and returns the line to print ("" when
-// there is no store). Entries under another key than this machine's are
-// untrusted and verify removes them, as an install would.
+// there is no store). verify checks the entries of this machine's key and
+// leaves other keys' alone; gc removes any entry unused for olderThan.
 func maintainStore(ctx context.Context, cfg *config.Config, c *cache.Cache, olderThan time.Duration, report func(store.Action)) (store.Summary, string, error) {
 	dir := filepath.Join(c.Dir(), "store")
 	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
@@ -410,7 +410,11 @@ func maintainStore(ctx context.Context, cfg *config.Config, c *cache.Cache, olde
 	defer s.Close()
 	if olderThan == 0 {
 		sum, err := s.VerifyAll(ctx, report)
-		return sum, fmt.Sprintf("verified %d extracted store entries (%s of files) in %s: removed %d entries", sum.Entries, humanBytes(sum.Bytes), dir, sum.Removed), err
+		line := fmt.Sprintf("verified %d extracted store entries (%s of files) in %s: removed %d entries", sum.Entries, humanBytes(sum.Bytes), dir, sum.Removed)
+		if sum.Foreign > 0 {
+			line += fmt.Sprintf("; left %d entries made under another store key (another machine or user sharing this cache; cache gc ages them out)", sum.Foreign)
+		}
+		return sum, line, err
 	}
 	sum, err := s.GC(ctx, olderThan, report)
 	return sum, fmt.Sprintf("kept %d of %d extracted store entries in %s: removed %d unused for that long", sum.Entries-sum.Removed, sum.Entries, dir, sum.Removed), err

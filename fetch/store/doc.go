@@ -9,8 +9,11 @@
 //	v1/<id[0:2]>/<id>/pkg/...    the package's files
 //	tmp/.airlock-tmp-*           an entry being built (or debris)
 //
-// where id is the SHA-256 of the archive's lockfile digest and the layout
-// (umask, bins marked at extraction, .gitignore rule) that shaped the files.
+// where id is an HMAC-SHA256, under the store's key, of the archive's
+// lockfile digest and the layout (umask, bins marked at extraction,
+// .gitignore rule) that shaped the files: each key has its own entries, so
+// machines sharing a restored cache, each with its own key, only miss each
+// other's entries and never distrust and remove them.
 //
 // Rules the code keeps:
 //
@@ -30,10 +33,12 @@
 //     $XDG_STATE_HOME/airlock/store.key, 0600, created on first use).
 //     Whoever can write the cache (a CI cache restored from another branch,
 //     another job sharing it) can change files and manifests, but cannot
-//     make a manifest whose MAC verifies: such an entry, like one whose key
-//     was lost or replaced, is untrusted, removed and rebuilt from the
-//     verified archive. The key never leaves the key file and is never
-//     written below the cache.
+//     make a manifest whose MAC verifies: such an entry is untrusted,
+//     removed and rebuilt from the verified archive. Entries made under a
+//     key that was lost or replaced are never found again (their names
+//     come from the key), so they are rebuilt too, and GC ages them out.
+//     The key never leaves the key file and is never written below the
+//     cache.
 //   - Every Place re-hashes every file it places against the manifest (size,
 //     SHA-256, and for a hard link also the mode and owner of the very inode
 //     linked), before the installer can use it. A mismatch removes the

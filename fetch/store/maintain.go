@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,8 @@ type Summary struct {
 	Removed      int
 	RemovedBytes int64
 	Failed       int
+	// Foreign counts entries VerifyAll left alone: made under another key.
+	Foreign int
 }
 
 func (s *Summary) record(a Action, report func(Action)) {
@@ -72,13 +75,20 @@ func touch(efd int) {
 	_ = unix.UtimesNanoAt(efd, manifestFn, []unix.Timespec{now, now}, unix.AT_SYMLINK_NOFOLLOW)
 }
 
-// VerifyAll checks every entry as Place would (the manifest's MAC, and
-// every file's type, mode, size and SHA-256) and removes, reporting each:
-// entries that fail, names that are not entries, and temporary directories
-// no live builder holds. Reading an entry here is not a use (GC).
+// VerifyAll checks every entry made under this store's key as Place would
+// (the manifest's MAC, and every file's type, mode, size and SHA-256) and
+// removes, reporting each: entries that fail, names that are not entries,
+// and temporary directories no live builder holds. Entries named for
+// another key (another machine or user sharing the cache) cannot be
+// checked and are left to their owner, or to GC; Summary.Foreign counts
+// them. Reading an entry here is not a use (GC).
 func (s *Store) VerifyAll(ctx context.Context, report func(Action)) (Summary, error) {
 	var sum Summary
 	err := s.walk(ctx, &sum, report, func(rel string, efd int) error {
+		if !s.ours(rel, efd) {
+			sum.Foreign++
+			return nil
+		}
 		sum.Entries++
 		size, err := s.checkEntry(ctx, rel, efd)
 		sum.Bytes += size
@@ -99,6 +109,41 @@ func (s *Store) VerifyAll(ctx context.Context, report func(Action)) (Summary, er
 	return sum, nil
 }
 
+// ours reports whether the entry at rel is named for this store's key:
+// the integrity and layout its manifest states (read without trusting it)
+// give its name under the key. An entry of ours whose manifest was edited
+// may look foreign here; it is removed when Place next looks it up.
+func (s *Store) ours(rel string, efd int) bool {
+	fd, err := openat2(efd, manifestFn, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return true // no manifest: checkEntry removes it
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size > MaxManifestSize {
+		return true
+	}
+	data := make([]byte, st.Size)
+	if _, err := io.ReadFull(fdReader(fd), data); err != nil {
+		return true
+	}
+	var integrity, layout string
+	for _, line := range strings.Split(string(data), "\n") {
+		word, rest, _ := strings.Cut(line, " ")
+		switch word {
+		case "integrity":
+			integrity = rest
+		case "layout":
+			layout, _ = strconv.Unquote(rest)
+		}
+	}
+	d, err := verify.ParseSRI(integrity)
+	if err != nil {
+		return true
+	}
+	return s.name(ID{Integrity: d.Strongest(), Layout: layout}) == rel[strings.LastIndexByte(rel, '/')+1:]
+}
+
 // checkEntry verifies one entry in place.
 func (s *Store) checkEntry(ctx context.Context, rel string, efd int) (int64, error) {
 	name := rel[strings.LastIndexByte(rel, '/')+1:]
@@ -115,7 +160,7 @@ func (s *Store) checkEntry(ctx context.Context, rel string, efd int) (int64, err
 	if err != nil {
 		return 0, fmt.Errorf("untrusted: manifest integrity: %v", err)
 	}
-	if (ID{Integrity: d.Strongest(), Layout: m.layout}).name() != name {
+	if s.name(ID{Integrity: d.Strongest(), Layout: m.layout}) != name {
 		return 0, errors.New("untrusted: manifest describes another entry")
 	}
 	pkg, err := openat2(efd, pkgDir, unix.O_PATH|unix.O_DIRECTORY, 0)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -88,8 +89,12 @@ type ID struct {
 	Layout    string
 }
 
-func (id ID) name() string {
-	h := sha256.New()
+// name is the entry's directory name: an HMAC of the ID under the store's
+// key, so that each key has its own entries. Machines sharing a cache (a CI
+// cache restored on many runners, each with its own key) then never find,
+// distrust and remove each other's entries; they only miss them.
+func (s *Store) name(id ID) string {
+	h := hmac.New(sha256.New, s.key)
 	h.Write([]byte("airlock-store 1\x00"))
 	h.Write([]byte(id.Integrity.String()))
 	h.Write([]byte{0})
@@ -152,7 +157,7 @@ func (s *Store) Dir() string { return s.dir }
 func (s *Store) Close() error { return unix.Close(s.root) }
 
 func (s *Store) entryRel(id ID) string {
-	n := id.name()
+	n := s.name(id)
 	return versionDir + "/" + n[:2] + "/" + n
 }
 

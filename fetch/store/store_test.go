@@ -365,15 +365,34 @@ func editManifest(t *testing.T, s *Store, id ID, edit func([]byte) []byte) {
 	}
 }
 
-// Entries made under a key are not trusted under another: a lost or
-// replaced key (or a cache restored from another machine) means rebuild.
+// Entries made under a key are not used under another: a lost or replaced
+// key (or a cache restored from another machine) means rebuild. Each key
+// names its own entries, so stores sharing a cache never see each other's
+// entries, and cache verify leaves the other key's entries alone.
 func TestOtherKeyNotTrusted(t *testing.T) {
 	dir := t.TempDir()
 	id := testID("a")
-	build(t, openTest(t, dir, testKey(1), Link), id, pkgFiles)
-	_, _, err := place(t, openTest(t, dir, testKey(2), Link), id, placement)
-	if !errors.Is(err, errBadMAC) {
-		t.Fatalf("Place under another key = %v, want the MAC refused", err)
+	s1, s2 := openTest(t, dir, testKey(1), Link), openTest(t, dir, testKey(2), Link)
+	build(t, s1, id, pkgFiles)
+	if _, _, err := place(t, s2, id, placement); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Place under another key = %v, want not found", err)
+	}
+	build(t, s2, id, pkgFiles)
+	for _, s := range []*Store{s1, s2} {
+		sum, err := s.VerifyAll(context.Background(), func(a Action) { t.Errorf("removed %s: %s", a.Path, a.Reason) })
+		if err != nil || sum.Entries != 1 || sum.Foreign != 1 {
+			t.Errorf("VerifyAll: %+v, %v", sum, err)
+		}
+		if _, _, err := place(t, s, id, placement); err != nil {
+			t.Error(err)
+		}
+	}
+	// An authentic manifest of one key, moved to the other key's name for
+	// the same package, does not verify.
+	os.RemoveAll(s2.EntryPath(id))
+	os.Rename(s1.EntryPath(id), s2.EntryPath(id))
+	if _, _, err := place(t, s2, id, placement); !errors.Is(err, errBadMAC) {
+		t.Fatalf("Place of another key's entry under our name = %v, want the MAC refused", err)
 	}
 }
 
@@ -584,7 +603,7 @@ func TestVerifyAllAndGC(t *testing.T) {
 		t.Fatalf("VerifyAll: %+v, removed %q", sum, removed)
 	}
 	joined := strings.Join(removed, "\n")
-	if !strings.Contains(joined, bad.name()+": corrupt: package.json") || !strings.Contains(joined, "planted: not a store directory") {
+	if !strings.Contains(joined, s.name(bad)+": corrupt: package.json") || !strings.Contains(joined, "planted: not a store directory") {
 		t.Errorf("removed %q", removed)
 	}
 
@@ -592,7 +611,7 @@ func TestVerifyAllAndGC(t *testing.T) {
 	os.Chtimes(filepath.Join(s.EntryPath(old), manifestFn), long, long)
 	removed = nil
 	sum, err = s.GC(context.Background(), 30*24*time.Hour, func(a Action) { removed = append(removed, filepath.Base(a.Path)) })
-	if err != nil || sum.Entries != 2 || sum.Removed != 1 || len(removed) != 1 || removed[0] != old.name() {
+	if err != nil || sum.Entries != 2 || sum.Removed != 1 || len(removed) != 1 || removed[0] != s.name(old) {
 		t.Fatalf("GC: %+v %v, removed %q", sum, err, removed)
 	}
 	if _, _, err := place(t, s, good, placement); err != nil {
