@@ -8,9 +8,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -159,8 +161,9 @@ func gitShow(ctx context.Context, dir, ref, name string) ([]byte, error) {
 // parseAnyLock turns a lockfile's bytes into packages, choosing the format
 // by file name: pylock*.toml and uv.lock are Python locks, *pnpm-lock.yaml
 // (or a YAML document that starts as pnpm's do) pnpm's, anything else an
-// npm lockfile.
-func parseAnyLock(name string, data []byte) ([]lock.Package, lock.Ecosystem, error) {
+// npm lockfile. For a pnpm lockfile it also returns the patches by
+// package key (pnpmDiffPackages).
+func parseAnyLock(name string, data []byte) ([]lock.Package, lock.Ecosystem, map[string]string, error) {
 	base := filepath.Base(name)
 	if i := strings.LastIndexByte(base, ':'); i >= 0 { // REF:file
 		base = base[i+1:]
@@ -171,9 +174,10 @@ func parseAnyLock(name string, data []byte) ([]lock.Package, lock.Ecosystem, err
 	case strings.HasSuffix(base, pnpmLockfile) || bytes.HasPrefix(data, []byte("lockfileVersion:")):
 		lf, err := lockpnpm.Parse(data)
 		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w", name, err)
+			return nil, "", nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return pnpmDiffPackages(lf), lock.NPM, nil
+		pkgs, patches := pnpmDiffPackages(lf)
+		return pkgs, lock.NPM, patches, nil
 	case base == "uv.lock":
 		pl, err = pypi.ParseUVLock(data, pypi.UVOptions{})
 	case strings.HasPrefix(base, "pylock") && strings.HasSuffix(base, ".toml"):
@@ -181,12 +185,12 @@ func parseAnyLock(name string, data []byte) ([]lock.Package, lock.Ecosystem, err
 	default:
 		lf, err := locknpm.Parse(data)
 		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w", name, err)
+			return nil, "", nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return lf.Packages, lock.NPM, nil
+		return lf.Packages, lock.NPM, nil, nil
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", name, err)
+		return nil, "", nil, fmt.Errorf("%s: %w", name, err)
 	}
 	var pkgs []lock.Package
 	for _, d := range pl.Dists {
@@ -204,15 +208,15 @@ func parseAnyLock(name string, data []byte) ([]lock.Package, lock.Ecosystem, err
 		}
 		pkgs = append(pkgs, p)
 	}
-	return pkgs, lock.PyPI, nil
+	return pkgs, lock.PyPI, nil, nil
 }
 
 func runLockDiff(ctx context.Context, in lockDiffInput, stdout, stderr io.Writer) error {
-	oldPkgs, oldEco, err := parseAnyLock(in.oldName, in.oldData)
+	oldPkgs, oldEco, oldPatches, err := parseAnyLock(in.oldName, in.oldData)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	newPkgs, newEco, err := parseAnyLock(in.newName, in.newData)
+	newPkgs, newEco, newPatches, err := parseAnyLock(in.newName, in.newData)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -220,6 +224,7 @@ func runLockDiff(ctx context.Context, in lockDiffInput, stdout, stderr io.Writer
 		return withCode(exitUsage, fmt.Errorf("%s is a %s lock and %s a %s lock: compare lockfiles of one ecosystem", in.oldName, oldEco, in.newName, newEco))
 	}
 	report := diffReport{Old: in.oldName, New: in.newName, Changes: lockdiff.Diff(oldPkgs, newPkgs)}
+	report.Changes = addPatchChanges(report.Changes, oldPatches, newPatches, oldPkgs, newPkgs)
 	if report.Changes == nil {
 		report.Changes = []lockdiff.Change{}
 	}
@@ -371,7 +376,8 @@ func addDiffAdvisories(ctx context.Context, cfg *config.Config, rc *npmrc.Config
 // name when the lockfile holds one version of it (an upgrade is then a
 // change from one version to the other) and by name@version when it holds
 // several. Peer-dependency variants of one version are one package.
-func pnpmDiffPackages(lf *lockpnpm.Lockfile) []lock.Package {
+func pnpmDiffPackages(lf *lockpnpm.Lockfile) ([]lock.Package, map[string]string) {
+	patches := map[string]string{}
 	versions := map[string]map[string]bool{}
 	byKey := map[string]*lockpnpm.Entry{}
 	for _, e := range lf.Entries {
@@ -392,7 +398,64 @@ func pnpmDiffPackages(lf *lockpnpm.Lockfile) []lock.Package {
 			key = e.Key
 		}
 		pkgs = append(pkgs, e.Package(key))
+		if pt, ok := lf.Patches[e.PatchHash]; ok {
+			patches[key] = pt.Path + " (hash " + pt.Hash + ")"
+		}
 	}
 	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Path < pkgs[j].Path })
-	return pkgs
+	return pkgs, patches
+}
+
+// patchChanged flags a pnpm package whose patchedDependencies patch was
+// added, removed or changed: new code in the installed tree that the
+// package's version and integrity do not show.
+const patchChanged lockdiff.Flag = "patch-changed"
+
+// addPatchChanges notes patch changes (pnpm lockfiles: key → patch) on
+// the changes, adding a change for a package only its patch changed.
+func addPatchChanges(changes []lockdiff.Change, oldPatches, newPatches map[string]string, oldPkgs, newPkgs []lock.Package) []lockdiff.Change {
+	if len(oldPatches) == 0 && len(newPatches) == 0 {
+		return changes
+	}
+	entry := func(p lock.Package) *lockdiff.Entry {
+		return &lockdiff.Entry{Name: p.Name, Version: p.Version, Source: p.Source.String(), Resolved: p.Resolved, Integrity: p.Integrity,
+			HasInstallScript: p.HasInstallScript, Optional: p.Optional}
+	}
+	oldBy, newBy := map[string]lock.Package{}, map[string]lock.Package{}
+	for _, p := range oldPkgs {
+		oldBy[p.Path] = p
+	}
+	for _, p := range newPkgs {
+		newBy[p.Path] = p
+	}
+	index := map[string]int{}
+	for i, c := range changes {
+		index[c.Key] = i
+	}
+	for _, key := range slices.Sorted(maps.Keys(newBy)) {
+		was, now := oldPatches[key], newPatches[key]
+		if was == now {
+			continue
+		}
+		note := "patched with " + now
+		switch {
+		case now == "":
+			note = "no longer patched (was " + was + ")"
+		case was != "":
+			note = "patch changed: " + was + " -> " + now
+		}
+		i, ok := index[key]
+		if !ok {
+			o, had := oldBy[key]
+			if !had {
+				continue // added: the patch is part of what is new
+			}
+			changes = append(changes, lockdiff.Change{Kind: lockdiff.Changed, Key: key, Old: entry(o), New: entry(newBy[key])})
+			i = len(changes) - 1
+		}
+		changes[i].Flags = append(changes[i].Flags, patchChanged)
+		changes[i].Notes = append(changes[i].Notes, note)
+	}
+	sort.Slice(changes, func(i, j int) bool { return changes[i].Key < changes[j].Key })
+	return changes
 }
