@@ -41,6 +41,7 @@ test-live:
 	$(GO) test -tags live -run TestLivePnpm -count=1 -v ./install/pnpm
 	$(GO) test -tags live -run TestLiveBun -count=1 -v ./install/bun
 	$(GO) test -tags live -run TestLiveYarn -count=1 -v ./install/yarn
+	$(GO) test -tags live -run TestLiveYarn4 -count=1 -v ./install/yarnberry
 
 # airlock vs npm ci --ignore-scripts, pnpm and bun, cold and warm, on three real
 # lockfiles (testdata/npm/live/{small,medium,large}) from the real registry.
