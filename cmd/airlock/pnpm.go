@@ -7,8 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -169,6 +172,9 @@ type pnpmProject struct {
 	// patches are the patchedDependencies files by hash, checked
 	// against the lockfile.
 	patches map[string]string
+	// patchConfig is the patchedDependencies setting (package.json's
+	// pnpm field, then pnpm-workspace.yaml): key → patch file.
+	patchConfig map[string]string
 }
 
 func readPnpmProject(dir string, rc *npmrc.Config) (*pnpmProject, error) {
@@ -193,6 +199,7 @@ func readPnpmProject(dir string, rc *npmrc.Config) (*pnpmProject, error) {
 		Version        string `json:"version"`
 		PackageManager string `json:"packageManager"`
 		Pnpm           struct {
+			PatchedDependencies    map[string]string `json:"patchedDependencies"`
 			SupportedArchitectures *struct {
 				OS   stringOrList `json:"os"`
 				CPU  stringOrList `json:"cpu"`
@@ -208,6 +215,7 @@ func readPnpmProject(dir string, rc *npmrc.Config) (*pnpmProject, error) {
 	if sa := root.Pnpm.SupportedArchitectures; sa != nil {
 		p.supported = &lockpnpm.Architectures{OS: sa.OS, CPU: sa.CPU, Libc: sa.Libc}
 	}
+	p.patchConfig = root.Pnpm.PatchedDependencies
 	manifests := map[string][]byte{".": pkgJSON}
 	for _, imp := range p.lock.Importers {
 		if imp.ID == "." {
@@ -233,10 +241,42 @@ func readPnpmProject(dir string, rc *npmrc.Config) (*pnpmProject, error) {
 	if err := p.readSettings(dir, rc); err != nil {
 		return nil, withCode(exitUsage, err)
 	}
+	if err := checkPatchConfig(p.patchConfig, p.lock); err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
+	}
 	if p.patches, err = readPnpmPatches(dir, p.lock); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// checkPatchConfig is pnpm's frozen-lockfile check of patchedDependencies
+// (ERR_PNPM_LOCKFILE_CONFIG_MISMATCH): the configured patches must be
+// the lockfile's, package for package and file for file.
+func checkPatchConfig(config map[string]string, lf *lockpnpm.Lockfile) error {
+	locked := map[string]string{}
+	for _, p := range lf.Patches {
+		locked[p.Key] = p.Path
+	}
+	var diffs []string
+	for _, k := range slices.Sorted(maps.Keys(config)) {
+		file := path.Clean(filepath.ToSlash(config[k]))
+		switch l, ok := locked[k]; {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("%s is patched with %s in the configuration but not in the lockfile", k, file))
+		case l != file:
+			diffs = append(diffs, fmt.Sprintf("%s is patched with %s in the configuration but with %s in the lockfile", k, file, l))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(locked)) {
+		if _, ok := config[k]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%s is patched with %s in the lockfile but not in the configuration (package.json's pnpm.patchedDependencies or pnpm-workspace.yaml)", k, locked[k]))
+		}
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("the patchedDependencies configuration does not match the lockfile, which pnpm --frozen-lockfile refuses too: %s; run `pnpm install --lockfile-only` and review the result", strings.Join(diffs, "; "))
+	}
+	return nil
 }
 
 // maxPatchFile caps a patchedDependencies file.
@@ -409,6 +449,21 @@ func (p *pnpmProject) readSettings(dir string, rc *npmrc.Config) error {
 			"enableGlobalVirtualStore": "enable-global-virtual-store", "symlink": "symlink", "hoistPattern": "hoist-pattern", "publicHoistPattern": "public-hoist-pattern",
 			"nodeVersion": "node-version", "engineStrict": "engine-strict"}
 		for _, k := range doc.Keys {
+			if k == "patchedDependencies" {
+				v := doc.Fields[k]
+				if v.Kind != lockpnpm.YAMLMap && v.Kind != lockpnpm.YAMLNull {
+					return fmt.Errorf("pnpm-workspace.yaml: patchedDependencies (line %d) is not a mapping of packages to patch files", v.Line)
+				}
+				p.patchConfig = map[string]string{}
+				for _, pk := range v.Keys {
+					if f := v.Fields[pk]; f.Kind == lockpnpm.YAMLScalar {
+						p.patchConfig[pk] = f.Value
+					} else {
+						return fmt.Errorf("pnpm-workspace.yaml: patchedDependencies %q (line %d) is not a patch file", pk, f.Line)
+					}
+				}
+				continue
+			}
 			if k == "supportedArchitectures" {
 				sa, err := yamlArchitectures(doc.Fields[k])
 				if err != nil {
