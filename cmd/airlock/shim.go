@@ -287,7 +287,7 @@ if [ -z "$cmd" ]; then
 	bare_install=1
 	for _a in "$@"; do
 		case $_a in
-		--frozen-lockfile | --immutable | --immutable-cache | --prod | --production | -P | --ignore-scripts | --offline | --prefer-offline | --silent | --non-interactive) ;;
+		--frozen-lockfile | --immutable | --immutable-cache | --prod | --production | -P | --ignore-scripts | --offline | --prefer-offline | --silent | -s | --reporter=* | --non-interactive) ;;
 		*) bare_install= ;;
 		esac
 	done
