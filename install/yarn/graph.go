@@ -193,9 +193,13 @@ func newGraph(lf *lockyarn.Lockfile, root *lockyarn.Manifest, workspaces []*Work
 	type req struct {
 		pattern string
 		parents []string
+		// optional is the request's flag: true from an
+		// optionalDependencies entry, else inherited from the request
+		// that first reached the parent (package-request.js).
+		optional bool
 	}
 	for _, rootPattern := range g.rootPatterns(root) {
-		queue := []req{{pattern: rootPattern}}
+		queue := []req{{pattern: rootPattern, optional: isOptionalRoot(root, rootPattern)}}
 		for len(queue) > 0 {
 			q := queue[0]
 			queue = queue[1:]
@@ -227,45 +231,25 @@ func newGraph(lf *lockyarn.Lockfile, root *lockyarn.Manifest, workspaces []*Work
 				r.patterns = append(r.patterns, q.pattern)
 			}
 			r.requests = append(r.requests, q.parents)
+			// addOptional: the first request sets the flag, a later
+			// required one clears it.
+			r.optional = q.optional && (len(r.requests) == 1 || r.optional)
 			if len(r.requests) > 1 {
 				continue
 			}
 			g.byName[r.name] = append(g.byName[r.name], r)
 			g.list = append(g.list, r)
 			parents := append(append([]string(nil), q.parents...), r.name)
+			required := map[string]bool{}
+			for _, d := range r.required {
+				required[d] = true
+			}
 			for _, d := range r.deps {
-				queue = append(queue, req{pattern: d, parents: parents})
+				queue = append(queue, req{pattern: d, parents: parents, optional: q.optional || !required[d]})
 			}
 		}
 	}
 	return g, nil
-}
-
-// markOptional sets ref.optional: a package is optional when every path
-// to it from the root passes through an optionalDependencies edge (the
-// root's or a package's), which is what yarn's request flags amount to.
-func (g *graph) markOptional(root *lockyarn.Manifest) {
-	required := map[*ref]bool{}
-	var queue []*ref
-	for _, p := range g.rootPatterns(root) {
-		if r := g.resolve(p); !isOptionalRoot(root, p) && !required[r] {
-			required[r] = true
-			queue = append(queue, r)
-		}
-	}
-	for len(queue) > 0 {
-		r := queue[0]
-		queue = queue[1:]
-		for _, d := range r.required {
-			if c := g.resolve(d); !required[c] {
-				required[c] = true
-				queue = append(queue, c)
-			}
-		}
-	}
-	for _, r := range g.list {
-		r.optional = !required[r]
-	}
 }
 
 // isOptionalRoot reports a pattern only the root's optionalDependencies

@@ -1,6 +1,7 @@
 package yarn
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -28,12 +29,29 @@ type hoistInfo struct {
 	isIncompatible  bool
 }
 
+// Bounds on the hoister's work. A lockfile whose cycles conflict so that
+// no copy can be deduplicated nests without end (each level another
+// copy); yarn would never finish such a tree, airlock refuses it.
+const (
+	// MaxDepth is the deepest nesting of node_modules laid out.
+	MaxDepth = 100
+	// MaxSeeds bounds the packages the hoister places or deduplicates.
+	MaxSeeds = 5_000_000
+	// maxPrepassVisits bounds the prepass's walk of every path.
+	maxPrepassVisits = 50_000_000
+)
+
+// ErrTooDeep: the hoister went over MaxDepth or MaxSeeds.
+var ErrTooDeep = errors.New("dependency tree too deep or too large to lay out")
+
 type hoister struct {
-	g          *graph
-	tree       map[string]*hoistInfo
-	order      []string // keys in first-insertion order, like a JS Map
-	tainted    map[string]*hoistInfo
-	levelQueue []queued
+	seeds, visits int
+	err           error
+	g             *graph
+	tree          map[string]*hoistInfo
+	order         []string // keys in first-insertion order, like a JS Map
+	tainted       map[string]*hoistInfo
+	levelQueue    []queued
 }
 
 type queued struct {
@@ -132,6 +150,10 @@ func (h *hoister) seed(patterns []string) {
 		}
 		sorted = append(sorted, queue...)
 		for _, it := range sorted {
+			if h.seeds++; h.seeds > MaxSeeds || len(it.parent.parts) >= MaxDepth {
+				h.err = fmt.Errorf("%w: %s (reached through %s)", ErrTooDeep, it.pattern, strings.Join(it.parent.parts, " > "))
+				return
+			}
 			if info := h.seedOne(it.pattern, false, it.parent); info != nil {
 				h.hoist(info)
 			}
@@ -339,6 +361,10 @@ func (h *hoister) prepass(patterns []string) {
 	}
 	var add func(pattern string, ancestry []*ref, ancestryPatterns []string)
 	add = func(pattern string, ancestry []*ref, ancestryPatterns []string) {
+		if h.visits++; h.visits > maxPrepassVisits {
+			h.err = fmt.Errorf("%w: the prepass visited over %d paths", ErrTooDeep, maxPrepassVisits)
+			return
+		}
 		r := h.g.resolve(pattern)
 		for _, a := range ancestry {
 			if a == r {

@@ -124,7 +124,6 @@ func Install(ctx context.Context, opts Options) (*Result, error) {
 			return nil, fmt.Errorf("yarn install: %w: %s@%s comes from %s %q; airlock installs registry and tarball packages checked against the lockfile's integrity only", ErrUnsupportedSource, r.name, r.version, r.entry.Source, r.entry.Resolved)
 		}
 	}
-	g.markOptional(opts.Manifest)
 	project, err := filepath.Abs(opts.ProjectDir)
 	if err != nil {
 		return nil, fmt.Errorf("yarn install: %w", err)
@@ -310,6 +309,9 @@ func layout(g *graph, root *lockyarn.Manifest, production bool, p Platform, res 
 	roots := g.rootPatterns(root)
 	h := newHoister(g)
 	h.seed(roots)
+	if h.err != nil {
+		return nil, h.err
+	}
 	flat, err := h.flatten()
 	if err != nil {
 		return nil, err

@@ -81,7 +81,6 @@ func TestRealProjectLayout(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			g.markOptional(m)
 			res := &Result{}
 			flat, err := layout(g, m, c.production, Platform{OS: "linux", CPU: "x64"}, res)
 			if err != nil {
