@@ -42,9 +42,19 @@
 //   - workspaces.nohoist, and git and file: sources (ErrWorkspaces,
 //     ErrUnsupportedSource; they are policy's to refuse first).
 //   - yarn's resolver runs its requests concurrently; the order in which
-//     packages are first reached (which only decides which copy of a
-//     peer dependency a package is given) is taken to be breadth-first
-//     within each root dependency, and JavaScript's localeCompare (the
-//     order of the flat tree, which decides bin-name conflicts) is
-//     approximated by localeLess.
+//     packages are first reached (which decides which copy of a peer
+//     dependency a package is given, and whether a package first reached
+//     through an optional dependency passes that flag on) is taken to be
+//     breadth-first within each root dependency, and JavaScript's
+//     localeCompare (the order of the flat tree, which decides bin-name
+//     conflicts) is approximated by localeLess.
+//
+// A lockfile whose cycles conflict so that no copy can be shared nests
+// without end in yarn's hoister (yarn runs out of memory); Install
+// refuses it with ErrTooDeep past MaxDepth levels or MaxSeeds packages.
+//
+// The layout was checked against yarn 1.22.22 itself: the fixtures under
+// testdata/yarn (files, modes, symlinks), a real 535-package project
+// (testdata/real), and random projects laid out by yarn from an offline
+// mirror (TestRandomIdenticalToYarn).
 package yarn
