@@ -30,5 +30,6 @@
 // CheckInSync is --frozen-lockfile's check: every pattern package.json
 // asks for (dependencies, devDependencies, optionalDependencies) and every
 // pattern an entry depends on has an entry, whose version satisfies the
-// pattern's semver range.
+// pattern's semver range (unless package.json's resolutions override that
+// package, as yarn then records the forced version under every pattern).
 package yarn

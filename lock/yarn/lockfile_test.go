@@ -256,6 +256,38 @@ func TestCheckInSync(t *testing.T) {
 	if err := CheckInSync(lf2, m); !errors.Is(err, ErrOutOfSync) || !strings.Contains(err.Error(), "has version 3.0.0") {
 		t.Errorf("version outside range: %v", err)
 	}
+	// resolutions: yarn writes the overridden patterns into the entry of
+	// the version it forced (real yarn 1.22.22 output, "debug/ms": "2.1.3").
+	res := header + `debug@2.6.9:
+  version "2.6.9"
+  resolved "https://registry.yarnpkg.com/debug/-/debug-2.6.9.tgz#5d128515df134ff327e90a4c93f4e077a536341f"
+  dependencies:
+    ms "2.0.0"
+
+ms@2.0.0, ms@2.1.3, ms@^2.1.3:
+  version "2.1.3"
+  resolved "https://registry.yarnpkg.com/ms/-/ms-2.1.3.tgz#574c8138ce1d2b5861f0b44579dbadd60c6615b2"
+`
+	lfr, err := Parse([]byte(res))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		pj   string
+		sync bool
+	}{
+		{`{"dependencies":{"debug":"2.6.9","ms":"^2.1.3"},"resolutions":{"debug/ms":"2.1.3"}}`, true},
+		{`{"dependencies":{"debug":"2.6.9","ms":"^2.1.3"},"resolutions":{"**/ms":"2.1.3"}}`, true},
+		{`{"dependencies":{"debug":"2.6.9","ms":"^2.1.3"}}`, false},
+	} {
+		mr, err := ReadManifest([]byte(c.pj))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckInSync(lfr, mr); (err == nil) != c.sync {
+			t.Errorf("%s: %v", c.pj, err)
+		}
+	}
 	// A dependency of an entry without an entry of its own.
 	gone := strings.Replace(string(realLock(t, "basic")), "isexe@^2.0.0:", "isexe@^2.0.1:", 1)
 	lf3, err := Parse([]byte(gone))

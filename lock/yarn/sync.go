@@ -47,6 +47,10 @@ type Manifest struct {
 	Workspaces []string
 	// Nohoist is workspaces.nohoist.
 	Nohoist []string
+	// Resolved names the packages package.json's resolutions override
+	// ("**/ms", "debug/ms" and "ms" all name ms): their entries may
+	// hold a version outside the range a pattern asked for.
+	Resolved map[string]bool
 	// PackageManager is the packageManager field ("yarn@1.22.22").
 	PackageManager string
 }
@@ -62,11 +66,20 @@ func ReadManifest(data []byte) (*Manifest, error) {
 		OptionalDependencies map[string]string `json:"optionalDependencies"`
 		Workspaces           json.RawMessage   `json:"workspaces"`
 		PackageManager       string            `json:"packageManager"`
+		Resolutions          map[string]any    `json:"resolutions"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("package.json: %w", err)
 	}
-	m := &Manifest{Name: raw.Name, Version: raw.Version, PackageManager: raw.PackageManager}
+	m := &Manifest{Name: raw.Name, Version: raw.Version, PackageManager: raw.PackageManager, Resolved: map[string]bool{}}
+	for k := range raw.Resolutions {
+		segs := strings.Split(k, "/")
+		name := segs[len(segs)-1]
+		if len(segs) > 1 && strings.HasPrefix(segs[len(segs)-2], "@") {
+			name = segs[len(segs)-2] + "/" + name
+		}
+		m.Resolved[name] = true
+	}
 	if w := strings.TrimSpace(string(raw.Workspaces)); w != "" && w != "null" {
 		var obj struct {
 			Packages []string `json:"packages"`
@@ -115,7 +128,8 @@ func ReadManifest(data []byte) (*Manifest, error) {
 // CheckInSync is --frozen-lockfile's check: every root pattern and every
 // pattern an entry reached from them depends on has an entry, and each
 // entry's version satisfies the semver range of the patterns that lead to
-// it (a range that is a tag, URL or git reference is not compared).
+// it (a range that is a tag, URL or git reference is not compared, nor
+// one of a package package.json's resolutions override).
 //
 // workspaces are the manifests of the project's yarn workspaces: their
 // dependencies are checked too, and a pattern a workspace satisfies (its
@@ -128,6 +142,7 @@ func CheckInSync(lf *Lockfile, m *Manifest, workspaces ...*Manifest) error {
 		if IsWorkspace(pattern, workspaces) != nil {
 			return
 		}
+		name, _ := SplitPattern(pattern)
 		e := lf.ByPattern[pattern]
 		if e == nil {
 			problems = append(problems, fmt.Sprintf("%s asks for %q, which has no entry", from, pattern))
@@ -137,7 +152,7 @@ func CheckInSync(lf *Lockfile, m *Manifest, workspaces ...*Manifest) error {
 		if target, ok := strings.CutPrefix(rng, "npm:"); ok && strings.Contains(target[1:], "@") {
 			_, rng = SplitPattern(target)
 		}
-		if locknpm.ParseRange(rng) == nil && !locknpm.Satisfies(e.Version, rng) {
+		if !m.Resolved[name] && locknpm.ParseRange(rng) == nil && !locknpm.Satisfies(e.Version, rng) {
 			problems = append(problems, fmt.Sprintf("%s asks for %q, but its entry (line %d) has version %s", from, pattern, e.Line, e.Version))
 		}
 		if !seen[e] {
