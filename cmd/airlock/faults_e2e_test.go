@@ -1150,6 +1150,12 @@ func TestFaultCacheTamper(t *testing.T) {
 		}
 		blob := blobOf(t, dir, link, target)
 		rewrite(func(b []byte) []byte { b[0] ^= 1; return b })(t, blob, link)
+		// The second install built the extracted store, which would serve
+		// the next one without reading a blob (npm_ci_store_tamper covers
+		// it); this case is about the blobs.
+		if err := os.RemoveAll(filepath.Join(real, "store")); err != nil {
+			t.Fatal(err)
+		}
 		e.run(dir, link, "npm", "ci", "--offline").want(t, 1, corruptOffline.stderr...)
 	})
 }
