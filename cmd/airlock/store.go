@@ -368,7 +368,9 @@ func (sx *storeExtract) finish(dir string, archiveSize int64, rep *reporter) err
 	}
 	defer sx.abort()
 	if _, err := sx.b.Place(dir, sx.files, sx.place); err != nil {
-		return fmt.Errorf("placing %s@%s: %w", sx.pkg.Name, sx.pkg.Version, err)
+		// "unpacking", as when extracting straight into dir: to the user
+		// this is the same step.
+		return fmt.Errorf("unpacking %s@%s: %w", sx.pkg.Name, sx.pkg.Version, err)
 	}
 	if err := sx.b.Commit(sx.files, archiveSize); err != nil && storeNoteOnce(sx.s, "commit") {
 		rep.warn(event{Name: sx.pkg.Name, Version: sx.pkg.Version, Path: sx.pkg.Path,
