@@ -87,6 +87,10 @@ var knownSources = []string{"registry", "git", "remote", "file"}
 type Override struct {
 	Pattern string // a name or a glob with *
 	Rules   Rules
+	// From names where the override was written when that is not
+	// airlock.toml's [policy.packages."PATTERN"] (a native tool's setting,
+	// such as pnpm-workspace.yaml's minimumReleaseAge), for explanations.
+	From string
 }
 
 // DenyRule is one entry of deny: a name or glob, optionally with a
@@ -328,7 +332,11 @@ func (p *Policy) For(name string) Effective {
 	}
 	sort.SliceStable(matched, func(i, j int) bool { return specificity(matched[i].Pattern) < specificity(matched[j].Pattern) })
 	for _, o := range matched {
-		apply(o.Rules, fmt.Sprintf("[policy.packages.%q]", o.Pattern))
+		where := o.From
+		if where == "" {
+			where = fmt.Sprintf("[policy.packages.%q]", o.Pattern)
+		}
+		apply(o.Rules, where)
 	}
 	return e
 }
