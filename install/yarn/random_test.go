@@ -82,6 +82,8 @@ func (p *synthPkg) tarball() []byte {
 type synthProject struct {
 	pkgs []*synthPkg
 	root map[string]map[string]string // dependencies, devDependencies
+	// ws are workspaces (packages/w<i>), each with the same two maps.
+	ws []map[string]map[string]string
 }
 
 func randomSynth(rng *rand.Rand) *synthProject {
@@ -139,6 +141,29 @@ func randomSynth(rng *rand.Rand) *synthProject {
 			sp.root[kind][name(n)] = fmt.Sprintf("%d.0.0", rng.Intn(versions[n])+1)
 		}
 	}
+	// A third of the projects are yarn workspaces: each member depends
+	// on packages and perhaps on an earlier member.
+	if rng.Intn(3) == 0 {
+		for w := rng.Intn(3) + 1; w > 0; w-- {
+			m := map[string]map[string]string{"dependencies": {}, "devDependencies": {}}
+			for k := rng.Intn(4) + 1; k > 0; k-- {
+				n := rng.Intn(names)
+				kind := "dependencies"
+				if rng.Intn(4) == 0 {
+					kind = "devDependencies"
+				}
+				if _, dup := m["dependencies"][name(n)]; !dup {
+					if _, dup := m["devDependencies"][name(n)]; !dup {
+						m[kind][name(n)] = fmt.Sprintf("%d.0.0", rng.Intn(versions[n])+1)
+					}
+				}
+			}
+			if len(sp.ws) > 0 && rng.Intn(2) == 0 {
+				m["dependencies"][fmt.Sprintf("w%d", rng.Intn(len(sp.ws)))] = "1.0.0"
+			}
+			sp.ws = append(sp.ws, m)
+		}
+	}
 	return sp
 }
 
@@ -191,8 +216,23 @@ func (sp *synthProject) write(t *testing.T, dir string) {
 		}
 		lock.WriteString("\n")
 	}
-	pj, _ := json.Marshal(map[string]any{"name": "synth", "version": "1.0.0", "private": true,
-		"dependencies": sp.root["dependencies"], "devDependencies": sp.root["devDependencies"]})
+	rootPJ := map[string]any{"name": "synth", "version": "1.0.0", "private": true,
+		"dependencies": sp.root["dependencies"], "devDependencies": sp.root["devDependencies"]}
+	if len(sp.ws) > 0 {
+		rootPJ["workspaces"] = []string{"packages/*"}
+	}
+	pj, _ := json.Marshal(rootPJ)
+	for i, m := range sp.ws {
+		wdir := filepath.Join(dir, "packages", fmt.Sprintf("w%d", i))
+		if err := os.MkdirAll(wdir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		wpj, _ := json.Marshal(map[string]any{"name": fmt.Sprintf("w%d", i), "version": "1.0.0",
+			"dependencies": m["dependencies"], "devDependencies": m["devDependencies"]})
+		if err := os.WriteFile(filepath.Join(wdir, "package.json"), wpj, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for name, data := range map[string][]byte{
 		"yarn.lock":    []byte(lock.String()),
 		"package.json": pj,
@@ -221,19 +261,33 @@ func (sp *synthProject) airlockLayout(t *testing.T, dir string, production bool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := lockyarn.CheckInSync(lf, root); err != nil {
+	ws, _, err := FindWorkspaces(dir, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wsm []*lockyarn.Manifest
+	for _, w := range ws {
+		wsm = append(wsm, w.Manifest)
+	}
+	if err := lockyarn.CheckInSync(lf, root, wsm...); err != nil {
 		t.Fatal(err)
 	}
 	byKey := map[string]*synthPkg{}
 	for _, p := range sp.pkgs {
 		byKey[p.name+"@"+p.version] = p
 	}
-	g, err := newGraph(lf, root, nil, production)
+	g, err := newGraph(lf, root, ws, production)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range g.list {
-		if err := r.parseManifest(byKey[r.name+"@"+r.version].manifest(), false, nil); err != nil {
+		data := []byte("{}")
+		if r.ws != nil {
+			data = r.ws.PackageJSON
+		} else if p := byKey[r.name+"@"+r.version]; p != nil {
+			data = p.manifest()
+		}
+		if err := r.parseManifest(data, false, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -244,6 +298,11 @@ func (sp *synthProject) airlockLayout(t *testing.T, dir string, production bool)
 	var out []string
 	for _, p := range flat {
 		p.info.ref.locations = append(p.info.ref.locations, p.loc)
+		if w := p.info.ref.ws; w != nil {
+			p.info.ref.locations = append(p.info.ref.locations, w.Dir)
+			out = append(out, p.loc+" => "+relPath(path.Dir(p.loc), w.Dir))
+			continue
+		}
 		out = append(out, p.loc+" "+p.info.ref.name+"@"+p.info.ref.version)
 	}
 	links, err := planBins(g, flat, func(string) (bool, error) { return true, nil })
@@ -277,9 +336,17 @@ func yarnLayout(t *testing.T, dir string) []string {
 					out = append(out, rel+"/"+b.Name()+" -> "+target)
 				}
 			case strings.HasPrefix(e.Name(), "."):
+			case e.Type()&os.ModeSymlink != 0:
+				target, _ := os.Readlink(filepath.Join(dir, rel))
+				out = append(out, rel+" => "+target)
 			case strings.HasPrefix(e.Name(), "@"):
 				subs, _ := os.ReadDir(filepath.Join(dir, rel))
 				for _, s := range subs {
+					if s.Type()&os.ModeSymlink != 0 {
+						target, _ := os.Readlink(filepath.Join(dir, rel, s.Name()))
+						out = append(out, rel+"/"+s.Name()+" => "+target)
+						continue
+					}
 					pkg(t, dir, rel+"/"+s.Name(), &out, walk)
 				}
 			default:
@@ -288,6 +355,11 @@ func yarnLayout(t *testing.T, dir string) []string {
 		}
 	}
 	walk("node_modules")
+	ws, _ := filepath.Glob(filepath.Join(dir, "packages", "*"))
+	for _, w := range ws {
+		rel, _ := filepath.Rel(dir, w)
+		walk(filepath.ToSlash(rel) + "/node_modules")
+	}
 	sort.Strings(out)
 	return out
 }
@@ -327,6 +399,10 @@ func TestRandomIdenticalToYarn(t *testing.T) {
 	}
 	rng := rand.New(rand.NewSource(seed))
 	home := t.TempDir()
+	var compared, workspaces, tooDeep, refused int
+	defer func() {
+		t.Logf("%d layouts compared (%d of workspace projects), %d refused by both for a platform, %d too deep for yarn", compared, workspaces, refused, tooDeep)
+	}()
 	for i := 0; i < n; i++ {
 		sp := randomSynth(rng)
 		for _, production := range []bool{false, true} {
@@ -334,6 +410,7 @@ func TestRandomIdenticalToYarn(t *testing.T) {
 			sp.write(t, dir)
 			want, err := sp.airlockLayout(t, dir, production)
 			if errors.Is(err, ErrTooDeep) {
+				tooDeep++
 				continue
 			}
 			badPlatform := errors.Is(err, ErrBadPlatform)
@@ -354,12 +431,17 @@ func TestRandomIdenticalToYarn(t *testing.T) {
 				if err == nil || !bytes.Contains(out, []byte("Found incompatible module")) {
 					t.Errorf("project %d (production %v): airlock refused an incompatible required package, yarn did not: %v\n%s", i, production, err, out)
 				}
+				refused++
 				continue
 			}
 			if err != nil {
 				lock, _ := os.ReadFile(filepath.Join(dir, "yarn.lock"))
 				pj, _ := os.ReadFile(filepath.Join(dir, "package.json"))
 				t.Fatalf("project %d (production %v): yarn: %v\n%s\n%s\n%s", i, production, err, out, pj, lock)
+			}
+			compared++
+			if len(sp.ws) > 0 {
+				workspaces++
 			}
 			got := yarnLayout(t, dir)
 			if d := diffListings(got, want); d != "" {
