@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -59,6 +60,13 @@ type Config struct {
 	Sources map[string]string
 	// File is the airlock.toml that was read, or "" when none exists.
 	File string
+	// Native is what the project's package-manager configuration says
+	// about cooldowns and install scripts (LoadNative); never nil.
+	// PolicyFor merges its cooldowns, Load its script allowances.
+	Native *Native
+
+	// now is the clock for uv's exclude-newer cutoffs; nil is time.Now.
+	now func() time.Time
 }
 
 // file mirrors airlock.toml. Keys are snake_case like the documentation.
@@ -93,6 +101,10 @@ func Load(explicit, projectDir string, getenv func(string) string) (*Config, err
 	if err := c.applyEnv(getenv); err != nil {
 		return nil, err
 	}
+	if c.Native, err = LoadNative(projectDir); err != nil {
+		return nil, err
+	}
+	c.mergeNativeScripts()
 	return c, nil
 }
 

@@ -27,6 +27,10 @@ type Scripts struct {
 	Reviewed []verify.DenyRule
 	// Timeout bounds one package's scripts; 0 means the sandbox default.
 	Timeout time.Duration
+	// NativeAllow are the entries of Allow that came from the project's
+	// native configuration (package.json trustedDependencies, pnpm's
+	// onlyBuiltDependencies, ...), with where each was written.
+	NativeAllow []NativeScript
 }
 
 type scriptsFile struct {
@@ -83,6 +87,10 @@ func (c *Config) readScripts(path string, md toml.MetaData, f scriptsFile) error
 	}
 	if md.IsDefined("scripts") {
 		c.Sources["scripts"] = path
+	}
+	if md.IsDefined("scripts", "allow") {
+		// An explicit allow, even [], replaces native allowances.
+		c.Sources["scripts.allow"] = path
 	}
 	return nil
 }
