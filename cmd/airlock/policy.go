@@ -50,7 +50,10 @@ type policyInput struct {
 // Every decision is an event in --json; refusals end the command with each
 // one's rule, evidence and override.
 func checkPolicy(ctx context.Context, in policyInput) error {
-	pol := in.cfg.Policy
+	pol, err := jsPolicy(in.cfg, in.rc)
+	if err != nil {
+		return err
+	}
 	var subjects []verify.Subject
 	var denied []verify.Decision
 	for _, p := range in.pkgs {

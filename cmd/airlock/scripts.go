@@ -91,7 +91,7 @@ func runAllowedScripts(ctx context.Context, in scriptsInput) error {
 		return nil
 	}
 	if err := sandbox.Probe().Err(); err != nil {
-		return withCode(exitVerify, fmt.Errorf("not running the install scripts of %s: %w (`airlock doctor` shows what this machine offers)", ids(run), err))
+		return withCode(exitVerify, fmt.Errorf("not running the install scripts of %s: %w (`airlock doctor` shows what this machine offers)%s", ids(run), err, nativeAllowHint(in.cfg.Scripts, run)))
 	}
 	find := nativeNpm
 	if in.pnpmLock != nil {
