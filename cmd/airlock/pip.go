@@ -276,8 +276,9 @@ func planPip(ctx context.Context, f *pipFlags, forInstall bool, rep *reporter) (
 		cfg.RemoteCache = config.RemoteCache{}
 	}
 	// Python names compare in PEP 503 form: deny and [policy.packages]
-	// patterns too ("Foo_Bar" is "foo-bar").
-	cfg.Policy = cfg.Policy.WithNames(lockpypi.NormalizeName)
+	// patterns too ("Foo_Bar" is "foo-bar"). uv's exclude-newer applies
+	// where airlock.toml sets no min_release_age.
+	cfg.Policy = cfg.PolicyFor(config.Python).WithNames(lockpypi.NormalizeName)
 	rep.audit.configure(cfg, cwd)
 
 	var (
