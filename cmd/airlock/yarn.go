@@ -23,6 +23,7 @@ import (
 	"github.com/airlock-dev/airlock/lock"
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
 	lockyarn "github.com/airlock-dev/airlock/lock/yarn"
+	"github.com/airlock-dev/airlock/sandbox/analyze"
 	"github.com/airlock-dev/airlock/unpack"
 )
 
@@ -35,6 +36,8 @@ type yarnFlags struct {
 	offline         bool
 	jsonOut, quiet  bool
 	noRemoteCache   bool
+	// allowScripts adds --allow-scripts entries to [scripts] allow.
+	allowScripts []string
 }
 
 // yarnCmd is `airlock yarn [install] [flags]` (yarn with no command
@@ -93,7 +96,15 @@ func yarnInstall(ctx context.Context, command string, args []string, stdout, std
 	fs.BoolVar(&f.quiet, "silent", false, "same as --quiet (yarn's --silent)")
 	frozen := fs.Bool("frozen-lockfile", true, "accepted: airlock always installs the lockfile as it is and refuses one package.json has moved away from")
 	fs.Bool("pure-lockfile", false, "accepted: airlock never writes yarn.lock")
-	fs.Bool("ignore-scripts", true, "accepted: airlock never runs install scripts")
+	fs.Func("allow-scripts", "run the install scripts of these packages (`NAME[@RANGE],...`), sandboxed through npm rebuild, after installing; adds to airlock.toml's [scripts] allow", func(v string) error {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				f.allowScripts = append(f.allowScripts, s)
+			}
+		}
+		return nil
+	})
+	fs.Bool("ignore-scripts", true, "accepted: airlock runs no install script unless [scripts] allow (or --allow-scripts) names it")
 	fs.Bool("ignore-engines", false, "accepted: airlock does not check engines")
 	fs.Bool("prefer-offline", false, "accepted: airlock takes verified archives from its cache first")
 	fs.Bool("non-interactive", false, "accepted: airlock never prompts")
@@ -199,6 +210,10 @@ func yarnrcRegistry(dir string) (string, error) {
 
 func runYarnInstall(ctx context.Context, command string, f *yarnFlags, rep *reporter) error {
 	began := time.Now()
+	allowScripts, err := config.ParseScriptSpecs("--allow-scripts", f.allowScripts)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
 	projectDir, err := filepath.Abs(f.dir)
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -349,11 +364,29 @@ func runYarnInstall(ctx context.Context, command string, f *yarnFlags, rep *repo
 	}
 	if len(scripts) > 0 {
 		lines = append(lines, fmt.Sprintf("%d packages declare install scripts, which airlock did not run: %s", len(scripts), strings.Join(scripts, ", ")),
-			"  airlock yarn install runs no scripts; build the ones you trust with `npm rebuild NAME` (or `yarn run` their scripts) yourself")
+			"  airlock runs only the scripts you allow, sandboxed (through npm rebuild): review the package, then list it in airlock.toml's [scripts] allow or pass --allow-scripts=NAME")
 	}
 	rep.done(e, lines)
 	rep.audit.add(auditlog.Event{Kind: "install", Result: "ok", Detail: command + ": " + strings.Join(lines, "; ")})
-	return nil
+	findings := stats.sortedFindings()
+	for _, fd := range findings {
+		if fd.Severity.AtLeast(analyze.Warning) {
+			rep.warn(event{Name: fd.Package, Version: fd.Version, Path: fd.Location(), Message: "static analysis: " + fd.String()})
+		}
+	}
+	// yarn.lock does not say which packages have scripts; the installer
+	// read each package.json.
+	hasScripts := map[string]bool{}
+	for _, id := range scripts {
+		hasScripts[id] = true
+	}
+	installed := make([]lock.Package, len(res.Installed))
+	for i, p := range res.Installed {
+		p.HasInstallScript = hasScripts[p.Name+"@"+p.Version]
+		installed[i] = p
+	}
+	ca, _ := rc.CA()
+	return runAllowedScripts(ctx, scriptsInput{cfg: cfg, projectDir: projectDir, installed: installed, caFile: ca.File, allow: allowScripts, findings: findings, rep: rep})
 }
 
 // uniqueInstalled counts packages once however many locations they have.

@@ -488,7 +488,7 @@ func (b *builder) place(flat []placed) error {
 		b.res.Installed = append(b.res.Installed, r.entry.Package(p.loc))
 		if r.scripts && !scripts[r] {
 			scripts[r] = true
-			b.res.InstallScripts = append(b.res.InstallScripts, r.name+"@"+r.version)
+			b.res.InstallScripts = append(b.res.InstallScripts, r.realName+"@"+r.version)
 		}
 	}
 	sort.Strings(b.res.InstallScripts)
