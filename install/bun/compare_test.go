@@ -38,12 +38,18 @@ type bunCase struct {
 	name string
 	args []string
 	opts lockbun.Options
+	// isolated: bun's isolated linker (--linker=isolated), compared with
+	// bun-isolated-tree.txt.
+	isolated bool
 }
 
 var bunCases = []bunCase{
 	{name: "default"},
 	{name: "production", args: []string{"--production"}, opts: lockbun.Options{NoDev: true}},
 	{name: "omit-optional", args: []string{"--omit=optional"}, opts: lockbun.Options{NoOptional: true}},
+	{name: "isolated", args: []string{"--linker=isolated"}, isolated: true},
+	{name: "isolated-production", args: []string{"--linker=isolated", "--production"}, opts: lockbun.Options{NoDev: true}, isolated: true},
+	{name: "isolated-omit-optional", args: []string{"--linker=isolated", "--omit=optional"}, opts: lockbun.Options{NoOptional: true}, isolated: true},
 }
 
 // stage copies fixture name into dir (which may exist), files 0o644.
@@ -55,7 +61,7 @@ func stage(t testing.TB, name, dir string) {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
-		if rel == "bun-tree.txt" {
+		if rel == "bun-tree.txt" || rel == "bun-isolated-tree.txt" {
 			return nil
 		}
 		if d.IsDir() {
@@ -173,7 +179,13 @@ func listing(t testing.TB, dir string) []string {
 // expectedTree reads a fixture's committed bun-tree.txt.
 func expectedTree(t testing.TB, name string) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixturesDir, name, "bun-tree.txt"))
+	return expectedListing(t, name, "bun-tree.txt")
+}
+
+// expectedListing reads a fixture's committed listing file.
+func expectedListing(t testing.TB, name, file string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixturesDir, name, file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,15 +281,19 @@ func compareBun(t *testing.T, f, bun string, c bunCase, update bool) {
 		t.Fatalf("bun install: %v\n%s", err, out)
 	}
 	want := listing(t, dir)
-	if c.name == "default" {
-		path := filepath.Join(fixturesDir, f, "bun-tree.txt")
+	if c.name == "default" || c.name == "isolated" {
+		file, cmdline := "bun-tree.txt", "bun install --frozen-lockfile --ignore-scripts"
+		if c.isolated {
+			file, cmdline = "bun-isolated-tree.txt", cmdline+" --linker=isolated"
+		}
+		path := filepath.Join(fixturesDir, f, file)
 		if update {
-			text := "# The tree `bun install --frozen-lockfile --ignore-scripts` made from this\n# fixture with umask 022 (see install/bun's listing). Regenerate: make test-live.\n" + strings.Join(want, "\n") + "\n"
+			text := "# The tree `" + cmdline + "` made from this\n# fixture with umask 022 (see install/bun's listing). Regenerate: make test-live.\n" + strings.Join(want, "\n") + "\n"
 			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		} else if d := diffListings(expectedTree(t, f), want); d != "" && unpack.ProcessUmask() == 0o022 {
-			t.Errorf("bun-tree.txt is not what this bun makes (- file, + bun); regenerate it with make test-live:\n%s", d)
+		} else if d := diffListings(expectedListing(t, f, file), want); d != "" && unpack.ProcessUmask() == 0o022 {
+			t.Errorf(file+" is not what this bun makes (- file, + bun); regenerate it with make test-live:\n%s", d)
 		}
 	}
 	bunTree := filepath.Join(base, "bun-tree")
@@ -285,7 +301,11 @@ func compareBun(t *testing.T, f, bun string, c bunCase, update bool) {
 		t.Fatal(err)
 	}
 	stage(t, f, dir)
-	airlockInstall(t, dir, c.opts)
+	if c.isolated {
+		isolatedInstall(t, dir, c.opts)
+	} else {
+		airlockInstall(t, dir, c.opts)
+	}
 	diffs, err := treecmp.Compare(bunTree, dir, treecmp.Options{
 		Roots:          []string{"node_modules", "packages"},
 		IgnoreDirModes: true,
