@@ -644,4 +644,3 @@ func (e *StoreEntry) String() string {
 	}
 	return e.Dir
 }
-
