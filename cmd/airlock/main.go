@@ -77,6 +77,8 @@ Usage:
                               remove cached archives unused for that long
   airlock audit [--sarif F]   analyze the installed packages (install scripts, obfuscation, binaries)
   airlock doctor              show whether this machine can sandbox allowed install scripts
+  airlock config explain [--dir DIR] [--json]
+                              print every effective setting and the file, line or variable it came from
   airlock shim install|uninstall [--dir DIR]
                               put npm, npx, pnpm, yarn, bun, pip and pip3 wrappers on PATH that send installs through airlock
   airlock version             print the version
@@ -131,6 +133,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return sbomCmd(ctx, args[1:], stdout, stderr)
 	case "log":
 		return logCmd(args[1:], stdout, stderr)
+	case "config":
+		return configCmd(args[1:], stdout, stderr)
 	case "doctor":
 		return doctor(stdout)
 	case "audit":
