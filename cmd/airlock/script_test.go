@@ -384,7 +384,7 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 		args = args[1:]
 	}
 	if neg || len(args) > 1 {
-		ts.Fatalf("usage: requests [-reset] [other|tls]")
+		ts.Fatalf("usage: requests [-reset] [other|tls|signed]")
 	}
 	which := "reg"
 	if len(args) == 1 {
@@ -396,6 +396,11 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 		reg = v
 	case *lateRegistry:
 		reg = v.reg
+	case nil:
+		// signreg's registry (trust_script_test.go) lives beside ts.
+		if e, ok := signEnvs.Load(ts); ok && which == "signed" {
+			reg = e.(*signEnv).signed
+		}
 	}
 	if reg == nil {
 		ts.Fatalf("requests: no registry %q", which)
