@@ -28,6 +28,7 @@ import (
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
 	lockpnpm "github.com/airlock-dev/airlock/lock/pnpm"
 	"github.com/airlock-dev/airlock/lock/pypi"
+	lockberry "github.com/airlock-dev/airlock/lock/yarnberry"
 	"github.com/airlock-dev/airlock/verify"
 )
 
@@ -125,7 +126,7 @@ func findLockfile(dir string) (string, error) {
 			return filepath.Join(dir, n), nil
 		}
 	}
-	return "", withCode(exitUsage, fmt.Errorf("no lockfile (package-lock.json, npm-shrinkwrap.json, pnpm-lock.yaml, pylock.toml, uv.lock) in %s: name the one to compare", dir))
+	return "", withCode(exitUsage, fmt.Errorf("no lockfile (package-lock.json, npm-shrinkwrap.json, pnpm-lock.yaml, bun.lock, yarn.lock, pylock.toml, uv.lock) in %s: name the one to compare", dir))
 }
 
 func readLockfileBytes(name string) ([]byte, error) {
@@ -160,8 +161,9 @@ func gitShow(ctx context.Context, dir, ref, name string) ([]byte, error) {
 
 // parseAnyLock turns a lockfile's bytes into packages, choosing the format
 // by file name: pylock*.toml and uv.lock are Python locks, *pnpm-lock.yaml
-// (or a YAML document that starts as pnpm's do) pnpm's, anything else an
-// npm lockfile. For a pnpm lockfile it also returns the patches by
+// (or a YAML document that starts as pnpm's do) pnpm's, bun.lock bun's,
+// yarn.lock yarn's (1 or 2+, by its content), anything else an npm
+// lockfile. For a pnpm lockfile it also returns the patches by
 // package key (pnpmDiffPackages).
 func parseAnyLock(name string, data []byte) ([]lock.Package, lock.Ecosystem, map[string]string, error) {
 	base := filepath.Base(name)
@@ -171,6 +173,22 @@ func parseAnyLock(name string, data []byte) ([]lock.Package, lock.Ecosystem, map
 	var pl *pypi.Lock
 	var err error
 	switch {
+	case strings.HasSuffix(base, bunLockfile):
+		pkgs, err := bunDiffPackages(data)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return pkgs, lock.NPM, nil, nil
+	case strings.HasSuffix(base, yarnLockfile) || lockberry.IsBerry(data) || bytes.Contains(data[:min(len(data), 512)], []byte("# yarn lockfile v1")):
+		parse := yarnClassicDiffPackages
+		if lockberry.IsBerry(data) {
+			parse = berryDiffPackages
+		}
+		pkgs, err := parse(data)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return pkgs, lock.NPM, nil, nil
 	case strings.HasSuffix(base, pnpmLockfile) || bytes.HasPrefix(data, []byte("lockfileVersion:")):
 		lf, err := lockpnpm.Parse(data)
 		if err != nil {

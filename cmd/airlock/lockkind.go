@@ -28,6 +28,7 @@ const (
 	lockNpm  jsLockKind = "npm"
 	lockPnpm jsLockKind = "pnpm"
 	lockBun  jsLockKind = "bun"
+	lockYarn jsLockKind = "yarn" // yarn 1 (classic) and yarn 2+ (berry): the file says which
 )
 
 // jsLockfiles are the JavaScript lockfiles airlock reads, each with the
@@ -42,6 +43,7 @@ var jsLockfiles = []struct {
 	{lockNpm, []string{"npm-shrinkwrap.json", "package-lock.json"}}, // npm's order, as locknpm.FindLockfile
 	{lockPnpm, []string{pnpmLockfile}},
 	{lockBun, []string{bunLockfile, bunBinaryLockfile}}, // bun.lockb: airlock bun install says how to convert it
+	{lockYarn, []string{yarnLockfile}},
 }
 
 // jsLock is the lockfile chosen for a project.
@@ -59,7 +61,7 @@ func (e errNoJSLock) Error() string {
 	for _, l := range jsLockfiles {
 		names = append(names, l.names...)
 	}
-	return fmt.Sprintf("no lockfile (%s) in %s; airlock installs exactly what a lockfile records: create one with your package manager (`npm install --package-lock-only --ignore-scripts`, `pnpm install --lockfile-only --ignore-scripts`, `bun install --lockfile-only --ignore-scripts`)", strings.Join(names, ", "), e.dir)
+	return fmt.Sprintf("no lockfile (%s) in %s; airlock installs exactly what a lockfile records: create one with your package manager (`npm install --package-lock-only --ignore-scripts`, `pnpm install --lockfile-only --ignore-scripts`, `bun install --lockfile-only --ignore-scripts`, `yarn install --ignore-scripts` or with yarn 2+ `yarn install --mode=update-lockfile`)", strings.Join(names, ", "), e.dir)
 }
 
 // findJSLock chooses the lockfile of the project in dir as `airlock
@@ -117,9 +119,11 @@ type jsPlan struct {
 	// install lists what the install would lay out; its registry
 	// packages are the archives to fetch.
 	install []lock.Package
-	// npm or pnpm is the package manager's own plan.
-	npm  *npmPlan
-	pnpm *pnpmPlan
+	// npm, pnpm, bun or berry (yarn 2+) is the package manager's own plan.
+	npm   *npmPlan
+	pnpm  *pnpmPlan
+	bun   *bunPlan
+	berry *berryPlan
 }
 
 // loadJSPlan reads the project f names, with the lockfile findJSLock
@@ -150,8 +154,6 @@ func loadJSPlan(f *npmCIFlags, rep *reporter) (*jsPlan, error) {
 		}
 		return &jsPlan{lock: l, projectDir: p.projectDir, cfg: p.cfg, rc: p.rc, install: p.sel.Install, pnpm: p}, nil
 	case lockBun:
-		// fetch and vendor need only the packages; verify and sbom ask
-		// for npm or pnpm and refuse bun.lock (errNotForCommand).
 		p, err := bunPlanOf(f, rep)
 		if err != nil {
 			return nil, err
@@ -163,7 +165,25 @@ func loadJSPlan(f *npmCIFlags, rep *reporter) (*jsPlan, error) {
 			}
 			p.cfg.CacheDir = filepath.Join(dir, "airlock")
 		}
-		return &jsPlan{lock: l, projectDir: p.projectDir, cfg: p.cfg, rc: p.rc, install: p.sel.Install}, nil
+		return &jsPlan{lock: l, projectDir: p.projectDir, cfg: p.cfg, rc: p.rc, install: p.sel.Install, bun: p}, nil
+	case lockYarn:
+		p, err := berryPlanOf(f, rep)
+		if err != nil {
+			return nil, err
+		}
+		if f.npmCache != "" {
+			dir, err := filepath.Abs(f.npmCache)
+			if err != nil {
+				return nil, withCode(exitUsage, err)
+			}
+			p.cfg.CacheDir = filepath.Join(dir, "airlock")
+		}
+		// yarn.lock has no tarball digests: the registry's (offline: as
+		// cached) are what the archives are fetched and cached under.
+		if err := p.resolveIntegrity(context.Background(), f.offline); err != nil {
+			return nil, err
+		}
+		return &jsPlan{lock: l, projectDir: p.projectDir, cfg: p.cfg, rc: p.rc, install: p.pkgs, berry: p}, nil
 	case lockNpm:
 	default:
 		return nil, errNotForCommand(l)
@@ -268,6 +288,9 @@ func lockedJSPackages(dir string) (jsLock, []lock.Package, error) {
 			return l, nil, withCode(exitUsage, fmt.Errorf("%s: %w", filepath.Join(dir, l.name), err))
 		}
 		return l, lf.Packages(), nil
+	case lockYarn:
+		pkgs, err := berryInstalledPackages(dir)
+		return l, pkgs, err
 	case lockNpm:
 	default:
 		return l, nil, errNotForCommand(l)
@@ -282,5 +305,5 @@ func lockedJSPackages(dir string) (jsLock, []lock.Package, error) {
 // errNotForCommand says that a lockfile airlock installs from is not read
 // by the other commands yet.
 func errNotForCommand(l jsLock) error {
-	return withCode(exitUsage, fmt.Errorf("%s: this command reads package-lock.json and pnpm-lock.yaml, not yet %s's lockfile (airlock install reads it)", l.name, l.kind))
+	return withCode(exitUsage, fmt.Errorf("%s: this command reads package-lock.json, pnpm-lock.yaml, bun.lock and yarn 2+ lockfiles, not yet %s's (airlock install reads it)", l.name, l.kind))
 }

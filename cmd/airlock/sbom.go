@@ -70,6 +70,13 @@ func writeSBOM(f *npmCIFlags, pf *pipFlags, output string, stdout io.Writer, rep
 			return withCode(exitUsage, err)
 		}
 		in = sbom.PyPIInput(filepath.Base(dir), lk)
+	} else if l, err := findJSLock(f.dir); err == nil && l.kind == lockYarn {
+		// Only the lockfile: no registry lookups for tarball digests.
+		plan, err := berryPlanOf(f, rep)
+		if err != nil {
+			return err
+		}
+		in = berrySBOMInput(plan)
 	} else {
 		plan, err := loadJSPlan(f, rep)
 		if err != nil {
@@ -78,6 +85,8 @@ func writeSBOM(f *npmCIFlags, pf *pipFlags, output string, stdout io.Writer, rep
 		switch {
 		case plan.pnpm != nil:
 			in = pnpmSBOMInput(plan.pnpm)
+		case plan.bun != nil:
+			in = bunSBOMInput(plan.bun)
 		case plan.npm == nil:
 			return errNotForCommand(plan.lock)
 		default:

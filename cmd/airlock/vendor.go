@@ -24,7 +24,7 @@ import (
 	"github.com/airlock-dev/airlock/verify"
 )
 
-const fetchSynopsis = "[--dir D] [npm ci's flags] (package-lock.json or pnpm-lock.yaml) | --lock pylock.toml|uv.lock | -r requirements.txt [flags]"
+const fetchSynopsis = "[--dir D] [npm ci's flags] (package-lock.json, pnpm-lock.yaml, bun.lock or yarn.lock) | --lock pylock.toml|uv.lock | -r requirements.txt [flags]"
 
 // fetchCmd runs `airlock fetch` (fill the cache for a lockfile, install
 // nothing) and `airlock vendor DIR` (also write every archive into DIR
@@ -162,7 +162,7 @@ func runFetch(ctx context.Context, command, dir string, nf *npmCIFlags, pf *pipF
 			archives = append(archives, archive{
 				pkg: p,
 				get: func(ctx context.Context, c func(io.Reader) error) (lock.Package, fetch.Result, error) {
-					res, err := fetcher.Fetch(ctx, p, c)
+					res, err := plan.fetchArchive(ctx, fetcher, p, c)
 					return p, res, err
 				},
 				entry: vendor.Entry{Ecosystem: "npm", Name: p.Name, Version: p.Version, Paths: []string{p.Path}, Filename: urlBase(u), URL: u},

@@ -94,8 +94,13 @@ func runVerify(ctx context.Context, f *npmCIFlags, stdout io.Writer, rep *report
 	if err != nil {
 		return err
 	}
-	if jp.pnpm != nil {
+	switch {
+	case jp.pnpm != nil:
 		return runVerifyPnpm(ctx, jp.pnpm, f.jsonOut, stdout, rep)
+	case jp.bun != nil:
+		return runVerifyBun(ctx, jp.bun, f.jsonOut, stdout, rep)
+	case jp.berry != nil:
+		return runVerifyBerry(ctx, jp.berry, f.jsonOut, stdout, rep)
 	}
 	if jp.npm == nil {
 		return errNotForCommand(jp.lock)
@@ -266,16 +271,9 @@ func runVerifyPnpm(ctx context.Context, plan *pnpmPlan, jsonOut bool, stdout io.
 const maxCopiedBin = 16 << 20
 
 // copyPnpmImporters recreates in scratch what a pnpm install reads of the
-// project's own directories: every importer's package.json and, for
-// importers and link targets, the bin targets it names (whose "#!" lines
-// decide the shims). The project is read through an os.Root, so a symlink
-// cannot lead the copy outside it.
+// project's own directories: every importer's and link target's
+// package.json and the bin targets it names (copyProjectDirs).
 func copyPnpmImporters(project, scratch string, sel *lockpnpm.Selection) error {
-	root, err := os.OpenRoot(project)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
 	dirs := map[string]bool{".": true}
 	for _, imp := range sel.Importers {
 		dirs[imp.ID] = true
@@ -294,6 +292,21 @@ func copyPnpmImporters(project, scratch string, sel *lockpnpm.Selection) error {
 			}
 		}
 	}
+	return copyProjectDirs(project, scratch, dirs)
+}
+
+// copyProjectDirs recreates in scratch what an install reads of the
+// project's own directories dirs (project-relative: the root, workspaces,
+// link targets): each one's package.json and the bin targets it names
+// (whose "#!" lines decide pnpm's shims; bun and yarn fix or chmod them).
+// The project is read through an os.Root, so a symlink cannot lead the
+// copy outside it.
+func copyProjectDirs(project, scratch string, dirs map[string]bool) error {
+	root, err := os.OpenRoot(project)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
 	copyFile := func(rel string) error {
 		f, err := root.Open(rel)
 		if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/airlock-dev/airlock/fetch"
 	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
+	"github.com/airlock-dev/airlock/fetch/vendor"
 	installberry "github.com/airlock-dev/airlock/install/yarnberry"
 	"github.com/airlock-dev/airlock/install/yarnberry/berryzip"
 	"github.com/airlock-dev/airlock/internal/auditlog"
@@ -145,67 +146,93 @@ func orDefault(s, d string) string {
 	return s
 }
 
-// runYarnBerryInstall is `airlock yarn install` for a yarn 2+ (berry)
-// lockfile: yarn install --immutable with nodeLinker: node-modules and
-// enableScripts: false. Every package's tarball is checked against the
-// registry's dist.integrity as it is downloaded (and on every cache read),
-// then rebuilt into the zip yarn would cache, whose SHA-512 must be the
-// lockfile's checksum before a byte is installed.
-func runYarnBerryInstall(ctx context.Context, command string, f *yarnFlags, rep *reporter, projectDir string, data []byte) error {
-	began := time.Now()
+// berryPlan is what an install of a yarn 2+ project would lay out: the
+// graph for this platform, the lockfile checksum of each package yarn
+// fetched, and each package as airlock fetches it (its tarball checked
+// against the registry's integrity).
+type berryPlan struct {
+	projectDir string
+	lockPath   string
+	cfg        *config.Config
+	rc         *npmrc.Config
+	lf         *lockberry.Lockfile
+	g          *lockberry.Graph
+	// manifests are the workspaces' package.json files by path.
+	manifests map[string]*lockberry.Manifest
+	// want is each pinned entry's lockfile checksum; entries without one
+	// are optional platform-specific packages (yarn writes none).
+	want map[*lockberry.Entry]berryzip.Checksum
+	// pkgs are the fetched entries (g.Fetched()) as packages whose
+	// Integrity is the registry's (resolveIntegrity); byEntry maps them.
+	pkgs    []lock.Package
+	byEntry map[*lockberry.Entry]lock.Package
+	// vendor, when set, is the vendor directory the install reads (--from).
+	vendor *vendor.Source
+}
+
+// loadBerryPlan reads a yarn 2+ project (data is its yarn.lock) as yarn
+// install --immutable does and builds the install graph for this
+// platform (zero fields: the host's); resolveIntegrity then finds each
+// package's tarball digest.
+func loadBerryPlan(projectDir, configFile string, noRemoteCache bool, data []byte, platform lockberry.Platform, rep *reporter) (*berryPlan, error) {
 	lockPath := filepath.Join(projectDir, yarnLockfile)
-	if f.production != "" {
-		return withCode(exitUsage, fmt.Errorf("--production is not a yarn 2+ install flag (yarn workspaces focus --production is, which airlock does not do): airlock installs everything yarn.lock records"))
-	}
 	lf, err := lockberry.Parse(data)
 	if err != nil {
-		return withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
 	}
 	manifests := map[string]*lockberry.Manifest{}
 	for _, ws := range lf.Workspaces() {
 		p := ws.WorkspacePath()
 		b, err := safefile.Read(filepath.Join(projectDir, filepath.FromSlash(p), "package.json"), maxManifestSize)
 		if err != nil {
-			return withCode(exitUsage, fmt.Errorf("workspace %s (%s): %w", ws.Locator.Name, p, err))
+			return nil, withCode(exitUsage, fmt.Errorf("workspace %s (%s): %w", ws.Locator.Name, p, err))
 		}
 		m, err := lockberry.ReadManifest(b)
 		if err != nil {
-			return withCode(exitUsage, fmt.Errorf("%s: %w", path.Join(p, "package.json"), err))
+			return nil, withCode(exitUsage, fmt.Errorf("%s: %w", path.Join(p, "package.json"), err))
 		}
 		if m.InstallConfig.HoistingLimits != "" && m.InstallConfig.HoistingLimits != "none" || m.InstallConfig.SelfReferences != nil && !*m.InstallConfig.SelfReferences {
-			return withCode(exitUsage, fmt.Errorf("%s: installConfig changes yarn's hoisting, which airlock does not reproduce", path.Join(p, "package.json")))
+			return nil, withCode(exitUsage, fmt.Errorf("%s: installConfig changes yarn's hoisting, which airlock does not reproduce", path.Join(p, "package.json")))
 		}
 		manifests[p] = m
 	}
 	// yarn install --immutable refuses a lockfile package.json has moved
 	// away from, and so does airlock.
 	if err := lockberry.CheckInSync(lf, manifests); err != nil {
-		return withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
 	}
-	cfg, err := config.Load(f.configFile, projectDir, os.Getenv)
+	cfg, err := config.Load(configFile, projectDir, os.Getenv)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return nil, withCode(exitUsage, err)
 	}
 	rep.audit.configure(cfg, projectDir)
-	if f.noRemoteCache {
+	if noRemoteCache {
 		cfg.RemoteCache = config.RemoteCache{}
 	}
 	rc, err := npmrc.Load(projectDir, os.Environ())
 	if err != nil {
-		return withCode(exitUsage, err)
+		return nil, withCode(exitUsage, err)
 	}
 	for _, w := range rc.Warnings() {
 		rep.warn(event{Message: w})
 	}
 	yrc, err := readYarnrc(projectDir)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return nil, withCode(exitUsage, err)
 	}
 	if err := checkYarnrc(yrc, rc); err != nil {
-		return withCode(exitUsage, err)
+		return nil, withCode(exitUsage, err)
 	}
 	host := locknpm.HostPlatform()
-	platform := lockberry.Platform{OS: host.OS, CPU: host.CPU, Libc: locknpm.DetectLibc()}
+	if platform.OS == "" {
+		platform.OS = host.OS
+	}
+	if platform.CPU == "" {
+		platform.CPU = host.CPU
+	}
+	if platform.Libc == "" {
+		platform.Libc = locknpm.DetectLibc()
+	}
 	var g *lockberry.Graph
 	switch mode := os.Getenv(builtinPatchesEnv); mode {
 	case "":
@@ -213,13 +240,13 @@ func runYarnBerryInstall(ctx context.Context, command string, f *yarnFlags, rep 
 	case "unpatched":
 		g, err = lf.UnpatchedGraph(platform)
 	default:
-		return withCode(exitUsage, fmt.Errorf("%s=%q: the only value is \"unpatched\"", builtinPatchesEnv, mode))
+		return nil, withCode(exitUsage, fmt.Errorf("%s=%q: the only value is \"unpatched\"", builtinPatchesEnv, mode))
 	}
 	if errors.Is(err, lockberry.ErrBuiltinPatch) {
-		return withCode(exitUsage, fmt.Errorf("%s: %w\nto install the package as published instead (verified against its own checksum in yarn.lock; yarn's compat patches only matter under Plug'n'Play), set %s=unpatched", lockPath, err, builtinPatchesEnv))
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w\nto install the package as published instead (verified against its own checksum in yarn.lock; yarn's compat patches only matter under Plug'n'Play), set %s=unpatched", lockPath, err, builtinPatchesEnv))
 	}
 	if err != nil {
-		return withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
 	}
 	if len(g.Unpatched) > 0 {
 		var names []string
@@ -242,20 +269,19 @@ func runYarnBerryInstall(ctx context.Context, command string, f *yarnFlags, rep 
 
 	// The checksums are read before anything is fetched: a cache key
 	// airlock cannot check refuses the whole install.
-	entries := g.Fetched()
 	want := map[*lockberry.Entry]berryzip.Checksum{}
 	var unpinned []string
-	for _, e := range entries {
+	for _, e := range g.Fetched() {
 		if e.Checksum == "" {
 			if e.Conditions == "" {
-				return withCode(exitVerify, fmt.Errorf("%s line %d: %s has no checksum; yarn records one for every package it fetches (except optional platform-specific ones), so airlock refuses to install it unpinned: run `yarn install` to restore it", lockPath, e.Line, e.Locator))
+				return nil, withCode(exitVerify, fmt.Errorf("%s line %d: %s has no checksum; yarn records one for every package it fetches (except optional platform-specific ones), so airlock refuses to install it unpinned: run `yarn install` to restore it", lockPath, e.Line, e.Locator))
 			}
 			unpinned = append(unpinned, e.Locator.Name+"@"+e.Version)
 			continue
 		}
 		c, err := berryzip.ParseChecksum(e.Checksum, lf.CacheKey)
 		if err != nil {
-			return withCode(exitUsage, fmt.Errorf("%s line %d: %s: %w", lockPath, e.Line, e.Locator, err))
+			return nil, withCode(exitUsage, fmt.Errorf("%s line %d: %s: %w", lockPath, e.Line, e.Locator, err))
 		}
 		want[e] = c
 	}
@@ -263,17 +289,36 @@ func runYarnBerryInstall(ctx context.Context, command string, f *yarnFlags, rep 
 		sort.Strings(unpinned)
 		rep.warn(event{Message: fmt.Sprintf("yarn.lock pins no checksum for %d optional platform-specific packages (yarn leaves them out so the lockfile fits every platform): %s; airlock checks these against the registry's dist.integrity (and its signature when policy requires one) instead", len(unpinned), strings.Join(unpinned, ", "))})
 	}
+	return &berryPlan{projectDir: projectDir, lockPath: lockPath, cfg: cfg, rc: rc, lf: lf, g: g, manifests: manifests, want: want}, nil
+}
 
-	// The registry's integrity of each tarball: the download and every
-	// cache read are checked against it, and the policy's signature check
-	// covers it.
-	store, err := newMetaStore(cfg, rc, f.offline)
-	if err != nil {
-		return err
-	}
+// resolveIntegrity finds the registry's integrity of each package's
+// tarball: the download and every cache read are checked against it, and
+// the policy's signature check covers it. yarn.lock has none (its
+// checksum is of yarn's cache zip), so it comes from the registry's
+// metadata (offline: as cached), or from the vendor directory's manifest,
+// which recorded it when the archive was vendored and checked.
+func (p *berryPlan) resolveIntegrity(ctx context.Context, offline bool) error {
+	entries := p.g.Fetched()
 	pkgs := make([]lock.Package, len(entries))
+	var vendored map[string][]string
+	if p.vendor != nil {
+		vendored = map[string][]string{}
+		for _, e := range p.vendor.Manifest().Packages {
+			if e.Ecosystem == "npm" {
+				vendored[e.Name+"@"+e.Version] = e.Digests
+			}
+		}
+	}
+	var store *fetch.MetaStore
+	if p.vendor == nil {
+		var err error
+		if store, err = newMetaStore(p.cfg, p.rc, offline); err != nil {
+			return err
+		}
+	}
 	mg, mctx := errgroup.WithContext(ctx)
-	limit := cfg.Concurrency
+	limit := p.cfg.Concurrency
 	if limit <= 0 {
 		limit = defaultMetaConcurrency
 	}
@@ -283,7 +328,16 @@ func runYarnBerryInstall(ctx context.Context, command string, f *yarnFlags, rep 
 			version, archive, _ := e.NpmVersion()
 			pkg := lock.Package{Ecosystem: lock.NPM, Name: e.Locator.Name, Version: version, Path: "node_modules/" + e.Locator.Name,
 				Source: lock.SourceRegistry, Resolved: archive, Bin: e.Bin}
-			vm, err := store.VersionMetadata(mctx, rc.RegistryFor(pkg.Name), pkg.Name, version, false)
+			if p.vendor != nil {
+				d := vendored[pkg.Name+"@"+version]
+				if len(d) == 0 {
+					return withCode(exitUsage, fmt.Errorf("%s@%s is not in the vendor directory: vendor this lockfile again (airlock vendor DIR)", pkg.Name, version))
+				}
+				pkg.Integrity = strings.Join(d, " ")
+				pkgs[i] = pkg
+				return nil
+			}
+			vm, err := store.VersionMetadata(mctx, p.rc.RegistryFor(pkg.Name), pkg.Name, version, false)
 			if err != nil {
 				return withCode(classify(err), fmt.Errorf("%s@%s: yarn.lock records no tarball digest, so airlock needs the registry's: %w", pkg.Name, version, err))
 			}
@@ -304,30 +358,24 @@ func runYarnBerryInstall(ctx context.Context, command string, f *yarnFlags, rep 
 	if err := mg.Wait(); err != nil {
 		return err
 	}
-	byEntry := map[*lockberry.Entry]lock.Package{}
+	p.pkgs = pkgs
+	p.byEntry = map[*lockberry.Entry]lock.Package{}
 	for i, e := range entries {
-		byEntry[e] = pkgs[i]
+		p.byEntry[e] = pkgs[i]
 	}
-	if err := checkNpmPolicy(pkgs, rc, rep); err != nil {
-		return err
-	}
-	if err := checkPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: projectDir, offline: f.offline, pkgs: pkgs, rep: rep, now: time.Now()}); err != nil {
-		return err
-	}
-	fetcher, err := newFetcher(cfg, rc, f.offline, func(msg string) { rep.warn(event{Message: msg}) })
-	if err != nil {
-		return err
-	}
-	defer finishRemoteCache(fetcher, rep)
-	rep.start(command, len(pkgs))
-	var stats installStats
+	return nil
+}
+
+// install lays out the plan's tree in projectDir (the project, or a
+// scratch copy of its workspaces for airlock verify).
+func (p *berryPlan) install(ctx context.Context, projectDir string, fetcher *fetch.Fetcher, stats *installStats, rep *reporter) (*installberry.Result, error) {
 	// yarn writes files with Node's default modes, which the process umask
 	// reduces.
 	umask := unpack.ProcessUmask()
 	res, err := installberry.Install(ctx, installberry.Options{
 		ProjectDir:  projectDir,
-		Graph:       g,
-		Concurrency: cfg.Concurrency,
+		Graph:       p.g,
+		Concurrency: p.cfg.Concurrency,
 		LockWait:    30 * time.Second,
 		OnLockWait: func(holder string) {
 			if holder != "" {
@@ -336,20 +384,68 @@ func runYarnBerryInstall(ctx context.Context, command string, f *yarnFlags, rep 
 			rep.warn(event{Message: "waiting up to 30s for another airlock installing into this project" + holder})
 		},
 		Extract: func(ctx context.Context, e *lockberry.Entry, dir string) error {
-			c, pinned := want[e]
-			return extractBerry(ctx, fetcher, byEntry[e], e, c, pinned, dir, umask, &stats, rep)
+			c, pinned := p.want[e]
+			return extractBerry(ctx, fetcher, p.byEntry[e], e, c, pinned, dir, umask, stats, rep)
 		},
 	})
+	switch {
+	case errors.Is(err, installberry.ErrWorkspaceMissing):
+		return nil, withCode(exitUsage, err)
+	case errors.Is(err, installberry.ErrBadPackage):
+		return nil, withCode(exitVerify, err)
+	case err != nil:
+		return nil, classifyInstallError(err)
+	}
+	return res, nil
+}
+
+// newFetcher returns the plan's fetch pipeline: the vendor directory's, or
+// the cache and the network's.
+func (p *berryPlan) newFetcher(offline bool, warn func(string)) (*fetch.Fetcher, error) {
+	if p.vendor != nil {
+		return &fetch.Fetcher{Getter: p.vendor, Locator: p.vendor}, nil
+	}
+	return newFetcher(p.cfg, p.rc, offline, warn)
+}
+
+// runYarnBerryInstall is `airlock yarn install` for a yarn 2+ (berry)
+// lockfile: yarn install --immutable with nodeLinker: node-modules and
+// enableScripts: false. Every package's tarball is checked against the
+// registry's dist.integrity as it is downloaded (and on every cache read),
+// then rebuilt into the zip yarn would cache, whose SHA-512 must be the
+// lockfile's checksum before a byte is installed.
+func runYarnBerryInstall(ctx context.Context, command string, f *yarnFlags, rep *reporter, projectDir string, data []byte) error {
+	began := time.Now()
+	if f.production != "" {
+		return withCode(exitUsage, fmt.Errorf("--production is not a yarn 2+ install flag (yarn workspaces focus --production is, which airlock does not do): airlock installs everything yarn.lock records"))
+	}
+	plan, err := loadBerryPlan(projectDir, f.configFile, f.noRemoteCache, data, lockberry.Platform{}, rep)
+	if err != nil {
+		return err
+	}
+	if err := plan.resolveIntegrity(ctx, f.offline); err != nil {
+		return err
+	}
+	cfg, rc, g := plan.cfg, plan.rc, plan.g
+	if err := checkNpmPolicy(plan.pkgs, rc, rep); err != nil {
+		return err
+	}
+	if err := checkPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: projectDir, offline: f.offline, vendored: plan.vendor != nil, pkgs: plan.pkgs, rep: rep, now: time.Now()}); err != nil {
+		return err
+	}
+	fetcher, err := plan.newFetcher(f.offline, func(msg string) { rep.warn(event{Message: msg}) })
+	if err != nil {
+		return err
+	}
+	defer finishRemoteCache(fetcher, rep)
+	rep.start(command, len(plan.pkgs))
+	var stats installStats
+	res, err := plan.install(ctx, projectDir, fetcher, &stats, rep)
 	if n := stats.uncached.Load(); n > 1 {
 		rep.warn(event{Message: fmt.Sprintf("%d archives in all were installed but not cached (see the first warning above)", n)})
 	}
-	switch {
-	case errors.Is(err, installberry.ErrWorkspaceMissing):
-		return withCode(exitUsage, err)
-	case errors.Is(err, installberry.ErrBadPackage):
-		return withCode(exitVerify, err)
-	case err != nil:
-		return classifyInstallError(err)
+	if err != nil {
+		return err
 	}
 	for _, w := range res.Warnings {
 		rep.warn(event{Message: w})
@@ -373,6 +469,7 @@ func runYarnBerryInstall(ctx context.Context, command string, f *yarnFlags, rep 
 	if e.Refetched > 0 {
 		lines = append(lines, fmt.Sprintf("replaced %d corrupt cache entries (see the warnings above)", e.Refetched))
 	}
+	lines = append(lines, vendoredLine(int(stats.vendored.Load()))...)
 	if e.Skipped > 0 {
 		lines = append(lines, fmt.Sprintf("skipped %d packages (not for this platform; --json lists them)", e.Skipped))
 	}

@@ -1,0 +1,567 @@
+package main
+
+// airlock fetch, vendor, verify, sbom, audit and diff for bun.lock and
+// yarn.lock: the parts of those commands that differ by lockfile format.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/airlock-dev/airlock/fetch"
+	installbun "github.com/airlock-dev/airlock/install/bun"
+	installberry "github.com/airlock-dev/airlock/install/yarnberry"
+	"github.com/airlock-dev/airlock/install/yarnberry/berryzip"
+	"github.com/airlock-dev/airlock/internal/safefile"
+	"github.com/airlock-dev/airlock/internal/sbom"
+	"github.com/airlock-dev/airlock/lock"
+	lockbun "github.com/airlock-dev/airlock/lock/bun"
+	locknpm "github.com/airlock-dev/airlock/lock/npm"
+	lockyarn "github.com/airlock-dev/airlock/lock/yarn"
+	lockberry "github.com/airlock-dev/airlock/lock/yarnberry"
+	"github.com/airlock-dev/airlock/unpack"
+	vtree "github.com/airlock-dev/airlock/verify/tree"
+)
+
+// readYarnLock reads the yarn.lock of the project in dir.
+func readYarnLock(dir string) ([]byte, error) {
+	data, err := safefile.Read(filepath.Join(dir, yarnLockfile), lockyarn.MaxLockfileSize)
+	if errors.Is(err, safefile.ErrTooLarge) {
+		err = fmt.Errorf("%w (the lockfile limit): check that it is the lockfile yarn wrote", err)
+	}
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	return data, nil
+}
+
+// errYarnClassicCommand refuses a yarn 1 lockfile in the commands that do
+// not read one yet.
+func errYarnClassicCommand(dir string) error {
+	return withCode(exitUsage, fmt.Errorf("%s: this command reads yarn 2+ lockfiles, not yet yarn 1's (airlock yarn install and airlock audit read it)", filepath.Join(dir, yarnLockfile)))
+}
+
+// berryPlanOf is loadBerryPlan under npm ci's flags (airlock fetch,
+// vendor, verify): yarn 2+ installs every dependency yarn.lock records on
+// this platform, so only --os/--cpu/--libc (the platform the optional
+// packages are chosen for) apply.
+func berryPlanOf(f *npmCIFlags, rep *reporter) (*berryPlan, error) {
+	projectDir, err := filepath.Abs(f.dir)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	data, err := readYarnLock(projectDir)
+	if err != nil {
+		return nil, err
+	}
+	if !lockberry.IsBerry(data) {
+		return nil, errYarnClassicCommand(projectDir)
+	}
+	omit := map[string]bool{}
+	for _, v := range f.omit.values {
+		omit[v] = true
+	}
+	if f.production {
+		omit["dev"] = true
+	}
+	if f.optional != nil && !*f.optional {
+		omit["optional"] = true
+	}
+	for _, v := range f.include.values {
+		delete(omit, v)
+	}
+	for v := range omit {
+		return nil, withCode(exitUsage, fmt.Errorf("--omit=%s: yarn 2+ installs every dependency yarn.lock records (it has no --production), and so does airlock", v))
+	}
+	return loadBerryPlan(projectDir, f.configFile, f.noRemoteCache, data, lockberry.Platform{OS: f.os, CPU: f.cpu, Libc: f.libc}, rep)
+}
+
+// fetchArchive fetches pkg (one of p.install) to consume. For yarn 2+ the
+// archive must also rebuild into the cache zip yarn.lock's checksum pins,
+// so that what airlock fetch caches and airlock vendor writes is the
+// package the lockfile names, not only the one the registry lists.
+func (p *jsPlan) fetchArchive(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, consume func(io.Reader) error) (fetch.Result, error) {
+	if p.berry != nil {
+		return p.berry.fetchChecked(ctx, f, pkg, consume)
+	}
+	return f.Fetch(ctx, pkg, consume)
+}
+
+// fetchChecked fetches pkg's tarball (checked against the registry's
+// integrity by the fetcher) and checks its rebuilt cache zip against the
+// lockfile's checksum while passing the bytes on to consume (nil: none).
+func (p *berryPlan) fetchChecked(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, consume func(io.Reader) error) (fetch.Result, error) {
+	var entry *lockberry.Entry
+	for e, q := range p.byEntry {
+		if q.Name == pkg.Name && q.Version == pkg.Version && q.Resolved == pkg.Resolved {
+			entry = e
+			break
+		}
+	}
+	if entry == nil {
+		return fetch.Result{}, fmt.Errorf("%s@%s is not in the plan", pkg.Name, pkg.Version)
+	}
+	want, pinned := p.want[entry]
+	check := func(r io.Reader) error {
+		a, err := berryzip.Convert(r, entry.Locator.Name, berryzip.Limits{})
+		if err != nil {
+			return fmt.Errorf("rebuilding %s's cache zip: %w", entry.Locator, err)
+		}
+		sum, err := a.Sum()
+		if err != nil {
+			return fmt.Errorf("rebuilding %s's cache zip: %w", entry.Locator, err)
+		}
+		if sum != want.Hex {
+			return &berryChecksumError{locator: entry.Locator.String(), want: want.String(), got: want.CacheKey + "/" + sum}
+		}
+		return nil
+	}
+	return f.Fetch(ctx, pkg, func(r io.Reader) error {
+		switch {
+		case !pinned && consume == nil:
+			_, err := io.Copy(io.Discard, r)
+			return err
+		case !pinned:
+			return consume(r)
+		case consume == nil:
+			if err := check(r); err != nil {
+				return err
+			}
+			_, err := io.Copy(io.Discard, r)
+			return err
+		}
+		// Both read the one stream: consume through a pipe, which is
+		// drained after consume returns so the copy never blocks.
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			err := consume(pr)
+			_, _ = io.Copy(io.Discard, pr)
+			done <- err
+		}()
+		err := check(io.TeeReader(r, pw))
+		if err == nil {
+			_, err = io.Copy(pw, r)
+		}
+		pw.CloseWithError(err)
+		if cerr := <-done; err == nil {
+			err = cerr
+		}
+		return err
+	})
+}
+
+// berryInstalledPackages lists, for airlock audit, every package a yarn 2+
+// install lays out on this platform at the place yarn's node-modules
+// linker puts it (a package hoisted to several places is listed at each).
+func berryInstalledPackages(dir string) ([]lock.Package, error) {
+	data, err := readYarnLock(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !lockberry.IsBerry(data) {
+		return yarnClassicPackages(dir, data)
+	}
+	lf, err := lockberry.Parse(data)
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", filepath.Join(dir, yarnLockfile), err))
+	}
+	host := locknpm.HostPlatform()
+	g, err := lf.Graph(lockberry.Platform{OS: host.OS, CPU: host.CPU, Libc: locknpm.DetectLibc()})
+	if errors.Is(err, lockberry.ErrBuiltinPatch) && os.Getenv(builtinPatchesEnv) == "unpatched" {
+		g, err = lf.UnpatchedGraph(lockberry.Platform{OS: host.OS, CPU: host.CPU, Libc: locknpm.DetectLibc()})
+	}
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", filepath.Join(dir, yarnLockfile), err))
+	}
+	lay, err := installberry.Plan(g)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	var pkgs []lock.Package
+	for _, pl := range lay.Placements {
+		e := g.Source(pl.Instance.Entry)
+		if pl.Soft || e.Kind() != lockberry.KindNpm {
+			continue
+		}
+		version, archive, _ := e.NpmVersion()
+		pkgs = append(pkgs, lock.Package{Ecosystem: lock.NPM, Name: e.Locator.Name, Version: version, Path: pl.Location, Source: lock.SourceRegistry, Resolved: archive, Bin: e.Bin})
+	}
+	return pkgs, nil
+}
+
+// yarnClassicPackages lists the registry packages of a yarn 1 lockfile at
+// node_modules/NAME, where yarn hoists most of them; airlock audit also
+// looks there for nested copies of none, so packages yarn could not hoist
+// are not looked at (a known gap until the layout is exported).
+func yarnClassicPackages(dir string, data []byte) ([]lock.Package, error) {
+	lf, err := lockyarn.Parse(data)
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", filepath.Join(dir, yarnLockfile), err))
+	}
+	var pkgs []lock.Package
+	seen := map[string]bool{}
+	for _, e := range lf.Entries {
+		p := "node_modules/" + e.Name
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		pkgs = append(pkgs, e.Package(p))
+	}
+	return pkgs, nil
+}
+
+// verifyScratch lays out the expected tree in a scratch directory (after
+// copying the project directories dirs into it, see copyProjectDirs) and
+// compares it with the installed tree under roots, leaving out ignore
+// (the package manager's own files that airlock does not write).
+func verifyScratch(ctx context.Context, projectDir string, roots []string, dirs map[string]bool, ignore []string, workers int, jsonOut bool, stdout io.Writer, rep *reporter, layout func(scratch string) error) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	got, err := vtree.Scan(projectDir, roots, workers)
+	if err != nil {
+		return withCode(exitVerify, err)
+	}
+	got.Entries = slices.DeleteFunc(got.Entries, func(e vtree.Entry) bool { return slices.Contains(ignore, e.Path) })
+	scratch, err := os.MkdirTemp("", "airlock-verify-")
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("making a scratch directory for the expected tree: %w", err))
+	}
+	defer os.RemoveAll(scratch)
+	for d := range dirs {
+		if !filepath.IsLocal(filepath.FromSlash(d)) && d != "." {
+			delete(dirs, d) // the install refuses these itself, with a better message
+		}
+	}
+	if err := copyProjectDirs(projectDir, scratch, dirs); err != nil {
+		return withCode(exitUsage, err)
+	}
+	if err := layout(scratch); err != nil {
+		rep.audit.add(auditEvent("verify", "failed", err.Error()))
+		var nc *fetch.NotCachedError
+		if errors.As(err, &nc) {
+			return withCode(exitUsage, fmt.Errorf("%s (%s) is not in the cache, and airlock verify builds the expected tree from the cache only: run `airlock fetch` (or the install) online first", nc.Package, nc.Want))
+		}
+		return err
+	}
+	want, err := vtree.Scan(scratch, roots, workers)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	return reportTree(stdout, jsonOut, rep, vtree.Compare(want, got), got, want, "node_modules")
+}
+
+// runVerifyBun is airlock verify for bun.lock: the expected tree is laid
+// out by airlock bun install's code (bun's hoisted layout) in a scratch
+// directory. bun writes nothing of its own into node_modules.
+func runVerifyBun(ctx context.Context, plan *bunPlan, jsonOut bool, stdout io.Writer, rep *reporter) error {
+	dirs := map[string]bool{".": true}
+	for _, p := range plan.sel.Install {
+		switch p.Source {
+		case lock.SourceWorkspace:
+			dirs[p.Path] = true
+		case lock.SourceLink:
+			dirs[path.Clean(p.Resolved)] = true
+		}
+	}
+	return verifyScratch(ctx, plan.projectDir, npmTreeRoots(plan.sel.Install), dirs, nil, plan.cfg.Concurrency, jsonOut, stdout, rep, func(scratch string) error {
+		fetcher, err := newFetcher(plan.cfg, plan.rc, true, func(msg string) { rep.warn(event{Message: msg}) })
+		if err != nil {
+			return err
+		}
+		quiet := newReporter(io.Discard, io.Discard, false, true)
+		var stats installStats
+		umask := unpack.ProcessUmask()
+		_, err = installbun.Install(ctx, installbun.Options{
+			ProjectDir:  scratch,
+			Selection:   plan.sel,
+			Concurrency: plan.cfg.Concurrency,
+			Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
+				return extractArchive(ctx, fetcher, pkg, dir, installbun.ExtractOptions(umask), &stats, quiet)
+			},
+		})
+		if err != nil {
+			return classifyInstallError(fmt.Errorf("laying out the expected tree: %w", err))
+		}
+		return nil
+	})
+}
+
+// runVerifyBerry is airlock verify for a yarn 2+ lockfile: the expected
+// tree, .yarn-state.yml included, is laid out by airlock yarn install's
+// code in a scratch directory, every package checked against yarn.lock's
+// checksum again. yarn's .package-map.json (installberry.Bookkeeping),
+// which airlock does not write, is left out.
+func runVerifyBerry(ctx context.Context, plan *berryPlan, jsonOut bool, stdout io.Writer, rep *reporter) error {
+	roots := []string{"node_modules"}
+	dirs := map[string]bool{".": true}
+	for _, ws := range plan.g.Workspaces {
+		if p := ws.Entry.WorkspacePath(); p != "." {
+			dirs[p] = true
+			roots = append(roots, p+"/node_modules")
+		}
+	}
+	sort.Strings(roots[1:])
+	return verifyScratch(ctx, plan.projectDir, roots, dirs, installberry.Bookkeeping, plan.cfg.Concurrency, jsonOut, stdout, rep, func(scratch string) error {
+		fetcher, err := plan.newFetcher(true, func(msg string) { rep.warn(event{Message: msg}) })
+		if err != nil {
+			return err
+		}
+		quiet := newReporter(io.Discard, io.Discard, false, true)
+		var stats installStats
+		if _, err := plan.install(ctx, scratch, fetcher, &stats, quiet); err != nil {
+			return fmt.Errorf("laying out the expected tree: %w", err)
+		}
+		return nil
+	})
+}
+
+// bunSBOMInput lists what a bun install lays out, with each package's
+// dependencies resolved as node resolves them in bun's hoisted tree (the
+// nearest node_modules up from the dependent).
+func bunSBOMInput(p *bunPlan) sbom.Input {
+	lf := p.project.lock
+	byVersion := map[string]*lockbun.Entry{}
+	for _, k := range lf.Keys {
+		if e := lf.Entries[k]; e.Kind == lockbun.KindNpm {
+			byVersion[e.Name+"@"+e.Version] = e
+		}
+	}
+	wsByPath := map[string]*lockbun.Workspace{}
+	for _, w := range lf.Workspaces {
+		wsByPath[w.Path] = w
+	}
+	present := map[string]bool{}
+	for _, q := range p.sel.Install {
+		present[q.Path] = true
+	}
+	resolve := func(from, name string) string {
+		dir := from
+		for {
+			cand := "node_modules/" + name
+			if dir != "" {
+				cand = dir + "/" + cand
+			}
+			if present[cand] {
+				return cand
+			}
+			if dir == "" {
+				return ""
+			}
+			if i := strings.LastIndex(dir, "/node_modules/"); i >= 0 {
+				dir = dir[:i]
+			} else {
+				dir = ""
+			}
+		}
+	}
+	deps := map[string][]string{}
+	add := func(from string, groups ...map[string]string) {
+		seen := map[string]bool{}
+		for _, g := range groups {
+			for name := range g {
+				if t := resolve(from, name); t != "" && !seen[t] {
+					seen[t] = true
+					deps[from] = append(deps[from], t)
+				}
+			}
+		}
+		sort.Strings(deps[from])
+	}
+	for _, w := range lf.Workspaces {
+		add(w.Path, w.Dependencies, w.DevDependencies, w.OptionalDependencies, w.PeerDependencies)
+	}
+	for _, q := range p.sel.Install {
+		if q.Source != lock.SourceRegistry && q.Source != lock.SourceBundled {
+			continue
+		}
+		if e := byVersion[q.Name+"@"+q.Version]; e != nil {
+			add(q.Path, e.Dependencies, e.OptionalDependencies, e.PeerDependencies)
+		}
+	}
+	root := lf.Workspaces[0]
+	return sbom.NPMInput(root.Name, root.Version, p.sel.Install, deps, redactResolved)
+}
+
+// berryRef names an entry in a yarn 2+ BOM: its locator, unique where
+// name@version need not be; a workspace by its directory ("" the root).
+func berryRef(e *lockberry.Entry) string {
+	if e.Kind() == lockberry.KindWorkspace {
+		if p := e.WorkspacePath(); p != "." {
+			return p
+		}
+		return ""
+	}
+	return e.Locator.String()
+}
+
+// berrySBOMInput lists the packages a yarn 2+ install lays out on this
+// platform (each lockfile entry once, however many virtual copies yarn
+// makes for its peer dependencies) and the workspaces, with the graph's
+// dependency edges. yarn.lock pins only its cache zip's checksum, not the
+// tarball's digest, so the components carry no hashes.
+func berrySBOMInput(p *berryPlan) sbom.Input {
+	var installed []lock.Package
+	deps := map[string][]string{}
+	seen := map[*lockberry.Entry]bool{}
+	var root *lockberry.Entry
+	for _, in := range p.g.Instances {
+		e := p.g.Source(in.Entry)
+		from := berryRef(e)
+		for _, d := range in.Deps {
+			if d.Target == nil || d.Target == in {
+				continue
+			}
+			t := p.g.Source(d.Target.Entry)
+			if t == e {
+				continue
+			}
+			deps[from] = append(deps[from], berryRef(t))
+		}
+		if seen[e] {
+			continue
+		}
+		seen[e] = true
+		switch e.Kind() {
+		case lockberry.KindWorkspace:
+			if e.WorkspacePath() == "." {
+				root = e
+				continue
+			}
+			installed = append(installed, lock.Package{Ecosystem: lock.NPM, Name: e.Locator.Name, Version: e.Version, Path: berryRef(e), Source: lock.SourceWorkspace})
+		case lockberry.KindNpm:
+			version, archive, _ := e.NpmVersion()
+			installed = append(installed, lock.Package{Ecosystem: lock.NPM, Name: e.Locator.Name, Version: version, Path: berryRef(e), Source: lock.SourceRegistry, Resolved: archive, Optional: e.Conditions != ""})
+		}
+	}
+	for k, v := range deps {
+		slices.Sort(v)
+		deps[k] = slices.Compact(v)
+	}
+	sort.Slice(installed, func(i, j int) bool { return installed[i].Path < installed[j].Path })
+	name, version := "", ""
+	if root != nil {
+		name, version = root.Locator.Name, root.Version
+		if m := p.manifests["."]; m != nil && m.Name != "" {
+			name = m.Name
+		}
+	}
+	return sbom.NPMInput(name, version, installed, deps, redactResolved)
+}
+
+// bunDiffPackages lists a bun.lock's registry packages at their places in
+// bun's hoisted tree (airlock diff matches them by place, as npm's).
+func bunDiffPackages(data []byte) ([]lock.Package, error) {
+	lf, err := lockbun.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	return lf.Packages(), nil
+}
+
+// berryDiffPackages lists a yarn 2+ lockfile's packages for airlock diff.
+// yarn.lock has no install paths: as for pnpm, a package is keyed by its
+// name when the lockfile holds one version of it, else by name@version.
+// Its integrity is yarn's checksum (cache key/SHA-512 of yarn's cache
+// zip), which changes with the same version only if the package's bytes
+// (or the cache key) did.
+func berryDiffPackages(data []byte) ([]lock.Package, error) {
+	lf, err := lockberry.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	versions := map[string]map[string]bool{}
+	for _, e := range lf.Entries {
+		if e.Kind() == lockberry.KindWorkspace {
+			continue
+		}
+		if versions[e.Locator.Name] == nil {
+			versions[e.Locator.Name] = map[string]bool{}
+		}
+		versions[e.Locator.Name][e.Version] = true
+	}
+	var pkgs []lock.Package
+	for _, e := range lf.Entries {
+		if e.Kind() == lockberry.KindWorkspace {
+			continue
+		}
+		key := e.Locator.Name
+		if len(versions[key]) > 1 {
+			key += "@" + e.Version
+		}
+		p := lock.Package{Ecosystem: lock.NPM, Name: e.Locator.Name, Version: e.Version, Path: key, Source: lock.SourceRegistry, Optional: e.Conditions != ""}
+		if e.Checksum != "" {
+			p.Integrity = e.Checksum
+			if !strings.Contains(e.Checksum, "/") && lf.CacheKey != "" {
+				p.Integrity = lf.CacheKey + "/" + e.Checksum
+			}
+		}
+		ref := e.Locator.Reference
+		switch e.Kind() {
+		case lockberry.KindNpm:
+			_, archive, _ := e.NpmVersion()
+			p.Resolved = archive
+		case lockberry.KindLink:
+			p.Source, p.Resolved = lock.SourceLink, ref
+		case lockberry.KindPatch:
+			// yarn's builtin compat patches and the user's: the bytes
+			// are a registry package's with a patch applied.
+			p.Resolved = ref
+		default:
+			p.Source, p.Resolved = berrySource(ref), ref
+		}
+		pkgs = append(pkgs, p)
+	}
+	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Path < pkgs[j].Path })
+	return pkgs, nil
+}
+
+// berrySource names where a non-registry yarn 2+ resolution fetches from.
+func berrySource(ref string) lock.Source {
+	switch {
+	case strings.HasPrefix(ref, "file:"), strings.HasPrefix(ref, "exec:"):
+		return lock.SourceFile
+	case strings.HasPrefix(ref, "http:"), strings.HasPrefix(ref, "https:"):
+		if strings.Contains(ref, ".git#") {
+			return lock.SourceGit
+		}
+		return lock.SourceRemote
+	}
+	return lock.SourceGit
+}
+
+// yarnClassicDiffPackages lists a yarn 1 lockfile's packages for airlock
+// diff, keyed as berryDiffPackages keys them.
+func yarnClassicDiffPackages(data []byte) ([]lock.Package, error) {
+	lf, err := lockyarn.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	versions := map[string]map[string]bool{}
+	for _, e := range lf.Entries {
+		if versions[e.Name] == nil {
+			versions[e.Name] = map[string]bool{}
+		}
+		versions[e.Name][e.Version] = true
+	}
+	var pkgs []lock.Package
+	for _, e := range lf.Entries {
+		key := e.Name
+		if len(versions[key]) > 1 {
+			key += "@" + e.Version
+		}
+		pkgs = append(pkgs, e.Package(key))
+	}
+	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Path < pkgs[j].Path })
+	return pkgs, nil
+}
