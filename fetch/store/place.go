@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -197,6 +198,7 @@ type placer struct {
 	p        Placement
 	copyAll  bool
 	buf      *[]byte
+	h        hash.Hash // reused for every file
 	st       Stats
 }
 
@@ -348,7 +350,11 @@ func (pl *placer) checkLinked(dfd int, base string, f File) error {
 // f.Size: no read for the end of file is needed), writing them to out
 // unless out is -1, and compares their SHA-256 with f's.
 func (pl *placer) hashCheck(fd, out int, f File) error {
-	h := sha256.New()
+	if pl.h == nil {
+		pl.h = sha256.New()
+	}
+	h := pl.h
+	h.Reset()
 	buf := *pl.buf
 	var n int64
 	for n < f.Size {
