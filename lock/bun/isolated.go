@@ -149,18 +149,8 @@ func (lf *Lockfile) SelectIsolated(o Options) (*Isolated, error) {
 		pkgs[id] = p
 		return p
 	}
-	resolve := func(prefix []string, name string) *Entry {
-		for i := len(prefix); i >= 0; i-- {
-			k := name
-			if i > 0 {
-				k = strings.Join(prefix[:i], "/") + "/" + name
-			}
-			if e := lf.Entries[k]; e != nil {
-				return e
-			}
-		}
-		return nil
-	}
+	// resolve is bun's lookup of a dependency from the package at prefix.
+	resolve := lf.keyTrie().resolve
 	// build reads a package's dependencies, resolved from prefix.
 	var build func(p *ipkg, prefix []string, where string) error
 	built := map[*ipkg]bool{}

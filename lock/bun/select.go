@@ -67,18 +67,7 @@ func (lf *Lockfile) Select(o Options) (*Selection, error) {
 	paths := map[string]string{}
 	pathOf := func(key string, segs []string) string { return lf.pathOf(key, segs, paths) }
 	// resolve is bun's lookup of a dependency from the package at prefix.
-	resolve := func(prefix []string, name string) *Entry {
-		for i := len(prefix); i >= 0; i-- {
-			k := name
-			if i > 0 {
-				k = strings.Join(prefix[:i], "/") + "/" + name
-			}
-			if e := lf.Entries[k]; e != nil {
-				return e
-			}
-		}
-		return nil
-	}
+	resolve := lf.keyTrie().resolve
 
 	type edge struct {
 		name, group string
