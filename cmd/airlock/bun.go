@@ -65,7 +65,7 @@ func bunInstall(ctx context.Context, command string, args []string, stdout, stde
 		f.omit = append(f.omit, s)
 		return nil
 	})
-	fs.StringVar(&f.linker, "linker", "", "node_modules layout: only `hoisted` (bun's --linker)")
+	fs.StringVar(&f.linker, "linker", "", "node_modules layout: `hoisted` or `isolated` (bun's --linker; default: bun's choice)")
 	fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail if a package is not in it")
 	fs.BoolVar(&f.noRemoteCache, "no-remote-cache", false, "do not use airlock.toml's [cache] remote for this run")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON event per line instead of text")
@@ -101,6 +101,10 @@ func bunInstall(ctx context.Context, command string, args []string, stdout, stde
 type bunfig struct {
 	Install struct {
 		Linker     string `toml:"linker"`
+		// bun's isolated linker's hoisting patterns: airlock reproduces
+		// only the defaults, so setting them is refused.
+		HoistPattern       any `toml:"hoistPattern"`
+		PublicHoistPattern any `toml:"publicHoistPattern"`
 		Production *bool  `toml:"production"`
 		Optional   *bool  `toml:"optional"`
 		Dev        *bool  `toml:"dev"`
@@ -142,6 +146,11 @@ func readBunfig(dir string, getenv func(string) string) (*bunfig, error) {
 				return nil, fmt.Errorf("%s: [install] %s is not read by airlock, which takes registries, scopes, tokens and CAs from .npmrc (bun reads .npmrc too): move the setting there", name, k)
 			}
 		}
+		for k, v := range map[string]any{"hoistPattern": b.Install.HoistPattern, "publicHoistPattern": b.Install.PublicHoistPattern} {
+			if v != nil {
+				return nil, fmt.Errorf("%s: [install] %s is not supported: airlock lays out bun's isolated tree with bun's default hoisting only; remove the setting", name, k)
+			}
+		}
 		if b.Install.Peer != nil && !*b.Install.Peer {
 			return nil, fmt.Errorf("%s: [install] peer = false is not supported: airlock installs the peers bun.lock records", name)
 		}
@@ -167,6 +176,8 @@ type bunProject struct {
 	bunfig *bunfig
 	// native is package.json's nativeDependencies (nil: bun's default).
 	native []string
+	// isolated: bun lays the project out with its isolated linker.
+	isolated bool
 }
 
 func readBunProject(dir string, f *bunFlags) (*bunProject, error) {
@@ -198,8 +209,12 @@ func readBunProject(dir string, f *bunFlags) (*bunProject, error) {
 	if linker == "" && p.lock.ConfigVersion >= 1 && len(p.lock.Workspaces) > 1 {
 		linker = "isolated" // bun 1.3's default for workspace projects
 	}
-	if linker != "" && linker != "hoisted" {
-		return nil, withCode(exitUsage, fmt.Errorf("bun lays out this project with its %s linker (node_modules/.bun; bun's default for workspaces when bun.lock has configVersion 1), which airlock does not reproduce; set `[install] linker = \"hoisted\"` in bunfig.toml to use the hoisted layout with bun and airlock alike", linker))
+	switch linker {
+	case "", "hoisted":
+	case "isolated":
+		p.isolated = true
+	default:
+		return nil, withCode(exitUsage, fmt.Errorf("bun's linker %q is not one airlock reproduces (hoisted or isolated); set `[install] linker` in bunfig.toml, or --linker, to one of them", linker))
 	}
 	pkgJSON, err := safefile.Read(filepath.Join(dir, "package.json"), maxManifestSize)
 	if err != nil {
@@ -319,6 +334,9 @@ type bunPlan struct {
 	rc         *npmrc.Config
 	project    *bunProject
 	sel        *lockbun.Selection
+	// iso is the isolated store when bun uses its isolated linker; then
+	// sel.Install lists the archives it needs, once each.
+	iso *lockbun.Isolated
 }
 
 // loadBunPlan reads the project f names and selects what bun install
@@ -365,14 +383,27 @@ func loadBunPlan(f *bunFlags, platform lockbun.Platform, rep *reporter) (*bunPla
 		// bun links esbuild's bin to its platform binary.
 		NativeBinLinks: project.native,
 	}
-	sel, err := project.lock.Select(opts)
-	if err != nil {
+	var sel *lockbun.Selection
+	var iso *lockbun.Isolated
+	if project.isolated {
+		if iso, err = project.lock.SelectIsolated(opts); err != nil {
+			return nil, withCode(exitUsage, err)
+		}
+		sel = &lockbun.Selection{Skipped: iso.Skipped, BinDirs: map[string]string{}}
+		seen := map[string]bool{}
+		for _, e := range iso.Entries {
+			if id := e.Package.Name + "@" + e.Package.Version; e.Kind == lockbun.StorePackage && !seen[id] {
+				seen[id] = true
+				sel.Install = append(sel.Install, e.Package)
+			}
+		}
+	} else if sel, err = project.lock.Select(opts); err != nil {
 		return nil, withCode(exitUsage, err)
 	}
 	for _, s := range sel.Skipped {
 		rep.skipped(event{Name: s.Package.Name, Version: s.Package.Version, Path: s.Package.Path, Reason: s.Reason})
 	}
-	return &bunPlan{projectDir: projectDir, cfg: cfg, rc: rc, project: project, sel: sel}, nil
+	return &bunPlan{projectDir: projectDir, cfg: cfg, rc: rc, project: project, sel: sel, iso: iso}, nil
 }
 
 // bunPlanOf is loadBunPlan under npm ci's flags (airlock fetch and vendor):
@@ -429,7 +460,8 @@ func runBunInstall(ctx context.Context, command string, f *bunFlags, rep *report
 	rep.start(command, toFetch)
 	var stats installStats
 	umask := unpack.ProcessUmask()
-	res, err := installbun.Install(ctx, installbun.Options{
+	var res *installbun.IsolatedResult
+	bopts := installbun.Options{
 		ProjectDir:  projectDir,
 		Selection:   sel,
 		Concurrency: cfg.Concurrency,
@@ -443,7 +475,15 @@ func runBunInstall(ctx context.Context, command string, f *bunFlags, rep *report
 		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
 			return extractArchive(ctx, fetcher, pkg, dir, installbun.ExtractOptions(umask), &stats, rep)
 		},
-	})
+	}
+	if plan.iso != nil {
+		res, err = installbun.InstallIsolated(ctx, bopts, plan.iso)
+	} else {
+		var hr *installbun.Result
+		if hr, err = installbun.Install(ctx, bopts); err == nil {
+			res = &installbun.IsolatedResult{Packages: hr.Packages, Links: hr.Links, Bins: hr.Bins, InstallScripts: hr.InstallScripts, Warnings: hr.Warnings}
+		}
+	}
 	if n := stats.uncached.Load(); n > 1 {
 		rep.warn(event{Message: fmt.Sprintf("%d archives in all were installed but not cached (see the first warning above)", n)})
 	}
