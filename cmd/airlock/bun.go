@@ -100,19 +100,19 @@ func bunInstall(ctx context.Context, command string, args []string, stdout, stde
 // bunfig is the part of bunfig.toml's [install] table airlock reads.
 type bunfig struct {
 	Install struct {
-		Linker     string `toml:"linker"`
+		Linker string `toml:"linker"`
 		// bun's isolated linker's hoisting patterns: airlock reproduces
 		// only the defaults, so setting them is refused.
-		HoistPattern       any `toml:"hoistPattern"`
-		PublicHoistPattern any `toml:"publicHoistPattern"`
-		Production *bool  `toml:"production"`
-		Optional   *bool  `toml:"optional"`
-		Dev        *bool  `toml:"dev"`
-		Peer       *bool  `toml:"peer"`
-		Registry   any    `toml:"registry"`
-		Scopes     any    `toml:"scopes"`
-		CAFile     any    `toml:"cafile"`
-		CA         any    `toml:"ca"`
+		HoistPattern       any   `toml:"hoistPattern"`
+		PublicHoistPattern any   `toml:"publicHoistPattern"`
+		Production         *bool `toml:"production"`
+		Optional           *bool `toml:"optional"`
+		Dev                *bool `toml:"dev"`
+		Peer               *bool `toml:"peer"`
+		Registry           any   `toml:"registry"`
+		Scopes             any   `toml:"scopes"`
+		CAFile             any   `toml:"cafile"`
+		CA                 any   `toml:"ca"`
 	} `toml:"install"`
 }
 
