@@ -50,7 +50,8 @@ Usage:
   airlock bun install [flags]
                               install node_modules from bun.lock, like bun install --frozen-lockfile --ignore-scripts
   airlock yarn [install] [flags]
-                              install node_modules from yarn.lock (yarn 1), like yarn install --frozen-lockfile --ignore-scripts
+                              install node_modules from yarn.lock, like yarn install --frozen-lockfile --ignore-scripts
+                              (yarn 1) or --immutable --mode=skip-build (yarn 2+, nodeLinker: node-modules)
   airlock install [flags]     the same, choosing the ecosystem from the lockfile found
   airlock pip install -r requirements.txt | --lock pylock.toml|uv.lock [flags]
                               install wheels into a virtual environment, like pip install --require-hashes --no-deps
