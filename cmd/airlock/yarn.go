@@ -122,7 +122,9 @@ func yarnInstall(ctx context.Context, command string, args []string, stdout, std
 	})
 	fs.Bool("no-bin-links", false, "refused: airlock links bins as yarn does by default")
 	for name := range yarnRefused {
-		fs.Bool(name, false, "refused: "+yarnRefused[name])
+		// (no backquotes in flag help: the flag package reads them as the
+		// argument's name)
+		fs.Bool(name, false, "refused: "+strings.ReplaceAll(yarnRefused[name], "`", "'"))
 	}
 	if err := fs.Parse(normalizeProduction(args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
