@@ -346,6 +346,7 @@ func patchFile(root *os.Root, name string, hunks []hunk) error {
 	lines := strings.Split(string(data), "\n")
 	type mod struct {
 		kind   byte // 's' splice, 'p' pop, 'u' push
+		hunk   int
 		index  int
 		del    int
 		insert []string
@@ -366,34 +367,57 @@ func patchFile(root *os.Root, name string, hunks []hunk) error {
 					at++
 				}
 				if p.kind == '-' {
-					mods = append(mods, mod{kind: 's', index: at - len(p.lines), del: len(p.lines)})
+					mods = append(mods, mod{kind: 's', hunk: hi, index: at - len(p.lines), del: len(p.lines)})
 					if p.noNewline {
 						mods = append(mods, mod{kind: 'u'})
 					}
 				}
 			case '+':
-				mods = append(mods, mod{kind: 's', index: at, insert: p.lines})
+				mods = append(mods, mod{kind: 's', hunk: hi, index: at, insert: p.lines})
 				if p.noNewline {
 					mods = append(mods, mod{kind: 'p'})
 				}
 			}
 		}
 	}
-	offset := 0
+	// patch-package splices the modifications into the array of lines
+	// one after another, which costs the file's length per hunk: a patch
+	// of many hunks on a long file would take hours. The same result is
+	// built in one pass: the array is always out (finished), then
+	// lines[pos:end] (not yet reached), then pushed (lines appended by
+	// pushes). Each splice must start at or after the end of out: one
+	// that reaches back is a hunk overlapping or preceding the hunk before
+	// it, which git never writes and patch-package would misapply (or,
+	// here, index out of range).
+	var out, pushed []string
+	pos, end, offset := 0, len(lines), 0
 	for _, m := range mods {
 		switch m.kind {
 		case 's':
-			i := m.index + offset
-			rest := append(append([]string{}, m.insert...), lines[i+m.del:]...)
-			lines = append(lines[:i], rest...)
+			j := pos + m.index + offset - len(out)
+			if j < pos || j+m.del > end {
+				return fmt.Errorf("%w: %s: hunk %d overlaps or precedes the hunk before it", ErrPatch, name, m.hunk+1)
+			}
+			out = append(append(out, lines[pos:j]...), m.insert...)
+			pos = j + m.del
 			offset += len(m.insert) - m.del
 		case 'p':
-			lines = lines[:len(lines)-1]
+			switch {
+			case len(pushed) > 0:
+				pushed = pushed[:len(pushed)-1]
+			case end > pos:
+				end--
+			case len(out) > 0:
+				out = out[:len(out)-1]
+			default:
+				return fmt.Errorf("%w: %s: \\ No newline at end of file after the file's last line was removed", ErrPatch, name)
+			}
 		case 'u':
-			lines = append(lines, "")
+			pushed = append(pushed, "")
 		}
 	}
-	return replaceFile(root, name, strings.Join(lines, "\n"), fi.Mode().Perm())
+	out = append(append(out, lines[pos:end]...), pushed...)
+	return replaceFile(root, name, strings.Join(out, "\n"), fi.Mode().Perm())
 }
 
 // replaceFile writes content to a new file beside name and renames it over
