@@ -15,9 +15,13 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/airlock-dev/airlock/config"
 	"github.com/airlock-dev/airlock/fetch"
+	"github.com/airlock-dev/airlock/fetch/npmrc"
 	installbun "github.com/airlock-dev/airlock/install/bun"
+	installyarn "github.com/airlock-dev/airlock/install/yarn"
 	installberry "github.com/airlock-dev/airlock/install/yarnberry"
 	"github.com/airlock-dev/airlock/install/yarnberry/berryzip"
 	"github.com/airlock-dev/airlock/internal/safefile"
@@ -43,28 +47,11 @@ func readYarnLock(dir string) ([]byte, error) {
 	return data, nil
 }
 
-// errYarnClassicCommand refuses a yarn 1 lockfile in the commands that do
-// not read one yet.
-func errYarnClassicCommand(dir string) error {
-	return withCode(exitUsage, fmt.Errorf("%s: this command reads yarn 2+ lockfiles, not yet yarn 1's (airlock yarn install and airlock audit read it)", filepath.Join(dir, yarnLockfile)))
-}
-
 // berryPlanOf is loadBerryPlan under npm ci's flags (airlock fetch,
-// vendor, verify): yarn 2+ installs every dependency yarn.lock records on
+// vendor, verify, sbom; data is the project's yarn.lock): yarn 2+ installs every dependency yarn.lock records on
 // this platform, so only --os/--cpu/--libc (the platform the optional
 // packages are chosen for) apply.
-func berryPlanOf(f *npmCIFlags, rep *reporter) (*berryPlan, error) {
-	projectDir, err := filepath.Abs(f.dir)
-	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	data, err := readYarnLock(projectDir)
-	if err != nil {
-		return nil, err
-	}
-	if !lockberry.IsBerry(data) {
-		return nil, errYarnClassicCommand(projectDir)
-	}
+func berryPlanOf(f *npmCIFlags, projectDir string, data []byte, rep *reporter) (*berryPlan, error) {
 	omit := map[string]bool{}
 	for _, v := range f.omit.values {
 		omit[v] = true
@@ -564,4 +551,309 @@ func yarnClassicDiffPackages(data []byte) ([]lock.Package, error) {
 	}
 	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Path < pkgs[j].Path })
 	return pkgs, nil
+}
+
+// yarnJSPlan is loadJSPlan's answer for a yarn.lock: yarn 2+'s plan (the
+// registry's tarball digests resolved, offline from the metadata cache) or
+// yarn 1's.
+func yarnJSPlan(l jsLock, f *npmCIFlags, rep *reporter) (*jsPlan, error) {
+	projectDir, err := filepath.Abs(f.dir)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	data, err := readYarnLock(projectDir)
+	if err != nil {
+		return nil, err
+	}
+	var cacheDir string
+	if f.npmCache != "" {
+		dir, err := filepath.Abs(f.npmCache)
+		if err != nil {
+			return nil, withCode(exitUsage, err)
+		}
+		cacheDir = filepath.Join(dir, "airlock")
+	}
+	if !lockberry.IsBerry(data) {
+		p, err := yarnClassicPlanOf(f, projectDir, data, rep)
+		if err != nil {
+			return nil, err
+		}
+		if cacheDir != "" {
+			p.cfg.CacheDir = cacheDir
+		}
+		return &jsPlan{lock: l, projectDir: p.projectDir, cfg: p.cfg, rc: p.rc, install: p.pkgs, classic: p}, nil
+	}
+	p, err := berryPlanOf(f, projectDir, data, rep)
+	if err != nil {
+		return nil, err
+	}
+	if cacheDir != "" {
+		p.cfg.CacheDir = cacheDir
+	}
+	// yarn.lock has no tarball digests: the registry's (offline: as
+	// cached) are what the archives are fetched and cached under.
+	if err := p.resolveIntegrity(context.Background(), f.offline); err != nil {
+		return nil, err
+	}
+	return &jsPlan{lock: l, projectDir: p.projectDir, cfg: p.cfg, rc: p.rc, install: p.pkgs, berry: p}, nil
+}
+
+// yarnClassicPlan is what a yarn 1 install would fetch and lay out. yarn 1
+// fetches every package the lockfile reaches (also devDependencies under
+// --production and optional packages for other platforms) before it reads
+// their manifests, which decide the layout; so does airlock.
+type yarnClassicPlan struct {
+	projectDir string
+	cfg        *config.Config
+	rc         *npmrc.Config
+	lf         *lockyarn.Lockfile
+	manifest   *lockyarn.Manifest
+	workspaces []*installyarn.Workspace
+	production bool
+	platform   installyarn.Platform
+	// pkgs are the packages to fetch, at node_modules/<name> (the layout
+	// is known only once their manifests are read).
+	pkgs []lock.Package
+}
+
+// loadYarnClassicPlan reads a yarn 1 project (data is its yarn.lock) as
+// yarn install --frozen-lockfile does.
+func loadYarnClassicPlan(projectDir, configFile string, noRemoteCache bool, data []byte, production bool, platform installyarn.Platform, rep *reporter) (*yarnClassicPlan, error) {
+	lockPath := filepath.Join(projectDir, yarnLockfile)
+	lf, err := lockyarn.Parse(data)
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
+	}
+	pkgJSON, err := safefile.Read(filepath.Join(projectDir, "package.json"), maxManifestSize)
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("reading package.json (yarn needs it beside the lockfile): %w", err))
+	}
+	manifest, err := lockyarn.ReadManifest(pkgJSON)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	workspaces, wsWarnings, err := installyarn.FindWorkspaces(projectDir, manifest)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	for _, w := range wsWarnings {
+		rep.warn(event{Message: w})
+	}
+	var wsManifests []*lockyarn.Manifest
+	for _, w := range workspaces {
+		wsManifests = append(wsManifests, w.Manifest)
+	}
+	// --frozen-lockfile: yarn refuses a lockfile package.json (or a
+	// workspace's) has moved away from, and so does airlock.
+	if err := lockyarn.CheckInSync(lf, manifest, wsManifests...); err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
+	}
+	cfg, err := config.Load(configFile, projectDir, os.Getenv)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	rep.audit.configure(cfg, projectDir)
+	if noRemoteCache {
+		cfg.RemoteCache = config.RemoteCache{}
+	}
+	rc, err := npmrc.Load(projectDir, os.Environ())
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	for _, w := range rc.Warnings() {
+		rep.warn(event{Message: w})
+	}
+	// yarn 1 reads its registry from .yarnrc as well as .npmrc; airlock
+	// reads .npmrc (with its auth and CA rules) and refuses to guess
+	// when the two disagree.
+	if reg, err := yarnrcRegistry(projectDir); err != nil {
+		return nil, withCode(exitUsage, err)
+	} else if reg != "" && strings.TrimSuffix(reg, "/") != strings.TrimSuffix(rc.Registry(), "/") {
+		return nil, withCode(exitUsage, fmt.Errorf(".yarnrc sets registry %q but airlock's registry (from .npmrc) is %q; put registry=%s in the project's .npmrc, where airlock reads registries, auth and CA settings", reg, rc.Registry(), reg))
+	}
+	host := locknpm.HostPlatform()
+	if platform.OS == "" {
+		platform.OS = host.OS
+	}
+	if platform.CPU == "" {
+		platform.CPU = host.CPU
+	}
+	var pkgs []lock.Package
+	for _, e := range lockyarn.Reachable(lf, manifest, wsManifests...) {
+		pkgs = append(pkgs, e.Package("node_modules/"+e.Name))
+	}
+	return &yarnClassicPlan{projectDir: projectDir, cfg: cfg, rc: rc, lf: lf, manifest: manifest, workspaces: workspaces,
+		production: production, platform: platform, pkgs: pkgs}, nil
+}
+
+// yarnClassicPlanOf is loadYarnClassicPlan under npm ci's flags: --omit=dev
+// (--production) is yarn's --production; --os and --cpu choose the
+// platform optional packages are matched against.
+func yarnClassicPlanOf(f *npmCIFlags, projectDir string, data []byte, rep *reporter) (*yarnClassicPlan, error) {
+	omit := map[string]bool{}
+	for _, v := range f.omit.values {
+		omit[v] = true
+	}
+	if f.production {
+		omit["dev"] = true
+	}
+	if f.optional != nil && !*f.optional {
+		omit["optional"] = true
+	}
+	for _, v := range f.include.values {
+		delete(omit, v)
+	}
+	for v := range omit {
+		if v != "dev" {
+			return nil, withCode(exitUsage, fmt.Errorf("--omit=%s: only --omit=dev (yarn's --production) is supported for yarn.lock", v))
+		}
+	}
+	if f.libc != "" {
+		return nil, withCode(exitUsage, errors.New("--libc: yarn 1 does not match packages by libc"))
+	}
+	return loadYarnClassicPlan(projectDir, f.configFile, f.noRemoteCache, data, omit["dev"], installyarn.Platform{OS: f.os, CPU: f.cpu}, rep)
+}
+
+// install lays out the plan's tree in projectDir (the project, or a
+// scratch copy of its workspaces for airlock verify).
+func (p *yarnClassicPlan) install(ctx context.Context, projectDir string, fetcher *fetch.Fetcher, stats *installStats, rep *reporter) (*installyarn.Result, error) {
+	umask := unpack.ProcessUmask()
+	res, err := installyarn.Install(ctx, installyarn.Options{
+		ProjectDir:  projectDir,
+		Lockfile:    p.lf,
+		Manifest:    p.manifest,
+		Workspaces:  p.workspaces,
+		Production:  p.production,
+		Platform:    p.platform,
+		Concurrency: p.cfg.Concurrency,
+		LockWait:    30 * time.Second,
+		OnLockWait: func(holder string) {
+			if holder != "" {
+				holder = " (process " + holder + ")"
+			}
+			rep.warn(event{Message: "waiting up to 30s for another airlock installing into this project" + holder})
+		},
+		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
+			// yarn keeps .gitignore files (tar-fs extracts every name);
+			// bin targets are made executable when they are linked.
+			return extractArchive(ctx, fetcher, pkg, dir, unpack.NpmOptions{Umask: umask, UmaskIsProcess: true, KeepGitignore: true}, stats, rep)
+		},
+	})
+	switch {
+	case errors.Is(err, installyarn.ErrBadPlatform):
+		return nil, withCode(exitVerify, err)
+	case errors.Is(err, installyarn.ErrUnsupportedSource), errors.Is(err, installyarn.ErrWorkspaces), errors.Is(err, lockyarn.ErrOutOfSync):
+		return nil, withCode(exitUsage, err)
+	case err != nil:
+		return nil, classifyInstallError(err)
+	}
+	return res, nil
+}
+
+// yarnClassicBookkeeping is what yarn 1 writes into node_modules for its
+// own later runs and airlock does not (install/yarn's documentation says
+// why).
+var yarnClassicBookkeeping = []string{"node_modules/.yarn-integrity"}
+
+// runVerifyYarnClassic is airlock verify for a yarn 1 lockfile: the
+// expected tree is laid out by airlock yarn install's code in a scratch
+// directory holding copies of the workspaces' package.json files and bins.
+func runVerifyYarnClassic(ctx context.Context, plan *yarnClassicPlan, jsonOut bool, stdout io.Writer, rep *reporter) error {
+	roots := []string{"node_modules"}
+	dirs := map[string]bool{".": true}
+	for _, w := range plan.workspaces {
+		dirs[w.Dir] = true
+		roots = append(roots, w.Dir+"/node_modules")
+	}
+	sort.Strings(roots[1:])
+	return verifyScratch(ctx, plan.projectDir, roots, dirs, yarnClassicBookkeeping, plan.cfg.Concurrency, jsonOut, stdout, rep, func(scratch string) error {
+		fetcher, err := newFetcher(plan.cfg, plan.rc, true, func(msg string) { rep.warn(event{Message: msg}) })
+		if err != nil {
+			return err
+		}
+		quiet := newReporter(io.Discard, io.Discard, false, true)
+		var stats installStats
+		if _, err := plan.install(ctx, scratch, fetcher, &stats, quiet); err != nil {
+			return fmt.Errorf("laying out the expected tree: %w", err)
+		}
+		return nil
+	})
+}
+
+// yarnClassicSBOMInput lists the packages a yarn 1 lockfile reaches from
+// package.json and the workspaces (each name@version once: yarn 1's
+// layout depends on the packages' own manifests, which the lockfile does
+// not hold), with the lockfile's dependency edges; the workspaces are
+// components too.
+func yarnClassicSBOMInput(p *yarnClassicPlan) sbom.Input {
+	ref := func(e *lockyarn.Entry) string { return e.Name + "@" + e.Version }
+	var installed []lock.Package
+	deps := map[string][]string{}
+	seen := map[string]bool{}
+	var wsManifests []*lockyarn.Manifest
+	for _, w := range p.workspaces {
+		wsManifests = append(wsManifests, w.Manifest)
+	}
+	wsRef := map[*lockyarn.Manifest]string{}
+	for _, w := range p.workspaces {
+		wsRef[w.Manifest] = w.Dir
+		installed = append(installed, lock.Package{Ecosystem: lock.NPM, Name: w.Manifest.Name, Version: w.Manifest.Version, Path: w.Dir, Source: lock.SourceWorkspace})
+	}
+	edge := func(from, pattern string) {
+		if ws := lockyarn.IsWorkspace(pattern, wsManifests); ws != nil {
+			deps[from] = append(deps[from], wsRef[ws])
+		} else if e := p.lf.ByPattern[pattern]; e != nil {
+			deps[from] = append(deps[from], ref(e))
+		}
+	}
+	for _, d := range p.manifest.Deps {
+		edge("", d.Pattern())
+	}
+	for _, w := range p.workspaces {
+		for _, d := range w.Manifest.Deps {
+			edge(w.Dir, d.Pattern())
+		}
+	}
+	for _, e := range lockyarn.Reachable(p.lf, p.manifest, wsManifests...) {
+		r := ref(e)
+		for _, d := range slices.Concat(e.Dependencies, e.OptionalDependencies) {
+			edge(r, d.Pattern())
+		}
+		if !seen[r] {
+			seen[r] = true
+			q := e.Package(r)
+			installed = append(installed, q)
+		}
+	}
+	for k, v := range deps {
+		slices.Sort(v)
+		deps[k] = slices.Compact(v)
+	}
+	sort.Slice(installed, func(i, j int) bool { return installed[i].Path < installed[j].Path })
+	return sbom.NPMInput(p.manifest.Name, p.manifest.Version, installed, deps, redactResolved)
+}
+
+// yarnSBOMInput describes a yarn project from its lockfile alone (no
+// registry lookups).
+func yarnSBOMInput(f *npmCIFlags, rep *reporter) (sbom.Input, error) {
+	projectDir, err := filepath.Abs(f.dir)
+	if err != nil {
+		return sbom.Input{}, withCode(exitUsage, err)
+	}
+	data, err := readYarnLock(projectDir)
+	if err != nil {
+		return sbom.Input{}, err
+	}
+	if !lockberry.IsBerry(data) {
+		p, err := yarnClassicPlanOf(f, projectDir, data, rep)
+		if err != nil {
+			return sbom.Input{}, err
+		}
+		return yarnClassicSBOMInput(p), nil
+	}
+	p, err := berryPlanOf(f, projectDir, data, rep)
+	if err != nil {
+		return sbom.Input{}, err
+	}
+	return berrySBOMInput(p), nil
 }

@@ -119,11 +119,13 @@ type jsPlan struct {
 	// install lists what the install would lay out; its registry
 	// packages are the archives to fetch.
 	install []lock.Package
-	// npm, pnpm, bun or berry (yarn 2+) is the package manager's own plan.
-	npm   *npmPlan
-	pnpm  *pnpmPlan
-	bun   *bunPlan
-	berry *berryPlan
+	// npm, pnpm, bun, berry (yarn 2+) or classic (yarn 1) is the package
+	// manager's own plan.
+	npm     *npmPlan
+	pnpm    *pnpmPlan
+	bun     *bunPlan
+	berry   *berryPlan
+	classic *yarnClassicPlan
 }
 
 // loadJSPlan reads the project f names, with the lockfile findJSLock
@@ -167,23 +169,7 @@ func loadJSPlan(f *npmCIFlags, rep *reporter) (*jsPlan, error) {
 		}
 		return &jsPlan{lock: l, projectDir: p.projectDir, cfg: p.cfg, rc: p.rc, install: p.sel.Install, bun: p}, nil
 	case lockYarn:
-		p, err := berryPlanOf(f, rep)
-		if err != nil {
-			return nil, err
-		}
-		if f.npmCache != "" {
-			dir, err := filepath.Abs(f.npmCache)
-			if err != nil {
-				return nil, withCode(exitUsage, err)
-			}
-			p.cfg.CacheDir = filepath.Join(dir, "airlock")
-		}
-		// yarn.lock has no tarball digests: the registry's (offline: as
-		// cached) are what the archives are fetched and cached under.
-		if err := p.resolveIntegrity(context.Background(), f.offline); err != nil {
-			return nil, err
-		}
-		return &jsPlan{lock: l, projectDir: p.projectDir, cfg: p.cfg, rc: p.rc, install: p.pkgs, berry: p}, nil
+		return yarnJSPlan(l, f, rep)
 	case lockNpm:
 	default:
 		return nil, errNotForCommand(l)
@@ -305,5 +291,5 @@ func lockedJSPackages(dir string) (jsLock, []lock.Package, error) {
 // errNotForCommand says that a lockfile airlock installs from is not read
 // by the other commands yet.
 func errNotForCommand(l jsLock) error {
-	return withCode(exitUsage, fmt.Errorf("%s: this command reads package-lock.json, pnpm-lock.yaml, bun.lock and yarn 2+ lockfiles, not yet %s's (airlock install reads it)", l.name, l.kind))
+	return withCode(exitUsage, fmt.Errorf("%s: this command reads package-lock.json, pnpm-lock.yaml, bun.lock and yarn.lock, not yet %s's (airlock install reads it)", l.name, l.kind))
 }

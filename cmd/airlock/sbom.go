@@ -72,11 +72,9 @@ func writeSBOM(f *npmCIFlags, pf *pipFlags, output string, stdout io.Writer, rep
 		in = sbom.PyPIInput(filepath.Base(dir), lk)
 	} else if l, err := findJSLock(f.dir); err == nil && l.kind == lockYarn {
 		// Only the lockfile: no registry lookups for tarball digests.
-		plan, err := berryPlanOf(f, rep)
-		if err != nil {
+		if in, err = yarnSBOMInput(f, rep); err != nil {
 			return err
 		}
-		in = berrySBOMInput(plan)
 	} else {
 		plan, err := loadJSPlan(f, rep)
 		if err != nil {

@@ -101,6 +101,8 @@ func runVerify(ctx context.Context, f *npmCIFlags, stdout io.Writer, rep *report
 		return runVerifyBun(ctx, jp.bun, f.jsonOut, stdout, rep)
 	case jp.berry != nil:
 		return runVerifyBerry(ctx, jp.berry, f.jsonOut, stdout, rep)
+	case jp.classic != nil:
+		return runVerifyYarnClassic(ctx, jp.classic, f.jsonOut, stdout, rep)
 	}
 	if jp.npm == nil {
 		return errNotForCommand(jp.lock)
