@@ -2,7 +2,6 @@ package pypi
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -33,6 +32,9 @@ func ParseRequirement(s string) (Requirement, error) {
 	r := Requirement{Name: m[1]}
 	rest := spec[len(m[0]):]
 	if em := pep508Extras.FindStringSubmatch(rest); em != nil {
+		// A set, not a scan of r.Extras: METADATA is the index's, and a
+		// line of 50,000 extras took seconds to deduplicate by scanning.
+		seen := map[string]bool{}
 		for _, e := range strings.Split(em[1], ",") {
 			e = strings.TrimSpace(e)
 			if e == "" && strings.TrimSpace(em[1]) == "" {
@@ -41,7 +43,8 @@ func ParseRequirement(s string) (Requirement, error) {
 			if !validName.MatchString(e) {
 				return Requirement{}, fmt.Errorf("%w: %q: extra %q is not a valid name", ErrSyntax, strings.TrimSpace(s), e)
 			}
-			if n := NormalizeName(e); !slices.Contains(r.Extras, n) {
+			if n := NormalizeName(e); !seen[n] {
+				seen[n] = true
 				r.Extras = append(r.Extras, n)
 			}
 		}
