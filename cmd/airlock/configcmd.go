@@ -298,15 +298,15 @@ func boolSetting(b *bool, auto string) string {
 }
 
 func ageString(d time.Duration) string {
-	h := d.Hours()
 	switch {
-	case h == 0:
+	case d == 0:
 		return "0 (none)"
-	case h == float64(int64(h)) && int64(h)%24 == 0:
-		return fmt.Sprintf("%dd", int64(h)/24)
-	default:
-		return fmt.Sprint(d)
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
 	}
+	return d.String()
 }
 
 func describeRules(r verify.Rules) string {
