@@ -21,48 +21,76 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestSmoke runs the benchmark once, one run of each scenario, on the tiny
-// set, with a freshly built airlock and the host's pip, so that the driver
-// cannot rot between `make bench` runs.
-func TestSmoke(t *testing.T) {
+// TestDriver runs the benchmark once, one run of each scenario, on the
+// tiny set with the host's pip only, so that the driver (sets, index,
+// environments, checks, table) cannot rot between `make bench` runs.
+// BenchmarkSmoke adds airlock, which needs a build of it (too slow for
+// every `go test`).
+func TestDriver(t *testing.T) {
 	t.Parallel()
 	pyhost.Python(t)
+	out := smoke(t, "/nonexistent/airlock", "pip-no-compile", "uv")
+	for _, want := range []string{
+		"set tiny: 4 wheels, one real and three SYNTHETIC",
+		"airlock speed-up (median)",
+		"\npip-no-compile  cold ", "\npip-no-compile  warm ",
+		"load average (1 min) before the runs ",
+		// Cold installs fetch 4 pages and 4 files, warm ones the pages
+		// (pip keeps files PyPI marks immutable in its HTTP cache).
+		"index requests per install (median): pip-no-compile 8 cold, 4 warm;",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if _, err := exec.LookPath("uv"); err != nil && !strings.Contains(out, "uv: not timed: no uv on PATH") {
+		t.Error("output does not say why uv was not timed")
+	}
+}
+
+// BenchmarkSmoke is TestDriver with a freshly built airlock as well:
+//
+//	go test -run '^$' -bench Smoke -benchtime 1x ./internal/pybench
+func BenchmarkSmoke(b *testing.B) {
+	pyhost.Python(b)
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("no go command to build airlock with")
+		b.Skip("no go command to build airlock with")
 	}
-	bin := filepath.Join(t.TempDir(), "airlock")
+	bin := filepath.Join(b.TempDir(), "airlock")
 	args := []string{"build", "-o", bin}
 	if raceEnabled {
 		args = append(args, "-race")
 	}
 	start := time.Now()
 	if out, err := exec.Command(goTool, append(args, "github.com/airlock-dev/airlock/cmd/airlock")...).CombinedOutput(); err != nil {
-		t.Fatalf("building airlock: %v\n%s", err, out)
+		b.Fatalf("building airlock: %v\n%s", err, out)
 	}
-	t.Logf("built airlock in %v", time.Since(start).Round(time.Millisecond))
+	b.Logf("built airlock in %v", time.Since(start).Round(time.Millisecond))
+	for range b.N {
+		out := smoke(b, bin, "airlock", "pip-no-compile")
+		for _, want := range []string{
+			"\nairlock         cold ", "\nairlock         warm ",
+			"index requests per install (median): airlock 8 cold, 4 warm; pip-no-compile 8 cold, 4 warm;",
+		} {
+			if !strings.Contains(out, want) {
+				b.Errorf("output lacks %q", want)
+			}
+		}
+	}
+}
 
+// smoke runs the driver on the tiny set, one run per scenario.
+func smoke(t testing.TB, airlock string, tools ...string) string {
+	t.Helper()
 	var out strings.Builder
-	err = run(options{airlock: bin, sets: []string{"tiny"}, wheelsDir: "../../testdata/python/bench", runs: 1,
-		tools: []string{"airlock", "pip-no-compile", "uv"}, python: "python3", workdir: t.TempDir()}, &out)
+	err := run(options{airlock: airlock, sets: []string{"tiny"}, wheelsDir: "../../testdata/python/bench", runs: 1,
+		tools: tools, python: "python3", workdir: t.TempDir()}, &out)
 	t.Logf("output:\n%s", out.String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{
-		"set tiny: 4 wheels, one real and three SYNTHETIC",
-		"airlock speed-up (median)",
-		"\nairlock         cold ", "\npip-no-compile  cold ", "\nairlock         warm ", "\npip-no-compile  warm ",
-		// Cold installs fetch 4 pages and 4 files, warm ones the pages.
-		"index requests per install (median): airlock 8 cold, 4 warm; pip-no-compile 8 cold, 4 warm;",
-	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q", want)
-		}
-	}
-	if _, err := exec.LookPath("uv"); err != nil && !strings.Contains(out.String(), "uv: not timed: no uv on PATH") {
-		t.Error("output does not say why uv was not timed")
-	}
+	return out.String()
 }
 
 // TestSynthWheelMatchesShape checks that a generated wheel has its

@@ -2,6 +2,6 @@
 
 package main
 
-// raceEnabled makes the smoke test build airlock with -race too, so that
+// raceEnabled makes BenchmarkSmoke build airlock with -race too, so that
 // the build reuses the packages `go test -race` already compiled.
 const raceEnabled = true
