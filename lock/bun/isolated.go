@@ -2,6 +2,7 @@ package bun
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -75,19 +76,27 @@ const (
 // ipkg is one package of bun's in-memory lockfile: a registry package
 // (name@version), a workspace, or the root.
 type ipkg struct {
-	id    string
-	e     *Entry     // registry or workspace entry
-	ws    *Workspace // workspace or root
-	deps  []idep
-	nDeps int // declared dependencies, before any filtering
+	id   string
+	e    *Entry     // registry or workspace entry
+	ws   *Workspace // workspace or root
+	deps []idep     // every declared dependency, in bun's order
+	// leaking are the peer names declared in its closure that nothing in
+	// the closure provides (bun's leaking_peers).
+	leaking map[string]bool
 }
 
-// idep is one dependency of a package, resolved.
+// idep is one dependency of a package, resolved by the lockfile's keys.
 type idep struct {
 	name     string
 	beh      int
-	optional bool // optional peer
-	pkg      *ipkg
+	optional bool  // optional peer
+	pkg      *ipkg // nil: unresolved
+	// filtered is bun's isFilteredDependencyOrWorkspace: unresolved (but
+	// an optional peer), not for this platform, bundled, or a group
+	// this install leaves out.
+	filtered bool
+	// wsProtocol: a workspace: dependency of one workspace on another.
+	wsProtocol bool
 }
 
 // inode is a node of bun's first pass: a package reached along a path,
@@ -112,108 +121,126 @@ type peerRes struct {
 	auto bool
 }
 
+// MaxIsolatedNodes bounds bun's first pass, whose tree can grow with the
+// number of paths through the graph: a lockfile that needs more is
+// refused rather than exhausting memory.
+const MaxIsolatedNodes = 1 << 20
+
 // SelectIsolated lays the lockfile out as bun's isolated linker does
-// (`bun install --linker=isolated`, src/install/isolated_install.zig):
-// every package reached from the root and the workspaces becomes a store
-// entry; a package whose peer dependencies resolve differently along
-// different paths gets one entry per distinct peer set; dependencies are
-// symlinks in each entry's node_modules; the first entry made for each
-// dependency name is hoisted into node_modules/.bun/node_modules.
-// Options are Select's: --production leaves out the root's and the
-// workspaces' devDependencies, optional dependencies can be omitted, and a
-// package whose os, cpu or libc does not match is left out.
+// (`bun install --linker=isolated`; bun 1.4's build_store in
+// src/install/isolated_install.rs): a depth-first walk from the root
+// resolves every peer dependency along its path (the nearest ancestor
+// providing the name, else the lockfile's own resolution), then a
+// breadth-first pass makes one store entry per package and distinct set of
+// resolved peers (node_modules/.bun/<name>@<version>[+<peer hash>]);
+// dependencies are symlinks in each entry's node_modules, and the first
+// entry made for each dependency name is hoisted into
+// node_modules/.bun/node_modules. Options are Select's: --production leaves
+// out the root's and the workspaces' devDependencies, optional
+// dependencies can be omitted, and a package whose os, cpu or libc does
+// not match is left out.
 func (lf *Lockfile) SelectIsolated(o Options) (*Isolated, error) {
 	out := &Isolated{}
 	pkgs := map[string]*ipkg{}
-	byName := map[string]*Workspace{}
-	for _, w := range lf.Workspaces[1:] {
-		byName[w.Name] = w
-	}
 	wsPkg := map[string]*ipkg{}
+	var all []*ipkg
 	for _, w := range lf.Workspaces {
 		p := &ipkg{id: "workspace:" + w.Path, ws: w}
 		wsPkg[w.Path] = p
+		all = append(all, p)
 	}
-	skipped := map[string]bool{}
-	// pkgOf is the package a lockfile entry is: registry entries with the
-	// same name and version are one package, whatever key holds them.
+	root := wsPkg[""]
+	for _, w := range lf.Workspaces[1:] {
+		found := false
+		for _, k := range lf.Keys {
+			if e := lf.Entries[k]; e.Kind == KindWorkspace && e.WorkspacePath == w.Path {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("lock/bun: %w: workspace %s (%s) has no package entry; run `bun install` to repair the lockfile", ErrMissingEntry, w.Path, w.Name)
+		}
+	}
+	// Registry entries with the same name and version are one package,
+	// whatever key holds them; its dependencies resolve from its first key.
+	for _, k := range lf.Keys {
+		e := lf.Entries[k]
+		if e.Kind != KindNpm {
+			continue
+		}
+		id := e.Name + "@" + e.Version
+		if pkgs[id] == nil {
+			pkgs[id] = &ipkg{id: id, e: e}
+			all = append(all, pkgs[id])
+		}
+	}
 	pkgOf := func(e *Entry) *ipkg {
 		if e.Kind == KindWorkspace {
 			return wsPkg[e.WorkspacePath]
 		}
-		id := e.Name + "@" + e.Version
-		if p := pkgs[id]; p != nil {
-			return p
-		}
-		p := &ipkg{id: id, e: e}
-		pkgs[id] = p
-		return p
+		return pkgs[e.Name+"@"+e.Version]
 	}
-	// resolve is bun's lookup of a dependency from the package at prefix.
 	resolve := lf.keyTrie().resolve
-	// build reads a package's dependencies, resolved from prefix.
-	var build func(p *ipkg, prefix []string, where string) error
-	built := map[*ipkg]bool{}
-	build = func(p *ipkg, prefix []string, where string) error {
-		if built[p] {
-			return nil
-		}
-		built[p] = true
+	skipped := map[*ipkg]bool{}
+	for _, p := range all {
 		type group struct {
 			m   map[string]string
 			beh int
 		}
 		var groups []group
 		var optPeers map[string]bool
-		if p.ws != nil {
+		var prefix []string
+		local := p.ws != nil
+		where := "package " + p.id
+		if local {
 			w := p.ws
 			groups = []group{{w.Dependencies, behProd}, {w.DevDependencies, behDev}, {w.OptionalDependencies, behOptional}, {w.PeerDependencies, behPeer}}
 			optPeers = setOf(w.OptionalPeers)
+			if w.Path != "" {
+				prefix = []string{w.Name}
+				where = "workspace " + w.Path
+			} else {
+				where = "the root package.json"
+			}
 		} else {
 			groups = []group{{p.e.Dependencies, behProd}, {p.e.OptionalDependencies, behOptional}, {p.e.PeerDependencies, behPeer}}
 			optPeers = p.e.OptionalPeers
+			prefix = p.e.Segments
 		}
 		for _, g := range groups {
 			for _, name := range sortedKeys(g.m) {
-				p.nDeps++
-				if g.beh == behDev && o.NoDev {
-					continue
-				}
-				if g.beh == behOptional && o.NoOptional {
-					continue
-				}
 				d := idep{name: name, beh: g.beh, optional: g.beh == behPeer && optPeers[name]}
-				e := resolve(prefix, name)
-				if e == nil {
-					if g.beh == behProd || g.beh == behDev {
-						return fmt.Errorf("lock/bun: %s: %w: %q resolves to no package; run `bun install` to repair the lockfile", where, ErrMissingEntry, name)
-					}
-					if g.beh == behPeer {
-						p.deps = append(p.deps, d) // unresolved: excluded unless a parent has it
-					}
-					continue
+				if e := resolve(prefix, name); e != nil {
+					d.pkg = pkgOf(e)
+					d.wsProtocol = e.Kind == KindWorkspace
 				}
-				if e.Kind == KindNpm {
-					if e.Bundled {
-						continue // inside its parent's archive
+				switch {
+				case d.pkg == nil:
+					if (g.beh == behProd || g.beh == behDev && local) && !(g.beh == behDev && o.NoDev) {
+						return nil, fmt.Errorf("lock/bun: %s: %w: %q resolves to no package; run `bun install` to repair the lockfile", where, ErrMissingEntry, name)
 					}
-					if why := platformMismatch(e, o.Platform); why != "" {
-						if !skipped[e.Name+"@"+e.Version] {
-							skipped[e.Name+"@"+e.Version] = true
-							out.Skipped = append(out.Skipped, Skipped{Package: lf.pkg(e, storeDir(e.Name, e.Version, "")+"/node_modules/"+e.Name, false), Reason: "not for this platform: " + why})
-						}
-						continue
+					d.filtered = !d.optional
+				case d.pkg.e != nil && d.pkg.e.Kind == KindNpm && platformMismatch(d.pkg.e, o.Platform) != "":
+					d.filtered = true
+					if !skipped[d.pkg] {
+						skipped[d.pkg] = true
+						e := d.pkg.e
+						out.Skipped = append(out.Skipped, Skipped{Package: lf.pkg(e, storeDir(e.Name, e.Version, "")+"/node_modules/"+e.Name, false), Reason: "not for this platform: " + platformMismatch(e, o.Platform)})
 					}
+				case d.pkg.e != nil && d.pkg.e.Bundled:
+					d.filtered = true // inside its parent's archive
+				case g.beh == behDev && o.NoDev, g.beh == behOptional && o.NoOptional:
+					d.filtered = true
 				}
-				d.pkg = pkgOf(e)
 				p.deps = append(p.deps, d)
 			}
 		}
-		if p.ws != nil && p.ws.Path == "" {
+		if p == root {
 			// The root depends on every workspace (bun's implicit
 			// workspace dependencies).
 			for _, w := range lf.Workspaces[1:] {
-				p.deps = append(p.deps, idep{name: w.Name, beh: behWorkspace, pkg: wsPkg[w.Path]})
+				p.deps = append(p.deps, idep{name: w.Name, beh: behWorkspace, pkg: wsPkg[w.Path], wsProtocol: true})
 			}
 		}
 		sort.SliceStable(p.deps, func(i, j int) bool {
@@ -223,57 +250,29 @@ func (lf *Lockfile) SelectIsolated(o Options) (*Isolated, error) {
 			}
 			return a.name < b.name
 		})
-		for _, d := range p.deps {
-			if d.pkg == nil {
-				continue
-			}
-			var pre []string
-			switch {
-			case d.pkg.ws != nil:
-				pre = []string{d.pkg.ws.Name}
-			default:
-				pre = d.pkg.e.Segments
-			}
-			w := "package " + d.pkg.id
-			if d.pkg.ws != nil {
-				w = "workspace " + d.pkg.ws.Path
-			}
-			if err := build(d.pkg, pre, w); err != nil {
-				return err
-			}
-		}
-		return nil
 	}
-	root := wsPkg[""]
-	if err := build(root, nil, "the root package.json"); err != nil {
-		return nil, err
-	}
-	for _, w := range lf.Workspaces[1:] {
-		found := false
-		for _, k := range lf.Keys {
-			if e := lf.Entries[k]; e.Kind == KindWorkspace && e.WorkspacePath == w.Path {
-				found = true
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("lock/bun: %w: workspace %s (%s) has no package entry; run `bun install` to repair the lockfile", ErrMissingEntry, w.Path, w.Name)
+	lf.leakingPeers(all)
+	rootDeclares := map[*ipkg]bool{}
+	for _, d := range root.deps {
+		if d.beh == behWorkspace && !d.filtered {
+			rootDeclares[d.pkg] = true
 		}
 	}
 
-	// First pass: the full tree, with peers resolved (bun's nodes).
+	// First pass: the full tree, depth first, with peers resolved (bun's
+	// nodes).
 	var nodes []*inode
-	earlyDedupe := map[*ipkg]*inode{}
+	earlyDedupe := map[string]*inode{}
 	type queued struct {
 		parent *inode
 		dep    *idep
 		pkg    *ipkg
 	}
-	queue := []queued{{pkg: root}}
-	sameName := func(a, b *idep) bool { return a.name == b.name }
+	stack := []queued{{pkg: root}}
 next:
-	for len(queue) > 0 {
-		q := queue[0]
-		queue = queue[1:]
+	for len(stack) > 0 {
+		q := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
 		// A package already on the path: link the earlier node.
 		for cur := q.parent; cur != nil; cur = cur.parent {
 			if cur.pkg != q.pkg {
@@ -286,34 +285,51 @@ next:
 			if cur.dep == nil || q.dep == nil {
 				break
 			}
-			if sameName(cur.dep, q.dep) && (cur.dep.beh == behWorkspace) == (q.dep.beh == behWorkspace) {
+			if cur.dep.name == q.dep.name && (cur.dep.beh == behWorkspace) == (q.dep.beh == behWorkspace) {
 				q.parent.nodes = append(q.parent.nodes, cur)
 				continue next
 			}
 		}
 		skipDeps := q.pkg == root && q.dep != nil
-		if q.dep != nil && (q.pkg.nDeps == 0 || q.pkg.ws != nil) {
-			if d := earlyDedupe[q.pkg]; d != nil {
-				dedupe := true
-				if d.dep == nil || !sameName(d.dep, q.dep) {
-					dedupe = false
-				} else if d.pkg.ws != nil && (d.dep.beh == behWorkspace) != (q.dep.beh == behWorkspace) {
-					// Only one of a workspace's nodes carries its
-					// dependencies.
-					skipDeps = true
-					dedupe = false
-				}
-				if dedupe {
+		key, keyNew := "", false
+		if q.dep != nil {
+			if q.dep.wsProtocol && q.dep.beh != behWorkspace && rootDeclares[q.pkg] {
+				// The root's implicit dependency owns the workspace's
+				// dependencies.
+				skipDeps = true
+			}
+			key = q.pkg.id + "\x00" + ctxKey(q.parent, q.pkg, q.dep)
+			if d, ok := earlyDedupe[key]; ok {
+				if d.dep != nil && d.dep.name == q.dep.name && d.dep.wsProtocol == q.dep.wsProtocol &&
+					!(d.dep.wsProtocol && (d.dep.beh == behWorkspace) != (q.dep.beh == behWorkspace)) {
+					// The skipped subtree would have marked the path with
+					// its leaking peers: mark it with the copy's.
+					for _, pr := range d.peers {
+					walk:
+						for cur := q.parent; cur != nil; cur = cur.parent {
+							for _, cd := range cur.deps {
+								if cd.dep.name == pr.dep.name {
+									break walk
+								}
+							}
+							if cur.pkg != pr.pkg {
+								cur.peers = insertPeer(cur.peers, pr)
+							}
+						}
+					}
 					q.parent.nodes = append(q.parent.nodes, d)
 					continue
 				}
 			} else {
-				earlyDedupe[q.pkg] = nil // placeholder, set below
+				keyNew = true
 			}
 		}
 		n := &inode{pkg: q.pkg, dep: q.dep, parent: q.parent}
-		if q.dep != nil && (q.pkg.nDeps == 0 || q.pkg.ws != nil) && earlyDedupe[q.pkg] == nil {
-			earlyDedupe[q.pkg] = n
+		if keyNew {
+			earlyDedupe[key] = n
+		}
+		if len(nodes) >= MaxIsolatedNodes {
+			return nil, fmt.Errorf("lock/bun: %w: bun's isolated layout of this lockfile needs over %d nodes", ErrTooLarge, MaxIsolatedNodes)
 		}
 		nodes = append(nodes, n)
 		if q.parent != nil {
@@ -322,20 +338,20 @@ next:
 		if skipDeps {
 			continue
 		}
+		mark := len(stack)
 		var peers []*idep
 		for i := range q.pkg.deps {
 			d := &q.pkg.deps[i]
+			if d.filtered {
+				continue
+			}
 			if d.beh != behPeer {
-				if d.pkg == nil {
-					continue
-				}
 				n.deps = append(n.deps, nodeDep{d, d.pkg})
-				queue = append(queue, queued{n, d, d.pkg})
+				stack = append(stack, queued{n, d, d.pkg})
 				continue
 			}
 			peers = append(peers, d)
 		}
-	nextPeer:
 		for _, pd := range peers {
 			var visited []*inode
 			var res *ipkg
@@ -343,9 +359,6 @@ next:
 		search:
 			for cur := n; ; cur = cur.parent {
 				if cur == nil {
-					if pd.optional || pd.pkg == nil {
-						continue nextPeer
-					}
 					res, auto = pd.pkg, true
 					break
 				}
@@ -364,11 +377,8 @@ next:
 						break search
 					}
 					best := pd.pkg
-					if best == nil {
-						continue nextPeer
-					}
-					if best == tp.pkg {
-						res, auto = tp.pkg, true
+					if best == nil || best == tp.pkg {
+						res, auto = best, true
 						break search
 					}
 					for ; cur != nil; cur = cur.parent {
@@ -379,14 +389,26 @@ next:
 				}
 				visited = append(visited, cur)
 			}
+			if res == nil {
+				// An optional peer nothing provides: left out.
+				continue
+			}
 			for _, v := range visited {
-				v.peers = insertPeer(v.peers, peerRes{pd, res, auto})
+				// A package is never its own peer (a package whose
+				// dependency peers back on it keeps one entry; bun 1.4.5
+				// names browserslist and @babel/core without a suffix).
+				if v.pkg != res {
+					v.peers = insertPeer(v.peers, peerRes{pd, res, auto})
+				}
 			}
 			if len(visited) > 0 {
 				n.deps = append(n.deps, nodeDep{pd, res})
-				queue = append(queue, queued{n, pd, res})
+				stack = append(stack, queued{n, pd, res})
 			}
 		}
+		// The stack pops the last pushed first: reverse the children so
+		// they are visited in order.
+		slices.Reverse(stack[mark:])
 	}
 
 	// Second pass: entries, one per package and distinct peer set.
@@ -409,12 +431,12 @@ nextEntry:
 		q := equeue[0]
 		equeue = equeue[1:]
 		n := q.n
-		infos, found := dedupe[n.pkg]
+		infos := dedupe[n.pkg]
 		for _, info := range infos {
 			if (info.dep == nil) != (n.dep == nil) {
 				continue
 			}
-			if info.dep != nil && n.dep != nil && info.entry.Kind == StoreWorkspace && (info.dep.beh == behWorkspace) != (n.dep.beh == behWorkspace) {
+			if info.dep != nil && n.dep != nil && info.dep.wsProtocol && n.dep.wsProtocol && (info.dep.beh == behWorkspace) != (n.dep.beh == behWorkspace) {
 				continue
 			}
 			if !samePeers(info.peers, n.peers) {
@@ -478,10 +500,6 @@ nextEntry:
 			q.parent.Deps = insertDep(q.parent.Deps, StoreDep{Alias: n.dep.name, Target: e})
 		}
 		dedupe[n.pkg] = append(dedupe[n.pkg], dedupeInfo{e, n.dep, n.peers})
-		if found && e.Kind == StoreWorkspace {
-			// A second entry for a workspace only names it.
-			continue
-		}
 		for _, c := range n.nodes {
 			equeue = append(equeue, qe{c, e})
 		}
@@ -503,6 +521,104 @@ func (p *ipkg) version() string {
 		return p.e.Version
 	}
 	return p.ws.Version
+}
+
+// leakingPeers is bun's leaking_peers: for every package, the peer
+// dependency names declared in its closure that the closure does not
+// provide, to a fixpoint. A peer edge may become any package some
+// dependency of that name resolves to anywhere in the lockfile.
+func (lf *Lockfile) leakingPeers(all []*ipkg) {
+	targets := map[string][]*ipkg{}
+	for _, p := range all {
+		for _, d := range p.deps {
+			if d.beh == behPeer {
+				if _, ok := targets[d.name]; !ok {
+					targets[d.name] = nil
+				}
+			}
+		}
+	}
+	for _, p := range all {
+		for _, d := range p.deps {
+			if l, ok := targets[d.name]; ok && d.pkg != nil && !slices.Contains(l, d.pkg) {
+				targets[d.name] = append(l, d.pkg)
+			}
+		}
+	}
+	for _, p := range all {
+		p.leaking = map[string]bool{}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, p := range all {
+			scratch := map[string]bool{}
+			for _, d := range p.deps {
+				if d.beh == behPeer {
+					scratch[d.name] = true
+					for _, t := range targets[d.name] {
+						for n := range t.leaking {
+							scratch[n] = true
+						}
+					}
+				} else if d.pkg != nil {
+					for n := range d.pkg.leaking {
+						scratch[n] = true
+					}
+				}
+			}
+			for _, d := range p.deps {
+				if d.beh != behPeer && !d.filtered {
+					delete(scratch, d.name)
+				}
+			}
+			if len(scratch) != len(p.leaking) {
+				p.leaking, changed = scratch, true
+				continue
+			}
+			for n := range scratch {
+				if !p.leaking[n] {
+					p.leaking, changed = scratch, true
+					break
+				}
+			}
+		}
+	}
+}
+
+// ctxKey is bun's ctx_hash for early deduplication: for each peer name
+// leaking out of pkg's closure, what the path above parent resolves it to.
+// Two nodes of one package with the same key end up with the same peers.
+func ctxKey(parent *inode, pkg *ipkg, dep *idep) string {
+	if dep.wsProtocol || len(pkg.leaking) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(pkg.leaking))
+	for n := range pkg.leaking {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, name := range names {
+		b.WriteString(name)
+		b.WriteByte(0)
+	find:
+		for cur := parent; cur != nil; cur = cur.parent {
+			for _, d := range cur.deps {
+				if d.dep.name == name {
+					b.WriteString(d.pkg.id)
+					break find
+				}
+			}
+			for _, p := range cur.peers {
+				if !p.auto && p.dep.name == name {
+					b.WriteString(p.pkg.id)
+					break find
+				}
+			}
+		}
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 // storeName is bun's Store.Entry.fmtStorePath: the name with "/" as "+",
