@@ -20,6 +20,7 @@ import (
 	"github.com/airlock-dev/airlock/config"
 	"github.com/airlock-dev/airlock/fetch"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
+	"github.com/airlock-dev/airlock/fetch/vendor"
 	installbun "github.com/airlock-dev/airlock/install/bun"
 	installyarn "github.com/airlock-dev/airlock/install/yarn"
 	installberry "github.com/airlock-dev/airlock/install/yarnberry"
@@ -614,16 +615,23 @@ type yarnClassicPlan struct {
 	// pkgs are the packages to fetch, at node_modules/<name> (the layout
 	// is known only once their manifests are read).
 	pkgs []lock.Package
+	// vendor, when set, is the vendor directory the install reads (--from).
+	vendor *vendor.Source
 }
 
-// loadYarnClassicPlan reads a yarn 1 project (data is its yarn.lock) as
-// yarn install --frozen-lockfile does.
-func loadYarnClassicPlan(projectDir, configFile string, noRemoteCache bool, data []byte, production bool, platform installyarn.Platform, rep *reporter) (*yarnClassicPlan, error) {
-	lockPath := filepath.Join(projectDir, yarnLockfile)
-	lf, err := lockyarn.Parse(data)
-	if err != nil {
-		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
+// newFetcher returns the plan's fetch pipeline: the vendor directory's, or
+// the cache and the network's.
+func (p *yarnClassicPlan) newFetcher(offline bool, warn func(string)) (*fetch.Fetcher, error) {
+	if p.vendor != nil {
+		return &fetch.Fetcher{Getter: p.vendor, Locator: p.vendor}, nil
 	}
+	return newFetcher(p.cfg, p.rc, offline, warn)
+}
+
+// loadYarnClassicPlan reads a yarn 1 project (lf is its yarn.lock) as
+// yarn install --frozen-lockfile does.
+func loadYarnClassicPlan(projectDir, configFile string, noRemoteCache bool, lf *lockyarn.Lockfile, production bool, platform installyarn.Platform, rep *reporter) (*yarnClassicPlan, error) {
+	lockPath := filepath.Join(projectDir, yarnLockfile)
 	pkgJSON, err := safefile.Read(filepath.Join(projectDir, "package.json"), maxManifestSize)
 	if err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("reading package.json (yarn needs it beside the lockfile): %w", err))
@@ -711,7 +719,11 @@ func yarnClassicPlanOf(f *npmCIFlags, projectDir string, data []byte, rep *repor
 	if f.libc != "" {
 		return nil, withCode(exitUsage, errors.New("--libc: yarn 1 does not match packages by libc"))
 	}
-	return loadYarnClassicPlan(projectDir, f.configFile, f.noRemoteCache, data, omit["dev"], installyarn.Platform{OS: f.os, CPU: f.cpu}, rep)
+	lf, err := lockyarn.Parse(data)
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", filepath.Join(projectDir, yarnLockfile), err))
+	}
+	return loadYarnClassicPlan(projectDir, f.configFile, f.noRemoteCache, lf, omit["dev"], installyarn.Platform{OS: f.os, CPU: f.cpu}, rep)
 }
 
 // install lays out the plan's tree in projectDir (the project, or a

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/airlock-dev/airlock/config"
-	"github.com/airlock-dev/airlock/fetch/npmrc"
 	installyarn "github.com/airlock-dev/airlock/install/yarn"
 	"github.com/airlock-dev/airlock/internal/auditlog"
 	"github.com/airlock-dev/airlock/internal/safefile"
@@ -24,7 +23,6 @@ import (
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
 	lockyarn "github.com/airlock-dev/airlock/lock/yarn"
 	"github.com/airlock-dev/airlock/sandbox/analyze"
-	"github.com/airlock-dev/airlock/unpack"
 )
 
 const yarnLockfile = "yarn.lock"
@@ -36,6 +34,8 @@ type yarnFlags struct {
 	offline         bool
 	jsonOut, quiet  bool
 	noRemoteCache   bool
+	// from is --from: a vendor directory to install from.
+	from string
 	// allowScripts adds --allow-scripts entries to [scripts] allow.
 	allowScripts []string
 }
@@ -91,6 +91,7 @@ func yarnInstall(ctx context.Context, command string, args []string, stdout, std
 	})
 	fs.BoolVar(&f.offline, "offline", false, "use only the cache; fail if a package is not in it")
 	fs.BoolVar(&f.noRemoteCache, "no-remote-cache", false, "do not use airlock.toml's [cache] remote for this run")
+	fs.StringVar(&f.from, "from", "", "install from this vendor `DIR` (written by airlock vendor) with no network at all")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON event per line (airlock's events, not yarn's)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only warnings and errors")
 	fs.BoolVar(&f.quiet, "silent", false, "same as --quiet (yarn's --silent)")
@@ -235,57 +236,18 @@ func runYarnInstall(ctx context.Context, command string, f *yarnFlags, rep *repo
 	if err != nil {
 		return withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
 	}
-	pkgJSON, err := safefile.Read(filepath.Join(projectDir, "package.json"), maxManifestSize)
-	if err != nil {
-		return withCode(exitUsage, fmt.Errorf("reading package.json (yarn needs it beside the lockfile): %w", err))
-	}
-	manifest, err := lockyarn.ReadManifest(pkgJSON)
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	workspaces, wsWarnings, err := installyarn.FindWorkspaces(projectDir, manifest)
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	for _, w := range wsWarnings {
-		rep.warn(event{Message: w})
-	}
-	var wsManifests []*lockyarn.Manifest
-	for _, w := range workspaces {
-		wsManifests = append(wsManifests, w.Manifest)
-	}
-	// --frozen-lockfile: yarn refuses a lockfile package.json (or a
-	// workspace's) has moved away from, and so does airlock.
-	if err := lockyarn.CheckInSync(lf, manifest, wsManifests...); err != nil {
-		return withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
-	}
-	cfg, err := config.Load(f.configFile, projectDir, os.Getenv)
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	rep.audit.configure(cfg, projectDir)
-	if f.noRemoteCache {
-		cfg.RemoteCache = config.RemoteCache{}
-	}
-	rc, err := npmrc.Load(projectDir, os.Environ())
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	for _, w := range rc.Warnings() {
-		rep.warn(event{Message: w})
-	}
-	// yarn 1 reads its registry from .yarnrc as well as .npmrc; airlock
-	// reads .npmrc (with its auth and CA rules) and refuses to guess
-	// when the two disagree.
-	if reg, err := yarnrcRegistry(projectDir); err != nil {
-		return withCode(exitUsage, err)
-	} else if reg != "" && strings.TrimSuffix(reg, "/") != strings.TrimSuffix(rc.Registry(), "/") {
-		return withCode(exitUsage, fmt.Errorf(".yarnrc sets registry %q but airlock's registry (from .npmrc) is %q; put registry=%s in the project's .npmrc, where airlock reads registries, auth and CA settings", reg, rc.Registry(), reg))
-	}
 	production := f.production == "true" || f.production == "" && os.Getenv("NODE_ENV") == "production"
-	var pkgs []lock.Package
-	for _, e := range lockyarn.Reachable(lf, manifest, wsManifests...) {
-		pkgs = append(pkgs, e.Package("node_modules/"+e.Name))
+	host := locknpm.HostPlatform()
+	plan, err := loadYarnClassicPlan(projectDir, f.configFile, f.noRemoteCache, lf, production, installyarn.Platform{OS: host.OS, CPU: host.CPU}, rep)
+	if err != nil {
+		return err
+	}
+	cfg, rc, pkgs := plan.cfg, plan.rc, plan.pkgs
+	if f.from != "" {
+		if plan.vendor, err = openVendor(f.from); err != nil {
+			return err
+		}
+		defer plan.vendor.Close()
 	}
 	// yarn downloads every package the lockfile reaches (also devDependencies
 	// under --production and optional packages for other platforms) before
@@ -293,49 +255,22 @@ func runYarnInstall(ctx context.Context, command string, f *yarnFlags, rep *repo
 	if err := checkNpmPolicy(pkgs, rc, rep); err != nil {
 		return err
 	}
-	if err := checkPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: projectDir, offline: f.offline, pkgs: pkgs, rep: rep, now: time.Now()}); err != nil {
+	if err := checkPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: projectDir, offline: f.offline, vendored: plan.vendor != nil, pkgs: pkgs, rep: rep, now: time.Now()}); err != nil {
 		return err
 	}
-	fetcher, err := newFetcher(cfg, rc, f.offline, func(msg string) { rep.warn(event{Message: msg}) })
+	fetcher, err := plan.newFetcher(f.offline, func(msg string) { rep.warn(event{Message: msg}) })
 	if err != nil {
 		return err
 	}
 	defer finishRemoteCache(fetcher, rep)
 	rep.start(command, len(pkgs))
 	var stats installStats
-	umask := unpack.ProcessUmask()
-	host := locknpm.HostPlatform()
-	res, err := installyarn.Install(ctx, installyarn.Options{
-		ProjectDir:  projectDir,
-		Lockfile:    lf,
-		Manifest:    manifest,
-		Workspaces:  workspaces,
-		Production:  production,
-		Platform:    installyarn.Platform{OS: host.OS, CPU: host.CPU},
-		Concurrency: cfg.Concurrency,
-		LockWait:    30 * time.Second,
-		OnLockWait: func(holder string) {
-			if holder != "" {
-				holder = " (process " + holder + ")"
-			}
-			rep.warn(event{Message: "waiting up to 30s for another airlock installing into this project" + holder})
-		},
-		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
-			// yarn keeps .gitignore files (tar-fs extracts every name);
-			// bin targets are made executable when they are linked.
-			return extractArchive(ctx, fetcher, pkg, dir, unpack.NpmOptions{Umask: umask, UmaskIsProcess: true, KeepGitignore: true}, &stats, rep)
-		},
-	})
+	res, err := plan.install(ctx, projectDir, fetcher, &stats, rep)
 	if n := stats.uncached.Load(); n > 1 {
 		rep.warn(event{Message: fmt.Sprintf("%d archives in all were installed but not cached (see the first warning above)", n)})
 	}
-	switch {
-	case errors.Is(err, installyarn.ErrBadPlatform):
-		return withCode(exitVerify, err)
-	case errors.Is(err, installyarn.ErrUnsupportedSource), errors.Is(err, installyarn.ErrWorkspaces), errors.Is(err, lockyarn.ErrOutOfSync):
-		return withCode(exitUsage, err)
-	case err != nil:
-		return classifyInstallError(err)
+	if err != nil {
+		return err
 	}
 	for _, s := range res.Skipped {
 		rep.skipped(event{Name: s.Package.Name, Version: s.Package.Version, Path: s.Package.Path, Reason: s.Reason})
@@ -361,6 +296,7 @@ func runYarnInstall(ctx context.Context, command string, f *yarnFlags, rep *repo
 	if e.Refetched > 0 {
 		lines = append(lines, fmt.Sprintf("replaced %d corrupt cache entries (see the warnings above)", e.Refetched))
 	}
+	lines = append(lines, vendoredLine(int(stats.vendored.Load()))...)
 	if left := res.Packages - len(uniqueInstalled(res.Installed)); left > 0 {
 		lines = append(lines, fmt.Sprintf("left out %d of the fetched packages, as yarn does (devDependencies under --production, optional packages for other platforms: --json lists those)", left))
 	}

@@ -423,6 +423,12 @@ func runYarnBerryInstall(ctx context.Context, command string, f *yarnFlags, rep 
 	if err != nil {
 		return err
 	}
+	if f.from != "" {
+		if plan.vendor, err = openVendor(f.from); err != nil {
+			return err
+		}
+		defer plan.vendor.Close()
+	}
 	if err := plan.resolveIntegrity(ctx, f.offline); err != nil {
 		return err
 	}
