@@ -59,7 +59,7 @@ Usage:
                               resolve on the index (wheels only, policy applied) and install, like pip install NAME
   airlock pip lock [-r requirements.in | NAME...] [-o pylock.toml]
                               resolve and write a PEP 751 pylock.toml, like pip lock
-  airlock fetch [flags]       fill the cache for the lockfile (npm, pnpm, bun, or pip with --lock / -r) without installing
+  airlock fetch [flags]       fill the cache for the lockfile (npm, pnpm, bun, yarn, or pip with --lock / -r) without installing
   airlock vendor DIR [flags]  write every archive the lockfile needs, and a manifest, into DIR
   airlock vendor --check DIR  report files of DIR that differ from its manifest
   airlock verify [flags]      hash node_modules into a tree digest and list what differs from the lockfile's archives
