@@ -98,24 +98,9 @@ func (b *isoBuilder) build(ctx context.Context) error {
 	if err := b.extractAll(ctx); err != nil {
 		return err
 	}
-	for _, e := range b.owners {
-		for _, d := range e.Deps {
-			at := e.Modules + "/" + d.Alias
-			if e.Kind == lockbun.StorePackage && d.Alias == e.Package.Name {
-				// bun nests a dependency named like the package itself
-				// one level down, so the two do not collide.
-				at = e.Modules + "/" + d.Alias + "/node_modules/" + d.Alias
-			}
-			if err := b.symlink(at, targetDir(d.Target)); err != nil {
-				return err
-			}
-		}
-	}
-	for _, e := range b.store.Entries {
-		if e.Kind == lockbun.StorePackage && e.Hoisted {
-			if err := b.symlink("node_modules/.bun/node_modules/"+e.HoistName, e.Dir); err != nil {
-				return err
-			}
+	for _, l := range b.store.Links() {
+		if err := b.symlink(l.At, l.To); err != nil {
+			return err
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -138,14 +123,7 @@ func targetDir(e *lockbun.StoreEntry) string {
 // that exists is emptied, as npm ci would).
 func (b *isoBuilder) stageTargets() error {
 	b.staged = map[string]string{}
-	seenWS := map[string]bool{}
-	for _, e := range b.store.Entries {
-		if e.Kind == lockbun.StoreWorkspace {
-			if seenWS[e.Dir] {
-				continue
-			}
-			seenWS[e.Dir] = true
-		}
+	for _, e := range b.store.Owners() {
 		if e.Kind == lockbun.StorePackage {
 			rest, ok := strings.CutPrefix(e.Dir, "node_modules/.bun/")
 			name, pkg, ok2 := strings.Cut(rest, "/node_modules/")

@@ -740,6 +740,56 @@ func (lf *Lockfile) isolatedNativeBins(iso *Isolated, o Options) {
 	}
 }
 
+// Link is a symlink of the isolated layout: At, a project-relative path,
+// points to the directory To (relative to the project; "." for the root).
+type Link struct{ At, To string }
+
+// Owners are the entries that lay out a node_modules of their own, in
+// store order: the root, the first entry of each workspace (bun links a
+// workspace's dependencies once), and every registry package.
+func (iso *Isolated) Owners() []*StoreEntry {
+	var out []*StoreEntry
+	seen := map[string]bool{}
+	for _, e := range iso.Entries {
+		if e.Kind == StoreWorkspace {
+			if seen[e.Dir] {
+				continue
+			}
+			seen[e.Dir] = true
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// Links lists the layout's dependency symlinks (each owner's
+// dependencies in its node_modules) and hoisting symlinks
+// (node_modules/.bun/node_modules/<name>), bins aside.
+func (iso *Isolated) Links() []Link {
+	var out []Link
+	for _, e := range iso.Owners() {
+		for _, d := range e.Deps {
+			at := e.Modules + "/" + d.Alias
+			if e.Kind == StorePackage && d.Alias == e.Package.Name {
+				// bun nests a dependency named like the package itself
+				// one level down, so the two do not collide.
+				at = e.Modules + "/" + d.Alias + "/node_modules/" + d.Alias
+			}
+			to := d.Target.Dir
+			if d.Target.Kind == StoreRoot {
+				to = "."
+			}
+			out = append(out, Link{at, to})
+		}
+	}
+	for _, e := range iso.Entries {
+		if e.Kind == StorePackage && e.Hoisted {
+			out = append(out, Link{"node_modules/.bun/node_modules/" + e.HoistName, e.Dir})
+		}
+	}
+	return out
+}
+
 // String is the entry's location, for messages.
 func (e *StoreEntry) String() string {
 	switch e.Kind {
