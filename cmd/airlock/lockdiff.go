@@ -329,6 +329,9 @@ func addRegistryFacts(ctx context.Context, cfg *config.Config, rc *npmrc.Config,
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	for i := range changes {
+		flagRegistryScript(&changes[i])
+	}
 	for _, w := range warn {
 		if w != "" {
 			warnings = append(warnings, w)
@@ -336,6 +339,20 @@ func addRegistryFacts(ctx context.Context, cfg *config.Config, rc *npmrc.Config,
 	}
 	sort.Strings(warnings)
 	return warnings, nil
+}
+
+// flagRegistryScript flags a change whose new version's registry manifest
+// declares install scripts that the lockfile does not show (yarn
+// lockfiles never record them) and that the old version did not have.
+func flagRegistryScript(c *lockdiff.Change) {
+	if c.Registry == nil || !c.Registry.InstallScript || c.New.HasInstallScript || slices.Contains(c.Flags, lockdiff.NewInstallScript) {
+		return
+	}
+	if c.Old != nil && c.Old.Name == c.New.Name && (c.Old.HasInstallScript || c.Old.Version == c.New.Version || c.Registry.OldInstallScript) {
+		return
+	}
+	c.Flags = append(c.Flags, lockdiff.NewInstallScript)
+	c.Notes = append(c.Notes, "the registry's manifest of this version declares install scripts (the lockfile does not record them)")
 }
 
 // addDiffAdvisories matches each added or changed registry package's new

@@ -209,3 +209,33 @@ func TestAddAdvisories(t *testing.T) {
 		})
 	}
 }
+
+// TestPackumentInstallScript: yarn lockfiles do not record install
+// scripts, so the registry's manifest says whether a version has one.
+func TestPackumentInstallScript(t *testing.T) {
+	body := []byte(`{"versions":{
+		"1.0.0":{"scripts":{"test":"x"}},
+		"1.1.0":{"scripts":{"postinstall":"node evil.js"}},
+		"1.2.0":{"gypfile":true},
+		"1.3.0":{"hasInstallScript":true},
+		"1.4.0":{"scripts":{"prepare":"x","preinstall":"y"}}}}`)
+	now := time.Now()
+	for _, tc := range []struct {
+		old, new      string
+		want, wantOld bool
+	}{
+		{"", "1.0.0", false, false},
+		{"1.0.0", "1.1.0", true, false},
+		{"1.1.0", "1.2.0", true, true},
+		{"", "1.3.0", true, false},
+		{"1.0.0", "1.4.0", true, false},
+	} {
+		f, err := Packument(body, tc.old, tc.new, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.InstallScript != tc.want || f.OldInstallScript != tc.wantOld {
+			t.Errorf("%s -> %s: install script %v (old %v), want %v (old %v)", tc.old, tc.new, f.InstallScript, f.OldInstallScript, tc.want, tc.wantOld)
+		}
+	}
+}

@@ -28,6 +28,11 @@ type Facts struct {
 	// provenance attestation (dist.attestations).
 	Provenance    bool `json:"provenance"`
 	OldProvenance bool `json:"old_provenance"`
+	// InstallScript and OldInstallScript say whether each version's
+	// manifest declares preinstall, install or postinstall scripts (or a
+	// binding.gyp build): yarn lockfiles do not record it.
+	InstallScript    bool `json:"install_script"`
+	OldInstallScript bool `json:"old_install_script"`
 	// Notes are the facts a reviewer should read, in words.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -45,6 +50,24 @@ type versionDoc struct {
 	Dist        struct {
 		Attestations json.RawMessage `json:"attestations"`
 	} `json:"dist"`
+	Scripts          map[string]json.RawMessage `json:"scripts"`
+	HasInstallScript bool                       `json:"hasInstallScript"`
+	Gypfile          bool                       `json:"gypfile"`
+}
+
+// installScript reports whether a version runs code when installed, as
+// npm decides it: a preinstall, install or postinstall script, or a
+// binding.gyp (npm adds "node-gyp rebuild" for it, gypfile: true).
+func (v versionDoc) installScript() bool {
+	if v.HasInstallScript || v.Gypfile {
+		return true
+	}
+	for _, k := range []string{"preinstall", "install", "postinstall"} {
+		if _, ok := v.Scripts[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // Packument extracts the Facts for newVersion (and oldVersion, "" for an
@@ -62,7 +85,7 @@ func Packument(body []byte, oldVersion, newVersion string, now time.Time) (*Fact
 	if !ok {
 		return nil, fmt.Errorf("lockdiff: the registry lists no version %s (unpublished, or not from this registry)", newVersion)
 	}
-	f := &Facts{Provenance: hasAttestations(nv)}
+	f := &Facts{Provenance: hasAttestations(nv), InstallScript: nv.installScript()}
 	if t, err := time.Parse(time.RFC3339, doc.Time[newVersion]); err == nil {
 		f.Published = t.UTC()
 		f.Age = humanAge(now.Sub(t))
@@ -78,6 +101,7 @@ func Packument(body []byte, oldVersion, newVersion string, now time.Time) (*Fact
 		return f, nil
 	}
 	f.OldProvenance = hasAttestations(ov)
+	f.OldInstallScript = ov.installScript()
 	if ov.NpmUser != nil {
 		f.OldPublisher = ov.NpmUser.Name
 	}
