@@ -30,6 +30,10 @@ type release struct {
 	metaSkip string
 
 	meta *Metadata
+	// deps are the requirements of the release's nodes (by extra, "" for
+	// the project), worked out from meta once; only the search's
+	// goroutine touches them.
+	deps map[string][]lockpypi.Requirement
 
 	// fetch is the METADATA read, started once (maybe ahead of need, by
 	// readAhead) and awaited by deps; nil until started. Guarded by

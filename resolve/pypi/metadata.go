@@ -18,6 +18,20 @@ type Metadata struct {
 	RequiresPython string
 	Requires       []lockpypi.Requirement
 	ProvidesExtra  []string // normalized
+
+	provides map[string]bool // ProvidesExtra as a set, made on first use
+}
+
+// providesExtra reports whether the METADATA lists extra (normalized);
+// the search asks once per extra node, and the list may be long.
+func (m *Metadata) providesExtra(extra string) bool {
+	if m.provides == nil {
+		m.provides = make(map[string]bool, len(m.ProvidesExtra))
+		for _, e := range m.ProvidesExtra {
+			m.provides[e] = true
+		}
+	}
+	return m.provides[extra]
 }
 
 // ParseMetadata reads the headers of a METADATA file as Python's email

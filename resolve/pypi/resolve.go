@@ -33,6 +33,13 @@ type Index interface {
 // resolvelib's max_rounds does: backtracking can be exponential.
 const DefaultMaxRounds = 20000
 
+// MaxNodes bounds the projects and project[extra] nodes one resolution
+// may require. Each round copies the search state, which grows with
+// them, so rounds × nodes is the work: one Requires-Dist naming 30,000
+// extras (METADATA is the index's) kept the search busy for over ten
+// minutes. Real resolutions need a few hundred.
+const MaxNodes = 5000
+
 // Options say for which interpreter and under which policy to resolve.
 type Options struct {
 	// Env is the target interpreter's markers and tags
@@ -182,6 +189,9 @@ func Resolve(ctx context.Context, idx Index, reqs []lockpypi.Requirement, opts O
 		}
 		requested[q.NormalizedName()] = true
 		r.addRequirement(st, q, "the command line", "")
+		if len(st.order) > MaxNodes {
+			return nil, fmt.Errorf("%w: the requirements name more than %d projects and extras", ErrTooComplex, MaxNodes)
+		}
 	}
 	for name := range requested {
 		r.prefetch(name)
@@ -309,6 +319,9 @@ func (r *resolver) solve(ctx context.Context, st *state) (*state, blame, error) 
 		consistent := true
 		for _, d := range deps {
 			r.addRequirement(next, d, from, node)
+			if len(next.order) > MaxNodes {
+				return nil, nil, fmt.Errorf("%w: %s requires more than %d projects and extras in all; the index's metadata for it cannot be resolved safely", ErrTooComplex, from, MaxNodes)
+			}
 			for _, dn := range nodesOf(d) {
 				pinned, ok := next.pins[dn]
 				if ok && !d.Specifiers.Contains(pinned.v) {
@@ -560,10 +573,15 @@ func (r *resolver) deps(ctx context.Context, name, extra string, rel *release) (
 	if rel.metaSkip != "" {
 		return nil, false, nil
 	}
+	if out, ok := rel.deps[extra]; ok {
+		// Backtracking tries a release again and again; its METADATA
+		// may hold many thousands of Requires-Dist markers to evaluate.
+		return out, true, nil
+	}
 	m := rel.meta
 	var out []lockpypi.Requirement
 	if extra != "" {
-		if !slices.Contains(m.ProvidesExtra, extra) {
+		if !m.providesExtra(extra) {
 			r.warn(fmt.Sprintf("%s %s does not provide the extra %q", m.Name, rel.s, extra))
 		}
 		self, err := lockpypi.ParseSpecifiers("==" + rel.s)
@@ -588,6 +606,10 @@ func (r *resolver) deps(ctx context.Context, name, extra string, rel *release) (
 			out = append(out, q)
 		}
 	}
+	if rel.deps == nil {
+		rel.deps = map[string][]lockpypi.Requirement{}
+	}
+	rel.deps[extra] = out
 	return out, true, nil
 }
 
