@@ -44,6 +44,19 @@
 // directories.bin (binDir) is passed on in Selection.BinDirs, and esbuild's
 // bins move to its platform package (bun's native bin links).
 //
+// SelectIsolated lays the same lockfile out as bun's isolated linker
+// (--linker=isolated, bun 1.3+'s default for workspace projects whose
+// bun.lock has configVersion 1), following bun 1.4's build_store: a
+// depth-first walk resolves each peer dependency from the nearest ancestor
+// that has the name (else the lockfile's own resolution; an optional peer
+// nothing provides is left out; a package is never its own peer), a
+// breadth-first pass makes one store entry per package and set of resolved
+// peers, named node_modules/.bun/<name with "/" as "+">@<version>, plus
+// "+<16 hex digits>" of bun's Wyhash11 over the peers' names and versions
+// when it has peers, and the first entry made for each dependency name is
+// hoisted into node_modules/.bun/node_modules. Links lists the symlinks;
+// more nodes than MaxIsolatedNodes is ErrTooLarge.
+//
 // CheckInSync is the --frozen-lockfile comparison of every package.json
 // with the workspaces section.
 package bun

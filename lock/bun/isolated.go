@@ -468,7 +468,7 @@ nextEntry:
 				var b []byte
 				for _, p := range n.peers {
 					b = append(b, p.pkg.name()...)
-					b = append(b, p.pkg.version()...)
+					b = append(b, p.pkg.resolution()...)
 				}
 				hash = fmt.Sprintf("%016x", wyhash11(0, b))
 			}
@@ -516,11 +516,17 @@ func (p *ipkg) name() string {
 	return p.ws.Name
 }
 
-func (p *ipkg) version() string {
-	if p.e != nil {
+// resolution is how bun prints the package's resolution into a peer
+// hash: the version of a registry package, "workspace:<path>" of a
+// workspace, nothing for the root.
+func (p *ipkg) resolution() string {
+	switch {
+	case p.e != nil && p.e.Kind == KindNpm:
 		return p.e.Version
+	case p.ws != nil && p.ws.Path != "":
+		return "workspace:" + p.ws.Path
 	}
-	return p.ws.Version
+	return ""
 }
 
 // leakingPeers is bun's leaking_peers: for every package, the peer
