@@ -27,9 +27,26 @@
 // Install replaces the root's and every workspace's node_modules whole,
 // as npm ci does: the result is the tree a fresh bun install makes.
 //
-// Not reproduced: bun's isolated linker (node_modules/.bun, the default
-// for workspace projects whose bun.lock has configVersion 1): the caller
-// refuses it. When two packages in one node_modules declare the same bin
+// InstallIsolated lays out bun's isolated tree instead (lock/bun's
+// SelectIsolated; --linker=isolated, the default for workspace projects
+// whose bun.lock has configVersion 1): each store entry extracted once into
+// node_modules/.bun/<entry>/node_modules/<name>, with the same file modes;
+// dependency symlinks beside it (a dependency named like the package itself
+// one node_modules further down); the root's and each workspace's direct
+// dependencies linked into their node_modules, workspace dependencies
+// pointing at the workspace directory; the hoisting links of
+// node_modules/.bun/node_modules; and bins as bun's linkDependencyBins and
+// binaries steps make them: each node_modules/.bin holds the bins of that
+// owner's dependencies (by dependency name, the first of a command name
+// winning; esbuild's pointing into its platform package), and each
+// registry package's own node_modules/.bin its own bins, relative symlinks
+// through the dependency link, targets made 0o777 &^ umask with a "\r"
+// ending their "#!" line removed; a missing target is not linked.
+// Workspaces get a node_modules only when they have dependencies. Checked
+// file for file against bun 1.4.5 (bun-isolated-tree.txt, and the
+// real-registry vite and peers projects).
+//
+// In the hoisted layout, when two packages in one node_modules declare the same bin
 // name, npm's order picks the owner (install/npm); bun links the first it
 // meets, which was the same package in every case compared (aliases of one
 // package, a devDependency against an alias), but the two orders were not
