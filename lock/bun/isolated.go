@@ -126,6 +126,9 @@ type peerRes struct {
 // refused rather than exhausting memory.
 const MaxIsolatedNodes = 1 << 20
 
+// maxIsolatedNodes is MaxIsolatedNodes, lowered by tests.
+var maxIsolatedNodes = MaxIsolatedNodes
+
 // SelectIsolated lays the lockfile out as bun's isolated linker does
 // (`bun install --linker=isolated`; bun 1.4's build_store in
 // src/install/isolated_install.rs): a depth-first walk from the root
@@ -328,8 +331,8 @@ next:
 		if keyNew {
 			earlyDedupe[key] = n
 		}
-		if len(nodes) >= MaxIsolatedNodes {
-			return nil, fmt.Errorf("lock/bun: %w: bun's isolated layout of this lockfile needs over %d nodes", ErrTooLarge, MaxIsolatedNodes)
+		if len(nodes) >= maxIsolatedNodes {
+			return nil, fmt.Errorf("lock/bun: %w: bun's isolated layout of this lockfile needs over %d nodes; install it with bun's hoisted linker ([install] linker = \"hoisted\" in bunfig.toml)", ErrTooLarge, maxIsolatedNodes)
 		}
 		nodes = append(nodes, n)
 		if q.parent != nil {

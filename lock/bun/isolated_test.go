@@ -1,6 +1,7 @@
 package bun
 
 import (
+	"errors"
 	"os"
 	"path"
 	"path/filepath"
@@ -100,5 +101,44 @@ func TestIsolatedNoStoreEscape(t *testing.T) {
 			}
 			seen[e.Dir] = true
 		}
+	}
+}
+
+// TestIsolatedNodeLimit: a lockfile whose first pass would need more than
+// the node limit is refused (ErrTooLarge), not laid out.
+func TestIsolatedNodeLimit(t *testing.T) {
+	old := maxIsolatedNodes
+	maxIsolatedNodes = 5
+	defer func() { maxIsolatedNodes = old }()
+	_, err := readFixture(t, "layout").SelectIsolated(Options{Platform: linux})
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err = %v, want ErrTooLarge", err)
+	}
+}
+
+// TestIsolatedSelfNamedDependency: a dependency named like the package
+// that depends on it is linked one node_modules further down, so it does
+// not replace the package itself (bun's entryStoreNodeModulesPackageName
+// rule).
+func TestIsolatedSelfNamedDependency(t *testing.T) {
+	lf, err := Parse([]byte(`{
+  "lockfileVersion": 1,
+  "workspaces": { "": { "name": "r", "dependencies": { "a": "1.0.0" } } },
+  "packages": {
+    "a": ["a@1.0.0", "", { "dependencies": { "a": "npm:b@2.0.0" } }, "sha512-AA=="],
+    "a/a": ["b@2.0.0", "", {}, "sha512-BB=="],
+  }
+}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iso, err := lf.SelectIsolated(Options{Platform: linux})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := isolatedLinks(iso)
+	want := "node_modules/.bun/a@1.0.0/node_modules/a/node_modules/a -> ../../../../b@2.0.0/node_modules/b"
+	if !slices.Contains(got, want) {
+		t.Errorf("links %q lack %q", got, want)
 	}
 }
