@@ -11,7 +11,8 @@ import (
 // TestLiveBun installs bun from the npm registry into a temporary prefix
 // (npm install --prefix; its platform optional dependency brings the
 // binary), then runs every comparison of TestIdenticalToBun with it and
-// rewrites the fixtures' bun-tree.txt from what it made. Run by make
+// rewrites the fixtures' bun-tree.txt and bun-isolated-tree.txt from what
+// it made. Run by make
 // test-live; needs the network.
 func TestLiveBun(t *testing.T) {
 	npm, err := exec.LookPath("npm")
@@ -27,7 +28,7 @@ func TestLiveBun(t *testing.T) {
 	for _, f := range layoutFixtures {
 		for _, c := range bunCases {
 			t.Run(f+"/"+c.name, func(t *testing.T) {
-				compareBun(t, f, bun, c, c.name == "default")
+				compareBun(t, f, bun, c, c.name == "default" || c.name == "isolated")
 			})
 		}
 	}
