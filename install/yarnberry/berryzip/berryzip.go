@@ -48,6 +48,17 @@ const (
 	maxZipEntries = 0xffff
 	// maxZipSize is the largest offset or size a zip without zip64 can hold.
 	maxZipSize = 0xffffffff
+	// MaxPathLength bounds an entry's zip path: Linux's PATH_MAX, so yarn
+	// could not write a longer one into node_modules either. Creating the
+	// directories of a path costs its length per level, so a 1 MB pax
+	// name of single-letter directories would take an hour.
+	MaxPathLength = 4096
+	// streamOverhead is what the decompressed tar may hold beyond
+	// MaxBytes of file content: headers, padding and pax records for every
+	// entry a zip can hold. Entries Convert leaves out (and files a later
+	// entry replaces) cost no zip entries, so without this a small gzip
+	// of millions of empty headers would be read to its end.
+	streamOverhead = maxZipEntries * 4096
 )
 
 // safeTime is fslib's constants.SAFE_TIME (456789000, 1984-06-22 21:50:00
@@ -103,18 +114,22 @@ func Convert(tgz io.Reader, ident string, lim Limits) (*Archive, error) {
 	}
 	b := &builder{lim: lim, index: map[string]*Entry{}}
 	prefix := path.Join("node_modules", ident)
-	tr := tar.NewReader(zr)
+	stream := &boundedReader{r: zr, left: lim.MaxBytes + streamOverhead}
+	tr := tar.NewReader(stream)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrTarball, err)
+			return nil, stream.wrap(err)
 		}
 		name, ok := mapped(h.Name, prefix)
 		if !ok {
 			continue
+		}
+		if len(name) > MaxPathLength {
+			return nil, fmt.Errorf("%w: %s...: a path longer than %d bytes", ErrTooLarge, name[:64], MaxPathLength)
 		}
 		mode := uint32(0o644)
 		if h.Typeflag == tar.TypeDir || h.Mode&0o111 != 0 {
@@ -134,6 +149,9 @@ func Convert(tgz io.Reader, ident string, lim Limits) (*Archive, error) {
 			}
 			data, err := b.read(tr, h.Size)
 			if err != nil {
+				if errors.Is(err, ErrTarball) {
+					err = stream.wrap(err)
+				}
 				return nil, err
 			}
 			if err := b.file(name, sIFREG|mode, data); err != nil {
@@ -150,10 +168,38 @@ func Convert(tgz io.Reader, ident string, lim Limits) (*Archive, error) {
 	}
 	// Drain the gzip stream: trailing garbage after the tar's end is read
 	// by node-tar without complaint, but a corrupt gzip trailer is not.
-	if _, err := io.Copy(io.Discard, zr); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrTarball, err)
+	if _, err := io.Copy(io.Discard, stream); err != nil {
+		return nil, stream.wrap(err)
 	}
 	return &Archive{Entries: b.entries}, nil
+}
+
+// boundedReader fails once more than left bytes have been read.
+type boundedReader struct {
+	r    io.Reader
+	left int64
+}
+
+var errStream = fmt.Errorf("%w: the decompressed tarball exceeds its bound", ErrTooLarge)
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, errStream
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+// wrap is the error Convert returns for a read error.
+func (b *boundedReader) wrap(err error) error {
+	if errors.Is(err, ErrTooLarge) || b.left <= 0 {
+		return errStream
+	}
+	return fmt.Errorf("%w: %v", ErrTarball, err)
 }
 
 // mapped is yarn's extractArchiveTo path rule with stripComponents 1: the

@@ -39,4 +39,7 @@
 //
 // Archives past the plain zip format's limits (a file or the archive over
 // 4 GiB, more than 65,535 entries) would need zip64, which Convert refuses.
+// It refuses too (ErrTooLarge) a path longer than MaxPathLength, file
+// content over Limits.MaxBytes, and a decompressed tarball longer than that
+// plus 4 KiB per possible entry.
 package berryzip
