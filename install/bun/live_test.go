@@ -12,8 +12,7 @@ import (
 // (npm install --prefix; its platform optional dependency brings the
 // binary), then runs every comparison of TestIdenticalToBun with it and
 // rewrites the fixtures' bun-tree.txt and bun-isolated-tree.txt from what
-// it made. Run by make
-// test-live; needs the network.
+// it made. Run by make test-live; needs the network.
 func TestLiveBun(t *testing.T) {
 	npm, err := exec.LookPath("npm")
 	if err != nil {
