@@ -5,9 +5,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -186,24 +188,101 @@ func berryInstalledPackages(dir string) ([]lock.Package, error) {
 	return pkgs, nil
 }
 
-// yarnClassicPackages lists the registry packages of a yarn 1 lockfile at
-// node_modules/NAME, where yarn hoists most of them; airlock audit also
-// looks there for nested copies of none, so packages yarn could not hoist
-// are not looked at (a known gap until the layout is exported).
+// maxAuditedDirs bounds the package directories yarnClassicPackages looks
+// at (the largest real trees hold tens of thousands).
+const maxAuditedDirs = 200000
+
+// yarnClassicPackages lists, for airlock audit, the yarn 1 lockfile's
+// packages where they are installed. yarn 1's layout depends on the
+// packages' own manifests, which the lockfile does not hold, so the tree
+// is walked instead: every package directory in node_modules (nested ones
+// and workspaces' too; symlinks, such as workspace links, are not
+// followed) whose name and package.json version a lockfile entry has.
 func yarnClassicPackages(dir string, data []byte) ([]lock.Package, error) {
 	lf, err := lockyarn.Parse(data)
 	if err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", filepath.Join(dir, yarnLockfile), err))
 	}
-	var pkgs []lock.Package
-	seen := map[string]bool{}
+	byKey := map[string]*lockyarn.Entry{}
 	for _, e := range lf.Entries {
-		p := "node_modules/" + e.Name
-		if seen[p] {
-			continue
+		byKey[e.Name+"@"+e.Version] = e
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	defer root.Close()
+	var pkgs []lock.Package
+	seen := 0
+	var walk func(modules string) error
+	visit := func(p string) error {
+		if seen++; seen > maxAuditedDirs {
+			return fmt.Errorf("%s holds over %d package directories; airlock audit stops there", filepath.Join(dir, "node_modules"), maxAuditedDirs)
 		}
-		seen[p] = true
-		pkgs = append(pkgs, e.Package(p))
+		f, err := root.Open(p + "/package.json")
+		if err != nil {
+			return nil
+		}
+		data, err := io.ReadAll(io.LimitReader(f, maxManifestSize))
+		f.Close()
+		if err != nil {
+			return nil
+		}
+		var m struct {
+			Version string `json:"version"`
+		}
+		if json.Unmarshal(data, &m) == nil {
+			name := strings.TrimPrefix(p[strings.LastIndex(p, "node_modules/"):], "node_modules/")
+			if e := byKey[name+"@"+m.Version]; e != nil {
+				pkgs = append(pkgs, e.Package(p))
+			}
+		}
+		return walk(p + "/node_modules")
+	}
+	walk = func(modules string) error {
+		entries, err := fs.ReadDir(root.FS(), modules)
+		if err != nil {
+			return nil
+		}
+		for _, d := range entries {
+			name := d.Name()
+			if !d.IsDir() || strings.HasPrefix(name, ".") {
+				continue
+			}
+			if strings.HasPrefix(name, "@") {
+				scoped, err := fs.ReadDir(root.FS(), modules+"/"+name)
+				if err != nil {
+					continue
+				}
+				for _, sd := range scoped {
+					if sd.IsDir() {
+						if err := visit(modules + "/" + name + "/" + sd.Name()); err != nil {
+							return err
+						}
+					}
+				}
+				continue
+			}
+			if err := visit(modules + "/" + name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	modules := []string{"node_modules"}
+	if pkgJSON, err := safefile.Read(filepath.Join(dir, "package.json"), maxManifestSize); err == nil {
+		if m, err := lockyarn.ReadManifest(pkgJSON); err == nil {
+			if ws, _, err := installyarn.FindWorkspaces(dir, m); err == nil {
+				for _, w := range ws {
+					modules = append(modules, w.Dir+"/node_modules")
+				}
+			}
+		}
+	}
+	for _, m := range modules {
+		if err := walk(m); err != nil {
+			return nil, withCode(exitUsage, err)
+		}
 	}
 	return pkgs, nil
 }
