@@ -636,7 +636,7 @@ func yarnClassicDiffPackages(data []byte) ([]lock.Package, error) {
 // yarnJSPlan is loadJSPlan's answer for a yarn.lock: yarn 2+'s plan (the
 // registry's tarball digests resolved, offline from the metadata cache) or
 // yarn 1's.
-func yarnJSPlan(l jsLock, f *npmCIFlags, rep *reporter) (*jsPlan, error) {
+func yarnJSPlan(ctx context.Context, l jsLock, f *npmCIFlags, rep *reporter) (*jsPlan, error) {
 	projectDir, err := filepath.Abs(f.dir)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
@@ -672,7 +672,7 @@ func yarnJSPlan(l jsLock, f *npmCIFlags, rep *reporter) (*jsPlan, error) {
 	}
 	// yarn.lock has no tarball digests: the registry's (offline: as
 	// cached) are what the archives are fetched and cached under.
-	if err := p.resolveIntegrity(context.Background(), f.offline); err != nil {
+	if err := p.resolveIntegrity(ctx, f.offline); err != nil {
 		return nil, err
 	}
 	return &jsPlan{lock: l, projectDir: p.projectDir, cfg: p.cfg, rc: p.rc, install: p.pkgs, berry: p}, nil

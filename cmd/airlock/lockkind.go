@@ -132,7 +132,7 @@ type jsPlan struct {
 // chooses, and selects what its install would lay out under npm ci's
 // flags f (for a pnpm lockfile: --omit=dev is --prod, --omit=optional is
 // --no-optional, --os/--cpu/--libc replace supportedArchitectures).
-func loadJSPlan(f *npmCIFlags, rep *reporter) (*jsPlan, error) {
+func loadJSPlan(ctx context.Context, f *npmCIFlags, rep *reporter) (*jsPlan, error) {
 	l, err := findJSLock(f.dir)
 	if err != nil {
 		return nil, err
@@ -169,7 +169,7 @@ func loadJSPlan(f *npmCIFlags, rep *reporter) (*jsPlan, error) {
 		}
 		return &jsPlan{lock: l, projectDir: p.projectDir, cfg: p.cfg, rc: p.rc, install: p.sel.Install, bun: p}, nil
 	case lockYarn:
-		return yarnJSPlan(l, f, rep)
+		return yarnJSPlan(ctx, l, f, rep)
 	case lockNpm:
 	default:
 		return nil, errNotForCommand(l)

@@ -76,7 +76,7 @@ func writeSBOM(f *npmCIFlags, pf *pipFlags, output string, stdout io.Writer, rep
 			return err
 		}
 	} else {
-		plan, err := loadJSPlan(f, rep)
+		plan, err := loadJSPlan(context.Background(), f, rep)
 		if err != nil {
 			return err
 		}

@@ -139,7 +139,7 @@ func runFetch(ctx context.Context, command, dir string, nf *npmCIFlags, pf *pipF
 			})
 		}
 	} else {
-		plan, err := loadJSPlan(nf, rep)
+		plan, err := loadJSPlan(ctx, nf, rep)
 		if err != nil {
 			return err
 		}

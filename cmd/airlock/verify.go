@@ -90,7 +90,7 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 var errTreeDiffers = errors.New("the installed tree differs")
 
 func runVerify(ctx context.Context, f *npmCIFlags, stdout io.Writer, rep *reporter) error {
-	jp, err := loadJSPlan(f, rep)
+	jp, err := loadJSPlan(ctx, f, rep)
 	if err != nil {
 		return err
 	}
