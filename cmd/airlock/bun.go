@@ -333,10 +333,8 @@ type bunPlan struct {
 	cfg        *config.Config
 	rc         *npmrc.Config
 	project    *bunProject
-	sel        *lockbun.Selection
-	// iso is the isolated store when bun uses its isolated linker; then
-	// sel.Install lists the archives it needs, once each.
-	iso *lockbun.Isolated
+	// sel is the hoisted tree, or bun's isolated store (sel.Isolated).
+	sel *lockbun.Selection
 }
 
 // loadBunPlan reads the project f names and selects what bun install
@@ -384,26 +382,19 @@ func loadBunPlan(f *bunFlags, platform lockbun.Platform, rep *reporter) (*bunPla
 		NativeBinLinks: project.native,
 	}
 	var sel *lockbun.Selection
-	var iso *lockbun.Isolated
 	if project.isolated {
-		if iso, err = project.lock.SelectIsolated(opts); err != nil {
+		iso, err := project.lock.SelectIsolated(opts)
+		if err != nil {
 			return nil, withCode(exitUsage, err)
 		}
-		sel = &lockbun.Selection{Skipped: iso.Skipped, BinDirs: map[string]string{}}
-		seen := map[string]bool{}
-		for _, e := range iso.Entries {
-			if id := e.Package.Name + "@" + e.Package.Version; e.Kind == lockbun.StorePackage && !seen[id] {
-				seen[id] = true
-				sel.Install = append(sel.Install, e.Package)
-			}
-		}
+		sel = iso.Selection()
 	} else if sel, err = project.lock.Select(opts); err != nil {
 		return nil, withCode(exitUsage, err)
 	}
 	for _, s := range sel.Skipped {
 		rep.skipped(event{Name: s.Package.Name, Version: s.Package.Version, Path: s.Package.Path, Reason: s.Reason})
 	}
-	return &bunPlan{projectDir: projectDir, cfg: cfg, rc: rc, project: project, sel: sel, iso: iso}, nil
+	return &bunPlan{projectDir: projectDir, cfg: cfg, rc: rc, project: project, sel: sel}, nil
 }
 
 // bunPlanOf is loadBunPlan under npm ci's flags (airlock fetch and vendor):
@@ -460,8 +451,7 @@ func runBunInstall(ctx context.Context, command string, f *bunFlags, rep *report
 	rep.start(command, toFetch)
 	var stats installStats
 	umask := unpack.ProcessUmask()
-	var res *installbun.IsolatedResult
-	bopts := installbun.Options{
+	res, err := installbun.Install(ctx, installbun.Options{
 		ProjectDir:  projectDir,
 		Selection:   sel,
 		Concurrency: cfg.Concurrency,
@@ -475,15 +465,7 @@ func runBunInstall(ctx context.Context, command string, f *bunFlags, rep *report
 		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
 			return extractArchive(ctx, fetcher, pkg, dir, installbun.ExtractOptions(umask), &stats, rep)
 		},
-	}
-	if plan.iso != nil {
-		res, err = installbun.InstallIsolated(ctx, bopts, plan.iso)
-	} else {
-		var hr *installbun.Result
-		if hr, err = installbun.Install(ctx, bopts); err == nil {
-			res = &installbun.IsolatedResult{Packages: hr.Packages, Links: hr.Links, Bins: hr.Bins, InstallScripts: hr.InstallScripts, Warnings: hr.Warnings}
-		}
-	}
+	})
 	if n := stats.uncached.Load(); n > 1 {
 		rep.warn(event{Message: fmt.Sprintf("%d archives in all were installed but not cached (see the first warning above)", n)})
 	}

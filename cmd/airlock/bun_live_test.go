@@ -3,19 +3,23 @@
 package main
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/airlock-dev/airlock/internal/treecmp"
 )
 
 // TestLiveIdenticalToBun installs bun from the npm registry, then installs
-// testdata/bun's real-world lockfiles (vite, and npm@10.9.0's bundled tree)
-// from the real registry with bun (`install --frozen-lockfile
-// --ignore-scripts`) and with airlock bun install, and compares the trees
-// file for file. Run by make test-live; needs the network.
+// testdata/bun's real-world lockfiles (vite, npm@10.9.0's bundled tree, and
+// the peers workspace project) from the real registry with bun (`install
+// --frozen-lockfile --ignore-scripts`, hoisted and --linker=isolated; peers
+// is isolated by its configVersion) and with airlock bun install, and
+// compares the trees file for file. Run by make test-live; needs the
+// network.
 func TestLiveIdenticalToBun(t *testing.T) {
 	if _, err := exec.LookPath("npm"); err != nil {
 		t.Fatal("make test-live needs npm on PATH (it installs bun)")
@@ -26,30 +30,53 @@ func TestLiveIdenticalToBun(t *testing.T) {
 		t.Fatalf("npm install bun: %v\n%s", err, out)
 	}
 	bun := nativeBun(t, prefix)
-	for _, name := range []string{"vite", "bundled"} {
-		t.Run(name, func(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+	}{
+		{"vite", nil},
+		{"bundled", nil},
+		{"vite", []string{"--linker=isolated"}},
+		{"vite", []string{"--linker=isolated", "--production"}},
+		{"bundled", []string{"--linker=isolated"}},
+		{"peers", nil},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(append([]string{c.name}, c.args...), " "), func(t *testing.T) {
 			copyBun := func() string {
 				dst := t.TempDir()
-				for _, f := range []string{"package.json", "bun.lock"} {
-					b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "bun", name, f))
+				src := filepath.Join("..", "..", "testdata", "bun", c.name)
+				err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 					if err != nil {
-						t.Fatal(err)
+						return err
 					}
-					if err := os.WriteFile(filepath.Join(dst, f), b, 0o644); err != nil {
-						t.Fatal(err)
+					rel, _ := filepath.Rel(src, p)
+					if d.IsDir() {
+						return os.MkdirAll(filepath.Join(dst, rel), 0o755)
 					}
+					if strings.HasSuffix(rel, ".txt") {
+						return nil // listings, not project files
+					}
+					b, err := os.ReadFile(p)
+					if err != nil {
+						return err
+					}
+					return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+				})
+				if err != nil {
+					t.Fatal(err)
 				}
 				return dst
 			}
 			want := copyBun()
-			cmd := exec.Command(bun, "install", "--frozen-lockfile", "--ignore-scripts")
+			cmd := exec.Command(bun, append([]string{"install", "--frozen-lockfile", "--ignore-scripts"}, c.args...)...)
 			cmd.Dir = want
 			cmd.Env = append(os.Environ(), "BUN_INSTALL_CACHE_DIR="+t.TempDir())
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("bun install: %v\n%s", err, out)
 			}
 			got := copyBun()
-			cmd = exec.Command("airlock", "bun", "install")
+			cmd = exec.Command("airlock", append([]string{"bun", "install"}, c.args...)...)
 			cmd.Dir = got
 			cmd.Env = append(os.Environ(), "AIRLOCK_CACHE="+t.TempDir())
 			out, err := cmd.CombinedOutput()
@@ -61,8 +88,21 @@ func TestLiveIdenticalToBun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(diffs) > 0 {
-				t.Fatalf("airlock's tree differs from bun's (want = bun, got = airlock):\n%s", treecmp.Report(diffs))
+			var real []treecmp.Difference
+			for _, d := range diffs {
+				// bun's own race (oven-sh/bun#30209): in a peer cycle
+				// (update-browserslist-db and browserslist, eslint-utils
+				// and eslint) bun sometimes links a store entry's bin
+				// before the package it points into exists, and drops it.
+				// airlock always links it.
+				if d.Kind == treecmp.OnlyInB && strings.HasPrefix(d.Path, "node_modules/.bun/") && strings.Contains(d.Path, "/node_modules/.bin/") {
+					t.Logf("tolerated (bun#30209): %s only in airlock's tree", d.Path)
+					continue
+				}
+				real = append(real, d)
+			}
+			if len(real) > 0 {
+				t.Fatalf("airlock's tree differs from bun's (want = bun, got = airlock):\n%s", treecmp.Report(real))
 			}
 		})
 	}

@@ -58,11 +58,19 @@ func ExtractOptions(umask fs.FileMode) unpack.NpmOptions {
 }
 
 // Install lays out node_modules and every workspace's node_modules as bun's
-// hoisted linker does; on any error the previous trees are left as they
+// hoisted linker does (or as its isolated linker does, with
+// InstallIsolated, when the selection carries an isolated store); on any error the previous trees are left as they
 // were (install/npm's guarantee).
 func Install(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Selection == nil || opts.Extract == nil {
 		return nil, errors.New("bun install: Options.Selection and Options.Extract are required")
+	}
+	if iso := opts.Selection.Isolated; iso != nil {
+		r, err := InstallIsolated(ctx, opts, iso)
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Result: &installnpm.Result{Packages: r.Packages, Links: r.Links, Bins: r.Bins, Warnings: r.Warnings}, InstallScripts: r.InstallScripts}, nil
 	}
 	pkgs := slices.Clone(opts.Selection.Install)
 	// directories.bin: bun links every file of the directory. The files

@@ -749,6 +749,29 @@ func (lf *Lockfile) isolatedNativeBins(iso *Isolated, o Options) {
 	}
 }
 
+// Selection describes the store as a Selection for the code that handles
+// any bun install (policy, fetching, airlock verify): Install lists every
+// registry package once (Path its first store directory) and every
+// workspace (SourceWorkspace, with its bins), sorted by Path; Isolated is
+// iso, so install/bun lays out the isolated tree.
+func (iso *Isolated) Selection() *Selection {
+	sel := &Selection{Skipped: iso.Skipped, BinDirs: map[string]string{}, Isolated: iso}
+	seen := map[string]bool{}
+	for _, e := range iso.Owners() {
+		switch e.Kind {
+		case StorePackage:
+			if id := e.Package.Name + "@" + e.Package.Version; !seen[id] {
+				seen[id] = true
+				sel.Install = append(sel.Install, e.Package)
+			}
+		case StoreWorkspace:
+			sel.Install = append(sel.Install, e.Package)
+		}
+	}
+	sort.Slice(sel.Install, func(i, j int) bool { return sel.Install[i].Path < sel.Install[j].Path })
+	return sel
+}
+
 // Link is a symlink of the isolated layout: At, a project-relative path,
 // points to the directory To (relative to the project; "." for the root).
 type Link struct{ At, To string }

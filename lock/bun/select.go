@@ -47,6 +47,11 @@ type Selection struct {
 	// every file in it, so the bins are known only once it is unpacked
 	// (install/bun lists it).
 	BinDirs map[string]string
+	// Isolated, when set, is bun's isolated store, which install/bun lays
+	// out instead of this hoisted tree; Install then lists its registry
+	// packages once each (Path their first store directory) and the
+	// workspaces (see Isolated.Selection).
+	Isolated *Isolated
 }
 
 // Select walks the lockfile from the root and every workspace the way
