@@ -89,13 +89,7 @@ func (p *jsPlan) fetchArchive(ctx context.Context, f *fetch.Fetcher, pkg lock.Pa
 // integrity by the fetcher) and checks its rebuilt cache zip against the
 // lockfile's checksum while passing the bytes on to consume (nil: none).
 func (p *berryPlan) fetchChecked(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, consume func(io.Reader) error) (fetch.Result, error) {
-	var entry *lockberry.Entry
-	for e, q := range p.byEntry {
-		if q.Name == pkg.Name && q.Version == pkg.Version && q.Resolved == pkg.Resolved {
-			entry = e
-			break
-		}
-	}
+	entry := p.entryOf[berryPackageKey(pkg)]
 	if entry == nil {
 		return fetch.Result{}, fmt.Errorf("%s@%s is not in the plan", pkg.Name, pkg.Version)
 	}
@@ -148,6 +142,9 @@ func (p *berryPlan) fetchChecked(ctx context.Context, f *fetch.Fetcher, pkg lock
 		return err
 	})
 }
+
+// berryPackageKey identifies a fetched package of a berry plan.
+func berryPackageKey(p lock.Package) string { return p.Name + "@" + p.Version + " " + p.Resolved }
 
 // berryInstalledPackages lists, for airlock audit, every package a yarn 2+
 // install lays out on this platform at the place yarn's node-modules
@@ -875,7 +872,7 @@ func runVerifyYarnClassic(ctx context.Context, plan *yarnClassicPlan, jsonOut bo
 // package.json and the workspaces (each name@version once: yarn 1's
 // layout depends on the packages' own manifests, which the lockfile does
 // not hold), with the lockfile's dependency edges; the workspaces are
-// components too.
+// components too. Packages only devDependencies reach are dev-only.
 func yarnClassicSBOMInput(p *yarnClassicPlan) sbom.Input {
 	ref := func(e *lockyarn.Entry) string { return e.Name + "@" + e.Version }
 	var installed []lock.Package
@@ -905,7 +902,44 @@ func yarnClassicSBOMInput(p *yarnClassicPlan) sbom.Input {
 			edge(w.Dir, d.Pattern())
 		}
 	}
+	// What production needs: the packages reached from dependencies and
+	// optionalDependencies (the root's and the workspaces'); the rest is
+	// dev-only (excluded from the BOM's scope, left out under --omit=dev).
+	prod := map[*lockyarn.Entry]bool{}
+	var queue []*lockyarn.Entry
+	wsDone := map[*lockyarn.Manifest]bool{}
+	var reach func(pattern string)
+	reachRoot := func(m *lockyarn.Manifest) {
+		if wsDone[m] {
+			return
+		}
+		wsDone[m] = true
+		for _, d := range m.Deps {
+			if d.Kind != lockyarn.Dev {
+				reach(d.Pattern())
+			}
+		}
+	}
+	reach = func(pattern string) {
+		if ws := lockyarn.IsWorkspace(pattern, wsManifests); ws != nil {
+			reachRoot(ws)
+		} else if e := p.lf.ByPattern[pattern]; e != nil && !prod[e] {
+			prod[e] = true
+			queue = append(queue, e)
+		}
+	}
+	reachRoot(p.manifest)
+	for len(queue) > 0 {
+		e := queue[0]
+		queue = queue[1:]
+		for _, d := range slices.Concat(e.Dependencies, e.OptionalDependencies) {
+			reach(d.Pattern())
+		}
+	}
 	for _, e := range lockyarn.Reachable(p.lf, p.manifest, wsManifests...) {
+		if p.production && !prod[e] {
+			continue
+		}
 		r := ref(e)
 		for _, d := range slices.Concat(e.Dependencies, e.OptionalDependencies) {
 			edge(r, d.Pattern())
@@ -913,6 +947,7 @@ func yarnClassicSBOMInput(p *yarnClassicPlan) sbom.Input {
 		if !seen[r] {
 			seen[r] = true
 			q := e.Package(r)
+			q.Dev = !prod[e]
 			installed = append(installed, q)
 		}
 	}

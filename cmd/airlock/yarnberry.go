@@ -166,6 +166,9 @@ type berryPlan struct {
 	// Integrity is the registry's (resolveIntegrity); byEntry maps them.
 	pkgs    []lock.Package
 	byEntry map[*lockberry.Entry]lock.Package
+	// entryOf maps berryPackageKey(pkg) back to its entry (airlock fetch
+	// and vendor check each archive against the entry's checksum).
+	entryOf map[string]*lockberry.Entry
 	// vendor, when set, is the vendor directory the install reads (--from).
 	vendor *vendor.Source
 }
@@ -360,8 +363,10 @@ func (p *berryPlan) resolveIntegrity(ctx context.Context, offline bool) error {
 	}
 	p.pkgs = pkgs
 	p.byEntry = map[*lockberry.Entry]lock.Package{}
+	p.entryOf = map[string]*lockberry.Entry{}
 	for i, e := range entries {
 		p.byEntry[e] = pkgs[i]
+		p.entryOf[berryPackageKey(pkgs[i])] = e
 	}
 	return nil
 }
