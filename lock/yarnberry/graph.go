@@ -128,6 +128,14 @@ func (g *Graph) Source(e *Entry) *Entry {
 // otherwise multiply; the largest real projects make tens of thousands.
 const maxVirtual = 1 << 18
 
+// maxVirtualEdges bounds the dependencies of all virtual packages
+// together. Each virtual package copies its package's dependencies, so a
+// lockfile of a few MB can multiply them past memory (8,000 parents each
+// virtualizing a package of 4,000 dependencies: a 5.8 MB yarn.lock took
+// 6 GB and minutes). The 726-entry fixture has 501; monorepos with tens
+// of thousands of virtual packages stay far below this.
+const maxVirtualEdges = 1 << 21
+
 // maxGraphDepth bounds the recursion of peer resolution chains.
 const maxGraphDepth = 10000
 
@@ -147,6 +155,8 @@ type graphBuilder struct {
 	// merged into another.
 	dependents map[*Instance][]*Instance
 	depth      int
+	// virtualEdges counts the dependencies of the virtual packages made.
+	virtualEdges int
 }
 
 // Graph resolves the lockfile for a platform as yarn 4 does
@@ -336,6 +346,12 @@ func (b *graphBuilder) visit(in, top *Instance) error {
 	}
 	if len(b.all)+len(queue) > maxVirtual {
 		return fmt.Errorf("yarn.lock: %w: peer dependencies make more than %d virtual packages", ErrLockfile, maxVirtual)
+	}
+	for _, q := range queue {
+		b.virtualEdges += len(q.entry.Dependencies)
+	}
+	if b.virtualEdges > maxVirtualEdges {
+		return fmt.Errorf("yarn.lock: %w: peer dependencies make virtual packages with more than %d dependencies in all", ErrLockfile, maxVirtualEdges)
 	}
 	// Make the virtual packages, then resolve their peers: a sibling's
 	// peer dependency sees the virtual packages made beside it.
