@@ -772,6 +772,32 @@ func (iso *Isolated) Selection() *Selection {
 	return sel
 }
 
+// IsolatedPackages lists every registry package at each store directory
+// bun's isolated linker gives it on platform p, with or without dev and
+// optional dependencies (peers may resolve differently, and so name
+// entries differently, when those are left out), sorted by Path: for
+// airlock audit, which looks at those it finds on disk, as Packages lists
+// the hoisted places.
+func (lf *Lockfile) IsolatedPackages(p Platform) ([]lock.Package, error) {
+	seen := map[string]bool{}
+	var out []lock.Package
+	for _, o := range []Options{{}, {NoDev: true}, {NoOptional: true}, {NoDev: true, NoOptional: true}} {
+		o.Platform = p
+		iso, err := lf.SelectIsolated(o)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range iso.Entries {
+			if e.Kind == StorePackage && !seen[e.Dir] {
+				seen[e.Dir] = true
+				out = append(out, e.Package)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
 // Link is a symlink of the isolated layout: At, a project-relative path,
 // points to the directory To (relative to the project; "." for the root).
 type Link struct{ At, To string }

@@ -142,3 +142,39 @@ func TestIsolatedSelfNamedDependency(t *testing.T) {
 		t.Errorf("links %q lack %q", got, want)
 	}
 }
+
+// TestIsolatedPackages: every store directory of bun's isolated vite tree
+// (from bun-isolated-links.txt's targets) is listed for airlock audit.
+func TestIsolatedPackages(t *testing.T) {
+	lf := readFixture(t, "vite")
+	pkgs, err := lf.IsolatedPackages(linux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, p := range pkgs {
+		have[p.Path] = true
+	}
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "bun", "vite", "bun-isolated-links.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, l := range strings.Split(string(data), "\n") {
+		at, target, ok := strings.Cut(l, " -> ")
+		if !ok || strings.HasPrefix(l, "#") {
+			continue
+		}
+		dir := path.Clean(path.Join(path.Dir(at), target))
+		if !strings.HasPrefix(dir, "node_modules/.bun/") {
+			continue
+		}
+		n++
+		if !have[dir] {
+			t.Errorf("%s (linked from %s) is not listed", dir, at)
+		}
+	}
+	if n < 162 {
+		t.Errorf("only %d links into the store checked", n)
+	}
+}
