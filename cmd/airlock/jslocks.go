@@ -122,25 +122,31 @@ func (p *berryPlan) fetchChecked(ctx context.Context, f *fetch.Fetcher, pkg lock
 			_, err := io.Copy(io.Discard, r)
 			return err
 		}
-		// Both read the one stream: consume through a pipe, which is
-		// drained after consume returns so the copy never blocks.
-		pr, pw := io.Pipe()
-		done := make(chan error, 1)
-		go func() {
-			err := consume(pr)
-			_, _ = io.Copy(io.Discard, pr)
-			done <- err
-		}()
-		err := check(io.TeeReader(r, pw))
-		if err == nil {
-			_, err = io.Copy(pw, r)
-		}
-		pw.CloseWithError(err)
-		if cerr := <-done; err == nil {
-			err = cerr
-		}
-		return err
+		return teeCheck(r, check, consume)
 	})
+}
+
+// teeCheck passes all of r to consume while check reads it too, and
+// returns check's error, else consume's. consume reads through a pipe that
+// is drained after it returns, so neither side can block the other; check
+// may stop reading early (the rest still reaches consume).
+func teeCheck(r io.Reader, check, consume func(io.Reader) error) error {
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := consume(pr)
+		_, _ = io.Copy(io.Discard, pr)
+		done <- err
+	}()
+	err := check(io.TeeReader(r, pw))
+	if err == nil {
+		_, err = io.Copy(pw, r)
+	}
+	pw.CloseWithError(err)
+	if cerr := <-done; err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // berryPackageKey identifies a fetched package of a berry plan.
