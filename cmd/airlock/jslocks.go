@@ -398,7 +398,8 @@ func runVerifyBerry(ctx context.Context, plan *berryPlan, jsonOut bool, stdout i
 
 // bunSBOMInput lists what a bun install lays out, with each package's
 // dependencies resolved as node resolves them in bun's hoisted tree (the
-// nearest node_modules up from the dependent).
+// nearest node_modules up from the dependent), or as the isolated store
+// links them.
 func bunSBOMInput(p *bunPlan) sbom.Input {
 	lf := p.project.lock
 	byVersion := map[string]*lockbun.Entry{}
@@ -436,6 +437,39 @@ func bunSBOMInput(p *bunPlan) sbom.Input {
 		}
 	}
 	deps := map[string][]string{}
+	if iso := p.sel.Isolated; iso != nil {
+		// bun's isolated store says where each dependency links to; a
+		// package with several peer sets is one component, at the store
+		// directory Install names.
+		at := map[string]string{}
+		for _, q := range p.sel.Install {
+			if k := q.Name + "@" + q.Version; q.Source == lock.SourceRegistry && at[k] == "" {
+				at[k] = q.Path
+			}
+		}
+		ref := func(se *lockbun.StoreEntry) string {
+			if se.Kind == lockbun.StorePackage {
+				return at[se.Package.Name+"@"+se.Package.Version]
+			}
+			return se.Dir
+		}
+		for _, se := range iso.Entries {
+			from := ref(se)
+			for _, d := range se.Deps {
+				if d.Target != nil {
+					if t := ref(d.Target); t != "" && t != from {
+						deps[from] = append(deps[from], t)
+					}
+				}
+			}
+		}
+		for k, v := range deps {
+			slices.Sort(v)
+			deps[k] = slices.Compact(v)
+		}
+		root := lf.Workspaces[0]
+		return sbom.NPMInput(root.Name, root.Version, p.sel.Install, deps, redactResolved)
+	}
 	add := func(from string, groups ...map[string]string) {
 		seen := map[string]bool{}
 		for _, g := range groups {
