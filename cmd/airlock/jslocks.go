@@ -818,7 +818,8 @@ func yarnClassicPlanOf(f *npmCIFlags, projectDir string, data []byte, rep *repor
 	for _, v := range f.omit.values {
 		omit[v] = true
 	}
-	if f.production {
+	// yarn 1 leaves devDependencies out under NODE_ENV=production too.
+	if f.production || os.Getenv("NODE_ENV") == "production" {
 		omit["dev"] = true
 	}
 	if f.optional != nil && !*f.optional {
