@@ -115,7 +115,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "shim":
 		return shimCmd(args[1:], stdout, stderr)
 	case "install":
-		return installAutoYarn(ctx, args[1:], stdout, stderr)
+		return installAuto(ctx, args[1:], stdout, stderr)
 	case "pnpm":
 		return pnpmCmd(ctx, args[1:], stdout, stderr)
 	case "bun":

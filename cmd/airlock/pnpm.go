@@ -763,6 +763,8 @@ func installAuto(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return pnpmInstall(ctx, "install", args, stdout, stderr)
 	case lockBun:
 		return bunInstall(ctx, "install", args, stdout, stderr)
+	case lockYarn:
+		return yarnInstall(ctx, "install", args, stdout, stderr)
 	}
 	return npmCI(ctx, "install", args, stdout, stderr)
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -334,53 +333,4 @@ func uniqueInstalled(pkgs []lock.Package) map[string]bool {
 		m[p.Name+"@"+p.Version] = true
 	}
 	return m
-}
-
-// installAutoYarn is `airlock install` for projects with a yarn.lock: it
-// installs with yarn when yarn.lock is the only lockfile, or when
-// package.json's packageManager names yarn; otherwise it leaves the
-// choice to installAuto (npm, pnpm), refusing to guess when yarn.lock and
-// another lockfile exist and packageManager names neither.
-func installAutoYarn(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	dir := "."
-	for i, a := range args {
-		if v, ok := strings.CutPrefix(a, "--dir="); ok {
-			dir = v
-		} else if (a == "--dir" || a == "-dir") && i+1 < len(args) {
-			dir = args[i+1]
-		}
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return installAuto(ctx, args, stdout, stderr)
-	}
-	hasYarn := false
-	var others []string
-	for _, e := range entries {
-		switch n := e.Name(); n {
-		case yarnLockfile:
-			hasYarn = true
-		case "package-lock.json", "npm-shrinkwrap.json", pnpmLockfile, "bun.lock", "bun.lockb":
-			others = append(others, n)
-		}
-	}
-	if !hasYarn {
-		return installAuto(ctx, args, stdout, stderr)
-	}
-	if len(others) == 0 {
-		return yarnInstall(ctx, "install", args, stdout, stderr)
-	}
-	pkg, _ := safefile.Read(filepath.Join(dir, "package.json"), maxManifestSize)
-	var m struct {
-		PackageManager string `json:"packageManager"`
-	}
-	_ = json.Unmarshal(pkg, &m)
-	switch {
-	case strings.HasPrefix(m.PackageManager, "yarn@"):
-		return yarnInstall(ctx, "install", args, stdout, stderr)
-	case strings.HasPrefix(m.PackageManager, "npm@"), strings.HasPrefix(m.PackageManager, "pnpm@"), strings.HasPrefix(m.PackageManager, "bun@"):
-		return installAuto(ctx, args, stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "airlock install: %s has %s and %s, and package.json's packageManager names none of their package managers; run `airlock yarn install` (or the command for the other lockfile), or delete the lockfile you do not use\n", dir, yarnLockfile, strings.Join(others, " and "))
-	return exitUsage
 }
