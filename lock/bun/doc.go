@@ -55,7 +55,8 @@
 // "+<16 hex digits>" of bun's Wyhash11 over the peers' names and versions
 // when it has peers, and the first entry made for each dependency name is
 // hoisted into node_modules/.bun/node_modules. Links lists the symlinks;
-// more nodes than MaxIsolatedNodes is ErrTooLarge.
+// more nodes than MaxIsolatedNodes, or ancestor-walk steps than
+// MaxIsolatedSteps, is ErrTooLarge.
 //
 // CheckInSync is the --frozen-lockfile comparison of every package.json
 // with the workspaces section.

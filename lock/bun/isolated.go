@@ -126,8 +126,16 @@ type peerRes struct {
 // refused rather than exhausting memory.
 const MaxIsolatedNodes = 1 << 20
 
-// maxIsolatedNodes is MaxIsolatedNodes, lowered by tests.
-var maxIsolatedNodes = MaxIsolatedNodes
+// MaxIsolatedSteps bounds the ancestor walks of the first pass (peer
+// resolution, early deduplication), which cost the depth of the tree for
+// every peer: a hostile lockfile of one long chain would take hours.
+const MaxIsolatedSteps = 1 << 26
+
+// maxIsolatedNodes and maxIsolatedSteps are the limits, lowered by tests.
+var (
+	maxIsolatedNodes = MaxIsolatedNodes
+	maxIsolatedSteps = MaxIsolatedSteps
+)
 
 // SelectIsolated lays the lockfile out as bun's isolated linker does
 // (`bun install --linker=isolated`; bun 1.4's build_store in
@@ -272,15 +280,28 @@ func (lf *Lockfile) SelectIsolated(o Options) (*Isolated, error) {
 		pkg    *ipkg
 	}
 	stack := []queued{{pkg: root}}
+	var path []*inode
+	onPath := map[*ipkg][]*inode{}
+	steps := 0
+	tooLarge := func() error {
+		return fmt.Errorf("lock/bun: %w: bun's isolated layout of this lockfile needs more than %d nodes or %d steps; install it with bun's hoisted linker ([install] linker = \"hoisted\" in bunfig.toml)", ErrTooLarge, maxIsolatedNodes, maxIsolatedSteps)
+	}
 next:
 	for len(stack) > 0 {
 		q := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		// A package already on the path: link the earlier node.
-		for cur := q.parent; cur != nil; cur = cur.parent {
-			if cur.pkg != q.pkg {
-				continue
-			}
+		// The walk is depth first, so q's parent is on the current path:
+		// unwind the path to it.
+		for len(path) > 0 && path[len(path)-1] != q.parent {
+			top := path[len(path)-1]
+			onPath[top.pkg] = onPath[top.pkg][:len(onPath[top.pkg])-1]
+			path = path[:len(path)-1]
+		}
+		// A package already on the path: link the earlier node (nearest
+		// first, as bun walks up).
+		same := onPath[q.pkg]
+		for i := len(same) - 1; i >= 0; i-- {
+			cur := same[i]
 			if cur.dep == nil && q.dep == nil {
 				q.parent.nodes = append(q.parent.nodes, cur)
 				continue next
@@ -301,7 +322,7 @@ next:
 				// dependencies.
 				skipDeps = true
 			}
-			key = q.pkg.id + "\x00" + ctxKey(q.parent, q.pkg, q.dep)
+			key = q.pkg.id + "\x00" + ctxKey(q.parent, q.pkg, q.dep, &steps)
 			if d, ok := earlyDedupe[key]; ok {
 				if d.dep != nil && d.dep.name == q.dep.name && d.dep.wsProtocol == q.dep.wsProtocol &&
 					!(d.dep.wsProtocol && (d.dep.beh == behWorkspace) != (q.dep.beh == behWorkspace)) {
@@ -310,6 +331,7 @@ next:
 					for _, pr := range d.peers {
 					walk:
 						for cur := q.parent; cur != nil; cur = cur.parent {
+							steps++
 							for _, cd := range cur.deps {
 								if cd.dep.name == pr.dep.name {
 									break walk
@@ -331,10 +353,12 @@ next:
 		if keyNew {
 			earlyDedupe[key] = n
 		}
-		if len(nodes) >= maxIsolatedNodes {
-			return nil, fmt.Errorf("lock/bun: %w: bun's isolated layout of this lockfile needs over %d nodes; install it with bun's hoisted linker ([install] linker = \"hoisted\" in bunfig.toml)", ErrTooLarge, maxIsolatedNodes)
+		if len(nodes) >= maxIsolatedNodes || steps > maxIsolatedSteps {
+			return nil, tooLarge()
 		}
 		nodes = append(nodes, n)
+		path = append(path, n)
+		onPath[n.pkg] = append(onPath[n.pkg], n)
 		if q.parent != nil {
 			q.parent.nodes = append(q.parent.nodes, n)
 		}
@@ -361,6 +385,7 @@ next:
 			auto := false
 		search:
 			for cur := n; ; cur = cur.parent {
+				steps++
 				if cur == nil {
 					res, auto = pd.pkg, true
 					break
@@ -554,50 +579,79 @@ func (lf *Lockfile) leakingPeers(all []*ipkg) {
 			}
 		}
 	}
+	// A package's set depends on its dependencies' and on every peer
+	// target's: recompute a package whenever one of those grows (a
+	// worklist; bun iterates over all packages until nothing changes,
+	// which a long chain makes quadratic).
+	dependents := map[*ipkg][]*ipkg{}
 	for _, p := range all {
 		p.leaking = map[string]bool{}
+		for _, d := range p.deps {
+			if d.beh == behPeer {
+				for _, t := range targets[d.name] {
+					dependents[t] = append(dependents[t], p)
+				}
+			} else if d.pkg != nil {
+				dependents[d.pkg] = append(dependents[d.pkg], p)
+			}
+		}
 	}
-	for changed := true; changed; {
-		changed = false
-		for _, p := range all {
-			scratch := map[string]bool{}
-			for _, d := range p.deps {
-				if d.beh == behPeer {
-					scratch[d.name] = true
-					for _, t := range targets[d.name] {
-						for n := range t.leaking {
-							scratch[n] = true
-						}
-					}
-				} else if d.pkg != nil {
-					for n := range d.pkg.leaking {
-						scratch[n] = true
+	queue := slices.Clone(all)
+	queued := map[*ipkg]bool{}
+	for _, p := range all {
+		queued[p] = true
+	}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		queued[p] = false
+		grew := false
+		add := func(n string) {
+			if !p.leaking[n] && !provides(p, n) {
+				p.leaking[n] = true
+				grew = true
+			}
+		}
+		for _, d := range p.deps {
+			if d.beh == behPeer {
+				add(d.name)
+				for _, t := range targets[d.name] {
+					for n := range t.leaking {
+						add(n)
 					}
 				}
-			}
-			for _, d := range p.deps {
-				if d.beh != behPeer && !d.filtered {
-					delete(scratch, d.name)
+			} else if d.pkg != nil {
+				for n := range d.pkg.leaking {
+					add(n)
 				}
 			}
-			if len(scratch) != len(p.leaking) {
-				p.leaking, changed = scratch, true
-				continue
-			}
-			for n := range scratch {
-				if !p.leaking[n] {
-					p.leaking, changed = scratch, true
-					break
+		}
+		if grew {
+			for _, q := range dependents[p] {
+				if !queued[q] {
+					queued[q] = true
+					queue = append(queue, q)
 				}
 			}
 		}
 	}
 }
 
+// provides reports whether p has a non-peer dependency named n that this
+// install keeps (bun's provides set).
+func provides(p *ipkg, n string) bool {
+	for _, d := range p.deps {
+		if d.name == n && d.beh != behPeer && !d.filtered {
+			return true
+		}
+	}
+	return false
+}
+
 // ctxKey is bun's ctx_hash for early deduplication: for each peer name
 // leaking out of pkg's closure, what the path above parent resolves it to.
 // Two nodes of one package with the same key end up with the same peers.
-func ctxKey(parent *inode, pkg *ipkg, dep *idep) string {
+func ctxKey(parent *inode, pkg *ipkg, dep *idep, steps *int) string {
 	if dep.wsProtocol || len(pkg.leaking) == 0 {
 		return ""
 	}
@@ -612,6 +666,7 @@ func ctxKey(parent *inode, pkg *ipkg, dep *idep) string {
 		b.WriteByte(0)
 	find:
 		for cur := parent; cur != nil; cur = cur.parent {
+			*steps++
 			for _, d := range cur.deps {
 				if d.dep.name == name {
 					b.WriteString(d.pkg.id)

@@ -178,3 +178,15 @@ func TestIsolatedPackages(t *testing.T) {
 		t.Errorf("only %d links into the store checked", n)
 	}
 }
+
+// TestIsolatedStepLimit: the first pass's ancestor walks are bounded too
+// (a long chain with peers costs its depth for every peer).
+func TestIsolatedStepLimit(t *testing.T) {
+	old := maxIsolatedSteps
+	maxIsolatedSteps = 10
+	defer func() { maxIsolatedSteps = old }()
+	_, err := readFixture(t, "peers").SelectIsolated(Options{Platform: linux})
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err = %v, want ErrTooLarge", err)
+	}
+}
