@@ -744,6 +744,28 @@ func (p *yarnClassicPlan) newFetcher(offline bool, warn func(string)) (*fetch.Fe
 	return newFetcher(p.cfg, p.rc, offline, warn)
 }
 
+// loadJSConfig reads airlock.toml (configFile, if set, instead) and the
+// project's .npmrc, which pnpm, yarn and bun projects use as npm ones do,
+// and reports the .npmrc warnings; noRemoteCache turns the remote cache off.
+func loadJSConfig(projectDir, configFile string, noRemoteCache bool, rep *reporter) (*config.Config, *npmrc.Config, error) {
+	cfg, err := config.Load(configFile, projectDir, os.Getenv)
+	if err != nil {
+		return nil, nil, withCode(exitUsage, err)
+	}
+	rep.audit.configure(cfg, projectDir)
+	if noRemoteCache {
+		cfg.RemoteCache = config.RemoteCache{}
+	}
+	rc, err := npmrc.Load(projectDir, os.Environ())
+	if err != nil {
+		return nil, nil, withCode(exitUsage, err)
+	}
+	for _, w := range rc.Warnings() {
+		rep.warn(event{Message: w})
+	}
+	return cfg, rc, nil
+}
+
 // loadYarnClassicPlan reads a yarn 1 project (lf is its yarn.lock) as
 // yarn install --frozen-lockfile does.
 func loadYarnClassicPlan(projectDir, configFile string, noRemoteCache bool, lf *lockyarn.Lockfile, production bool, platform installyarn.Platform, rep *reporter) (*yarnClassicPlan, error) {
@@ -772,20 +794,9 @@ func loadYarnClassicPlan(projectDir, configFile string, noRemoteCache bool, lf *
 	if err := lockyarn.CheckInSync(lf, manifest, wsManifests...); err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
 	}
-	cfg, err := config.Load(configFile, projectDir, os.Getenv)
+	cfg, rc, err := loadJSConfig(projectDir, configFile, noRemoteCache, rep)
 	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	rep.audit.configure(cfg, projectDir)
-	if noRemoteCache {
-		cfg.RemoteCache = config.RemoteCache{}
-	}
-	rc, err := npmrc.Load(projectDir, os.Environ())
-	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	for _, w := range rc.Warnings() {
-		rep.warn(event{Message: w})
+		return nil, err
 	}
 	// yarn 1 reads its registry from .yarnrc as well as .npmrc; airlock
 	// reads .npmrc (with its auth and CA rules) and refuses to guess

@@ -360,9 +360,7 @@ func (plan *npmPlan) run(ctx context.Context, command string, offline bool, allo
 
 	var stats installStats
 	res, err := plan.install(ctx, projectDir, fetcher, &stats, rep)
-	if n := stats.uncached.Load(); n > 1 {
-		rep.warn(event{Message: fmt.Sprintf("%d archives in all were installed but not cached (see the first warning above)", n)})
-	}
+	stats.warnUncached(rep)
 	if err != nil {
 		return classifyInstallError(err)
 	}
@@ -378,14 +376,8 @@ func (plan *npmPlan) run(ctx context.Context, command string, offline bool, allo
 		}
 	}
 	summary, lines := summarize(sel, res, &stats, time.Since(began))
-	rep.done(summary, lines)
-	rep.audit.add(auditlog.Event{Kind: "install", Result: "ok", Detail: command + ": " + strings.Join(lines, "; ")})
-	findings := stats.sortedFindings()
-	for _, fd := range findings {
-		if fd.Severity.AtLeast(analyze.Warning) {
-			rep.warn(event{Name: fd.Package, Version: fd.Version, Path: fd.Location(), Message: "static analysis: " + fd.String()})
-		}
-	}
+	rep.finishInstall(command, summary, lines)
+	findings := stats.warnFindings(rep)
 	ca, _ := rc.CA()
 	return runAllowedScripts(ctx, scriptsInput{cfg: cfg, projectDir: projectDir, installed: sel.Install, caFile: ca.File, allow: allowScripts, findings: findings, rep: rep})
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/airlock-dev/airlock/fetch/npmrc"
 	"github.com/airlock-dev/airlock/fetch/vendor"
 	installpnpm "github.com/airlock-dev/airlock/install/pnpm"
-	"github.com/airlock-dev/airlock/internal/auditlog"
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
@@ -555,20 +554,9 @@ func loadPnpmPlan(dir, configFile string, noRemoteCache bool, s pnpmSelect, rep 
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	cfg, err := config.Load(configFile, projectDir, os.Getenv)
+	cfg, rc, err := loadJSConfig(projectDir, configFile, noRemoteCache, rep)
 	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	rep.audit.configure(cfg, projectDir)
-	if noRemoteCache {
-		cfg.RemoteCache = config.RemoteCache{}
-	}
-	rc, err := npmrc.Load(projectDir, os.Environ())
-	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	for _, w := range rc.Warnings() {
-		rep.warn(event{Message: w})
+		return nil, err
 	}
 	project, err := readPnpmProject(projectDir, rc)
 	if err != nil {
@@ -667,9 +655,7 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 	rep.start(command, len(sel.Install))
 	var stats installStats
 	res, err := plan.install(ctx, plan.projectDir, "", fetcher, &stats, rep)
-	if n := stats.uncached.Load(); n > 1 {
-		rep.warn(event{Message: fmt.Sprintf("%d archives in all were installed but not cached (see the first warning above)", n)})
-	}
+	stats.warnUncached(rep)
 	if err != nil {
 		return classifyInstallError(err)
 	}
@@ -678,53 +664,18 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 	}
 	scripts := res.InstallScripts
 	took := time.Since(began)
-	e := event{
-		Packages:       res.Packages,
-		FromCache:      int(stats.fromCache.Load()),
-		Downloaded:     int(stats.downloaded.Load()),
-		Refetched:      int(stats.refetched.Load()),
-		Bytes:          stats.bytes.Load(),
-		Links:          res.Links,
-		Bins:           res.Bins,
-		Skipped:        len(sel.Skipped),
-		Seconds:        took.Seconds(),
-		InstallScripts: scripts,
-	}
-	lines := []string{fmt.Sprintf("added %d packages (%s verified: %d downloaded, %d from cache) in %s",
-		e.Packages, humanBytes(e.Bytes), e.Downloaded, e.FromCache, took.Round(10*time.Millisecond))}
-	if e.Refetched > 0 {
-		lines = append(lines, fmt.Sprintf("replaced %d corrupt cache entries (see the warnings above)", e.Refetched))
-	}
-	lines = append(lines, vendoredLine(int(stats.vendored.Load()))...)
+	e := stats.event(res.Packages, res.Links, res.Bins, len(sel.Skipped), scripts, took)
+	lines := addedLines(e, "", took)
 	if len(res.Patched) > 0 {
 		lines = append(lines, fmt.Sprintf("patched %d packages with the project's patchedDependencies: %s", len(res.Patched), strings.Join(res.Patched, ", ")))
 	}
 	if e.Skipped > 0 {
 		lines = append(lines, fmt.Sprintf("skipped %d packages (omitted or not for this platform; --json lists them)", e.Skipped))
 	}
-	if len(scripts) > 0 {
-		lines = append(lines, fmt.Sprintf("%d packages declare install scripts, which airlock did not run: %s", len(scripts), strings.Join(scripts, ", ")),
-			"  airlock runs only the scripts you allow, sandboxed (through pnpm rebuild): review the package, then list it in airlock.toml's [scripts] allow or pass --allow-scripts=NAME")
-	}
-	rep.done(e, lines)
-	rep.audit.add(auditlog.Event{Kind: "install", Result: "ok", Detail: command + ": " + strings.Join(lines, "; ")})
-	findings := stats.sortedFindings()
-	for _, fd := range findings {
-		if fd.Severity.AtLeast(analyze.Warning) {
-			rep.warn(event{Name: fd.Package, Version: fd.Version, Path: fd.Location(), Message: "static analysis: " + fd.String()})
-		}
-	}
-	// pnpm's lockfile seldom says which packages have scripts; the
-	// installer read each package.json.
-	hasScripts := map[string]bool{}
-	for _, id := range scripts {
-		hasScripts[id] = true
-	}
-	installed := make([]lock.Package, len(sel.Install))
-	for i, p := range sel.Install {
-		p.HasInstallScript = p.HasInstallScript || hasScripts[p.Name+"@"+p.Version]
-		installed[i] = p
-	}
+	lines = append(lines, scriptLines(scripts, "airlock runs only the scripts you allow, sandboxed (through pnpm rebuild): review the package, then list it in airlock.toml's [scripts] allow or pass --allow-scripts=NAME")...)
+	rep.finishInstall(command, e, lines)
+	findings := stats.warnFindings(rep)
+	installed := markScripts(sel.Install, scripts)
 	lockData, err := safefile.Read(filepath.Join(plan.projectDir, pnpmLockfile), lockpnpm.MaxLockfileSize)
 	if err != nil {
 		return withCode(exitUsage, err)

@@ -16,12 +16,10 @@ import (
 
 	"github.com/airlock-dev/airlock/config"
 	installyarn "github.com/airlock-dev/airlock/install/yarn"
-	"github.com/airlock-dev/airlock/internal/auditlog"
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
 	lockyarn "github.com/airlock-dev/airlock/lock/yarn"
-	"github.com/airlock-dev/airlock/sandbox/analyze"
 )
 
 const yarnLockfile = "yarn.lock"
@@ -265,9 +263,7 @@ func runYarnInstall(ctx context.Context, command string, f *yarnFlags, rep *repo
 	rep.start(command, len(pkgs))
 	var stats installStats
 	res, err := plan.install(ctx, projectDir, fetcher, &stats, rep)
-	if n := stats.uncached.Load(); n > 1 {
-		rep.warn(event{Message: fmt.Sprintf("%d archives in all were installed but not cached (see the first warning above)", n)})
-	}
+	stats.warnUncached(rep)
 	if err != nil {
 		return err
 	}
@@ -279,49 +275,15 @@ func runYarnInstall(ctx context.Context, command string, f *yarnFlags, rep *repo
 	}
 	scripts := res.InstallScripts
 	took := time.Since(began)
-	e := event{
-		Packages:       len(res.Installed),
-		FromCache:      int(stats.fromCache.Load()),
-		Downloaded:     int(stats.downloaded.Load()),
-		Refetched:      int(stats.refetched.Load()),
-		Bytes:          stats.bytes.Load(),
-		Bins:           res.Bins,
-		Skipped:        len(res.Skipped),
-		Seconds:        took.Seconds(),
-		InstallScripts: scripts,
-	}
-	lines := []string{fmt.Sprintf("added %d packages (%d archives, %s verified: %d downloaded, %d from cache) in %s",
-		e.Packages, res.Packages, humanBytes(e.Bytes), e.Downloaded, e.FromCache, took.Round(10*time.Millisecond))}
-	if e.Refetched > 0 {
-		lines = append(lines, fmt.Sprintf("replaced %d corrupt cache entries (see the warnings above)", e.Refetched))
-	}
-	lines = append(lines, vendoredLine(int(stats.vendored.Load()))...)
+	e := stats.event(len(res.Installed), 0, res.Bins, len(res.Skipped), scripts, took)
+	lines := addedLines(e, fmt.Sprintf("%d archives, ", res.Packages), took)
 	if left := res.Packages - len(uniqueInstalled(res.Installed)); left > 0 {
 		lines = append(lines, fmt.Sprintf("left out %d of the fetched packages, as yarn does (devDependencies under --production, optional packages for other platforms: --json lists those)", left))
 	}
-	if len(scripts) > 0 {
-		lines = append(lines, fmt.Sprintf("%d packages declare install scripts, which airlock did not run: %s", len(scripts), strings.Join(scripts, ", ")),
-			"  airlock runs only the scripts you allow, sandboxed (through npm rebuild): review the package, then list it in airlock.toml's [scripts] allow or pass --allow-scripts=NAME")
-	}
-	rep.done(e, lines)
-	rep.audit.add(auditlog.Event{Kind: "install", Result: "ok", Detail: command + ": " + strings.Join(lines, "; ")})
-	findings := stats.sortedFindings()
-	for _, fd := range findings {
-		if fd.Severity.AtLeast(analyze.Warning) {
-			rep.warn(event{Name: fd.Package, Version: fd.Version, Path: fd.Location(), Message: "static analysis: " + fd.String()})
-		}
-	}
-	// yarn.lock does not say which packages have scripts; the installer
-	// read each package.json.
-	hasScripts := map[string]bool{}
-	for _, id := range scripts {
-		hasScripts[id] = true
-	}
-	installed := make([]lock.Package, len(res.Installed))
-	for i, p := range res.Installed {
-		p.HasInstallScript = hasScripts[p.Name+"@"+p.Version]
-		installed[i] = p
-	}
+	lines = append(lines, scriptLines(scripts, "airlock runs only the scripts you allow, sandboxed (through npm rebuild): review the package, then list it in airlock.toml's [scripts] allow or pass --allow-scripts=NAME")...)
+	rep.finishInstall(command, e, lines)
+	findings := stats.warnFindings(rep)
+	installed := markScripts(res.Installed, scripts)
 	ca, _ := rc.CA()
 	return runAllowedScripts(ctx, scriptsInput{cfg: cfg, projectDir: projectDir, installed: installed, caFile: ca.File, allow: allowScripts, findings: findings, rep: rep})
 }

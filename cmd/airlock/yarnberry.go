@@ -23,7 +23,6 @@ import (
 	"github.com/airlock-dev/airlock/fetch/vendor"
 	installberry "github.com/airlock-dev/airlock/install/yarnberry"
 	"github.com/airlock-dev/airlock/install/yarnberry/berryzip"
-	"github.com/airlock-dev/airlock/internal/auditlog"
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
 	locknpm "github.com/airlock-dev/airlock/lock/npm"
@@ -204,20 +203,9 @@ func loadBerryPlan(projectDir, configFile string, noRemoteCache bool, data []byt
 	if err := lockberry.CheckInSync(lf, manifests); err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
 	}
-	cfg, err := config.Load(configFile, projectDir, os.Getenv)
+	cfg, rc, err := loadJSConfig(projectDir, configFile, noRemoteCache, rep)
 	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	rep.audit.configure(cfg, projectDir)
-	if noRemoteCache {
-		cfg.RemoteCache = config.RemoteCache{}
-	}
-	rc, err := npmrc.Load(projectDir, os.Environ())
-	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	for _, w := range rc.Warnings() {
-		rep.warn(event{Message: w})
+		return nil, err
 	}
 	yrc, err := readYarnrc(projectDir)
 	if err != nil {
@@ -452,9 +440,7 @@ func runYarnBerryInstall(ctx context.Context, command string, f *yarnFlags, rep 
 	rep.start(command, len(plan.pkgs))
 	var stats installStats
 	res, err := plan.install(ctx, projectDir, fetcher, &stats, rep)
-	if n := stats.uncached.Load(); n > 1 {
-		rep.warn(event{Message: fmt.Sprintf("%d archives in all were installed but not cached (see the first warning above)", n)})
-	}
+	stats.warnUncached(rep)
 	if err != nil {
 		return err
 	}
@@ -463,33 +449,13 @@ func runYarnBerryInstall(ctx context.Context, command string, f *yarnFlags, rep 
 	}
 	scripts := res.InstallScripts
 	took := time.Since(began)
-	e := event{
-		Packages:       res.Packages,
-		FromCache:      int(stats.fromCache.Load()),
-		Downloaded:     int(stats.downloaded.Load()),
-		Refetched:      int(stats.refetched.Load()),
-		Bytes:          stats.bytes.Load(),
-		Links:          res.Links,
-		Bins:           res.Bins,
-		Skipped:        len(g.Skipped),
-		Seconds:        took.Seconds(),
-		InstallScripts: scripts,
-	}
-	lines := []string{fmt.Sprintf("added %d packages (%s verified: %d downloaded, %d from cache) in %s",
-		e.Packages, humanBytes(e.Bytes), e.Downloaded, e.FromCache, took.Round(10*time.Millisecond))}
-	if e.Refetched > 0 {
-		lines = append(lines, fmt.Sprintf("replaced %d corrupt cache entries (see the warnings above)", e.Refetched))
-	}
-	lines = append(lines, vendoredLine(int(stats.vendored.Load()))...)
+	e := stats.event(res.Packages, res.Links, res.Bins, len(g.Skipped), scripts, took)
+	lines := addedLines(e, "", took)
 	if e.Skipped > 0 {
 		lines = append(lines, fmt.Sprintf("skipped %d packages (not for this platform; --json lists them)", e.Skipped))
 	}
-	if len(scripts) > 0 {
-		lines = append(lines, fmt.Sprintf("%d packages declare install scripts, which airlock did not run: %s", len(scripts), strings.Join(scripts, ", ")),
-			"  airlock yarn install runs no scripts (like enableScripts: false); build the ones you trust with `yarn rebuild NAME`")
-	}
-	rep.done(e, lines)
-	rep.audit.add(auditlog.Event{Kind: "install", Result: "ok", Detail: command + ": " + strings.Join(lines, "; ")})
+	lines = append(lines, scriptLines(scripts, "airlock yarn install runs no scripts (like enableScripts: false); build the ones you trust with `yarn rebuild NAME`")...)
+	rep.finishInstall(command, e, lines)
 	return nil
 }
 
