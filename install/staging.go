@@ -199,6 +199,26 @@ func (s *Staging) Dir(target string) (string, error) {
 	return d, nil
 }
 
+// RootDir is Dir's directory as a slash path relative to Root, for
+// installers that build the trees through an os.Root opened on Root.
+func (s *Staging) RootDir(target string) (string, error) {
+	d, err := s.Dir(target)
+	if err != nil {
+		return "", err
+	}
+	return s.Rel(d)
+}
+
+// Rel returns p, an absolute path inside the staging area (from Dir or
+// Scratch), as a slash path relative to Root.
+func (s *Staging) Rel(p string) (string, error) {
+	rel, err := filepath.Rel(s.root, p)
+	if err != nil {
+		return "", fmt.Errorf("install: %w", err)
+	}
+	return filepath.ToSlash(rel), nil
+}
+
 // Path registers target like Dir but creates nothing: it returns the
 // absolute path at which the caller creates the replacement, which may be a
 // regular file, a symlink or a directory (a script in a bin directory, a

@@ -193,6 +193,51 @@ func TestAbortLeavesTargetsUntouched(t *testing.T) {
 	}
 }
 
+// TestRootDir: installers that write through an os.Root on Root find the
+// staged directories and scratch space at RootDir's and Rel's paths.
+func TestRootDir(t *testing.T) {
+	project := t.TempDir()
+	s, err := Begin(context.Background(), project, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Abort()
+	rel, err := s.RootDir("packages/w/node_modules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.Dir("packages/w/node_modules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(s.Root(), filepath.FromSlash(rel)); d != want || strings.Contains(rel, "..") {
+		t.Errorf("RootDir = %q, Dir = %q: want Dir at %q", rel, d, want)
+	}
+	again, err := s.RootDir("packages/w/node_modules")
+	if err != nil || again != rel {
+		t.Errorf("RootDir again = %q, %v; want %q", again, err, rel)
+	}
+	scratch, err := s.Scratch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr, err := s.Rel(filepath.Join(scratch, "a", "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := os.OpenRoot(s.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.MkdirAll(sr, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(scratch, "a", "b")); err != nil || !fi.IsDir() {
+		t.Errorf("Rel(%q) = %q: made nothing there (%v)", filepath.Join(scratch, "a", "b"), sr, err)
+	}
+}
+
 func TestPreflightFailureChangesNothing(t *testing.T) {
 	project := t.TempDir()
 	before := map[string]string{"node_modules/old/index.js": "old"}

@@ -441,15 +441,11 @@ func (b *builder) stageTargets() error {
 	}
 	b.staged = map[string]string{}
 	for t := range want {
-		d, err := b.st.Dir(t)
+		rel, err := b.st.RootDir(t)
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(b.st.Root(), d)
-		if err != nil {
-			return err
-		}
-		b.staged[t] = filepath.ToSlash(rel)
+		b.staged[t] = rel
 	}
 	return nil
 }
@@ -468,7 +464,7 @@ func (b *builder) extractAll(ctx context.Context) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	scratchRel, err := filepath.Rel(b.st.Root(), scratch)
+	scratchRel, err := b.st.Rel(scratch)
 	if err != nil {
 		return nil, err
 	}
@@ -483,7 +479,7 @@ func (b *builder) extractAll(ctx context.Context) (map[string]string, error) {
 		if it.kind != kindExtract {
 			continue
 		}
-		dirRel := path.Join(filepath.ToSlash(scratchRel), strconv.Itoa(i))
+		dirRel := path.Join(scratchRel, strconv.Itoa(i))
 		out[it.pkg.Path] = dirRel
 		g.Go(func() error {
 			if err := gctx.Err(); err != nil {

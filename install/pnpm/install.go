@@ -311,15 +311,11 @@ func (b *builder) stageTargets() error {
 				continue
 			}
 		}
-		d, err := b.st.Dir(t)
+		rel, err := b.st.RootDir(t)
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(b.st.Root(), d)
-		if err != nil {
-			return err
-		}
-		b.staged[t] = filepath.ToSlash(rel)
+		b.staged[t] = rel
 	}
 	if _, ok := b.staged["node_modules"]; !ok {
 		return fmt.Errorf("%w: the lockfile has no root importer \".\"", ErrBadLocation)
@@ -420,11 +416,11 @@ func (b *builder) extractAll(ctx context.Context) error {
 		if err := b.stage.MkdirAll(path.Dir(dst), dirMode); err != nil {
 			return fmt.Errorf("placing %s: %w", n.Dir, err)
 		}
-		rel, err := filepath.Rel(b.st.Root(), dirs[i])
+		rel, err := b.st.Rel(dirs[i])
 		if err != nil {
 			return err
 		}
-		if err := b.stage.Rename(filepath.ToSlash(rel), dst); err != nil {
+		if err := b.stage.Rename(rel, dst); err != nil {
 			return fmt.Errorf("placing %s: %w", n.Dir, err)
 		}
 		b.res.Packages++

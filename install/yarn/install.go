@@ -253,15 +253,11 @@ func (b *builder) target(t string) (string, error) {
 	if d, ok := b.staged[t]; ok {
 		return d, nil
 	}
-	d, err := b.st.Dir(t)
+	rel, err := b.st.RootDir(t)
 	if err != nil {
 		return "", err
 	}
-	rel, err := filepath.Rel(b.st.Root(), d)
-	if err != nil {
-		return "", err
-	}
-	b.staged[t] = filepath.ToSlash(rel)
+	b.staged[t] = rel
 	return b.staged[t], nil
 }
 
@@ -471,11 +467,10 @@ func (b *builder) place(flat []placed) error {
 			r.locations = append(r.locations, p.loc, r.ws.Dir)
 			continue
 		}
-		src, err := filepath.Rel(b.st.Root(), r.dir)
+		src, err := b.st.Rel(r.dir)
 		if err != nil {
 			return err
 		}
-		src = filepath.ToSlash(src)
 		if last[r] == i {
 			err = b.stage.Rename(src, dst)
 		} else {

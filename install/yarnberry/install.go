@@ -148,16 +148,11 @@ func (b *builder) stageFor(owner string) (string, error) {
 	if d, ok := b.staged[owner]; ok {
 		return d, nil
 	}
-	target := path.Join(owner, "node_modules")
-	dir, err := b.st.Dir(target)
+	rel, err := b.st.RootDir(path.Join(owner, "node_modules"))
 	if err != nil {
 		return "", err
 	}
-	rel, err := filepath.Rel(b.st.Root(), dir)
-	if err != nil {
-		return "", err
-	}
-	b.staged[owner] = filepath.ToSlash(rel)
+	b.staged[owner] = rel
 	return b.staged[owner], nil
 }
 
@@ -297,11 +292,11 @@ func (b *builder) extractAll(ctx context.Context) error {
 		if err := b.stage.MkdirAll(path.Dir(dst), 0o777); err != nil {
 			return fmt.Errorf("placing %s: %w", p.Location, err)
 		}
-		rel, err := filepath.Rel(b.st.Root(), dirs[i])
+		rel, err := b.st.Rel(dirs[i])
 		if err != nil {
 			return err
 		}
-		if err := b.stage.Rename(filepath.ToSlash(rel), dst); err != nil {
+		if err := b.stage.Rename(rel, dst); err != nil {
 			return fmt.Errorf("placing %s: %w", p.Location, err)
 		}
 		b.res.Packages++
