@@ -30,6 +30,9 @@ func WritePylock(lk *Lock, createdBy string) ([]byte, error) {
 			if _, err := ParseMarker(e); err != nil {
 				return nil, fmt.Errorf("environments[%d]: %w", i, err)
 			}
+			if !utf8.ValidString(e) {
+				return nil, fmt.Errorf("%w: environments[%d] is not UTF-8", ErrInvalidEntry, i)
+			}
 			if i > 0 {
 				b.WriteString(", ")
 			}
@@ -42,6 +45,9 @@ func WritePylock(lk *Lock, createdBy string) ([]byte, error) {
 			return nil, fmt.Errorf("requires-python: %w", err)
 		}
 		fmt.Fprintf(&b, "requires-python = %s\n", tomlString(lk.RequiresPython))
+	}
+	if !utf8.ValidString(createdBy) || !utf8.ValidString(lk.RequiresPython) {
+		return nil, fmt.Errorf("%w: created-by or requires-python is not UTF-8", ErrInvalidEntry)
 	}
 	fmt.Fprintf(&b, "created-by = %s\n", tomlString(createdBy))
 
@@ -56,6 +62,9 @@ func WritePylock(lk *Lock, createdBy string) ([]byte, error) {
 }
 
 func writePylockPackage(b *strings.Builder, d Dist) error {
+	if err := utf8Fields(d); err != nil {
+		return err
+	}
 	if !validName.MatchString(d.Name) {
 		return fmt.Errorf("%w: name %q is not a valid project name", ErrInvalidEntry, d.Name)
 	}
@@ -114,6 +123,23 @@ func writePylockPackage(b *strings.Builder, d Dist) error {
 			hs = append(hs, h.Algo+" = "+tomlString(h.Hex))
 		}
 		fmt.Fprintf(b, "hashes = {%s}\n", strings.Join(hs, ", "))
+	}
+	return nil
+}
+
+// utf8Fields refuses a dist with a string that is not UTF-8: TOML cannot
+// hold one, and tomlString would write U+FFFD in its place, so the lock
+// would name another URL or index than the one resolved (the index's
+// listing is where these come from).
+func utf8Fields(d Dist) error {
+	fields := []string{d.Marker, d.RequiresPython, d.Index}
+	for _, w := range d.Wheels {
+		fields = append(fields, w.Filename, w.URL, w.UploadTime)
+	}
+	for _, f := range fields {
+		if !utf8.ValidString(f) {
+			return fmt.Errorf("%w: %q is not UTF-8", ErrInvalidEntry, f)
+		}
 	}
 	return nil
 }
