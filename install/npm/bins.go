@@ -149,29 +149,6 @@ func binDir(loc string) string {
 	return d + "/.bin"
 }
 
-// relPath is Node's path.relative between two project-relative slash
-// paths; to may start with "../".
-func relPath(from, to string) string {
-	split := func(p string) []string {
-		p = path.Clean(p)
-		if p == "." {
-			return nil
-		}
-		return strings.Split(p, "/")
-	}
-	f, t := split(from), split(to)
-	i := 0
-	for i < len(f) && i < len(t) && f[i] == t[i] {
-		i++
-	}
-	parts := make([]string, 0, len(f)-i+len(t)-i)
-	for range f[i:] {
-		parts = append(parts, "..")
-	}
-	parts = append(parts, t[i:]...)
-	return strings.Join(parts, "/")
-}
-
 // BinConflict says that two packages in one node_modules both declare the
 // command Bin; npm links the first in its order (Owner) and skips Loser.
 type BinConflict struct {
@@ -223,7 +200,7 @@ func linkBins(fsm *fsMap, jobs []binJob, execMode fs.FileMode) (binResult, error
 			}
 			owner[to] = job
 			absFrom := path.Clean(job.loc + "/" + b.target)
-			from := relPath(path.Dir(to), absFrom)
+			from := install.RelPath(path.Dir(to), absFrom)
 			status, err := linkOne(fsm, to, from, absFrom)
 			if err != nil {
 				return res, fmt.Errorf("linking bin %q of %s: %w", b.name, job.loc, err)

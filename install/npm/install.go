@@ -559,7 +559,7 @@ func (b *builder) assemble(extracted map[string]string, res *Result) error {
 			return fmt.Errorf("linking %s: %w", it.pkg.Path, err)
 		}
 		// reify.js: symlink(relative(dirname(node.path), node.realpath)).
-		if err := b.stage.Symlink(relPath(path.Dir(it.pkg.Path), it.link), dst); err != nil {
+		if err := b.stage.Symlink(install.RelPath(path.Dir(it.pkg.Path), it.link), dst); err != nil {
 			return fmt.Errorf("linking %s: %w", it.pkg.Path, err)
 		}
 		res.Links++

@@ -526,7 +526,7 @@ func (b *builder) writeShims(binsDir string, cmds []cmd) error {
 			continue
 		}
 		prog, args := scriptRuntime(data, c.real)
-		text := shShim(relPath(binsDir, c.src), prog, args, b.nodePath(c.real), b.opts.Major == 9)
+		text := shShim(install.RelPath(binsDir, c.src), prog, args, b.nodePath(c.real), b.opts.Major == 9)
 		at, ok := b.stagedPath(binsDir + "/" + c.name)
 		if !ok {
 			return fmt.Errorf("%w: %s is outside every node_modules airlock replaces", ErrBadLocation, binsDir)

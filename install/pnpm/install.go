@@ -466,7 +466,7 @@ func (b *builder) symlink(at, to string) (bool, error) {
 	if _, err := b.stage.Lstat(sp); err == nil {
 		return false, nil
 	}
-	if err := b.stage.Symlink(relPath(path.Dir(at), to), sp); err != nil {
+	if err := b.stage.Symlink(install.RelPath(path.Dir(at), to), sp); err != nil {
 		return false, fmt.Errorf("linking %s: %w", at, err)
 	}
 	b.res.Links++
@@ -535,29 +535,6 @@ func (b *builder) linkImporters() error {
 		}
 	}
 	return nil
-}
-
-// relPath is Node's path.relative between two project-relative slash
-// paths.
-func relPath(from, to string) string {
-	split := func(p string) []string {
-		p = path.Clean(p)
-		if p == "." {
-			return nil
-		}
-		return strings.Split(p, "/")
-	}
-	f, t := split(from), split(to)
-	i := 0
-	for i < len(f) && i < len(t) && f[i] == t[i] {
-		i++
-	}
-	parts := make([]string, 0, len(f)-i+len(t)-i)
-	for range f[i:] {
-		parts = append(parts, "..")
-	}
-	parts = append(parts, t[i:]...)
-	return strings.Join(parts, "/")
 }
 
 // HasInstallScript reads an extracted package's package.json the way

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/airlock-dev/airlock/install"
 )
 
 // linkBins is the bin-link part of PackageLinker.copyModules (yarn 1.22,
@@ -64,7 +66,7 @@ func (b *builder) linkBins(flat []placed) error {
 				return fmt.Errorf("replacing %s/%s: %w", l.dir, l.name, err)
 			}
 		}
-		if err := b.stage.Symlink(relPath(l.dir, l.target), dest); err != nil {
+		if err := b.stage.Symlink(install.RelPath(l.dir, l.target), dest); err != nil {
 			return fmt.Errorf("linking %s/%s: %w", l.dir, l.name, err)
 		}
 		target, staged, err := b.stagedPath(l.target)
@@ -233,29 +235,6 @@ func (b *builder) chmodBin(rel string, fi fs.FileInfo) error {
 		return err
 	}
 	return b.stage.Rename(tmp, rel)
-}
-
-// relPath is Node's path.relative between two project-relative slash
-// paths.
-func relPath(from, to string) string {
-	split := func(p string) []string {
-		p = path.Clean(p)
-		if p == "." {
-			return nil
-		}
-		return strings.Split(p, "/")
-	}
-	f, t := split(from), split(to)
-	i := 0
-	for i < len(f) && i < len(t) && f[i] == t[i] {
-		i++
-	}
-	parts := make([]string, 0, len(f)-i+len(t)-i)
-	for range f[i:] {
-		parts = append(parts, "..")
-	}
-	parts = append(parts, t[i:]...)
-	return strings.Join(parts, "/")
 }
 
 // punctuation is the order of ASCII punctuation in the root collation

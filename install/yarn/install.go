@@ -461,7 +461,7 @@ func (b *builder) place(flat []placed) error {
 		if r.ws != nil {
 			// copyModules: a workspace is a relative symlink to its
 			// directory; its realpath counts as a location too.
-			if err := b.stage.Symlink(relPath(path.Dir(p.loc), r.ws.Dir), dst); err != nil {
+			if err := b.stage.Symlink(install.RelPath(path.Dir(p.loc), r.ws.Dir), dst); err != nil {
 				return fmt.Errorf("linking %s: %w", p.loc, err)
 			}
 			r.locations = append(r.locations, p.loc, r.ws.Dir)

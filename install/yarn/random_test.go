@@ -21,6 +21,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/airlock-dev/airlock/install"
 	lockyarn "github.com/airlock-dev/airlock/lock/yarn"
 )
 
@@ -300,7 +301,7 @@ func (sp *synthProject) airlockLayout(t *testing.T, dir string, production bool)
 		p.info.ref.locations = append(p.info.ref.locations, p.loc)
 		if w := p.info.ref.ws; w != nil {
 			p.info.ref.locations = append(p.info.ref.locations, w.Dir)
-			out = append(out, p.loc+" => "+relPath(path.Dir(p.loc), w.Dir))
+			out = append(out, p.loc+" => "+install.RelPath(path.Dir(p.loc), w.Dir))
 			continue
 		}
 		out = append(out, p.loc+" "+p.info.ref.name+"@"+p.info.ref.version)
@@ -311,7 +312,7 @@ func (sp *synthProject) airlockLayout(t *testing.T, dir string, production bool)
 	}
 	final := map[string]string{}
 	for _, l := range links {
-		final[l.dir+"/"+l.name] = relPath(l.dir, l.target)
+		final[l.dir+"/"+l.name] = install.RelPath(l.dir, l.target)
 	}
 	for k, v := range final {
 		out = append(out, k+" -> "+v)

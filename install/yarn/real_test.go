@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/airlock-dev/airlock/install"
 	lockyarn "github.com/airlock-dev/airlock/lock/yarn"
 )
 
@@ -110,7 +111,7 @@ func TestRealProjectLayout(t *testing.T) {
 			}
 			final := map[string]string{}
 			for _, l := range links {
-				final[l.dir+"/"+l.name] = relPath(l.dir, l.target)
+				final[l.dir+"/"+l.name] = install.RelPath(l.dir, l.target)
 			}
 			var gotBins []string
 			for k, v := range final {
