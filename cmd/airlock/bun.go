@@ -103,16 +103,19 @@ type bunfig struct {
 		Linker string `toml:"linker"`
 		// bun's isolated linker's hoisting patterns: airlock reproduces
 		// only the defaults, so setting them is refused.
-		HoistPattern       any   `toml:"hoistPattern"`
-		PublicHoistPattern any   `toml:"publicHoistPattern"`
-		Production         *bool `toml:"production"`
-		Optional           *bool `toml:"optional"`
-		Dev                *bool `toml:"dev"`
-		Peer               *bool `toml:"peer"`
-		Registry           any   `toml:"registry"`
-		Scopes             any   `toml:"scopes"`
-		CAFile             any   `toml:"cafile"`
-		CA                 any   `toml:"ca"`
+		HoistPattern       any `toml:"hoistPattern"`
+		PublicHoistPattern any `toml:"publicHoistPattern"`
+		// globalStore = true puts the isolated store in bun's global
+		// cache, shared across projects: not reproduced.
+		GlobalStore *bool `toml:"globalStore"`
+		Production  *bool `toml:"production"`
+		Optional    *bool `toml:"optional"`
+		Dev         *bool `toml:"dev"`
+		Peer        *bool `toml:"peer"`
+		Registry    any   `toml:"registry"`
+		Scopes      any   `toml:"scopes"`
+		CAFile      any   `toml:"cafile"`
+		CA          any   `toml:"ca"`
 	} `toml:"install"`
 }
 
@@ -150,6 +153,9 @@ func readBunfig(dir string, getenv func(string) string) (*bunfig, error) {
 			if v != nil {
 				return nil, fmt.Errorf("%s: [install] %s is not supported: airlock lays out bun's isolated tree with bun's default hoisting only; remove the setting", name, k)
 			}
+		}
+		if b.Install.GlobalStore != nil && *b.Install.GlobalStore {
+			return nil, fmt.Errorf("%s: [install] globalStore = true is not supported: airlock lays out bun's isolated store inside the project (node_modules/.bun), never in a store shared across projects; remove the setting", name)
 		}
 		if b.Install.Peer != nil && !*b.Install.Peer {
 			return nil, fmt.Errorf("%s: [install] peer = false is not supported: airlock installs the peers bun.lock records", name)
