@@ -95,6 +95,10 @@ func writePylockPackage(b *strings.Builder, d Dist) error {
 		if err := checkWheelOf(w.Filename, d.Name, d.Version); err != nil {
 			return err
 		}
+		// ParsePylock's rule, so that what is written reads back.
+		if strings.ContainsAny(w.Filename, "/\\\x00") {
+			return fmt.Errorf("%w: file name %q is not a plain file name", ErrInvalidEntry, w.Filename)
+		}
 		if u, err := url.Parse(w.URL); err != nil || !u.IsAbs() || u.User != nil {
 			return fmt.Errorf("%w: %s: url %q is not an absolute URL without credentials", ErrInvalidEntry, w.Filename, w.URL)
 		}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package pypi
+
+const raceEnabled = false

@@ -1,0 +1,6 @@
+//go:build race
+
+package pypi
+
+// raceEnabled: the race detector slows the timed tests tenfold.
+const raceEnabled = true
