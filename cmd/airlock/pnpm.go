@@ -20,6 +20,7 @@ import (
 	"github.com/airlock-dev/airlock/fetch"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
 	"github.com/airlock-dev/airlock/fetch/vendor"
+	"github.com/airlock-dev/airlock/install"
 	installpnpm "github.com/airlock-dev/airlock/install/pnpm"
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
@@ -729,7 +730,7 @@ func extractPnpm(ctx context.Context, f *fetch.Fetcher, pkg lock.Package, dir st
 	// extractArchive analyzes what the lockfile marks as having install
 	// scripts, and pnpm's seldom does: what the scripts would do decides
 	// whether an allowed one may run (runAllowedScripts).
-	if !pkg.HasInstallScript && installpnpm.HasInstallScript(dir) {
+	if !pkg.HasInstallScript && install.HasInstallScript(dir) {
 		fs, err := analyze.Npm(analyze.Input{Dir: dir, Name: pkg.Name, Version: pkg.Version, InstallPath: pkg.Path, ScriptsOnly: true})
 		if err != nil {
 			return err

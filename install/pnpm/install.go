@@ -2,7 +2,6 @@ package pnpm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -379,7 +378,7 @@ func (b *builder) extractAll(ctx context.Context) error {
 			if err := b.opts.Extract(gctx, pkg, dirs[i]); err != nil {
 				return fmt.Errorf("extracting %s (%s@%s): %w", n.Dir, n.Entry.Name, n.Entry.Version, err)
 			}
-			if HasInstallScript(dirs[i]) {
+			if install.HasInstallScript(dirs[i]) {
 				b.mu.Lock()
 				b.res.InstallScripts = append(b.res.InstallScripts, n.Entry.Name+"@"+n.Entry.Version)
 				b.mu.Unlock()
@@ -535,28 +534,4 @@ func (b *builder) linkImporters() error {
 		}
 	}
 	return nil
-}
-
-// HasInstallScript reads an extracted package's package.json the way
-// npm's and pnpm's script runners decide whether it builds: a preinstall,
-// install or postinstall script, or a binding.gyp (node-gyp rebuild is
-// the default install script then).
-func HasInstallScript(dir string) bool {
-	data, err := os.ReadFile(filepath.Join(dir, "package.json"))
-	if err != nil {
-		return false
-	}
-	var m struct {
-		Scripts map[string]any `json:"scripts"`
-	}
-	if json.Unmarshal(data, &m) != nil {
-		return false
-	}
-	for _, k := range []string{"preinstall", "install", "postinstall"} {
-		if v, ok := m.Scripts[k].(string); ok && v != "" {
-			return true
-		}
-	}
-	_, err = os.Lstat(filepath.Join(dir, "binding.gyp"))
-	return err == nil
 }

@@ -2,7 +2,6 @@ package yarnberry
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -261,7 +260,7 @@ func (b *builder) extractAll(ctx context.Context) error {
 			if err := b.opts.Extract(gctx, e, dirs[i]); err != nil {
 				return fmt.Errorf("extracting %s (%s): %w", p.Location, e.Locator, err)
 			}
-			if hasInstallScript(dirs[i]) {
+			if install.HasInstallScript(dirs[i]) {
 				b.mu.Lock()
 				b.res.InstallScripts = append(b.res.InstallScripts, e.Locator.Name+"@"+e.Version)
 				b.mu.Unlock()
@@ -395,24 +394,4 @@ func dedupe(list []string) []string {
 		}
 	}
 	return out
-}
-
-func hasInstallScript(dir string) bool {
-	data, err := os.ReadFile(filepath.Join(dir, "package.json"))
-	if err != nil {
-		return false
-	}
-	var m struct {
-		Scripts map[string]any `json:"scripts"`
-	}
-	if json.Unmarshal(data, &m) != nil {
-		return false
-	}
-	for _, k := range []string{"preinstall", "install", "postinstall"} {
-		if v, ok := m.Scripts[k].(string); ok && v != "" {
-			return true
-		}
-	}
-	_, err = os.Lstat(filepath.Join(dir, "binding.gyp"))
-	return err == nil
 }
