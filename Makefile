@@ -31,8 +31,10 @@ fmt-check:
 
 # The whole hermetic suite: unit tests, the CLI scripts, and the comparison
 # with real `npm ci` against a local TLS registry (skipped without npm).
+# cmd/airlock's scripts take about 5 minutes on 2 quiet cores under -race;
+# the timeout leaves room for a busy machine instead of go test's 10 minutes.
 test: fmt-check vet
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 # Against the real npm registry: install real-world lockfiles with npm and
 # with airlock and compare the trees. Needs the network; not run in CI.
