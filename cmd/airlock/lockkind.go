@@ -16,6 +16,7 @@ import (
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
 	lockbun "github.com/airlock-dev/airlock/lock/bun"
+	locknpm "github.com/airlock-dev/airlock/lock/npm"
 	lockpnpm "github.com/airlock-dev/airlock/lock/pnpm"
 )
 
@@ -273,7 +274,15 @@ func lockedJSPackages(dir string) (jsLock, []lock.Package, error) {
 		if err != nil {
 			return l, nil, withCode(exitUsage, fmt.Errorf("%s: %w", filepath.Join(dir, l.name), err))
 		}
-		return l, lf.Packages(), nil
+		// Both layouts: an isolated install has its packages in
+		// node_modules/.bun, where the hoisted places are symlinks or
+		// absent; audit analyzes only the directories that exist.
+		host := locknpm.HostPlatform()
+		iso, err := lf.IsolatedPackages(lockbun.Platform{OS: host.OS, CPU: host.CPU, Libc: locknpm.DetectLibc()})
+		if err != nil {
+			return l, nil, withCode(exitUsage, fmt.Errorf("%s: %w", filepath.Join(dir, l.name), err))
+		}
+		return l, append(lf.Packages(), iso...), nil
 	case lockYarn:
 		pkgs, err := berryInstalledPackages(dir)
 		return l, pkgs, err
