@@ -121,10 +121,12 @@ func writePylockPackage(b *strings.Builder, d Dist) error {
 		}
 		var hs []string
 		for _, h := range w.Hashes {
-			if _, err := newHash(h.Algo, h.Hex); err != nil {
+			nh, err := newHash(h.Algo, h.Hex)
+			if err != nil {
 				return fmt.Errorf("%s: %w", w.Filename, err)
 			}
-			hs = append(hs, h.Algo+" = "+tomlString(h.Hex))
+			// Lowercase, as ParsePylock reads it back.
+			hs = append(hs, nh.Algo+" = "+tomlString(nh.Hex))
 		}
 		fmt.Fprintf(b, "hashes = {%s}\n", strings.Join(hs, ", "))
 	}
