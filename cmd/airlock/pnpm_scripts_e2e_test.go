@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha512"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/airlock-dev/airlock/internal/testregistry"
-	"github.com/airlock-dev/airlock/internal/testregistry/synth"
 	"github.com/airlock-dev/airlock/lock/pnpm"
 	"github.com/airlock-dev/airlock/sandbox"
 )
@@ -21,22 +18,7 @@ import (
 // toml. It returns the project and the package's virtual-store directory.
 func pnpmScriptProject(t *testing.T, reg *testregistry.Registry, name, script, toml string) (string, string) {
 	t.Helper()
-	manifest, _ := json.Marshal(map[string]any{
-		"name": name, "version": "1.0.0", "license": "MIT",
-		"scripts": map[string]string{"postinstall": script},
-	})
-	tgz, err := synth.Package{Manifest: string(manifest), Files: []synth.File{{Path: "index.js", Mode: 0o644, Body: "module.exports = 1\n"}}}.Tgz()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := reg.Add(tgz); err != nil {
-		t.Fatal(err)
-	}
-	served, err := reg.Tarball(name, "1.0.0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha512.Sum512(served)
+	integrity := publishScript(t, reg, name, script)
 	// As pnpm 10 writes it (no requiresBuild: airlock finds the scripts
 	// in the package.json it extracts).
 	lockfile := fmt.Sprintf(`lockfileVersion: '9.0'
@@ -56,22 +38,14 @@ importers:
 packages:
 
   '%[1]s@1.0.0':
-    resolution: {integrity: sha512-%[2]s}
+    resolution: {integrity: %[2]s}
 
 snapshots:
 
   '%[1]s@1.0.0': {}
-`, name, base64.StdEncoding.EncodeToString(sum[:]))
+`, name, integrity)
 	pkgJSON, _ := json.Marshal(map[string]any{"name": "app", "version": "1.0.0", "dependencies": map[string]string{name: "1.0.0"}})
-	dir := t.TempDir()
-	for file, body := range map[string]string{
-		"package.json": string(pkgJSON) + "\n", "pnpm-lock.yaml": lockfile,
-		".npmrc": reg.Npmrc(), "airlock.toml": toml,
-	} {
-		if err := os.WriteFile(filepath.Join(dir, file), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := writeScriptProject(t, reg, toml, map[string]string{"package.json": string(pkgJSON) + "\n", "pnpm-lock.yaml": lockfile})
 	return dir, filepath.Join(dir, "node_modules", ".pnpm", pnpm.DepPathToFilename(name+"@1.0.0", pnpm.DefaultVirtualStoreDirMaxLength, 10), "node_modules", name)
 }
 
@@ -90,12 +64,7 @@ func TestPnpmAllowedScriptsRunSandboxed(t *testing.T) {
 	}
 	reg := testregistry.New(t)
 	js := func(code string) string { return "node -e " + shellQuote(code) }
-	for _, c := range []struct {
-		name, script, toml string
-		args               []string
-		ok                 bool
-		check              func(t *testing.T, dir, pkgDir, out string)
-	}{
+	runScriptCases(t, reg, []string{"pnpm", "install"}, []scriptCase{
 		{
 			name: "builds-in-its-dir", script: js(`require('fs').writeFileSync('built.txt', process.env.npm_lifecycle_event)`),
 			toml: "[scripts]\nallow = [\"@airlock-fixture/builds-in-its-dir\"]\n", ok: true,
@@ -158,21 +127,5 @@ func TestPnpmAllowedScriptsRunSandboxed(t *testing.T) {
 				}
 			},
 		},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			name := "@airlock-fixture/" + c.name
-			dir, pkgDir := pnpmScriptProject(t, reg, name, c.script, c.toml)
-			code, out := runAirlock(t, append([]string{"pnpm", "install", "--dir", dir}, c.args...)...)
-			if c.ok != (code == 0) {
-				t.Fatalf("exit code %d, want success=%v:\n%s\nlogs:\n%s", code, c.ok, out, readLogs(t, dir))
-			}
-			if !c.ok && (code != exitVerify || !strings.Contains(out, "install scripts failed for "+name)) {
-				t.Errorf("want exit %d naming %s:\n%s", exitVerify, name, out)
-			}
-			if _, err := os.Stat(filepath.Join(pkgDir, "index.js")); err != nil {
-				t.Errorf("package not installed: %v", err)
-			}
-			c.check(t, dir, pkgDir, out)
-		})
-	}
+	}, pnpmScriptProject)
 }

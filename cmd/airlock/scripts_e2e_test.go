@@ -22,6 +22,25 @@ import (
 // and writes a project depending on it, with airlock.toml holding toml.
 func scriptProject(t *testing.T, reg *testregistry.Registry, name, script, toml string) string {
 	t.Helper()
+	integrity := publishScript(t, reg, name, script)
+	lockfile, _ := json.MarshalIndent(map[string]any{
+		"name": "app", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+		"packages": map[string]any{
+			"": map[string]any{"name": "app", "version": "1.0.0", "dependencies": map[string]string{name: "1.0.0"}},
+			"node_modules/" + name: map[string]any{
+				"version": "1.0.0", "integrity": integrity,
+				"hasInstallScript": true, "license": "MIT",
+			},
+		},
+	}, "", "  ")
+	pkgJSON, _ := json.MarshalIndent(map[string]any{"name": "app", "version": "1.0.0", "dependencies": map[string]string{name: "1.0.0"}}, "", "  ")
+	return writeScriptProject(t, reg, toml, map[string]string{"package.json": string(pkgJSON) + "\n", "package-lock.json": string(lockfile) + "\n"})
+}
+
+// publishScript publishes name@1.0.0, whose postinstall is script, to reg
+// and returns the integrity of the tarball reg serves.
+func publishScript(t *testing.T, reg *testregistry.Registry, name, script string) string {
+	t.Helper()
 	manifest, _ := json.Marshal(map[string]any{
 		"name": name, "version": "1.0.0", "license": "MIT",
 		"scripts": map[string]string{"postinstall": script},
@@ -38,27 +57,56 @@ func scriptProject(t *testing.T, reg *testregistry.Registry, name, script, toml 
 		t.Fatal(err)
 	}
 	sum := sha512.Sum512(served)
-	lockfile, _ := json.MarshalIndent(map[string]any{
-		"name": "app", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
-		"packages": map[string]any{
-			"": map[string]any{"name": "app", "version": "1.0.0", "dependencies": map[string]string{name: "1.0.0"}},
-			"node_modules/" + name: map[string]any{
-				"version": "1.0.0", "integrity": "sha512-" + base64.StdEncoding.EncodeToString(sum[:]),
-				"hasInstallScript": true, "license": "MIT",
-			},
-		},
-	}, "", "  ")
-	pkgJSON, _ := json.MarshalIndent(map[string]any{"name": "app", "version": "1.0.0", "dependencies": map[string]string{name: "1.0.0"}}, "", "  ")
+	return "sha512-" + base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// writeScriptProject writes files, reg's .npmrc and an airlock.toml
+// holding toml into a new project directory, and returns it.
+func writeScriptProject(t *testing.T, reg *testregistry.Registry, toml string, files map[string]string) string {
+	t.Helper()
 	dir := t.TempDir()
-	for file, body := range map[string]string{
-		"package.json": string(pkgJSON) + "\n", "package-lock.json": string(lockfile) + "\n",
-		".npmrc": reg.Npmrc(), "airlock.toml": toml,
-	} {
+	files[".npmrc"], files["airlock.toml"] = reg.Npmrc(), toml
+	for file, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, file), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return dir
+}
+
+// scriptCase is one allowed-scripts case of a package manager's install:
+// a package whose postinstall is script, airlock.toml holding toml, extra
+// install args; check looks at the project, the package's directory and
+// airlock's output.
+type scriptCase struct {
+	name, script, toml string
+	args               []string
+	ok                 bool
+	check              func(t *testing.T, dir, pkgDir, out string)
+}
+
+// runScriptCases installs each case's project (made by project, which
+// returns it and the package's directory) with airlock and args, then
+// checks the exit code (a failed script is exitVerify, naming the
+// package), that the package is installed either way, and c.check.
+func runScriptCases(t *testing.T, reg *testregistry.Registry, args []string, cases []scriptCase, project func(t *testing.T, reg *testregistry.Registry, name, script, toml string) (string, string)) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			name := "@airlock-fixture/" + c.name
+			dir, pkgDir := project(t, reg, name, c.script, c.toml)
+			code, out := runAirlock(t, append(append(append([]string(nil), args...), "--dir", dir), c.args...)...)
+			if c.ok != (code == 0) {
+				t.Fatalf("exit code %d, want success=%v:\n%s\nlogs:\n%s", code, c.ok, out, readLogs(t, dir))
+			}
+			if !c.ok && (code != exitVerify || !strings.Contains(out, "install scripts failed for "+name)) {
+				t.Errorf("want exit %d naming %s:\n%s", exitVerify, name, out)
+			}
+			if _, err := os.Stat(filepath.Join(pkgDir, "index.js")); err != nil {
+				t.Errorf("package not installed: %v", err)
+			}
+			c.check(t, dir, pkgDir, out)
+		})
+	}
 }
 
 func runAirlock(t *testing.T, args ...string) (int, string) {
