@@ -76,7 +76,7 @@ func comparePnpm(t *testing.T, f fixture, pnpm string, c pnpmCase, update bool) 
 			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		} else if d := diffListings(expectedTree(t, f), want); d != "" {
+		} else if d := treecmp.DiffListings(expectedTree(t, f), want); d != "" {
 			t.Errorf("pnpm-tree.txt is not what this pnpm makes (- file, + pnpm); regenerate it with make test-live:\n%s", d)
 		}
 	}

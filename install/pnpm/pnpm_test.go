@@ -3,20 +3,19 @@ package pnpm
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/airlock-dev/airlock/internal/treecmp"
 	"github.com/airlock-dev/airlock/lock"
 	lockpnpm "github.com/airlock-dev/airlock/lock/pnpm"
 	"github.com/airlock-dev/airlock/unpack"
@@ -164,95 +163,28 @@ func listing(t testing.TB, dir string) []string {
 		t.Fatal(err)
 	}
 	ancestors := strings.Join(nodeModulePaths(filepath.Dir(real)), ":")
-	var out []string
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		rel = filepath.ToSlash(rel)
-		if rel == "." {
-			return nil
-		}
-		for _, ig := range append([]string{".airlock", ".npmrc"}, bookkeeping...) {
-			if rel == ig {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			out = append(out, "l "+rel+" -> "+target)
-		case d.IsDir():
-			out = append(out, "d "+rel)
-		default:
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			// pnpm 9's shims for workspace bins list every node_modules
-			// above the project too.
-			b = bytes.ReplaceAll(b, []byte(ancestors), []byte("$ANCESTORS"))
-			b = bytes.ReplaceAll(b, []byte(real), []byte("$PROJECT"))
-			sum := sha256.Sum256(b)
-			out = append(out, fmt.Sprintf("f %s %04o %s", rel, info.Mode().Perm(), hex.EncodeToString(sum[:8])))
-		}
-		return nil
+	out, err := treecmp.List(dir, func(rel string) bool {
+		return rel == ".airlock" || rel == ".npmrc" || slices.Contains(bookkeeping, rel)
+	}, func(b []byte) []byte {
+		// pnpm 9's shims for workspace bins list every node_modules
+		// above the project too.
+		b = bytes.ReplaceAll(b, []byte(ancestors), []byte("$ANCESTORS"))
+		return bytes.ReplaceAll(b, []byte(real), []byte("$PROJECT"))
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sort.Strings(out)
 	return out
 }
 
 // expectedTree reads the listing of the tree real pnpm made for fixture f.
 func expectedTree(t testing.TB, f fixture) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixturesDir, f.name, "pnpm-tree.txt"))
+	out, err := treecmp.ReadListing(filepath.Join(fixturesDir, f.name, "pnpm-tree.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
-	}
 	return out
-}
-
-// diffListings reports the lines only in want or only in got.
-func diffListings(want, got []string) string {
-	w, g := map[string]bool{}, map[string]bool{}
-	for _, l := range want {
-		w[l] = true
-	}
-	for _, l := range got {
-		g[l] = true
-	}
-	var sb strings.Builder
-	for _, l := range want {
-		if !g[l] {
-			fmt.Fprintf(&sb, "- %s\n", l)
-		}
-	}
-	for _, l := range got {
-		if !w[l] {
-			fmt.Fprintf(&sb, "+ %s\n", l)
-		}
-	}
-	return sb.String()
 }
 
 // TestLayoutMatchesPnpm installs each layout fixture and compares the
@@ -266,7 +198,7 @@ func TestLayoutMatchesPnpm(t *testing.T) {
 			dir := t.TempDir()
 			stage(t, f, dir)
 			airlockInstall(t, f, dir, lockpnpm.Options{}, Hoisting{})
-			if d := diffListings(expectedTree(t, f), listing(t, dir)); d != "" {
+			if d := treecmp.DiffListings(expectedTree(t, f), listing(t, dir)); d != "" {
 				t.Errorf("airlock's tree differs from pnpm's (- pnpm, + airlock):\n%s", d)
 			}
 		})

@@ -61,7 +61,7 @@ func compareYarn(t *testing.T, f, yarn string, c yarnCase, update bool) {
 		if err := os.WriteFile(treeFile(f, c), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
-	} else if d := diffListings(expectedTree(t, f, c), want); d != "" {
+	} else if d := treecmp.DiffListings(expectedTree(t, f, c), want); d != "" {
 		t.Errorf("%s is not what this yarn makes (- file, + yarn); regenerate it with make test-live:\n%s", treeFile(f, c), d)
 	}
 	yarnTree := filepath.Join(base, "yarn-tree")

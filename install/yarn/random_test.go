@@ -22,6 +22,7 @@ import (
 	"testing"
 
 	"github.com/airlock-dev/airlock/install"
+	"github.com/airlock-dev/airlock/internal/treecmp"
 	lockyarn "github.com/airlock-dev/airlock/lock/yarn"
 )
 
@@ -445,7 +446,7 @@ func TestRandomIdenticalToYarn(t *testing.T) {
 				workspaces++
 			}
 			got := yarnLayout(t, dir)
-			if d := diffListings(got, want); d != "" {
+			if d := treecmp.DiffListings(got, want); d != "" {
 				lock, _ := os.ReadFile(filepath.Join(dir, "yarn.lock"))
 				pj, _ := os.ReadFile(filepath.Join(dir, "package.json"))
 				var mans []string

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/airlock-dev/airlock/install"
+	"github.com/airlock-dev/airlock/internal/treecmp"
 	lockyarn "github.com/airlock-dev/airlock/lock/yarn"
 )
 
@@ -95,7 +96,7 @@ func TestRealProjectLayout(t *testing.T) {
 				got = append(got, p.loc+" "+p.info.ref.realName+"@"+p.info.ref.version)
 			}
 			sort.Strings(got)
-			if d := diffListings(lines(read("layout"+c.suffix+".txt")), got); d != "" {
+			if d := treecmp.DiffListings(lines(read("layout"+c.suffix+".txt")), got); d != "" {
 				t.Errorf("layout differs from yarn's (- yarn, + airlock):\n%s", d)
 			}
 			links, err := planBins(g, flat, func(loc string) (bool, error) {
@@ -118,7 +119,7 @@ func TestRealProjectLayout(t *testing.T) {
 				gotBins = append(gotBins, k+" -> "+v)
 			}
 			sort.Strings(gotBins)
-			if d := diffListings(lines(read("bins"+c.suffix+".txt")), gotBins); d != "" {
+			if d := treecmp.DiffListings(lines(read("bins"+c.suffix+".txt")), gotBins); d != "" {
 				t.Errorf("bin links differ from yarn's (- yarn, + airlock):\n%s", d)
 			}
 		})

@@ -3,19 +3,18 @@ package yarn
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/airlock-dev/airlock/install"
+	"github.com/airlock-dev/airlock/internal/treecmp"
 	"github.com/airlock-dev/airlock/lock"
 	lockyarn "github.com/airlock-dev/airlock/lock/yarn"
 	"github.com/airlock-dev/airlock/unpack"
@@ -142,56 +141,16 @@ func installDir(dir string, c yarnCase, extract func(context.Context, lock.Packa
 	})
 }
 
-// listing describes the project (node_modules, workspaces) one line per path: kind, permission
-// bits and content digest of files, symlink targets. Directory modes are
-// left out: the umask decides them for yarn and airlock alike.
+// listing describes the project (node_modules, workspaces) as
+// treecmp.List does, without the inputs and yarn's bookkeeping.
 func listing(t testing.TB, dir string) []string {
 	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		rel = filepath.ToSlash(rel)
-		switch rel {
-		case ".", "package.json", "yarn.lock", ".yarnrc":
-			return nil
-		case install.StateDir:
-			return filepath.SkipDir
-		}
-		for _, ig := range bookkeeping {
-			if rel == ig {
-				return nil
-			}
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			out = append(out, "l "+rel+" -> "+target)
-		case d.IsDir():
-			out = append(out, "d "+rel)
-		default:
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			sum := sha256.Sum256(b)
-			out = append(out, fmt.Sprintf("f %s %04o %s", rel, info.Mode().Perm(), hex.EncodeToString(sum[:8])))
-		}
-		return nil
-	})
+	out, err := treecmp.List(dir, func(rel string) bool {
+		return rel == "package.json" || rel == "yarn.lock" || rel == ".yarnrc" || rel == install.StateDir || slices.Contains(bookkeeping, rel)
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sort.Strings(out)
 	return out
 }
 
@@ -205,40 +164,11 @@ func treeFile(fixture string, c yarnCase) string {
 // expectedTree reads the listing of the tree real yarn made.
 func expectedTree(t testing.TB, fixture string, c yarnCase) []string {
 	t.Helper()
-	b, err := os.ReadFile(treeFile(fixture, c))
+	out, err := treecmp.ReadListing(treeFile(fixture, c))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
-	}
 	return out
-}
-
-// diffListings reports the lines only in want or only in got.
-func diffListings(want, got []string) string {
-	w, g := map[string]bool{}, map[string]bool{}
-	for _, l := range want {
-		w[l] = true
-	}
-	for _, l := range got {
-		g[l] = true
-	}
-	var sb strings.Builder
-	for _, l := range want {
-		if !g[l] {
-			fmt.Fprintf(&sb, "- %s\n", l)
-		}
-	}
-	for _, l := range got {
-		if !w[l] {
-			fmt.Fprintf(&sb, "+ %s\n", l)
-		}
-	}
-	return sb.String()
 }
 
 // TestLayoutMatchesYarn installs each fixture and compares the tree, path
@@ -253,7 +183,7 @@ func TestLayoutMatchesYarn(t *testing.T) {
 				dir := t.TempDir()
 				stage(t, f, dir)
 				airlockInstall(t, dir, c)
-				if d := diffListings(expectedTree(t, f, c), listing(t, dir)); d != "" {
+				if d := treecmp.DiffListings(expectedTree(t, f, c), listing(t, dir)); d != "" {
 					t.Errorf("airlock's tree differs from yarn's (- yarn, + airlock):\n%s", d)
 				}
 			})
