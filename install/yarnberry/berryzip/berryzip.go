@@ -14,6 +14,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/airlock-dev/airlock/unpack"
 )
 
 // Errors callers can branch on with errors.Is.
@@ -108,13 +110,14 @@ func Convert(tgz io.Reader, ident string, lim Limits) (*Archive, error) {
 	if ident == "" || strings.HasPrefix(ident, "/") || strings.Contains(ident, "..") || path.Clean(ident) != ident {
 		return nil, fmt.Errorf("berryzip: package name %q cannot be a zip path", ident)
 	}
-	zr, err := gzip.NewReader(tgz)
+	in := &countingReader{r: tgz}
+	zr, err := gzip.NewReader(in)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrTarball, err)
 	}
 	b := &builder{lim: lim, index: map[string]*Entry{}}
 	prefix := path.Join("node_modules", ident)
-	stream := &boundedReader{r: zr, left: lim.MaxBytes + streamOverhead}
+	stream := &boundedReader{r: zr, left: lim.MaxBytes + streamOverhead, in: in}
 	tr := tar.NewReader(stream)
 	for {
 		h, err := tr.Next()
@@ -178,9 +181,20 @@ func Convert(tgz io.Reader, ident string, lim Limits) (*Archive, error) {
 type boundedReader struct {
 	r    io.Reader
 	left int64
+	// in counts the compressed bytes, for the ratio check: the whole
+	// converted package is held in memory, so a small gzip of zeros must
+	// not grow to MaxBytes. node-tar's (and unpack's) rule applies: past
+	// unpack.RatioGrace decompressed bytes, at most unpack's MaxRatio
+	// times what was read.
+	in   *countingReader
+	out  int64
+	bomb bool // the ratio was exceeded; archive/tar may hide errRatio
 }
 
-var errStream = fmt.Errorf("%w: the decompressed tarball exceeds its bound", ErrTooLarge)
+var (
+	errStream = fmt.Errorf("%w: the decompressed tarball exceeds its bound", ErrTooLarge)
+	errRatio  = fmt.Errorf("%w: the tarball decompresses more than %dx (a decompression bomb)", ErrTooLarge, unpack.DefaultLimits.MaxRatio)
+)
 
 func (b *boundedReader) Read(p []byte) (int, error) {
 	if b.left <= 0 {
@@ -191,11 +205,31 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	b.left -= int64(n)
+	b.out += int64(n)
+	if b.in != nil && b.out > unpack.RatioGrace && b.out > b.in.n*unpack.DefaultLimits.MaxRatio {
+		b.left, b.bomb = 0, true
+		return n, errRatio
+	}
+	return n, err
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
 	return n, err
 }
 
 // wrap is the error Convert returns for a read error.
 func (b *boundedReader) wrap(err error) error {
+	if b.bomb {
+		return errRatio
+	}
 	if errors.Is(err, ErrTooLarge) || b.left <= 0 {
 		return errStream
 	}

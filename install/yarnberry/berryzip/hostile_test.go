@@ -98,8 +98,32 @@ func TestHostileTarballs(t *testing.T) {
 			return &tar.Header{Name: "package/f", Typeflag: tar.TypeReg, Mode: 0o644, PAXRecords: map[string]string{"comment": strings.Repeat("x", 1<<20-64)}}
 		}, nil)
 		_, err := Convert(bytes.NewReader(tgz), "p", Limits{MaxBytes: 1 << 20})
-		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "decompressed tarball exceeds") {
+		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "decompress") {
 			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("ratio bomb", func(t *testing.T) {
+		// 200 MiB of zeros gzip to about 200 kB: under MaxBytes, but the
+		// whole package would be held in memory. Refused past
+		// unpack.RatioGrace, as node-tar and unpack refuse it.
+		zeros := make([]byte, 200<<20)
+		var buf bytes.Buffer
+		gz, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		tw := tar.NewWriter(gz)
+		tw.WriteHeader(&tar.Header{Name: "package/zeros", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(zeros))})
+		tw.Write(zeros)
+		tw.Close()
+		gz.Close()
+		_, err := Convert(bytes.NewReader(buf.Bytes()), "p", Limits{})
+		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "decompression bomb") {
+			t.Errorf("err = %v", err)
+		}
+		// A small package of zeros stays within the grace and converts.
+		tgz := tgzOf(t, 1, func(int) *tar.Header {
+			return &tar.Header{Name: "package/zeros", Typeflag: tar.TypeReg, Mode: 0o644}
+		}, zeros[:4<<20])
+		if _, err := Convert(bytes.NewReader(tgz), "p", Limits{}); err != nil {
+			t.Errorf("4 MiB of zeros: %v", err)
 		}
 	})
 }
