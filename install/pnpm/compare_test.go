@@ -70,13 +70,10 @@ func comparePnpm(t *testing.T, f fixture, pnpm string, c pnpmCase, update bool) 
 	run(append([]string{"install", "--frozen-lockfile", "--ignore-scripts", "--store-dir", store}, c.args...)...)
 	want := listing(t, dir)
 	if c.name == "default" {
-		path := filepath.Join(fixturesDir, f.name, "pnpm-tree.txt")
-		if update {
-			text := "# The tree `pnpm install --frozen-lockfile --ignore-scripts` made from this\n# fixture (see install/pnpm's listing). Regenerate: make test-live.\n" + strings.Join(want, "\n") + "\n"
-			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		} else if d := treecmp.DiffListings(expectedTree(t, f), want); d != "" {
+		header := "# The tree `pnpm install --frozen-lockfile --ignore-scripts` made from this\n# fixture (see install/pnpm's listing). Regenerate: make test-live.\n"
+		if d, err := treecmp.CheckListing(filepath.Join(fixturesDir, f.name, "pnpm-tree.txt"), want, header, update); err != nil {
+			t.Fatal(err)
+		} else if d != "" {
 			t.Errorf("pnpm-tree.txt is not what this pnpm makes (- file, + pnpm); regenerate it with make test-live:\n%s", d)
 		}
 	}

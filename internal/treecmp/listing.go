@@ -113,3 +113,19 @@ func DiffListings(want, got []string) string {
 	}
 	return sb.String()
 }
+
+// CheckListing checks got, the listing of a tree the real package manager
+// made, against the listing file at path, which tests compare airlock's
+// tree with when that package manager is not installed. With update set
+// it writes got there instead, after header (comment lines starting with
+// "#": where the listing came from). It returns DiffListings(file, got).
+func CheckListing(path string, got []string, header string, update bool) (string, error) {
+	if update {
+		return "", os.WriteFile(path, []byte(header+strings.Join(got, "\n")+"\n"), 0o644)
+	}
+	want, err := ReadListing(path)
+	if err != nil {
+		return "", err
+	}
+	return DiffListings(want, got), nil
+}

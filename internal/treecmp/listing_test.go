@@ -53,3 +53,23 @@ func TestList(t *testing.T) {
 		t.Errorf("ReadListing = %q, %v", r, err)
 	}
 }
+
+func TestCheckListing(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "tree.txt")
+	got := []string{"d node_modules", "l node_modules/.bin/a -> ../a/cli.js"}
+	if d, err := CheckListing(p, got, "", false); err == nil {
+		t.Errorf("CheckListing of a missing file = %q, nil; want an error", d)
+	}
+	if d, err := CheckListing(p, got, "# made by hand\n", true); d != "" || err != nil {
+		t.Fatalf("CheckListing update = %q, %v", d, err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "# made by hand\n"+got[0]+"\n"+got[1]+"\n" {
+		t.Errorf("written listing = %q", b)
+	}
+	if d, err := CheckListing(p, got, "", false); d != "" || err != nil {
+		t.Errorf("CheckListing of the same tree = %q, %v", d, err)
+	}
+	if d, err := CheckListing(p, got[:1], "", false); d != "- "+got[1]+"\n" || err != nil {
+		t.Errorf("CheckListing of a smaller tree = %q, %v", d, err)
+	}
+}
