@@ -867,12 +867,7 @@ func (p *yarnClassicPlan) install(ctx context.Context, projectDir string, fetche
 		Platform:    p.platform,
 		Concurrency: p.cfg.Concurrency,
 		LockWait:    30 * time.Second,
-		OnLockWait: func(holder string) {
-			if holder != "" {
-				holder = " (process " + holder + ")"
-			}
-			rep.warn(event{Message: "waiting up to 30s for another airlock installing into this project" + holder})
-		},
+		OnLockWait:  rep.lockWait("this project"),
 		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
 			// yarn keeps .gitignore files (tar-fs extracts every name);
 			// bin targets are made executable when they are linked.

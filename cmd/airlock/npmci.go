@@ -294,12 +294,7 @@ func (p *npmPlan) install(ctx context.Context, projectDir string, fetcher *fetch
 		Newline:                      p.project.newline,
 		Concurrency:                  p.cfg.Concurrency,
 		LockWait:                     30 * time.Second,
-		OnLockWait: func(holder string) {
-			if holder != "" {
-				holder = " (process " + holder + ")"
-			}
-			rep.warn(event{Message: "waiting up to 30s for another airlock installing into this project" + holder})
-		},
+		OnLockWait:                   rep.lockWait("this project"),
 		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
 			return extractNpm(ctx, fetcher, pkg, dir, umask, stats, rep)
 		},

@@ -197,13 +197,8 @@ func (pp *pipPlan) installWheels(ctx context.Context, scheme pyinterp.Scheme, st
 		return nil, "", withCode(exitUsage, err)
 	}
 	st, err := install.Begin(ctx, root, install.Options{
-		LockWait: 30 * time.Second,
-		OnLockWait: func(holder string) {
-			if holder != "" {
-				holder = " (process " + holder + ")"
-			}
-			rep.warn(event{Message: "waiting up to 30s for another airlock installing into " + root + holder})
-		},
+		LockWait:   30 * time.Second,
+		OnLockWait: rep.lockWait(root),
 	})
 	if err != nil {
 		return nil, "", classifyInstallError(err)

@@ -393,12 +393,7 @@ func (p *pnpmPlan) install(ctx context.Context, projectDir, shimDir string, fetc
 		Concurrency:    p.cfg.Concurrency,
 		Umask:          umask,
 		LockWait:       30 * time.Second,
-		OnLockWait: func(holder string) {
-			if holder != "" {
-				holder = " (process " + holder + ")"
-			}
-			rep.warn(event{Message: "waiting up to 30s for another airlock installing into this project" + holder})
-		},
+		OnLockWait:     rep.lockWait("this project"),
 		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
 			return extractPnpm(ctx, fetcher, pkg, dir, umask, stats, rep)
 		},

@@ -31,6 +31,18 @@ func summarize(sel *locknpm.Selection, res *installnpm.Result, st *installStats,
 	return e, lines
 }
 
+// lockWait is an installer's OnLockWait (its LockWait is 30 seconds): a
+// warning that another airlock (holder, its process id if known) is
+// installing into where, and that this one waits.
+func (rep *reporter) lockWait(where string) func(holder string) {
+	return func(holder string) {
+		if holder != "" {
+			holder = " (process " + holder + ")"
+		}
+		rep.warn(event{Message: "waiting up to 30s for another airlock installing into " + where + holder})
+	}
+}
+
 // warnUncached reports, once the installer is done, how many archives in
 // all went uncached: only the first was reported in full, as a full disk
 // would repeat it for every one.

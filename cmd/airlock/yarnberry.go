@@ -370,12 +370,7 @@ func (p *berryPlan) install(ctx context.Context, projectDir string, fetcher *fet
 		Graph:       p.g,
 		Concurrency: p.cfg.Concurrency,
 		LockWait:    30 * time.Second,
-		OnLockWait: func(holder string) {
-			if holder != "" {
-				holder = " (process " + holder + ")"
-			}
-			rep.warn(event{Message: "waiting up to 30s for another airlock installing into this project" + holder})
-		},
+		OnLockWait:  rep.lockWait("this project"),
 		Extract: func(ctx context.Context, e *lockberry.Entry, dir string) error {
 			c, pinned := p.want[e]
 			return extractBerry(ctx, fetcher, p.byEntry[e], e, c, pinned, dir, umask, stats, rep)
