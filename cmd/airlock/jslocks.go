@@ -331,6 +331,22 @@ func verifyScratch(ctx context.Context, projectDir string, roots []string, dirs 
 	return reportTree(stdout, jsonOut, rep, vtree.Compare(want, got), got, want, "node_modules")
 }
 
+// layoutQuietly is verifyScratch's layout for a plan: its install into
+// scratch from the cache only (newFetcher offline), reporting nothing but
+// the fetcher's warnings: the install's own were shown when it ran.
+func layoutQuietly[R any](ctx context.Context, scratch string, rep *reporter, newFetcher func(offline bool, warn func(string)) (*fetch.Fetcher, error), install func(context.Context, string, *fetch.Fetcher, *installStats, *reporter) (R, error)) error {
+	fetcher, err := newFetcher(true, func(msg string) { rep.warn(event{Message: msg}) })
+	if err != nil {
+		return err
+	}
+	quiet := newReporter(io.Discard, io.Discard, false, true)
+	var stats installStats
+	if _, err := install(ctx, scratch, fetcher, &stats, quiet); err != nil {
+		return fmt.Errorf("laying out the expected tree: %w", err)
+	}
+	return nil
+}
+
 // runVerifyBun is airlock verify for bun.lock: the expected tree is laid
 // out by airlock bun install's code (bun's hoisted layout) in a scratch
 // directory. bun writes nothing of its own into node_modules.
@@ -383,16 +399,7 @@ func runVerifyBerry(ctx context.Context, plan *berryPlan, jsonOut bool, stdout i
 	}
 	sort.Strings(roots[1:])
 	return verifyScratch(ctx, plan.projectDir, roots, dirs, installberry.Bookkeeping, plan.cfg.Concurrency, jsonOut, stdout, rep, func(scratch string) error {
-		fetcher, err := plan.newFetcher(true, func(msg string) { rep.warn(event{Message: msg}) })
-		if err != nil {
-			return err
-		}
-		quiet := newReporter(io.Discard, io.Discard, false, true)
-		var stats installStats
-		if _, err := plan.install(ctx, scratch, fetcher, &stats, quiet); err != nil {
-			return fmt.Errorf("laying out the expected tree: %w", err)
-		}
-		return nil
+		return layoutQuietly(ctx, scratch, rep, plan.newFetcher, plan.install)
 	})
 }
 
@@ -902,16 +909,7 @@ func runVerifyYarnClassic(ctx context.Context, plan *yarnClassicPlan, jsonOut bo
 	}
 	sort.Strings(roots[1:])
 	return verifyScratch(ctx, plan.projectDir, roots, dirs, yarnClassicBookkeeping, plan.cfg.Concurrency, jsonOut, stdout, rep, func(scratch string) error {
-		fetcher, err := newFetcher(plan.cfg, plan.rc, true, func(msg string) { rep.warn(event{Message: msg}) })
-		if err != nil {
-			return err
-		}
-		quiet := newReporter(io.Discard, io.Discard, false, true)
-		var stats installStats
-		if _, err := plan.install(ctx, scratch, fetcher, &stats, quiet); err != nil {
-			return fmt.Errorf("laying out the expected tree: %w", err)
-		}
-		return nil
+		return layoutQuietly(ctx, scratch, rep, plan.newFetcher, plan.install)
 	})
 }
 
