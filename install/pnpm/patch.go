@@ -66,6 +66,23 @@ var (
 	hunkHeaderRe = regexp.MustCompile(`^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@`)
 )
 
+// parseHunkHeader reads "@@ -start,len +start,len @@" (a missing length
+// is 1), or returns nil.
+func parseHunkHeader(line string) *hunk {
+	m := hunkHeaderRe.FindStringSubmatch(line)
+	if m == nil {
+		return nil
+	}
+	num := func(s string) int {
+		if s == "" {
+			return 1
+		}
+		n, _ := strconv.Atoi(s)
+		return n
+	}
+	return &hunk{origStart: num(m[1]), origLen: num(m[2]), newStart: num(m[3]), newLen: num(m[4])}
+}
+
 // parsePatch reads a git-style patch as @pnpm/patch-package's
 // parsePatchLines does (without its legacy, diff-less format).
 func parsePatch(text string) ([]filePatch, error) {
@@ -94,18 +111,9 @@ func parsePatch(text string) ([]filePatch, error) {
 				switch kind {
 				case '@':
 					commitHunk()
-					m := hunkHeaderRe.FindStringSubmatch(line)
-					if m == nil {
+					if h = parseHunkHeader(line); h == nil {
 						return nil, bad("malformed hunk header")
 					}
-					num := func(s string) int {
-						if s == "" {
-							return 1
-						}
-						n, _ := strconv.Atoi(s)
-						return n
-					}
-					h = &hunk{origStart: num(m[1]), origLen: num(m[2]), newStart: num(m[3]), newLen: num(m[4])}
 				case '\\':
 					if !strings.HasPrefix(line, `\ No newline at end of file`) || h == nil || len(h.parts) == 0 {
 						return nil, bad("unexpected " + line)
@@ -136,18 +144,9 @@ func parsePatch(text string) ([]filePatch, error) {
 				return nil, bad("a hunk before any diff --git line")
 			}
 			inHunks = true
-			m := hunkHeaderRe.FindStringSubmatch(line)
-			if m == nil {
+			if h = parseHunkHeader(line); h == nil {
 				return nil, bad("malformed hunk header")
 			}
-			num := func(s string) int {
-				if s == "" {
-					return 1
-				}
-				n, _ := strconv.Atoi(s)
-				return n
-			}
-			h = &hunk{origStart: num(m[1]), origLen: num(m[2]), newStart: num(m[3]), newLen: num(m[4])}
 		case strings.HasPrefix(line, "diff --git "):
 			m := diffLineRe.FindStringSubmatch(line)
 			if m == nil {
