@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/airlock-dev/airlock/install/yarnberry/berryzip"
+	"github.com/airlock-dev/airlock/internal/treecmp"
 	"github.com/airlock-dev/airlock/lock/yarnberry"
 )
 
@@ -26,40 +27,26 @@ var (
 // committed reads a fixture listing, without its comment lines.
 func committed(t testing.TB, fixture, file string) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixturesDir, fixture, file))
+	lines, err := treecmp.ReadListing(filepath.Join(fixturesDir, fixture, file))
 	if err != nil {
 		t.Fatal(err)
-	}
-	var lines []string
-	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		if !strings.HasPrefix(l, "#") {
-			lines = append(lines, l)
-		}
 	}
 	return lines
 }
 
-func diffLines(want, got []string) string {
-	w, g := map[string]bool{}, map[string]bool{}
-	for _, l := range want {
-		w[l] = true
+// fixtureLayout is the layout of fixture name's lockfile on linux, and its
+// bins.
+func fixtureLayout(t testing.TB, name string) (*Layout, func(hasFile func(location, rel string) bool)) {
+	t.Helper()
+	g, err := parseFixture(t, name).LayoutGraph(linux)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, l := range got {
-		g[l] = true
+	lay, bins, err := buildLayout(g)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var out []string
-	for _, l := range want {
-		if !g[l] {
-			out = append(out, "- "+l)
-		}
-	}
-	for _, l := range got {
-		if !w[l] {
-			out = append(out, "+ "+l)
-		}
-	}
-	sort.Strings(out)
-	return strings.Join(out, "\n")
+	return lay, bins
 }
 
 func parseFixture(t testing.TB, name string) *yarnberry.Lockfile {
@@ -99,17 +86,10 @@ func layoutListing(lay *Layout) []string {
 func TestLayoutMatchesYarn(t *testing.T) {
 	for _, name := range []string{"layout", "hoist", "bins", "platform", "workspace", "peers", "large"} {
 		t.Run(name, func(t *testing.T) {
-			g, err := parseFixture(t, name).LayoutGraph(linux)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lay, bins, err := buildLayout(g)
-			if err != nil {
-				t.Fatal(err)
-			}
+			lay, bins := fixtureLayout(t, name)
 			// Every bin of these fixtures exists in its package.
 			bins(func(string, string) bool { return true })
-			if d := diffLines(committed(t, name, "yarn-tree.txt"), layoutListing(lay)); d != "" {
+			if d := treecmp.DiffListings(committed(t, name, "yarn-tree.txt"), layoutListing(lay)); d != "" {
 				t.Errorf("layout differs from yarn's (- yarn, + airlock):\n%s", d)
 			}
 		})
@@ -208,11 +188,11 @@ func TestInstallMatchesYarnFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := fileListing(t, dir, []string{".", "packages/app", "packages/lib"})
-	if d := diffLines(committed(t, "layout", "yarn-files.txt"), got); d != "" {
+	if d := treecmp.DiffListings(committed(t, "layout", "yarn-files.txt"), got); d != "" {
 		t.Errorf("installed tree differs from yarn's (- yarn, + airlock):\n%s", d)
 	}
-	if got := listing(t, dir, []string{".", "packages/app", "packages/lib"}); diffLines(committed(t, "layout", "yarn-tree.txt"), got) != "" {
-		t.Errorf("listing differs:\n%s", diffLines(committed(t, "layout", "yarn-tree.txt"), got))
+	if got := listing(t, dir, []string{".", "packages/app", "packages/lib"}); treecmp.DiffListings(committed(t, "layout", "yarn-tree.txt"), got) != "" {
+		t.Errorf("listing differs:\n%s", treecmp.DiffListings(committed(t, "layout", "yarn-tree.txt"), got))
 	}
 	state, err := os.ReadFile(filepath.Join(dir, stateFile))
 	if err != nil {
@@ -348,14 +328,7 @@ next:
 func TestStateMatchesYarn(t *testing.T) {
 	for _, name := range []string{"layout", "hoist", "bins", "platform", "workspace", "peers", "rootbin", "large"} {
 		t.Run(name, func(t *testing.T) {
-			g, err := parseFixture(t, name).LayoutGraph(linux)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lay, bins, err := buildLayout(g)
-			if err != nil {
-				t.Fatal(err)
-			}
+			lay, bins := fixtureLayout(t, name)
 			bins(func(string, string) bool { return true })
 			want, err := os.ReadFile(filepath.Join(fixturesDir, name, "yarn-state.yml"))
 			if err != nil {
@@ -364,7 +337,7 @@ func TestStateMatchesYarn(t *testing.T) {
 			got := lay.yarnState()
 			w, g2 := stanzas(want, extensionVirtuals[name]), stanzas(got, extensionVirtuals[name])
 			if strings.Join(w, "\n\n") != strings.Join(g2, "\n\n") {
-				t.Errorf("state differs from yarn's (- yarn, + airlock):\n%s", diffLines(strings.Split(string(want), "\n"), strings.Split(string(got), "\n")))
+				t.Errorf("state differs from yarn's (- yarn, + airlock):\n%s", treecmp.DiffListings(strings.Split(string(want), "\n"), strings.Split(string(got), "\n")))
 			}
 			if len(extensionVirtuals[name]) == 0 && !bytes.Equal(got, want) {
 				t.Error("state is not byte for byte yarn's")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/airlock-dev/airlock/install/yarnberry/berryzip"
 	"github.com/airlock-dev/airlock/internal/testregistry"
+	"github.com/airlock-dev/airlock/internal/treecmp"
 	"github.com/airlock-dev/airlock/lock/yarnberry"
 )
 
@@ -109,7 +110,7 @@ func TestLiveYarn4(t *testing.T) {
 		yarn(dir, "install", "--immutable")
 		dirs := []string{".", "packages/app", "packages/lib"}
 		want := fileListing(t, dir, dirs)
-		if d := diffLines(committed(t, "layout", "yarn-files.txt"), want); d != "" {
+		if d := treecmp.DiffListings(committed(t, "layout", "yarn-files.txt"), want); d != "" {
 			t.Errorf("yarn-files.txt is not what this yarn makes (- file, + yarn):\n%s", d)
 		}
 		lf := parseFixture(t, "layout")
@@ -132,7 +133,7 @@ func TestLiveYarn4(t *testing.T) {
 		if _, err := Install(context.Background(), Options{ProjectDir: dir, Graph: g, Extract: verifiedExtract(t, lf, "")}); err != nil {
 			t.Fatal(err)
 		}
-		if d := diffLines(want, fileListing(t, dir, dirs)); d != "" {
+		if d := treecmp.DiffListings(want, fileListing(t, dir, dirs)); d != "" {
 			t.Errorf("airlock's tree differs from yarn's (- yarn, + airlock):\n%s", d)
 		}
 	})
@@ -165,7 +166,7 @@ func TestLiveYarn4(t *testing.T) {
 				t.Fatal(err)
 			}
 			yarn(dir, "install", "--immutable")
-			if d := diffLines(committed(t, name, "yarn-tree.txt"), listing(t, dir, dirs)); d != "" {
+			if d := treecmp.DiffListings(committed(t, name, "yarn-tree.txt"), listing(t, dir, dirs)); d != "" {
 				t.Errorf("yarn-tree.txt is not what this yarn makes (- file, + yarn):\n%s", d)
 			}
 			state, err := os.ReadFile(filepath.Join(dir, stateFile))
@@ -179,7 +180,7 @@ func TestLiveYarn4(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(state, want) {
-				t.Errorf("yarn-state.yml is not what this yarn writes:\n%s", diffLines(strings.Split(string(want), "\n"), strings.Split(string(state), "\n")))
+				t.Errorf("yarn-state.yml is not what this yarn writes:\n%s", treecmp.DiffListings(strings.Split(string(want), "\n"), strings.Split(string(state), "\n")))
 			}
 			if name != "hoist" && name != "peers" {
 				return
