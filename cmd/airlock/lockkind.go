@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/airlock-dev/airlock/config"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
@@ -226,10 +225,7 @@ func pnpmSelectOf(f *npmCIFlags) (pnpmSelect, error) {
 // check applies the registry rules and airlock's policy to the plan before
 // anything is fetched.
 func (p *jsPlan) check(ctx context.Context, offline bool, rep *reporter) error {
-	if err := checkNpmPolicy(p.install, p.rc, rep); err != nil {
-		return err
-	}
-	return checkPolicy(ctx, policyInput{cfg: p.cfg, rc: p.rc, projectDir: p.projectDir, offline: offline, pkgs: p.install, rep: rep, now: time.Now()})
+	return checkJSPolicy(ctx, policyInput{cfg: p.cfg, rc: p.rc, projectDir: p.projectDir, offline: offline, pkgs: p.install, rep: rep})
 }
 
 // lockedJSPackages lists every package the lockfile of the project in dir

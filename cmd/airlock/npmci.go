@@ -326,10 +326,7 @@ func runNpmCI(ctx context.Context, command string, f *npmCIFlags, rep *reporter)
 // check applies the registry rules and airlock's policy to the plan before
 // anything is fetched (policy may read registry metadata, never packages).
 func (plan *npmPlan) check(ctx context.Context, offline bool, rep *reporter) error {
-	if err := checkNpmPolicy(plan.sel.Install, plan.rc, rep); err != nil {
-		return err
-	}
-	return checkPolicy(ctx, policyInput{cfg: plan.cfg, rc: plan.rc, projectDir: plan.projectDir, offline: offline, vendored: plan.vendor != nil, pkgs: plan.sel.Install, rep: rep, now: time.Now()})
+	return checkJSPolicy(ctx, policyInput{cfg: plan.cfg, rc: plan.rc, projectDir: plan.projectDir, offline: offline, vendored: plan.vendor != nil, pkgs: plan.sel.Install, rep: rep})
 }
 
 // run fetches, verifies and lays out a checked plan in its project, then
@@ -513,6 +510,17 @@ func selectNpmPackages(lf *locknpm.Lockfile, f *npmCIFlags, rc *npmrc.Config) (*
 func npmrcBool(rc *npmrc.Config, key string) bool {
 	v, ok := rc.Get(key)
 	return ok && v.Value == "true"
+}
+
+// checkJSPolicy applies the npm registry rules (checkNpmPolicy) and then
+// airlock's policy to the packages of an npm, pnpm or yarn install, as of
+// now, before anything is fetched.
+func checkJSPolicy(ctx context.Context, in policyInput) error {
+	if err := checkNpmPolicy(in.pkgs, in.rc, in.rep); err != nil {
+		return err
+	}
+	in.now = time.Now()
+	return checkPolicy(ctx, in)
 }
 
 // checkNpmPolicy refuses, before anything is fetched or removed, every

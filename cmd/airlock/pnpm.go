@@ -635,10 +635,7 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 		}
 		defer src.Close()
 	}
-	if err := checkNpmPolicy(sel.Install, rc, rep); err != nil {
-		return err
-	}
-	if err := checkPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: plan.projectDir, offline: f.offline, vendored: src != nil, pkgs: sel.Install, rep: rep, now: time.Now()}); err != nil {
+	if err := checkJSPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: plan.projectDir, offline: f.offline, vendored: src != nil, pkgs: sel.Install, rep: rep}); err != nil {
 		return err
 	}
 	var fetcher *fetch.Fetcher

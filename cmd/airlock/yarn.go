@@ -249,10 +249,7 @@ func runYarnInstall(ctx context.Context, command string, f *yarnFlags, rep *repo
 	// yarn downloads every package the lockfile reaches (also devDependencies
 	// under --production and optional packages for other platforms) before
 	// it reads their manifests; so does airlock, and all of them pass policy.
-	if err := checkNpmPolicy(pkgs, rc, rep); err != nil {
-		return err
-	}
-	if err := checkPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: projectDir, offline: f.offline, vendored: plan.vendor != nil, pkgs: pkgs, rep: rep, now: time.Now()}); err != nil {
+	if err := checkJSPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: projectDir, offline: f.offline, vendored: plan.vendor != nil, pkgs: pkgs, rep: rep}); err != nil {
 		return err
 	}
 	fetcher, err := plan.newFetcher(f.offline, func(msg string) { rep.warn(event{Message: msg}) })

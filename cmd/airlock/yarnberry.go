@@ -421,10 +421,7 @@ func runYarnBerryInstall(ctx context.Context, command string, f *yarnFlags, rep 
 		return err
 	}
 	cfg, rc, g := plan.cfg, plan.rc, plan.g
-	if err := checkNpmPolicy(plan.pkgs, rc, rep); err != nil {
-		return err
-	}
-	if err := checkPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: projectDir, offline: f.offline, vendored: plan.vendor != nil, pkgs: plan.pkgs, rep: rep, now: time.Now()}); err != nil {
+	if err := checkJSPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: projectDir, offline: f.offline, vendored: plan.vendor != nil, pkgs: plan.pkgs, rep: rep}); err != nil {
 		return err
 	}
 	fetcher, err := plan.newFetcher(f.offline, func(msg string) { rep.warn(event{Message: msg}) })
