@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,25 +42,8 @@ var layoutFixtures = []fixture{{"layout", 10}, {"layout9", 9}, {"patched", 10}, 
 // stage copies fixture f into dir (which may exist).
 func stage(t testing.TB, f fixture, dir string) {
 	t.Helper()
-	src := filepath.Join(fixturesDir, f.name)
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if strings.HasSuffix(rel, "pnpm-tree.txt") {
-			return nil
-		}
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
-	})
-	if err != nil {
+	omit := func(rel string) bool { return strings.HasSuffix(rel, "pnpm-tree.txt") }
+	if err := treecmp.CopyFixture(filepath.Join(fixturesDir, f.name), dir, omit); err != nil {
 		t.Fatal(err)
 	}
 }

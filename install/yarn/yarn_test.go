@@ -6,8 +6,8 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"fmt"
-	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -68,25 +68,8 @@ func extractFromFixtures(_ context.Context, pkg lock.Package, dir string) error 
 // dir, files with mode 0o644.
 func stage(t testing.TB, name, dir string) {
 	t.Helper()
-	src := filepath.Join(fixturesDir, name)
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if strings.HasPrefix(d.Name(), "yarn-tree") {
-			return nil
-		}
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
-	})
-	if err != nil {
+	omit := func(rel string) bool { return strings.HasPrefix(path.Base(rel), "yarn-tree") }
+	if err := treecmp.CopyFixture(filepath.Join(fixturesDir, name), dir, omit); err != nil {
 		t.Fatal(err)
 	}
 }

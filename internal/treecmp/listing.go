@@ -129,3 +129,29 @@ func CheckListing(path string, got []string, header string, update bool) (string
 	}
 	return DiffListings(want, got), nil
 }
+
+// CopyFixture copies the fixture tree src into dst (which may exist), each
+// file with mode 0o644, leaving out the files omit names (by slash path
+// relative to src: the listings of the trees real package managers made).
+func CopyFixture(src, dst string, omit func(rel string) bool) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if omit != nil && omit(filepath.ToSlash(rel)) {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+}

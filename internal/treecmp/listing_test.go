@@ -73,3 +73,25 @@ func TestCheckListing(t *testing.T) {
 		t.Errorf("CheckListing of a smaller tree = %q, %v", d, err)
 	}
 }
+
+func TestCopyFixture(t *testing.T) {
+	src := build(t, tree{"package.json": "{}", "packages/a/package.json": `{"name":"a"}`, "pm-tree.txt": "d node_modules", "packages/a/pm-tree.txt": "kept"}, map[string]os.FileMode{"package.json": 0o600})
+	dst := filepath.Join(t.TempDir(), "project")
+	if err := CopyFixture(src, dst, func(rel string) bool { return rel == "pm-tree.txt" }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := List(dst, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"d packages", "d packages/a",
+		"f package.json 0644 " + digest("{}"),
+		"f packages/a/package.json 0644 " + digest(`{"name":"a"}`),
+		"f packages/a/pm-tree.txt 0644 " + digest("kept"),
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("copied =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
