@@ -689,21 +689,13 @@ func yarnJSPlan(ctx context.Context, l jsLock, f *npmCIFlags, rep *reporter) (*j
 	if err != nil {
 		return nil, err
 	}
-	var cacheDir string
-	if f.npmCache != "" {
-		dir, err := filepath.Abs(f.npmCache)
-		if err != nil {
-			return nil, withCode(exitUsage, err)
-		}
-		cacheDir = filepath.Join(dir, "airlock")
-	}
 	if !lockberry.IsBerry(data) {
 		p, err := yarnClassicPlanOf(f, projectDir, data, rep)
 		if err != nil {
 			return nil, err
 		}
-		if cacheDir != "" {
-			p.cfg.CacheDir = cacheDir
+		if err := setCacheDir(p.cfg, f.npmCache); err != nil {
+			return nil, err
 		}
 		return &jsPlan{lock: l, projectDir: p.projectDir, cfg: p.cfg, rc: p.rc, install: p.pkgs, classic: p}, nil
 	}
@@ -711,8 +703,8 @@ func yarnJSPlan(ctx context.Context, l jsLock, f *npmCIFlags, rep *reporter) (*j
 	if err != nil {
 		return nil, err
 	}
-	if cacheDir != "" {
-		p.cfg.CacheDir = cacheDir
+	if err := setCacheDir(p.cfg, f.npmCache); err != nil {
+		return nil, err
 	}
 	// yarn.lock has no tarball digests: the registry's (offline: as
 	// cached) are what the archives are fetched and cached under.
@@ -749,6 +741,21 @@ func (p *yarnClassicPlan) newFetcher(offline bool, warn func(string)) (*fetch.Fe
 		return &fetch.Fetcher{Getter: p.vendor, Locator: p.vendor}, nil
 	}
 	return newFetcher(p.cfg, p.rc, offline, warn)
+}
+
+// setCacheDir points cfg's cache at the airlock directory inside dir, the
+// package manager's own cache flag (npm's --cache, pnpm's --store-dir), if
+// one was given, as npm and pnpm keep their caches there.
+func setCacheDir(cfg *config.Config, dir string) error {
+	if dir == "" {
+		return nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	cfg.CacheDir = filepath.Join(abs, "airlock")
+	return nil
 }
 
 // loadJSConfig reads airlock.toml (configFile, if set, instead) and the

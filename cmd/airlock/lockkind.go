@@ -147,12 +147,8 @@ func loadJSPlan(ctx context.Context, f *npmCIFlags, rep *reporter) (*jsPlan, err
 		if err != nil {
 			return nil, err
 		}
-		if f.npmCache != "" {
-			dir, err := filepath.Abs(f.npmCache)
-			if err != nil {
-				return nil, withCode(exitUsage, err)
-			}
-			p.cfg.CacheDir = filepath.Join(dir, "airlock")
+		if err := setCacheDir(p.cfg, f.npmCache); err != nil {
+			return nil, err
 		}
 		return &jsPlan{lock: l, projectDir: p.projectDir, cfg: p.cfg, rc: p.rc, install: p.sel.Install, pnpm: p}, nil
 	case lockBun:
@@ -160,12 +156,8 @@ func loadJSPlan(ctx context.Context, f *npmCIFlags, rep *reporter) (*jsPlan, err
 		if err != nil {
 			return nil, err
 		}
-		if f.npmCache != "" {
-			dir, err := filepath.Abs(f.npmCache)
-			if err != nil {
-				return nil, withCode(exitUsage, err)
-			}
-			p.cfg.CacheDir = filepath.Join(dir, "airlock")
+		if err := setCacheDir(p.cfg, f.npmCache); err != nil {
+			return nil, err
 		}
 		return &jsPlan{lock: l, projectDir: p.projectDir, cfg: p.cfg, rc: p.rc, install: p.sel.Install, bun: p}, nil
 	case lockYarn:

@@ -222,12 +222,10 @@ func loadNpmSetup(f *npmCIFlags, rep *reporter) (*npmSetup, error) {
 	if f.noRemoteCache {
 		cfg.RemoteCache = config.RemoteCache{}
 	}
+	if err := setCacheDir(cfg, f.npmCache); err != nil {
+		return nil, err
+	}
 	if f.npmCache != "" {
-		dir, err := filepath.Abs(f.npmCache)
-		if err != nil {
-			return nil, withCode(exitUsage, err)
-		}
-		cfg.CacheDir = filepath.Join(dir, "airlock")
 		cfg.Sources["cache_dir"] = "--cache"
 	}
 	rc, err := npmrc.Load(projectDir, os.Environ())

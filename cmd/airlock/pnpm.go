@@ -620,12 +620,8 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 	if err != nil {
 		return err
 	}
-	if f.storeDir != "" {
-		dir, err := filepath.Abs(f.storeDir)
-		if err != nil {
-			return withCode(exitUsage, err)
-		}
-		plan.cfg.CacheDir = filepath.Join(dir, "airlock")
+	if err := setCacheDir(plan.cfg, f.storeDir); err != nil {
+		return err
 	}
 	cfg, rc, sel := plan.cfg, plan.rc, plan.sel
 	var src *vendor.Source
