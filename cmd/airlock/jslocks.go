@@ -55,19 +55,7 @@ func readYarnLock(dir string) ([]byte, error) {
 // this platform, so only --os/--cpu/--libc (the platform the optional
 // packages are chosen for) apply.
 func berryPlanOf(f *npmCIFlags, projectDir string, data []byte, rep *reporter) (*berryPlan, error) {
-	omit := map[string]bool{}
-	for _, v := range f.omit.values {
-		omit[v] = true
-	}
-	if f.production {
-		omit["dev"] = true
-	}
-	if f.optional != nil && !*f.optional {
-		omit["optional"] = true
-	}
-	for _, v := range f.include.values {
-		delete(omit, v)
-	}
+	omit := f.omitSet(f.production)
 	for v := range omit {
 		return nil, withCode(exitUsage, fmt.Errorf("--omit=%s: yarn 2+ installs every dependency yarn.lock records (it has no --production), and so does airlock", v))
 	}
@@ -743,6 +731,27 @@ func (p *yarnClassicPlan) newFetcher(offline bool, warn func(string)) (*fetch.Fe
 	return newFetcher(p.cfg, p.rc, offline, warn)
 }
 
+// omitSet is what npm ci's --omit, --optional=false and --include flags
+// leave out ("dev", "optional", "peer"), and "dev" when production is set
+// (--production, or what the package manager takes for it), for the
+// package managers whose own flags airlock maps them onto.
+func (f *npmCIFlags) omitSet(production bool) map[string]bool {
+	omit := map[string]bool{}
+	for _, v := range f.omit.values {
+		omit[v] = true
+	}
+	if production {
+		omit["dev"] = true
+	}
+	if f.optional != nil && !*f.optional {
+		omit["optional"] = true
+	}
+	for _, v := range f.include.values {
+		delete(omit, v)
+	}
+	return omit
+}
+
 // setCacheDir points cfg's cache at the airlock directory inside dir, the
 // package manager's own cache flag (npm's --cache, pnpm's --store-dir), if
 // one was given, as npm and pnpm keep their caches there.
@@ -839,20 +848,8 @@ func loadYarnClassicPlan(projectDir, configFile string, noRemoteCache bool, lf *
 // (--production) is yarn's --production; --os and --cpu choose the
 // platform optional packages are matched against.
 func yarnClassicPlanOf(f *npmCIFlags, projectDir string, data []byte, rep *reporter) (*yarnClassicPlan, error) {
-	omit := map[string]bool{}
-	for _, v := range f.omit.values {
-		omit[v] = true
-	}
 	// yarn 1 leaves devDependencies out under NODE_ENV=production too.
-	if f.production || os.Getenv("NODE_ENV") == "production" {
-		omit["dev"] = true
-	}
-	if f.optional != nil && !*f.optional {
-		omit["optional"] = true
-	}
-	for _, v := range f.include.values {
-		delete(omit, v)
-	}
+	omit := f.omitSet(f.production || os.Getenv("NODE_ENV") == "production")
 	for v := range omit {
 		if v != "dev" {
 			return nil, withCode(exitUsage, fmt.Errorf("--omit=%s: only --omit=dev (yarn's --production) is supported for yarn.lock", v))

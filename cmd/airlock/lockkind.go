@@ -176,19 +176,7 @@ func loadJSPlan(ctx context.Context, f *npmCIFlags, rep *reporter) (*jsPlan, err
 // pnpmSelectOf maps npm ci's selection flags onto pnpm's: npm's .npmrc
 // omit settings and NODE_ENV do not apply to a pnpm project.
 func pnpmSelectOf(f *npmCIFlags) (pnpmSelect, error) {
-	omit := map[string]bool{}
-	for _, v := range f.omit.values {
-		omit[v] = true
-	}
-	if f.production {
-		omit["dev"] = true
-	}
-	if f.optional != nil && !*f.optional {
-		omit["optional"] = true
-	}
-	for _, v := range f.include.values {
-		delete(omit, v)
-	}
+	omit := f.omitSet(f.production)
 	var s pnpmSelect
 	for v := range omit {
 		switch v {
