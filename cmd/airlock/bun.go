@@ -20,7 +20,6 @@ import (
 	"github.com/airlock-dev/airlock/config"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
 	installbun "github.com/airlock-dev/airlock/install/bun"
-	"github.com/airlock-dev/airlock/internal/auditlog"
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
 	lockbun "github.com/airlock-dev/airlock/lock/bun"
@@ -350,20 +349,9 @@ func loadBunPlan(f *bunFlags, platform lockbun.Platform, rep *reporter) (*bunPla
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	cfg, err := config.Load(f.configFile, projectDir, os.Getenv)
+	cfg, rc, err := loadJSConfig(projectDir, f.configFile, f.noRemoteCache, rep)
 	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	rep.audit.configure(cfg, projectDir)
-	if f.noRemoteCache {
-		cfg.RemoteCache = config.RemoteCache{}
-	}
-	rc, err := npmrc.Load(projectDir, os.Environ())
-	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	for _, w := range rc.Warnings() {
-		rep.warn(event{Message: w})
+		return nil, err
 	}
 	project, err := readBunProject(projectDir, f)
 	if err != nil {
@@ -407,21 +395,9 @@ func loadBunPlan(f *bunFlags, platform lockbun.Platform, rep *reporter) (*bunPla
 // --omit=dev (--production) and --omit=optional, --include, and
 // --os/--cpu/--libc for the platform.
 func bunPlanOf(f *npmCIFlags, rep *reporter) (*bunPlan, error) {
-	bf := &bunFlags{dir: f.dir, configFile: f.configFile, noRemoteCache: f.noRemoteCache, production: f.production}
-	omit := map[string]bool{}
-	for _, v := range f.omit.values {
-		omit[v] = true
-	}
-	if f.optional != nil && !*f.optional {
-		omit["optional"] = true
-	}
-	for _, v := range f.include.values {
-		delete(omit, v)
-		if v == "dev" {
-			bf.production = false
-		}
-	}
-	for v := range omit {
+	bf := &bunFlags{dir: f.dir, configFile: f.configFile, noRemoteCache: f.noRemoteCache}
+	// --production is --omit=dev here, so --include=dev overrides it.
+	for v := range f.omitSet(f.production) {
 		if v != "dev" && v != "optional" {
 			return nil, withCode(exitUsage, fmt.Errorf("--omit=%s is not supported for bun.lock (only dev and optional)", v))
 		}
@@ -437,10 +413,7 @@ func runBunInstall(ctx context.Context, command string, f *bunFlags, rep *report
 		return err
 	}
 	projectDir, cfg, rc, sel := plan.projectDir, plan.cfg, plan.rc, plan.sel
-	if err := checkNpmPolicy(sel.Install, rc, rep); err != nil {
-		return err
-	}
-	if err := checkPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: projectDir, offline: f.offline, pkgs: sel.Install, rep: rep, now: time.Now()}); err != nil {
+	if err := checkJSPolicy(ctx, policyInput{cfg: cfg, rc: rc, projectDir: projectDir, offline: f.offline, pkgs: sel.Install, rep: rep}); err != nil {
 		return err
 	}
 	fetcher, err := newFetcher(cfg, rc, f.offline, func(msg string) { rep.warn(event{Message: msg}) })
@@ -462,19 +435,12 @@ func runBunInstall(ctx context.Context, command string, f *bunFlags, rep *report
 		Selection:   sel,
 		Concurrency: cfg.Concurrency,
 		LockWait:    30 * time.Second,
-		OnLockWait: func(holder string) {
-			if holder != "" {
-				holder = " (process " + holder + ")"
-			}
-			rep.warn(event{Message: "waiting up to 30s for another airlock installing into this project" + holder})
-		},
+		OnLockWait:  rep.lockWait("this project"),
 		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
 			return extractArchive(ctx, fetcher, pkg, dir, installbun.ExtractOptions(umask), &stats, rep)
 		},
 	})
-	if n := stats.uncached.Load(); n > 1 {
-		rep.warn(event{Message: fmt.Sprintf("%d archives in all were installed but not cached (see the first warning above)", n)})
-	}
+	stats.warnUncached(rep)
 	if err != nil {
 		return classifyInstallError(err)
 	}
@@ -483,31 +449,12 @@ func runBunInstall(ctx context.Context, command string, f *bunFlags, rep *report
 	}
 	scripts := res.InstallScripts
 	took := time.Since(began)
-	e := event{
-		Packages:       res.Packages,
-		FromCache:      int(stats.fromCache.Load()),
-		Downloaded:     int(stats.downloaded.Load()),
-		Refetched:      int(stats.refetched.Load()),
-		Bytes:          stats.bytes.Load(),
-		Links:          res.Links,
-		Bins:           res.Bins,
-		Skipped:        len(sel.Skipped),
-		Seconds:        took.Seconds(),
-		InstallScripts: scripts,
-	}
-	lines := []string{fmt.Sprintf("added %d packages (%s verified: %d downloaded, %d from cache) in %s",
-		e.Packages, humanBytes(e.Bytes), e.Downloaded, e.FromCache, took.Round(10*time.Millisecond))}
-	if e.Refetched > 0 {
-		lines = append(lines, fmt.Sprintf("replaced %d corrupt cache entries (see the warnings above)", e.Refetched))
-	}
+	e := stats.event(res.Packages, res.Links, res.Bins, len(sel.Skipped), scripts, took)
+	lines := addedLines(e, "", took)
 	if e.Skipped > 0 {
 		lines = append(lines, fmt.Sprintf("skipped %d packages (omitted or not for this platform; --json lists them)", e.Skipped))
 	}
-	if len(scripts) > 0 {
-		lines = append(lines, fmt.Sprintf("%d packages declare install scripts, which airlock did not run: %s", len(scripts), strings.Join(scripts, ", ")),
-			"  airlock bun install runs no scripts; run the ones you trust with `bun pm trust NAME`")
-	}
-	rep.done(e, lines)
-	rep.audit.add(auditlog.Event{Kind: "install", Result: "ok", Detail: command + ": " + strings.Join(lines, "; ")})
+	lines = append(lines, scriptLines(scripts, "airlock bun install runs no scripts; run the ones you trust with `bun pm trust NAME`")...)
+	rep.finishInstall(command, e, lines)
 	return nil
 }
