@@ -2,7 +2,6 @@ package bun
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/airlock-dev/airlock/install"
 	installnpm "github.com/airlock-dev/airlock/install/npm"
 	"github.com/airlock-dev/airlock/lock"
 	lockbun "github.com/airlock-dev/airlock/lock/bun"
@@ -105,7 +105,7 @@ func Install(ctx context.Context, opts Options) (*Result, error) {
 				return fmt.Errorf("%s: %w", pkg.Path, err)
 			}
 		}
-		if hasInstallScript(dir) {
+		if install.HasInstallScript(dir) {
 			mu.Lock()
 			scripts = append(scripts, pkg.Name+"@"+pkg.Version)
 			mu.Unlock()
@@ -150,28 +150,4 @@ func listBinDir(pkgDir, binDir string, bins map[string]string) error {
 		}
 	}
 	return nil
-}
-
-// hasInstallScript reads an extracted package's package.json the way bun's
-// lifecycle runner decides whether it builds: a preinstall, install or
-// postinstall script, or a binding.gyp (node-gyp rebuild is the default
-// install script then).
-func hasInstallScript(dir string) bool {
-	data, err := os.ReadFile(filepath.Join(dir, "package.json"))
-	if err != nil {
-		return false
-	}
-	var m struct {
-		Scripts map[string]any `json:"scripts"`
-	}
-	if json.Unmarshal(data, &m) != nil {
-		return false
-	}
-	for _, k := range []string{"preinstall", "install", "postinstall"} {
-		if v, ok := m.Scripts[k].(string); ok && v != "" {
-			return true
-		}
-	}
-	_, err = os.Lstat(filepath.Join(dir, "binding.gyp"))
-	return err == nil
 }

@@ -154,15 +154,11 @@ func (b *isoBuilder) stageTargets() error {
 				}
 			}
 		}
-		d, err := b.st.Dir(t)
+		rel, err := b.st.RootDir(t)
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(b.st.Root(), d)
-		if err != nil {
-			return err
-		}
-		b.staged[t] = filepath.ToSlash(rel)
+		b.staged[t] = rel
 	}
 	return nil
 }
@@ -222,7 +218,7 @@ func (b *isoBuilder) extractAll(ctx context.Context) error {
 			if err := b.opts.Extract(gctx, e.Package, dirs[i]); err != nil {
 				return fmt.Errorf("extracting %s (%s@%s): %w", e.Dir, e.Package.Name, e.Package.Version, err)
 			}
-			if hasInstallScript(dirs[i]) {
+			if install.HasInstallScript(dirs[i]) {
 				b.mu.Lock()
 				scripts = append(scripts, e.Package.Name+"@"+e.Package.Version)
 				b.mu.Unlock()
@@ -246,11 +242,11 @@ func (b *isoBuilder) extractAll(ctx context.Context) error {
 		if err := b.stage.MkdirAll(path.Dir(dst), 0o777); err != nil {
 			return fmt.Errorf("placing %s: %w", e.Dir, err)
 		}
-		rel, err := filepath.Rel(b.st.Root(), dirs[i])
+		rel, err := b.st.Rel(dirs[i])
 		if err != nil {
 			return err
 		}
-		if err := b.stage.Rename(filepath.ToSlash(rel), dst); err != nil {
+		if err := b.stage.Rename(rel, dst); err != nil {
 			return fmt.Errorf("placing %s: %w", e.Dir, err)
 		}
 		b.res.Packages++
