@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/airlock-dev/airlock/lock"
 )
 
 // MaxLockfileSize bounds the input to Parse, as lock/npm and lock/pnpm
@@ -120,40 +122,14 @@ type Lockfile struct {
 // versionRe is semver 2.0 without a leading "v" or "=".
 var versionRe = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$`)
 
-// validName is lock/npm's rule (validate-npm-package-name for existing
-// packages): names become directory names and URL paths.
+// validName is lock.NameProblem (lock/npm's rule, validate-npm-package-name
+// for existing packages: names become directory names and URL paths) in
+// this package's ErrBadName.
 func validName(name string) error {
-	bad := func(why string) error { return fmt.Errorf("%w %q: %s", ErrBadName, name, why) }
-	switch {
-	case name == "":
-		return bad("name is empty")
-	case len(name) > 214:
-		return bad("name is longer than 214 characters")
-	case strings.HasPrefix(name, "."), strings.HasPrefix(name, "-"), strings.HasPrefix(name, "_"):
-		return bad("name cannot start with a period, hyphen or underscore")
-	case strings.EqualFold(name, "node_modules"), strings.EqualFold(name, "favicon.ico"):
-		return bad("name is reserved")
+	if why := lock.NameProblem(name); why != "" {
+		return fmt.Errorf("%w %q: %s", ErrBadName, name, why)
 	}
-	if uriSafe(name) {
-		return nil
-	}
-	scope, base, ok := strings.Cut(name, "/")
-	if ok && strings.HasPrefix(scope, "@") && len(scope) > 1 && uriSafe(scope[1:]) && uriSafe(base) && base != "" &&
-		!strings.HasPrefix(base, ".") && !strings.EqualFold(base, "node_modules") && scope != "@." && scope != "@.." {
-		return nil
-	}
-	return bad("name can only contain URL-friendly characters")
-}
-
-// uriSafe reports whether JavaScript's encodeURIComponent leaves s unchanged.
-func uriSafe(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.!~*'()", c) >= 0) {
-			return false
-		}
-	}
-	return true
+	return nil
 }
 
 // splitNameRes splits "name@resolution" ("@scope/name@1.0.0",
