@@ -31,7 +31,7 @@ fmt-check:
 
 # The whole hermetic suite: unit tests, the CLI scripts, and the comparison
 # with real `npm ci` against a local TLS registry (skipped without npm).
-# cmd/airlock's scripts take about 5 minutes on 2 quiet cores under -race;
+# cmd/airlock's scripts take about 8 minutes on 2 quiet cores under -race;
 # the timeout leaves room for a busy machine instead of go test's 10 minutes.
 test: fmt-check vet
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
