@@ -206,7 +206,7 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	b.left -= int64(n)
 	b.out += int64(n)
-	if b.in != nil && b.out > unpack.RatioGrace && b.out > b.in.n*unpack.DefaultLimits.MaxRatio {
+	if b.out > unpack.RatioGrace && b.out > b.in.n*unpack.DefaultLimits.MaxRatio {
 		b.left, b.bomb = 0, true
 		return n, errRatio
 	}
