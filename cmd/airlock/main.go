@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/sandbox"
 )
 
@@ -108,6 +109,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
+	}
+	switch args[0] {
+	case "npm", "install", "pnpm", "bun", "yarn", "fetch", "vendor", "verify", "audit", "pip":
+		// These talk to a registry unless everything is cached: parse the
+		// trusted certificates while the lockfile is read.
+		client.PreloadSystemRoots()
 	}
 	switch args[0] {
 	case "npm":

@@ -145,6 +145,46 @@ func TestNewRejectsEmptyCABundle(t *testing.T) {
 	}
 }
 
+// TestCABundleParsing: an extra CA bundle is read as
+// x509.CertPool.AppendCertsFromPEM reads it (only header-less CERTIFICATE
+// blocks that parse count), and parsed once per process however many
+// clients use it.
+func TestCABundleParsing(t *testing.T) {
+	ca, other := newCA(t), newCA(t)
+	withHeader := strings.Replace(string(other.PEM), "-----BEGIN CERTIFICATE-----\n", "-----BEGIN CERTIFICATE-----\nProc-Type: 4,ENCRYPTED\n\n", 1)
+	bundle := "# comment\n" +
+		"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" +
+		"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n" +
+		withHeader + string(ca.PEM)
+	want := x509.NewCertPool()
+	if !want.AppendCertsFromPEM([]byte(bundle)) {
+		t.Fatal("AppendCertsFromPEM found no certificate")
+	}
+	got := parseCABundle([]byte(bundle))
+	if len(got) != 1 || !got[0].Equal(ca.cert) {
+		t.Fatalf("parseCABundle kept %d certificates, want only the test CA", len(got))
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(got[0])
+	if !pool.Equal(want) {
+		t.Error("parseCABundle and AppendCertsFromPEM disagree")
+	}
+	if again := parseCABundle([]byte(bundle)); &again[0] != &got[0] {
+		t.Error("the same bundle was parsed twice")
+	}
+	// Two clients from the one bundle both trust its CA.
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(hello))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.leaf(t, leafOpts{})}}
+	srv.StartTLS()
+	defer srv.Close()
+	for i := range 2 {
+		c := newClient(t, nil, func(o *Options) { o.ExtraCAs = []CABundle{{Source: "bundle", PEM: []byte(bundle)}} })
+		if body, _, err := get(t, c, srv.URL, nil); err != nil || string(body) != "hello" {
+			t.Fatalf("client %d: %q, %v", i, body, err)
+		}
+	}
+}
+
 func TestHTTP2AndReuse(t *testing.T) {
 	ca := newCA(t)
 	var conns atomic.Int32
