@@ -12,12 +12,18 @@
 // --lockfile-only` translate package-lock.json once, untimed, so all four
 // tools install the same versions; the timed runs are frozen installs.
 //
+// After each project it prints the floor of a verified install of it
+// (internal/floor), measured on the cache airlock's runs filled: the
+// hashing, inflating, linking and file creation no verified install can
+// skip, timed alone.
+//
 // It talks to the registry the user's npm configuration names (the real
 // registry by default), so run it on a quiet machine and network; `make
 // bench` does. It is not part of `make test`.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -28,6 +34,7 @@ import (
 	"syscall"
 
 	"github.com/airlock-dev/airlock/internal/benchrun"
+	"github.com/airlock-dev/airlock/internal/floor"
 )
 
 type tool struct {
@@ -240,6 +247,14 @@ func bench(src, name, root string, tools []tool, runs int) {
 	results, err := benchrun.Interleave(timed, runs)
 	check(err)
 	check(results.Print(os.Stdout, names, "airlock"))
+	if cache, ok := caches["airlock"]; ok && slices.ContainsFunc(active, func(t tool) bool { return t.name == "airlock" }) {
+		fmt.Printf("\nfloor of a verified install of %s (internal/floor, on airlock's cache of these runs):\n", name)
+		if err := floor.Measure(os.Stdout, cache, base); errors.Is(err, floor.ErrNoStore) {
+			fmt.Printf("  not measured: %v (use -runs 2 or more)\n", err)
+		} else {
+			check(err)
+		}
+	}
 	for _, t := range active {
 		check(os.RemoveAll(dirs[t.name]))
 		check(os.RemoveAll(caches[t.name]))
