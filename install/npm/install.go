@@ -517,23 +517,36 @@ func (b *builder) extractAll(ctx context.Context) (map[string]string, error) {
 func (b *builder) assemble(extracted map[string]string, res *Result) error {
 	items := make([]item, len(b.plan.items))
 	copy(items, b.plan.items)
+	// Sorted, every location comes after its ancestors: a package's
+	// directory is made or moved in before anything inside it.
 	sort.Slice(items, func(i, j int) bool { return items[i].pkg.Path < items[j].pkg.Path })
+	made := map[string]bool{}
+	mv := b.st.NewMover()
+	defer mv.Close()
 	for _, it := range items {
 		switch it.kind {
 		case kindExtract:
 			dst := b.stagedPath(it)
-			if err := b.stage.MkdirAll(path.Dir(dst), dirMode); err != nil {
-				return fmt.Errorf("placing %s: %w", it.pkg.Path, err)
-			}
-			// A parent's archive may already hold files here. npm's pacote
-			// empties a package's directory before extracting into it, so
-			// the package's own archive wins: drop what the parent brought.
-			if _, err := b.stage.Lstat(dst); err == nil {
-				if err := b.stage.RemoveAll(dst); err != nil {
+			if parent := path.Dir(dst); !made[parent] {
+				if err := b.stage.MkdirAll(parent, dirMode); err != nil {
 					return fmt.Errorf("placing %s: %w", it.pkg.Path, err)
 				}
+				made[parent] = true
 			}
-			if err := b.stage.Rename(extracted[it.pkg.Path], dst); err != nil {
+			// A parent package's archive may already hold files here.
+			// npm's pacote empties a package's directory before extracting
+			// into it, so the package's own archive wins: drop what the
+			// parent brought. (Directly in a staged node_modules nothing
+			// can be there yet.)
+			if b.insidePackage(it) {
+				if _, err := b.stage.Lstat(dst); err == nil {
+					if err := b.stage.RemoveAll(dst); err != nil {
+						return fmt.Errorf("placing %s: %w", it.pkg.Path, err)
+					}
+					mv.Forget(dst)
+				}
+			}
+			if err := mv.Rename(extracted[it.pkg.Path], dst); err != nil {
 				return fmt.Errorf("placing %s: %w", it.pkg.Path, err)
 			}
 			res.Packages++
@@ -565,6 +578,14 @@ func (b *builder) assemble(extracted map[string]string, res *Result) error {
 		res.Links++
 	}
 	return nil
+}
+
+// insidePackage reports whether it sits in another package's node_modules
+// rather than directly in a staged target (the project's or a workspace's
+// node_modules).
+func (b *builder) insidePackage(it item) bool {
+	parent, _, _ := splitNodeModules(it.pkg.Path)
+	return parent != "" && path.Join(parent, "node_modules") != it.target
 }
 
 // binJobs lists the nodes whose bins npm links: installed packages and
