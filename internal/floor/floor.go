@@ -29,7 +29,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,13 +45,13 @@ import (
 // has no store entries yet (a single warm install builds them).
 func Measure(w io.Writer, cacheDir, workdir string) error {
 	workers := runtime.GOMAXPROCS(0)
-	blobs, blobBytes, err := regularFiles(filepath.Join(cacheDir, "blobs", "sha512"), nil)
+	blobs, _, blobBytes, err := regularFiles(filepath.Join(cacheDir, "blobs", "sha512"), nil)
 	if err != nil {
 		return err
 	}
 	var dirs []string
 	storeRoot := filepath.Join(cacheDir, "store", "v1")
-	files, fileBytes, err := regularFiles(storeRoot, &dirs)
+	files, sizes, fileBytes, err := regularFiles(storeRoot, &dirs)
 	if err != nil {
 		return err
 	}
@@ -104,7 +103,7 @@ func Measure(w io.Writer, cacheDir, workdir string) error {
 		return err
 	}
 	report(w, fmt.Sprintf("mkdir %d directories", len(dirs)), wall, cpu, 0)
-	byDir := groupByDir(files)
+	byDir := groupByDir(files, sizes)
 	link := func(d dirFiles) error {
 		src, err := unix.Open(filepath.Join(storeRoot, d.dir), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
@@ -163,22 +162,35 @@ func Measure(w io.Writer, cacheDir, workdir string) error {
 		return nil
 	}
 	// What a cold install's extraction writes: every file created and
-	// filled (from the store here, so that no inflating is counted).
+	// filled with its size in bytes (from memory: no reading or inflating
+	// is counted).
 	copyTree := tree + "-copy"
 	defer os.RemoveAll(copyTree)
+	zeros := make([]byte, 1<<20)
 	create := func(d dirFiles) error {
 		dst := filepath.Join(copyTree, d.dir)
 		if err := os.MkdirAll(dst, 0o755); err != nil {
 			return err
 		}
-		for _, name := range d.names {
-			data, err := os.ReadFile(filepath.Join(storeRoot, d.dir, name))
+		dfd, err := unix.Open(dst, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(dfd)
+		for i, name := range d.names {
+			fd, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 			if err != nil {
 				return err
 			}
-			if err := os.WriteFile(filepath.Join(dst, name), data, 0o644); err != nil {
-				return err
+			for left := d.sizes[i]; left > 0; {
+				n, err := unix.Write(fd, zeros[:min(left, int64(len(zeros)))])
+				if err != nil {
+					unix.Close(fd)
+					return err
+				}
+				left -= int64(n)
 			}
+			unix.Close(fd)
 		}
 		return nil
 	}
@@ -210,11 +222,12 @@ func report(w io.Writer, name string, wall, cpu time.Duration, bytes int64) {
 	fmt.Fprintf(w, "%-44s %10s %10s %12s\n", name, wall.Round(time.Millisecond), cpu.Round(time.Millisecond), rate)
 }
 
-// regularFiles lists the regular files under root (relative paths, sorted),
-// skipping store manifests, and their total size; dirs, if set, receives
+// regularFiles lists the regular files under root (relative paths, in
+// lexical order), skipping store manifests, with their sizes and total; dirs, if set, receives
 // every directory below root.
-func regularFiles(root string, dirs *[]string) ([]string, int64, error) {
+func regularFiles(root string, dirs *[]string) ([]string, []int64, int64, error) {
 	var files []string
+	var sizes []int64
 	var total int64
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -232,6 +245,7 @@ func regularFiles(root string, dirs *[]string) ([]string, int64, error) {
 				return err
 			}
 			total += info.Size()
+			sizes = append(sizes, info.Size())
 			if dirs == nil {
 				files = append(files, p)
 			} else {
@@ -240,11 +254,11 @@ func regularFiles(root string, dirs *[]string) ([]string, int64, error) {
 		}
 		return nil
 	})
-	sort.Strings(files)
+	// WalkDir walks in lexical order: each directory's files are together.
 	if err == nil && len(files) == 0 {
 		err = fmt.Errorf("%w under %s", ErrNoStore, root)
 	}
-	return files, total, err
+	return files, sizes, total, err
 }
 
 // ErrNoStore says the cache holds no archives or store entries to measure.
@@ -253,16 +267,19 @@ var ErrNoStore = errors.New("no files: a cold and two warm airlock installs fill
 type dirFiles struct {
 	dir   string
 	names []string
+	sizes []int64
 }
 
-func groupByDir(files []string) []dirFiles {
+func groupByDir(files []string, sizes []int64) []dirFiles {
 	var out []dirFiles
-	for _, f := range files {
+	for i, f := range files {
 		dir, name := filepath.Dir(f), filepath.Base(f)
 		if len(out) == 0 || out[len(out)-1].dir != dir {
 			out = append(out, dirFiles{dir: dir})
 		}
-		out[len(out)-1].names = append(out[len(out)-1].names, name)
+		d := &out[len(out)-1]
+		d.names = append(d.names, name)
+		d.sizes = append(d.sizes, sizes[i])
 	}
 	return out
 }
