@@ -87,7 +87,7 @@ func (p *Policy) Static(s Subject, match RangeMatcher) []Decision {
 	case err != nil:
 		d := s.decision("integrity", Deny, fmt.Sprintf("%s has no usable integrity in the lockfile", s.id()))
 		d.Evidence = err.Error()
-		d.Override = "run `npm install --package-lock-only` to record its sha512, review and commit the lockfile"
+		d.Override = fmt.Sprintf("run `%s` to record its sha512, review and commit the lockfile", p.relock())
 		out = append(out, d)
 	case in.WeakOnly():
 		v := Warn
@@ -99,7 +99,7 @@ func (p *Policy) Static(s Subject, match RangeMatcher) []Decision {
 		if w := e.From["weak_hashes"]; w != "" {
 			d.Evidence += fmt.Sprintf("; weak_hashes = %q from %s", e.WeakHashes, w)
 		}
-		d.Override = "`npm install --package-lock-only` records sha512"
+		d.Override = fmt.Sprintf("`%s` records sha512", p.relock())
 		if v == Deny {
 			d.Override += fmt.Sprintf(`; or set weak_hashes = "warn" in [policy.packages.%q] of %s`, s.Name, src)
 		}
@@ -215,7 +215,7 @@ func (p *Policy) Metadata(s Subject, t RegistryTrust, f Facts, now time.Time) []
 		d.Override = "the lockfile names a version the registry does not serve (unpublished, or the wrong registry): update the lockfile"
 		return append(out, d)
 	}
-	if d, ok := integrityAgrees(s, f.Integrity, f.Shasum, f.URL); !ok {
+	if d, ok := integrityAgrees(s, f.Integrity, f.Shasum, f.URL, p.relock()); !ok {
 		out = append(out, d)
 		return out // nothing the registry says about other bytes is evidence for these
 	}
@@ -281,8 +281,9 @@ func (p *Policy) Metadata(s Subject, t RegistryTrust, f Facts, now time.Time) []
 // the strongest algorithm both name decides, and its digests must be
 // equal. Digests of algorithms only one side has say nothing. A packument
 // with no comparable digest is a disagreement too: the registry then
-// vouches for nothing the lockfile pinned.
-func integrityAgrees(s Subject, pIntegrity, pShasum, url string) (Decision, bool) {
+// vouches for nothing the lockfile pinned. relock is the command the
+// overrides name for rewriting the lockfile.
+func integrityAgrees(s Subject, pIntegrity, pShasum, url, relock string) (Decision, bool) {
 	lock, err := ParseSRI(s.Integrity)
 	if err != nil {
 		return Decision{}, true // Static already refused it
@@ -292,12 +293,12 @@ func integrityAgrees(s Subject, pIntegrity, pShasum, url string) (Decision, bool
 	case !compared:
 		d := s.decision("integrity", Deny, fmt.Sprintf("%s: the registry's metadata has no digest comparable with the lockfile's", s.id()))
 		d.Evidence = fmt.Sprintf("lockfile %s; registry integrity %q shasum %q (%s)", s.Integrity, pIntegrity, pShasum, url)
-		d.Override = "re-lock against this registry with `npm install --package-lock-only` and review the diff"
+		d.Override = fmt.Sprintf("re-lock against this registry with `%s` and review the diff", relock)
 		return d, false
 	case !bytes.Equal(l.Sum, r.Sum):
 		d := s.decision("integrity", Deny, fmt.Sprintf("%s: the lockfile and the registry disagree about its %s", s.id(), l.Algorithm))
 		d.Evidence = fmt.Sprintf("lockfile %s; registry %s (%s)", l, r, url)
-		d.Override = "the registry now serves other bytes under this version than were locked: do not override; find out why (a republished or tampered package, or the wrong registry), then re-lock with `npm install --package-lock-only` only if the new bytes are trusted"
+		d.Override = fmt.Sprintf("the registry now serves other bytes under this version than were locked: do not override; find out why (a republished or tampered package, or the wrong registry), then re-lock with `%s` only if the new bytes are trusted", relock)
 		return d, false
 	}
 	return Decision{}, true

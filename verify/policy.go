@@ -30,6 +30,23 @@ type Policy struct {
 	// Source names where the policy was written ("airlock.toml" path), for
 	// explanations; "" means the built-in defaults.
 	Source string
+	// RelockHint is the command that rewrites the lockfile being installed
+	// ("pnpm install --lockfile-only"), which overrides name; "" means
+	// DefaultRelockHint. The policy is shared by every lockfile kind and
+	// only the caller knows which one it applies to.
+	RelockHint string
+}
+
+// DefaultRelockHint is the re-lock command named when the caller names
+// none: npm's, whose lockfile was airlock's first.
+const DefaultRelockHint = "npm install --package-lock-only"
+
+// relock is the command overrides name for rewriting the lockfile.
+func (p *Policy) relock() string {
+	if p == nil || p.RelockHint == "" {
+		return DefaultRelockHint
+	}
+	return p.RelockHint
 }
 
 // Rules are the settings that can differ per package. A nil or empty field
