@@ -34,6 +34,9 @@ type IntegrityError struct {
 	// ContentEncoding is an encoding the server declared that was not
 	// undone (airlock asks only for gzip), so the encoded bytes were hashed.
 	ContentEncoding string
+	// RelockHint is the command that rewrites the lockfile (Fetcher's);
+	// "" means verify.DefaultRelockHint.
+	RelockHint string
 }
 
 func (e *IntegrityError) Error() string {
@@ -69,8 +72,19 @@ The registry served bytes that differ from what the lockfile recorded.
 The package may have been replaced on the registry, or an attacker or a
 broken proxy may have altered the download. Nothing from it was cached.
 If you expected this package to change, regenerate the lockfile on a
-trusted machine (npm install --package-lock-only) and review the diff.`)
+trusted machine (`)
+	b.WriteString(relockHint(e.RelockHint))
+	b.WriteString(") and review the diff.")
 	return b.String()
+}
+
+// relockHint is the re-lock command an error names: the caller's, else
+// npm's.
+func relockHint(h string) string {
+	if h == "" {
+		return verify.DefaultRelockHint
+	}
+	return h
 }
 
 // isPage reports a Content-Type no package archive is served with.
@@ -118,10 +132,13 @@ type BadIntegrityError struct {
 	Path      string // install path as the lockfile keys it
 	Integrity string // as recorded, possibly empty
 	Err       error  // the *verify.ParseError
+	// RelockHint is the command that rewrites the lockfile (Fetcher's);
+	// "" means verify.DefaultRelockHint.
+	RelockHint string
 }
 
 func (e *BadIntegrityError) Error() string {
-	const fix = "regenerate the lockfile's integrity with `npm install --package-lock-only` and review the diff"
+	fix := "regenerate the lockfile's integrity with `" + relockHint(e.RelockHint) + "` and review the diff"
 	if e.Integrity == "" {
 		return fmt.Sprintf("%s (%s): the lockfile records no integrity, so airlock cannot verify it; %s", e.Package, e.Path, fix)
 	}

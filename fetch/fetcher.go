@@ -63,6 +63,10 @@ type Fetcher struct {
 	// Fetch does not use it: installers place packages from it, and fill
 	// it from archives Fetch verified.
 	Store *store.Store
+	// RelockHint is the command that rewrites the lockfile being fetched
+	// ("pnpm install --lockfile-only", "uv lock"), which integrity errors
+	// tell the user to run; "" means verify.DefaultRelockHint (npm's).
+	RelockHint string
 
 	inflight keyedLock
 }
@@ -125,7 +129,7 @@ func (f *Fetcher) Fetch(ctx context.Context, pkg lock.Package, consume func(io.R
 	}
 	integ, err := verify.ParseSRI(pkg.Integrity)
 	if err != nil {
-		return Result{}, &BadIntegrityError{Package: id, Path: pkg.Path, Integrity: pkg.Integrity, Err: err}
+		return Result{}, &BadIntegrityError{Package: id, Path: pkg.Path, Integrity: pkg.Integrity, Err: err, RelockHint: f.RelockHint}
 	}
 	want := integ.Strongest()
 	if consume == nil {
@@ -359,7 +363,7 @@ func (f *Fetcher) download(ctx context.Context, id, url string, want verify.Dige
 		var me *verify.MismatchError
 		if errors.As(err, &me) {
 			ie := &IntegrityError{Package: id, URL: shown, Want: me.Want, Got: me.Got,
-				ContentType: resp.Header.Get("Content-Type"), Decoded: resp.Uncompressed}
+				ContentType: resp.Header.Get("Content-Type"), Decoded: resp.Uncompressed, RelockHint: f.RelockHint}
 			if !resp.Uncompressed {
 				ie.ContentEncoding = resp.Header.Get("Content-Encoding")
 			}

@@ -86,7 +86,7 @@ func (f *Fetcher) fromRemote(ctx context.Context, id string, want verify.Digest,
 		if !errors.As(err, &me) {
 			return true, fmt.Errorf("verifying %s: %w", id, err)
 		}
-		res.RemoteBad = &IntegrityError{Package: id, URL: url, Want: me.Want, Got: me.Got}
+		res.RemoteBad = &IntegrityError{Package: id, URL: url, Want: me.Want, Got: me.Got, RelockHint: f.RelockHint}
 		f.Remote.Reject(want, res.RemoteBad)
 		return false, nil
 	}

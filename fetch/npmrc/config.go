@@ -19,6 +19,12 @@ type Config struct {
 	cwd      string           // npm resolves relative paths against its working directory
 	proxyEnv map[string]Value // https_proxy and no_proxy from the environment
 	warnings []string
+
+	// RelockHint is the command that rewrites the project's lockfile
+	// ("pnpm install --lockfile-only"), which a HostError names; "" means
+	// npm's. The caller sets it: .npmrc is read for pnpm, yarn 1 and bun
+	// projects too, and does not say which lockfile is installed.
+	RelockHint string
 }
 
 // Layer describes one configuration source, for `airlock config explain`.

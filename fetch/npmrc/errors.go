@@ -70,23 +70,34 @@ type HostError struct {
 	Registries []string
 	// SameHost: a registry is on Host, but URL is outside its path.
 	SameHost bool
+	// RelockHint is the command that rewrites the lockfile (Config's);
+	// "" means npm's. .npmrc serves pnpm, yarn 1 and bun projects too.
+	RelockHint string
 }
 
 func (e *HostError) Error() string {
+	relock := e.RelockHint
+	if relock == "" {
+		relock = defaultRelockHint
+	}
 	if e.SameHost {
 		return fmt.Sprintf("%s: tarball URL %s is on a registry's host but outside its path (configured: %s); "+
 			"airlock downloads only from below the registries .npmrc names: regenerate the lockfile against your registry "+
-			"with `npm install --package-lock-only`, or configure that path as a registry in .npmrc",
-			e.Package, e.URL, strings.Join(e.Registries, ", "))
+			"with `%s`, or configure that path as a registry in .npmrc",
+			e.Package, e.URL, strings.Join(e.Registries, ", "), relock)
 	}
 	return fmt.Sprintf("%s: tarball URL %s is on %s, which is not a configured registry (configured: %s); "+
 		"airlock downloads only from registries .npmrc names. If %s is a registry you trust, add "+
 		"\"registry=https://%s/\" (or \"@scope:registry=https://%s/\" for one scope) to the project's .npmrc; "+
-		"otherwise regenerate the lockfile against your registry with `npm install --package-lock-only`",
-		e.Package, e.URL, e.Host, strings.Join(e.Registries, ", "), e.Host, e.Host, e.Host)
+		"otherwise regenerate the lockfile against your registry with `%s`",
+		e.Package, e.URL, e.Host, strings.Join(e.Registries, ", "), e.Host, e.Host, e.Host, relock)
 }
 
 func (e *HostError) Is(target error) bool { return target == ErrNotRegistry }
+
+// defaultRelockHint is npm's re-lock command (verify.DefaultRelockHint,
+// which this package does not import).
+const defaultRelockHint = "npm install --package-lock-only"
 
 func unscopedAuthError(source, key, nerfedRegistry string) *ConfigError {
 	var detail string

@@ -138,7 +138,7 @@ func (c *Config) TarballURL(name, version, resolved string) (string, error) {
 		return "", &ConfigError{Key: key, Detail: redactURL(out.String()), Err: err}
 	}
 	if !c.underRegistries(out) {
-		e := &HostError{Package: name + "@" + version, URL: redactURL(out.String()), Host: hostKey(out)}
+		e := &HostError{Package: name + "@" + version, URL: redactURL(out.String()), Host: hostKey(out), RelockHint: c.RelockHint}
 		for _, r := range c.registries() {
 			e.Registries = append(e.Registries, r.String())
 			e.SameHost = e.SameHost || hostKey(r) == e.Host
