@@ -50,6 +50,8 @@ type Config struct {
 	DenyPth bool
 	// Scripts is [scripts]: the install scripts allowed to run, sandboxed.
 	Scripts Scripts
+	// Yarn is [yarn]: settings for yarn 2+ installs.
+	Yarn Yarn
 	// AuditLog is the hash-chained audit log's path ("" = the default,
 	// "off" = no log).
 	AuditLog string
@@ -81,6 +83,7 @@ type file struct {
 	Registry []registryFile `toml:"registry"`
 	Scripts  scriptsFile    `toml:"scripts"`
 	Cache    cacheFile      `toml:"cache"`
+	Yarn     yarnFile       `toml:"yarn"`
 }
 
 // Load finds and reads the configuration: explicit (from --config) if set,
@@ -187,6 +190,9 @@ func (c *Config) readFile(path string) error {
 	if err := c.readScripts(path, md, f.Scripts); err != nil {
 		return err
 	}
+	if err := c.readYarn(path, md, f.Yarn); err != nil {
+		return err
+	}
 	return c.readPolicy(path, md, f.Policy, f.Registry)
 }
 
@@ -212,6 +218,9 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		c.Sources["concurrency"] = "env AIRLOCK_CONCURRENCY"
 	}
 	if err := c.applyCacheEnv(getenv); err != nil {
+		return err
+	}
+	if err := c.applyYarnEnv(getenv); err != nil {
 		return err
 	}
 	return c.applyPolicyEnv(getenv)

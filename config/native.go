@@ -45,6 +45,12 @@ type Native struct {
 	Read []string
 	// Notes are settings airlock read but does not honour, and why.
 	Notes []string
+	// IgnoreScripts, when set, says where a native file told its tool to
+	// run no install script at all (pnpm-workspace.yaml ignoreScripts:
+	// true): the native allowances are then withdrawn
+	// (Config.IgnoreNativeScripts). .npmrc's ignore-scripts is applied per
+	// install, as .npmrc has layers fetch/npmrc resolves.
+	IgnoreScripts string
 }
 
 // NativeAge is one release-age cooldown written in a native tool's
@@ -123,11 +129,14 @@ func LoadNative(projectDir string) (*Native, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", path, err)
 		}
-		before := len(n.JSAges) + len(n.PythonAges) + len(n.Scripts) + len(n.Notes)
+		count := func() int {
+			return len(n.JSAges) + len(n.PythonAges) + len(n.Scripts) + len(n.Notes) + len(n.IgnoreScripts)
+		}
+		before := count()
 		if err := r.read(n, path, data); err != nil {
 			return nil, fmt.Errorf("%s: %w (airlock reads it for release-age cooldowns and install-script allowances; see README \"Honour what projects already wrote\")", path, err)
 		}
-		if len(n.JSAges)+len(n.PythonAges)+len(n.Scripts)+len(n.Notes) > before {
+		if count() > before {
 			n.Read = append(n.Read, path)
 		}
 	}
@@ -296,6 +305,16 @@ func (n *Native) readPnpmWorkspace(path string, data []byte) error {
 		}
 		for _, s := range specs {
 			n.addScript(s, allow, at(key))
+		}
+	}
+	// pnpm's ignoreScripts: no script runs, whatever the allow lists say
+	// (pnpm's build step is skipped before allowBuilds is consulted).
+	if v := doc.Get("ignoreScripts"); v != nil && v.Kind != lockpnpm.YAMLNull {
+		if v.Kind != lockpnpm.YAMLScalar || v.Quoted || (v.Value != "true" && v.Value != "false") {
+			return fmt.Errorf("ignoreScripts (line %d): want true or false", v.Line)
+		}
+		if v.Value == "true" {
+			n.IgnoreScripts = at("ignoreScripts") + ": true"
 		}
 	}
 	if v := doc.Get("allowBuilds"); v != nil && v.Kind != lockpnpm.YAMLNull {

@@ -271,3 +271,66 @@ func TestNativeScripts(t *testing.T) {
 		t.Error("[scripts] without allow dropped the native allowances")
 	}
 }
+
+// TestNpmrcIgnoresScripts: ignore-scripts read as npm reads a Boolean.
+func TestNpmrcIgnoresScripts(t *testing.T) {
+	for value, want := range map[string]bool{
+		"true": true, "": true, "1": true, "yes": true, "on": true, "Infinity": true, "0x0p0": true,
+		"false": false, "null": false, "undefined": false, "0": false, "0.0": false, "-0": false, "0x0": false, "0b0": false, "00": false,
+	} {
+		from, got := NpmrcIgnoresScripts(NpmrcSetting{Value: value, Source: "/p/.npmrc"})
+		if got != want {
+			t.Errorf("ignore-scripts=%q: %v, want %v", value, got, want)
+		}
+		if got && from != "/p/.npmrc ignore-scripts="+value {
+			t.Errorf("ignore-scripts=%q: from %q", value, from)
+		}
+	}
+}
+
+// TestIgnoreNativeScripts: a project that told its tools to run no script
+// gets no native allowance, and airlock.toml's own allow still applies.
+func TestIgnoreNativeScripts(t *testing.T) {
+	pkg := `{"trustedDependencies": ["esbuild"], "pnpm": {"onlyBuiltDependencies": ["sharp"]}}`
+	c := loadIn(t, map[string]string{"package.json": pkg})
+	c.IgnoreNativeScripts("/p/.npmrc ignore-scripts=true")
+	if len(c.Scripts.Allow) != 0 || len(c.Scripts.NativeAllow) != 0 {
+		t.Errorf("native allowances kept: %v", c.Scripts.Allow)
+	}
+	if from := c.Scripts.NativeOffFrom("esbuild", "0.25.0"); from != "package.json trustedDependencies" {
+		t.Errorf("NativeOffFrom(esbuild) = %q", from)
+	}
+	if c.Scripts.NativeAllowFrom("esbuild", "0.25.0") != "" || c.Scripts.NativeOffFrom("left-pad", "1.0.0") != "" {
+		t.Error("withdrawn allowance still reported as allowing, or an unnamed package as withdrawn")
+	}
+	c.IgnoreNativeScripts("/p/.npmrc ignore-scripts=true")
+	c.IgnoreNativeScripts("env npm_config_ignore_scripts")
+	if c.Scripts.NativeOffBy != "/p/.npmrc ignore-scripts=true; env npm_config_ignore_scripts" || len(c.Scripts.NativeOff) != 2 {
+		t.Errorf("NativeOffBy = %q, NativeOff = %v", c.Scripts.NativeOffBy, c.Scripts.NativeOff)
+	}
+
+	// pnpm-workspace.yaml's own ignoreScripts does the same at Load.
+	c = loadIn(t, map[string]string{"package.json": pkg, "pnpm-workspace.yaml": "onlyBuiltDependencies: [bcrypt]\nignoreScripts: true\n"})
+	if len(c.Scripts.Allow) != 0 || c.Scripts.NativeOffBy != "pnpm-workspace.yaml:2 ignoreScripts: true" || c.Scripts.NativeOffFrom("bcrypt", "5.0.0") == "" {
+		t.Errorf("ignoreScripts: true: allow %v, off by %q", c.Scripts.Allow, c.Scripts.NativeOffBy)
+	}
+	c = loadIn(t, map[string]string{"package.json": pkg, "pnpm-workspace.yaml": "ignoreScripts: false\n"})
+	if !MatchScript(c.Scripts.Allow, "esbuild", "0.25.0") || c.Scripts.NativeOffBy != "" {
+		t.Errorf("ignoreScripts: false withdrew the allowances: %v, %q", c.Scripts.Allow, c.Scripts.NativeOffBy)
+	}
+	if _, err := loadInErr(t, map[string]string{"pnpm-workspace.yaml": "ignoreScripts: yes please\n"}); err == nil {
+		t.Error("ignoreScripts: yes please accepted")
+	}
+	// A file with only ignoreScripts is listed as read.
+	c = loadIn(t, map[string]string{"pnpm-workspace.yaml": "ignoreScripts: true\n"})
+	if len(c.Native.Read) != 1 {
+		t.Errorf("Native.Read = %v", c.Native.Read)
+	}
+
+	// airlock.toml's explicit allow is airlock's own: it stays.
+	c = loadIn(t, map[string]string{"package.json": pkg, FileName: "[scripts]\nallow = [\"sharp\"]\n"})
+	c.IgnoreNativeScripts("/p/.npmrc ignore-scripts=true")
+	if !MatchScript(c.Scripts.Allow, "sharp", "0.33.5") || MatchScript(c.Scripts.Allow, "esbuild", "0.25.0") {
+		t.Errorf("allow = %v, want airlock.toml's sharp only", c.Scripts.Allow)
+	}
+}

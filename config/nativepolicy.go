@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -153,11 +154,19 @@ func (a NativeAge) cooldownFor(pattern string, now time.Time) (time.Duration, st
 // mergeNativeScripts adds the native script allowances to [scripts] allow
 // unless airlock.toml set allow itself (even to []), which replaces them.
 // An explicit refusal in any native source removes that package from
-// every native allowance.
+// every native allowance, and pnpm-workspace.yaml's ignoreScripts: true
+// withdraws them all (IgnoreNativeScripts).
 func (c *Config) mergeNativeScripts() {
-	if c.Native == nil || len(c.Native.Scripts) == 0 {
+	if c.Native == nil {
 		return
 	}
+	c.addNativeAllowances()
+	if c.Native.IgnoreScripts != "" {
+		c.IgnoreNativeScripts(c.Native.IgnoreScripts)
+	}
+}
+
+func (c *Config) addNativeAllowances() {
 	if _, set := c.Sources["scripts.allow"]; set {
 		return
 	}
@@ -182,11 +191,89 @@ func (c *Config) mergeNativeScripts() {
 	}
 }
 
+// IgnoreNativeScripts withdraws the native script allowances, because
+// the project told its package manager to run no script at all (by says
+// where: ".npmrc ignore-scripts=true", pnpm-workspace.yaml's
+// ignoreScripts). npm, pnpm and bun then run none, whatever
+// trustedDependencies, onlyBuiltDependencies, allowBuilds or allowScripts
+// say; so airlock runs none of them either. airlock.toml's own [scripts]
+// allow and --allow-scripts are airlock's configuration, more specific,
+// and still apply. Calling it again adds by to the reasons.
+func (c *Config) IgnoreNativeScripts(by string) {
+	for _, b := range strings.Split(c.Scripts.NativeOffBy, "; ") {
+		if b == by {
+			return
+		}
+	}
+	if c.Scripts.NativeOffBy == "" {
+		c.Scripts.NativeOffBy = by
+	} else {
+		c.Scripts.NativeOffBy += "; " + by
+	}
+	if len(c.Scripts.NativeAllow) == 0 {
+		return
+	}
+	native := map[string]bool{}
+	for _, n := range c.Scripts.NativeAllow {
+		native[n.Rule.Spec] = true
+	}
+	var keep []verify.DenyRule
+	for _, r := range c.Scripts.Allow {
+		if !native[r.Spec] {
+			keep = append(keep, r)
+		}
+	}
+	c.Scripts.Allow = keep
+	c.Scripts.NativeOff = append(c.Scripts.NativeOff, c.Scripts.NativeAllow...)
+	c.Scripts.NativeAllow = nil
+}
+
+// NpmrcIgnoresScripts reads .npmrc's ignore-scripts as npm does
+// (@npmcli/config parse-field, then nopt's Boolean): an empty value is
+// true, "false", "null", "undefined" and numeric zero are false, and any
+// other text is true. When it is true it returns where it was set, for
+// IgnoreNativeScripts.
+func NpmrcIgnoresScripts(v NpmrcSetting) (string, bool) {
+	if !npmTrue(v.Value) {
+		return "", false
+	}
+	return fmt.Sprintf("%s ignore-scripts=%s", v.Source, v.Value), true
+}
+
+func npmTrue(s string) bool {
+	switch s {
+	case "":
+		return true // "--foo is like --foo=true for boolean types"
+	case "false", "null", "undefined":
+		return false
+	}
+	if strings.ContainsAny(s, "_") {
+		return true // JavaScript's Number() takes no digit separators
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !strings.ContainsAny(strings.ToLower(s), "xinp") {
+		return f != 0
+	}
+	if n, err := strconv.ParseInt(s, 0, 64); err == nil && len(s) > 2 && s[0] == '0' && strings.ContainsAny(s[1:2], "xXoObB") {
+		return n != 0
+	}
+	return true
+}
+
 // NativeAllowFrom says which native setting allowed the scripts of
 // name@version, or "" when airlock.toml or a flag did (or nothing).
 func (s Scripts) NativeAllowFrom(name, version string) string {
+	return nativeFrom(s.NativeAllow, name, version)
+}
+
+// NativeOffFrom says which native setting would have allowed the scripts
+// of name@version had IgnoreNativeScripts not withdrawn it, or "".
+func (s Scripts) NativeOffFrom(name, version string) string {
+	return nativeFrom(s.NativeOff, name, version)
+}
+
+func nativeFrom(list []NativeScript, name, version string) string {
 	var from []string
-	for _, n := range s.NativeAllow {
+	for _, n := range list {
 		if MatchScript([]verify.DenyRule{n.Rule}, name, version) {
 			from = append(from, n.From)
 		}

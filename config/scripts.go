@@ -31,6 +31,11 @@ type Scripts struct {
 	// native configuration (package.json trustedDependencies, pnpm's
 	// onlyBuiltDependencies, ...), with where each was written.
 	NativeAllow []NativeScript
+	// NativeOff are the native allowances not applied because the
+	// project told its tools to run no script at all (IgnoreNativeScripts),
+	// and NativeOffBy says where: ".npmrc ignore-scripts=true".
+	NativeOff   []NativeScript
+	NativeOffBy string
 }
 
 type scriptsFile struct {
