@@ -29,6 +29,12 @@ type release struct {
 	// the search's goroutine touches it.
 	metaSkip string
 
+	// installed marks the version installed in the target environment
+	// (Options.Installed), which has no wheel: meta is its installed
+	// METADATA, where the directory it is in.
+	installed bool
+	where     string
+
 	meta *Metadata
 	// deps are the requirements of the release's nodes (by extra, "" for
 	// the project), worked out from meta once; only the search's

@@ -44,6 +44,18 @@
 // does: "name[extra]" is a node of its own whose candidates pin "name" to
 // the same version.
 //
+// Distributions already installed in the target environment
+// (Options.Installed) are candidates as pip's already-installed ones are:
+// one whose version every requirement admits and policy's deny list does
+// not match is tried first, before the index is read (pip install without
+// -U: "Requirement already satisfied"), or with -U (UpgradeRequested) for
+// dependencies only, the top-level projects trying the index's newest
+// releases with the installed version in its place among them; eager
+// (UpgradeEager) tries everything newest first. A kept distribution's
+// dependencies are its installed METADATA's, and the index's Requires-
+// Python, yanking and min_release_age do not apply to it: nothing of it
+// is fetched. Pin.Installed marks it.
+//
 // The result pins every wheel with the index's sha256, which airlock then
 // verifies on download like any lockfile's hash: trust in the index is
 // taken at resolution time, once, and recorded (airlock pip lock writes

@@ -55,7 +55,47 @@ type Options struct {
 	MaxRounds int
 	// Jobs bounds the index pages read ahead in parallel (8 when 0).
 	Jobs int
+	// Installed are the distributions already in the target environment
+	// (none: resolve as for an empty one, as pip lock and pip --target
+	// do). One whose version every requirement on it admits, and policy's
+	// deny list does not match, is a candidate that needs no download,
+	// tried where Upgrade says. Its dependencies are its installed
+	// METADATA's; the index's files for its version, Requires-Python,
+	// yanking and min_release_age do not apply to it (nothing is
+	// fetched), as pip's already-installed candidate ignores them.
+	Installed []Installed
+	// Upgrade says which projects may move past an installed version that
+	// satisfies them.
+	Upgrade Upgrade
 }
+
+// Installed is a distribution installed in the target environment.
+type Installed struct {
+	Name, Version string
+	// Metadata is its installed METADATA (ParseMetadata).
+	Metadata *Metadata
+	// Where is the directory it is installed in, for messages.
+	Where string
+}
+
+// Upgrade is pip's upgrade strategy: which installed distributions are
+// kept when they satisfy every requirement on them.
+type Upgrade int
+
+const (
+	// UpgradeNone keeps every installed distribution that satisfies the
+	// requirements, dependencies of new projects included: pip install
+	// without -U ("Requirement already satisfied").
+	UpgradeNone Upgrade = iota
+	// UpgradeRequested tries the top-level projects newest first, the
+	// installed version in its place among them, and keeps installed
+	// dependencies that satisfy: pip install -U (--upgrade-strategy
+	// only-if-needed, pip's default).
+	UpgradeRequested
+	// UpgradeEager tries every project newest first: pip install -U
+	// --upgrade-strategy eager.
+	UpgradeEager
+)
 
 // Pin is one resolved distribution.
 type Pin struct {
@@ -67,6 +107,10 @@ type Pin struct {
 	RequiresPython string
 	// Requested marks a project named by the top-level requirements.
 	Requested bool
+	// Installed marks the distribution already installed
+	// (Options.Installed), kept as it is: Wheel is zero, there is
+	// nothing to fetch.
+	Installed bool
 }
 
 // Result is a resolution: the pins, sorted by normalized name, and what
@@ -143,6 +187,14 @@ type resolver struct {
 	conflicts []string
 	warned    map[string]bool
 	warnings  []string
+
+	// installed are Options.Installed by normalized name, each as a
+	// release without a wheel (skip set when policy denies it);
+	// installedTwice names projects with more than one installed
+	// version, which are not kept (the install replaces them all).
+	installed      map[string]*release
+	installedTwice map[string][]string
+	requested      map[string]bool
 }
 
 // errDeadEnd is a branch of the search that cannot succeed; the reason is
@@ -176,9 +228,11 @@ func Resolve(ctx context.Context, idx Index, reqs []lockpypi.Requirement, opts O
 	defer func() { cancel(); r.wg.Wait() }()
 	r.bg = bg
 	r.sem = make(chan struct{}, r.opts.Jobs)
+	r.setInstalled(opts.Installed)
 
 	st := &state{pins: map[string]*release{}, crit: map[string][]constraint{}}
 	requested := map[string]bool{}
+	r.requested = requested
 	for _, q := range reqs {
 		ok, err := q.Applies(opts.Env, "")
 		if err != nil {
@@ -194,7 +248,9 @@ func Resolve(ctx context.Context, idx Index, reqs []lockpypi.Requirement, opts O
 		}
 	}
 	for name := range requested {
-		r.prefetch(name)
+		if r.preferredInstalled(st, name) == nil {
+			r.prefetch(name)
+		}
 	}
 	if err := r.checkExplicitPins(ctx, st, requested); err != nil {
 		return nil, err
@@ -235,7 +291,9 @@ func (r *resolver) checkExplicitPins(ctx context.Context, st *state, requested m
 				pins = append(pins, c.specs...)
 			}
 		}
-		if len(pins) == 0 {
+		if len(pins) == 0 || r.installedFor(name, st.crit[name]) != nil {
+			// The installed version is the pinned one: kept, and
+			// nothing is fetched.
 			continue
 		}
 		p, err := r.project(ctx, name)
@@ -279,10 +337,11 @@ func exactPin(ss lockpypi.Specifiers) bool {
 type blame map[string]bool
 
 // solve extends st until every required node is pinned, trying each
-// node's candidates newest first. It backtracks on a dead end, and jumps
-// back over nodes the dead end does not depend on (conflict-directed
-// backjumping): trying another version of a node that had no part in a
-// conflict cannot resolve it. On a dead end it returns the blame.
+// node's candidates newest first (an installed version first where pip
+// would keep it). It backtracks on a dead end, and jumps back over nodes
+// the dead end does not depend on (conflict-directed backjumping): trying
+// another version of a node that had no part in a conflict cannot resolve
+// it. On a dead end it returns the blame.
 func (r *resolver) solve(ctx context.Context, st *state) (*state, blame, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
@@ -291,69 +350,34 @@ func (r *resolver) solve(ctx context.Context, st *state) (*state, blame, error) 
 	if node == "" {
 		return st, nil, nil
 	}
-	name, extra := splitNode(node)
+	// This node's own dead end depends on whoever required it (and, for
+	// an extra, on its project's version): viable adds them.
+	b := blame{}
+	usable := 0
+	// An installed version pip would keep is tried before the index is
+	// read at all, so that an install with nothing to change asks the
+	// index nothing, as pip's does not.
+	first := r.preferredInstalled(st, node)
+	if first != nil {
+		final, jump, err := r.attempt(ctx, st, node, first, b, &usable)
+		if err != nil || final != nil {
+			return final, jump, err
+		}
+	}
 	cands, culprits, err := r.viable(ctx, st, node)
 	if err != nil {
 		return nil, nil, err
 	}
-	// This node's own dead end depends on whoever required it (and, for
-	// an extra, on its project's version).
-	b := culprits
-	usable := 0
+	for n := range culprits {
+		b[n] = true
+	}
 	for _, rel := range cands {
-		r.rounds++
-		if r.rounds > r.opts.MaxRounds {
-			return nil, nil, fmt.Errorf("%w: gave up after trying %d candidates; pin some of the requirements (name==version) to narrow the search", ErrTooComplex, r.opts.MaxRounds)
-		}
-		deps, ok, err := r.deps(ctx, name, extra, rel)
-		if err != nil {
-			return nil, nil, err
-		}
-		if !ok {
-			continue // the release turned out unusable (its METADATA's Requires-Python)
-		}
-		usable++
-		next := st.clone()
-		next.pins[node] = rel
-		from := rel.label(r.displayName(name, rel))
-		consistent := true
-		for _, d := range deps {
-			r.addRequirement(next, d, from, node)
-			if len(next.order) > MaxNodes {
-				return nil, nil, fmt.Errorf("%w: %s requires more than %d projects and extras in all; the index's metadata for it cannot be resolved safely", ErrTooComplex, from, MaxNodes)
-			}
-			for _, dn := range nodesOf(d) {
-				pinned, ok := next.pins[dn]
-				if ok && !d.Specifiers.Contains(pinned.v) {
-					r.conflict(fmt.Sprintf("%s requires %s, but %s %s was already chosen (%s)", from, requirementText(d), dn, pinned.s, describeCrit(st.crit[dn])))
-					b[dn] = true // another version of dn might do
-					consistent = false
-				}
-			}
-			if !consistent {
-				break
-			}
-			r.prefetch(d.NormalizedName())
-			r.readAhead(d)
-		}
-		if !consistent {
+		if rel == first {
 			continue
 		}
-		final, below, err := r.solve(ctx, next)
-		if err == nil {
-			return final, nil, nil
-		}
-		if !errors.Is(err, errDeadEnd) {
-			return nil, nil, err
-		}
-		if !below[node] {
-			// The dead end below holds whatever this node is pinned to.
-			return nil, below, errDeadEnd
-		}
-		for n := range below {
-			if n != node {
-				b[n] = true
-			}
+		final, jump, err := r.attempt(ctx, st, node, rel, b, &usable)
+		if err != nil || final != nil {
+			return final, jump, err
 		}
 	}
 	if usable == 0 && len(cands) > 0 {
@@ -364,6 +388,70 @@ func (r *resolver) solve(ctx context.Context, st *state) (*state, blame, error) 
 		}
 	}
 	return nil, b, errDeadEnd
+}
+
+// attempt pins node to rel and solves the rest. It returns the final
+// state on success; errDeadEnd with the blame when the dead end below
+// holds whatever node is pinned to (jump back); another error to stop;
+// or nothing, having added the dead end's blame to b, when the next
+// candidate should be tried. usable counts the candidates whose METADATA
+// allowed them.
+func (r *resolver) attempt(ctx context.Context, st *state, node string, rel *release, b blame, usable *int) (*state, blame, error) {
+	name, extra := splitNode(node)
+	r.rounds++
+	if r.rounds > r.opts.MaxRounds {
+		return nil, nil, fmt.Errorf("%w: gave up after trying %d candidates; pin some of the requirements (name==version) to narrow the search", ErrTooComplex, r.opts.MaxRounds)
+	}
+	deps, ok, err := r.deps(ctx, name, extra, rel)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return nil, nil, nil // the release turned out unusable (its METADATA's Requires-Python)
+	}
+	*usable++
+	next := st.clone()
+	next.pins[node] = rel
+	from := rel.label(r.displayName(name, rel))
+	for _, d := range deps {
+		r.addRequirement(next, d, from, node)
+		if len(next.order) > MaxNodes {
+			return nil, nil, fmt.Errorf("%w: %s requires more than %d projects and extras in all; the index's metadata for it cannot be resolved safely", ErrTooComplex, from, MaxNodes)
+		}
+		consistent := true
+		for _, dn := range nodesOf(d) {
+			pinned, ok := next.pins[dn]
+			if ok && !d.Specifiers.Contains(pinned.v) {
+				r.conflict(fmt.Sprintf("%s requires %s, but %s %s was already chosen (%s)", from, requirementText(d), dn, pinned.s, describeCrit(st.crit[dn])))
+				b[dn] = true // another version of dn might do
+				consistent = false
+			}
+		}
+		if !consistent {
+			return nil, nil, nil
+		}
+		if !r.keeps(d) {
+			r.prefetch(d.NormalizedName())
+			r.readAhead(d)
+		}
+	}
+	final, below, err := r.solve(ctx, next)
+	if err == nil {
+		return final, nil, nil
+	}
+	if !errors.Is(err, errDeadEnd) {
+		return nil, nil, err
+	}
+	if !below[node] {
+		// The dead end below holds whatever this node is pinned to.
+		return nil, below, errDeadEnd
+	}
+	for n := range below {
+		if n != node {
+			b[n] = true
+		}
+	}
+	return nil, nil, nil
 }
 
 func nodesOf(q lockpypi.Requirement) []string {
@@ -418,14 +506,41 @@ func (r *resolver) next(st *state) string {
 // names one or nothing else fits). With none, the dead end is recorded.
 func (r *resolver) viable(ctx context.Context, st *state, node string) ([]*release, blame, error) {
 	name, extra := splitNode(node)
-	p, err := r.project(ctx, name)
-	if err != nil {
-		return nil, nil, err
-	}
 	crit := st.crit[node]
 	var only *release
 	if extra != "" {
 		only = st.pins[name] // an extra takes its project's version
+	}
+	b := blame{}
+	for _, c := range crit {
+		if c.parent != "" {
+			b[c.parent] = true
+		}
+	}
+	if only != nil {
+		b[name] = true
+	}
+	if only != nil && only.installed {
+		// The installed version's extra: its dependencies are in its
+		// installed METADATA; the index has nothing to add.
+		if admits(crit, only.v) {
+			return []*release{only}, b, nil
+		}
+		r.conflict(r.noCandidates(name, node, crit, nil, nil, only))
+		return nil, b, nil
+	}
+	inst := r.installedFor(name, crit)
+	if only != nil {
+		inst = nil
+	}
+	p, err := r.project(ctx, name)
+	if errors.Is(err, ErrNotFound) && inst != nil {
+		// Installed from elsewhere (a local build): no index lists it,
+		// and the installed version is the only candidate, as in pip.
+		p, err = &project{name: name}, nil
+	}
+	if err != nil {
+		return nil, nil, err
 	}
 	allowPre, yankOK := false, false
 	for _, c := range crit {
@@ -463,17 +578,13 @@ func (r *resolver) viable(ctx context.Context, st *state, node string) ([]*relea
 	if len(finals) == 0 {
 		finals = pres
 	}
+	if inst != nil {
+		finals = withInstalled(finals, inst, r.prefersInstalled(name))
+	} else if rel := r.installed[name]; rel != nil && only == nil && rel.skip != "" && admits(crit, rel.v) {
+		skipped = append(skipped, "installed "+rel.s+": "+rel.skip)
+	}
 	if len(finals) == 0 {
 		r.conflict(r.noCandidates(name, node, crit, p, skipped, only))
-	}
-	b := blame{}
-	for _, c := range crit {
-		if c.parent != "" {
-			b[c.parent] = true
-		}
-	}
-	if only != nil {
-		b[name] = true
 	}
 	if yankedSkipped {
 		// Another requirement pinning the yanked release with == would
@@ -484,6 +595,106 @@ func (r *resolver) viable(ctx context.Context, st *state, node string) ([]*relea
 		}
 	}
 	return finals, b, nil
+}
+
+// withInstalled puts the installed candidate among the index's (newest
+// first), in place of the index's release of the same version: first when
+// pip prefers the installed version (no upgrade for this project), else
+// where its version sorts (pip's _iter_built_with_inserted).
+func withInstalled(cands []*release, inst *release, prefer bool) []*release {
+	out := make([]*release, 0, len(cands)+1)
+	if prefer {
+		out = append(out, inst)
+	}
+	placed := prefer
+	for _, rel := range cands {
+		if rel.v.Compare(inst.v) == 0 {
+			continue
+		}
+		if !placed && rel.v.Compare(inst.v) < 0 {
+			out = append(out, inst)
+			placed = true
+		}
+		out = append(out, rel)
+	}
+	if !placed {
+		out = append(out, inst)
+	}
+	return out
+}
+
+// setInstalled indexes Options.Installed by normalized name.
+func (r *resolver) setInstalled(dists []Installed) {
+	r.installed = map[string]*release{}
+	r.installedTwice = map[string][]string{}
+	for _, d := range dists {
+		name := lockpypi.NormalizeName(d.Name)
+		v, err := lockpypi.ParseVersion(d.Version)
+		if err != nil || d.Metadata == nil {
+			continue // pip cannot compare such a version either: the install replaces it
+		}
+		if prev, ok := r.installed[name]; ok || r.installedTwice[name] != nil {
+			if ok {
+				r.installedTwice[name] = append(r.installedTwice[name], prev.s+" in "+prev.where)
+				delete(r.installed, name)
+			}
+			r.installedTwice[name] = append(r.installedTwice[name], v.String()+" in "+d.Where)
+			continue
+		}
+		rel := &release{v: v, s: v.String(), installed: true, where: d.Where, meta: d.Metadata}
+		if why := denyReason(r.opts.Policy, name, v); why != "" {
+			rel.skip, rel.policy = why, true
+		}
+		r.installed[name] = rel
+	}
+}
+
+// installedFor returns the installed release of name when it may be
+// used for a node with requirements crit: every one admits its version
+// (pre-release or not, as pip's already-installed candidate) and policy
+// does not deny it. Else nil.
+func (r *resolver) installedFor(name string, crit []constraint) *release {
+	if twice := r.installedTwice[name]; twice != nil {
+		r.warn(fmt.Sprintf("%s is installed more than once (%s); none is kept, the install replaces them all", name, strings.Join(twice, ", ")))
+		return nil
+	}
+	rel := r.installed[name]
+	if rel == nil || rel.skip != "" || !admits(crit, rel.v) {
+		return nil
+	}
+	return rel
+}
+
+// prefersInstalled reports whether pip tries name's installed version
+// before any other: always without -U, for dependencies with -U, never
+// with --upgrade-strategy eager.
+func (r *resolver) prefersInstalled(name string) bool {
+	switch r.opts.Upgrade {
+	case UpgradeNone:
+		return true
+	case UpgradeRequested:
+		return !r.requested[name]
+	}
+	return false
+}
+
+// preferredInstalled is node's installed release when it is to be tried
+// before the index is read (projects only: an extra follows its
+// project's pin).
+func (r *resolver) preferredInstalled(st *state, node string) *release {
+	name, extra := splitNode(node)
+	if extra != "" || !r.prefersInstalled(name) {
+		return nil
+	}
+	return r.installedFor(name, st.crit[node])
+}
+
+// keeps reports whether q will most likely be met by an installed
+// version without asking the index (so its pages need not be read ahead).
+func (r *resolver) keeps(q lockpypi.Requirement) bool {
+	name := q.NormalizedName()
+	rel := r.installed[name]
+	return rel != nil && rel.skip == "" && r.installedTwice[name] == nil && r.prefersInstalled(name) && q.Specifiers.Contains(rel.v)
 }
 
 func yankedWhy(rel *release) string {
@@ -727,6 +938,23 @@ func (r *resolver) readAhead(q lockpypi.Requirement) {
 	}()
 }
 
+// loaded returns name's project if its pages have been read, without
+// waiting or asking the index.
+func (r *resolver) loaded(name string) *project {
+	r.mu.Lock()
+	e := r.pages[name]
+	r.mu.Unlock()
+	if e == nil {
+		return nil
+	}
+	select {
+	case <-e.done:
+		return e.p
+	default:
+		return nil
+	}
+}
+
 func (r *resolver) project(ctx context.Context, name string) (*project, error) {
 	r.prefetch(name)
 	r.mu.Lock()
@@ -759,15 +987,24 @@ func (r *resolver) result(st *state, requested map[string]bool) *Result {
 	sort.Strings(names)
 	for _, n := range names {
 		rel := st.pins[n]
-		pin := Pin{Name: rel.meta.Name, Version: rel.s, Wheel: *rel.wheel, RequiresPython: rel.meta.RequiresPython, Requested: requested[n]}
-		if pin.RequiresPython == "" {
-			pin.RequiresPython = rel.wheel.RequiresPython
+		pin := Pin{Name: rel.meta.Name, Version: rel.s, RequiresPython: rel.meta.RequiresPython, Requested: requested[n], Installed: rel.installed}
+		if rel.wheel != nil {
+			pin.Wheel = *rel.wheel
+			if pin.RequiresPython == "" {
+				pin.RequiresPython = rel.wheel.RequiresPython
+			}
 		}
 		res.Pins = append(res.Pins, pin)
 		if rel.yanked {
 			r.warn(fmt.Sprintf("%s %s is yanked%s; installed because it is pinned with ==", pin.Name, rel.s, yankedWhy(rel)))
 		}
-		p, _ := r.project(context.Background(), n)
+		if inst := r.installed[n]; inst != nil && !rel.installed && inst.skip != "" && inst.v.Compare(rel.v) != 0 {
+			r.warn(fmt.Sprintf("%s %s is installed but %s; it is replaced by %s", pin.Name, inst.s, inst.skip, rel.s))
+		}
+		if rel.installed && r.prefersInstalled(n) {
+			continue // kept as pip keeps it; what the index has is beside the point
+		}
+		p := r.loaded(n)
 		if p == nil {
 			continue
 		}

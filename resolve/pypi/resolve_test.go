@@ -37,13 +37,17 @@ type fakeIndex struct {
 	projects map[string][]rel
 	mu       sync.Mutex
 	asked    map[string]int
+	listed   map[string]int // Files calls by project
 }
 
 func newIndex(p map[string][]rel) *fakeIndex {
-	return &fakeIndex{projects: p, asked: map[string]int{}}
+	return &fakeIndex{projects: p, asked: map[string]int{}, listed: map[string]int{}}
 }
 
 func (ix *fakeIndex) Files(_ context.Context, name string) ([]fetchpypi.File, error) {
+	ix.mu.Lock()
+	ix.listed[name]++
+	ix.mu.Unlock()
 	var out []fetchpypi.File
 	for _, r := range ix.projects[name] {
 		up := ""
