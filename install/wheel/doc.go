@@ -14,6 +14,8 @@
 // and Commit in one call. Stage always lays out every wheel given, even a
 // version that is already installed (pip would say "already satisfied"):
 // the result is the same tree, and a damaged installation is repaired.
+// A caller that keeps what already satisfies a requirement, as pip does,
+// reads what is installed with [Installed] and leaves those out.
 //
 // # What is checked (each refusal wraps one of the package's errors)
 //
