@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/airlock-dev/airlock/config"
@@ -28,7 +29,7 @@ func newFetcher(cfg *config.Config, rc *npmrc.Config, offline bool, warn func(st
 	if err != nil {
 		return nil, err
 	}
-	f := &fetch.Fetcher{Cache: c, Offline: offline, Locator: rc, Store: openStore(cfg, c, warn)}
+	f := &fetch.Fetcher{Cache: c, Offline: offline, Locator: rc, Store: openStore(cfg, c, warn), RelockHint: rc.RelockHint}
 	if offline {
 		return f, nil
 	}
@@ -74,10 +75,47 @@ func openCache(cfg *config.Config, offline bool, warn func(string)) (*cache.Cach
 	return c, nil
 }
 
-// newClient builds the strict HTTPS client. Extra CAs are added to the system
-// roots (which already honour SSL_CERT_FILE) from airlock.toml's ca_file,
-// .npmrc's cafile/ca and NODE_EXTRA_CA_CERTS.
+// clients holds one client per configuration for the life of the process:
+// the registry metadata, advisory and download clients of one command then
+// share one connection pool: one TLS handshake per registry, not one per
+// client.
+var clients struct {
+	sync.Mutex
+	byConfig map[clientConfig]*sharedClient
+}
+
+type clientConfig struct {
+	cfg *config.Config
+	rc  *npmrc.Config
+}
+
+type sharedClient struct {
+	once sync.Once
+	cl   *client.Client
+	err  error
+}
+
+// newClient returns the strict HTTPS client for cfg and rc, built once per
+// pair (see clients). Extra CAs are added to the system roots (which
+// already honour SSL_CERT_FILE) from airlock.toml's ca_file, .npmrc's
+// cafile/ca and NODE_EXTRA_CA_CERTS.
 func newClient(cfg *config.Config, rc *npmrc.Config) (*client.Client, error) {
+	clients.Lock()
+	if clients.byConfig == nil {
+		clients.byConfig = map[clientConfig]*sharedClient{}
+	}
+	key := clientConfig{cfg, rc}
+	sc := clients.byConfig[key]
+	if sc == nil {
+		sc = &sharedClient{}
+		clients.byConfig[key] = sc
+	}
+	clients.Unlock()
+	sc.once.Do(func() { sc.cl, sc.err = buildClient(cfg, rc) })
+	return sc.cl, sc.err
+}
+
+func buildClient(cfg *config.Config, rc *npmrc.Config) (*client.Client, error) {
 	var cas []client.CABundle
 	addFile := func(path, source string) error {
 		b, err := client.ReadCAFile(path, source)
