@@ -94,6 +94,7 @@ func explainConfig(dir, configFile string) (*explanation, error) {
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
+	ignoreNativeScripts(cfg, rc)
 	ex := &explanation{Project: abs, ConfigFile: cfg.File, NpmrcFiles: rc.Layers(), NativeRead: cfg.Native.Read}
 	add := func(section, name, value, from string) {
 		ex.Settings = append(ex.Settings, explainedSetting{Section: section, Name: name, Value: value, From: from})
@@ -198,6 +199,7 @@ func explainConfig(dir, configFile string) (*explanation, error) {
 		return nil, err
 	}
 	explainScripts(ex, cfg, rc, add)
+	add("yarn", "builtin_patches", orDefault(cfg.Yarn.BuiltinPatches, config.BuiltinPatchesRefuse), fromOr("yarn.builtin_patches", "default"))
 	ex.Notes = append(ex.Notes, cfg.Native.Notes...)
 	ex.Notes = append(ex.Notes, rc.Warnings()...)
 	return ex, nil
@@ -357,6 +359,11 @@ func explainScripts(ex *explanation, cfg *config.Config, rc *npmrc.Config, add f
 				ex.Notes = append(ex.Notes, fmt.Sprintf("%s allows %s: not applied; [scripts] allow in %s wins", n.From, n.Rule.Spec, s))
 			}
 		}
+	} else if by := cfg.Scripts.NativeOffBy; by != "" {
+		add("scripts", "native allowances", "off: the project's tools run no install script", by)
+		for _, n := range cfg.Scripts.NativeOff {
+			ex.Notes = append(ex.Notes, fmt.Sprintf("%s allows %s: not applied; %s says to run no install script (list it in airlock.toml [scripts] allow to run it in the sandbox anyway)", n.From, n.Rule.Spec, by))
+		}
 	}
 	for _, l := range []struct {
 		name  string
@@ -370,7 +377,11 @@ func explainScripts(ex *explanation, cfg *config.Config, rc *npmrc.Config, add f
 		add("scripts", "timeout", cfg.Scripts.Timeout.String(), cfg.Sources["scripts"])
 	}
 	if v, ok := rc.Get("ignore-scripts"); ok {
-		add("scripts", "npmrc ignore-scripts", v.Value+" (airlock runs no script outside [scripts] allow either way)", v.Source)
+		what := "native script allowances apply; airlock runs only allowed scripts, in its sandbox"
+		if _, on := config.NpmrcIgnoresScripts(config.NpmrcSetting{Value: v.Value}); on {
+			what = "no native script allowance applies; airlock.toml [scripts] allow and --allow-scripts still do"
+		}
+		add("scripts", "npmrc ignore-scripts", fmt.Sprintf("%s (%s)", v.Value, what), v.Source)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/fetch/npmrc"
 	"github.com/airlock-dev/airlock/internal/auditlog"
 	"github.com/airlock-dev/airlock/lock"
 	"github.com/airlock-dev/airlock/sandbox"
@@ -80,12 +81,27 @@ type scriptsInput struct {
 // Nothing runs when nothing is allowed; if something is allowed but this
 // machine cannot sandbox it, nothing runs and the command fails.
 func runAllowedScripts(ctx context.Context, in scriptsInput) error {
+	if len(in.cfg.Scripts.NativeAllow) > 0 {
+		// .npmrc's ignore-scripts withdraws the native allowances. Read
+		// here, where they would be used, so that every installer that
+		// runs scripts honours it.
+		rc, err := npmrc.Load(in.projectDir, os.Environ())
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		ignoreNativeScripts(in.cfg, rc)
+	}
 	rules := append(append([]verify.DenyRule{}, in.cfg.Scripts.Allow...), in.allow...)
-	var run []scriptPackage
+	var run, notRun []scriptPackage
 	for _, p := range packagesWithScripts(in.installed) {
 		if config.MatchScript(rules, p.name, p.version) {
 			run = append(run, p)
+		} else {
+			notRun = append(notRun, p)
 		}
+	}
+	if hint := withdrawnHint(in.cfg.Scripts, notRun); hint != "" {
+		in.rep.warn(event{Message: hint})
 	}
 	if len(run) == 0 {
 		return nil
