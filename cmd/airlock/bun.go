@@ -349,7 +349,7 @@ func loadBunPlan(f *bunFlags, platform lockbun.Platform, rep *reporter) (*bunPla
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	cfg, rc, err := loadJSConfig(projectDir, f.configFile, f.noRemoteCache, rep)
+	cfg, rc, err := loadJSConfig(projectDir, f.configFile, f.noRemoteCache, relockBun, rep)
 	if err != nil {
 		return nil, err
 	}

@@ -726,7 +726,7 @@ type yarnClassicPlan struct {
 // the cache and the network's.
 func (p *yarnClassicPlan) newFetcher(offline bool, warn func(string)) (*fetch.Fetcher, error) {
 	if p.vendor != nil {
-		return &fetch.Fetcher{Getter: p.vendor, Locator: p.vendor}, nil
+		return &fetch.Fetcher{Getter: p.vendor, Locator: p.vendor, RelockHint: relockYarn}, nil
 	}
 	return newFetcher(p.cfg, p.rc, offline, warn)
 }
@@ -770,7 +770,9 @@ func setCacheDir(cfg *config.Config, dir string) error {
 // loadJSConfig reads airlock.toml (configFile, if set, instead) and the
 // project's .npmrc, which pnpm, yarn and bun projects use as npm ones do,
 // and reports the .npmrc warnings; noRemoteCache turns the remote cache off.
-func loadJSConfig(projectDir, configFile string, noRemoteCache bool, rep *reporter) (*config.Config, *npmrc.Config, error) {
+// relock is the command that rewrites the project's lockfile (relockPnpm,
+// ...), which the fetcher, policy and registry errors name.
+func loadJSConfig(projectDir, configFile string, noRemoteCache bool, relock string, rep *reporter) (*config.Config, *npmrc.Config, error) {
 	cfg, err := config.Load(configFile, projectDir, os.Getenv)
 	if err != nil {
 		return nil, nil, withCode(exitUsage, err)
@@ -783,6 +785,7 @@ func loadJSConfig(projectDir, configFile string, noRemoteCache bool, rep *report
 	if err != nil {
 		return nil, nil, withCode(exitUsage, err)
 	}
+	rc.RelockHint = relock
 	for _, w := range rc.Warnings() {
 		rep.warn(event{Message: w})
 	}
@@ -817,7 +820,7 @@ func loadYarnClassicPlan(projectDir, configFile string, noRemoteCache bool, lf *
 	if err := lockyarn.CheckInSync(lf, manifest, wsManifests...); err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
 	}
-	cfg, rc, err := loadJSConfig(projectDir, configFile, noRemoteCache, rep)
+	cfg, rc, err := loadJSConfig(projectDir, configFile, noRemoteCache, relockYarn, rep)
 	if err != nil {
 		return nil, err
 	}

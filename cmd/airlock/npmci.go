@@ -561,8 +561,8 @@ func checkNpmPolicy(pkgs []lock.Package, rc *npmrc.Config, rep *reporter) error 
 		}
 	}
 	if len(unpinned) > 0 {
-		problems = append(problems, fmt.Sprintf("refusing %d package(s) without a usable integrity in the lockfile:\n\t%s\nrun `npm install --package-lock-only` to record their sha512, review and commit the lockfile",
-			len(unpinned), strings.Join(unpinned, "\n\t")))
+		problems = append(problems, fmt.Sprintf("refusing %d package(s) without a usable integrity in the lockfile:\n\t%s\nrun `%s` to record their sha512, review and commit the lockfile",
+			len(unpinned), strings.Join(unpinned, "\n\t"), relockOf(rc)))
 	}
 	if len(problems) == 0 {
 		return nil

@@ -487,11 +487,9 @@ func fetchOneWheel(ctx context.Context, f *fetch.Fetcher, p plannedWheel, path s
 		rep.warn(event{Name: pkg.Name, Version: pkg.Version, Message: fmt.Sprintf("the first download of %s==%s did not match the lock and was discarded; a second download matched:\n%v", pkg.Name, pkg.Version, res.Mismatched)})
 	}
 	if err != nil {
-		// fetch's messages speak npm; say what to do for Python.
-		switch {
-		case errors.Is(err, verify.ErrIntegrity):
-			err = fmt.Errorf("%w\n(for Python: if the wheel was meant to change, regenerate the hashes on a trusted machine, with pip-compile --generate-hashes, uv lock or pip lock, and review the diff)", err)
-		case errors.Is(err, fetch.ErrNotCached):
+		// fetch's offline message names npm's command (its integrity
+		// errors name the lock's own, planPip's RelockHint).
+		if errors.Is(err, fetch.ErrNotCached) {
 			err = fmt.Errorf("%w\n(for Python: run the same airlock pip install once while online)", err)
 		}
 		return err

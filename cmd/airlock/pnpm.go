@@ -550,7 +550,7 @@ func loadPnpmPlan(dir, configFile string, noRemoteCache bool, s pnpmSelect, rep 
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	cfg, rc, err := loadJSConfig(projectDir, configFile, noRemoteCache, rep)
+	cfg, rc, err := loadJSConfig(projectDir, configFile, noRemoteCache, relockPnpm, rep)
 	if err != nil {
 		return nil, err
 	}
@@ -636,7 +636,7 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 	}
 	var fetcher *fetch.Fetcher
 	if src != nil {
-		fetcher = &fetch.Fetcher{Getter: src, Locator: src}
+		fetcher = &fetch.Fetcher{Getter: src, Locator: src, RelockHint: relockPnpm}
 	} else if fetcher, err = newFetcher(cfg, rc, f.offline, func(msg string) { rep.warn(event{Message: msg}) }); err != nil {
 		return err
 	}

@@ -54,6 +54,11 @@ func checkPolicy(ctx context.Context, in policyInput) error {
 	if err != nil {
 		return err
 	}
+	// The policy may be the configuration's own: name the lockfile's
+	// re-lock command on a copy.
+	named := *pol
+	named.RelockHint = relockOf(in.rc)
+	pol = &named
 	var subjects []verify.Subject
 	var denied []verify.Decision
 	for _, p := range in.pkgs {

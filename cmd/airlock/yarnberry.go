@@ -203,7 +203,7 @@ func loadBerryPlan(projectDir, configFile string, noRemoteCache bool, data []byt
 	if err := lockberry.CheckInSync(lf, manifests); err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
 	}
-	cfg, rc, err := loadJSConfig(projectDir, configFile, noRemoteCache, rep)
+	cfg, rc, err := loadJSConfig(projectDir, configFile, noRemoteCache, relockBerry, rep)
 	if err != nil {
 		return nil, err
 	}
@@ -391,7 +391,7 @@ func (p *berryPlan) install(ctx context.Context, projectDir string, fetcher *fet
 // the cache and the network's.
 func (p *berryPlan) newFetcher(offline bool, warn func(string)) (*fetch.Fetcher, error) {
 	if p.vendor != nil {
-		return &fetch.Fetcher{Getter: p.vendor, Locator: p.vendor}, nil
+		return &fetch.Fetcher{Getter: p.vendor, Locator: p.vendor, RelockHint: relockBerry}, nil
 	}
 	return newFetcher(p.cfg, p.rc, offline, warn)
 }
