@@ -22,6 +22,7 @@ import (
 	"github.com/airlock-dev/airlock/internal/pyinterp"
 	"github.com/airlock-dev/airlock/internal/safefile"
 	lockpypi "github.com/airlock-dev/airlock/lock/pypi"
+	resolvepypi "github.com/airlock-dev/airlock/resolve/pypi"
 )
 
 // pipFlags are the command-line settings of `airlock pip install`.
@@ -50,6 +51,11 @@ type pipFlags struct {
 	output    string
 	// noPolicy leaves [policy] out (airlock verify compares trees only).
 	noPolicy bool
+	// upgrade (-U), upgradeStrategy and forceReinstall say which
+	// installed distributions a resolution keeps, as for pip.
+	upgrade         bool
+	upgradeStrategy string
+	forceReinstall  bool
 }
 
 const pipSynopsis = "-r requirements.txt | --lock pylock.toml | --lock uv.lock | NAME[==V|specifier][extras]... [flags]"
@@ -101,10 +107,12 @@ func (f *pipFlags) register(fs *flag.FlagSet, forInstall bool) {
 		fs.Bool(name, false, pipNoOpUsage)
 	}
 	fs.String("only-binary", "", pipNoOpUsage)
-	// Requirements given by name always install the resolved set, newest
-	// allowed versions included, which is what pip's -U asks for.
-	fs.Bool("upgrade", false, "accepted for pip compatibility: requirements given by name always install the newest versions policy allows")
-	fs.Bool("U", false, "same as --upgrade")
+	// pip's upgrade options matter to requirements given by name; a lock
+	// always installs what it pins.
+	fs.BoolVar(&f.upgrade, "upgrade", false, "requirements given by name: upgrade them to the newest versions policy allows (dependencies only if needed); without it, installed versions that satisfy are kept")
+	fs.BoolVar(&f.upgrade, "U", false, "same as --upgrade")
+	fs.StringVar(&f.upgradeStrategy, "upgrade-strategy", "only-if-needed", "with -U: `only-if-needed` upgrades dependencies only when the installed version does not satisfy, eager upgrades them all")
+	fs.BoolVar(&f.forceReinstall, "force-reinstall", false, "requirements given by name: resolve as if nothing were installed and reinstall every package, even one already up to date")
 	fs.String("progress-bar", "", pipNoOpUsage)
 }
 
@@ -161,6 +169,22 @@ func runPipInstall(ctx context.Context, f *pipFlags, rep *reporter) error {
 		defer pp.vendor.Close()
 	}
 
+	for _, d := range pp.kept {
+		rep.skipped(event{Name: d.Name, Version: d.Version, Reason: "already satisfied: " + d.Source})
+		rep.info(fmt.Sprintf("Requirement already satisfied: %s==%s", d.Name, d.Version))
+	}
+	if len(plan) == 0 && pp.resolved != nil {
+		// Nothing to install: the environment is left exactly as it is
+		// (no staging area, no lock file, no swap).
+		e := event{Kept: len(pp.kept), Seconds: time.Since(began).Seconds()}
+		line := fmt.Sprintf("nothing to install: the %d installed packages the requirements need already satisfy them (-U upgrades the named ones, --force-reinstall reinstalls)", len(pp.kept))
+		if len(pp.kept) == 0 {
+			line = "nothing to install: no requirement applies to this interpreter (their markers do not hold)"
+		}
+		rep.done(e, []string{line})
+		rep.audit.add(auditlog.Event{Kind: "install", Result: "ok", Detail: "pip install: " + line})
+		return nil
+	}
 	rep.start("pip install", len(plan))
 	var stats installStats
 	if f.target != "" {
@@ -182,6 +206,10 @@ func runPipInstall(ctx context.Context, f *pipFlags, rep *reporter) error {
 		}
 	}
 	summary, lines := summarizePip(res, &stats, time.Since(began))
+	if len(pp.kept) > 0 {
+		summary.Kept = len(pp.kept)
+		lines = append(lines[:1:1], append([]string{fmt.Sprintf("kept %d installed packages that already satisfy the requirements", len(pp.kept))}, lines[1:]...)...)
+	}
 	rep.done(summary, lines)
 	rep.audit.add(auditlog.Event{Kind: "install", Result: "ok", Detail: "pip install into " + root + ": " + strings.Join(lines, "; ")})
 	return nil
@@ -230,15 +258,23 @@ func (pp *pipPlan) installWheels(ctx context.Context, scheme pyinterp.Scheme, st
 // checked before anything is downloaded, with the fetcher to get them.
 type pipPlan struct {
 	// resolved is the lock a resolution produced (requirements given by
-	// name), nil for a lockfile.
+	// name), nil for a lockfile; kept are the installed distributions the
+	// resolution keeps (pip's "Requirement already satisfied"), out of
+	// resolved and of wheels: nothing of them is fetched or laid out.
 	resolved *lockpypi.Lock
-	cfg      *config.Config
-	it       *pyinterp.Interpreter
-	scheme   pyinterp.Scheme // set when planned for installing
-	lockName string
-	fetcher  *fetch.Fetcher
-	wheels   []plannedWheel
-	vendor   *vendor.Source // --from
+	kept     []lockpypi.Dist
+	// installed is what the environment holds, for the resolver (none
+	// for --target, --force-reinstall and commands that install nothing);
+	// upgrade is which of them may move (-U, --upgrade-strategy).
+	installed []resolvepypi.Installed
+	upgrade   resolvepypi.Upgrade
+	cfg       *config.Config
+	it        *pyinterp.Interpreter
+	scheme    pyinterp.Scheme // set when planned for installing
+	lockName  string
+	fetcher   *fetch.Fetcher
+	wheels    []plannedWheel
+	vendor    *vendor.Source // --from
 }
 
 // planPip reads the lock and the configuration, asks the interpreter about
@@ -258,6 +294,9 @@ func planPip(ctx context.Context, f *pipFlags, forInstall bool, rep *reporter) (
 		return nil, withCode(exitUsage, fmt.Errorf("nothing to install: name the requirements to resolve (airlock pip install requests), or give a requirements file with -r (every line pinned with == and --hash), or a pylock.toml or uv.lock with --lock"))
 	case f.requirements != "" && f.lockFile != "":
 		return nil, withCode(exitUsage, fmt.Errorf("-r and --lock are alternatives; give one of them"))
+	}
+	if f.upgradeStrategy != "" && f.upgradeStrategy != "only-if-needed" && f.upgradeStrategy != "eager" {
+		return nil, withCode(exitUsage, fmt.Errorf("--upgrade-strategy %s: pip's strategies are only-if-needed and eager", f.upgradeStrategy))
 	}
 	cwd, err := os.Getwd()
 	if err != nil {
@@ -345,6 +384,14 @@ func planPip(ctx context.Context, f *pipFlags, forInstall bool, rep *reporter) (
 			return nil, err
 		}
 		if resolving {
+			if forInstall && f.target == "" && !f.forceReinstall {
+				// pip --target and --force-reinstall ignore what is
+				// installed; so do airlock fetch, vendor and lock.
+				if pp.installed, err = installedDists(pp.scheme, rep); err != nil {
+					return nil, err
+				}
+				pp.upgrade = upgradeMode(f)
+			}
 			if pp.resolved, err = pp.resolve(ctx, toSolve, ff, rep); err != nil {
 				return nil, err
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,7 +55,12 @@ func newPipPolicy(cfg *config.Config, rep *reporter) *pipPolicy {
 func (pp *pipPlan) planWheelsChecked(ctx context.Context, f *pipFlags, dists []lockpypi.Dist, finder wheelFinder, rep *reporter) error {
 	pc := newPipPolicy(pp.cfg, rep)
 	if !f.noPolicy {
-		if err := pc.checkDists(dists); err != nil {
+		// Installed distributions a resolution keeps are held to the
+		// same rules as new ones (deny, advisories): the environment
+		// is what airlock vouches for. min_release_age is not applied
+		// to them: they are not fetched, and they were in the
+		// environment before this install.
+		if err := pc.checkDists(append(slices.Clip(dists), pp.kept...)); err != nil {
 			return err
 		}
 	}

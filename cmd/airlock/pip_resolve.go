@@ -18,6 +18,7 @@ import (
 
 	"github.com/airlock-dev/airlock/fetch"
 	fetchpypi "github.com/airlock-dev/airlock/fetch/pypi"
+	"github.com/airlock-dev/airlock/install/wheel"
 	"github.com/airlock-dev/airlock/internal/auditlog"
 	"github.com/airlock-dev/airlock/internal/pyinterp"
 	"github.com/airlock-dev/airlock/internal/safefile"
@@ -242,6 +243,7 @@ func resolvePip(ctx context.Context, rr *requirementsToResolve, pp *pipPlan, fin
 	ix := &resolveIndex{finder: finder, fetcher: pp.fetcher, scratch: scratch}
 	res, err := resolvepypi.Resolve(ctx, ix, rr.reqs, resolvepypi.Options{
 		Env: pp.it.Env, Policy: pp.cfg.Policy, Now: time.Now(), Jobs: pp.cfg.Concurrency,
+		Installed: pp.installed, Upgrade: pp.upgrade,
 	})
 	if err != nil {
 		return nil, classifyResolveError(err)
@@ -250,7 +252,18 @@ func resolvePip(ctx context.Context, rr *requirementsToResolve, pp *pipPlan, fin
 		rep.warn(event{Message: w})
 	}
 	lk := &lockpypi.Lock{Format: "resolved", Environments: []string{environmentMarker(pp.it)}}
+	where := map[string]string{}
+	for _, d := range pp.installed {
+		where[lockpypi.NormalizeName(d.Name)] = d.Where
+	}
 	for _, p := range res.Pins {
+		if p.Installed {
+			// Kept as it is: policy's rules on the lock (deny,
+			// advisories) still see it; nothing is fetched.
+			pp.kept = append(pp.kept, lockpypi.Dist{Name: p.Name, Version: p.Version, Requested: p.Requested,
+				Source: fmt.Sprintf("%s==%s (installed in %s)", p.Name, p.Version, where[lockpypi.NormalizeName(p.Name)])})
+			continue
+		}
 		var hashes []lockpypi.Hash
 		for _, algo := range []string{"sha256", "sha384", "sha512"} {
 			if h, err := lockpypi.ParseHash(algo + ":" + p.Wheel.Hashes[algo]); err == nil {
@@ -267,6 +280,42 @@ func resolvePip(ctx context.Context, rr *requirementsToResolve, pp *pipPlan, fin
 		})
 	}
 	return lk, nil
+}
+
+// installedDists reads the distributions installed in scheme for the
+// resolver. One whose .dist-info or METADATA cannot be read as pip would
+// read it is left out (a --json note says why): resolving then installs
+// the project afresh, which replaces it.
+func installedDists(scheme pyinterp.Scheme, rep *reporter) ([]resolvepypi.Installed, error) {
+	dists, skipped, err := wheel.Installed(wheel.Scheme(scheme))
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("reading what is installed: %w", err))
+	}
+	var out []resolvepypi.Installed
+	for _, d := range dists {
+		m, err := resolvepypi.ParseMetadata(d.Metadata)
+		if err != nil {
+			skipped = append(skipped, fmt.Sprintf("%s: %v", filepath.Join(d.Dir, d.DistInfo), err))
+			continue
+		}
+		out = append(out, resolvepypi.Installed{Name: d.Name, Version: d.Version, Metadata: m, Where: d.Dir})
+	}
+	for _, s := range skipped {
+		rep.note(event{Message: "not counted as installed (the install replaces it if its project is resolved): " + s})
+	}
+	return out, nil
+}
+
+// upgradeMode is pip's upgrade strategy: without -U none ("to-satisfy-
+// only"); --upgrade-strategy matters only with -U, as in pip.
+func upgradeMode(f *pipFlags) resolvepypi.Upgrade {
+	switch {
+	case !f.upgrade:
+		return resolvepypi.UpgradeNone
+	case f.upgradeStrategy == "eager":
+		return resolvepypi.UpgradeEager
+	}
+	return resolvepypi.UpgradeRequested
 }
 
 // environmentMarker describes the interpreter a resolution was made for,
