@@ -400,6 +400,7 @@ func planPip(ctx context.Context, f *pipFlags, forInstall bool, rep *reporter) (
 		reportSkipped(lk.Dists, dists, rep)
 		finder = pipFinder{ff}
 	}
+	pp.fetcher.RelockHint = relockPython(f)
 	if err := pp.planWheelsChecked(ctx, f, dists, finder, rep); err != nil {
 		if pp.vendor != nil {
 			pp.vendor.Close()
