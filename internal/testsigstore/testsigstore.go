@@ -153,37 +153,15 @@ func (s *Sigstore) ProvenanceBundle(sub Subject, b Build) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	workflowURI := b.Repository + "/" + b.Workflow + "@" + b.Ref
-	leaf, key, err := s.leaf(workflowURI, b)
+	sd, err := s.sign(payload, b)
 	if err != nil {
 		return nil, err
 	}
-	const payloadType = "application/vnd.in-toto+json"
-	pae := dsse.PAE(payloadType, payload)
-	h := sha256.Sum256(pae)
-	sig, err := ecdsa.SignASN1(rand.Reader, key, h[:])
+	tsr, err := s.vs.TimestampResponse(sd.sig)
 	if err != nil {
 		return nil, err
 	}
-	env := &dsse.Envelope{PayloadType: payloadType, Payload: base64.StdEncoding.EncodeToString(payload),
-		Signatures: []dsse.Signature{{Sig: base64.StdEncoding.EncodeToString(sig)}}}
-	now := time.Now()
-	entry, err := s.vs.GenerateTlogEntry(leaf, env, sig, now.Unix(), true)
-	if err != nil {
-		return nil, err
-	}
-	tle := entry.TransparencyLogEntry()
-	tle.KindVersion = &protorekor.KindVersion{Kind: "dsse", Version: "0.0.1"}
-	set, err := s.vs.RekorSignPayload(tlog.RekorPayload{LogID: hex.EncodeToString(tle.GetLogId().GetKeyId()),
-		IntegratedTime: tle.GetIntegratedTime(), LogIndex: tle.GetLogIndex(), Body: base64.StdEncoding.EncodeToString(tle.GetCanonicalizedBody())})
-	if err != nil {
-		return nil, err
-	}
-	tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: set}
-	tsr, err := s.vs.TimestampResponse(sig)
-	if err != nil {
-		return nil, err
-	}
+	leaf, sig, tle := sd.leaf, sd.sig, sd.tle
 	pb := &protobundle.Bundle{
 		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
 		VerificationMaterial: &protobundle.VerificationMaterial{
@@ -194,10 +172,53 @@ func (s *Sigstore) ProvenanceBundle(sub Subject, b Build) ([]byte, error) {
 			},
 		},
 		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
-			Payload: payload, PayloadType: payloadType, Signatures: []*protodsse.Signature{{Sig: sig}},
+			Payload: payload, PayloadType: inTotoType, Signatures: []*protodsse.Signature{{Sig: sig}},
 		}},
 	}
 	return protojson.Marshal(pb)
+}
+
+// signed is a DSSE signature over an in-toto statement, with the
+// certificate that made it and its transparency log entry.
+type signed struct {
+	leaf *x509.Certificate
+	sig  []byte
+	tle  *protorekor.TransparencyLogEntry
+}
+
+// inTotoType is DSSE's payload type for in-toto statements.
+const inTotoType = "application/vnd.in-toto+json"
+
+// sign signs payload (an in-toto statement) as the workflow b describes
+// and logs it in the virtual Rekor, with an inclusion proof and a signed
+// entry timestamp.
+func (s *Sigstore) sign(payload []byte, b Build) (signed, error) {
+	workflowURI := b.Repository + "/" + b.Workflow + "@" + b.Ref
+	leaf, key, err := s.leaf(workflowURI, b)
+	if err != nil {
+		return signed{}, err
+	}
+	pae := dsse.PAE(inTotoType, payload)
+	h := sha256.Sum256(pae)
+	sig, err := ecdsa.SignASN1(rand.Reader, key, h[:])
+	if err != nil {
+		return signed{}, err
+	}
+	env := &dsse.Envelope{PayloadType: inTotoType, Payload: base64.StdEncoding.EncodeToString(payload),
+		Signatures: []dsse.Signature{{Sig: base64.StdEncoding.EncodeToString(sig)}}}
+	entry, err := s.vs.GenerateTlogEntry(leaf, env, sig, time.Now().Unix(), true)
+	if err != nil {
+		return signed{}, err
+	}
+	tle := entry.TransparencyLogEntry()
+	tle.KindVersion = &protorekor.KindVersion{Kind: "dsse", Version: "0.0.1"}
+	set, err := s.vs.RekorSignPayload(tlog.RekorPayload{LogID: hex.EncodeToString(tle.GetLogId().GetKeyId()),
+		IntegratedTime: tle.GetIntegratedTime(), LogIndex: tle.GetLogIndex(), Body: base64.StdEncoding.EncodeToString(tle.GetCanonicalizedBody())})
+	if err != nil {
+		return signed{}, err
+	}
+	tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: set}
+	return signed{leaf: leaf, sig: sig, tle: tle}, nil
 }
 
 // Fulcio's certificate extension OIDs (docs/oid-info.md in sigstore/fulcio).
@@ -208,6 +229,7 @@ var (
 	oidSourceRepoURI  = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 12}
 	oidSourceDigest   = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 13}
 	oidSourceRef      = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 14}
+	oidBuildConfigURI = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 18}
 )
 
 // leaf issues a short-lived certificate for a GitHub Actions workflow,
@@ -237,7 +259,10 @@ func (s *Sigstore) leaf(workflowURI string, b Build) (*x509.Certificate, *ecdsa.
 		}{oidSourceDigest, b.Commit}, struct {
 			oid asn1.ObjectIdentifier
 			v   string
-		}{oidSourceRef, b.Ref})
+		}{oidSourceRef, b.Ref}, struct {
+			oid asn1.ObjectIdentifier
+			v   string
+		}{oidBuildConfigURI, workflowURI})
 	}
 	for _, x := range vals {
 		e, err := ext(x.oid, x.v)

@@ -1,5 +1,7 @@
 // Package provenance verifies npm provenance attestations (SCVS 4.10): the
-// Sigstore bundles a registry lists under a version's dist.attestations.
+// Sigstore bundles a registry lists under a version's dist.attestations;
+// and Python index-hosted attestations (PEP 740, pypi.go), which are the
+// same Sigstore bundles in another envelope.
 //
 // A bundle proves, through Sigstore's public-good infrastructure, that a CI
 // workflow (identified by a short-lived Fulcio certificate bound to the
