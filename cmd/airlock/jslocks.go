@@ -157,8 +157,16 @@ func berryInstalledPackages(dir string) ([]lock.Package, error) {
 	}
 	host := locknpm.HostPlatform()
 	g, err := lf.Graph(lockberry.Platform{OS: host.OS, CPU: host.CPU, Libc: locknpm.DetectLibc()})
-	if errors.Is(err, lockberry.ErrBuiltinPatch) && os.Getenv(builtinPatchesEnv) == "unpatched" {
-		g, err = lf.UnpatchedGraph(lockberry.Platform{OS: host.OS, CPU: host.CPU, Libc: locknpm.DetectLibc()})
+	if errors.Is(err, lockberry.ErrBuiltinPatch) {
+		// As the install did: [yarn] builtin_patches = "unpatched" (or
+		// AIRLOCK_YARN_BUILTIN_PATCHES) installed the published package.
+		cfg, cerr := config.Load("", dir, os.Getenv)
+		if cerr != nil {
+			return nil, withCode(exitUsage, cerr)
+		}
+		if cfg.Yarn.Unpatched() {
+			g, err = lf.UnpatchedGraph(lockberry.Platform{OS: host.OS, CPU: host.CPU, Libc: locknpm.DetectLibc()})
+		}
 	}
 	if err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", filepath.Join(dir, yarnLockfile), err))

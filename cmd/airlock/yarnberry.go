@@ -41,11 +41,6 @@ func hexToBase64(h string) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-// builtinPatchesEnv, set to "unpatched", installs packages yarn patches
-// with its builtin compat patches as published (see
-// lockberry.UnpatchedGraph) instead of refusing them.
-const builtinPatchesEnv = "AIRLOCK_YARN_BUILTIN_PATCHES"
-
 // berryChecksumError is a tarball whose rebuilt cache zip does not hash
 // to the lockfile's checksum.
 type berryChecksumError struct {
@@ -224,28 +219,9 @@ func loadBerryPlan(projectDir, configFile string, noRemoteCache bool, data []byt
 	if platform.Libc == "" {
 		platform.Libc = locknpm.DetectLibc()
 	}
-	var g *lockberry.Graph
-	switch mode := os.Getenv(builtinPatchesEnv); mode {
-	case "":
-		g, err = lf.Graph(platform)
-	case "unpatched":
-		g, err = lf.UnpatchedGraph(platform)
-	default:
-		return nil, withCode(exitUsage, fmt.Errorf("%s=%q: the only value is \"unpatched\"", builtinPatchesEnv, mode))
-	}
-	if errors.Is(err, lockberry.ErrBuiltinPatch) {
-		return nil, withCode(exitUsage, fmt.Errorf("%s: %w\nto install the package as published instead (verified against its own checksum in yarn.lock; yarn's compat patches only matter under Plug'n'Play), set %s=unpatched", lockPath, err, builtinPatchesEnv))
-	}
+	g, err := berryGraph(lf, platform, cfg, lockPath, func(msg string) { rep.warn(event{Message: msg}) })
 	if err != nil {
-		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", lockPath, err))
-	}
-	if len(g.Unpatched) > 0 {
-		var names []string
-		for p := range g.Unpatched {
-			names = append(names, p.Locator.Name+"@"+p.Version)
-		}
-		sort.Strings(names)
-		rep.warn(event{Message: fmt.Sprintf("%s=unpatched: installing %s as published, without yarn's builtin compat patches (their files differ from yarn's tree)", builtinPatchesEnv, strings.Join(names, ", "))})
+		return nil, err
 	}
 	for _, e := range g.Skipped {
 		rep.skipped(event{Name: e.Locator.Name, Version: e.Version, Reason: "conditions " + e.Conditions + " do not match this platform"})
