@@ -110,6 +110,11 @@ func htmlFile(base *url.URL, href string, attrs map[string]string) (File, error)
 	if algo, hx, ok := strings.Cut(meta, "="); ok && algo != "" && hx != "" {
 		f.MetadataHashes = map[string]string{strings.ToLower(algo): strings.ToLower(hx)}
 	}
+	if prov := attrs["data-provenance"]; prov != "" {
+		if f.Provenance, err = resolveFileURL(base, prov); err != nil {
+			return File{}, err
+		}
+	}
 	return f, checkFilename(f)
 }
 

@@ -64,6 +64,9 @@ type File struct {
 	UploadTime string `json:"upload_time,omitempty"`
 	// Size is PEP 700's size in bytes, 0 when not given.
 	Size int64 `json:"size,omitempty"`
+	// Provenance is the URL of the file's PEP 740 provenance object
+	// (absolute, without #fragment), or "" when the index lists none.
+	Provenance string `json:"provenance,omitempty"`
 	// Index is the index the file was listed by (redacted URL).
 	Index string `json:"index"`
 }
@@ -150,6 +153,7 @@ type jsonPage struct {
 		CoreMetadata     json.RawMessage   `json:"core-metadata"`
 		UploadTime       string            `json:"upload-time"`
 		Size             int64             `json:"size"`
+		Provenance       *string           `json:"provenance"`
 	} `json:"files"`
 }
 
@@ -190,6 +194,12 @@ func parseJSON(data []byte, base *url.URL) ([]File, error) {
 		file.UploadTime = f.UploadTime
 		if f.Size > 0 {
 			file.Size = f.Size
+		}
+		// PEP 740: null or the provenance object's URL.
+		if f.Provenance != nil && *f.Provenance != "" {
+			if file.Provenance, err = resolveFileURL(base, *f.Provenance); err != nil {
+				return nil, err
+			}
 		}
 		if err := checkFilename(file); err != nil {
 			return nil, err
