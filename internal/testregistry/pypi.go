@@ -37,6 +37,10 @@ import (
 //   - GET /packages/<sha256[:2]>/<sha256>/<filename>.metadata: a wheel's
 //     METADATA (PEP 658), listed with its sha256 as core-metadata (PEP
 //     714) only when SetCoreMetadata(true).
+//   - GET /integrity/<normalized>/<version>/<filename>/provenance: the
+//     PEP 740 provenance object SetProvenance gave for the file, listed
+//     as the file's "provenance" (JSON; null for files without one) and
+//     data-provenance (HTML), as PyPI's Integrity API serves it.
 //
 // Every file is listed with an upload-time (PEP 700, JSON only):
 // DefaultUploadTime unless SetUploadTime says otherwise.
@@ -52,6 +56,8 @@ type PyPI struct {
 	htmlOnly bool
 	relative bool
 	metadata bool
+	// provenance maps a filename to its provenance object (PEP 740).
+	provenance map[string][]byte
 }
 
 // DefaultUploadTime is the upload-time listed for files SetUploadTime did
@@ -70,7 +76,7 @@ type pypiFile struct {
 
 // NewPyPI returns an empty index.
 func NewPyPI() *PyPI {
-	return &PyPI{files: map[string][]*pypiFile{}, listed: map[string]string{}}
+	return &PyPI{files: map[string][]*pypiFile{}, listed: map[string]string{}, provenance: map[string][]byte{}}
 }
 
 // StartPyPI serves p over TLS like Start serves the npm registry, with the
@@ -211,6 +217,29 @@ func (p *PyPI) SetUploadTime(filename string, t time.Time) {
 	}
 }
 
+// SetProvenance makes the index list and serve doc as filename's PEP 740
+// provenance object (the bytes as given, so tests can serve broken ones);
+// nil removes it.
+func (p *PyPI) SetProvenance(filename string, doc []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if doc == nil {
+		delete(p.provenance, filename)
+		return
+	}
+	p.provenance[filename] = bytes.Clone(doc)
+}
+
+// provenancePath is where the index serves filename's provenance: PyPI's
+// /integrity/<project>/<version>/<filename>/provenance.
+func provenancePath(project, filename string) string {
+	version := "0"
+	if parts := strings.Split(strings.TrimSuffix(filename, ".tar.gz"), "-"); len(parts) > 1 {
+		version = parts[1]
+	}
+	return "integrity/" + normalizeProject(project) + "/" + version + "/" + filename + "/provenance"
+}
+
 // SetCoreMetadata makes the index serve every wheel's METADATA as a file
 // of its own and list its hash (PEP 658 / 714), as PyPI does.
 func (p *PyPI) SetCoreMetadata(on bool) {
@@ -288,6 +317,8 @@ func (p *PyPI) Middleware() Middleware {
 				p.serveProject(w, r, strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/simple/"), "/"))
 			case strings.HasPrefix(r.URL.Path, "/packages/"):
 				p.serveFile(w, r)
+			case strings.HasPrefix(r.URL.Path, "/integrity/"):
+				p.serveProvenance(w, r)
 			default:
 				next.ServeHTTP(w, r)
 			}
@@ -339,6 +370,10 @@ func (p *PyPI) serveProject(w http.ResponseWriter, r *http.Request, name string)
 		listed[k] = v
 	}
 	htmlOnly, relative, withMeta := p.htmlOnly, p.relative, p.metadata
+	hasProvenance := map[string]bool{}
+	for fn := range p.provenance {
+		hasProvenance[fn] = true
+	}
 	p.mu.RUnlock()
 	if len(files) == 0 {
 		http.Error(w, "404 Not Found", http.StatusNotFound)
@@ -360,6 +395,12 @@ func (p *PyPI) serveProject(w http.ResponseWriter, r *http.Request, name string)
 			return f.requires
 		}
 		return ">=3.7"
+	}
+	provenanceOf := func(f *pypiFile) string {
+		if !hasProvenance[f.filename] {
+			return ""
+		}
+		return "https://" + r.Host + "/" + provenancePath(f.project, f.filename)
 	}
 	hashOf := func(f *pypiFile) string {
 		if h, ok := listed[f.filename]; ok {
@@ -386,11 +427,15 @@ func (p *PyPI) serveProject(w http.ResponseWriter, r *http.Request, name string)
 				"filename": f.filename, "url": fileURL(f), "yanked": yanked,
 				"hashes": map[string]string{"sha256": hashOf(f)}, "requires-python": requiresOf(f),
 				"core-metadata": meta, "size": len(f.data), "upload-time": uploaded.UTC().Format("2006-01-02T15:04:05.000000Z"),
+				"provenance": nil,
+			}
+			if u := provenanceOf(f); u != "" {
+				entry["provenance"] = u
 			}
 			out = append(out, entry)
 		}
 		serveBytes(w, r, "application/vnd.pypi.simple.v1+json", mustJSON(map[string]any{
-			"meta": map[string]string{"api-version": "1.1"}, "name": norm, "files": out,
+			"meta": map[string]string{"api-version": "1.3"}, "name": norm, "files": out,
 		}))
 		return
 	}
@@ -403,6 +448,9 @@ func (p *PyPI) serveProject(w http.ResponseWriter, r *http.Request, name string)
 		}
 		if m := wheelMetadata(f.data); withMeta && m != nil && strings.HasSuffix(f.filename, ".whl") {
 			attrs += ` data-core-metadata="sha256=` + sha256Hex(m) + `"`
+		}
+		if u := provenanceOf(f); u != "" {
+			attrs += ` data-provenance="` + html.EscapeString(u) + `"`
 		}
 		fmt.Fprintf(&b, "<a href=\"%s#sha256=%s\"%s>%s</a><br/>\n", html.EscapeString(fileURL(f)), hashOf(f), attrs, html.EscapeString(f.filename))
 	}
@@ -446,6 +494,26 @@ func (p *PyPI) serveFile(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("ETag", `"`+found.sha256+`"`)
 	serveBytes(w, r, "application/octet-stream", found.data)
+}
+
+func (p *PyPI) serveProvenance(w http.ResponseWriter, r *http.Request) {
+	p.mu.RLock()
+	var doc []byte
+	for _, files := range p.files {
+		for _, f := range files {
+			if d, ok := p.provenance[f.filename]; ok && "/"+provenancePath(f.project, f.filename) == r.URL.Path {
+				doc = d
+			}
+		}
+	}
+	p.mu.RUnlock()
+	if doc == nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"message":"No provenance available"}`))
+		return
+	}
+	serveBytes(w, r, "application/vnd.pypi.integrity.v1+json", doc)
 }
 
 func serveBytes(w http.ResponseWriter, r *http.Request, ctype string, b []byte) {
