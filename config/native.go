@@ -26,7 +26,10 @@ import (
 // projects already wrote"). airlock.toml wins where both speak: a
 // min_release_age in airlock.toml's [policy] (or AIRLOCK_MIN_RELEASE_AGE)
 // replaces every native cooldown, and an explicit [scripts] allow (even
-// an empty one) replaces every native script allowance.
+// an empty one) replaces every native script allowance. A project that
+// told its tools to run no script at all (.npmrc ignore-scripts,
+// pnpm-workspace.yaml ignoreScripts) gets no native script allowance
+// (Config.IgnoreNativeScripts); airlock.toml's own allow still applies.
 //
 // Among the native sources nothing is dropped: each tool's statement is
 // honoured, so the cooldown for a package is the longest any source asks
