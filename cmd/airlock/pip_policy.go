@@ -61,6 +61,9 @@ func (pp *pipPlan) planWheelsChecked(ctx context.Context, f *pipFlags, dists []l
 		// to them: they are not fetched, and they were in the
 		// environment before this install.
 		if err := pc.checkDists(append(slices.Clip(dists), pp.kept...)); err != nil {
+			if slices.ContainsFunc(pp.kept, func(d lockpypi.Dist) bool { return strings.Contains(err.Error(), "\t"+d.Source+": ") }) {
+				err = fmt.Errorf("%w\n(installed packages that airlock pip install keeps are checked like new ones: name a version that passes, NAME>=VERSION, or upgrade what is installed with -U --upgrade-strategy eager)", err)
+			}
 			return err
 		}
 	}
