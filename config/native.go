@@ -166,9 +166,9 @@ func dropDefaults(ages []NativeAge) []NativeAge {
 
 // packageJSON holds the package.json fields airlock honours.
 type packageJSON struct {
-	PackageManager      string          `json:"packageManager"`
-	TrustedDependencies []string        `json:"trustedDependencies"`
-	AllowScripts        map[string]bool `json:"allowScripts"`
+	PackageManager      string                     `json:"packageManager"`
+	TrustedDependencies []string                   `json:"trustedDependencies"`
+	AllowScripts        map[string]json.RawMessage `json:"allowScripts"`
 	Pnpm                struct {
 		OnlyBuiltDependencies    []string                   `json:"onlyBuiltDependencies"`
 		NeverBuiltDependencies   []string                   `json:"neverBuiltDependencies"`
@@ -203,10 +203,7 @@ func (n *Native) readPackageJSON(path string, data []byte) error {
 	if err := n.readAllowBuilds(p.Pnpm.AllowBuilds, base+" pnpm.allowBuilds"); err != nil {
 		return err
 	}
-	// npm's allowScripts (npm approve-scripts): "name" or "name@version".
-	for _, key := range sortedKeys(p.AllowScripts) {
-		n.addScript(key, p.AllowScripts[key], base+" allowScripts")
-	}
+	n.readAllowScripts(p.AllowScripts, base+" allowScripts")
 	// LavaMoat allow-scripts keys are dependency paths ("a>b>esbuild");
 	// airlock's allowances are per package, so the last package is
 	// allowed wherever it is installed.
@@ -254,6 +251,39 @@ func (n *Native) addScript(spec string, allow bool, from string) {
 		return
 	}
 	n.Scripts = append(n.Scripts, NativeScript{Rule: specs[0], Allow: allow, From: from})
+}
+
+// readAllowScripts reads package.json's allowScripts as both tools that
+// write it do: npm's (npm approve-scripts) maps "name" or "name@version" to
+// true or false; dominykas/allow-scripts maps a name to true, false or a
+// semver range of the versions allowed ("*" for all), and its first
+// releases nested that map under "install". A value of another shape is
+// not honoured (its scripts stay off) and said in a note: a project's
+// allowance airlock cannot read must not stop the install.
+func (n *Native) readAllowScripts(m map[string]json.RawMessage, from string) {
+	for _, key := range sortedKeys(m) {
+		raw := bytes.TrimSpace(m[key])
+		var r string
+		switch {
+		case string(raw) == "true" || string(raw) == "false":
+			n.addScript(key, string(raw) == "true", from)
+		case json.Unmarshal(raw, &r) == nil:
+			if r = strings.TrimSpace(r); r == "" || r == "*" {
+				n.addScript(key, true, from)
+			} else {
+				n.addScript(key+"@"+r, true, from)
+			}
+		case key == "install" && len(raw) > 0 && raw[0] == '{':
+			var inner map[string]json.RawMessage
+			if json.Unmarshal(raw, &inner) == nil {
+				n.readAllowScripts(inner, from+".install")
+				continue
+			}
+			fallthrough
+		default:
+			n.Notes = append(n.Notes, fmt.Sprintf("%s: %q = %s is not true, false or a version range; not honoured (its scripts stay off)", from, key, raw))
+		}
+	}
 }
 
 // readAllowBuilds reads pnpm's allowBuilds map: true allows, false

@@ -272,6 +272,37 @@ func TestNativeScripts(t *testing.T) {
 	}
 }
 
+// TestAllowScriptsShapes: package.json allowScripts as npm writes it
+// (name or name@version → true/false) and as dominykas/allow-scripts does
+// (name → true, false or a semver range; first releases nested under
+// "install"); a value of another shape is a note, never a failed install.
+func TestAllowScriptsShapes(t *testing.T) {
+	for _, tt := range []struct {
+		allowScripts  string
+		name, version string
+		want          bool
+	}{
+		{`{"fsevents": "*"}`, "fsevents", "2.3.3", true},
+		{`{"webpack-cli": "3.x.x"}`, "webpack-cli", "3.3.12", true},
+		{`{"webpack-cli": "3.x.x"}`, "webpack-cli", "4.0.0", false},
+		{`{"node-sass": "1.x.x - 2.x.x"}`, "node-sass", "2.1.0", true},
+		{`{"node-sass": "1.x.x - 2.x.x"}`, "node-sass", "3.0.0", false},
+		{`{"node-sass": false}`, "node-sass", "2.1.0", false},
+		{`{"install": {"fsevents": "*", "canvas": true}}`, "canvas", "3.0.0", true},
+		{`{"esbuild": 1}`, "esbuild", "0.25.0", false},
+		{`{"esbuild": ["*"]}`, "esbuild", "0.25.0", false},
+	} {
+		c := loadIn(t, map[string]string{"package.json": `{"allowScripts": ` + tt.allowScripts + `}`})
+		if got := MatchScript(c.Scripts.Allow, tt.name, tt.version); got != tt.want {
+			t.Errorf("%s: %s@%s allowed = %v, want %v", tt.allowScripts, tt.name, tt.version, got, tt.want)
+		}
+	}
+	c := loadIn(t, map[string]string{"package.json": `{"allowScripts": {"esbuild": 1}}`})
+	if notes := strings.Join(c.Native.Notes, "\n"); !strings.Contains(notes, `"esbuild" = 1 is not true, false or a version range`) {
+		t.Errorf("notes: %s", notes)
+	}
+}
+
 // TestNpmrcIgnoresScripts: ignore-scripts read as npm reads a Boolean.
 func TestNpmrcIgnoresScripts(t *testing.T) {
 	for value, want := range map[string]bool{
