@@ -234,13 +234,16 @@ func (c *Config) IgnoreNativeScripts(by string) {
 // other text is true. When it is true it returns where it was set, for
 // IgnoreNativeScripts.
 func NpmrcIgnoresScripts(v NpmrcSetting) (string, bool) {
-	if !npmTrue(v.Value) {
+	if !NpmBool(v.Value) {
 		return "", false
 	}
 	return fmt.Sprintf("%s ignore-scripts=%s", v.Source, v.Value), true
 }
 
-func npmTrue(s string) bool {
+// NpmBool reads an .npmrc value of a true/false setting as npm does (nopt's
+// Boolean): empty is true (a bare key), "false", "null" and "undefined"
+// are false, numbers are true unless zero, and anything else is true.
+func NpmBool(s string) bool {
 	switch s {
 	case "":
 		return true // "--foo is like --foo=true for boolean types"

@@ -507,7 +507,7 @@ func selectNpmPackages(lf *locknpm.Lockfile, f *npmCIFlags, rc *npmrc.Config) (*
 
 func npmrcBool(rc *npmrc.Config, key string) bool {
 	v, ok := rc.Get(key)
-	return ok && v.Value == "true"
+	return ok && config.NpmBool(v.Value)
 }
 
 // checkJSPolicy applies the npm registry rules (checkNpmPolicy) and then
