@@ -505,6 +505,8 @@ func selectNpmPackages(lf *locknpm.Lockfile, f *npmCIFlags, rc *npmrc.Config) (*
 	return sel, nil
 }
 
+// npmrcBool reads key, a true/false setting of .npmrc, as npm does; unset
+// is false.
 func npmrcBool(rc *npmrc.Config, key string) bool {
 	v, ok := rc.Get(key)
 	return ok && config.NpmBool(v.Value)
