@@ -56,6 +56,8 @@ type pypiScript struct {
 //	pypi listhash FILE HEX  make the index list HEX as FILE's sha256
 //	pypi requires-python FILE SPEC
 //	                        make the index list SPEC as FILE's Requires-Python
+//	pypi provenance FILE good|other-bytes|tamper|fork|none
+//	                        list and serve a PEP 740 provenance object for FILE (pip_provenance_script_test.go)
 //	pypi fault PATH tamper|hang|status N|off
 //	                        make both hosts misbehave for PATH (a path.Match pattern, or a prefix when
 //	                        it ends in *)
@@ -159,6 +161,8 @@ func cmdPyPI(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("usage: pypi listhash FILE HEX")
 		}
 		s.index.ListHash(args[1], args[2])
+	case "provenance":
+		pypiProvenance(ts, s, args[1:])
 	case "fault":
 		s.faults.set(ts, args[1:])
 	case "requests":
