@@ -32,11 +32,12 @@ import (
 // refusals end the command listing each one's rule, evidence and override.
 // Names are compared in PEP 503 form, in deny and [policy.packages] too.
 //
-// Registry signatures, provenance and mirror origin checks are npm
-// registry features with no PyPI counterpart in airlock, and allow_sources
-// has nothing to decide: lock/pypi refuses VCS, directory and archive
-// entries whatever policy says, so every file installed is a wheel pinned
-// by hash.
+// require_provenance is checked over PEP 740 attestations once the wheels
+// are chosen (checkProvenance, pip_provenance.go). Registry signatures and
+// mirror origin checks are npm registry features with no PyPI counterpart
+// in airlock, and allow_sources has nothing to decide: lock/pypi refuses
+// VCS, directory and archive entries whatever policy says, so every file
+// installed is a wheel pinned by hash.
 type pipPolicy struct {
 	pol *verify.Policy
 	cfg *config.Config
@@ -74,7 +75,10 @@ func (pp *pipPlan) planWheelsChecked(ctx context.Context, f *pipFlags, dists []l
 	if f.noPolicy {
 		return nil
 	}
-	return pc.checkWheels(ctx, pp.wheels, finder, f.from != "", pp.resolved != nil)
+	if err := pc.checkWheels(ctx, pp.wheels, finder, f.from != "", pp.resolved != nil); err != nil {
+		return err
+	}
+	return pc.checkProvenance(ctx, pp.wheels, finder, f.from != "")
 }
 
 // pipSubject is how policy sees a distribution. Path names the lock entry
@@ -115,39 +119,31 @@ func (pc *pipPolicy) checkDists(dists []lockpypi.Dist) error {
 	return nil
 }
 
-// unchecked warns, once per setting, when require_signatures or
-// require_provenance is on for Python packages: airlock has neither
-// registry signatures nor provenance (PEP 740 attestations) to verify for
-// a Python index, and a setting that silently did nothing would mislead.
-// Refusing instead would break every Python install of a project that
-// turned them on for npm.
+// unchecked warns, once, when require_signatures is on for Python
+// packages: a Python index has no registry signatures to verify, and a
+// setting that silently did nothing would mislead. Refusing instead would
+// break every Python install of a project that turned it on for npm.
 func (pc *pipPolicy) unchecked(subjects []verify.Subject) {
-	for _, rule := range []string{"require_signatures", "require_provenance"} {
-		var names []string
-		where := ""
-		for _, s := range subjects {
-			e := pc.pol.For(s.Name)
-			on := e.RequireSignatures
-			if rule == "require_provenance" {
-				on = e.RequireProvenance
-			}
-			if on != nil && *on {
-				names = append(names, s.Name)
-				where = e.From[rule]
-			}
+	var names []string
+	where := ""
+	for _, s := range subjects {
+		e := pc.pol.For(s.Name)
+		if on := e.RequireSignatures; on != nil && *on {
+			names = append(names, s.Name)
+			where = e.From["require_signatures"]
 		}
-		if len(names) == 0 {
-			continue
-		}
-		count := len(names)
-		if count > 5 {
-			names = append(names[:5], fmt.Sprintf("and %d more", count-5))
-		}
-		reportDecisions(pc.rep, []verify.Decision{{Rule: strings.TrimPrefix(rule, "require_"), Verdict: verify.Warn,
-			Message:  fmt.Sprintf("%s = true (%s) is not checked for %d Python package(s) (%s): airlock verifies registry signatures and provenance for npm registries only; a wheel is trusted through its locked hash", rule, where, count, strings.Join(names, ", ")),
-			Evidence: "Python indexes publish no npm-style registry signatures; PEP 740 attestations are not verified yet",
-			Override: fmt.Sprintf(`set %s = false in [policy.packages."NAME"] for these packages to silence this`, rule)}})
 	}
+	if len(names) == 0 {
+		return
+	}
+	count := len(names)
+	if count > 5 {
+		names = append(names[:5], fmt.Sprintf("and %d more", count-5))
+	}
+	reportDecisions(pc.rep, []verify.Decision{{Rule: "signatures", Verdict: verify.Warn,
+		Message:  fmt.Sprintf("require_signatures = true (%s) is not checked for %d Python package(s) (%s): airlock verifies registry signatures for npm registries only; a wheel is trusted through its locked hash (and, with require_provenance, its PEP 740 attestations)", where, count, strings.Join(names, ", ")),
+		Evidence: "Python indexes publish no npm-style registry signatures",
+		Override: `set require_signatures = false in [policy.packages."NAME"] for these packages to silence this`}})
 }
 
 // advisories matches subjects against the imported OSV database's PyPI
