@@ -176,6 +176,7 @@ func runPipInstall(ctx context.Context, f *pipFlags, rep *reporter) error {
 	if len(plan) == 0 && pp.resolved != nil {
 		// Nothing to install: the environment is left exactly as it is
 		// (no staging area, no lock file, no swap).
+		rep.start("pip install", 0)
 		e := event{Kept: len(pp.kept), Seconds: time.Since(began).Seconds()}
 		line := fmt.Sprintf("nothing to install: the %d installed packages the requirements need already satisfy them (-U upgrades the named ones, --force-reinstall reinstalls)", len(pp.kept))
 		if len(pp.kept) == 0 {
