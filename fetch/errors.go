@@ -109,10 +109,10 @@ func (e *NotCachedError) Error() string {
 	if e.Corrupt != nil {
 		// The CorruptError says what was wrong (bad bytes or not a file)
 		// and whether it could be removed.
-		return fmt.Sprintf("the cached copy of %s is unusable: %v; --offline forbids downloading it again; run `airlock npm ci` once while online to fill the cache",
+		return fmt.Sprintf("the cached copy of %s is unusable: %v; --offline forbids downloading it again; run the same command once without --offline, while online, to fill the cache",
 			e.Package, e.Corrupt)
 	}
-	return fmt.Sprintf("%s is not in the cache (%s) and --offline forbids the network; run `airlock npm ci` once while online to fill the cache", e.Package, e.Want)
+	return fmt.Sprintf("%s is not in the cache (%s) and --offline forbids the network; run the same command once without --offline, while online, to fill the cache", e.Package, e.Want)
 }
 
 func (e *NotCachedError) Is(target error) bool { return target == ErrNotCached }
