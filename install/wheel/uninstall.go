@@ -26,39 +26,30 @@ type installedDist struct {
 func findInstalled(sch Scheme, name string, opts *Options) ([]*installedDist, error) {
 	want := normalizeName(name)
 	var out []*installedDist
-	dirs := []string{sch.Purelib}
-	if sch.Platlib != sch.Purelib {
-		dirs = append(dirs, sch.Platlib)
+	ents, err := libEntries(sch)
+	if err != nil {
+		return nil, err
 	}
-	for _, dir := range dirs {
-		ents, err := os.ReadDir(dir)
-		if errors.Is(err, fs.ErrNotExist) {
+	for _, le := range ents {
+		dir, n := le.dir, le.Name()
+		if base, ok := strings.CutSuffix(n, ".egg-info"); ok {
+			// name[-version[-pyX.Y]].egg-info; the name has no "-".
+			if first, _, _ := strings.Cut(base, "-"); normalizeName(first) == want {
+				return nil, &WheelError{Wheel: n, Err: fmt.Errorf("%w: %s was installed by setup.py (egg-info), which records no files airlock could remove; remove it with pip uninstall %s first", ErrCannotUninstall, filepath.Join(dir, n), name)}
+			}
 			continue
 		}
-		if err != nil {
-			return nil, fmt.Errorf("wheel: reading %s: %w", dir, err)
+		// name-version.dist-info; the version has no "-", so an old
+		// "foo-bar-1.0" still names foo-bar, never foo.
+		dn, dv, ok := splitDistInfo(n, ".dist-info")
+		if !ok || normalizeName(dn) != want {
+			continue
 		}
-		for _, e := range ents {
-			n := e.Name()
-			if base, ok := strings.CutSuffix(n, ".egg-info"); ok {
-				// name[-version[-pyX.Y]].egg-info; the name has no "-".
-				if first, _, _ := strings.Cut(base, "-"); normalizeName(first) == want {
-					return nil, &WheelError{Wheel: n, Err: fmt.Errorf("%w: %s was installed by setup.py (egg-info), which records no files airlock could remove; remove it with pip uninstall %s first", ErrCannotUninstall, filepath.Join(dir, n), name)}
-				}
-				continue
-			}
-			// name-version.dist-info; the version has no "-", so an old
-			// "foo-bar-1.0" still names foo-bar, never foo.
-			dn, dv, ok := splitDistInfo(n, ".dist-info")
-			if !ok || normalizeName(dn) != want {
-				continue
-			}
-			d := &installedDist{dir: dir, distInfo: n, version: dv}
-			if err := d.collect(sch, opts); err != nil {
-				return nil, err
-			}
-			out = append(out, d)
+		d := &installedDist{dir: dir, distInfo: n, version: dv}
+		if err := d.collect(sch, opts); err != nil {
+			return nil, err
 		}
+		out = append(out, d)
 	}
 	return out, nil
 }
