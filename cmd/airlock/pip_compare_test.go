@@ -70,12 +70,7 @@ func TestPipCompare(t *testing.T) {
 	mustDo(t, err)
 	defer reg.Close()
 
-	env := filepath.Join(work, "env")
-	byPip, byAirlock := filepath.Join(work, "pip"), filepath.Join(work, "airlock")
-	pyRun(t, py, "-m", "venv", "--without-pip", env)
-	mustDo(t, os.Rename(env, byPip))
-	pyRun(t, py, "-m", "venv", "--without-pip", env)
-	mustDo(t, os.Rename(env, byAirlock))
+	env, byPip, byAirlock := twoVenvs(t, py, work)
 
 	mustDo(t, os.Rename(byPip, env))
 	pyRun(t, py, "-m", "pip", "--python", filepath.Join(env, "bin", "python"), "install", "--no-deps", "--no-index",
@@ -121,6 +116,36 @@ func TestPipCompare(t *testing.T) {
 func pipTestEnv() []string {
 	return []string{"PIP_CONFIG_FILE=" + os.DevNull, "PIP_INDEX_URL=", "PIP_EXTRA_INDEX_URL=", "PIP_FIND_LINKS=",
 		"PIP_CERT=", "PIP_NO_INDEX=", "PIP_TRUSTED_HOST=", "VIRTUAL_ENV="}
+}
+
+// twoVenvs makes two empty virtual environments, one for pip and one for
+// airlock, both created at env (a venv records its path), then moved
+// aside to byPip and byAirlock: each is moved back to env to be installed
+// into, so the trees compare byte for byte.
+func twoVenvs(t *testing.T, py, work string) (env, byPip, byAirlock string) {
+	t.Helper()
+	env = filepath.Join(work, "env")
+	byPip, byAirlock = filepath.Join(work, "pip"), filepath.Join(work, "airlock")
+	pyRun(t, py, "-m", "venv", "--without-pip", env)
+	mustDo(t, os.Rename(env, byPip))
+	pyRun(t, py, "-m", "venv", "--without-pip", env)
+	mustDo(t, os.Rename(env, byAirlock))
+	return env, byPip, byAirlock
+}
+
+// addWheels builds a wheel for each spec, adds it to index and writes it
+// to work/links (pip's --find-links), which it returns.
+func addWheels(t *testing.T, index *testregistry.PyPI, work string, specs []testregistry.WheelSpec) string {
+	t.Helper()
+	links := filepath.Join(work, "links")
+	mustDo(t, os.MkdirAll(links, 0o755))
+	for _, spec := range specs {
+		filename, data, err := testregistry.MakeWheel(spec)
+		mustDo(t, err)
+		mustDo(t, os.WriteFile(filepath.Join(links, filename), data, 0o644))
+		mustDo(t, index.Add(spec.Name, filename, data))
+	}
+	return links
 }
 
 func pyRun(t *testing.T, name string, args ...string) string {

@@ -27,11 +27,9 @@ func TestPipResolveCompare(t *testing.T) {
 	py := pyhost.Python(t)
 
 	work := t.TempDir()
-	links := filepath.Join(work, "links")
-	mustDo(t, os.Mkdir(links, 0o755))
 	index := testregistry.NewPyPI()
 	index.SetCoreMetadata(true)
-	for _, spec := range []testregistry.WheelSpec{
+	links := addWheels(t, index, work, []testregistry.WheelSpec{
 		{Name: "app", Version: "1.0", ConsoleScripts: map[string]string{"app": "app:main"},
 			Requires: []string{"lib>=1.0", "web[socks]", `winonly; sys_platform == "win32"`, `tomli; python_version < "3.8"`}},
 		{Name: "lib", Version: "1.0"},
@@ -44,22 +42,12 @@ func TestPipResolveCompare(t *testing.T) {
 		{Name: "PySocks", Version: "1.8", RequiresPython: ">=3.99"},
 		{Name: "winonly", Version: "1.0"},
 		{Name: "tomli", Version: "2.0"},
-	} {
-		filename, data, err := testregistry.MakeWheel(spec)
-		mustDo(t, err)
-		mustDo(t, os.WriteFile(filepath.Join(links, filename), data, 0o644))
-		mustDo(t, index.Add(spec.Name, filename, data))
-	}
+	})
 	reg, err := testregistry.StartPyPI(index)
 	mustDo(t, err)
 	defer reg.Close()
 
-	env := filepath.Join(work, "env")
-	byPip, byAirlock := filepath.Join(work, "pip"), filepath.Join(work, "airlock")
-	pyRun(t, py, "-m", "venv", "--without-pip", env)
-	mustDo(t, os.Rename(env, byPip))
-	pyRun(t, py, "-m", "venv", "--without-pip", env)
-	mustDo(t, os.Rename(env, byAirlock))
+	env, byPip, byAirlock := twoVenvs(t, py, work)
 
 	mustDo(t, os.Rename(byPip, env))
 	out := pyRun(t, py, "-m", "pip", "--python", filepath.Join(env, "bin", "python"), "install", "--no-index",
@@ -106,11 +94,9 @@ func TestPipResolveKeptCompare(t *testing.T) {
 	py := pyhost.Python(t)
 
 	work := t.TempDir()
-	links := filepath.Join(work, "links")
-	mustDo(t, os.Mkdir(links, 0o755))
 	index := testregistry.NewPyPI()
 	index.SetCoreMetadata(true)
-	for _, spec := range []testregistry.WheelSpec{
+	links := addWheels(t, index, work, []testregistry.WheelSpec{
 		{Name: "app", Version: "1.0", Requires: []string{"lib>=1.0"}},
 		{Name: "app", Version: "2.0", Requires: []string{"lib>=1.0"}},
 		{Name: "lib", Version: "1.0"},
@@ -119,22 +105,12 @@ func TestPipResolveKeptCompare(t *testing.T) {
 		{Name: "helper", Version: "2.0"},
 		{Name: "tool", Version: "1.0", Requires: []string{"lib", "helper"}},
 		{Name: "strict", Version: "1.0", Requires: []string{"helper>=2"}},
-	} {
-		filename, data, err := testregistry.MakeWheel(spec)
-		mustDo(t, err)
-		mustDo(t, os.WriteFile(filepath.Join(links, filename), data, 0o644))
-		mustDo(t, index.Add(spec.Name, filename, data))
-	}
+	})
 	reg, err := testregistry.StartPyPI(index)
 	mustDo(t, err)
 	defer reg.Close()
 
-	env := filepath.Join(work, "env")
-	byPip, byAirlock := filepath.Join(work, "pip"), filepath.Join(work, "airlock")
-	pyRun(t, py, "-m", "venv", "--without-pip", env)
-	mustDo(t, os.Rename(env, byPip))
-	pyRun(t, py, "-m", "venv", "--without-pip", env)
-	mustDo(t, os.Rename(env, byAirlock))
+	env, byPip, byAirlock := twoVenvs(t, py, work)
 
 	installed := regexp.MustCompile(`(?m)^Successfully installed (.*)$`)
 	set := func(out string) string {
