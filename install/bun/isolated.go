@@ -8,13 +8,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/airlock-dev/airlock/install"
 	lockbun "github.com/airlock-dev/airlock/lock/bun"
@@ -187,81 +184,46 @@ func (b *isoBuilder) rootFor(loc string) (*os.Root, string) {
 	return b.projRoot, loc
 }
 
+// extractAll extracts every registry package into a scratch directory of
+// its own, then moves each into its store directory.
 func (b *isoBuilder) extractAll(ctx context.Context) error {
-	scratch, err := b.st.Scratch()
-	if err != nil {
-		return err
-	}
-	limit := b.opts.Concurrency
-	if limit <= 0 {
-		limit = max(4, 2*runtime.GOMAXPROCS(0))
-	}
 	var pkgs []*lockbun.StoreEntry
 	for _, e := range b.store.Entries {
 		if e.Kind == lockbun.StorePackage {
 			pkgs = append(pkgs, e)
 		}
 	}
-	dirs := make([]string, len(pkgs))
 	var scripts []string
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(limit)
-	for i, e := range pkgs {
-		dirs[i] = filepath.Join(scratch, strconv.Itoa(i))
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return context.Cause(gctx)
-			}
-			if err := os.Mkdir(dirs[i], 0o777); err != nil {
-				return err
-			}
-			if err := b.opts.Extract(gctx, e.Package, dirs[i]); err != nil {
-				return fmt.Errorf("extracting %s (%s@%s): %w", e.Dir, e.Package.Name, e.Package.Version, err)
-			}
-			if install.HasInstallScript(dirs[i]) {
-				b.mu.Lock()
-				scripts = append(scripts, e.Package.Name+"@"+e.Package.Version)
-				b.mu.Unlock()
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	dirs, err := b.st.ExtractAll(ctx, len(pkgs), b.opts.Concurrency, func(ctx context.Context, i int, dir string) error {
+		e := pkgs[i]
+		if err := b.opts.Extract(ctx, e.Package, dir); err != nil {
+			return fmt.Errorf("extracting %s (%s@%s): %w", e.Dir, e.Package.Name, e.Package.Version, err)
+		}
+		if install.HasInstallScript(dir) {
+			b.mu.Lock()
+			scripts = append(scripts, e.Package.Name+"@"+e.Package.Version)
+			b.mu.Unlock()
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return context.Cause(ctx)
-	}
 	sort.Strings(scripts)
-	b.res.InstallScripts = compact(scripts)
+	b.res.InstallScripts = slices.Compact(scripts)
+	moves := make([]install.Move, len(pkgs))
 	for i, e := range pkgs {
 		dst, ok := b.stagedPath(e.Dir)
 		if !ok {
 			return fmt.Errorf("%w: %s", ErrBadStore, e.Dir)
 		}
-		if err := b.stage.MkdirAll(path.Dir(dst), 0o777); err != nil {
-			return fmt.Errorf("placing %s: %w", e.Dir, err)
-		}
-		rel, err := b.st.Rel(dirs[i])
-		if err != nil {
-			return err
-		}
-		if err := b.stage.Rename(rel, dst); err != nil {
-			return fmt.Errorf("placing %s: %w", e.Dir, err)
-		}
-		b.res.Packages++
+		moves[i] = install.Move{From: dirs[i], To: dst, Loc: e.Dir}
 	}
+	if err := b.st.PlaceAll(moves); err != nil {
+		return err
+	}
+	b.res.Packages += len(moves)
 	return nil
-}
-
-func compact(l []string) []string {
-	var out []string
-	for i, s := range l {
-		if i == 0 || s != l[i-1] {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // symlink makes a relative symlink at the final location at, pointing to

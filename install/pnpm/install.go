@@ -8,14 +8,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/airlock-dev/airlock/install"
 	"github.com/airlock-dev/airlock/lock"
@@ -352,78 +348,53 @@ func (b *builder) nodesInOrder() []*lockpnpm.Node {
 // gives the files pnpm's modes, and moves each into its virtual-store
 // directory.
 func (b *builder) extractAll(ctx context.Context) error {
-	scratch, err := b.st.Scratch()
+	nodes := b.nodesInOrder()
+	dirs, err := b.st.ExtractAll(ctx, len(nodes), b.opts.Concurrency, func(ctx context.Context, i int, dir string) error {
+		n := nodes[i]
+		pkg := n.Entry.Package(n.Dir)
+		pkg.Dev = n.Dev
+		if err := b.opts.Extract(ctx, pkg, dir); err != nil {
+			return fmt.Errorf("extracting %s (%s@%s): %w", n.Dir, n.Entry.Name, n.Entry.Version, err)
+		}
+		if install.HasInstallScript(dir) {
+			b.mu.Lock()
+			b.res.InstallScripts = append(b.res.InstallScripts, n.Entry.Name+"@"+n.Entry.Version)
+			b.mu.Unlock()
+		}
+		if err := storeModes(dir, b.umask); err != nil {
+			return err
+		}
+		if h := n.Entry.PatchHash; h != "" {
+			// pnpm patches the package as imported from its store.
+			text, ok := b.opts.Patches[h]
+			if !ok {
+				return fmt.Errorf("%s@%s: %w: no patch file given for patch_hash %s", n.Entry.Name, n.Entry.Version, ErrPatch, h)
+			}
+			if err := applyPatch(dir, text, b.umask); err != nil {
+				return fmt.Errorf("patching %s@%s: %w", n.Entry.Name, n.Entry.Version, err)
+			}
+			b.mu.Lock()
+			b.res.Patched = append(b.res.Patched, n.Entry.Name+"@"+n.Entry.Version)
+			b.mu.Unlock()
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	limit := b.opts.Concurrency
-	if limit <= 0 {
-		limit = max(4, 2*runtime.GOMAXPROCS(0))
-	}
-	nodes := b.nodesInOrder()
-	dirs := make([]string, len(nodes))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(limit)
-	for i, n := range nodes {
-		dirs[i] = filepath.Join(scratch, strconv.Itoa(i))
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return context.Cause(gctx)
-			}
-			if err := os.Mkdir(dirs[i], dirMode); err != nil {
-				return err
-			}
-			pkg := n.Entry.Package(n.Dir)
-			pkg.Dev = n.Dev
-			if err := b.opts.Extract(gctx, pkg, dirs[i]); err != nil {
-				return fmt.Errorf("extracting %s (%s@%s): %w", n.Dir, n.Entry.Name, n.Entry.Version, err)
-			}
-			if install.HasInstallScript(dirs[i]) {
-				b.mu.Lock()
-				b.res.InstallScripts = append(b.res.InstallScripts, n.Entry.Name+"@"+n.Entry.Version)
-				b.mu.Unlock()
-			}
-			if err := storeModes(dirs[i], b.umask); err != nil {
-				return err
-			}
-			if h := n.Entry.PatchHash; h != "" {
-				// pnpm patches the package as imported from its store.
-				text, ok := b.opts.Patches[h]
-				if !ok {
-					return fmt.Errorf("%s@%s: %w: no patch file given for patch_hash %s", n.Entry.Name, n.Entry.Version, ErrPatch, h)
-				}
-				if err := applyPatch(dirs[i], text, b.umask); err != nil {
-					return fmt.Errorf("patching %s@%s: %w", n.Entry.Name, n.Entry.Version, err)
-				}
-				b.mu.Lock()
-				b.res.Patched = append(b.res.Patched, n.Entry.Name+"@"+n.Entry.Version)
-				b.mu.Unlock()
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return context.Cause(ctx)
-	}
 	sort.Strings(b.res.InstallScripts)
 	sort.Strings(b.res.Patched)
+	moves := make([]install.Move, len(nodes))
 	for i, n := range nodes {
+		// checkSelection put every node in node_modules/.pnpm, and the
+		// root importer's node_modules is always staged.
 		dst, _ := b.stagedPath(n.Dir)
-		if err := b.stage.MkdirAll(path.Dir(dst), dirMode); err != nil {
-			return fmt.Errorf("placing %s: %w", n.Dir, err)
-		}
-		rel, err := b.st.Rel(dirs[i])
-		if err != nil {
-			return err
-		}
-		if err := b.stage.Rename(rel, dst); err != nil {
-			return fmt.Errorf("placing %s: %w", n.Dir, err)
-		}
-		b.res.Packages++
+		moves[i] = install.Move{From: dirs[i], To: dst, Loc: n.Dir}
 	}
+	if err := b.st.PlaceAll(moves); err != nil {
+		return err
+	}
+	b.res.Packages += len(moves)
 	return nil
 }
 

@@ -11,11 +11,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/airlock-dev/airlock/install"
 	"github.com/airlock-dev/airlock/lock"
@@ -333,17 +330,8 @@ func layout(g *graph, root *lockyarn.Manifest, production bool, p Platform, res 
 // extractAll extracts every package the lockfile reaches into its own
 // scratch directory and reads its manifest.
 func (b *builder) extractAll(ctx context.Context) error {
-	scratch, err := b.st.Scratch()
-	if err != nil {
-		return err
-	}
-	limit := b.opts.Concurrency
-	if limit <= 0 {
-		limit = max(16, 2*runtime.GOMAXPROCS(0))
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(limit)
-	for i, r := range b.g.list {
+	var refs []*ref
+	for _, r := range b.g.list {
 		if r.aggregator {
 			continue
 		}
@@ -363,23 +351,22 @@ func (b *builder) extractAll(ctx context.Context) error {
 			}
 			continue
 		}
-		r.dir = filepath.Join(scratch, strconv.Itoa(i))
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return context.Cause(gctx)
-			}
-			if err := os.Mkdir(r.dir, dirMode); err != nil {
-				return err
-			}
-			pkg := r.entry.Package("node_modules/" + r.name)
-			pkg.Optional = r.optional
-			if err := b.opts.Extract(gctx, pkg, r.dir); err != nil {
-				return fmt.Errorf("extracting %s@%s: %w", r.name, r.version, err)
-			}
-			return r.readManifest()
-		})
+		refs = append(refs, r)
 	}
-	if err := g.Wait(); err != nil {
+	limit := b.opts.Concurrency
+	if limit <= 0 {
+		limit = max(16, 2*runtime.GOMAXPROCS(0))
+	}
+	if _, err := b.st.ExtractAll(ctx, len(refs), limit, func(ctx context.Context, i int, dir string) error {
+		r := refs[i]
+		r.dir = dir
+		pkg := r.entry.Package("node_modules/" + r.name)
+		pkg.Optional = r.optional
+		if err := b.opts.Extract(ctx, pkg, r.dir); err != nil {
+			return fmt.Errorf("extracting %s@%s: %w", r.name, r.version, err)
+		}
+		return r.readManifest()
+	}); err != nil {
 		return err
 	}
 	for _, r := range b.g.list {

@@ -8,14 +8,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/airlock-dev/airlock/install"
 	"github.com/airlock-dev/airlock/lock/yarnberry"
@@ -230,51 +227,30 @@ func (b *builder) isWorkspace(dir string) bool {
 // extractAll extracts every copied package into a scratch directory, then
 // moves each into place, outer directories before the ones nested in them.
 func (b *builder) extractAll(ctx context.Context) error {
-	scratch, err := b.st.Scratch()
-	if err != nil {
-		return err
-	}
 	var hard []Placement
 	for _, p := range b.lay.Placements {
 		if !p.Soft {
 			hard = append(hard, p)
 		}
 	}
-	limit := b.opts.Concurrency
-	if limit <= 0 {
-		limit = max(4, 2*runtime.GOMAXPROCS(0))
-	}
-	dirs := make([]string, len(hard))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(limit)
-	for i, p := range hard {
-		dirs[i] = filepath.Join(scratch, strconv.Itoa(i))
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return context.Cause(gctx)
-			}
-			if err := os.Mkdir(dirs[i], 0o777); err != nil {
-				return err
-			}
-			e := b.opts.Graph.Source(p.Instance.Entry)
-			if err := b.opts.Extract(gctx, e, dirs[i]); err != nil {
-				return fmt.Errorf("extracting %s (%s): %w", p.Location, e.Locator, err)
-			}
-			if install.HasInstallScript(dirs[i]) {
-				b.mu.Lock()
-				b.res.InstallScripts = append(b.res.InstallScripts, e.Locator.Name+"@"+e.Version)
-				b.mu.Unlock()
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	dirs, err := b.st.ExtractAll(ctx, len(hard), b.opts.Concurrency, func(ctx context.Context, i int, dir string) error {
+		p := hard[i]
+		e := b.opts.Graph.Source(p.Instance.Entry)
+		if err := b.opts.Extract(ctx, e, dir); err != nil {
+			return fmt.Errorf("extracting %s (%s): %w", p.Location, e.Locator, err)
+		}
+		if install.HasInstallScript(dir) {
+			b.mu.Lock()
+			b.res.InstallScripts = append(b.res.InstallScripts, e.Locator.Name+"@"+e.Version)
+			b.mu.Unlock()
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return context.Cause(ctx)
-	}
-	b.res.InstallScripts = dedupe(b.res.InstallScripts)
+	sort.Strings(b.res.InstallScripts)
+	b.res.InstallScripts = slices.Compact(b.res.InstallScripts)
 	order := make([]int, len(hard))
 	for i := range order {
 		order[i] = i
@@ -282,24 +258,19 @@ func (b *builder) extractAll(ctx context.Context) error {
 	sort.SliceStable(order, func(i, j int) bool {
 		return strings.Count(hard[order[i]].Location, "/") < strings.Count(hard[order[j]].Location, "/")
 	})
+	moves := make([]install.Move, 0, len(hard))
 	for _, i := range order {
 		p := hard[i]
 		dst, err := b.stagedPath(p.Location)
 		if err != nil {
 			return err
 		}
-		if err := b.stage.MkdirAll(path.Dir(dst), 0o777); err != nil {
-			return fmt.Errorf("placing %s: %w", p.Location, err)
-		}
-		rel, err := b.st.Rel(dirs[i])
-		if err != nil {
-			return err
-		}
-		if err := b.stage.Rename(rel, dst); err != nil {
-			return fmt.Errorf("placing %s: %w", p.Location, err)
-		}
-		b.res.Packages++
+		moves = append(moves, install.Move{From: dirs[i], To: dst, Loc: p.Location})
 	}
+	if err := b.st.PlaceAll(moves); err != nil {
+		return err
+	}
+	b.res.Packages += len(moves)
 	return nil
 }
 
@@ -383,15 +354,4 @@ func relPath(from, to string) string {
 		return to
 	}
 	return filepath.ToSlash(r)
-}
-
-func dedupe(list []string) []string {
-	sort.Strings(list)
-	out := list[:0]
-	for i, s := range list {
-		if i == 0 || s != list[i-1] {
-			out = append(out, s)
-		}
-	}
-	return out
 }
