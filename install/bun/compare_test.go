@@ -3,12 +3,9 @@ package bun
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,28 +49,12 @@ var bunCases = []bunCase{
 	{name: "isolated-omit-optional", args: []string{"--linker=isolated", "--omit=optional"}, opts: lockbun.Options{NoOptional: true}, isolated: true},
 }
 
-// stage copies fixture name into dir (which may exist), files 0o644.
+// stage copies fixture name into dir (which may exist), files 0o644,
+// without the listings of bun's trees.
 func stage(t testing.TB, name, dir string) {
 	t.Helper()
-	src := filepath.Join(fixturesDir, name)
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if rel == "bun-tree.txt" || rel == "bun-isolated-tree.txt" {
-			return nil
-		}
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
-	})
-	if err != nil {
+	omit := func(rel string) bool { return rel == "bun-tree.txt" || rel == "bun-isolated-tree.txt" }
+	if err := treecmp.CopyFixture(filepath.Join(fixturesDir, name), dir, omit); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -125,51 +106,19 @@ func airlockInstall(t testing.TB, dir string, o lockbun.Options) *Result {
 	return res
 }
 
-// listing describes a project's node_modules trees and workspace files
-// one line per path: kind, permission bits (files), content digest or
-// symlink target. Directory modes are left out: bun makes them 0o755
-// whatever the umask, airlock 0o777 less the umask, as npm does.
+// listing is treecmp.List of a project's node_modules trees and
+// workspace files, without the fixture's inputs and airlock's directory.
+// Directory modes are left out: bun makes them 0o755 whatever the umask,
+// airlock 0o777 less the umask, as npm does.
 func listing(t testing.TB, dir string) []string {
 	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		rel = filepath.ToSlash(rel)
+	out, err := treecmp.List(dir, func(rel string) bool {
 		switch rel {
-		case ".":
-			return nil
 		case ".airlock", ".npmrc", "bun.lock", "bunfig.toml", "package.json":
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
+			return true
 		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			out = append(out, "l "+rel+" -> "+target)
-		case d.IsDir():
-			out = append(out, "d "+rel)
-		default:
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			sum := sha256.Sum256(b)
-			out = append(out, fmt.Sprintf("f %s %04o %s", rel, info.Mode().Perm(), hex.EncodeToString(sum[:8])))
-		}
-		return nil
-	})
+		return false
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,39 +134,11 @@ func expectedTree(t testing.TB, name string) []string {
 // expectedListing reads a fixture's committed listing file.
 func expectedListing(t testing.TB, name, file string) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixturesDir, name, file))
+	out, err := treecmp.ReadListing(filepath.Join(fixturesDir, name, file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
-	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		if !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
-	}
 	return out
-}
-
-func diffListings(want, got []string) string {
-	w, g := map[string]bool{}, map[string]bool{}
-	for _, l := range want {
-		w[l] = true
-	}
-	for _, l := range got {
-		g[l] = true
-	}
-	var d []string
-	for _, l := range want {
-		if !g[l] {
-			d = append(d, "- "+l)
-		}
-	}
-	for _, l := range got {
-		if !w[l] {
-			d = append(d, "+ "+l)
-		}
-	}
-	return strings.Join(d, "\n")
 }
 
 // TestLayoutMatchesBun installs each layout fixture without network and
@@ -232,7 +153,7 @@ func TestLayoutMatchesBun(t *testing.T) {
 			dir := t.TempDir()
 			stage(t, f, dir)
 			airlockInstall(t, dir, lockbun.Options{})
-			if d := diffListings(expectedTree(t, f), listing(t, dir)); d != "" {
+			if d := treecmp.DiffListings(expectedTree(t, f), listing(t, dir)); d != "" {
 				t.Errorf("airlock's tree differs from bun's (- bun, + airlock):\n%s", d)
 			}
 		})
@@ -286,13 +207,10 @@ func compareBun(t *testing.T, f, bun string, c bunCase, update bool) {
 		if c.isolated {
 			file, cmdline = "bun-isolated-tree.txt", cmdline+" --linker=isolated"
 		}
-		path := filepath.Join(fixturesDir, f, file)
-		if update {
-			text := "# The tree `" + cmdline + "` made from this\n# fixture with umask 022 (see install/bun's listing). Regenerate: make test-live.\n" + strings.Join(want, "\n") + "\n"
-			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		} else if d := diffListings(expectedListing(t, f, file), want); d != "" && unpack.ProcessUmask() == 0o022 {
+		header := "# The tree `" + cmdline + "` made from this\n# fixture with umask 022 (see install/bun's listing). Regenerate: make test-live.\n"
+		if d, err := treecmp.CheckListing(filepath.Join(fixturesDir, f, file), want, header, update); err != nil {
+			t.Fatal(err)
+		} else if d != "" && unpack.ProcessUmask() == 0o022 {
 			t.Errorf(file+" is not what this bun makes (- file, + bun); regenerate it with make test-live:\n%s", d)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/airlock-dev/airlock/install"
+	"github.com/airlock-dev/airlock/internal/treecmp"
 	"github.com/airlock-dev/airlock/lock"
 	lockbun "github.com/airlock-dev/airlock/lock/bun"
 	"github.com/airlock-dev/airlock/unpack"
@@ -52,7 +53,7 @@ func TestIsolatedMatchesBun(t *testing.T) {
 			dir := t.TempDir()
 			stage(t, f, dir)
 			isolatedInstall(t, dir, lockbun.Options{})
-			if d := diffListings(expectedListing(t, f, "bun-isolated-tree.txt"), listing(t, dir)); d != "" {
+			if d := treecmp.DiffListings(expectedListing(t, f, "bun-isolated-tree.txt"), listing(t, dir)); d != "" {
 				t.Errorf("airlock's tree differs from bun's (- bun, + airlock):\n%s", d)
 			}
 		})
