@@ -104,7 +104,7 @@ func Load(explicit, projectDir string, getenv func(string) string) (*Config, err
 	if err := c.applyEnv(getenv); err != nil {
 		return nil, err
 	}
-	if c.Native, err = LoadNative(projectDir); err != nil {
+	if c.Native, err = LoadNative(projectDir, getenv); err != nil {
 		return nil, err
 	}
 	c.mergeNativeScripts()

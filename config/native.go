@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -14,9 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/BurntSushi/toml"
-
-	"github.com/airlock-dev/airlock/internal/safefile"
 	lockpnpm "github.com/airlock-dev/airlock/lock/pnpm"
 	"github.com/airlock-dev/airlock/verify"
 )
@@ -102,12 +98,15 @@ const maxNativeFile = 4 << 20
 // pnpm11/config/reader/src/index.ts).
 const pnpm11DefaultAge = 24 * time.Hour
 
-// LoadNative reads the native configuration files of projectDir:
-// package.json, pnpm-workspace.yaml, bunfig.toml, .yarnrc.yml, uv.toml
-// and pyproject.toml. A missing file is not an error; a file that exists
-// but cannot be read as its tool reads it is, because a cooldown or a
-// script decision the project wrote must not be silently dropped.
-func LoadNative(projectDir string) (*Native, error) {
+// LoadNative reads the native configuration of projectDir: package.json,
+// pnpm-workspace.yaml and .yarnrc.yml in it; bunfig.toml in it over bun's
+// global bunfig; and uv's configuration as uv finds it, up the directory
+// tree and at user and system level (loadBunfigs, loadUV: nativelayers.go).
+// getenv supplies HOME, XDG_CONFIG_HOME and uv's UV_* variables. A missing
+// file is not an error; a file that exists but cannot be read as its tool
+// reads it is, because a cooldown or a script decision the project wrote
+// must not be silently dropped.
+func LoadNative(projectDir string, getenv func(string) string) (*Native, error) {
 	n := &Native{}
 	if projectDir == "" {
 		return n, nil
@@ -118,30 +117,33 @@ func LoadNative(projectDir string) (*Native, error) {
 	}{
 		{"package.json", (*Native).readPackageJSON},
 		{"pnpm-workspace.yaml", (*Native).readPnpmWorkspace},
-		{"bunfig.toml", (*Native).readBunfig},
 		{".yarnrc.yml", (*Native).readYarnrc},
-		{"uv.toml", (*Native).readUVToml},
-		{"pyproject.toml", (*Native).readPyproject},
 	}
 	for _, r := range readers {
 		path := filepath.Join(projectDir, r.name)
-		data, err := safefile.Read(path, maxNativeFile)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
+		data, ok, err := readLayer(path)
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", path, err)
+			return nil, err
+		}
+		if !ok {
+			continue
 		}
 		count := func() int {
 			return len(n.JSAges) + len(n.PythonAges) + len(n.Scripts) + len(n.Notes) + len(n.IgnoreScripts)
 		}
 		before := count()
 		if err := r.read(n, path, data); err != nil {
-			return nil, fmt.Errorf("%s: %w (airlock reads it for release-age cooldowns and install-script allowances; see README \"Honour what projects already wrote\")", path, err)
+			return nil, nativeFileErr(path, err)
 		}
 		if count() > before {
 			n.Read = append(n.Read, path)
 		}
+	}
+	if err := n.loadBunfigs(projectDir, getenv); err != nil {
+		return nil, err
+	}
+	if err := n.loadUV(projectDir, getenv); err != nil {
+		return nil, err
 	}
 	// pnpm 11's default cooldown yields to any pnpm setting, zero included.
 	explicitPnpm := false
@@ -433,35 +435,6 @@ func scale(amount float64, unit time.Duration) time.Duration {
 	return time.Duration(d)
 }
 
-type bunfigFile struct {
-	Install struct {
-		MinimumReleaseAge         *float64 `toml:"minimumReleaseAge"`
-		MinimumReleaseAgeExcludes []string `toml:"minimumReleaseAgeExcludes"`
-	} `toml:"install"`
-}
-
-func (n *Native) readBunfig(path string, data []byte) error {
-	var f bunfigFile
-	if _, err := toml.Decode(string(data), &f); err != nil {
-		return err
-	}
-	if f.Install.MinimumReleaseAge == nil {
-		return nil
-	}
-	secs := *f.Install.MinimumReleaseAge
-	if math.IsNaN(secs) || math.IsInf(secs, 0) || secs < 0 {
-		return fmt.Errorf("[install] minimumReleaseAge = %v: want a non-negative number of seconds", secs)
-	}
-	base := filepath.Base(path)
-	a := NativeAge{Tool: "bun", Age: scale(secs, time.Second),
-		From: fmt.Sprintf("%s [install] minimumReleaseAge = %s (seconds)", base, strconv.FormatFloat(secs, 'f', -1, 64))}
-	for _, e := range f.Install.MinimumReleaseAgeExcludes {
-		n.addExclusion(&a, e, base+" [install] minimumReleaseAgeExcludes")
-	}
-	n.JSAges = append(n.JSAges, a)
-	return nil
-}
-
 // yarnDuration is yarn's DURATION setting syntax: a number with an
 // optional unit; a bare number is in the setting's unit (minutes for
 // npmMinimalAgeGate).
@@ -497,74 +470,6 @@ func (n *Native) readYarnrc(path string, data []byte) error {
 		n.addExclusion(&a, p, fmt.Sprintf("%s:%d npmPreapprovedPackages", base, doc.Get("npmPreapprovedPackages").Line))
 	}
 	n.JSAges = append(n.JSAges, a)
-	return nil
-}
-
-// uvSettings are uv's exclude-newer settings, in uv.toml at the top level
-// and in pyproject.toml under [tool.uv].
-type uvSettings struct {
-	ExcludeNewer        *string                   `toml:"exclude-newer"`
-	ExcludeNewerPackage map[string]toml.Primitive `toml:"exclude-newer-package"`
-}
-
-func (n *Native) readUVToml(path string, data []byte) error {
-	var s uvSettings
-	md, err := toml.Decode(string(data), &s)
-	if err != nil {
-		return err
-	}
-	return n.addUV(md, s, filepath.Base(path))
-}
-
-func (n *Native) readPyproject(path string, data []byte) error {
-	var f struct {
-		Tool struct {
-			UV uvSettings `toml:"uv"`
-		} `toml:"tool"`
-	}
-	md, err := toml.Decode(string(data), &f)
-	if err != nil {
-		return err
-	}
-	return n.addUV(md, f.Tool.UV, filepath.Base(path)+" [tool.uv]")
-}
-
-func (n *Native) addUV(md toml.MetaData, s uvSettings, where string) error {
-	if s.ExcludeNewer == nil && len(s.ExcludeNewerPackage) == 0 {
-		return nil
-	}
-	a := NativeAge{Tool: "uv"}
-	if s.ExcludeNewer != nil {
-		age, cutoff, err := parseUVExcludeNewer(*s.ExcludeNewer)
-		if err != nil {
-			return fmt.Errorf("%s exclude-newer: %w", where, err)
-		}
-		a.Age, a.Cutoff = age, cutoff
-		a.From = fmt.Sprintf("%s exclude-newer = %q", where, *s.ExcludeNewer)
-	} else {
-		a.From = where + " (no exclude-newer)"
-	}
-	for _, name := range sortedKeys(s.ExcludeNewerPackage) {
-		from := fmt.Sprintf("%s exclude-newer-package %s", where, name)
-		var off bool
-		if err := md.PrimitiveDecode(s.ExcludeNewerPackage[name], &off); err == nil {
-			if off {
-				return fmt.Errorf("%s: want false (no cutoff) or a timestamp or duration", from)
-			}
-			a.Packages = append(a.Packages, PackageAge{Pattern: name, From: from + " = false"})
-			continue
-		}
-		var v string
-		if err := md.PrimitiveDecode(s.ExcludeNewerPackage[name], &v); err != nil {
-			return fmt.Errorf("%s: want false or a timestamp or duration", from)
-		}
-		age, cutoff, err := parseUVExcludeNewer(v)
-		if err != nil {
-			return fmt.Errorf("%s: %w", from, err)
-		}
-		a.Packages = append(a.Packages, PackageAge{Pattern: name, Age: age, Cutoff: cutoff, From: fmt.Sprintf("%s = %q", from, v)})
-	}
-	n.PythonAges = append(n.PythonAges, a)
 	return nil
 }
 

@@ -1,0 +1,239 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMain(m *testing.M) {
+	// No test reads the machine's /etc/uv/uv.toml or /etc/xdg.
+	dir, err := os.MkdirTemp("", "airlock-config-etc")
+	if err != nil {
+		panic(err)
+	}
+	etcDir = filepath.Join(dir, "etc")
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// layered is a machine: files under one root (a home, a project, an /etc),
+// the environment naming them ($ROOT expands to the root).
+type layered struct {
+	files   map[string]string
+	project string // relative to the root; "proj" when empty
+	env     map[string]string
+}
+
+func (l layered) load(t *testing.T) (*Config, error) {
+	t.Helper()
+	root := t.TempDir()
+	for name, body := range l.files {
+		write(t, filepath.Join(root, name), body)
+	}
+	env := map[string]string{"HOME": filepath.Join(root, "home")}
+	for k, v := range l.env {
+		env[k] = strings.ReplaceAll(v, "$ROOT", root)
+	}
+	old := etcDir
+	etcDir = filepath.Join(root, "etc")
+	t.Cleanup(func() { etcDir = old })
+	project := l.project
+	if project == "" {
+		project = "proj"
+	}
+	dir := filepath.Join(root, project)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return Load("", dir, func(k string) string { return env[k] })
+}
+
+// TestBunfigGlobal: bun reads $XDG_CONFIG_HOME/.bunfig.toml (else
+// ~/.bunfig.toml) and the project's bunfig.toml over it, key by key.
+func TestBunfigGlobal(t *testing.T) {
+	const global3d = "[install]\nminimumReleaseAge = 259200\nminimumReleaseAgeExcludes = [\"webpack\"]\n"
+	tests := []struct {
+		name    string
+		l       layered
+		pkg     string
+		want    time.Duration
+		from    string // suffix of the source
+		replace string // a note that a setting was replaced
+	}{
+		{"global in HOME", layered{files: map[string]string{"home/.bunfig.toml": global3d}}, "lodash", 3 * day,
+			"home/.bunfig.toml [install] minimumReleaseAge = 259200 (seconds)", ""},
+		{"global exclusion", layered{files: map[string]string{"home/.bunfig.toml": global3d}}, "webpack", 0,
+			"home/.bunfig.toml [install] minimumReleaseAgeExcludes", ""},
+		{"XDG_CONFIG_HOME replaces HOME", layered{
+			files: map[string]string{"home/.bunfig.toml": global3d, "xdg/.bunfig.toml": "[install]\nminimumReleaseAge = 3600\n"},
+			env:   map[string]string{"XDG_CONFIG_HOME": "$ROOT/xdg"}}, "lodash", time.Hour,
+			"xdg/.bunfig.toml [install] minimumReleaseAge = 3600 (seconds)", ""},
+		{"not in a bun folder under XDG_CONFIG_HOME", layered{
+			files: map[string]string{"home/.bunfig.toml": global3d, "xdg/bun/bunfig.toml": "[install]\nminimumReleaseAge = 3600\n"},
+			env:   map[string]string{"XDG_CONFIG_HOME": "$ROOT/xdg"}}, "lodash", 0, "", ""},
+		{"the project's age wins", layered{files: map[string]string{"home/.bunfig.toml": global3d, "proj/bunfig.toml": "[install]\nminimumReleaseAge = 7200\n"}}, "lodash", 2 * time.Hour,
+			"bunfig.toml [install] minimumReleaseAge = 7200 (seconds)", "home/.bunfig.toml [install] minimumReleaseAge = 259200 (seconds): not applied; bunfig.toml [install] minimumReleaseAge = 7200 (seconds) takes precedence"},
+		{"the global exclusions stay when the project sets only the age", layered{files: map[string]string{"home/.bunfig.toml": global3d, "proj/bunfig.toml": "[install]\nminimumReleaseAge = 7200\n"}}, "webpack", 0,
+			"home/.bunfig.toml [install] minimumReleaseAgeExcludes", "minimumReleaseAge = 259200 (seconds): not applied"},
+		{"the project's exclusions replace the global list", layered{files: map[string]string{"home/.bunfig.toml": global3d, "proj/bunfig.toml": "[install]\nminimumReleaseAgeExcludes = [\"react\"]\n"}}, "webpack", 3 * day,
+			"home/.bunfig.toml [install] minimumReleaseAge = 259200 (seconds)", "home/.bunfig.toml [install] minimumReleaseAgeExcludes: not applied; bunfig.toml [install] minimumReleaseAgeExcludes takes precedence"},
+		{"the project's 0 turns the global one off", layered{files: map[string]string{"home/.bunfig.toml": global3d, "proj/bunfig.toml": "[install]\nminimumReleaseAge = 0\n"}}, "lodash", 0,
+			"bunfig.toml [install] minimumReleaseAge = 0 (seconds)", "not applied"},
+		{"a bunfig.toml in a parent is not bun's", layered{files: map[string]string{"bunfig.toml": global3d}}, "lodash", 0, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := tt.l.load(t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, from := ageOf(c, JS, tt.pkg)
+			if got != tt.want || !strings.HasSuffix(from, tt.from) {
+				t.Errorf("%s: %v from %q, want %v from ...%q", tt.pkg, got, from, tt.want, tt.from)
+			}
+			if notes := strings.Join(c.Native.Notes, "\n"); !strings.Contains(notes, tt.replace) || tt.replace == "" && notes != "" {
+				t.Errorf("notes = %q, want %q", notes, tt.replace)
+			}
+			if py, _ := ageOf(c, Python, tt.pkg); py != 0 {
+				t.Errorf("bun's cooldown applied to Python: %v", py)
+			}
+		})
+	}
+}
+
+// TestUVLayers: uv's project configuration (found up the tree), user and
+// system uv.toml merge project over user over system, key by key.
+func TestUVLayers(t *testing.T) {
+	const user7d = "exclude-newer = \"7 days\"\n[exclude-newer-package]\nrequests = false\nFoo_Bar = \"1 day\"\n"
+	tests := []struct {
+		name    string
+		l       layered
+		pkg     string
+		want    time.Duration
+		from    string
+		replace string
+	}{
+		{"user uv.toml", layered{files: map[string]string{"home/.config/uv/uv.toml": user7d}}, "idna", 7 * day,
+			"home/.config/uv/uv.toml exclude-newer = \"7 days\"", ""},
+		{"user exemption", layered{files: map[string]string{"home/.config/uv/uv.toml": user7d}}, "requests", 0,
+			"home/.config/uv/uv.toml exclude-newer-package requests = false", ""},
+		{"absolute XDG_CONFIG_HOME", layered{
+			files: map[string]string{"home/.config/uv/uv.toml": user7d, "xdg/uv/uv.toml": "exclude-newer = \"1 day\"\n"},
+			env:   map[string]string{"XDG_CONFIG_HOME": "$ROOT/xdg"}}, "idna", day, "xdg/uv/uv.toml exclude-newer = \"1 day\"", ""},
+		{"a relative XDG_CONFIG_HOME is ignored, as in uv", layered{
+			files: map[string]string{"home/.config/uv/uv.toml": user7d, "proj/xdg/uv/uv.toml": "exclude-newer = \"1 day\"\n"},
+			env:   map[string]string{"XDG_CONFIG_HOME": "xdg"}}, "idna", 7 * day, "home/.config/uv/uv.toml exclude-newer = \"7 days\"", ""},
+		{"system /etc/uv/uv.toml", layered{files: map[string]string{"etc/uv/uv.toml": "exclude-newer = \"2 days\"\n"}}, "idna", 2 * day,
+			"etc/uv/uv.toml exclude-newer = \"2 days\"", ""},
+		{"XDG_CONFIG_DIRS before /etc/uv", layered{
+			files: map[string]string{"etc/uv/uv.toml": "exclude-newer = \"2 days\"\n", "sys2/uv/uv.toml": "exclude-newer = \"3 days\"\n"},
+			env:   map[string]string{"XDG_CONFIG_DIRS": "$ROOT/sys1:$ROOT/sys2"}}, "idna", 3 * day, "sys2/uv/uv.toml exclude-newer = \"3 days\"", ""},
+		{"/etc/xdg is the default XDG_CONFIG_DIRS", layered{
+			files: map[string]string{"etc/uv/uv.toml": "exclude-newer = \"2 days\"\n", "etc/xdg/uv/uv.toml": "exclude-newer = \"3 days\"\n"}}, "idna", 3 * day, "etc/xdg/uv/uv.toml exclude-newer = \"3 days\"", ""},
+		{"UV_NO_SYSTEM_CONFIG", layered{files: map[string]string{"etc/uv/uv.toml": "exclude-newer = \"2 days\"\n"},
+			env: map[string]string{"UV_NO_SYSTEM_CONFIG": "1"}}, "idna", 0, "", ""},
+		{"user over system", layered{files: map[string]string{"etc/uv/uv.toml": "exclude-newer = \"2 days\"\n", "home/.config/uv/uv.toml": user7d}}, "idna", 7 * day,
+			"home/.config/uv/uv.toml exclude-newer = \"7 days\"", "etc/uv/uv.toml exclude-newer = \"2 days\": not applied; " /* the winner follows */},
+		{"project over user", layered{files: map[string]string{"home/.config/uv/uv.toml": user7d, "proj/uv.toml": "exclude-newer = \"1 day\"\n"}}, "idna", day,
+			"uv.toml exclude-newer = \"1 day\"", "uv.toml exclude-newer = \"7 days\": not applied; uv.toml exclude-newer = \"1 day\" takes precedence"},
+		{"the user's exemption stays when the project sets exclude-newer", layered{files: map[string]string{"home/.config/uv/uv.toml": user7d, "proj/pyproject.toml": "[tool.uv]\nexclude-newer = \"3 days\"\n"}}, "requests", 0,
+			"home/.config/uv/uv.toml exclude-newer-package requests = false", "uv.toml exclude-newer = \"7 days\": not applied"},
+		{"a package's setting merges by normalized name", layered{files: map[string]string{"home/.config/uv/uv.toml": user7d, "proj/uv.toml": "[exclude-newer-package]\nfoo-bar = \"2 days\"\n"}}, "foo-bar", 2 * day,
+			"uv.toml exclude-newer-package foo-bar = \"2 days\"", "exclude-newer-package Foo_Bar = \"1 day\": not applied; uv.toml exclude-newer-package foo-bar = \"2 days\" takes precedence"},
+		{"the project's false turns the user's cooldown off", layered{files: map[string]string{"home/.config/uv/uv.toml": user7d, "proj/uv.toml": "exclude-newer = false\n"}}, "idna", 0,
+			"uv.toml exclude-newer = false", "not applied; uv.toml exclude-newer = false takes precedence"},
+		{"a parent's uv.toml", layered{project: "ws/proj", files: map[string]string{"ws/uv.toml": "exclude-newer = \"4 days\"\n", "ws/proj/pyproject.toml": "[project]\nname = \"x\"\n"}}, "idna", 4 * day,
+			"ws/uv.toml exclude-newer = \"4 days\"", ""},
+		{"a pyproject.toml with [tool.uv] stops the search", layered{project: "ws/proj", files: map[string]string{"ws/uv.toml": "exclude-newer = \"4 days\"\n", "ws/proj/pyproject.toml": "[tool.uv]\npackage = false\n"}}, "idna", 0, "", ""},
+		{"only the nearest project file", layered{project: "ws/proj", files: map[string]string{"ws/uv.toml": "exclude-newer = \"4 days\"\n", "ws/proj/uv.toml": "exclude-newer = \"1 day\"\n"}}, "idna", day, "uv.toml exclude-newer = \"1 day\"", ""},
+		{"uv.toml masks pyproject.toml's [tool.uv]", layered{files: map[string]string{"proj/uv.toml": "exclude-newer = \"1 day\"\n", "proj/pyproject.toml": "[tool.uv]\nexclude-newer = \"9 days\"\n"}}, "idna", day,
+			"uv.toml exclude-newer = \"1 day\"", "pyproject.toml [tool.uv]: exclude-newer settings not applied; uv.toml beside it takes precedence"},
+		{"UV_CONFIG_FILE replaces every file", layered{files: map[string]string{"home/.config/uv/uv.toml": user7d, "proj/uv.toml": "exclude-newer = \"1 day\"\n", "ci.toml": "exclude-newer = \"5 days\"\n"},
+			env: map[string]string{"UV_CONFIG_FILE": "$ROOT/ci.toml"}}, "requests", 5 * day, "ci.toml (UV_CONFIG_FILE) exclude-newer = \"5 days\"", ""},
+		{"UV_NO_CONFIG", layered{files: map[string]string{"home/.config/uv/uv.toml": user7d, "proj/uv.toml": "exclude-newer = \"1 day\"\n"},
+			env: map[string]string{"UV_NO_CONFIG": "true"}}, "idna", 0, "", "env UV_NO_CONFIG=true"},
+		{"UV_NO_CONFIG=0 reads them", layered{files: map[string]string{"proj/uv.toml": "exclude-newer = \"1 day\"\n"},
+			env: map[string]string{"UV_NO_CONFIG": "0"}}, "idna", day, "uv.toml exclude-newer = \"1 day\"", ""},
+		{"UV_EXCLUDE_NEWER over the files", layered{files: map[string]string{"home/.config/uv/uv.toml": user7d},
+			env: map[string]string{"UV_EXCLUDE_NEWER": "P2D"}}, "idna", 2 * day, "env UV_EXCLUDE_NEWER=P2D", "exclude-newer = \"7 days\": not applied; env UV_EXCLUDE_NEWER=P2D takes precedence"},
+		{"UV_EXCLUDE_NEWER keeps the files' exemptions", layered{files: map[string]string{"home/.config/uv/uv.toml": user7d},
+			env: map[string]string{"UV_EXCLUDE_NEWER": "P2D"}}, "requests", 0, "exclude-newer-package requests = false", "not applied; env UV_EXCLUDE_NEWER=P2D"},
+		{"UV_EXCLUDE_NEWER=false", layered{files: map[string]string{"home/.config/uv/uv.toml": user7d},
+			env: map[string]string{"UV_EXCLUDE_NEWER": "false"}}, "idna", 0, "env UV_EXCLUDE_NEWER=false", "not applied"},
+		{"UV_EXCLUDE_NEWER alone", layered{env: map[string]string{"UV_EXCLUDE_NEWER": "3 days"}}, "idna", 3 * day, "env UV_EXCLUDE_NEWER=3 days", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := tt.l.load(t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, from := ageOf(c, Python, tt.pkg)
+			if got != tt.want || !strings.HasSuffix(from, tt.from) {
+				t.Errorf("%s: %v from %q, want %v from ...%q", tt.pkg, got, from, tt.want, tt.from)
+			}
+			if notes := strings.Join(c.Native.Notes, "\n"); !strings.Contains(notes, tt.replace) || tt.replace == "" && notes != "" {
+				t.Errorf("notes = %q, want %q", notes, tt.replace)
+			}
+			if js, _ := ageOf(c, JS, tt.pkg); js != 0 {
+				t.Errorf("uv's cooldown applied to JavaScript: %v", js)
+			}
+		})
+	}
+}
+
+// TestNativeLayersRead: explain lists every file a cooldown came from,
+// user-level ones included.
+func TestNativeLayersRead(t *testing.T) {
+	c, err := layered{files: map[string]string{
+		"home/.bunfig.toml":       "[install]\nminimumReleaseAge = 60\n",
+		"home/.config/uv/uv.toml": "exclude-newer = \"1 day\"\n",
+		"proj/uv.toml":            "[exclude-newer-package]\nidna = false\n",
+		"proj/bunfig.toml":        "[install]\nlinker = \"isolated\"\n",
+	}}.load(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range c.Native.Read {
+		got = append(got, filepath.Base(filepath.Dir(p))+"/"+filepath.Base(p))
+	}
+	if want := "home/.bunfig.toml proj/uv.toml uv/uv.toml"; strings.Join(got, " ") != want {
+		t.Errorf("Read = %q, want %q (a file without a cooldown setting is not listed)", got, want)
+	}
+}
+
+// TestNativeLayersUnreadable: a user- or system-level file that exists but
+// cannot be read as its tool reads it is an error naming it, not "no
+// cooldown".
+func TestNativeLayersUnreadable(t *testing.T) {
+	tests := []struct {
+		name string
+		l    layered
+		want string
+	}{
+		{"global bunfig malformed", layered{files: map[string]string{"home/.bunfig.toml": "[install]\nminimumReleaseAge = \"3 days\"\n"}}, "home/.bunfig.toml: "},
+		{"global bunfig negative", layered{files: map[string]string{"home/.bunfig.toml": "[install]\nminimumReleaseAge = -1\n"}}, "want a non-negative number of seconds"},
+		{"global bunfig overridden but malformed", layered{files: map[string]string{"home/.bunfig.toml": "[install\n", "proj/bunfig.toml": "[install]\nminimumReleaseAge = 1\n"}}, "home/.bunfig.toml: "},
+		{"global bunfig not a file", layered{files: map[string]string{"home/.bunfig.toml/x": ""}}, "is not a regular file"},
+		{"user uv.toml malformed", layered{files: map[string]string{"home/.config/uv/uv.toml": "exclude-newer = \"a while\"\n"}}, "home/.config/uv/uv.toml: "},
+		{"user uv.toml true", layered{files: map[string]string{"home/.config/uv/uv.toml": "exclude-newer = true\n"}}, "exclude-newer = true: want false"},
+		{"user uv.toml not a file", layered{files: map[string]string{"home/.config/uv/uv.toml/x": ""}}, "is not a regular file"},
+		{"system uv.toml malformed", layered{files: map[string]string{"etc/uv/uv.toml": "exclude-newer-package = { idna = 3 }\n"}}, "etc/uv/uv.toml: "},
+		{"parent pyproject.toml malformed", layered{project: "ws/proj", files: map[string]string{"ws/pyproject.toml": "[tool.uv\n"}}, "ws/pyproject.toml: "},
+		{"UV_CONFIG_FILE missing", layered{env: map[string]string{"UV_CONFIG_FILE": "$ROOT/nope.toml"}}, "UV_CONFIG_FILE=" /* names the variable */},
+		{"UV_NO_CONFIG not a boolean", layered{env: map[string]string{"UV_NO_CONFIG": "maybe"}}, `UV_NO_CONFIG="maybe": want true or false`},
+		{"UV_EXCLUDE_NEWER malformed", layered{env: map[string]string{"UV_EXCLUDE_NEWER": "1 month"}}, "env UV_EXCLUDE_NEWER: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := tt.l.load(t); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
