@@ -23,7 +23,11 @@ type Finder struct {
 	Config *Config
 	// Pages remembers every page read online; nil remembers nothing.
 	Pages *PageCache
-	// Offline reads pages only from Pages.
+	// Provenances remembers every provenance object fetched online
+	// (Provenance); nil remembers nothing.
+	Provenances *ProvenanceCache
+	// Offline reads pages only from Pages, and provenance objects only
+	// from Provenances.
 	Offline bool
 }
 
