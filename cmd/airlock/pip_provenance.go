@@ -47,10 +47,9 @@ func (pc *pipPolicy) checkProvenance(ctx context.Context, wheels []plannedWheel,
 			Override: "run airlock vendor with require_provenance = true to check it when the directory is written"})
 		return nil
 	}
-	var getter fetchpypi.Getter
-	offline := false
-	if pf, ok := finder.(pipFinder); ok && pf.Finder != nil {
-		getter, offline = pf.Getter, pf.Offline
+	var indexes *fetchpypi.Finder
+	if pf, ok := finder.(pipFinder); ok {
+		indexes = pf.Finder
 	}
 	checker := &provenanceChecker{dir: filepath.Join(cacheRoot(pc.cfg), sigstoreDir)}
 	facts := make([]verify.PythonProvenanceFacts, len(todo))
@@ -62,7 +61,7 @@ func (pc *pipPolicy) checkProvenance(ctx context.Context, wheels []plannedWheel,
 	g.SetLimit(jobs)
 	for i, w := range todo {
 		g.Go(func() (err error) {
-			facts[i], err = pythonProvenanceFacts(gctx, w, finder, getter, offline, checker)
+			facts[i], err = pythonProvenanceFacts(gctx, w, finder, indexes, checker)
 			return err
 		})
 	}
@@ -82,8 +81,10 @@ func (pc *pipPolicy) checkProvenance(ctx context.Context, wheels []plannedWheel,
 // pythonProvenanceFacts looks up and verifies w's provenance. What cannot
 // be learned, or does not verify, is a fact for policy to explain; only a
 // broken trusted root, a cancelled context or an index that cannot be
-// read at all is an error.
-func pythonProvenanceFacts(ctx context.Context, w plannedWheel, finder wheelFinder, getter fetchpypi.Getter, offline bool, checker *provenanceChecker) (verify.PythonProvenanceFacts, error) {
+// read at all is an error. Offline the object comes from the provenance
+// cache (filled by online runs) and is verified exactly as a fresh one:
+// the cache is not trusted, the signatures are.
+func pythonProvenanceFacts(ctx context.Context, w plannedWheel, finder wheelFinder, indexes *fetchpypi.Finder, checker *provenanceChecker) (verify.PythonProvenanceFacts, error) {
 	file := w.pkg.Path
 	f := verify.PythonProvenanceFacts{File: file}
 	files, err := finder.Files(ctx, w.dist.Name)
@@ -124,17 +125,23 @@ func pythonProvenanceFacts(ctx context.Context, w plannedWheel, finder wheelFind
 		return f, err
 	}
 	f.TrustedRoot = from
-	if offline || getter == nil {
-		f.Unknown = fmt.Sprintf("offline, the provenance object of %s (%s) cannot be fetched", file, listing.Provenance)
+	if indexes == nil {
+		f.Unknown = fmt.Sprintf("the provenance object of %s (%s) cannot be fetched from here", file, listing.Provenance)
 		return f, nil
 	}
-	doc, err := fetchpypi.GetProvenance(ctx, getter, *listing)
-	if err != nil {
+	doc, cached, err := indexes.Provenance(ctx, *listing, hex.EncodeToString(sha))
+	switch {
+	case errors.Is(err, fetchpypi.ErrProvenanceNotCached):
+		f.Unknown = fmt.Sprintf("offline, the provenance object of %s (%s) is not in the cache: run the same command once online to cache it", file, listing.Provenance)
+		return f, nil
+	case err != nil:
 		if ctx.Err() != nil {
 			return f, ctx.Err()
 		}
 		f.Problem, f.Error = "unavailable", err.Error()
 		return f, nil
+	case cached:
+		f.URL += " (the copy an earlier online run cached, verified again now)"
 	}
 	if bs, err := provenance.ParsePyPIProvenance(doc); err == nil && len(bs) > 0 {
 		f.Publisher = describePublisher(bs[0].Publisher)

@@ -71,6 +71,7 @@ func newPipFetcher(cfg *config.Config, pc *fetchpypi.Config, offline bool, rep *
 	finder := &fetchpypi.Finder{Config: pc, Offline: offline}
 	if c != nil {
 		finder.Pages = fetchpypi.OpenPageCache(c.Dir())
+		finder.Provenances = fetchpypi.OpenProvenanceCache(c.Dir())
 	}
 	if offline {
 		return f, finder, nil
