@@ -312,14 +312,34 @@ func TestReadManifest(t *testing.T) {
 		t.Errorf("%v %+v", got, m)
 	}
 	m, err = ReadManifest([]byte(`{"workspaces":{"packages":["a/*"],"nohoist":["**/x"]}}`))
-	if err != nil || len(m.Workspaces) != 1 || len(m.Nohoist) != 1 {
+	if err != nil || len(m.Workspaces) != 1 || len(m.Nohoist) != 1 || m.Private {
 		t.Errorf("workspaces object: %+v, %v", m, err)
+	}
+	m, err = ReadManifest([]byte(`{"private":"yes","workspaces":{"nohoist":["**/x"]}}`))
+	if err != nil || m.Workspaces != nil || len(m.Nohoist) != 1 || !m.Private {
+		t.Errorf("nohoist only, private string: %+v, %v", m, err)
+	}
+	if _, err := ReadManifest([]byte(`{"workspaces":{"nohoist":"**/x"}}`)); err == nil {
+		t.Error("nohoist string accepted")
 	}
 	if _, err := ReadManifest([]byte(`{"workspaces":"a/*"}`)); err == nil {
 		t.Error("workspaces string accepted")
 	}
 	if _, err := ReadManifest([]byte(`{"dependencies":{"../x":"1"}}`)); !errors.Is(err, ErrBadName) {
 		t.Errorf("bad name: %v", err)
+	}
+}
+
+// TestTruthy: package.json's private field is tested as JavaScript does
+// (config.getWorkspaces: !manifest.private).
+func TestTruthy(t *testing.T) {
+	for raw, want := range map[string]bool{
+		``: false, `null`: false, `false`: false, `0`: false, `-0`: false, `0.0`: false, `""`: false,
+		`true`: true, `1`: true, `"false"`: true, `"0"`: true, `[]`: true, `{}`: true, ` true `: true,
+	} {
+		if got := Truthy([]byte(raw)); got != want {
+			t.Errorf("Truthy(%s) = %v, want %v", raw, got, want)
+		}
 	}
 }
 

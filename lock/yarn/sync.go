@@ -45,8 +45,12 @@ type Manifest struct {
 	// Workspaces are the workspace globs package.json declares
 	// (workspaces, or workspaces.packages).
 	Workspaces []string
-	// Nohoist is workspaces.nohoist.
+	// Nohoist is workspaces.nohoist. yarn honours it only in a private
+	// package (config.getWorkspaces).
 	Nohoist []string
+	// Private is package.json's private field, as JavaScript tests it
+	// (any truthy value).
+	Private bool
 	// Resolved names the packages package.json's resolutions override
 	// ("**/ms", "debug/ms" and "ms" all name ms): their entries may
 	// hold a version outside the range a pattern asked for.
@@ -65,13 +69,14 @@ func ReadManifest(data []byte) (*Manifest, error) {
 		DevDependencies      map[string]string `json:"devDependencies"`
 		OptionalDependencies map[string]string `json:"optionalDependencies"`
 		Workspaces           json.RawMessage   `json:"workspaces"`
+		Private              json.RawMessage   `json:"private"`
 		PackageManager       string            `json:"packageManager"`
 		Resolutions          map[string]any    `json:"resolutions"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("package.json: %w", err)
 	}
-	m := &Manifest{Name: raw.Name, Version: raw.Version, PackageManager: raw.PackageManager, Resolved: map[string]bool{}}
+	m := &Manifest{Name: raw.Name, Version: raw.Version, PackageManager: raw.PackageManager, Private: Truthy(raw.Private), Resolved: map[string]bool{}}
 	for k := range raw.Resolutions {
 		segs := strings.Split(k, "/")
 		name := segs[len(segs)-1]
@@ -80,17 +85,9 @@ func ReadManifest(data []byte) (*Manifest, error) {
 		}
 		m.Resolved[name] = true
 	}
-	if w := strings.TrimSpace(string(raw.Workspaces)); w != "" && w != "null" {
-		var obj struct {
-			Packages []string `json:"packages"`
-			Nohoist  []string `json:"nohoist"`
-		}
-		if err := json.Unmarshal(raw.Workspaces, &m.Workspaces); err != nil {
-			if err := json.Unmarshal(raw.Workspaces, &obj); err != nil {
-				return nil, fmt.Errorf("package.json: workspaces is neither a list of globs nor {packages, nohoist}: %w", err)
-			}
-			m.Workspaces, m.Nohoist = obj.Packages, obj.Nohoist
-		}
+	var err error
+	if m.Workspaces, m.Nohoist, err = ReadWorkspaces(raw.Workspaces); err != nil {
+		return nil, fmt.Errorf("package.json: %w", err)
 	}
 	seen := map[string]int{}
 	for _, l := range []struct {
@@ -123,6 +120,41 @@ func ReadManifest(data []byte) (*Manifest, error) {
 		}
 	}
 	return m, nil
+}
+
+// ReadWorkspaces reads a package.json workspaces field: a list of globs,
+// or {packages, nohoist}.
+func ReadWorkspaces(raw json.RawMessage) (packages, nohoist []string, err error) {
+	if w := strings.TrimSpace(string(raw)); w == "" || w == "null" {
+		return nil, nil, nil
+	}
+	if json.Unmarshal(raw, &packages) == nil {
+		return packages, nil, nil
+	}
+	var obj struct {
+		Packages []string `json:"packages"`
+		Nohoist  []string `json:"nohoist"`
+	}
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return nil, nil, fmt.Errorf("workspaces is neither a list of globs nor {packages, nohoist}: %w", err)
+	}
+	return obj.Packages, obj.Nohoist, nil
+}
+
+// Truthy is JavaScript's truthiness of a JSON value: false, null, 0, ""
+// and an absent value are false, everything else (also "false", [] and
+// {}) is true.
+func Truthy(raw json.RawMessage) bool {
+	switch s := strings.TrimSpace(string(raw)); s {
+	case "", "null", "false", `""`:
+		return false
+	default:
+		var f float64
+		if json.Unmarshal(raw, &f) == nil {
+			return f != 0
+		}
+		return true
+	}
 }
 
 // CheckInSync is --frozen-lockfile's check: every root pattern and every
