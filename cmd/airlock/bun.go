@@ -18,6 +18,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/fetch"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
 	installbun "github.com/airlock-dev/airlock/install/bun"
 	"github.com/airlock-dev/airlock/internal/safefile"
@@ -406,6 +407,32 @@ func bunPlanOf(f *npmCIFlags, rep *reporter) (*bunPlan, error) {
 	return loadBunPlan(bf, lockbun.Platform{OS: f.os, CPU: f.cpu, Libc: f.libc}, rep)
 }
 
+// install lays out the plan's tree in projectDir (the project, or a
+// scratch copy of its workspaces for airlock verify).
+func (p *bunPlan) install(ctx context.Context, projectDir string, fetcher *fetch.Fetcher, stats *installStats, rep *reporter) (*installbun.Result, error) {
+	umask := unpack.ProcessUmask()
+	res, err := installbun.Install(ctx, installbun.Options{
+		ProjectDir:  projectDir,
+		Selection:   p.sel,
+		Concurrency: p.cfg.Concurrency,
+		LockWait:    30 * time.Second,
+		OnLockWait:  rep.lockWait("this project"),
+		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
+			return extractArchive(ctx, fetcher, pkg, dir, installbun.ExtractOptions(umask), stats, rep)
+		},
+	})
+	if err != nil {
+		return nil, classifyInstallError(err)
+	}
+	return res, nil
+}
+
+// newFetcher returns the plan's fetch pipeline: the cache and the
+// network's.
+func (p *bunPlan) newFetcher(offline bool, warn func(string)) (*fetch.Fetcher, error) {
+	return newFetcher(p.cfg, p.rc, offline, warn)
+}
+
 func runBunInstall(ctx context.Context, command string, f *bunFlags, rep *reporter) error {
 	began := time.Now()
 	plan, err := loadBunPlan(f, lockbun.Platform{}, rep)
@@ -429,20 +456,10 @@ func runBunInstall(ctx context.Context, command string, f *bunFlags, rep *report
 	}
 	rep.start(command, toFetch)
 	var stats installStats
-	umask := unpack.ProcessUmask()
-	res, err := installbun.Install(ctx, installbun.Options{
-		ProjectDir:  projectDir,
-		Selection:   sel,
-		Concurrency: cfg.Concurrency,
-		LockWait:    30 * time.Second,
-		OnLockWait:  rep.lockWait("this project"),
-		Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
-			return extractArchive(ctx, fetcher, pkg, dir, installbun.ExtractOptions(umask), &stats, rep)
-		},
-	})
+	res, err := plan.install(ctx, projectDir, fetcher, &stats, rep)
 	stats.warnUncached(rep)
 	if err != nil {
-		return classifyInstallError(err)
+		return err
 	}
 	for _, w := range res.Warnings {
 		rep.warn(event{Message: w})

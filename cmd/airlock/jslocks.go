@@ -23,7 +23,6 @@ import (
 	"github.com/airlock-dev/airlock/fetch"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
 	"github.com/airlock-dev/airlock/fetch/vendor"
-	installbun "github.com/airlock-dev/airlock/install/bun"
 	installyarn "github.com/airlock-dev/airlock/install/yarn"
 	installberry "github.com/airlock-dev/airlock/install/yarnberry"
 	"github.com/airlock-dev/airlock/install/yarnberry/berryzip"
@@ -357,25 +356,7 @@ func runVerifyBun(ctx context.Context, plan *bunPlan, jsonOut bool, stdout io.Wr
 		}
 	}
 	return verifyScratch(ctx, plan.projectDir, npmTreeRoots(plan.sel.Install), dirs, nil, plan.cfg.Concurrency, jsonOut, stdout, rep, func(scratch string) error {
-		fetcher, err := newFetcher(plan.cfg, plan.rc, true, func(msg string) { rep.warn(event{Message: msg}) })
-		if err != nil {
-			return err
-		}
-		quiet := newReporter(io.Discard, io.Discard, false, true)
-		var stats installStats
-		umask := unpack.ProcessUmask()
-		_, err = installbun.Install(ctx, installbun.Options{
-			ProjectDir:  scratch,
-			Selection:   plan.sel,
-			Concurrency: plan.cfg.Concurrency,
-			Extract: func(ctx context.Context, pkg lock.Package, dir string) error {
-				return extractArchive(ctx, fetcher, pkg, dir, installbun.ExtractOptions(umask), &stats, quiet)
-			},
-		})
-		if err != nil {
-			return classifyInstallError(fmt.Errorf("laying out the expected tree: %w", err))
-		}
-		return nil
+		return layoutQuietly(ctx, scratch, rep, plan.newFetcher, plan.install)
 	})
 }
 
