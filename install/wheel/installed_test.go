@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestInstalled lists what pip would see as installed, and leaves out
@@ -68,5 +71,77 @@ func TestInstalled(t *testing.T) {
 	empty := venvScheme(filepath.Join(t.TempDir(), "none"))
 	if dists, skipped, err := Installed(empty); err != nil || len(dists)+len(skipped) != 0 {
 		t.Errorf("Installed(missing) = %v, %v, %v", dists, skipped, err)
+	}
+}
+
+// TestInstalledSpecialMetadata: a METADATA (or RECORD) that is a FIFO, a
+// device or a symbolic link to one is skipped with a reason; opening a
+// FIFO for reading would otherwise wait for a writer for ever.
+func TestInstalledSpecialMetadata(t *testing.T) {
+	_, s := fakeVenv(t)
+	fifoDir := filepath.Join(s.Purelib, "fifo-1.0.dist-info")
+	linkDir := filepath.Join(s.Purelib, "link-1.0.dist-info")
+	for _, d := range []string{fifoDir, linkDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := unix.Mkfifo(filepath.Join(fifoDir, "METADATA"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	if err := os.Symlink(filepath.Join(fifoDir, "METADATA"), filepath.Join(linkDir, "METADATA")); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		dists   []InstalledDist
+		skipped []string
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		d, sk, err := Installed(s)
+		done <- result{d, sk, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(10 * time.Second):
+		// Unblock the stuck open so the goroutine ends with the test.
+		for _, d := range []string{fifoDir} {
+			if w, err := os.OpenFile(filepath.Join(d, "METADATA"), os.O_WRONLY|unix.O_NONBLOCK, 0); err == nil {
+				w.Close()
+			}
+		}
+		t.Fatal("Installed hangs on a METADATA that is a FIFO")
+	}
+	if r.err != nil || len(r.dists) != 0 {
+		t.Fatalf("Installed = %v, %v; want nothing installed", r.dists, r.err)
+	}
+	all := strings.Join(r.skipped, "\n")
+	for _, want := range []string{"fifo-1.0.dist-info: METADATA:", "link-1.0.dist-info: METADATA:", "not a regular file"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("skipped does not say %q:\n%s", want, all)
+		}
+	}
+
+	// Uninstalling reads RECORD the same way.
+	if err := unix.Mkfifo(filepath.Join(fifoDir, "RECORD"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := findInstalled(s, "fifo", &Options{})
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("findInstalled with a FIFO RECORD: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		if w, err := os.OpenFile(filepath.Join(fifoDir, "RECORD"), os.O_WRONLY|unix.O_NONBLOCK, 0); err == nil {
+			w.Close()
+		}
+		t.Fatal("findInstalled hangs on a RECORD that is a FIFO")
 	}
 }

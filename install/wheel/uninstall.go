@@ -3,6 +3,7 @@ package wheel
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -128,7 +129,11 @@ func recordPaths(data []byte) ([]string, error) {
 }
 
 func readBounded(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(name)
+	// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+	// writer for ever (anything in site-packages can be one); it changes
+	// nothing for a regular file. The file read is the one checked, and
+	// no more than limit is read even if it grows meanwhile.
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +145,14 @@ func readBounded(name string, limit int64) ([]byte, error) {
 	if !fi.Mode().IsRegular() || fi.Size() > limit {
 		return nil, fmt.Errorf("%s is not a regular file of at most %d bytes", name, limit)
 	}
-	return os.ReadFile(name)
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is not a regular file of at most %d bytes", name, limit)
+	}
+	return data, nil
 }
 
 // insideScheme reports whether p lies strictly inside one of the scheme
