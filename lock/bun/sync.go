@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/airlock-dev/airlock/lock"
 )
 
 // ErrOutOfSync: package.json and bun.lock disagree (what `bun install
@@ -64,7 +66,7 @@ func CheckInSync(lf *Lockfile, manifests map[string][]byte, workspaceDirs []stri
 			{"peerDependencies", m.PeerDependencies, w.PeerDependencies},
 		} {
 			if !maps.Equal(g.pkg, g.lock) && (len(g.pkg) > 0 || len(g.lock) > 0) {
-				return fmt.Errorf("%w: %s: %s: %s%s", ErrOutOfSync, where, g.name, specDiff(g.lock, g.pkg), fix)
+				return fmt.Errorf("%w: %s: %s: %s%s", ErrOutOfSync, where, g.name, lock.SpecDiff(g.lock, g.pkg), fix)
 			}
 		}
 	}
@@ -76,24 +78,6 @@ func listOrNone(l []string) string {
 		return "none"
 	}
 	return strings.Join(l, ", ")
-}
-
-// specDiff describes how two name → specifier maps differ.
-func specDiff(lock, pkg map[string]string) string {
-	var out []string
-	for _, k := range slices.Sorted(maps.Keys(pkg)) {
-		if v, ok := lock[k]; !ok {
-			out = append(out, fmt.Sprintf("%s %q is not in the lockfile", k, pkg[k]))
-		} else if v != pkg[k] {
-			out = append(out, fmt.Sprintf("%s is %q in package.json but %q in the lockfile", k, pkg[k], v))
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(lock)) {
-		if _, ok := pkg[k]; !ok {
-			out = append(out, fmt.Sprintf("%s is in the lockfile but not in package.json", k))
-		}
-	}
-	return strings.Join(out, "; ")
 }
 
 // WorkspacePatterns reads the "workspaces" field of a root package.json:

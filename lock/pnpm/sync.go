@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"sort"
-	"strings"
+
+	"github.com/airlock-dev/airlock/lock"
 )
 
 // ErrOutOfSync: an importer's package.json and the lockfile disagree
@@ -66,7 +66,7 @@ func CheckInSync(lf *Lockfile, manifests map[string][]byte) error {
 		maps.Copy(have, m.Dependencies)
 		maps.Copy(have, m.OptionalDependencies)
 		if !maps.Equal(have, want) {
-			return fail("%s", specDiff(want, have))
+			return fail("%s", lock.SpecDiff(want, have))
 		}
 		for _, f := range []struct {
 			name string
@@ -102,22 +102,4 @@ func CheckInSync(lf *Lockfile, manifests map[string][]byte) error {
 		}
 	}
 	return nil
-}
-
-// specDiff describes how two alias → specifier maps differ.
-func specDiff(lock, pkg map[string]string) string {
-	var out []string
-	for _, k := range slices.Sorted(maps.Keys(pkg)) {
-		if v, ok := lock[k]; !ok {
-			out = append(out, fmt.Sprintf("%s %q is not in the lockfile", k, pkg[k]))
-		} else if v != pkg[k] {
-			out = append(out, fmt.Sprintf("%s is %q in package.json but %q in the lockfile", k, pkg[k], v))
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(lock)) {
-		if _, ok := pkg[k]; !ok {
-			out = append(out, fmt.Sprintf("%s is in the lockfile but not in package.json", k))
-		}
-	}
-	return strings.Join(out, "; ")
 }
