@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -140,10 +141,15 @@ func (n *Native) loadBunfigs(projectDir string, getenv func(string) string) erro
 }
 
 // uvSettings are uv's exclude-newer settings, in uv.toml at the top level
-// and in pyproject.toml under [tool.uv].
+// and in pyproject.toml under [tool.uv]; [pip] holds the same two for the
+// uv pip commands.
 type uvSettings struct {
 	ExcludeNewer        toml.Primitive            `toml:"exclude-newer"`
 	ExcludeNewerPackage map[string]toml.Primitive `toml:"exclude-newer-package"`
+	Pip                 struct {
+		ExcludeNewer        toml.Primitive            `toml:"exclude-newer"`
+		ExcludeNewerPackage map[string]toml.Primitive `toml:"exclude-newer-package"`
+	} `toml:"pip"`
 }
 
 // uvValue is one exclude-newer value: off (false) or a cooldown or cutoff.
@@ -155,26 +161,34 @@ type uvValue struct {
 	from   string
 }
 
-// uvLayer is what one uv configuration file says.
-type uvLayer struct {
-	path     string
+// uvPart is an exclude-newer and its exclude-newer-package entries.
+type uvPart struct {
 	global   *uvValue
 	packages []uvValue
 }
 
-func (l *uvLayer) empty() bool { return l.global == nil && len(l.packages) == 0 }
+func (p uvPart) empty() bool { return p.global == nil && len(p.packages) == 0 }
+
+// uvLayer is what one uv configuration file says: top level and [pip].
+type uvLayer struct {
+	path     string
+	top, pip uvPart
+}
+
+func (l *uvLayer) empty() bool { return l.top.empty() && l.pip.empty() }
 
 // readUVFile reads path as a uv.toml, or, when pyproject is set, as a
-// pyproject.toml's [tool.uv]. ok is false when the file does not exist or
-// (a pyproject.toml) has no [tool.uv] table: uv then looks further.
-func readUVFile(path, label string, pyproject bool) (*uvLayer, bool, error) {
+// pyproject.toml's [tool.uv]; file is how sources name it. ok is false
+// when the file does not exist or (a pyproject.toml) has no [tool.uv]
+// table: uv then looks further.
+func readUVFile(path, file string, pyproject bool) (*uvLayer, bool, error) {
 	data, ok, err := readLayer(path)
 	if err != nil || !ok {
 		return nil, false, err
 	}
 	var s uvSettings
 	var md toml.MetaData
-	prefix := []string{}
+	prefix, top, pip := []string{}, file, file+" [pip]"
 	if pyproject {
 		var f struct {
 			Tool struct {
@@ -183,6 +197,7 @@ func readUVFile(path, label string, pyproject bool) (*uvLayer, bool, error) {
 		}
 		md, err = toml.Decode(string(data), &f)
 		s, prefix = f.Tool.UV, []string{"tool", "uv"}
+		top, pip = file+" [tool.uv]", file+" [tool.uv.pip]"
 	} else {
 		md, err = toml.Decode(string(data), &s)
 	}
@@ -193,27 +208,38 @@ func readUVFile(path, label string, pyproject bool) (*uvLayer, bool, error) {
 		return nil, false, nil
 	}
 	l := &uvLayer{path: path}
-	if md.IsDefined(append(prefix, "exclude-newer")...) {
-		v, err := parseUVValue(md, s.ExcludeNewer, label+" exclude-newer", false)
-		if err != nil {
-			return nil, false, nativeFileErr(path, err)
-		}
-		l.global = &v
+	if l.top, err = readUVPart(md, prefix, s.ExcludeNewer, s.ExcludeNewerPackage, top); err != nil {
+		return nil, false, nativeFileErr(path, err)
 	}
-	for _, name := range sortedKeys(s.ExcludeNewerPackage) {
-		v, err := parseUVValue(md, s.ExcludeNewerPackage[name], fmt.Sprintf("%s exclude-newer-package %s", label, name), true)
-		if err != nil {
-			return nil, false, nativeFileErr(path, err)
-		}
-		v.name = name
-		l.packages = append(l.packages, v)
+	if l.pip, err = readUVPart(md, append(prefix, "pip"), s.Pip.ExcludeNewer, s.Pip.ExcludeNewerPackage, pip); err != nil {
+		return nil, false, nativeFileErr(path, err)
 	}
 	return l, true, nil
 }
 
+func readUVPart(md toml.MetaData, keys []string, global toml.Primitive, packages map[string]toml.Primitive, where string) (uvPart, error) {
+	var p uvPart
+	if md.IsDefined(append(keys[:len(keys):len(keys)], "exclude-newer")...) {
+		v, err := parseUVValue(md, global, where+" exclude-newer")
+		if err != nil {
+			return p, err
+		}
+		p.global = &v
+	}
+	for _, name := range sortedKeys(packages) {
+		v, err := parseUVValue(md, packages[name], fmt.Sprintf("%s exclude-newer-package %s", where, name))
+		if err != nil {
+			return p, err
+		}
+		v.name = name
+		p.packages = append(p.packages, v)
+	}
+	return p, nil
+}
+
 // parseUVValue reads an exclude-newer value: false (no cutoff), or a
 // timestamp, date or duration (parseUVExcludeNewer).
-func parseUVValue(md toml.MetaData, p toml.Primitive, from string, pkg bool) (uvValue, error) {
+func parseUVValue(md toml.MetaData, p toml.Primitive, from string) (uvValue, error) {
 	var b bool
 	if err := md.PrimitiveDecode(p, &b); err == nil {
 		if b {
@@ -311,12 +337,12 @@ func (n *Native) uvProjectConfig(projectDir string) (*uvLayer, error) {
 		if ok {
 			// uv only warns about the masked pyproject.toml, even when it
 			// cannot parse it.
-			if m, ok, err := readUVFile(filepath.Join(dir, "pyproject.toml"), label("pyproject.toml")+" [tool.uv]", true); err == nil && ok && !m.empty() {
-				n.Notes = append(n.Notes, fmt.Sprintf("%s: exclude-newer settings not applied; %s beside it takes precedence (uv reads uv.toml instead of pyproject.toml's [tool.uv])", label("pyproject.toml")+" [tool.uv]", label("uv.toml")))
+			if m, ok, err := readUVFile(filepath.Join(dir, "pyproject.toml"), label("pyproject.toml"), true); err == nil && ok && !m.empty() {
+				n.Notes = append(n.Notes, fmt.Sprintf("%s [tool.uv]: exclude-newer settings not applied; %s beside it takes precedence (uv reads uv.toml instead of pyproject.toml's [tool.uv])", label("pyproject.toml"), label("uv.toml")))
 			}
 			return l, nil
 		}
-		l, ok, err = readUVFile(filepath.Join(dir, "pyproject.toml"), label("pyproject.toml")+" [tool.uv]", true)
+		l, ok, err = readUVFile(filepath.Join(dir, "pyproject.toml"), label("pyproject.toml"), true)
 		if err != nil {
 			return nil, err
 		}
@@ -337,7 +363,8 @@ func (n *Native) uvProjectConfig(projectDir string) (*uvLayer, error) {
 // (unless UV_NO_SYSTEM_CONFIG), merged with the project's winning over the
 // user's over the system's: exclude-newer from the first that sets it,
 // exclude-newer-package per package. UV_EXCLUDE_NEWER replaces
-// exclude-newer ("false" turns it off).
+// exclude-newer ("false" turns it off). The [pip] tables make a second
+// view, uv pip's; both are honoured.
 func (n *Native) loadUV(projectDir string, getenv func(string) string) error {
 	var layers []*uvLayer
 	if cf := getenv("UV_CONFIG_FILE"); cf != "" {
@@ -381,27 +408,22 @@ func (n *Native) loadUV(projectDir string, getenv func(string) string) error {
 	}
 
 	const how = "uv merges project over user over system configuration, key by key"
-	var global *uvValue
-	pkgs := map[string]uvValue{}
+	var tops, pips []uvPart
 	for _, l := range layers {
 		if l == nil || l.empty() {
 			continue
 		}
 		n.Read = append(n.Read, l.path)
-		if l.global != nil {
-			if global == nil {
-				global = l.global
-			} else {
-				n.replaced(l.global.from, global.from, how)
-			}
-		}
-		for _, p := range l.packages {
-			k := pythonName(p.name)
-			if w, ok := pkgs[k]; ok {
-				n.replaced(p.from, w.from, how)
-				continue
-			}
-			pkgs[k] = p
+		tops, pips = append(tops, l.top), append(pips, l.pip)
+	}
+	top := n.mergeUV(tops, how)
+	var pip uvPart
+	for _, p := range pips {
+		if !p.empty() {
+			// uv pip takes [pip]'s settings (merged across the files) over
+			// the top-level ones (uv settings.rs PipSettings::combine).
+			pip = n.mergeUV([]uvPart{n.mergeUV(pips, how), top}, "")
+			break
 		}
 	}
 	if v := getenv("UV_EXCLUDE_NEWER"); v != "" {
@@ -414,24 +436,71 @@ func (n *Native) loadUV(projectDir string, getenv func(string) string) error {
 			}
 			e = uvValue{age: age, cutoff: cutoff, from: fmt.Sprintf("%s=%s", from, v)}
 		}
-		if global != nil {
-			n.replaced(global.from, e.from, "uv's environment variables override its configuration files")
+		const how = "uv's environment variables override its configuration files"
+		if top.global != nil {
+			n.replaced(top.global.from, e.from, how)
 		}
-		global = &e
+		if pip.global != nil && pip.global != top.global {
+			n.replaced(pip.global.from, e.from, how)
+		}
+		top.global = &e
+		if !pip.empty() {
+			pip.global = &e
+		}
 	}
-	if global == nil && len(pkgs) == 0 {
-		return nil
+	n.addUVAge("uv", top)
+	if !pip.empty() {
+		// airlock pip installs stand for both uv pip install (which reads
+		// [pip]) and uv sync (which does not); both statements are
+		// honoured, so a package waits the longer of the two.
+		n.addUVAge("uv pip", pip)
 	}
-	a := NativeAge{Tool: "uv", From: "uv configuration (no exclude-newer)"}
-	if global != nil {
-		a.Age, a.Cutoff, a.From = global.age, global.cutoff, global.from
+	return nil
+}
+
+// mergeUV merges parts, nearest first, into one: exclude-newer from the
+// first that sets it, exclude-newer-package per package (by normalized
+// name). When how is set, what a nearer part replaced becomes a note.
+func (n *Native) mergeUV(parts []uvPart, how string) uvPart {
+	var out uvPart
+	seen := map[string]int{}
+	for _, p := range parts {
+		if p.global != nil {
+			if out.global == nil {
+				out.global = p.global
+			} else if how != "" {
+				n.replaced(p.global.from, out.global.from, how)
+			}
+		}
+		for _, v := range p.packages {
+			k := pythonName(v.name)
+			if i, ok := seen[k]; ok {
+				if how != "" {
+					n.replaced(v.from, out.packages[i].from, how)
+				}
+				continue
+			}
+			seen[k] = len(out.packages)
+			out.packages = append(out.packages, v)
+		}
 	}
-	for _, k := range sortedKeys(pkgs) {
-		p := pkgs[k]
-		a.Packages = append(a.Packages, PackageAge{Pattern: p.name, Age: p.age, Cutoff: p.cutoff, From: p.from})
+	sort.SliceStable(out.packages, func(i, j int) bool { return pythonName(out.packages[i].name) < pythonName(out.packages[j].name) })
+	return out
+}
+
+// addUVAge adds a merged uv view as a cooldown.
+func (n *Native) addUVAge(tool string, p uvPart) {
+	if p.empty() {
+		return
+	}
+	a := NativeAge{Tool: tool, From: "uv configuration (no exclude-newer)"}
+	if p.global != nil {
+		a.Age, a.Cutoff, a.From = p.global.age, p.global.cutoff, p.global.from
+	}
+	for _, v := range p.packages {
+		a.Packages = append(a.Packages, PackageAge{Pattern: v.name, Age: v.age, Cutoff: v.cutoff, From: v.from})
 	}
 	n.PythonAges = append(n.PythonAges, a)
-	return nil
 }
 
 var pythonNameSep = regexp.MustCompile(`[-_.]+`)

@@ -164,6 +164,18 @@ func TestUVLayers(t *testing.T) {
 			env: map[string]string{"UV_EXCLUDE_NEWER": "P2D"}}, "requests", 0, "exclude-newer-package requests = false", "not applied; env UV_EXCLUDE_NEWER=P2D"},
 		{"UV_EXCLUDE_NEWER=false", layered{files: map[string]string{"home/.config/uv/uv.toml": user7d},
 			env: map[string]string{"UV_EXCLUDE_NEWER": "false"}}, "idna", 0, "env UV_EXCLUDE_NEWER=false", "not applied"},
+		{"[pip] is honoured too: the stricter view wins", layered{files: map[string]string{"proj/uv.toml": "exclude-newer = \"1 day\"\n[pip]\nexclude-newer = \"9 days\"\n"}}, "idna", 9 * day,
+			"uv.toml [pip] exclude-newer = \"9 days\"", ""},
+		{"[tool.uv.pip] alone", layered{files: map[string]string{"proj/pyproject.toml": "[tool.uv.pip]\nexclude-newer = \"2 days\"\n"}}, "idna", 2 * day,
+			"pyproject.toml [tool.uv.pip] exclude-newer = \"2 days\"", ""},
+		{"[pip] merges project over user", layered{files: map[string]string{"home/.config/uv/uv.toml": "[pip]\nexclude-newer = \"5 days\"\n", "proj/uv.toml": "[pip]\nexclude-newer = \"1 day\"\n"}}, "idna", day,
+			"uv.toml [pip] exclude-newer = \"1 day\"", "uv.toml [pip] exclude-newer = \"5 days\": not applied; uv.toml [pip] exclude-newer = \"1 day\" takes precedence"},
+		{"[pip] false leaves uv sync's cooldown", layered{files: map[string]string{"proj/uv.toml": "exclude-newer = \"7 days\"\n[pip]\nexclude-newer = false\n"}}, "idna", 7 * day,
+			"uv.toml exclude-newer = \"7 days\"", ""},
+		{"[pip] exemption, the top-level cooldown still applies", layered{files: map[string]string{"proj/uv.toml": "exclude-newer = \"7 days\"\n[pip.exclude-newer-package]\nidna = false\n"}}, "idna", 7 * day,
+			"uv.toml exclude-newer = \"7 days\"", ""},
+		{"UV_EXCLUDE_NEWER over [pip]", layered{files: map[string]string{"proj/uv.toml": "exclude-newer = \"1 day\"\n[pip]\nexclude-newer = \"9 days\"\n"},
+			env: map[string]string{"UV_EXCLUDE_NEWER": "PT1H"}}, "idna", time.Hour, "env UV_EXCLUDE_NEWER=PT1H", "uv.toml [pip] exclude-newer = \"9 days\": not applied; env UV_EXCLUDE_NEWER=PT1H"},
 		{"UV_EXCLUDE_NEWER alone", layered{env: map[string]string{"UV_EXCLUDE_NEWER": "3 days"}}, "idna", 3 * day, "env UV_EXCLUDE_NEWER=3 days", ""},
 	}
 	for _, tt := range tests {
