@@ -80,9 +80,19 @@ func extractFromFixtures(_ context.Context, pkg lock.Package, dir string) error 
 	return err
 }
 
-// airlockInstall installs the fixture staged in dir as airlock bun
-// install does.
-func airlockInstall(t testing.TB, dir string, o lockbun.Options) *Result {
+// fixturePlatform is the platform bun made the fixtures' listings on.
+var fixturePlatform = lockbun.Platform{OS: "linux", CPU: "x64", Libc: "glibc"}
+
+// onFixturePlatform is o, on fixturePlatform unless o names a platform.
+func onFixturePlatform(o lockbun.Options) lockbun.Options {
+	if o.Platform == (lockbun.Platform{}) {
+		o.Platform = fixturePlatform
+	}
+	return o
+}
+
+// fixtureLock parses the bun.lock of the fixture staged in dir.
+func fixtureLock(t testing.TB, dir string) *lockbun.Lockfile {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dir, "bun.lock"))
 	if err != nil {
@@ -92,10 +102,14 @@ func airlockInstall(t testing.TB, dir string, o lockbun.Options) *Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Platform == (lockbun.Platform{}) {
-		o.Platform = lockbun.Platform{OS: "linux", CPU: "x64", Libc: "glibc"}
-	}
-	sel, err := lf.Select(o)
+	return lf
+}
+
+// airlockInstall installs the fixture staged in dir as airlock bun
+// install does.
+func airlockInstall(t testing.TB, dir string, o lockbun.Options) *Result {
+	t.Helper()
+	sel, err := fixtureLock(t, dir).Select(onFixturePlatform(o))
 	if err != nil {
 		t.Fatal(err)
 	}

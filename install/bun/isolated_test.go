@@ -19,18 +19,7 @@ import (
 // linker, as airlock bun install --linker=isolated does.
 func isolatedInstall(t testing.TB, dir string, o lockbun.Options) *IsolatedResult {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "bun.lock"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lf, err := lockbun.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.Platform == (lockbun.Platform{}) {
-		o.Platform = lockbun.Platform{OS: "linux", CPU: "x64", Libc: "glibc"}
-	}
-	iso, err := lf.SelectIsolated(o)
+	iso, err := fixtureLock(t, dir).SelectIsolated(onFixturePlatform(o))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,18 +53,11 @@ func TestIsolatedMatchesBun(t *testing.T) {
 // lockfile before SelectIsolated.
 func selectIsolated(t *testing.T, dir string, edit func(*lockbun.Lockfile)) *lockbun.Isolated {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "bun.lock"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lf, err := lockbun.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lf := fixtureLock(t, dir)
 	if edit != nil {
 		edit(lf)
 	}
-	iso, err := lf.SelectIsolated(lockbun.Options{Platform: lockbun.Platform{OS: "linux", CPU: "x64", Libc: "glibc"}})
+	iso, err := lf.SelectIsolated(lockbun.Options{Platform: fixturePlatform})
 	if err != nil {
 		t.Fatal(err)
 	}
