@@ -60,6 +60,10 @@ func (b *builder) linkBins(flat []placed) error {
 		if err := b.stage.MkdirAll(dir, dirMode); err != nil {
 			return fmt.Errorf("creating %s: %w", l.dir, err)
 		}
+		if l.name == "" {
+			continue
+		}
+		b.res.Bins++
 		dest := path.Join(dir, l.name)
 		if _, err := b.stage.Lstat(dest); err == nil {
 			if err := b.stage.RemoveAll(dest); err != nil {
@@ -90,12 +94,11 @@ func (b *builder) linkBins(flat []placed) error {
 			return fmt.Errorf("bin %s/%s: %w", l.dir, l.name, err)
 		}
 	}
-	b.res.Bins = len(links)
 	return nil
 }
 
 // binLink is one symlink: dir/name pointing at the file target (all
-// project locations).
+// project locations); without a name, only the directory dir is made.
 type binLink struct{ dir, name, target string }
 
 // planBins lists the links in the order yarn makes them; a later link
@@ -105,19 +108,23 @@ func planBins(g *graph, flat []placed, exists func(loc string) (bool, error)) ([
 	var links []binLink
 	// self is linkSelfDependencies: r's bins, from its copy at pkgLoc,
 	// into binLoc/.bin.
-	self := func(r *ref, pkgLoc, binLoc string) error {
+	self := func(r *ref, pkgLoc, binLoc string, override bool) error {
 		names := make([]string, 0, len(r.bin))
 		for n := range r.bin {
 			names = append(names, n)
 		}
 		sort.Strings(names)
+		if len(names) == 0 {
+			// fs.mkdirp(targetBinLoc) comes first, bins or not.
+			links = append(links, binLink{dir: binLoc + "/.bin"})
+		}
 		for _, n := range names {
 			src := path.Join(pkgLoc, r.bin[n])
 			ok, err := exists(src)
 			if err != nil {
 				return fmt.Errorf("bin %s of %s: %w", n, pkgLoc, err)
 			}
-			if ok {
+			if ok || override {
 				links = append(links, binLink{dir: binLoc + "/.bin", name: n, target: src})
 			}
 		}
@@ -132,6 +139,11 @@ func planBins(g *graph, flat []placed, exists func(loc string) (bool, error)) ([
 			}
 		}
 		return loc
+	}
+	// _buildTreeHash: locations by hoister key.
+	byKey := map[string]string{}
+	for _, p := range flat {
+		byKey[p.info.key] = p.loc
 	}
 	// linkBinDependencies of every installed package.
 	for _, p := range flat {
@@ -151,14 +163,28 @@ func planBins(g *graph, flat []placed, exists func(loc string) (bool, error)) ([
 			if dist < 0 {
 				return nil, fmt.Errorf("no copy of %s to link in %s", dep.name, binLoc)
 			}
-			if err := self(dep, real(loc), realBinLoc); err != nil {
+			if err := self(dep, real(loc), realBinLoc, false); err != nil {
+				return nil, err
+			}
+		}
+		if p.info.isNohoist {
+			// getParentBinLoc: a nohoist package's bins also go into its
+			// parent's node_modules/.bin, linked even when the target is
+			// missing (yarn's chmod then fails, and so does airlock).
+			parent := p.info.parts[:len(p.info.parts)-1]
+			ploc, ok := byKey[implode(parent)]
+			if !ok {
+				return nil, fmt.Errorf("failed to get parent '%s' binLoc (yarn fails here too)", implode(parent))
+			}
+			if err := self(p.info.ref, real(p.loc), real(ploc)+"/node_modules", true); err != nil {
 				return nil, err
 			}
 		}
 	}
 	// determineTopLevelBinLinkOrder: one copy per name, the first in
 	// order unless the root depends on one directly; transitive ones
-	// first, so direct dependencies win a shared bin name.
+	// first, so direct dependencies win a shared bin name. nohoist
+	// packages are not linked at the top.
 	type top struct {
 		loc string
 		r   *ref
@@ -167,6 +193,9 @@ func planBins(g *graph, flat []placed, exists func(loc string) (bool, error)) ([
 	tops := map[string]top{}
 	direct := map[string]bool{}
 	for _, p := range flat {
+		if p.info.isNohoist {
+			continue
+		}
 		name := p.info.ref.name
 		_, seen := tops[name]
 		if !seen {
@@ -186,7 +215,10 @@ func planBins(g *graph, flat []placed, exists func(loc string) (bool, error)) ([
 		}
 	}
 	for _, t := range append(transient, directs...) {
-		if err := self(t.r, real(t.loc), "node_modules"); err != nil {
+		if len(t.r.bin) == 0 {
+			continue
+		}
+		if err := self(t.r, real(t.loc), "node_modules", false); err != nil {
 			return nil, err
 		}
 	}

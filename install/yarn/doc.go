@@ -28,6 +28,17 @@
 // swap. A workspace's dependency on another workspace whose version
 // satisfies the range is that workspace, not a lockfile entry.
 //
+// workspaces.nohoist is NohoistResolver's (nohoist.go): globs from the
+// root's package.json and from every private package's own (a
+// workspace's apply beneath it), matched as micromatch 2 matches them
+// against dependency paths ("/_project_/<workspace>/react-native"); a
+// package that matches is not hoisted above its workspace (or the root
+// dependency that reached it), and its bins are linked in its parent's
+// node_modules/.bin instead of the root's. Globs are limited to what
+// airlock evaluates exactly: path elements of name characters, * and ?,
+// and whole "**" elements; others are refused (ErrWorkspaces), as is
+// nohoist in a root whose workspace globs match no workspace.
+//
 // Not reproduced, and why:
 //
 //   - node_modules/.yarn-integrity, yarn's record of its last install, is
@@ -39,8 +50,9 @@
 //     the package), airlock's npm unpacker skips them, as npm does.
 //   - File modes follow npm's rule ((mode|0o666)&^umask|0o600), yarn's
 //     is (mode|0o644)&^umask: the same under the usual umask 022.
-//   - workspaces.nohoist, and git and file: sources (ErrWorkspaces,
-//     ErrUnsupportedSource; they are policy's to refuse first).
+//   - git and file: sources (ErrUnsupportedSource; they are policy's to
+//     refuse first), and yarn's .yarnrc setting
+//     workspaces-nohoist-experimental false (nohoist is always honoured).
 //   - yarn's resolver runs its requests concurrently; the order in which
 //     packages are first reached (which decides which copy of a peer
 //     dependency a package is given, and whether a package first reached

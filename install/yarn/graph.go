@@ -49,6 +49,9 @@ type ref struct {
 	os, cpu   []string
 	bin       map[string]string
 	scripts   bool
+	// nohoist is config.getWorkspaces(manifest).nohoist: the package's
+	// workspaces.nohoist globs if it is private (nohoistOf).
+	nohoist []string
 	// manifestName and manifestVersion are what the archive's
 	// package.json says.
 	manifestName, manifestVersion string
@@ -160,7 +163,17 @@ func newGraph(lf *lockyarn.Lockfile, root *lockyarn.Manifest, workspaces []*Work
 		g.workspaces = append(g.workspaces, w.Manifest)
 		r := &ref{ws: w, name: w.Manifest.Name, version: w.Manifest.Version, realName: w.Manifest.Name}
 		r.deps, r.required = wsDeps(w.Manifest, production)
+		var err error
+		if r.nohoist, err = nohoistOf("workspace "+w.Dir, w.Manifest.Private, w.Manifest.Nohoist); err != nil {
+			return nil, err
+		}
 		g.refs[r.name+"@"+r.version] = r
+	}
+	if len(workspaces) == 0 && root.Workspaces != nil && root.Private && len(root.Nohoist) > 0 {
+		// yarn still makes its workspace aggregator, whose nohoist globs
+		// then apply to the root's dependencies; airlock makes the
+		// aggregator only for a project that has workspaces.
+		return nil, fmt.Errorf("%w: package.json declares workspaces.nohoist, but its workspaces.packages globs match no workspace: add a workspace or remove nohoist", ErrWorkspaces)
 	}
 	if len(workspaces) > 0 {
 		// install.js's virtual manifest: the root's dependencies and
@@ -188,6 +201,12 @@ func newGraph(lf *lockyarn.Lockfile, root *lockyarn.Manifest, workspaces []*Work
 		}
 		g.aggregator = &ref{aggregator: true, name: agg.Name, version: agg.Version, realName: agg.Name, patterns: []string{agg.Name + "@" + agg.Version}}
 		g.aggregator.deps, g.aggregator.required = wsDeps(agg, production)
+		// The virtual manifest carries the root's private and workspaces
+		// fields: the root's nohoist globs are the aggregator's.
+		var err error
+		if g.aggregator.nohoist, err = nohoistOf("package.json", root.Private, root.Nohoist); err != nil {
+			return nil, err
+		}
 		g.refs[agg.Name+"@"+agg.Version] = g.aggregator
 	}
 	type req struct {
@@ -302,11 +321,24 @@ func (r *ref) parseManifest(data []byte, hasGyp bool, listDir func(string) []str
 		PeerDependencies json.RawMessage `json:"peerDependencies"`
 		PeerMeta         json.RawMessage `json:"peerDependenciesMeta"`
 		Scripts          json.RawMessage `json:"scripts"`
+		Private          json.RawMessage `json:"private"`
+		Workspaces       json.RawMessage `json:"workspaces"`
 	}
 	if err := json.Unmarshal(data, &m); err != nil {
 		return fmt.Errorf("%s@%s: package.json: %w", r.name, r.version, err)
 	}
 	r.manifestName, r.manifestVersion = m.Name, m.Version
+	if lockyarn.Truthy(m.Private) {
+		// The hoister reads every package's nohoist globs, not only the
+		// project's (NohoistResolver._extractNohoistList).
+		_, nohoist, err := lockyarn.ReadWorkspaces(m.Workspaces)
+		if err != nil {
+			return fmt.Errorf("%s@%s: package.json: %w", r.name, r.version, err)
+		}
+		if r.nohoist, err = nohoistOf(r.name+"@"+r.version, true, nohoist); err != nil {
+			return err
+		}
+	}
 	r.os, r.cpu = stringList(m.OS), stringList(m.CPU)
 	var peers map[string]any
 	_ = json.Unmarshal(m.PeerDependencies, &peers)

@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// This file is yarn 1.22's src/package-hoister.js (PackageHoister) for a
-// project without workspaces or nohoist, transcribed function by function
+// This file is yarn 1.22's src/package-hoister.js (PackageHoister),
+// without --focus and Plug'n'Play, transcribed function by function
 // so that the layout follows it wherever its rules are surprising: the
 // prepass that hoists the most-used version of a conflicting package, the
 // level-by-level queue sorted by pattern (and packages with peer
@@ -17,7 +17,7 @@ import (
 // package from taking a name an earlier one was hoisted past, and the
 // "required" marks by which devDependencies under --production and
 // incompatible optional packages still take their place in the tree but
-// are not installed.
+// are not installed. Its NohoistResolver is nohoist.go.
 
 // hoistInfo is yarn's HoistManifest.
 type hoistInfo struct {
@@ -27,6 +27,10 @@ type hoistInfo struct {
 	isDirectRequire bool
 	isRequired      bool
 	isIncompatible  bool
+	// nohoist info (NohoistResolver.initNohoist)
+	isNohoist          bool
+	nohoistList        []string
+	originalParentPath string
 }
 
 // Bounds on the hoister's work. A lockfile whose cycles conflict so that
@@ -52,6 +56,11 @@ type hoister struct {
 	order         []string // keys in first-insertion order, like a JS Map
 	tainted       map[string]*hoistInfo
 	levelQueue    []queued
+	// wsRootName and wsRootNohoist are NohoistResolver's
+	// _wsRootPackageName (the workspace aggregator's name, "" without
+	// workspaces) and _wsRootNohoistList.
+	wsRootName    string
+	wsRootNohoist []string
 }
 
 type queued struct {
@@ -60,7 +69,12 @@ type queued struct {
 }
 
 func newHoister(g *graph) *hoister {
-	return &hoister{g: g, tree: map[string]*hoistInfo{}, tainted: map[string]*hoistInfo{}}
+	h := &hoister{g: g, tree: map[string]*hoistInfo{}, tainted: map[string]*hoistInfo{}}
+	if g.aggregator != nil {
+		h.wsRootName = g.aggregator.name
+		h.wsRootNohoist = h.extractNohoist(g.aggregator, g.aggregator.name)
+	}
+	return h
 }
 
 func implode(parts []string) string { return strings.Join(parts, "#") }
@@ -178,6 +192,7 @@ func (h *hoister) seedOne(pattern string, direct bool, parent *hoistInfo) *hoist
 	parts := append(append([]string(nil), parentParts...), r.name)
 	key := implode(parts)
 	info := &hoistInfo{key: key, parts: parts, ref: r, isDirectRequire: direct, isRequired: required, isIncompatible: r.incompatible}
+	h.initNohoist(info, parent)
 	h.set(key, info)
 	h.taintKey(key, info)
 	pushed := map[string]bool{}
@@ -226,14 +241,15 @@ func (h *hoister) lookupDependency(info *hoistInfo, pattern string) *hoistInfo {
 	return nil
 }
 
-// newParts is PackageHoister.getNewParts without nohoist (the highest
-// hoisting point is always 0).
+// newParts is PackageHoister.getNewParts: a nohoist package is not
+// hoisted above the first element of its parts (highestHoistingPoint).
 func (h *hoister) newParts(key string, info *hoistInfo, parts []string) ([]string, bool) {
 	stepUp := false
+	highest := h.highestHoistingPoint(info)
 	name := parts[len(parts)-1]
 	parts = parts[:len(parts)-1]
 	var stack []string
-	for i := len(parts) - 1; i >= 0; i-- {
+	for i := len(parts) - 1; i >= highest; i-- {
 		check := append(append([]string(nil), parts[:i]...), name)
 		ck := implode(check)
 		if e := h.tree[ck]; e != nil {
@@ -250,7 +266,7 @@ func (h *hoister) newParts(key string, info *hoistInfo, parts []string) ([]strin
 		}
 	}
 hoistLoop:
-	for len(parts) > 0 {
+	for len(parts) > highest {
 		for _, peer := range info.ref.peerNames {
 			if h.tree[implode(append(append([]string(nil), parts...), peer))] != nil {
 				break hoistLoop
@@ -270,7 +286,8 @@ hoistLoop:
 	}
 	parts = append(parts, name)
 	valid := func(parts []string) bool {
-		if len(parts) <= 0 {
+		// a nohoist package can't be hoisted to the "root"
+		if len(parts) <= highest {
 			return false
 		}
 		k := implode(parts)

@@ -313,6 +313,9 @@ func (sp *synthProject) airlockLayout(t *testing.T, dir string, production bool)
 	}
 	final := map[string]string{}
 	for _, l := range links {
+		if l.name == "" {
+			continue // an empty .bin directory; yarnLayout lists links only
+		}
 		final[l.dir+"/"+l.name] = install.RelPath(l.dir, l.target)
 	}
 	for k, v := range final {

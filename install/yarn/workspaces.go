@@ -20,9 +20,16 @@ const maxManifest = 16 << 20
 // node_modules. A workspace without a name or version is left out, with a
 // warning, as yarn leaves it out. Globs may use *, ? and [...] in any path
 // element; "**" and globs that leave the project are refused.
+//
+// The warnings include yarn's for nohoist globs in a package.json that is
+// not private, which yarn (and airlock) ignore.
 func FindWorkspaces(projectDir string, root *lockyarn.Manifest) ([]*Workspace, []string, error) {
 	seen := map[string]bool{}
 	var dirs []string
+	var warnings []string
+	if len(root.Nohoist) > 0 && !root.Private {
+		warnings = append(warnings, nohoistIgnored("package.json"))
+	}
 	for _, g := range root.Workspaces {
 		clean := path.Clean(strings.TrimSuffix(g, "/"))
 		if strings.Contains(g, "**") || path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") || strings.ContainsAny(g, "\\\x00{") {
@@ -47,7 +54,6 @@ func FindWorkspaces(projectDir string, root *lockyarn.Manifest) ([]*Workspace, [
 	}
 	sort.Strings(dirs)
 	var out []*Workspace
-	var warnings []string
 	for _, d := range dirs {
 		p := filepath.Join(projectDir, filepath.FromSlash(d), "package.json")
 		fi, err := os.Stat(p)
@@ -69,7 +75,15 @@ func FindWorkspaces(projectDir string, root *lockyarn.Manifest) ([]*Workspace, [
 			warnings = append(warnings, fmt.Sprintf("workspace %s has no name or version in its package.json; yarn leaves it out, and so did airlock", d))
 			continue
 		}
+		if len(m.Nohoist) > 0 && !m.Private {
+			warnings = append(warnings, nohoistIgnored(d+"/package.json"))
+		}
 		out = append(out, &Workspace{Dir: d, Manifest: m, PackageJSON: data})
 	}
 	return out, warnings, nil
+}
+
+// nohoistIgnored is yarn's workspacesNohoistRequirePrivatePackages.
+func nohoistIgnored(file string) string {
+	return fmt.Sprintf("%s: workspaces.nohoist is ignored because the package is not private (yarn ignores it too); add \"private\": true to use it", file)
 }

@@ -38,7 +38,7 @@ var yarnCases = []yarnCase{
 }
 
 // layoutFixtures are the projects under testdata/yarn compared with yarn.
-var layoutFixtures = []string{"basic", "hoisting", "workspace"}
+var layoutFixtures = []string{"basic", "hoisting", "workspace", "nohoist"}
 
 // bookkeeping is what yarn writes for its own next run; see the package
 // documentation for why airlock does not.
