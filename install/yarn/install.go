@@ -35,8 +35,8 @@ var (
 	// ErrUnsupportedSource: a git or local-file package, which airlock
 	// does not install from yarn.lock.
 	ErrUnsupportedSource = errors.New("unsupported package source")
-	// ErrWorkspaces: a workspace airlock cannot lay out (nohoist, no
-	// name or version, two of one name).
+	// ErrWorkspaces: a workspace airlock cannot lay out (no name or
+	// version, two of one name, a nohoist glob it cannot evaluate).
 	ErrWorkspaces = errors.New("unsupported yarn workspace")
 )
 
@@ -98,18 +98,12 @@ func Install(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Extract == nil || opts.Lockfile == nil || opts.Manifest == nil {
 		return nil, errors.New("yarn install: Options.Extract, Lockfile and Manifest are required")
 	}
-	if len(opts.Manifest.Nohoist) > 0 {
-		return nil, fmt.Errorf("yarn install: %w: workspaces.nohoist changes yarn's hoisting in ways airlock does not reproduce", ErrWorkspaces)
-	}
 	for _, w := range opts.Workspaces {
 		if err := checkLoc(w.Dir); err != nil {
 			return nil, fmt.Errorf("yarn install: workspace %s: %w", w.Dir, err)
 		}
 		if w.Manifest.Name == "" || w.Manifest.Version == "" {
 			return nil, fmt.Errorf("yarn install: %w: workspace %s has no name or version in its package.json (yarn skips it with a warning); add them", ErrWorkspaces, w.Dir)
-		}
-		if len(w.Manifest.Nohoist) > 0 {
-			return nil, fmt.Errorf("yarn install: %w: %s: workspaces.nohoist changes yarn's hoisting in ways airlock does not reproduce", ErrWorkspaces, w.Dir)
 		}
 	}
 	g, err := newGraph(opts.Lockfile, opts.Manifest, opts.Workspaces, opts.Production)
