@@ -3,9 +3,6 @@ package bun
 import (
 	"bytes"
 	"context"
-	"crypto/sha512"
-	"encoding/base64"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,10 +18,6 @@ import (
 
 // fixturesDir holds the bun fixture projects (testdata/bun/README.md).
 var fixturesDir = filepath.Join("..", "..", "testdata", "bun")
-
-// tarballsDir holds the test registry's archives, which the layout
-// fixtures' lockfiles were resolved against.
-var tarballsDir = filepath.Join("..", "..", "internal", "testregistry", "tarballs")
 
 // layoutFixtures are installed by the tests; the others are parser
 // fixtures resolved against the public registry.
@@ -59,22 +52,13 @@ func stage(t testing.TB, name, dir string) {
 	}
 }
 
-// tarballFile is the test registry's file name for a package.
-func tarballFile(name, version string) string {
-	return strings.TrimPrefix(strings.ReplaceAll(name, "/", "-"), "@") + "-" + version + ".tgz"
-}
-
 // extractFromFixtures is an Extract that reads the test registry's
-// archives from disk, checked against the lockfile's integrity, and
+// archives (testregistry.FixtureTarball), checked against the lockfile's integrity, and
 // unpacks them with ExtractOptions.
 func extractFromFixtures(_ context.Context, pkg lock.Package, dir string) error {
-	data, err := os.ReadFile(filepath.Join(tarballsDir, tarballFile(pkg.Name, pkg.Version)))
+	data, err := testregistry.FixtureTarball(pkg.Name, pkg.Version, pkg.Integrity)
 	if err != nil {
 		return err
-	}
-	sum := sha512.Sum512(data)
-	if got := "sha512-" + base64.StdEncoding.EncodeToString(sum[:]); got != pkg.Integrity {
-		return fmt.Errorf("%s@%s: integrity %s, lockfile says %s", pkg.Name, pkg.Version, got, pkg.Integrity)
 	}
 	_, err = unpack.NpmTarball(bytes.NewReader(data), dir, ExtractOptions(unpack.ProcessUmask()))
 	return err

@@ -3,8 +3,6 @@ package pnpm
 import (
 	"bytes"
 	"context"
-	"crypto/sha512"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/airlock-dev/airlock/internal/testregistry"
 	"github.com/airlock-dev/airlock/internal/treecmp"
 	"github.com/airlock-dev/airlock/lock"
 	lockpnpm "github.com/airlock-dev/airlock/lock/pnpm"
@@ -22,10 +21,6 @@ import (
 
 // fixturesDir holds the pnpm fixture projects (testdata/pnpm/README.md).
 var fixturesDir = filepath.Join("..", "..", "testdata", "pnpm")
-
-// tarballsDir holds the test registry's archives, which the layout
-// fixtures' lockfiles were resolved against.
-var tarballsDir = filepath.Join("..", "..", "internal", "testregistry", "tarballs")
 
 // bookkeeping are the files pnpm writes for its own runs that airlock does
 // not write (see the package documentation).
@@ -48,22 +43,13 @@ func stage(t testing.TB, f fixture, dir string) {
 	}
 }
 
-// tarballFile is the test registry's file name for a package.
-func tarballFile(name, version string) string {
-	return strings.TrimPrefix(strings.ReplaceAll(name, "/", "-"), "@") + "-" + version + ".tgz"
-}
-
 // extractFromFixtures is an Extract that reads the test registry's
-// archives from disk, checked against the lockfile's integrity, and
+// archives (testregistry.FixtureTarball), checked against the lockfile's integrity, and
 // unpacks them as airlock pnpm install does.
 func extractFromFixtures(_ context.Context, pkg lock.Package, dir string) error {
-	data, err := os.ReadFile(filepath.Join(tarballsDir, tarballFile(pkg.Name, pkg.Version)))
+	data, err := testregistry.FixtureTarball(pkg.Name, pkg.Version, pkg.Integrity)
 	if err != nil {
 		return err
-	}
-	sum := sha512.Sum512(data)
-	if got := "sha512-" + base64.StdEncoding.EncodeToString(sum[:]); got != pkg.Integrity {
-		return fmt.Errorf("%s@%s: integrity %s, lockfile says %s", pkg.Name, pkg.Version, got, pkg.Integrity)
 	}
 	_, err = unpack.NpmTarball(bytes.NewReader(data), dir, unpack.NpmOptions{Umask: 0o022, KeepGitignore: true})
 	return err

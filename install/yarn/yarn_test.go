@@ -3,9 +3,6 @@ package yarn
 import (
 	"bytes"
 	"context"
-	"crypto/sha512"
-	"encoding/base64"
-	"fmt"
 	"os"
 	"path"
 	"path/filepath"
@@ -14,16 +11,14 @@ import (
 	"testing"
 
 	"github.com/airlock-dev/airlock/install"
+	"github.com/airlock-dev/airlock/internal/testregistry"
 	"github.com/airlock-dev/airlock/internal/treecmp"
 	"github.com/airlock-dev/airlock/lock"
 	lockyarn "github.com/airlock-dev/airlock/lock/yarn"
 	"github.com/airlock-dev/airlock/unpack"
 )
 
-var (
-	fixturesDir = filepath.Join("..", "..", "testdata", "yarn")
-	tarballsDir = filepath.Join("..", "..", "internal", "testregistry", "tarballs")
-)
+var fixturesDir = filepath.Join("..", "..", "testdata", "yarn")
 
 // yarnCase is one comparison: yarn's flags and the same for airlock.
 type yarnCase struct {
@@ -44,21 +39,13 @@ var layoutFixtures = []string{"basic", "hoisting", "workspace", "nohoist"}
 // documentation for why airlock does not.
 var bookkeeping = []string{"node_modules/.yarn-integrity"}
 
-func tarballFile(name, version string) string {
-	return strings.ReplaceAll(strings.TrimPrefix(name, "@"), "/", "-") + "-" + version + ".tgz"
-}
-
 // extractFromFixtures is the Extract of these tests: the test registry's
 // tarball, checked against the lockfile's integrity, unpacked as airlock
 // yarn install unpacks it.
 func extractFromFixtures(_ context.Context, pkg lock.Package, dir string) error {
-	data, err := os.ReadFile(filepath.Join(tarballsDir, tarballFile(pkg.Name, pkg.Version)))
+	data, err := testregistry.FixtureTarball(pkg.Name, pkg.Version, pkg.Integrity)
 	if err != nil {
 		return err
-	}
-	sum := sha512.Sum512(data)
-	if got := "sha512-" + base64.StdEncoding.EncodeToString(sum[:]); got != pkg.Integrity {
-		return fmt.Errorf("%s@%s: integrity %s, lockfile says %s", pkg.Name, pkg.Version, got, pkg.Integrity)
 	}
 	_, err = unpack.NpmTarball(bytes.NewReader(data), dir, unpack.NpmOptions{Umask: 0o022, KeepGitignore: true})
 	return err
