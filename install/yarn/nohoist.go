@@ -164,37 +164,46 @@ func checkNohoistGlob(p string) error {
 }
 
 // microMatch is micromatch 2's isMatch for a glob checkNohoistGlob
-// accepted (after the path prefix) and a path made by makePath: "**" is
-// any number of path elements, none of them starting with ".", when
-// more follows, and at least one element, of any name, at the end; * is
-// any run of characters but "/", ? any one; and, as in a shell, neither
-// matches a "." that starts a path element.
+// accepted (after the path prefix) and a path made by makePath, following
+// the regular expression micromatch compiles ("**" is
+// (?:(?!(?:\/|^)\.).)*?): "**" is any number of path elements, of which
+// only the first may start with "." (at the end, at least one element);
+// * is any run of characters but "/", ? any one; and an element's leading
+// * or ? does not match a "." that starts the path element, except a *
+// right after "**".
 func microMatch(glob, p string) bool {
-	return matchElems(strings.Split(glob, "/"), strings.Split(p, "/"))
+	return matchElems(strings.Split(glob, "/"), strings.Split(p, "/"), false)
 }
 
-func matchElems(glob, p []string) bool {
+// matchElems matches path elements; afterGlobstar says the glob element
+// before glob[0] was "**".
+func matchElems(glob, p []string, afterGlobstar bool) bool {
 	for len(glob) > 0 {
 		if glob[0] != "**" {
-			if len(p) == 0 || !matchElem(glob[0], p[0]) {
+			guard := !afterGlobstar || !strings.HasPrefix(glob[0], "*")
+			if len(p) == 0 || !matchElem(glob[0], p[0], guard) {
 				return false
 			}
-			glob, p = glob[1:], p[1:]
+			glob, p, afterGlobstar = glob[1:], p[1:], false
 			continue
 		}
-		// Consecutive "**" are one.
+		// Consecutive "**" compile to one.
 		for len(glob) > 1 && glob[1] == "**" {
 			glob = glob[1:]
 		}
-		if len(glob) == 1 {
-			return len(p) > 0
-		}
 		for i := 0; i <= len(p); i++ {
-			if matchElems(glob[1:], p[i:]) {
-				return true
-			}
-			if i < len(p) && strings.HasPrefix(p[i], ".") {
+			if i >= 2 && strings.HasPrefix(p[i-1], ".") {
+				// "**" consumed a "/." after its first element.
 				return false
+			}
+			if len(glob) == 1 {
+				if i == len(p) && i > 0 {
+					return true
+				}
+				continue
+			}
+			if matchElems(glob[1:], p[i:], true) {
+				return true
 			}
 		}
 		return false
@@ -203,9 +212,10 @@ func matchElems(glob, p []string) bool {
 }
 
 // matchElem matches one path element against a glob element of literal
-// characters, * and ?.
-func matchElem(glob, s string) bool {
-	if strings.HasPrefix(s, ".") && glob != "" && (glob[0] == '*' || glob[0] == '?') {
+// characters, * and ?; guard is micromatch's (?!\.) before a leading
+// wildcard.
+func matchElem(glob, s string, guard bool) bool {
+	if guard && strings.HasPrefix(s, ".") && glob != "" && (glob[0] == '*' || glob[0] == '?') {
 		return false
 	}
 	// The classic star-backtracking match: remember the last * and how
