@@ -40,7 +40,7 @@ func newFlagSet(name, synopsis string, w io.Writer) *flag.FlagSet {
 		})
 		shown.PrintDefaults()
 		if noOps {
-			io.WriteString(w, "  Also accepted, changing nothing: npm's --ignore-scripts, --[no-]audit, --[no-]fund,\n"+
+			io.WriteString(w, "  Also accepted, changing nothing: npm's --no-ignore-scripts, --[no-]audit, --[no-]fund,\n"+
 				"  --[no-]progress, --[no-]update-notifier, --prefer-offline, --prefer-online,\n"+
 				"  --foreground-scripts and --[no-]unsafe-perm.\n")
 		}
@@ -54,15 +54,28 @@ const npmNoOpUsage = "accepted for npm compatibility; changes nothing"
 // acceptNpmNoOps registers the npm ci options CI scripts commonly pass that
 // would change nothing airlock does, so that `npm ci --ignore-scripts
 // --no-audit --no-fund` becomes `airlock npm ci` with the same flags:
-// airlock never runs scripts, audits, asks for funding, checks for npm
-// updates or draws npm's progress bar, and it always takes verified
-// packages from its cache before the network. Boolean options take npm's
-// --no- form too. (--loglevel, --silent, --cache and --[no-]optional do
+// airlock never audits, asks for funding, checks for npm updates or draws
+// npm's progress bar, and it always takes verified packages from its cache
+// before the network. Boolean options take npm's --no- form too.
+// (--ignore-scripts, --loglevel, --silent, --cache and --[no-]optional do
 // change something: npmCIFlags.register.)
 func acceptNpmNoOps(fs *flag.FlagSet) {
-	// unsafe-perm only ever changed which user ran scripts.
-	for _, name := range []string{"ignore-scripts", "audit", "fund", "progress", "update-notifier", "prefer-offline", "prefer-online", "foreground-scripts", "unsafe-perm"} {
+	// --no-ignore-scripts is airlock's default; unsafe-perm only ever
+	// changed which user ran scripts.
+	fs.Bool("no-ignore-scripts", false, npmNoOpUsage)
+	for _, name := range []string{"audit", "fund", "progress", "update-notifier", "prefer-offline", "prefer-online", "foreground-scripts", "unsafe-perm"} {
 		fs.Bool(name, false, npmNoOpUsage)
 		fs.Bool("no-"+name, false, npmNoOpUsage)
 	}
 }
+
+// ignoreScriptsFlag is how IgnoreNativeScripts names the command line's
+// --ignore-scripts (npm's, pnpm's, yarn's): the user told the package
+// manager to run no install script at all, above every .npmrc layer, so
+// the project's native allowances (trustedDependencies,
+// onlyBuiltDependencies, allowScripts, ...) do not apply, as with .npmrc's
+// ignore-scripts=true. airlock.toml's [scripts] allow and --allow-scripts
+// are airlock's own and still do.
+const ignoreScriptsFlag = "--ignore-scripts on the command line"
+
+const ignoreScriptsUsage = "run no install script that only the project's native settings allow (trustedDependencies, onlyBuiltDependencies, allowScripts), as the package manager's --ignore-scripts; airlock.toml's [scripts] allow and --allow-scripts still apply"

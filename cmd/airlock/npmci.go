@@ -48,6 +48,9 @@ type npmCIFlags struct {
 	legacyPeerDeps, engineStrict *bool
 	// allowScripts adds --allow-scripts entries to [scripts] allow.
 	allowScripts []string
+	// ignoreScripts is npm's --ignore-scripts: no native script
+	// allowance applies (ignoreScriptsFlag).
+	ignoreScripts bool
 
 	legacyPeerDepsFlag, engineStrictFlag *bool // as parsed; see parsed
 
@@ -104,6 +107,7 @@ func (f *npmCIFlags) register(fs *flag.FlagSet) {
 	})
 	fs.Bool("optional", true, "same as --include=optional (npm's deprecated --optional); --no-optional is --omit=optional")
 	fs.Bool("no-optional", false, "same as --omit=optional (npm's deprecated --no-optional)")
+	fs.BoolVar(&f.ignoreScripts, "ignore-scripts", false, ignoreScriptsUsage)
 	acceptNpmNoOps(fs)
 }
 
@@ -234,6 +238,9 @@ func loadNpmSetup(f *npmCIFlags, rep *reporter) (*npmSetup, error) {
 	}
 	for _, w := range rc.Warnings() {
 		rep.warn(event{Message: w})
+	}
+	if f.ignoreScripts {
+		cfg.IgnoreNativeScripts(ignoreScriptsFlag)
 	}
 	rep.audit.configure(cfg, projectDir)
 	legacyPeerDeps := npmrcBool(rc, "legacy-peer-deps")

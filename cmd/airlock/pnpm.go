@@ -44,6 +44,8 @@ type pnpmFlags struct {
 	from string
 	// allowScripts adds --allow-scripts entries to [scripts] allow.
 	allowScripts []string
+	// ignoreScripts is pnpm's --ignore-scripts (ignoreScriptsFlag).
+	ignoreScripts bool
 	// omit is npm's --omit, which `airlock install` and the pnpm shim
 	// (pnpm --prod becomes --omit=dev) pass on.
 	omit listFlag
@@ -96,7 +98,7 @@ func pnpmInstall(ctx context.Context, command string, args []string, stdout, std
 	fs.BoolVar(&f.quiet, "silent", false, "same as --quiet (pnpm's --silent, -s)")
 	fs.BoolVar(&f.quiet, "s", false, "same as --quiet")
 	frozen := fs.Bool("frozen-lockfile", true, "accepted: airlock always installs the lockfile as it is (pnpm's --frozen-lockfile)")
-	fs.Bool("ignore-scripts", true, "accepted: airlock runs no install script unless [scripts] allow (or --allow-scripts) names it")
+	fs.BoolVar(&f.ignoreScripts, "ignore-scripts", false, ignoreScriptsUsage)
 	fs.Bool("prefer-offline", false, "accepted: airlock takes verified archives from its cache first")
 	fs.Bool("no-frozen-lockfile", false, "refused: airlock never changes the lockfile")
 	reporter := fs.String("reporter", "", "pnpm's reporter: silent is --quiet; default, append-only and ndjson change nothing (--json is airlock's)")
@@ -624,6 +626,9 @@ func runPnpmInstall(ctx context.Context, command string, f *pnpmFlags, rep *repo
 		return err
 	}
 	cfg, rc, sel := plan.cfg, plan.rc, plan.sel
+	if f.ignoreScripts {
+		cfg.IgnoreNativeScripts(ignoreScriptsFlag)
+	}
 	var src *vendor.Source
 	if f.from != "" {
 		if src, err = openVendor(f.from); err != nil {

@@ -35,6 +35,8 @@ type yarnFlags struct {
 	from string
 	// allowScripts adds --allow-scripts entries to [scripts] allow.
 	allowScripts []string
+	// ignoreScripts is yarn's --ignore-scripts (ignoreScriptsFlag).
+	ignoreScripts bool
 }
 
 // yarnCmd is `airlock yarn [install] [flags]` (yarn with no command
@@ -102,7 +104,7 @@ func yarnInstall(ctx context.Context, command string, args []string, stdout, std
 		}
 		return nil
 	})
-	fs.Bool("ignore-scripts", true, "accepted: airlock runs no install script unless [scripts] allow (or --allow-scripts) names it")
+	fs.BoolVar(&f.ignoreScripts, "ignore-scripts", false, ignoreScriptsUsage)
 	fs.Bool("ignore-engines", false, "accepted: airlock does not check engines")
 	fs.Bool("prefer-offline", false, "accepted: airlock takes verified archives from its cache first")
 	fs.Bool("non-interactive", false, "accepted: airlock never prompts")
@@ -240,6 +242,9 @@ func runYarnInstall(ctx context.Context, command string, f *yarnFlags, rep *repo
 		return err
 	}
 	cfg, rc, pkgs := plan.cfg, plan.rc, plan.pkgs
+	if f.ignoreScripts {
+		cfg.IgnoreNativeScripts(ignoreScriptsFlag)
+	}
 	if f.from != "" {
 		if plan.vendor, err = openVendor(f.from); err != nil {
 			return err
