@@ -210,31 +210,38 @@ func advisoryFindings(ctx context.Context, cfg *config.Config, rc *npmrc.Config,
 	var out []analyze.Finding
 	for _, s := range subjects {
 		for _, a := range src.lookup(s) {
-			f := analyze.Finding{Rule: ruleVulnerable, Package: s.Name, Version: s.Version, InstallPath: s.Path, Tool: "airlock"}
-			switch {
-			case a.Malware:
-				f.Rule, f.Severity = ruleMalicious, analyze.Error
-				f.Message = fmt.Sprintf("%s is a known malicious package (%s): %s; %s", s.Name, a.ID, a.Summary, a.Source)
-			default:
-				f.Severity = analyze.Note
-				switch a.Severity {
-				case advisory.Critical, advisory.High:
-					f.Severity = analyze.Error
-				case advisory.Moderate, advisory.Unknown:
-					f.Severity = analyze.Warning
-				}
-				f.Message = fmt.Sprintf("%s (%s) %s; %s", a.ID, a.Severity, a.Summary, a.Matched)
-				if len(a.Fixed) > 0 {
-					f.Message += "; fixed in " + strings.Join(a.Fixed, ", ")
-				}
-			}
-			if a.URL != "" {
-				f.Message += " " + a.URL
-			}
-			out = append(out, f)
+			out = append(out, advisoryFinding(s, a))
 		}
 	}
 	return out, src.notes, nil
+}
+
+// advisoryFinding is one advisory about s as an audit finding, at s.Path:
+// a MAL-* report (AL102) and a critical or high vulnerability (AL101) are
+// errors, a moderate or unrated one a warning, a low one a note.
+func advisoryFinding(s verify.Subject, a verify.Advisory) analyze.Finding {
+	f := analyze.Finding{Rule: ruleVulnerable, Package: s.Name, Version: s.Version, InstallPath: s.Path, Tool: "airlock"}
+	switch {
+	case a.Malware:
+		f.Rule, f.Severity = ruleMalicious, analyze.Error
+		f.Message = fmt.Sprintf("%s is a known malicious package (%s): %s; %s", s.Name, a.ID, a.Summary, a.Source)
+	default:
+		f.Severity = analyze.Note
+		switch a.Severity {
+		case advisory.Critical, advisory.High:
+			f.Severity = analyze.Error
+		case advisory.Moderate, advisory.Unknown:
+			f.Severity = analyze.Warning
+		}
+		f.Message = fmt.Sprintf("%s (%s) %s; %s", a.ID, a.Severity, a.Summary, a.Matched)
+		if len(a.Fixed) > 0 {
+			f.Message += "; fixed in " + strings.Join(a.Fixed, ", ")
+		}
+	}
+	if a.URL != "" {
+		f.Message += " " + a.URL
+	}
+	return f
 }
 
 // storeFile writes data to p atomically; failing costs only the offline

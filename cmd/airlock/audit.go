@@ -22,6 +22,9 @@ type auditFlags struct {
 	sarif   string
 	plugins stringList
 	failOn  string
+	// Python (audit_pip.go): a requirements file or lock, and an
+	// environment's interpreter.
+	requirements, lockFile, python string
 }
 
 type stringList []string
@@ -31,7 +34,9 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // audit analyzes the installed node_modules: every package the lockfile
 // (package-lock.json or pnpm-lock.yaml) records that is on disk, with the
-// built-in analyzers and any plugins.
+// built-in analyzers and any plugins. In a Python project (or with -r,
+// --lock or --python) it matches the locked and installed distributions
+// against the imported OSV database instead (auditPython).
 func audit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f auditFlags
 	fs := newFlagSet("audit", "[flags]", stderr)
@@ -40,6 +45,10 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.sarif, "sarif", "", "write SARIF 2.1.0 to `file` (- for stdout), for GitHub code scanning")
 	fs.Var(&f.plugins, "plugin", "run this WASI analyzer `plugin.wasm` too (repeatable)")
 	fs.StringVar(&f.failOn, "fail-on", "error", "exit 1 when a finding is at least this `severity`: note, warning, error or never")
+	fs.StringVar(&f.requirements, "r", "", "Python: audit this hash-pinned requirements `file` instead of the project's lockfile")
+	fs.StringVar(&f.requirements, "requirement", "", "same as -r")
+	fs.StringVar(&f.lockFile, "lock", "", "Python: audit this `pylock.toml` or uv.lock")
+	fs.StringVar(&f.python, "python", "", "Python: audit what this `interpreter`'s environment has installed (with -r or --lock: as well)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -47,7 +56,7 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	rep := newReporter(stdout, stderr, f.jsonOut, false)
-	findings, err := runAudit(ctx, &f)
+	findings, notes, err := runAudit(ctx, &f)
 	if err != nil {
 		code := exitCode(ctx, err)
 		rep.fail(err, code)
@@ -81,7 +90,7 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rep.finding(fd)
 	}
 	if f.sarif != "-" {
-		rep.done(event{Packages: countPackages(findings)}, []string{auditSummary(findings, failing, f.failOn)})
+		rep.done(event{Packages: countPackages(findings)}, append(notes, auditSummary(findings, failing, f.failOn)))
 	}
 	if failing > 0 {
 		return exitVerify
@@ -89,18 +98,40 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func runAudit(ctx context.Context, f *auditFlags) ([]analyze.Finding, error) {
+// runAudit returns the findings and, for a Python audit, lines saying
+// what was audited and what could not be.
+func runAudit(ctx context.Context, f *auditFlags) ([]analyze.Finding, []string, error) {
 	if _, err := analyze.ParseSeverity(f.failOn); err != nil {
-		return nil, withCode(exitUsage, fmt.Errorf("--fail-on: %w", err))
+		return nil, nil, withCode(exitUsage, fmt.Errorf("--fail-on: %w", err))
 	}
 	projectDir, err := filepath.Abs(f.dir)
 	if err != nil {
-		return nil, withCode(exitUsage, err)
+		return nil, nil, withCode(exitUsage, err)
 	}
-	_, locked, err := lockedJSPackages(projectDir)
+	var locked []lock.Package
+	if !f.wantsPython() {
+		_, locked, err = lockedJSPackages(projectDir)
+	}
+	var noJS errNoJSLock
+	if f.wantsPython() || errors.As(err, &noJS) {
+		t, ok, perr := pythonAuditTarget(f, projectDir)
+		switch {
+		case perr != nil:
+			return nil, nil, perr
+		case ok:
+			return auditPython(ctx, f, projectDir, t)
+		}
+		err = withCode(exitUsage, fmt.Errorf("%w; for a Python project: pylock.toml or uv.lock, or -r requirements.txt, --lock FILE or --python .venv/bin/python (the active virtual environment or the project's .venv is audited when there is no lockfile)", err))
+	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	findings, err := auditJS(ctx, f, projectDir, locked)
+	return findings, nil, err
+}
+
+// auditJS analyzes the installed packages of a JavaScript lockfile.
+func auditJS(ctx context.Context, f *auditFlags, projectDir string, locked []lock.Package) ([]analyze.Finding, error) {
 	var plugins []*plugin.Plugin
 	for _, path := range f.plugins {
 		p, err := plugin.Load(ctx, path, plugin.Limits{})
@@ -151,10 +182,13 @@ func runAudit(ctx context.Context, f *auditFlags) ([]analyze.Finding, error) {
 	return findings, nil
 }
 
+// countPackages counts the packages with findings: by install path, and
+// by name and version for findings about a lockfile entry (Python locks),
+// which all have none.
 func countPackages(fs []analyze.Finding) int {
 	seen := map[string]bool{}
 	for _, f := range fs {
-		seen[f.InstallPath] = true
+		seen[f.InstallPath+"\x00"+f.Package+"@"+f.Version] = true
 	}
 	return len(seen)
 }
