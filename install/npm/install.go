@@ -11,12 +11,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/airlock-dev/airlock/install"
 	"github.com/airlock-dev/airlock/lock"
@@ -460,54 +457,37 @@ func (b *builder) stagedPath(it item) string {
 // one is simply discarded. It returns each location's directory relative to
 // the staging root.
 func (b *builder) extractAll(ctx context.Context) (map[string]string, error) {
-	scratch, err := b.st.Scratch()
-	if err != nil {
-		return nil, err
-	}
-	scratchRel, err := b.st.Rel(scratch)
-	if err != nil {
-		return nil, err
+	var todo []item
+	for _, it := range b.plan.items {
+		if it.kind == kindExtract {
+			todo = append(todo, it)
+		}
 	}
 	limit := b.opts.Concurrency
 	if limit <= 0 {
 		limit = defaultConcurrency()
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(limit)
-	out := map[string]string{}
-	for i, it := range b.plan.items {
-		if it.kind != kindExtract {
-			continue
+	dirs, err := b.st.ExtractAll(ctx, len(todo), limit, func(ctx context.Context, i int, dir string) error {
+		pkg := todo[i].pkg
+		if err := b.opts.Extract(ctx, pkg, dir); err != nil {
+			return fmt.Errorf("extracting %s (%s@%s): %w", pkg.Path, pkg.Name, pkg.Version, err)
 		}
-		dirRel := path.Join(scratchRel, strconv.Itoa(i))
-		out[it.pkg.Path] = dirRel
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return context.Cause(gctx)
+		if w := checkManifest(pkg, dir); w != "" {
+			b.mu.Lock()
+			if b.mismatches == nil {
+				b.mismatches = map[string]string{}
 			}
-			dir := filepath.Join(b.st.Root(), filepath.FromSlash(dirRel))
-			if err := os.Mkdir(dir, dirMode); err != nil {
-				return err
-			}
-			if err := b.opts.Extract(gctx, it.pkg, dir); err != nil {
-				return fmt.Errorf("extracting %s (%s@%s): %w", it.pkg.Path, it.pkg.Name, it.pkg.Version, err)
-			}
-			if w := checkManifest(it.pkg, dir); w != "" {
-				b.mu.Lock()
-				if b.mismatches == nil {
-					b.mismatches = map[string]string{}
-				}
-				b.mismatches[it.pkg.Path] = w
-				b.mu.Unlock()
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+			b.mismatches[pkg.Path] = w
+			b.mu.Unlock()
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, context.Cause(ctx)
+	out := make(map[string]string, len(todo))
+	for i, it := range todo {
+		out[it.pkg.Path] = dirs[i]
 	}
 	return out, nil
 }
