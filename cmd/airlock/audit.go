@@ -90,6 +90,9 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rep.finding(fd)
 	}
 	if f.sarif != "-" {
+		for _, n := range notes {
+			rep.note(event{Message: n}) // --json only; text prints them with the summary
+		}
 		rep.done(event{Packages: countPackages(findings)}, append(notes, auditSummary(findings, failing, f.failOn)))
 	}
 	if failing > 0 {

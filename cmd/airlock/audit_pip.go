@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/install/wheel"
 	"github.com/airlock-dev/airlock/internal/pyinterp"
 	"github.com/airlock-dev/airlock/internal/safefile"
@@ -223,6 +225,10 @@ func installedSubjects(ctx context.Context, python, projectDir string) (subjects
 		return nil, nil, withCode(exitUsage, fmt.Errorf("reading what %s has installed: %w", python, err))
 	}
 	for _, d := range dists {
+		if local := localInstall(filepath.Join(d.Dir, d.DistInfo)); local != "" {
+			skipped = append(skipped, fmt.Sprintf("%s %s (%s): %s, not from a package index", d.Name, d.Version, filepath.Join(d.Dir, d.DistInfo), local))
+			continue
+		}
 		subjects = append(subjects, pySubject{
 			Subject:     verify.Subject{Name: lockpypi.NormalizeName(d.Name), Version: d.Version, Path: filepath.Join(d.Dir, d.DistInfo), Source: "registry"},
 			installPath: filepath.ToSlash(relTo(projectDir, filepath.Join(d.Dir, d.DistInfo))),
@@ -235,6 +241,37 @@ func installedSubjects(ctx context.Context, python, projectDir string) (subjects
 
 // maxEggInfo caps an .egg-info's PKG-INFO read.
 const maxEggInfo = 16 << 20
+
+// maxDirectURL caps a direct_url.json read.
+const maxDirectURL = 1 << 20
+
+// localInstall says whether the distribution at distInfo was installed
+// from a local directory (an editable install of the project itself, as
+// uv sync makes) or a VCS checkout, as its PEP 610 direct_url.json
+// records: PyPI's advisories describe PyPI's project of that name, not
+// this code, so it is not matched (pip-audit skips these too). A wheel or
+// sdist installed from a URL is still matched: it is a release.
+func localInstall(distInfo string) string {
+	data, err := safefile.Read(filepath.Join(distInfo, "direct_url.json"), maxDirectURL)
+	if err != nil {
+		return ""
+	}
+	var du struct {
+		URL     string          `json:"url"`
+		DirInfo json.RawMessage `json:"dir_info"`
+		VCSInfo json.RawMessage `json:"vcs_info"`
+	}
+	if json.Unmarshal(data, &du) != nil {
+		return ""
+	}
+	switch {
+	case du.DirInfo != nil:
+		return "installed from the directory " + client.Redact(du.URL)
+	case du.VCSInfo != nil:
+		return "installed from the repository " + client.Redact(du.URL)
+	}
+	return ""
+}
 
 // eggInfoSubjects reads the .egg-info distributions (a directory holding
 // PKG-INFO, or a single file) in sch's library directories.
