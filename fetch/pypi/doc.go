@@ -26,6 +26,12 @@
 //   - Index pages are remembered on disk (PageCache) so that --offline can
 //     select wheels without the network; a remembered page is never a source
 //     of integrity either.
+//   - Provenance objects (PEP 740) are fetched only from the listing index's
+//     own host, over https, at most MaxProvenanceBytes, and remembered
+//     (ProvenanceCache) under their URL, the file's name and its locked
+//     sha256, so that --offline can check require_provenance. Nothing here
+//     trusts them: the caller verifies each one, cached or fresh, on every
+//     use.
 //
 // Configuration is read as pip reads it (LoadConfig): pip.conf files,
 // PIP_* variables, then the command line and the requirement file's own
