@@ -77,7 +77,8 @@ Usage:
   airlock cache verify        re-hash the cache; remove and list what fails
   airlock cache gc --older-than 30d
                               remove cached archives unused for that long
-  airlock audit [--sarif F]   analyze the installed packages (install scripts, obfuscation, binaries)
+  airlock audit [--sarif F]   analyze the installed packages (install scripts, obfuscation, binaries, advisories);
+                              Python: -r FILE | --lock FILE | --python PATH (advisories)
   airlock doctor              show whether this machine can sandbox allowed install scripts
   airlock config explain [--dir DIR] [--json]
                               print every effective setting and the file, line or variable it came from
