@@ -33,6 +33,9 @@ type synthPkg struct {
 	peers         map[string]string
 	bin           map[string]string
 	os            []string
+	// nohoist makes the package private with these workspaces.nohoist
+	// globs, which yarn's hoister reads from every package.
+	nohoist []string
 }
 
 func (p *synthPkg) manifest() []byte {
@@ -51,6 +54,10 @@ func (p *synthPkg) manifest() []byte {
 	}
 	if len(p.os) > 0 {
 		m["os"] = p.os
+	}
+	if len(p.nohoist) > 0 {
+		m["private"] = true
+		m["workspaces"] = map[string]any{"nohoist": p.nohoist}
 	}
 	b, _ := json.Marshal(m)
 	return b
@@ -86,6 +93,84 @@ type synthProject struct {
 	root map[string]map[string]string // dependencies, devDependencies
 	// ws are workspaces (packages/w<i>), each with the same two maps.
 	ws []map[string]map[string]string
+	// rootNohoist and wsNohoist are workspaces.nohoist globs of the root
+	// and of each workspace; wsPrivate says which workspaces are private
+	// (yarn ignores a public one's nohoist).
+	rootNohoist []string
+	wsNohoist   [][]string
+	wsPrivate   []bool
+	// nohoisted counts the packages airlockLayout placed as nohoist.
+	nohoisted int
+}
+
+// addNohoist gives a project nohoist globs: in a workspace project the
+// root's and some workspaces' (private or not), and some packages' own,
+// naming packages of the project, workspaces, and nothing.
+func (sp *synthProject) addNohoist(rng *rand.Rand) {
+	names := map[string]bool{}
+	for _, p := range sp.pkgs {
+		names[p.name] = true
+	}
+	var pkgNames []string
+	for n := range names {
+		pkgNames = append(pkgNames, n)
+	}
+	sort.Strings(pkgNames)
+	glob := func() string {
+		n := pkgNames[rng.Intn(len(pkgNames))]
+		w := "w0"
+		if len(sp.ws) > 0 {
+			w = fmt.Sprintf("w%d", rng.Intn(len(sp.ws)))
+			if rng.Intn(5) == 0 {
+				n = w // a workspace another one depends on
+			}
+		}
+		switch rng.Intn(9) {
+		case 0:
+			return "**/" + n
+		case 1:
+			return "**/" + n + "/**"
+		case 2:
+			return w + "/" + n
+		case 3:
+			return w + "/**"
+		case 4:
+			return "**/" + n + "/*"
+		case 5:
+			return "*/" + n
+		case 6:
+			return "**/q*"
+		case 7:
+			return n
+		default:
+			return "**/no-such-package"
+		}
+	}
+	list := func() []string {
+		var l []string
+		for k := rng.Intn(3) + 1; k > 0; k-- {
+			l = append(l, glob())
+		}
+		return l
+	}
+	// Without workspaces only packages' own globs count (yarn has no
+	// workspace root then).
+	if len(sp.ws) > 0 && rng.Intn(3) > 0 {
+		sp.rootNohoist = list()
+	}
+	for range sp.ws {
+		var l []string
+		if rng.Intn(2) == 0 {
+			l = list()
+		}
+		sp.wsNohoist = append(sp.wsNohoist, l)
+		sp.wsPrivate = append(sp.wsPrivate, rng.Intn(4) > 0)
+	}
+	for _, p := range sp.pkgs {
+		if rng.Intn(6) == 0 {
+			p.nohoist = list()
+		}
+	}
 }
 
 func randomSynth(rng *rand.Rand) *synthProject {
@@ -222,6 +307,9 @@ func (sp *synthProject) write(t *testing.T, dir string) {
 		"dependencies": sp.root["dependencies"], "devDependencies": sp.root["devDependencies"]}
 	if len(sp.ws) > 0 {
 		rootPJ["workspaces"] = []string{"packages/*"}
+		if len(sp.rootNohoist) > 0 {
+			rootPJ["workspaces"] = map[string]any{"packages": []string{"packages/*"}, "nohoist": sp.rootNohoist}
+		}
 	}
 	pj, _ := json.Marshal(rootPJ)
 	for i, m := range sp.ws {
@@ -229,8 +317,13 @@ func (sp *synthProject) write(t *testing.T, dir string) {
 		if err := os.MkdirAll(wdir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		wpj, _ := json.Marshal(map[string]any{"name": fmt.Sprintf("w%d", i), "version": "1.0.0",
-			"dependencies": m["dependencies"], "devDependencies": m["devDependencies"]})
+		wm := map[string]any{"name": fmt.Sprintf("w%d", i), "version": "1.0.0",
+			"dependencies": m["dependencies"], "devDependencies": m["devDependencies"]}
+		if i < len(sp.wsNohoist) && len(sp.wsNohoist[i]) > 0 {
+			wm["workspaces"] = map[string]any{"nohoist": sp.wsNohoist[i]}
+			wm["private"] = sp.wsPrivate[i]
+		}
+		wpj, _ := json.Marshal(wm)
 		if err := os.WriteFile(filepath.Join(wdir, "package.json"), wpj, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -298,7 +391,11 @@ func (sp *synthProject) airlockLayout(t *testing.T, dir string, production bool)
 		return nil, err
 	}
 	var out []string
+	sp.nohoisted = 0
 	for _, p := range flat {
+		if p.info.isNohoist {
+			sp.nohoisted++
+		}
 		p.info.ref.locations = append(p.info.ref.locations, p.loc)
 		if w := p.info.ref.ws; w != nil {
 			p.info.ref.locations = append(p.info.ref.locations, w.Dir)
@@ -384,7 +481,9 @@ func pkg(t *testing.T, dir, rel string, out *[]string, walk func(string)) {
 // cycles, optional and platform-specific packages, peers, bins,
 // devDependencies) with real yarn 1 (offline, from a mirror of generated
 // archives) and with airlock's hoister and bin planner, and compares
-// package locations and bin links. It runs when yarn 1 is installed
+// package locations and bin links. Two thirds of the projects get
+// nohoist globs (addNohoist), drawn from a second random source so that
+// the projects themselves stay those of the seed. It runs when yarn 1 is installed
 // (PATH or $AIRLOCK_YARN1); $AIRLOCK_YARN_RANDOM sets how many projects
 // (default 40), $AIRLOCK_YARN_SEED the random seed (default 7). Projects whose conflicting cycles nest without end are
 // refused by airlock (ErrTooDeep) and not given to yarn, which would run
@@ -403,13 +502,17 @@ func TestRandomIdenticalToYarn(t *testing.T) {
 		seed, _ = strconv.ParseInt(s, 10, 64)
 	}
 	rng := rand.New(rand.NewSource(seed))
+	nohoistRng := rand.New(rand.NewSource(seed + 1))
 	home := t.TempDir()
-	var compared, workspaces, tooDeep, refused int
+	var compared, workspaces, nohoist, tooDeep, refused int
 	defer func() {
-		t.Logf("%d layouts compared (%d of workspace projects), %d refused by both for a platform, %d too deep for yarn", compared, workspaces, refused, tooDeep)
+		t.Logf("%d layouts compared (%d of workspace projects, %d with packages kept down by nohoist), %d refused by both for a platform, %d too deep for yarn", compared, workspaces, nohoist, refused, tooDeep)
 	}()
 	for i := 0; i < n; i++ {
 		sp := randomSynth(rng)
+		if nohoistRng.Intn(3) > 0 {
+			sp.addNohoist(nohoistRng)
+		}
 		for _, production := range []bool{false, true} {
 			dir := t.TempDir()
 			sp.write(t, dir)
@@ -447,6 +550,9 @@ func TestRandomIdenticalToYarn(t *testing.T) {
 			compared++
 			if len(sp.ws) > 0 {
 				workspaces++
+			}
+			if sp.nohoisted > 0 {
+				nohoist++
 			}
 			got := yarnLayout(t, dir)
 			if d := treecmp.DiffListings(got, want); d != "" {
