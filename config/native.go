@@ -50,6 +50,10 @@ type Native struct {
 	// (Config.IgnoreNativeScripts). .npmrc's ignore-scripts is applied per
 	// install, as .npmrc has layers fetch/npmrc resolves.
 	IgnoreScripts string
+
+	// packageManager is package.json's packageManager, which says whether
+	// yarn's built-in cooldown applies (loadYarnrcs).
+	packageManager string
 }
 
 // NativeAge is one release-age cooldown written in a native tool's
@@ -98,11 +102,13 @@ const maxNativeFile = 4 << 20
 // pnpm11/config/reader/src/index.ts).
 const pnpm11DefaultAge = 24 * time.Hour
 
-// LoadNative reads the native configuration of projectDir: package.json,
-// pnpm-workspace.yaml and .yarnrc.yml in it; bunfig.toml in it over bun's
+// LoadNative reads the native configuration of projectDir: package.json and
+// pnpm-workspace.yaml in it; yarn's .yarnrc.yml files in it, in every
+// parent directory and in the home directory; bunfig.toml in it over bun's
 // global bunfig; and uv's configuration as uv finds it, up the directory
-// tree and at user and system level (loadBunfigs, loadUV: nativelayers.go).
-// getenv supplies HOME, XDG_CONFIG_HOME and uv's UV_* variables. A missing
+// tree and at user and system level (loadYarnrcs, loadBunfigs, loadUV:
+// nativelayers.go). getenv supplies HOME, XDG_CONFIG_HOME and the YARN_*
+// and UV_* variables the tools read. A missing
 // file is not an error; a file that exists but cannot be read as its tool
 // reads it is, because a cooldown or a script decision the project wrote
 // must not be silently dropped.
@@ -117,7 +123,6 @@ func LoadNative(projectDir string, getenv func(string) string) (*Native, error) 
 	}{
 		{"package.json", (*Native).readPackageJSON},
 		{"pnpm-workspace.yaml", (*Native).readPnpmWorkspace},
-		{".yarnrc.yml", (*Native).readYarnrc},
 	}
 	for _, r := range readers {
 		path := filepath.Join(projectDir, r.name)
@@ -139,6 +144,9 @@ func LoadNative(projectDir string, getenv func(string) string) (*Native, error) 
 			n.Read = append(n.Read, path)
 		}
 	}
+	if err := n.loadYarnrcs(projectDir, getenv); err != nil {
+		return nil, err
+	}
 	if err := n.loadBunfigs(projectDir, getenv); err != nil {
 		return nil, err
 	}
@@ -156,10 +164,13 @@ func LoadNative(projectDir string, getenv func(string) string) (*Native, error) 
 	return n, nil
 }
 
+// dropDefaults drops pnpm 11's default cooldown, which any pnpm setting
+// replaces. yarn's default is settled among yarn's own layers
+// (loadYarnrcs), so no other tool's setting drops it.
 func dropDefaults(ages []NativeAge) []NativeAge {
 	var out []NativeAge
 	for _, a := range ages {
-		if !a.Default {
+		if !a.Default || a.Tool != "pnpm" {
 			out = append(out, a)
 		}
 	}
@@ -188,6 +199,7 @@ func (n *Native) readPackageJSON(path string, data []byte) error {
 		return fmt.Errorf("not valid package.json: %v", err)
 	}
 	base := filepath.Base(path)
+	n.packageManager = p.PackageManager
 	// bun: the explicit list only. bun's built-in list of packages it
 	// trusts by default is its own judgement, not the project's.
 	for _, name := range p.TrustedDependencies {
@@ -435,42 +447,26 @@ func scale(amount float64, unit time.Duration) time.Duration {
 	return time.Duration(d)
 }
 
-// yarnDuration is yarn's DURATION setting syntax: a number with an
-// optional unit; a bare number is in the setting's unit (minutes for
+// yarnDuration is yarn's DURATION setting syntax (yarn-core miscUtils
+// parseDuration): a number with an optional unit and nothing between
+// them; a bare number is in the setting's unit (minutes for
 // npmMinimalAgeGate).
-var yarnDuration = regexp.MustCompile(`^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?$`)
+var yarnDuration = regexp.MustCompile(`^(\d*\.?\d+)(ms|s|m|h|d|w)?$`)
 
 var yarnUnits = map[string]time.Duration{"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour, "w": 7 * 24 * time.Hour, "": time.Minute}
 
-func (n *Native) readYarnrc(path string, data []byte) error {
-	doc, err := lockpnpm.ParseYAML(data)
-	if err != nil {
-		return fmt.Errorf("airlock reads a strict subset of YAML: %w", err)
-	}
-	v := doc.Get("npmMinimalAgeGate")
-	if v == nil || v.Kind == lockpnpm.YAMLNull {
-		return nil
-	}
-	m := yarnDuration.FindStringSubmatch(strings.TrimSpace(v.Value))
-	if v.Kind != lockpnpm.YAMLScalar || m == nil {
-		return fmt.Errorf("npmMinimalAgeGate (line %d) = %q: want minutes, or a number with a unit such as \"3d\"", v.Line, v.Value)
+// parseYarnGate reads an npmMinimalAgeGate value and names its unit.
+func parseYarnGate(v string) (time.Duration, string, error) {
+	m := yarnDuration.FindStringSubmatch(v)
+	if m == nil {
+		return 0, "", fmt.Errorf("npmMinimalAgeGate = %q: want minutes, or a number with a unit (ms, s, m, h, d, w) such as \"3d\"", v)
 	}
 	amount, _ := strconv.ParseFloat(m[1], 64)
 	unit := "minutes"
 	if m[2] != "" {
 		unit = m[2]
 	}
-	base := filepath.Base(path)
-	a := NativeAge{Tool: "yarn", Age: scale(amount, yarnUnits[m[2]]), From: fmt.Sprintf("%s:%d npmMinimalAgeGate: %s (%s)", base, v.Line, v.Value, unit)}
-	pre, err := yamlStrings(doc.Get("npmPreapprovedPackages"))
-	if err != nil {
-		return fmt.Errorf("npmPreapprovedPackages: %w", err)
-	}
-	for _, p := range pre {
-		n.addExclusion(&a, p, fmt.Sprintf("%s:%d npmPreapprovedPackages", base, doc.Get("npmPreapprovedPackages").Line))
-	}
-	n.JSAges = append(n.JSAges, a)
-	return nil
+	return scale(amount, yarnUnits[m[2]]), unit, nil
 }
 
 // uvFriendly is a "friendly" duration as uv reads it ("7 days", "1 week",

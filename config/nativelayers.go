@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,9 +17,11 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/airlock-dev/airlock/internal/safefile"
+	lockpnpm "github.com/airlock-dev/airlock/lock/pnpm"
 )
 
-// bun and uv read more than the project directory's own file: bun a global
+// yarn, bun and uv read more than the project directory's own file: yarn
+// every .yarnrc.yml up the directory tree and the home one, bun a global
 // bunfig under the user's home, uv the nearest uv.toml or pyproject.toml
 // [tool.uv] up the directory tree, a user uv.toml and a system one. Each
 // merges its layers key by key, the nearer layer winning; airlock reads the
@@ -30,6 +33,11 @@ import (
 // default $XDG_CONFIG_DIRS (/etc/xdg). A variable so tests never read the
 // machine's own files.
 var etcDir = "/etc"
+
+// searchRoot is the last directory the upward searches (yarn's .yarnrc.yml
+// files, uv's project configuration) read; "" is the filesystem root. A
+// variable so tests never read the directories above their own.
+var searchRoot = ""
 
 // readLayer reads one configuration file; ok is false when it does not
 // exist (or a path component is not a directory, as when HOME is a file).
@@ -135,6 +143,438 @@ func (n *Native) loadBunfigs(projectDir string, getenv func(string) string) erro
 	a := NativeAge{Tool: "bun", Age: scale(secs, time.Second), From: ageFrom}
 	for _, e := range excludes {
 		n.addExclusion(&a, e, exclFrom)
+	}
+	n.JSAges = append(n.JSAges, a)
+	return nil
+}
+
+// yarn 2+ reads .yarnrc.yml ($YARN_RC_FILENAME when set) in the directory
+// it runs in and in every parent up to the filesystem root, and
+// ~/.yarnrc.yml, always by that name (yarn-core Configuration.find,
+// findRcFiles, findFolderRcFile). The home file counts as the farthest,
+// unless it is in the chain already. yarn merges them with resolveRcFiles
+// (configUtils): a setting comes from the nearest file that sets it, but a
+// list is the concatenation of every file's list, farthest first, stopping
+// at a list marked onConflict: reset (kept) or hardReset (dropped, with
+// every farther one); a file whose top level says onConflict: reset hides
+// every file farther than it. YARN_* variables are applied before the
+// files and win outright: yarn keeps the first source of a setting unless
+// the setting is declared to concatenate, and these two are not.
+const (
+	yarnEnvGate        = "YARN_NPM_MINIMAL_AGE_GATE"
+	yarnEnvPreapproved = "YARN_NPM_PREAPPROVED_PACKAGES"
+	yarnEnvRcFilename  = "YARN_RC_FILENAME"
+	yarnHomeRcFilename = ".yarnrc.yml"
+)
+
+// yarnDefaultGate is the npmMinimalAgeGate yarn 4.15 and later apply when
+// no file or variable sets one (plugin-npm: "1d"; "0m" in 4.10 to 4.14).
+const yarnDefaultGate = 24 * time.Hour
+
+const (
+	yarnHowFiles = "yarn reads the nearest .yarnrc.yml that sets it: the project's over its parent directories' over the home one"
+	yarnHowList  = "yarn concatenates npmPreapprovedPackages across .yarnrc.yml files, nearest first, and stops at a list marked onConflict: reset or hardReset, at a value that is not a list, or at a file marked onConflict: reset"
+	yarnHowEnv   = "yarn's environment variables override its .yarnrc.yml files"
+)
+
+// yarnrc is one .yarnrc.yml yarn reads.
+type yarnrc struct {
+	path, label string
+	settings    *lockpnpm.YAMLNode // nil for an empty file
+	onConflict  string             // the file's top-level onConflict
+}
+
+// readYarnrc reads one .yarnrc.yml; ok is false when there is none. yarn
+// refuses a file that is not YAML or not a mapping, so airlock does too.
+func readYarnrc(path, label string) (*yarnrc, bool, error) {
+	data, ok, err := readLayer(path)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	doc, err := lockpnpm.ParseYAML(data)
+	if err != nil {
+		return nil, false, nativeFileErr(path, fmt.Errorf("airlock reads a strict subset of YAML: %w", err))
+	}
+	f := &yarnrc{path: path, label: label}
+	switch doc.Kind {
+	case lockpnpm.YAMLNull:
+		return f, true, nil
+	case lockpnpm.YAMLMap:
+	default:
+		return nil, false, nativeFileErr(path, errors.New("not a mapping of settings (yarn refuses it too)"))
+	}
+	f.settings = doc
+	if oc := doc.Get("onConflict"); oc != nil && oc.Kind == lockpnpm.YAMLScalar {
+		f.onConflict = oc.Value
+		if v := doc.Get("value"); v != nil {
+			// {onConflict, value}: the settings are under value.
+			if v.Kind != lockpnpm.YAMLMap {
+				return nil, false, nativeFileErr(path, fmt.Errorf("value (line %d): want the mapping of settings that onConflict applies to", v.Line))
+			}
+			f.settings = v
+		}
+	}
+	return f, true, nil
+}
+
+// yarnrcs lists the .yarnrc.yml files yarn reads for projectDir in yarn's
+// order: the home one, then the filesystem root's down to the project's.
+// The project's own file is labelled by its name, the others by path.
+func yarnrcs(projectDir string, getenv func(string) string) ([]*yarnrc, error) {
+	name := yarnHomeRcFilename
+	if v := getenv(yarnEnvRcFilename); v != "" {
+		name = v
+	}
+	dir, err := filepath.Abs(projectDir)
+	if err != nil {
+		return nil, err
+	}
+	// yarn walks up from its working directory as the kernel reports it,
+	// with symbolic links resolved.
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	var chain []*yarnrc // nearest first
+	for top := dir; ; {
+		label := filepath.Join(dir, name)
+		if dir == top {
+			label = name
+		}
+		f, ok, err := readYarnrc(filepath.Join(dir, name), label)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			chain = append(chain, f)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir || dir == searchRoot {
+			break
+		}
+		dir = parent
+	}
+	slices.Reverse(chain)
+	if h := getenv("HOME"); h != "" {
+		p := filepath.Join(h, yarnHomeRcFilename)
+		if !slices.ContainsFunc(chain, func(f *yarnrc) bool { return f.path == p }) {
+			f, ok, err := readYarnrc(p, p)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				chain = append([]*yarnrc{f}, chain...)
+			}
+		}
+	}
+	return chain, nil
+}
+
+// yarnKind is a value's kind as resolveRcFiles tells them apart.
+type yarnKind int
+
+const (
+	yarnUnset yarnKind = iota
+	yarnLiteral
+	yarnList
+	yarnMapping
+)
+
+// yarnPart is one file's value of a setting.
+type yarnPart struct {
+	file       *yarnrc
+	from       string // "label:line key"
+	v          *lockpnpm.YAMLNode
+	onConflict string
+}
+
+func (p *yarnPart) kind() yarnKind {
+	switch p.v.Kind {
+	case lockpnpm.YAMLSeq:
+		return yarnList
+	case lockpnpm.YAMLMap:
+		return yarnMapping
+	}
+	return yarnLiteral
+}
+
+// yarnParts is each file's value of key (nil where the file has none). A
+// mapping with an onConflict string is yarn's conflict marker: its value
+// is the marker's value, or the rest of the mapping.
+func yarnParts(files []*yarnrc, key string) []*yarnPart {
+	parts := make([]*yarnPart, len(files))
+	for i, f := range files {
+		raw := f.settings.Get(key)
+		if raw == nil {
+			continue
+		}
+		p := &yarnPart{file: f, from: fmt.Sprintf("%s:%d %s", f.label, raw.Line, key), v: raw}
+		if oc := raw.Get("onConflict"); oc != nil && oc.Kind == lockpnpm.YAMLScalar {
+			p.onConflict = oc.Value
+			p.v = raw.Get("value")
+			if p.v == nil {
+				p.v = &lockpnpm.YAMLNode{Kind: lockpnpm.YAMLMap, Line: raw.Line}
+			}
+		}
+		parts[i] = p
+	}
+	return parts
+}
+
+// yarnMerge is resolveRcFiles for one setting over parts from index from
+// on: the parts that make its value, farthest first (one for a literal),
+// the kind of the nearest part, and that part.
+func yarnMerge(parts []*yarnPart, from int) (got []*yarnPart, kind yarnKind, nearest *yarnPart) {
+	for m := len(parts) - 1; m >= from; m-- {
+		p := parts[m]
+		if p == nil {
+			continue
+		}
+		if nearest == nil {
+			nearest, kind = p, p.kind()
+		}
+		if p.kind() != kind || p.onConflict == "hardReset" {
+			break
+		}
+		if kind == yarnLiteral {
+			return []*yarnPart{p}, kind, nearest
+		}
+		got = append([]*yarnPart{p}, got...)
+		if p.onConflict == "reset" {
+			break
+		}
+		if p.onConflict == "extend" && m == from {
+			from = 0 // an extend at the edge reaches past a file's reset
+		}
+	}
+	return got, kind, nearest
+}
+
+// yarnScalar refuses a value yarn would rewrite before reading it: yarn
+// substitutes ${VAR} (from the environment and .env.yarn) and unescapes
+// backslashes, which airlock does not reproduce.
+func yarnScalar(v string) error {
+	if strings.Contains(v, "${") || strings.Contains(v, `\`) {
+		return fmt.Errorf("%q: yarn substitutes ${VARIABLE} and backslash escapes in it, which airlock does not; write the value itself", v)
+	}
+	return nil
+}
+
+// gateFrom is how a source of npmMinimalAgeGate is named, with its unit.
+func (p *yarnPart) gateFrom() string {
+	if p.kind() != yarnLiteral || p.v.Kind != lockpnpm.YAMLScalar {
+		return p.from
+	}
+	_, unit, _ := parseYarnGate(p.v.Value)
+	return fmt.Sprintf("%s: %s (%s)", p.from, p.v.Value, unit)
+}
+
+// checkGate checks every file's npmMinimalAgeGate, even one a nearer file
+// replaces: a value airlock cannot read is an error wherever it is.
+func checkGate(p *yarnPart) error {
+	if p == nil || p.kind() != yarnLiteral {
+		return nil
+	}
+	if p.v.Kind == lockpnpm.YAMLNull {
+		return nativeFileErr(p.file.path, fmt.Errorf("npmMinimalAgeGate (line %d) is empty: yarn refuses null; write a duration such as \"3d\", or 0", p.v.Line))
+	}
+	if err := yarnScalar(p.v.Value); err != nil {
+		return nativeFileErr(p.file.path, fmt.Errorf("npmMinimalAgeGate (line %d): %w", p.v.Line, err))
+	}
+	if _, _, err := parseYarnGate(p.v.Value); err != nil {
+		return nativeFileErr(p.file.path, fmt.Errorf("line %d: %w", p.v.Line, err))
+	}
+	return nil
+}
+
+// yarnPatterns reads one file's npmPreapprovedPackages: a list of names or
+// globs, or a string yarn splits at commas.
+func yarnPatterns(p *yarnPart) ([]string, error) {
+	bad := func(line int, err error) error {
+		return nativeFileErr(p.file.path, fmt.Errorf("npmPreapprovedPackages (line %d): %w", line, err))
+	}
+	switch p.kind() {
+	case yarnMapping:
+		return nil, bad(p.v.Line, errors.New("want a list of package names or globs"))
+	case yarnLiteral:
+		if p.v.Kind == lockpnpm.YAMLNull {
+			return nil, nil
+		}
+		if err := yarnScalar(p.v.Value); err != nil {
+			return nil, bad(p.v.Line, err)
+		}
+		return splitYarnList(p.v.Value), nil
+	}
+	var out []string
+	for _, it := range p.v.Items {
+		if it.Kind != lockpnpm.YAMLScalar || it.Value == "" {
+			return nil, bad(it.Line, errors.New("want a package name or glob"))
+		}
+		if err := yarnScalar(it.Value); err != nil {
+			return nil, bad(it.Line, err)
+		}
+		out = append(out, it.Value)
+	}
+	return out, nil
+}
+
+// splitYarnList splits a list written as one string, as yarn does: at
+// commas, with no trimming (" b" matches no package in yarn either).
+func splitYarnList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// yarnDefaultGateFor reports whether packageManager names a yarn that waits
+// yarnDefaultGate by default: 4.15 and later.
+func yarnDefaultGateFor(pm string) bool {
+	v, ok := strings.CutPrefix(pm, "yarn@")
+	if !ok {
+		return false
+	}
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(parts[1])
+	return err1 == nil && err2 == nil && (major > 4 || major == 4 && minor >= 15)
+}
+
+// loadYarnrcs reads npmMinimalAgeGate and npmPreapprovedPackages as yarn 2+
+// resolves them across its .yarnrc.yml files and YARN_* variables, over
+// yarn 4.15's default when package.json's packageManager names such a yarn.
+// Values a nearer file or a variable replaced are listed in Notes.
+func (n *Native) loadYarnrcs(projectDir string, getenv func(string) string) error {
+	files, err := yarnrcs(projectDir, getenv)
+	if err != nil {
+		return err
+	}
+	// A file marked onConflict: reset hides the files farther than it; one
+	// marked hardReset hides itself too.
+	from, cut := 0, ""
+	for m := len(files) - 1; m >= 0 && cut == ""; m-- {
+		switch files[m].onConflict {
+		case "hardReset":
+			from, cut = m+1, files[m].label+" onConflict: hardReset"
+		case "reset":
+			from, cut = m, files[m].label+" onConflict: reset"
+		}
+	}
+	const cutHow = "yarn reads no .yarnrc.yml farther than a file marked onConflict: reset, nor the file marked hardReset"
+
+	// npmMinimalAgeGate: the nearest value, or the variable's.
+	gates := yarnParts(files, "npmMinimalAgeGate")
+	for _, p := range gates {
+		if err := checkGate(p); err != nil {
+			return err
+		}
+	}
+	var (
+		age      time.Duration
+		ageFrom  string
+		fallback bool
+	)
+	got, kind, nearest := yarnMerge(gates, from)
+	switch {
+	case kind == yarnList || kind == yarnMapping:
+		return nativeFileErr(nearest.file.path, fmt.Errorf("npmMinimalAgeGate (line %d): want a duration such as \"3d\", not a list or mapping", nearest.v.Line))
+	case kind == yarnLiteral && len(got) == 0:
+		return nativeFileErr(nearest.file.path, fmt.Errorf("npmMinimalAgeGate (line %d): onConflict: hardReset applies to lists and mappings; yarn fails on it here", nearest.v.Line))
+	case kind == yarnLiteral:
+		age, _, _ = parseYarnGate(got[0].v.Value)
+		ageFrom = got[0].gateFrom()
+	}
+	if v := getenv(yarnEnvGate); v != "" {
+		if err := yarnScalar(v); err != nil {
+			return fmt.Errorf("env %s: %w", yarnEnvGate, err)
+		}
+		d, unit, err := parseYarnGate(v)
+		if err != nil {
+			return fmt.Errorf("env %s: %w", yarnEnvGate, err)
+		}
+		age, ageFrom, got = d, fmt.Sprintf("env %s=%s (%s)", yarnEnvGate, v, unit), nil
+	}
+	for _, p := range gates {
+		switch {
+		case p == nil || len(got) == 1 && p == got[0]:
+		case ageFrom != "":
+			how := yarnHowFiles
+			if got == nil {
+				how = yarnHowEnv
+			}
+			n.replaced(p.gateFrom(), ageFrom, how)
+		default:
+			n.replaced(p.gateFrom(), cut, cutHow)
+		}
+	}
+	if ageFrom == "" && yarnDefaultGateFor(n.packageManager) {
+		age, fallback = yarnDefaultGate, true
+		ageFrom = fmt.Sprintf("yarn 4.15's default npmMinimalAgeGate (1d), as package.json packageManager is %q", n.packageManager)
+	}
+
+	// npmPreapprovedPackages: the lists concatenated, or the variable's.
+	type exemption struct{ pattern, from string }
+	var exempt []exemption
+	lists := yarnParts(files, "npmPreapprovedPackages")
+	patterns := map[*yarnPart][]string{}
+	for _, p := range lists {
+		if p == nil {
+			continue
+		}
+		ps, err := yarnPatterns(p)
+		if err != nil {
+			return err
+		}
+		patterns[p] = ps
+	}
+	got, kind, nearest = yarnMerge(lists, from)
+	winner := cut
+	if len(got) > 0 {
+		winner = got[len(got)-1].from
+	} else if nearest != nil {
+		winner = nearest.from + " onConflict: hardReset"
+	}
+	how := yarnHowList
+	if v := getenv(yarnEnvPreapproved); v != "" {
+		if err := yarnScalar(v); err != nil {
+			return fmt.Errorf("env %s: %w", yarnEnvPreapproved, err)
+		}
+		winner, how, got = "env "+yarnEnvPreapproved, yarnHowEnv, nil
+		for _, pat := range splitYarnList(v) {
+			exempt = append(exempt, exemption{pat, winner})
+		}
+	}
+	for _, p := range got {
+		for _, pat := range patterns[p] {
+			exempt = append(exempt, exemption{pat, p.from})
+		}
+	}
+	for _, p := range lists {
+		switch {
+		case p == nil || slices.Contains(got, p):
+		case p.onConflict == "hardReset" && how == yarnHowList:
+			n.Notes = append(n.Notes, fmt.Sprintf("%s: not applied; onConflict: hardReset drops this list and every farther one, as in yarn", p.from))
+		default:
+			n.replaced(p.from, winner, how)
+		}
+	}
+
+	for i := len(files) - 1; i >= 0; i-- {
+		if gates[i] != nil || lists[i] != nil {
+			n.Read = append(n.Read, files[i].path)
+		}
+	}
+	if ageFrom == "" {
+		return nil
+	}
+	a := NativeAge{Tool: "yarn", Age: age, From: ageFrom, Default: fallback}
+	for _, e := range exempt {
+		n.addExclusion(&a, e.pattern, e.from)
 	}
 	n.JSAges = append(n.JSAges, a)
 	return nil
@@ -350,7 +790,7 @@ func (n *Native) uvProjectConfig(projectDir string) (*uvLayer, error) {
 			return l, nil
 		}
 		parent := filepath.Dir(dir)
-		if parent == dir {
+		if parent == dir || dir == searchRoot {
 			return nil, nil
 		}
 		dir = parent

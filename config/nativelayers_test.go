@@ -9,12 +9,16 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// No test reads the machine's /etc/uv/uv.toml or /etc/xdg.
+	// No test reads the machine's /etc/uv/uv.toml or /etc/xdg, nor a
+	// .yarnrc.yml or uv.toml above its temporary directory: every
+	// t.TempDir is made under dir, where the upward searches stop.
 	dir, err := os.MkdirTemp("", "airlock-config-etc")
 	if err != nil {
 		panic(err)
 	}
 	etcDir = filepath.Join(dir, "etc")
+	searchRoot = dir
+	os.Setenv("TMPDIR", dir)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -38,9 +42,9 @@ func (l layered) load(t *testing.T) (*Config, error) {
 	for k, v := range l.env {
 		env[k] = strings.ReplaceAll(v, "$ROOT", root)
 	}
-	old := etcDir
-	etcDir = filepath.Join(root, "etc")
-	t.Cleanup(func() { etcDir = old })
+	oldEtc, oldRoot := etcDir, searchRoot
+	etcDir, searchRoot = filepath.Join(root, "etc"), root
+	t.Cleanup(func() { etcDir, searchRoot = oldEtc, oldRoot })
 	project := l.project
 	if project == "" {
 		project = "proj"
@@ -240,6 +244,18 @@ func TestNativeLayersUnreadable(t *testing.T) {
 		{"UV_CONFIG_FILE missing", layered{env: map[string]string{"UV_CONFIG_FILE": "$ROOT/nope.toml"}}, "UV_CONFIG_FILE=" /* names the variable */},
 		{"UV_NO_CONFIG not a boolean", layered{env: map[string]string{"UV_NO_CONFIG": "maybe"}}, `UV_NO_CONFIG="maybe": want true or false`},
 		{"UV_EXCLUDE_NEWER malformed", layered{env: map[string]string{"UV_EXCLUDE_NEWER": "1 month"}}, "env UV_EXCLUDE_NEWER: "},
+		{"home .yarnrc.yml not YAML", layered{files: map[string]string{"home/.yarnrc.yml": "npmMinimalAgeGate: [3d\n"}}, "home/.yarnrc.yml: airlock reads a strict subset of YAML"},
+		{"home .yarnrc.yml duration", layered{files: map[string]string{"home/.yarnrc.yml": "npmMinimalAgeGate: 3 days\n"}}, `home/.yarnrc.yml: line 1: npmMinimalAgeGate = "3 days": want minutes`},
+		{"home .yarnrc.yml overridden but malformed", layered{files: map[string]string{"home/.yarnrc.yml": "npmMinimalAgeGate: 3 days\n", "proj/.yarnrc.yml": "npmMinimalAgeGate: 1d\n"}}, "home/.yarnrc.yml: "},
+		{"home .yarnrc.yml not a file", layered{files: map[string]string{"home/.yarnrc.yml/x": ""}}, "is not a regular file"},
+		{"parent .yarnrc.yml not a mapping", layered{project: "ws/proj", files: map[string]string{"ws/.yarnrc.yml": "- npmMinimalAgeGate\n"}}, "ws/.yarnrc.yml: not a mapping of settings"},
+		{"empty npmMinimalAgeGate", layered{files: map[string]string{"proj/.yarnrc.yml": "npmMinimalAgeGate:\n"}}, "npmMinimalAgeGate (line 1) is empty"},
+		{"npmMinimalAgeGate with a variable", layered{files: map[string]string{"proj/.yarnrc.yml": "npmMinimalAgeGate: ${GATE:-3d}\n"}}, "yarn substitutes ${VARIABLE}"},
+		{"npmMinimalAgeGate list", layered{files: map[string]string{"proj/.yarnrc.yml": "npmMinimalAgeGate: [3d]\n"}}, "not a list or mapping"},
+		{"npmMinimalAgeGate hardReset", layered{files: map[string]string{"proj/.yarnrc.yml": "npmMinimalAgeGate:\n  onConflict: hardReset\n  value: 3d\n"}}, "onConflict: hardReset applies to lists"},
+		{"npmPreapprovedPackages item", layered{files: map[string]string{"proj/.yarnrc.yml": "npmMinimalAgeGate: 1d\nnpmPreapprovedPackages:\n  - {a: b}\n"}}, "npmPreapprovedPackages (line 3): want a package name"},
+		{"npmPreapprovedPackages mapping", layered{files: map[string]string{"home/.yarnrc.yml": "npmPreapprovedPackages:\n  a: b\n"}}, "want a list of package names"},
+		{"YARN_NPM_MINIMAL_AGE_GATE malformed", layered{env: map[string]string{"YARN_NPM_MINIMAL_AGE_GATE": "3 d"}}, "env YARN_NPM_MINIMAL_AGE_GATE: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,5 +263,108 @@ func TestNativeLayersUnreadable(t *testing.T) {
 				t.Errorf("err = %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestYarnrcLayers: yarn reads .yarnrc.yml in the project, in every parent
+// and in the home directory, nearer over farther for a value, lists
+// concatenated, and YARN_* variables over them all.
+func TestYarnrcLayers(t *testing.T) {
+	const home3d = "npmMinimalAgeGate: 3d\nnpmPreapprovedPackages:\n  - webpack\n"
+	tests := []struct {
+		name    string
+		l       layered
+		pkg     string
+		want    time.Duration
+		from    string // suffix of the source
+		replace string // a note that a setting was replaced
+	}{
+		{"home", layered{files: map[string]string{"home/.yarnrc.yml": home3d}}, "lodash", 3 * day,
+			"home/.yarnrc.yml:1 npmMinimalAgeGate: 3d (d)", ""},
+		{"home exemption", layered{files: map[string]string{"home/.yarnrc.yml": home3d}}, "webpack", 0,
+			"home/.yarnrc.yml:3 npmPreapprovedPackages", ""},
+		{"a parent's", layered{project: "ws/proj", files: map[string]string{"ws/.yarnrc.yml": "npmMinimalAgeGate: 2880\n"}}, "lodash", 2 * day,
+			"ws/.yarnrc.yml:1 npmMinimalAgeGate: 2880 (minutes)", ""},
+		{"every parent up to the root", layered{project: "a/b/c/proj", files: map[string]string{"a/.yarnrc.yml": "npmMinimalAgeGate: 2h\n"}}, "lodash", 2 * time.Hour,
+			"a/.yarnrc.yml:1 npmMinimalAgeGate: 2h (h)", ""},
+		{"a parent's over the home one", layered{project: "ws/proj", files: map[string]string{"home/.yarnrc.yml": home3d, "ws/.yarnrc.yml": "npmMinimalAgeGate: 2d\n"}}, "lodash", 2 * day,
+			"ws/.yarnrc.yml:1 npmMinimalAgeGate: 2d (d)", "home/.yarnrc.yml:1 npmMinimalAgeGate: 3d (d): not applied; "},
+		{"the project's over both", layered{project: "ws/proj", files: map[string]string{"home/.yarnrc.yml": home3d, "ws/.yarnrc.yml": "npmMinimalAgeGate: 2d\n", "ws/proj/.yarnrc.yml": "npmMinimalAgeGate: 60\n"}}, "lodash", time.Hour,
+			".yarnrc.yml:1 npmMinimalAgeGate: 60 (minutes)", "ws/.yarnrc.yml:1 npmMinimalAgeGate: 2d (d): not applied; .yarnrc.yml:1 npmMinimalAgeGate: 60 (minutes) takes precedence (yarn reads the nearest .yarnrc.yml"},
+		{"the project's 0 turns the home one off", layered{files: map[string]string{"home/.yarnrc.yml": home3d, "proj/.yarnrc.yml": "npmMinimalAgeGate: 0\n"}}, "lodash", 0,
+			".yarnrc.yml:1 npmMinimalAgeGate: 0 (minutes)", "not applied"},
+		{"lists concatenate", layered{files: map[string]string{"home/.yarnrc.yml": home3d, "proj/.yarnrc.yml": "npmPreapprovedPackages: [react]\n"}}, "webpack", 0,
+			"home/.yarnrc.yml:3 npmPreapprovedPackages", ""},
+		{"lists concatenate, the nearer", layered{files: map[string]string{"home/.yarnrc.yml": home3d, "proj/.yarnrc.yml": "npmPreapprovedPackages: [react]\n"}}, "react", 0,
+			".yarnrc.yml:1 npmPreapprovedPackages", ""},
+		{"a string list is split at commas", layered{files: map[string]string{"proj/.yarnrc.yml": "npmMinimalAgeGate: 1d\nnpmPreapprovedPackages: react,webpack\n"}}, "webpack", 0,
+			".yarnrc.yml:2 npmPreapprovedPackages", ""},
+		{"onConflict: reset keeps the farther lists out", layered{files: map[string]string{"home/.yarnrc.yml": home3d, "proj/.yarnrc.yml": "npmPreapprovedPackages:\n  onConflict: reset\n  value:\n    - react\n"}}, "webpack", 3 * day,
+			"home/.yarnrc.yml:1 npmMinimalAgeGate: 3d (d)", "home/.yarnrc.yml:3 npmPreapprovedPackages: not applied; .yarnrc.yml:2 npmPreapprovedPackages takes precedence"},
+		{"onConflict: hardReset drops its own list too", layered{files: map[string]string{"home/.yarnrc.yml": home3d, "proj/.yarnrc.yml": "npmPreapprovedPackages:\n  onConflict: hardReset\n  value: [react]\n"}}, "react", 3 * day,
+			"home/.yarnrc.yml:1 npmMinimalAgeGate: 3d (d)", "home/.yarnrc.yml:3 npmPreapprovedPackages: not applied; .yarnrc.yml:2 npmPreapprovedPackages onConflict: hardReset takes precedence"},
+		{"a file's onConflict: reset hides the farther files", layered{files: map[string]string{"home/.yarnrc.yml": home3d, "proj/.yarnrc.yml": "onConflict: reset\nnodeLinker: node-modules\n"}}, "lodash", 0,
+			"", "home/.yarnrc.yml:1 npmMinimalAgeGate: 3d (d): not applied; .yarnrc.yml onConflict: reset"},
+		{"the home file in the chain keeps its place", layered{project: "home/proj", files: map[string]string{".yarnrc.yml": "npmMinimalAgeGate: 7d\n", "home/.yarnrc.yml": home3d}}, "lodash", 3 * day,
+			"home/.yarnrc.yml:1 npmMinimalAgeGate: 3d (d)", "npmMinimalAgeGate: 7d (d): not applied"},
+		{"YARN_NPM_MINIMAL_AGE_GATE over the files", layered{files: map[string]string{"home/.yarnrc.yml": home3d, "proj/.yarnrc.yml": "npmMinimalAgeGate: 1d\n"},
+			env: map[string]string{"YARN_NPM_MINIMAL_AGE_GATE": "12h"}}, "lodash", 12 * time.Hour, "env YARN_NPM_MINIMAL_AGE_GATE=12h (h)",
+			".yarnrc.yml:1 npmMinimalAgeGate: 1d (d): not applied; env YARN_NPM_MINIMAL_AGE_GATE=12h (h) takes precedence (yarn's environment variables"},
+		{"YARN_NPM_MINIMAL_AGE_GATE keeps the files' exemptions", layered{files: map[string]string{"home/.yarnrc.yml": home3d},
+			env: map[string]string{"YARN_NPM_MINIMAL_AGE_GATE": "12h"}}, "webpack", 0, "home/.yarnrc.yml:3 npmPreapprovedPackages", "not applied"},
+		{"YARN_NPM_PREAPPROVED_PACKAGES replaces the lists", layered{files: map[string]string{"home/.yarnrc.yml": home3d},
+			env: map[string]string{"YARN_NPM_PREAPPROVED_PACKAGES": "react,lodash"}}, "webpack", 3 * day, "home/.yarnrc.yml:1 npmMinimalAgeGate: 3d (d)",
+			"home/.yarnrc.yml:3 npmPreapprovedPackages: not applied; env YARN_NPM_PREAPPROVED_PACKAGES takes precedence"},
+		{"YARN_NPM_PREAPPROVED_PACKAGES exempts", layered{files: map[string]string{"home/.yarnrc.yml": home3d},
+			env: map[string]string{"YARN_NPM_PREAPPROVED_PACKAGES": "react,lodash"}}, "lodash", 0, "env YARN_NPM_PREAPPROVED_PACKAGES", "not applied"},
+		{"YARN_RC_FILENAME renames the project's files", layered{files: map[string]string{"proj/.yarnrc.yml": "npmMinimalAgeGate: 1d\n", "proj/ci.yml": "npmMinimalAgeGate: 5d\n"},
+			env: map[string]string{"YARN_RC_FILENAME": "ci.yml"}}, "lodash", 5 * day, "ci.yml:1 npmMinimalAgeGate: 5d (d)", ""},
+		{"YARN_RC_FILENAME leaves the home file's name", layered{files: map[string]string{"home/.yarnrc.yml": home3d, "home/ci.yml": "npmMinimalAgeGate: 9d\n"},
+			env: map[string]string{"YARN_RC_FILENAME": "ci.yml"}}, "lodash", 3 * day, "home/.yarnrc.yml:1 npmMinimalAgeGate: 3d (d)", ""},
+		{"yarn 4.15 waits a day by default", layered{files: map[string]string{"proj/package.json": `{"packageManager": "yarn@4.18.1+sha512.abc"}`}}, "lodash", day,
+			`yarn 4.15's default npmMinimalAgeGate (1d), as package.json packageManager is "yarn@4.18.1+sha512.abc"`, ""},
+		{"yarn 4.14 does not", layered{files: map[string]string{"proj/package.json": `{"packageManager": "yarn@4.14.1"}`}}, "lodash", 0, "", ""},
+		{"the default keeps the files' exemptions", layered{files: map[string]string{"proj/package.json": `{"packageManager": "yarn@4.15.0"}`, "home/.yarnrc.yml": "npmPreapprovedPackages: [webpack]\n"}}, "webpack", 0,
+			"home/.yarnrc.yml:1 npmPreapprovedPackages", ""},
+		{"a file's 0 replaces the default", layered{files: map[string]string{"proj/package.json": `{"packageManager": "yarn@4.15.0"}`, "home/.yarnrc.yml": "npmMinimalAgeGate: 0\n"}}, "lodash", 0,
+			"home/.yarnrc.yml:1 npmMinimalAgeGate: 0 (minutes)", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := tt.l.load(t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, from := ageOf(c, JS, tt.pkg)
+			if got != tt.want || !strings.HasSuffix(from, tt.from) {
+				t.Errorf("%s: %v from %q, want %v from ...%q", tt.pkg, got, from, tt.want, tt.from)
+			}
+			if notes := strings.Join(c.Native.Notes, "\n"); !strings.Contains(notes, tt.replace) || tt.replace == "" && notes != "" {
+				t.Errorf("notes = %q, want %q", notes, tt.replace)
+			}
+			if py, _ := ageOf(c, Python, tt.pkg); py != 0 {
+				t.Errorf("yarn's cooldown applied to Python: %v", py)
+			}
+		})
+	}
+}
+
+// TestYarnrcRead: explain lists each .yarnrc.yml that holds a cooldown
+// setting, nearest first, and no other.
+func TestYarnrcRead(t *testing.T) {
+	c, err := layered{project: "ws/proj", files: map[string]string{
+		"home/.yarnrc.yml":    "npmPreapprovedPackages: [webpack]\n",
+		"ws/.yarnrc.yml":      "npmMinimalAgeGate: 1d\n",
+		"ws/proj/.yarnrc.yml": "nodeLinker: node-modules\n",
+	}}.load(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range c.Native.Read {
+		got = append(got, filepath.Base(filepath.Dir(p))+"/"+filepath.Base(p))
+	}
+	if want := "ws/.yarnrc.yml home/.yarnrc.yml"; strings.Join(got, " ") != want {
+		t.Errorf("Read = %q, want %q", got, want)
 	}
 }
