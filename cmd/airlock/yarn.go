@@ -245,6 +245,11 @@ func runYarnInstall(ctx context.Context, command string, f *yarnFlags, rep *repo
 	if f.ignoreScripts {
 		cfg.IgnoreNativeScripts(ignoreScriptsFlag)
 	}
+	if by, err := yarnrcIgnoresScripts(projectDir, os.Environ()); err != nil {
+		return withCode(exitUsage, err)
+	} else if by != "" {
+		cfg.IgnoreNativeScripts(by)
+	}
 	if f.from != "" {
 		if plan.vendor, err = openVendor(f.from); err != nil {
 			return err
