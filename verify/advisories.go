@@ -135,6 +135,22 @@ func from(where string) string {
 	return where
 }
 
+// IgnoredAdvisory returns the advisories.ignore entry that names a (by
+// its id or an alias) for the package name, and where that list was set,
+// or "", "": for reports such as airlock audit that leave a reviewed
+// exception out as an install lets it through. A malicious-package report
+// is never ignored.
+func (p *Policy) IgnoredAdvisory(name string, a Advisory) (entry, from string) {
+	if a.Malware {
+		return "", ""
+	}
+	e := p.For(name)
+	if ig := ignoredBy(e.IgnoreAdvisories, append([]string{a.ID}, a.Aliases...)); ig != "" {
+		return ig, e.From["advisories.ignore"]
+	}
+	return "", ""
+}
+
 func ignoredBy(ignore, names []string) string {
 	for _, ig := range ignore {
 		for _, n := range names {

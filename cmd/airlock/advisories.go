@@ -196,7 +196,7 @@ const (
 // packages among pkgs as analysis findings, for `airlock audit`: MAL-*
 // reports and critical/high vulnerabilities are errors, moderate ones
 // warnings, low ones notes.
-func advisoryFindings(ctx context.Context, cfg *config.Config, rc *npmrc.Config, offline bool, pkgs []lock.Package) ([]analyze.Finding, []verify.Decision, error) {
+func advisoryFindings(ctx context.Context, cfg *config.Config, rc *npmrc.Config, offline bool, pkgs []lock.Package) ([]analyze.Finding, []string, error) {
 	var subjects []verify.Subject
 	for _, p := range pkgs {
 		if s, ok := policySubject(p, rc); ok && s.Source == "registry" {
@@ -207,13 +207,32 @@ func advisoryFindings(ctx context.Context, cfg *config.Config, rc *npmrc.Config,
 	if err != nil {
 		return nil, nil, err
 	}
-	var out []analyze.Finding
+	pol := cfg.PolicyFor(config.JS)
+	var (
+		out     []analyze.Finding
+		ignored []string
+	)
 	for _, s := range subjects {
 		for _, a := range src.lookup(s) {
+			if line := ignoredLine(pol, s.Name, s, a); line != "" {
+				ignored = append(ignored, line)
+				continue
+			}
 			out = append(out, advisoryFinding(s, a))
 		}
 	}
-	return out, src.notes, nil
+	return out, ignored, nil
+}
+
+// ignoredLine says why advisory a about s is left out of a report, when
+// the policy for name (s.Name, normalized as the policy's names are)
+// ignores it: a reviewed exception, as an install honours it.
+func ignoredLine(pol *verify.Policy, name string, s verify.Subject, a verify.Advisory) string {
+	ig, from := pol.IgnoredAdvisory(name, a)
+	if ig == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s@%s: %s not reported: advisories.ignore contains %q (%s)", s.Name, s.Version, a.ID, ig, from)
 }
 
 // advisoryFinding is one advisory about s as an audit finding, at s.Path:
@@ -370,15 +389,17 @@ func download(ctx context.Context, cfg *config.Config, rc *npmrc.Config, u, dir 
 // auditAdvisories is airlock audit's advisory pass over the packages of
 // projectDir's lockfile that are installed: known vulnerabilities (AL101)
 // and malicious packages (AL102), from the imported OSV database and the
-// registry's bulk endpoint, with the project's airlock.toml and .npmrc.
-func auditAdvisories(ctx context.Context, projectDir string, pkgs []lock.Package) ([]analyze.Finding, error) {
+// registry's bulk endpoint, with the project's airlock.toml and .npmrc,
+// leaving out what [policy] advisories.ignore lists (said in the lines
+// returned).
+func auditAdvisories(ctx context.Context, projectDir string, pkgs []lock.Package) ([]analyze.Finding, []string, error) {
 	cfg, err := config.Load("", projectDir, os.Getenv)
 	if err != nil {
-		return nil, withCode(exitUsage, err)
+		return nil, nil, withCode(exitUsage, err)
 	}
 	rc, err := npmrc.Load(projectDir, os.Environ())
 	if err != nil {
-		return nil, withCode(exitUsage, err)
+		return nil, nil, withCode(exitUsage, err)
 	}
 	var installed []lock.Package
 	for _, p := range pkgs {
@@ -386,6 +407,5 @@ func auditAdvisories(ctx context.Context, projectDir string, pkgs []lock.Package
 			installed = append(installed, p)
 		}
 	}
-	fs, _, err := advisoryFindings(ctx, cfg, rc, false, installed)
-	return fs, err
+	return advisoryFindings(ctx, cfg, rc, false, installed)
 }

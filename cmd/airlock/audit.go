@@ -129,17 +129,17 @@ func runAudit(ctx context.Context, f *auditFlags) ([]analyze.Finding, []string, 
 	if err != nil {
 		return nil, nil, err
 	}
-	findings, err := auditJS(ctx, f, projectDir, locked)
-	return findings, nil, err
+	return auditJS(ctx, f, projectDir, locked)
 }
 
-// auditJS analyzes the installed packages of a JavaScript lockfile.
-func auditJS(ctx context.Context, f *auditFlags, projectDir string, locked []lock.Package) ([]analyze.Finding, error) {
+// auditJS analyzes the installed packages of a JavaScript lockfile; the
+// lines say which advisories policy left out.
+func auditJS(ctx context.Context, f *auditFlags, projectDir string, locked []lock.Package) ([]analyze.Finding, []string, error) {
 	var plugins []*plugin.Plugin
 	for _, path := range f.plugins {
 		p, err := plugin.Load(ctx, path, plugin.Limits{})
 		if err != nil {
-			return nil, withCode(exitUsage, err)
+			return nil, nil, withCode(exitUsage, err)
 		}
 		defer p.Close(context.Background())
 		plugins = append(plugins, p)
@@ -156,7 +156,7 @@ func auditJS(ctx context.Context, f *auditFlags, projectDir string, locked []loc
 		in := analyze.Input{Dir: dir, Name: pkg.Name, Version: pkg.Version, InstallPath: pkg.Path}
 		fs, err := analyze.Npm(in)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		findings = append(findings, fs...)
 		for _, p := range plugins {
@@ -170,9 +170,9 @@ func auditJS(ctx context.Context, f *auditFlags, projectDir string, locked []loc
 			findings = append(findings, fs...)
 		}
 	}
-	adv, err := auditAdvisories(ctx, projectDir, locked) // known vulnerabilities and malware (advisories.go)
+	adv, ignored, err := auditAdvisories(ctx, projectDir, locked) // known vulnerabilities and malware (advisories.go)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	findings = append(findings, adv...)
 	sort.SliceStable(findings, func(i, j int) bool {
@@ -182,7 +182,7 @@ func auditJS(ctx context.Context, f *auditFlags, projectDir string, locked []loc
 		}
 		return a.Rule < b.Rule
 	})
-	return findings, nil
+	return findings, ignored, nil
 }
 
 // countPackages counts the packages with findings: by install path, and

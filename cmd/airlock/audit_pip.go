@@ -143,9 +143,17 @@ func auditPython(ctx context.Context, f *auditFlags, projectDir string, t pyAudi
 		notes = append(notes, skipped...)
 		what = append(what, fmt.Sprintf("%d installed for %s", len(s), relTo(projectDir, t.python)))
 	}
-	var findings []analyze.Finding
+	pol := cfg.PolicyFor(config.Python).WithNames(lockpypi.NormalizeName)
+	var (
+		findings []analyze.Finding
+		ignored  []string
+	)
 	for _, s := range subjects {
 		for _, a := range db.Lookup(advisory.PyPI, s.Name, s.Version) {
+			if line := ignoredLine(pol, lockpypi.NormalizeName(s.Name), s.Subject, a); line != "" {
+				ignored = append(ignored, line)
+				continue
+			}
 			// PyPI's records are PYSEC ids; people search for the CVE
 			// or GHSA id, as pip-audit --aliases shows them.
 			noURL := a
@@ -176,7 +184,7 @@ func auditPython(ctx context.Context, f *auditFlags, projectDir string, t pyAudi
 	for _, n := range notes {
 		lines = append(lines, "not audited: "+n)
 	}
-	return findings, lines, nil
+	return findings, append(lines, ignored...), nil
 }
 
 // pySubject is a distribution to match, with where a finding about it
