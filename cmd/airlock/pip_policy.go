@@ -247,8 +247,9 @@ func (pc *pipPolicy) releaseTime(ctx context.Context, w plannedWheel, on string,
 		if f.Filename != file {
 			continue
 		}
-		// Only a listing of the same bytes dates this file.
-		if !sameFile(f, w.dist, file) {
+		// Only a listing of the bytes the download is verified against
+		// dates this file.
+		if !listsDownload(f, w) {
 			continue
 		}
 		if f.UploadTime != "" {
@@ -265,21 +266,31 @@ func (pc *pipPolicy) releaseTime(ctx context.Context, w plannedWheel, on string,
 		Evidence: "asked " + where}, nil
 }
 
-// sameFile reports whether the index's listing f carries one of the
-// hashes d locks for file.
-func sameFile(f fetchpypi.File, d lockpypi.Dist, file string) bool {
-	locked := d.Hashes
-	for _, a := range d.Wheels {
-		if a.Filename == file {
-			locked = append(locked[:len(locked):len(locked)], a.Hashes...)
-		}
+// downloadDigest is the digest w's download is verified against.
+func downloadDigest(w plannedWheel) (verify.Digest, bool) {
+	integ, err := verify.ParseSRI(w.pkg.Integrity)
+	if err != nil || len(integ) != 1 {
+		return verify.Digest{}, false
 	}
-	for _, h := range locked {
-		if got, ok := f.Hashes[h.Algo]; ok && strings.EqualFold(got, h.Hex) {
-			return true
-		}
+	return integ[0], true
+}
+
+// listsDownload reports whether the index's listing f is of the very bytes
+// w's download is verified against: same file name, and its hash for the
+// download's algorithm equal to the download's digest. Only such a
+// listing's upload-time and provenance speak about what is installed. A
+// wheel that may turn out to be any of several locked files (alternates:
+// the index listed no hash for it) has no such listing.
+func listsDownload(f fetchpypi.File, w plannedWheel) bool {
+	if f.Filename != w.pkg.Path || len(w.alternates) > 0 {
+		return false
 	}
-	return false
+	d, ok := downloadDigest(w)
+	if !ok {
+		return false
+	}
+	got, ok := f.Hashes[d.Algorithm]
+	return ok && strings.EqualFold(got, d.Hex())
 }
 
 // parsedTime reads an RFC 3339 upload-time; one that does not parse is

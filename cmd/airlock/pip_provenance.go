@@ -98,16 +98,19 @@ func pythonProvenanceFacts(ctx context.Context, w plannedWheel, finder wheelFind
 	case err != nil:
 		return f, classifyPipLookupError(fmt.Errorf("require_provenance needs the index's listing of %s: %w", file, err))
 	}
+	// Only a listing of the very bytes the download is verified against
+	// may vouch for them: a lock may pin several hashes of one file name,
+	// and an index list that name twice.
 	var listing *fetchpypi.File
 	for i := range files {
-		if files[i].Filename == file && sameFile(files[i], w.dist, file) {
+		if listsDownload(files[i], w) {
 			if listing == nil || (listing.Provenance == "" && files[i].Provenance != "") {
 				listing = &files[i]
 			}
 		}
 	}
 	if listing == nil {
-		f.Unknown = fmt.Sprintf("no index lists %s with the locked hash (asked %s)", file, finder.Where())
+		f.Unknown = fmt.Sprintf("no index lists %s with the hash its download is verified against (asked %s)", file, finder.Where())
 		return f, nil
 	}
 	f.Index = listing.Index
@@ -115,11 +118,12 @@ func pythonProvenanceFacts(ctx context.Context, w plannedWheel, finder wheelFind
 		return f, nil
 	}
 	f.Listed, f.URL = true, listing.Provenance
-	sha, ok := lockedSHA256(w, *listing)
-	if !ok {
-		f.Problem, f.Error = string(provenance.ProblemSubject), fmt.Sprintf("the lock pins no sha256 of %s that the index lists, so its attestations cannot be tied to the locked bytes", file)
+	d, _ := downloadDigest(w)
+	if d.Algorithm != "sha256" {
+		f.Problem, f.Error = string(provenance.ProblemSubject), fmt.Sprintf("%s is verified against a %s, and an attestation names a sha256: it cannot be tied to the locked bytes (pin the sha256 the index lists)", file, d.Algorithm)
 		return f, nil
 	}
+	sha := d.Sum
 	v, from, err := checker.verifier()
 	if err != nil {
 		return f, err
@@ -159,29 +163,6 @@ func pythonProvenanceFacts(ctx context.Context, w plannedWheel, finder wheelFind
 	f.Verified = &verify.ProvenanceResult{SourceRepository: r.SourceRepository, Commit: r.Commit, Ref: r.Ref,
 		Workflow: r.Workflow, Builder: r.Builder, Issuer: r.Issuer, PredicateType: strings.Join(r.PredicateTypes, ", "), LogIndex: r.LogIndex}
 	return f, nil
-}
-
-// lockedSHA256 is the sha256 the attestation must name: the one the index
-// lists for the file, provided the lock pins it too (the lock's hash is
-// what the download is verified against).
-func lockedSHA256(w plannedWheel, listing fetchpypi.File) ([]byte, bool) {
-	listed := listing.Hashes["sha256"]
-	if listed == "" {
-		return nil, false
-	}
-	locked := w.dist.Hashes
-	for _, a := range w.dist.Wheels {
-		if a.Filename == w.pkg.Path {
-			locked = append(locked[:len(locked):len(locked)], a.Hashes...)
-		}
-	}
-	for _, h := range locked {
-		if h.Algo == "sha256" && strings.EqualFold(h.Hex, listed) {
-			b, err := hex.DecodeString(h.Hex)
-			return b, err == nil && len(b) == 32
-		}
-	}
-	return nil, false
 }
 
 // describePublisher names a Trusted Publisher for evidence.
