@@ -47,6 +47,7 @@ func TestNativeUnits(t *testing.T) {
 		{"yarnrc bare number is minutes", map[string]string{".yarnrc.yml": "nodeLinker: node-modules\nnpmMinimalAgeGate: 2880\n"}, 2 * day, ".yarnrc.yml:2 npmMinimalAgeGate: 2880 (minutes)"},
 		{"yarnrc with a unit", map[string]string{".yarnrc.yml": "npmMinimalAgeGate: 3d\n"}, 3 * day, ".yarnrc.yml:1 npmMinimalAgeGate: 3d (d)"},
 		{"yarnrc hours", map[string]string{".yarnrc.yml": "npmMinimalAgeGate: \"12h\"\n"}, 12 * time.Hour, ""},
+		{"yarnrc fraction without a leading digit", map[string]string{".yarnrc.yml": "npmMinimalAgeGate: .5d\n"}, 12 * time.Hour, ".yarnrc.yml:1 npmMinimalAgeGate: .5d (d)"},
 		{"pnpm 11 default", map[string]string{"package.json": `{"packageManager": "pnpm@11.1.0+sha512.abc"}`}, day, "pnpm 11's default"},
 		{"pnpm 10 has no default", map[string]string{"package.json": `{"packageManager": "pnpm@10.34.9"}`}, 0, ""},
 		{"pnpm 11 default yields to an explicit 0", map[string]string{"package.json": `{"packageManager": "pnpm@11.0.0"}`, "pnpm-workspace.yaml": "minimumReleaseAge: 0\n"}, 0, "pnpm-workspace.yaml:1"},
@@ -209,6 +210,7 @@ func TestNativeMalformed(t *testing.T) {
 		"negative":          {"pnpm-workspace.yaml": "minimumReleaseAge: -5\n"},
 		"bun text":          {"bunfig.toml": "[install]\nminimumReleaseAge = \"3d\"\n"},
 		"yarn unit":         {".yarnrc.yml": "npmMinimalAgeGate: 3 fortnights\n"},
+		"yarn unit spaced":  {".yarnrc.yml": "npmMinimalAgeGate: 3 d\n"},
 		"package.json":      {"package.json": `{"trustedDependencies": "esbuild"}`},
 		"allowBuilds shape": {"pnpm-workspace.yaml": "allowBuilds:\n  - esbuild\n"},
 	} {

@@ -191,9 +191,9 @@ func readYarnrc(path, label string) (*yarnrc, bool, error) {
 	if err != nil || !ok {
 		return nil, false, err
 	}
-	doc, err := lockpnpm.ParseYAML(data)
+	doc, err := parseYarnrcYAML(data)
 	if err != nil {
-		return nil, false, nativeFileErr(path, fmt.Errorf("airlock reads a strict subset of YAML: %w", err))
+		return nil, false, nativeFileErr(path, err)
 	}
 	f := &yarnrc{path: path, label: label}
 	switch doc.Kind {
@@ -215,6 +215,63 @@ func readYarnrc(path, label string) (*yarnrc, bool, error) {
 		}
 	}
 	return f, true, nil
+}
+
+// yarnKeys are the top-level keys airlock reads in a .yarnrc.yml.
+var yarnKeys = []string{"npmMinimalAgeGate", "npmPreapprovedPackages", "onConflict", "value"}
+
+// parseYarnrcYAML reads a .yarnrc.yml with lock/pnpm's strict YAML reader.
+// That reader refuses some of what yarn itself writes in settings airlock
+// does not read (yarn 3's plugins, a list of mappings); such a file is read
+// again one top-level setting at a time, and a setting the reader refuses
+// is an error only when it may be one airlock reads (yarnKeys). Line
+// numbers stay those of the file.
+func parseYarnrcYAML(data []byte) (*lockpnpm.YAMLNode, error) {
+	doc, err := lockpnpm.ParseYAML(data)
+	if err == nil {
+		return doc, nil
+	}
+	whole := fmt.Errorf("airlock reads a strict subset of YAML: %w", err)
+	lines := strings.SplitAfter(string(data), "\n")
+	out := &lockpnpm.YAMLNode{Kind: lockpnpm.YAMLMap, Line: 1, Fields: map[string]*lockpnpm.YAMLNode{}}
+	for i := 0; i < len(lines); {
+		first := strings.TrimRight(lines[i], "\r\n")
+		if first == "" || first[0] == ' ' || first[0] == '\t' || first[0] == '#' {
+			i++
+			continue
+		}
+		// A top-level setting: its line and the indented, blank and
+		// comment lines under it, after as many empty lines as precede it.
+		j := i + 1
+		for j < len(lines) {
+			l := strings.TrimRight(lines[j], "\r\n")
+			if l != "" && l[0] != ' ' && l[0] != '\t' && l[0] != '#' {
+				break
+			}
+			j++
+		}
+		chunk := strings.Repeat("\n", i) + strings.Join(lines[i:j], "")
+		start := i + 1
+		i = j
+		ours := slices.ContainsFunc(yarnKeys, func(k string) bool { return strings.Contains(first, k) })
+		node, err := lockpnpm.ParseYAML([]byte(chunk))
+		switch {
+		case err != nil && ours:
+			return nil, fmt.Errorf("airlock reads a strict subset of YAML: %w", err)
+		case err != nil:
+			continue // a setting airlock does not read
+		case node.Kind != lockpnpm.YAMLMap:
+			return nil, fmt.Errorf("line %d: not a mapping of settings (yarn refuses it too)", start)
+		}
+		for _, k := range node.Keys {
+			if _, dup := out.Fields[k]; dup {
+				return nil, whole
+			}
+			out.Keys = append(out.Keys, k)
+			out.Fields[k] = node.Fields[k]
+		}
+	}
+	return out, nil
 }
 
 // yarnrcs lists the .yarnrc.yml files yarn reads for projectDir in yarn's
