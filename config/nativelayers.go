@@ -291,6 +291,10 @@ func yarnrcs(projectDir string, getenv func(string) string) ([]*yarnrc, error) {
 	if real, err := filepath.EvalSymlinks(dir); err == nil {
 		dir = real
 	}
+	stop := searchRoot
+	if real, err := filepath.EvalSymlinks(stop); stop != "" && err == nil {
+		stop = real
+	}
 	var chain []*yarnrc // nearest first
 	for top := dir; ; {
 		label := filepath.Join(dir, name)
@@ -305,7 +309,7 @@ func yarnrcs(projectDir string, getenv func(string) string) ([]*yarnrc, error) {
 			chain = append(chain, f)
 		}
 		parent := filepath.Dir(dir)
-		if parent == dir || dir == searchRoot {
+		if parent == dir || dir == stop {
 			break
 		}
 		dir = parent
