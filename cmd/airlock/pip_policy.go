@@ -67,6 +67,7 @@ func (pp *pipPlan) planWheelsChecked(ctx context.Context, f *pipFlags, dists []l
 			}
 			return err
 		}
+		pc.warnKeptUnattested(pp.kept)
 	}
 	var err error
 	if pp.wheels, err = planWheels(ctx, dists, pp.it, finder, pp.cfg.Concurrency, rep); err != nil {
@@ -79,6 +80,22 @@ func (pp *pipPlan) planWheelsChecked(ctx context.Context, f *pipFlags, dists []l
 		return err
 	}
 	return pc.checkProvenance(ctx, pp.wheels, finder, f.from != "")
+}
+
+// warnKeptUnattested says, for each installed distribution a resolution
+// keeps while require_provenance applies to it, that its provenance was
+// not checked: provenance is verified for what is fetched, and nothing is
+// fetched for a kept package (--force-reinstall fetches and verifies it).
+func (pc *pipPolicy) warnKeptUnattested(kept []lockpypi.Dist) {
+	for _, d := range kept {
+		s := pipSubject(d)
+		if rp := pc.pol.For(s.Name).RequireProvenance; rp == nil || !*rp {
+			continue
+		}
+		reportDecisions(pc.rep, []verify.Decision{{Rule: "provenance", Verdict: verify.Warn, Name: s.Name, Version: s.Version, Path: s.Path,
+			Message:  fmt.Sprintf("%s==%s is kept as installed, so its provenance was not checked: require_provenance is verified for what is fetched", d.Name, d.Version),
+			Override: "airlock pip install --force-reinstall fetches, verifies and reinstalls it"}})
+	}
 }
 
 // pipSubject is how policy sees a distribution. Path names the lock entry
