@@ -58,3 +58,20 @@ func TestNohoistOf(t *testing.T) {
 		}
 	}
 }
+
+// TestNohoistPrefix: a package's globs are prefixed with its path, which
+// micromatch compiles too; a path with characters it reads as glob
+// syntax (npm allows !*'() in names) stops the layout.
+func TestNohoistPrefix(t *testing.T) {
+	h := &hoister{wsRootName: aggregatorName}
+	r := &ref{name: "x", nohoist: []string{"**/y"}}
+	if got := h.extractNohoist(r, h.makePath(aggregatorName, "w", "x")); len(got) != 1 || got[0] != "/_project_/w/x/**/y" || h.err != nil {
+		t.Errorf("extractNohoist = %v, %v", got, h.err)
+	}
+	for _, name := range []string{"a(b)", "a*b", "a!b", "a'b"} {
+		h := &hoister{wsRootName: aggregatorName}
+		if got := h.extractNohoist(r, h.makePath(aggregatorName, name, "x")); got != nil || !errors.Is(h.err, ErrWorkspaces) {
+			t.Errorf("beneath %q: %v, %v", name, got, h.err)
+		}
+	}
+}
