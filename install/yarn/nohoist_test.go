@@ -75,3 +75,26 @@ func TestNohoistPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestPackageNohoist: a package's own nohoist globs are read only when it
+// is private; a malformed or unevaluable one in a private package is an
+// error naming it, not a guess.
+func TestPackageNohoist(t *testing.T) {
+	for data, want := range map[string]string{
+		`{"workspaces":{"nohoist":["**/y"]}}`:                       "",
+		`{"private":true,"workspaces":{"nohoist":["**/y"]}}`:        "**/y",
+		`{"private":"false","workspaces":{"nohoist":["y","z/**"]}}`: "y z/**",
+		`{"private":true,"workspaces":["packages/*"]}`:              "",
+	} {
+		r := &ref{name: "p", version: "1.0.0"}
+		if err := r.parseManifest([]byte(data), false, nil); err != nil || strings.Join(r.nohoist, " ") != want {
+			t.Errorf("%s: nohoist %q, %v; want %q", data, r.nohoist, err, want)
+		}
+	}
+	for _, data := range []string{`{"private":true,"workspaces":{"nohoist":"**/y"}}`, `{"private":true,"workspaces":{"nohoist":["{a,b}"]}}`} {
+		r := &ref{name: "p", version: "1.0.0"}
+		if err := r.parseManifest([]byte(data), false, nil); err == nil || !strings.Contains(err.Error(), "p@1.0.0") {
+			t.Errorf("%s: %v, want an error naming p@1.0.0", data, err)
+		}
+	}
+}
