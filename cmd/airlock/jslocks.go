@@ -804,6 +804,9 @@ func loadYarnClassicPlan(projectDir, configFile string, noRemoteCache bool, lf *
 	for _, w := range workspaces {
 		wsManifests = append(wsManifests, w.Manifest)
 	}
+	if err := checkYarnClassicLayout(projectDir, os.Environ(), pkgJSON, manifest, wsManifests); err != nil {
+		return nil, withCode(exitUsage, err)
+	}
 	// --frozen-lockfile: yarn refuses a lockfile package.json (or a
 	// workspace's) has moved away from, and so does airlock.
 	if err := lockyarn.CheckInSync(lf, manifest, wsManifests...); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/airlock-dev/airlock/internal/safefile"
+	lockyarn "github.com/airlock-dev/airlock/lock/yarn"
 )
 
 // yarnrcIgnoresScripts says where yarn 1's own configuration tells it to
@@ -39,6 +41,33 @@ func yarnrcIgnoresScripts(projectDir string, env []string) (string, error) {
 		}
 		decided = true
 	}
+	var found string
+	err := eachYarnrcLine(projectDir, env, "ignore-scripts", func(path, line, key, val string) bool {
+		switch key {
+		case "--ignore-scripts", "--install.ignore-scripts":
+			if yarnTruthy(val, true) {
+				found = path + " " + strings.TrimSpace(line)
+				return false
+			}
+		case "ignore-scripts":
+			if decided {
+				return true
+			}
+			decided = true
+			if yarnTruthy(val, true) {
+				found = path + " " + strings.TrimSpace(line)
+				return false
+			}
+		}
+		return true
+	})
+	return found, err
+}
+
+// yarnrcDirs are the directories yarn 1 reads a .yarnrc from, in the order
+// its settings count: the project's, the home directory's, then every
+// parent directory's.
+func yarnrcDirs(projectDir string, env []string) []string {
 	dirs := []string{projectDir}
 	if home := envValue(env, "HOME"); home != "" {
 		dirs = append(dirs, home)
@@ -46,14 +75,21 @@ func yarnrcIgnoresScripts(projectDir string, env []string) (string, error) {
 	for d := filepath.Dir(projectDir); d != filepath.Dir(d); d = filepath.Dir(d) {
 		dirs = append(dirs, d)
 	}
-	for _, d := range dirs {
+	return dirs
+}
+
+// eachYarnrcLine calls visit with every top-level setting of every .yarnrc
+// yarn 1 reads (yarnrcDirs, in order) until visit returns false; what is
+// the setting airlock reads there, for errors.
+func eachYarnrcLine(projectDir string, env []string, what string, visit func(path, line, key, val string) bool) error {
+	for _, d := range yarnrcDirs(projectDir, env) {
 		path := filepath.Join(d, ".yarnrc")
 		data, err := safefile.Read(path, maxManifestSize)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return "", fmt.Errorf("reading %s (yarn 1 reads its ignore-scripts setting there): %w", path, err)
+			return fmt.Errorf("reading %s (yarn 1 reads its %s setting there): %w", path, what, err)
 		}
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		sc.Buffer(nil, maxManifestSize)
@@ -63,23 +99,42 @@ func yarnrcIgnoresScripts(projectDir string, env []string) (string, error) {
 				continue // blank, nested or a comment
 			}
 			key, val := yarnrcEntry(line)
-			switch key {
-			case "--ignore-scripts", "--install.ignore-scripts":
-				if yarnTruthy(val, true) {
-					return path + " " + strings.TrimSpace(line), nil
-				}
-			case "ignore-scripts":
-				if decided {
-					continue
-				}
-				decided = true
-				if yarnTruthy(val, true) {
-					return path + " " + strings.TrimSpace(line), nil
-				}
+			if !visit(path, line, key, val) {
+				return nil
 			}
 		}
 	}
-	return "", nil
+	return nil
+}
+
+// yarnrcOption is yarn 1.22's config.getOption(key) for a plain setting:
+// the yarn_<key> environment variable (any case, "-" as "_") first, then
+// the first .yarnrc (yarnrcDirs) that sets it. source names where the
+// value came from; "" when nothing sets it.
+func yarnrcOption(projectDir string, env []string, key string) (val, source string, err error) {
+	name := "yarn_" + strings.ReplaceAll(key, "-", "_")
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.ToLower(k) == name {
+			return v, "env " + k, nil
+		}
+	}
+	err = eachYarnrcLine(projectDir, env, key, func(path, line, k, v string) bool {
+		if k != key {
+			return true
+		}
+		val, source = v, path+" "+strings.TrimSpace(line)
+		return false
+	})
+	return val, source, err
+}
+
+// yarnFalse reports whether a yarn 1 option value is the boolean false,
+// quoted or not, the only value `getOption(...) !== false` tests turn off.
+func yarnFalse(v string) bool {
+	if u, err := strconv.Unquote(v); err == nil {
+		v = u
+	}
+	return v == "false"
 }
 
 // yarnrcEntry splits a top-level .yarnrc line (yarn's lockfile syntax)
@@ -130,4 +185,54 @@ func envValue(env []string, name string) string {
 		}
 	}
 	return ""
+}
+
+// checkYarnClassicLayout refuses the yarn 1 settings under which yarn lays
+// out something other than what airlock installs: Plug'n'Play
+// (package.json installConfig.pnp, or the plugnplay-override option),
+// which writes .pnp.js instead of a node_modules tree; workspaces turned
+// off (workspaces-experimental false) in a project that has them; and
+// nohoist turned off (workspaces-nohoist-experimental false) in a project
+// whose root or workspaces declare nohoist globs, which airlock would
+// apply and yarn would not.
+func checkYarnClassicLayout(projectDir string, env []string, pkgJSON []byte, root *lockyarn.Manifest, workspaces []*lockyarn.Manifest) error {
+	var m struct {
+		InstallConfig struct {
+			Pnp json.RawMessage `json:"pnp"`
+		} `json:"installConfig"`
+	}
+	_ = json.Unmarshal(pkgJSON, &m) // ReadManifest has read it already
+	pnp, pnpFrom, err := yarnrcOption(projectDir, env, "plugnplay-override")
+	if err != nil {
+		return err
+	}
+	switch {
+	case pnpFrom != "" && !yarnFalse(pnp) && pnp != "0":
+		return fmt.Errorf("%s turns on yarn's Plug'n'Play, which writes .pnp.js instead of node_modules; airlock installs node_modules only: remove the setting", pnpFrom)
+	case pnpFrom == "" && lockyarn.Truthy(m.InstallConfig.Pnp):
+		return errors.New("package.json installConfig.pnp turns on yarn's Plug'n'Play, which writes .pnp.js instead of node_modules; airlock installs node_modules only: remove installConfig.pnp")
+	}
+	if len(root.Workspaces) > 0 {
+		v, from, err := yarnrcOption(projectDir, env, "workspaces-experimental")
+		if err != nil {
+			return err
+		}
+		if from != "" && yarnFalse(v) {
+			return fmt.Errorf("%s turns yarn's workspaces off, and package.json declares workspaces; airlock installs them as yarn does with workspaces on: remove the setting", from)
+		}
+	}
+	nohoist := len(root.Nohoist) > 0
+	for _, w := range workspaces {
+		nohoist = nohoist || len(w.Nohoist) > 0
+	}
+	if nohoist {
+		v, from, err := yarnrcOption(projectDir, env, "workspaces-nohoist-experimental")
+		if err != nil {
+			return err
+		}
+		if from != "" && yarnFalse(v) {
+			return fmt.Errorf("%s turns off yarn's workspaces.nohoist, which package.json (or a workspace's) declares; airlock lays nohoist out as yarn does with it on: remove the setting or the nohoist globs", from)
+		}
+	}
+	return nil
 }
