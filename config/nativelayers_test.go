@@ -58,16 +58,43 @@ func (l layered) load(t *testing.T) (*Config, error) {
 
 // TestBunfigGlobal: bun reads $XDG_CONFIG_HOME/.bunfig.toml (else
 // ~/.bunfig.toml) and the project's bunfig.toml over it, key by key.
+// layerCase is one layered configuration and the cooldown it gives pkg.
+type layerCase struct {
+	name    string
+	l       layered
+	pkg     string
+	want    time.Duration
+	from    string // suffix of the source
+	replace string // a note that a setting was replaced
+}
+
+// runLayerCases checks each case's cooldown for eco and the notes, and
+// that none of it reaches the other ecosystem.
+func runLayerCases(t *testing.T, tests []layerCase, eco, other Ecosystem) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := tt.l.load(t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, from := ageOf(c, eco, tt.pkg)
+			if got != tt.want || !strings.HasSuffix(from, tt.from) {
+				t.Errorf("%s: %v from %q, want %v from ...%q", tt.pkg, got, from, tt.want, tt.from)
+			}
+			if notes := strings.Join(c.Native.Notes, "\n"); !strings.Contains(notes, tt.replace) || tt.replace == "" && notes != "" {
+				t.Errorf("notes = %q, want %q", notes, tt.replace)
+			}
+			if o, _ := ageOf(c, other, tt.pkg); o != 0 {
+				t.Errorf("the cooldown applied to the other ecosystem too: %v", o)
+			}
+		})
+	}
+}
+
 func TestBunfigGlobal(t *testing.T) {
 	const global3d = "[install]\nminimumReleaseAge = 259200\nminimumReleaseAgeExcludes = [\"webpack\"]\n"
-	tests := []struct {
-		name    string
-		l       layered
-		pkg     string
-		want    time.Duration
-		from    string // suffix of the source
-		replace string // a note that a setting was replaced
-	}{
+	tests := []layerCase{
 		{"global in HOME", layered{files: map[string]string{"home/.bunfig.toml": global3d}}, "lodash", 3 * day,
 			"home/.bunfig.toml [install] minimumReleaseAge = 259200 (seconds)", ""},
 		{"global exclusion", layered{files: map[string]string{"home/.bunfig.toml": global3d}}, "webpack", 0,
@@ -89,38 +116,14 @@ func TestBunfigGlobal(t *testing.T) {
 			"bunfig.toml [install] minimumReleaseAge = 0 (seconds)", "not applied"},
 		{"a bunfig.toml in a parent is not bun's", layered{files: map[string]string{"bunfig.toml": global3d}}, "lodash", 0, "", ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := tt.l.load(t)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, from := ageOf(c, JS, tt.pkg)
-			if got != tt.want || !strings.HasSuffix(from, tt.from) {
-				t.Errorf("%s: %v from %q, want %v from ...%q", tt.pkg, got, from, tt.want, tt.from)
-			}
-			if notes := strings.Join(c.Native.Notes, "\n"); !strings.Contains(notes, tt.replace) || tt.replace == "" && notes != "" {
-				t.Errorf("notes = %q, want %q", notes, tt.replace)
-			}
-			if py, _ := ageOf(c, Python, tt.pkg); py != 0 {
-				t.Errorf("bun's cooldown applied to Python: %v", py)
-			}
-		})
-	}
+	runLayerCases(t, tests, JS, Python)
 }
 
 // TestUVLayers: uv's project configuration (found up the tree), user and
 // system uv.toml merge project over user over system, key by key.
 func TestUVLayers(t *testing.T) {
 	const user7d = "exclude-newer = \"7 days\"\n[exclude-newer-package]\nrequests = false\nFoo_Bar = \"1 day\"\n"
-	tests := []struct {
-		name    string
-		l       layered
-		pkg     string
-		want    time.Duration
-		from    string
-		replace string
-	}{
+	tests := []layerCase{
 		{"user uv.toml", layered{files: map[string]string{"home/.config/uv/uv.toml": user7d}}, "idna", 7 * day,
 			"home/.config/uv/uv.toml exclude-newer = \"7 days\"", ""},
 		{"user exemption", layered{files: map[string]string{"home/.config/uv/uv.toml": user7d}}, "requests", 0,
@@ -182,24 +185,7 @@ func TestUVLayers(t *testing.T) {
 			env: map[string]string{"UV_EXCLUDE_NEWER": "PT1H"}}, "idna", time.Hour, "env UV_EXCLUDE_NEWER=PT1H", "uv.toml [pip] exclude-newer = \"9 days\": not applied; env UV_EXCLUDE_NEWER=PT1H"},
 		{"UV_EXCLUDE_NEWER alone", layered{env: map[string]string{"UV_EXCLUDE_NEWER": "3 days"}}, "idna", 3 * day, "env UV_EXCLUDE_NEWER=3 days", ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := tt.l.load(t)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, from := ageOf(c, Python, tt.pkg)
-			if got != tt.want || !strings.HasSuffix(from, tt.from) {
-				t.Errorf("%s: %v from %q, want %v from ...%q", tt.pkg, got, from, tt.want, tt.from)
-			}
-			if notes := strings.Join(c.Native.Notes, "\n"); !strings.Contains(notes, tt.replace) || tt.replace == "" && notes != "" {
-				t.Errorf("notes = %q, want %q", notes, tt.replace)
-			}
-			if js, _ := ageOf(c, JS, tt.pkg); js != 0 {
-				t.Errorf("uv's cooldown applied to JavaScript: %v", js)
-			}
-		})
-	}
+	runLayerCases(t, tests, Python, JS)
 }
 
 // TestNativeLayersRead: explain lists every file a cooldown came from,
@@ -272,14 +258,7 @@ func TestNativeLayersUnreadable(t *testing.T) {
 // concatenated, and YARN_* variables over them all.
 func TestYarnrcLayers(t *testing.T) {
 	const home3d = "npmMinimalAgeGate: 3d\nnpmPreapprovedPackages:\n  - webpack\n"
-	tests := []struct {
-		name    string
-		l       layered
-		pkg     string
-		want    time.Duration
-		from    string // suffix of the source
-		replace string // a note that a setting was replaced
-	}{
+	tests := []layerCase{
 		{"home", layered{files: map[string]string{"home/.yarnrc.yml": home3d}}, "lodash", 3 * day,
 			"home/.yarnrc.yml:1 npmMinimalAgeGate: 3d (d)", ""},
 		{"home exemption", layered{files: map[string]string{"home/.yarnrc.yml": home3d}}, "webpack", 0,
@@ -335,24 +314,7 @@ func TestYarnrcLayers(t *testing.T) {
 		{"a file's 0 replaces the default", layered{files: map[string]string{"proj/package.json": `{"packageManager": "yarn@4.15.0"}`, "home/.yarnrc.yml": "npmMinimalAgeGate: 0\n"}}, "lodash", 0,
 			"home/.yarnrc.yml:1 npmMinimalAgeGate: 0 (minutes)", ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := tt.l.load(t)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, from := ageOf(c, JS, tt.pkg)
-			if got != tt.want || !strings.HasSuffix(from, tt.from) {
-				t.Errorf("%s: %v from %q, want %v from ...%q", tt.pkg, got, from, tt.want, tt.from)
-			}
-			if notes := strings.Join(c.Native.Notes, "\n"); !strings.Contains(notes, tt.replace) || tt.replace == "" && notes != "" {
-				t.Errorf("notes = %q, want %q", notes, tt.replace)
-			}
-			if py, _ := ageOf(c, Python, tt.pkg); py != 0 {
-				t.Errorf("yarn's cooldown applied to Python: %v", py)
-			}
-		})
-	}
+	runLayerCases(t, tests, JS, Python)
 }
 
 // TestYarnrcRead: explain lists each .yarnrc.yml that holds a cooldown
