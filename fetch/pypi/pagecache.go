@@ -10,13 +10,16 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/airlock-dev/airlock/fetch/cache"
 	"github.com/airlock-dev/airlock/internal/safefile"
 )
 
 // PageCache remembers index pages under <cache root>/pypi-simple, one JSON
 // file per index and project, so that --offline can still select wheels.
 // It is metadata, never trusted for integrity: every file chosen from it is
-// verified against the lockfile's hash like any other download.
+// verified against the lockfile's hash like any other download. A page's
+// mtime is its last use (renewed by Get at most daily, and by Put), which
+// `airlock cache gc` ages it out by (cache.GCDir).
 type PageCache struct{ dir string }
 
 // OpenPageCache returns the page cache under the airlock cache root.
@@ -46,6 +49,8 @@ func (c *PageCache) Get(indexURL, name string) (*Page, error) {
 		os.Remove(p)
 		return nil, nil
 	}
+	// A page an offline run still reads is in use: cache gc keeps it.
+	cache.TouchUsed(p)
 	return &page, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/airlock-dev/airlock/fetch/cache"
 	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/internal/safefile"
 )
@@ -23,7 +24,8 @@ import (
 // the Trusted Publisher it lists), so a cached copy proves no more and no
 // less than a fresh one. An object is remembered under its URL together
 // with the file's name and locked sha256: a lookup for other bytes finds
-// nothing, even at the same URL.
+// nothing, even at the same URL. Like a page, an object's mtime is its
+// last use (renewed by Get at most daily), for `airlock cache gc`.
 type ProvenanceCache struct{ dir string }
 
 // OpenProvenanceCache returns the provenance cache under the airlock cache
@@ -52,6 +54,8 @@ func (c *ProvenanceCache) Get(f File, sha256Hex string) ([]byte, error) {
 	case err != nil:
 		return nil, fmt.Errorf("reading the cached provenance of %s: %w", f.Filename, err)
 	}
+	// An object an offline run still reads is in use: cache gc keeps it.
+	cache.TouchUsed(p)
 	return data, nil
 }
 

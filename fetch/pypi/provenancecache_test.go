@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestFinderProvenanceCache: an object fetched online is remembered and
@@ -79,5 +80,38 @@ func TestFinderProvenanceCache(t *testing.T) {
 	}
 	if _, _, err := offline.Provenance(context.Background(), f, sha); err == nil || errors.Is(err, ErrProvenanceNotCached) {
 		t.Errorf("directory entry: %v", err)
+	}
+}
+
+// TestCacheReadIsAUse: an offline read of a remembered page or provenance
+// object renews its mtime, so that `airlock cache gc` (cache.GCDir) keeps
+// what offline runs still need.
+func TestCacheReadIsAUse(t *testing.T) {
+	const prov = "https://idx.example/provenance"
+	root := t.TempDir()
+	pages, provs := OpenPageCache(root), OpenProvenanceCache(root)
+	f := File{Filename: "demo-1.0-py3-none-any.whl", Provenance: prov}
+	if err := pages.Put("https://idx.example/simple", "demo", &Page{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := provs.Put(f, "ab12", []byte(`{"version":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	long := time.Now().Add(-40 * 24 * time.Hour)
+	for _, p := range []string{pages.path("https://idx.example/simple", "demo"), provs.path(f, "ab12")} {
+		if err := os.Chtimes(p, long, long); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if page, err := pages.Get("https://idx.example/simple", "demo"); page == nil || err != nil {
+		t.Fatalf("page: %v, %v", page, err)
+	}
+	if _, err := provs.Get(f, "ab12"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{pages.path("https://idx.example/simple", "demo"), provs.path(f, "ab12")} {
+		if st, err := os.Stat(p); err != nil || time.Since(st.ModTime()) > time.Hour {
+			t.Errorf("%s: read did not record a use (%v)", p, err)
+		}
 	}
 }
