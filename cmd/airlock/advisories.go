@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/fetch/cache"
 	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
 	"github.com/airlock-dev/airlock/internal/safefile"
@@ -103,6 +104,8 @@ func gatherAdvisories(ctx context.Context, cfg *config.Config, rc *npmrc.Config,
 		if answer == nil {
 			if old, rerr := safefile.Read(stored, maxBulkResponse); rerr == nil {
 				answer, from = old, from+" (the answer stored by an earlier online run)"
+				// Still in use offline: cache gc keeps it.
+				cache.TouchUsed(stored)
 			}
 		}
 		if answer == nil {
