@@ -7,17 +7,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/airlock-dev/airlock/config"
 	"github.com/airlock-dev/airlock/fetch/cache"
+	fetchpypi "github.com/airlock-dev/airlock/fetch/pypi"
 	"github.com/airlock-dev/airlock/fetch/store"
 	"github.com/airlock-dev/airlock/verify"
 )
 
 const cacheUsage = `usage: airlock cache path
-       airlock cache verify [--json]                 re-hash every blob and extracted store entry; remove (and list) what fails, and debris
-       airlock cache gc --older-than 30d [--json]    remove blobs and store entries unused for that long`
+       airlock cache verify [--json]                 re-hash every blob and extracted store entry, check the metadata caches; remove (and list) what fails, and debris
+       airlock cache gc --older-than 30d [--json]    remove blobs, store entries and cached metadata unused for that long`
 
 func cacheCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -110,6 +112,14 @@ func cacheCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		rep.fail(fmt.Errorf("extracted store: %w", err), code)
 		return code
 	}
+	// The metadata caches beside them: each file is capped, their number
+	// is not, so gc ages them out and verify removes what is malformed.
+	msum, err := maintainSideCaches(ctx, c.Dir(), age, report)
+	if err != nil {
+		code := exitCode(ctx, withCode(exitUsage, err))
+		rep.fail(err, code)
+		return code
+	}
 	e := event{Packages: sum.Blobs, Bytes: sum.Bytes, Removed: sum.Removed, RemovedBytes: sum.RemovedBytes}
 	var line string
 	if args[0] == "verify" {
@@ -121,11 +131,54 @@ func cacheCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if storeLine != "" {
 		lines = append(lines, storeLine)
 	}
+	if msum.Blobs+msum.Removed > 0 {
+		if args[0] == "verify" {
+			lines = append(lines, fmt.Sprintf("checked %d cached index pages, provenance objects and advisory answers (%s): removed %d entries", msum.Blobs, humanBytes(msum.Bytes), msum.Removed))
+		} else {
+			lines = append(lines, fmt.Sprintf("kept %d of %d cached index pages, provenance objects and advisory answers: removed %d unused for %s (%s freed)", msum.Blobs-msum.Removed, msum.Blobs, msum.Removed, olderThan, humanBytes(msum.RemovedBytes)))
+		}
+	}
 	rep.done(e, lines)
-	sum.Failed += ssum.Failed
+	sum.Failed += ssum.Failed + msum.Failed
 	if sum.Failed > 0 {
 		rep.fail(fmt.Errorf("%d entries could not be removed (see the warnings above)", sum.Failed), exitVerify)
 		return exitVerify
 	}
 	return exitOK
+}
+
+// maintainSideCaches runs cache gc (olderThan > 0) or cache verify over the
+// flat metadata caches under the cache root: PyPI index pages
+// (fetch/pypi.PageCache), PEP 740 provenance objects
+// (fetch/pypi.ProvenanceCache) and the registries' bulk advisory answers
+// (advisories.go). The imported OSV database beside the bulk answers is
+// not a cache entry and is never looked at.
+func maintainSideCaches(ctx context.Context, root string, olderThan time.Duration, report func(cache.Action)) (cache.Summary, error) {
+	sides := []struct {
+		dir string
+		max int64
+	}{
+		{filepath.Join(root, "pypi-simple"), fetchpypi.MaxPageBytes},
+		{filepath.Join(root, "pypi-provenance"), fetchpypi.MaxProvenanceBytes},
+		{filepath.Join(root, advisoriesDir, "bulk"), maxBulkResponse},
+	}
+	var total cache.Summary
+	for _, sd := range sides {
+		var sum cache.Summary
+		var err error
+		if olderThan > 0 {
+			sum, err = cache.GCDir(ctx, sd.dir, olderThan, report)
+		} else {
+			sum, err = cache.VerifyDir(ctx, sd.dir, sd.max, report)
+		}
+		total.Blobs += sum.Blobs
+		total.Bytes += sum.Bytes
+		total.Removed += sum.Removed
+		total.RemovedBytes += sum.RemovedBytes
+		total.Failed += sum.Failed
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
