@@ -217,7 +217,7 @@ func advisoryFindings(ctx context.Context, cfg *config.Config, rc *npmrc.Config,
 	)
 	for _, s := range subjects {
 		for _, a := range src.lookup(s) {
-			if line := ignoredLine(pol, s.Name, s, a); line != "" {
+			if line := ignoredLine(pol, s, a); line != "" {
 				ignored = append(ignored, line)
 				continue
 			}
@@ -228,10 +228,10 @@ func advisoryFindings(ctx context.Context, cfg *config.Config, rc *npmrc.Config,
 }
 
 // ignoredLine says why advisory a about s is left out of a report, when
-// the policy for name (s.Name, normalized as the policy's names are)
-// ignores it: a reviewed exception, as an install honours it.
-func ignoredLine(pol *verify.Policy, name string, s verify.Subject, a verify.Advisory) string {
-	ig, from := pol.IgnoredAdvisory(name, a)
+// the policy for s.Name (normalized as the policy's names are) ignores it:
+// a reviewed exception, as an install honours it.
+func ignoredLine(pol *verify.Policy, s verify.Subject, a verify.Advisory) string {
+	ig, from := pol.IgnoredAdvisory(s.Name, a)
 	if ig == "" {
 		return ""
 	}

@@ -150,7 +150,7 @@ func auditPython(ctx context.Context, f *auditFlags, projectDir string, t pyAudi
 	)
 	for _, s := range subjects {
 		for _, a := range db.Lookup(advisory.PyPI, s.Name, s.Version) {
-			if line := ignoredLine(pol, lockpypi.NormalizeName(s.Name), s.Subject, a); line != "" {
+			if line := ignoredLine(pol, s.Subject, a); line != "" {
 				ignored = append(ignored, line)
 				continue
 			}
