@@ -30,12 +30,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
 )
 
@@ -306,28 +306,15 @@ func inflate(path string) (int64, error) {
 	return io.Copy(io.Discard, zr)
 }
 
-// each runs do(0..n-1) on workers goroutines and returns the first error.
+// each runs do(0..n-1), at most workers at a time, and returns the first
+// error.
 func each(workers, n int, do func(int) error) error {
-	var next atomic.Int64
-	var first error
-	var once sync.Once
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if err := do(i); err != nil {
-					once.Do(func() { first = err })
-					return
-				}
-			}
-		})
+	var g errgroup.Group
+	g.SetLimit(workers)
+	for i := range n {
+		g.Go(func() error { return do(i) })
 	}
-	wg.Wait()
-	return first
+	return g.Wait()
 }
 
 func cpuTime() time.Duration {
