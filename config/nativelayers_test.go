@@ -188,6 +188,15 @@ func TestUVLayers(t *testing.T) {
 	runLayerCases(t, tests, Python, JS)
 }
 
+// readFiles names the native files c read as "dir/file", in order.
+func readFiles(c *Config) []string {
+	var got []string
+	for _, p := range c.Native.Read {
+		got = append(got, filepath.Base(filepath.Dir(p))+"/"+filepath.Base(p))
+	}
+	return got
+}
+
 // TestNativeLayersRead: explain lists every file a cooldown came from,
 // user-level ones included.
 func TestNativeLayersRead(t *testing.T) {
@@ -200,10 +209,7 @@ func TestNativeLayersRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, p := range c.Native.Read {
-		got = append(got, filepath.Base(filepath.Dir(p))+"/"+filepath.Base(p))
-	}
+	got := readFiles(c)
 	if want := "home/.bunfig.toml proj/uv.toml uv/uv.toml"; strings.Join(got, " ") != want {
 		t.Errorf("Read = %q, want %q (a file without a cooldown setting is not listed)", got, want)
 	}
@@ -328,10 +334,7 @@ func TestYarnrcRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, p := range c.Native.Read {
-		got = append(got, filepath.Base(filepath.Dir(p))+"/"+filepath.Base(p))
-	}
+	got := readFiles(c)
 	if want := "ws/.yarnrc.yml home/.yarnrc.yml"; strings.Join(got, " ") != want {
 		t.Errorf("Read = %q, want %q", got, want)
 	}
