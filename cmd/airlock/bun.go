@@ -24,7 +24,6 @@ import (
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
 	lockbun "github.com/airlock-dev/airlock/lock/bun"
-	locknpm "github.com/airlock-dev/airlock/lock/npm"
 	"github.com/airlock-dev/airlock/unpack"
 )
 
@@ -358,16 +357,7 @@ func loadBunPlan(f *bunFlags, platform lockbun.Platform, rep *reporter) (*bunPla
 	if err != nil {
 		return nil, err
 	}
-	host := locknpm.HostPlatform()
-	if platform.OS == "" {
-		platform.OS = host.OS
-	}
-	if platform.CPU == "" {
-		platform.CPU = host.CPU
-	}
-	if platform.Libc == "" {
-		platform.Libc = locknpm.DetectLibc()
-	}
+	hostDefaults(&platform.OS, &platform.CPU, &platform.Libc)
 	in := project.bunfig.Install
 	opts := lockbun.Options{
 		NoDev:      f.production || slices.Contains(f.omit, "dev") || (in.Production != nil && *in.Production) || (in.Dev != nil && !*in.Dev),

@@ -30,7 +30,6 @@ import (
 	"github.com/airlock-dev/airlock/internal/sbom"
 	"github.com/airlock-dev/airlock/lock"
 	lockbun "github.com/airlock-dev/airlock/lock/bun"
-	locknpm "github.com/airlock-dev/airlock/lock/npm"
 	lockyarn "github.com/airlock-dev/airlock/lock/yarn"
 	lockberry "github.com/airlock-dev/airlock/lock/yarnberry"
 	"github.com/airlock-dev/airlock/unpack"
@@ -154,8 +153,9 @@ func berryInstalledPackages(dir string) ([]lock.Package, error) {
 	if err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", filepath.Join(dir, yarnLockfile), err))
 	}
-	host := locknpm.HostPlatform()
-	g, err := lf.Graph(lockberry.Platform{OS: host.OS, CPU: host.CPU, Libc: locknpm.DetectLibc()})
+	var platform lockberry.Platform
+	hostDefaults(&platform.OS, &platform.CPU, &platform.Libc)
+	g, err := lf.Graph(platform)
 	if errors.Is(err, lockberry.ErrBuiltinPatch) {
 		// As the install did: [yarn] builtin_patches = "unpatched" (or
 		// AIRLOCK_YARN_BUILTIN_PATCHES) installed the published package.
@@ -164,7 +164,7 @@ func berryInstalledPackages(dir string) ([]lock.Package, error) {
 			return nil, withCode(exitUsage, cerr)
 		}
 		if cfg.Yarn.Unpatched() {
-			g, err = lf.UnpatchedGraph(lockberry.Platform{OS: host.OS, CPU: host.CPU, Libc: locknpm.DetectLibc()})
+			g, err = lf.UnpatchedGraph(platform)
 		}
 	}
 	if err != nil {
@@ -824,13 +824,7 @@ func loadYarnClassicPlan(projectDir, configFile string, noRemoteCache bool, lf *
 	} else if reg != "" && strings.TrimSuffix(reg, "/") != strings.TrimSuffix(rc.Registry(), "/") {
 		return nil, withCode(exitUsage, fmt.Errorf(".yarnrc sets registry %q but airlock's registry (from .npmrc) is %q; put registry=%s in the project's .npmrc, where airlock reads registries, auth and CA settings", reg, rc.Registry(), reg))
 	}
-	host := locknpm.HostPlatform()
-	if platform.OS == "" {
-		platform.OS = host.OS
-	}
-	if platform.CPU == "" {
-		platform.CPU = host.CPU
-	}
+	hostDefaults(&platform.OS, &platform.CPU, nil)
 	var pkgs []lock.Package
 	for _, e := range lockyarn.Reachable(lf, manifest, wsManifests...) {
 		pkgs = append(pkgs, e.Package("node_modules/"+e.Name))

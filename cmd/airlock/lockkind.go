@@ -15,7 +15,6 @@ import (
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
 	lockbun "github.com/airlock-dev/airlock/lock/bun"
-	locknpm "github.com/airlock-dev/airlock/lock/npm"
 	lockpnpm "github.com/airlock-dev/airlock/lock/pnpm"
 )
 
@@ -253,8 +252,9 @@ func lockedJSPackages(dir string) (jsLock, []lock.Package, error) {
 		// Both layouts: an isolated install has its packages in
 		// node_modules/.bun, where the hoisted places are symlinks or
 		// absent; audit analyzes only the directories that exist.
-		host := locknpm.HostPlatform()
-		iso, err := lf.IsolatedPackages(lockbun.Platform{OS: host.OS, CPU: host.CPU, Libc: locknpm.DetectLibc()})
+		var platform lockbun.Platform
+		hostDefaults(&platform.OS, &platform.CPU, &platform.Libc)
+		iso, err := lf.IsolatedPackages(platform)
 		if err != nil {
 			return l, nil, withCode(exitUsage, fmt.Errorf("%s: %w", filepath.Join(dir, l.name), err))
 		}

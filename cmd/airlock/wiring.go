@@ -19,6 +19,7 @@ import (
 	"github.com/airlock-dev/airlock/fetch/client"
 	"github.com/airlock-dev/airlock/fetch/npmrc"
 	"github.com/airlock-dev/airlock/internal/safefile"
+	locknpm "github.com/airlock-dev/airlock/lock/npm"
 )
 
 // newFetcher builds the verified fetch pipeline from airlock.toml and .npmrc.
@@ -256,4 +257,20 @@ func nodeVersions() (node, npm string) {
 		}
 	}
 	return node, npm
+}
+
+// hostDefaults fills the platform fields the user left empty with this
+// machine's, as the package managers do: os and cpu in npm's names, and
+// libc (when the lockfile matches on it; nil otherwise) as npm detects it.
+func hostDefaults(os, cpu, libc *string) {
+	host := locknpm.HostPlatform()
+	if *os == "" {
+		*os = host.OS
+	}
+	if *cpu == "" {
+		*cpu = host.CPU
+	}
+	if libc != nil && *libc == "" {
+		*libc = locknpm.DetectLibc()
+	}
 }

@@ -25,7 +25,6 @@ import (
 	"github.com/airlock-dev/airlock/install/yarnberry/berryzip"
 	"github.com/airlock-dev/airlock/internal/safefile"
 	"github.com/airlock-dev/airlock/lock"
-	locknpm "github.com/airlock-dev/airlock/lock/npm"
 	lockpnpm "github.com/airlock-dev/airlock/lock/pnpm"
 	lockberry "github.com/airlock-dev/airlock/lock/yarnberry"
 	"github.com/airlock-dev/airlock/unpack"
@@ -209,16 +208,7 @@ func loadBerryPlan(projectDir, configFile string, noRemoteCache bool, data []byt
 	if err := checkYarnrc(yrc, rc); err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	host := locknpm.HostPlatform()
-	if platform.OS == "" {
-		platform.OS = host.OS
-	}
-	if platform.CPU == "" {
-		platform.CPU = host.CPU
-	}
-	if platform.Libc == "" {
-		platform.Libc = locknpm.DetectLibc()
-	}
+	hostDefaults(&platform.OS, &platform.CPU, &platform.Libc)
 	g, err := berryGraph(lf, platform, cfg, lockPath, func(msg string) { rep.warn(event{Message: msg}) })
 	if err != nil {
 		return nil, err
