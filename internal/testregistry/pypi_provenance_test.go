@@ -5,7 +5,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/airlock-dev/airlock/fetch/client"
 	fetchpypi "github.com/airlock-dev/airlock/fetch/pypi"
 )
 
@@ -25,18 +24,7 @@ func TestPyPIServesProvenance(t *testing.T) {
 	doc := []byte(`{"version": 1, "attestation_bundles": []}`)
 	p.SetProvenance(with, doc)
 	reg := startPyPI(t, p)
-	ca, err := client.ReadCAFile(reg.CAFile(), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, err := client.New(client.Options{ExtraCAs: []client.CABundle{ca}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := fetchpypi.ParseIndexURL(reg.URL()+"simple", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl, ix := pypiClient(t, reg)
 	for _, htmlOnly := range []bool{false, true} {
 		p.SetHTMLOnly(htmlOnly, false)
 		page, err := fetchpypi.GetPage(context.Background(), cl, ix, "demo")

@@ -27,6 +27,25 @@ func startPyPI(t *testing.T, p *PyPI, opts ...Option) *Registry {
 	return reg
 }
 
+// pypiClient is a client trusting reg's CA, as users trust an index's, and
+// reg's simple index.
+func pypiClient(t *testing.T, reg *Registry) (*client.Client, fetchpypi.Index) {
+	t.Helper()
+	ca, err := client.ReadCAFile(reg.CAFile(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := client.New(client.Options{ExtraCAs: []client.CABundle{ca}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := fetchpypi.ParseIndexURL(reg.URL()+"simple", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl, ix
+}
+
 func TestPyPIServesBothFormats(t *testing.T) {
 	p := NewPyPI()
 	name, sha, err := p.AddWheel(WheelSpec{Name: "Hello.World", Version: "1.0", ConsoleScripts: map[string]string{"hello": "hello_world:main"}})
@@ -41,18 +60,7 @@ func TestPyPIServesBothFormats(t *testing.T) {
 	}
 	p.Yank("hello_world-1.0.tar.gz", "broken")
 	reg := startPyPI(t, p)
-	ca, err := client.ReadCAFile(reg.CAFile(), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, err := client.New(client.Options{ExtraCAs: []client.CABundle{ca}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := fetchpypi.ParseIndexURL(reg.URL()+"simple", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl, ix := pypiClient(t, reg)
 	for _, mode := range []struct {
 		htmlOnly, relative bool
 	}{{false, false}, {true, false}, {true, true}} {
@@ -166,18 +174,7 @@ func TestPyPICoreMetadataAndUploadTime(t *testing.T) {
 	uploaded := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	p.SetUploadTime(name, uploaded)
 	reg := startPyPI(t, p)
-	ca, err := client.ReadCAFile(reg.CAFile(), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, err := client.New(client.Options{ExtraCAs: []client.CABundle{ca}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := fetchpypi.ParseIndexURL(reg.URL()+"simple", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl, ix := pypiClient(t, reg)
 	for _, on := range []bool{false, true} {
 		p.SetCoreMetadata(on)
 		for _, htmlOnly := range []bool{false, true} {
