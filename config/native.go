@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -221,7 +223,7 @@ func (n *Native) readPackageJSON(path string, data []byte) error {
 	// LavaMoat allow-scripts keys are dependency paths ("a>b>esbuild");
 	// airlock's allowances are per package, so the last package is
 	// allowed wherever it is installed.
-	for _, key := range sortedKeys(p.Lavamoat.AllowScripts) {
+	for _, key := range slices.Sorted(maps.Keys(p.Lavamoat.AllowScripts)) {
 		if key == "$root$" {
 			continue
 		}
@@ -233,15 +235,6 @@ func (n *Native) readPackageJSON(path string, data []byte) error {
 			From: fmt.Sprintf("pnpm 11's default minimumReleaseAge (1440 minutes), as %s packageManager is %q", base, p.PackageManager)})
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // pnpmMajor reads the major version of packageManager "pnpm@11.1.0+sha512...".
@@ -275,7 +268,7 @@ func (n *Native) addScript(spec string, allow bool, from string) {
 // not honoured (its scripts stay off) and said in a note: a project's
 // allowance airlock cannot read must not stop the install.
 func (n *Native) readAllowScripts(m map[string]json.RawMessage, from string) {
-	for _, key := range sortedKeys(m) {
+	for _, key := range slices.Sorted(maps.Keys(m)) {
 		raw := bytes.TrimSpace(m[key])
 		var r string
 		switch {
@@ -304,7 +297,7 @@ func (n *Native) readAllowScripts(m map[string]json.RawMessage, from string) {
 // refuses, and pnpm's placeholder string (a build awaiting a decision)
 // allows nothing (pnpm11/building/policy createAllowBuildFunction).
 func (n *Native) readAllowBuilds(m map[string]json.RawMessage, from string) error {
-	for _, key := range sortedKeys(m) {
+	for _, key := range slices.Sorted(maps.Keys(m)) {
 		switch v := string(bytes.TrimSpace(m[key])); v {
 		case "true", "false":
 			n.addScript(key, v == "true", from)

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -727,7 +728,7 @@ func readUVPart(md toml.MetaData, keys []string, global toml.Primitive, packages
 		}
 		p.global = &v
 	}
-	for _, name := range sortedKeys(packages) {
+	for _, name := range slices.Sorted(maps.Keys(packages)) {
 		v, err := parseUVValue(md, packages[name], fmt.Sprintf("%s exclude-newer-package %s", where, name))
 		if err != nil {
 			return p, err
