@@ -14,6 +14,21 @@ import (
 	"github.com/airlock-dev/airlock/verify/provenance"
 )
 
+// realPyPIFixture reads the real provenance object in testdata/pypi and
+// the file it is about.
+func realPyPIFixture(t *testing.T) (doc, dist []byte) {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join("testdata", "pypi", "pypi_attestations-0.0.19.tar.gz.provenance"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dist, err = os.ReadFile(filepath.Join("testdata", "pypi", "pypi_attestations-0.0.19.tar.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, dist
+}
+
 // TestRealPyPIProvenance verifies the provenance object PyPI served for
 // pypi_attestations-0.0.19.tar.gz (testdata/pypi/README.md) against the
 // built-in public-good root, tied to the sha256 of the real file, and
@@ -21,14 +36,7 @@ import (
 // Fulcio certificate.
 func TestRealPyPIProvenance(t *testing.T) {
 	v := publicGood(t)
-	doc, err := os.ReadFile(filepath.Join("testdata", "pypi", "pypi_attestations-0.0.19.tar.gz.provenance"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dist, err := os.ReadFile(filepath.Join("testdata", "pypi", "pypi_attestations-0.0.19.tar.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc, dist := realPyPIFixture(t)
 	sum := sha256.Sum256(dist)
 	r, err := v.VerifyPyPI(doc, "pypi_attestations-0.0.19.tar.gz", sum[:])
 	if err != nil {
@@ -237,14 +245,7 @@ func TestVerifyPyPIUntrustedRoot(t *testing.T) {
 	doc := f.doc(t, testsigstore.GitHubPublisher(f.build), f.attestation(t, f.filename, f.sum, "", f.build))
 	expectProblem(t, publicGood(t), doc, f.filename, f.sum, provenance.ProblemSignature)
 
-	real, err := os.ReadFile(filepath.Join("testdata", "pypi", "pypi_attestations-0.0.19.tar.gz.provenance"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dist, err := os.ReadFile(filepath.Join("testdata", "pypi", "pypi_attestations-0.0.19.tar.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	real, dist := realPyPIFixture(t)
 	sum := sha256.Sum256(dist)
 	expectProblem(t, f.v, real, "pypi_attestations-0.0.19.tar.gz", sum[:], provenance.ProblemSignature)
 }
