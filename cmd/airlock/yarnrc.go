@@ -41,27 +41,27 @@ func yarnrcIgnoresScripts(projectDir string, env []string) (string, error) {
 		}
 		decided = true
 	}
-	var found string
-	err := eachYarnrcLine(projectDir, env, "ignore-scripts", func(path, line, key, val string) bool {
-		switch key {
+	y, err := loadYarnrc(projectDir, env)
+	if err != nil {
+		return "", err
+	}
+	for _, l := range y.lines {
+		switch l.key {
 		case "--ignore-scripts", "--install.ignore-scripts":
-			if yarnTruthy(val, true) {
-				found = path + " " + strings.TrimSpace(line)
-				return false
+			if yarnTruthy(l.val, true) {
+				return l.source(), nil
 			}
 		case "ignore-scripts":
 			if decided {
-				return true
+				continue
 			}
 			decided = true
-			if yarnTruthy(val, true) {
-				found = path + " " + strings.TrimSpace(line)
-				return false
+			if yarnTruthy(l.val, true) {
+				return l.source(), nil
 			}
 		}
-		return true
-	})
-	return found, err
+	}
+	return "", nil
 }
 
 // yarnrcDirs are the directories yarn 1 reads a .yarnrc from, in the order
@@ -78,10 +78,24 @@ func yarnrcDirs(projectDir string, env []string) []string {
 	return dirs
 }
 
-// eachYarnrcLine calls visit with every top-level setting of every .yarnrc
-// yarn 1 reads (yarnrcDirs, in order) until visit returns false; what is
-// the setting airlock reads there, for errors.
-func eachYarnrcLine(projectDir string, env []string, what string, visit func(path, line, key, val string) bool) error {
+// yarnrc is yarn 1's configuration as its install reads it, read once: the
+// environment (for yarn_* variables) and the top-level settings of every
+// .yarnrc (yarnrcDirs), in the order they count.
+type yarnrc struct {
+	env   []string
+	lines []yarnrcLine
+}
+
+// yarnrcLine is one top-level setting of a .yarnrc.
+type yarnrcLine struct {
+	path, line, key, val string
+}
+
+// source names the line for messages: the file and the line as written.
+func (l yarnrcLine) source() string { return l.path + " " + strings.TrimSpace(l.line) }
+
+func loadYarnrc(projectDir string, env []string) (*yarnrc, error) {
+	y := &yarnrc{env: env}
 	for _, d := range yarnrcDirs(projectDir, env) {
 		path := filepath.Join(d, ".yarnrc")
 		data, err := safefile.Read(path, maxManifestSize)
@@ -89,7 +103,7 @@ func eachYarnrcLine(projectDir string, env []string, what string, visit func(pat
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("reading %s (yarn 1 reads its %s setting there): %w", path, what, err)
+			return nil, fmt.Errorf("reading %s (yarn 1 reads its configuration there): %w", path, err)
 		}
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		sc.Buffer(nil, maxManifestSize)
@@ -99,33 +113,29 @@ func eachYarnrcLine(projectDir string, env []string, what string, visit func(pat
 				continue // blank, nested or a comment
 			}
 			key, val := yarnrcEntry(line)
-			if !visit(path, line, key, val) {
-				return nil
-			}
+			y.lines = append(y.lines, yarnrcLine{path: path, line: line, key: key, val: val})
 		}
 	}
-	return nil
+	return y, nil
 }
 
-// yarnrcOption is yarn 1.22's config.getOption(key) for a plain setting:
-// the yarn_<key> environment variable (any case, "-" as "_") first, then
-// the first .yarnrc (yarnrcDirs) that sets it. source names where the
-// value came from; "" when nothing sets it.
-func yarnrcOption(projectDir string, env []string, key string) (val, source string, err error) {
+// option is yarn 1.22's config.getOption(key) for a plain setting: the
+// yarn_<key> environment variable (any case, "-" as "_") first, then the
+// first .yarnrc that sets it. source names where the value came from; ""
+// when nothing sets it.
+func (y *yarnrc) option(key string) (val, source string) {
 	name := "yarn_" + strings.ReplaceAll(key, "-", "_")
-	for _, kv := range env {
+	for _, kv := range y.env {
 		if k, v, ok := strings.Cut(kv, "="); ok && strings.ToLower(k) == name {
-			return v, "env " + k, nil
+			return v, "env " + k
 		}
 	}
-	err = eachYarnrcLine(projectDir, env, key, func(path, line, k, v string) bool {
-		if k != key {
-			return true
+	for _, l := range y.lines {
+		if l.key == key {
+			return l.val, l.source()
 		}
-		val, source = v, path+" "+strings.TrimSpace(line)
-		return false
-	})
-	return val, source, err
+	}
+	return "", ""
 }
 
 // yarnFalse reports whether a yarn 1 option value is the boolean false,
@@ -202,10 +212,11 @@ func checkYarnClassicLayout(projectDir string, env []string, pkgJSON []byte, roo
 		} `json:"installConfig"`
 	}
 	_ = json.Unmarshal(pkgJSON, &m) // ReadManifest has read it already
-	pnp, pnpFrom, err := yarnrcOption(projectDir, env, "plugnplay-override")
+	y, err := loadYarnrc(projectDir, env)
 	if err != nil {
 		return err
 	}
+	pnp, pnpFrom := y.option("plugnplay-override")
 	switch {
 	case pnpFrom != "" && !yarnFalse(pnp) && pnp != "0":
 		return fmt.Errorf("%s turns on yarn's Plug'n'Play, which writes .pnp.js instead of node_modules; airlock installs node_modules only: remove the setting", pnpFrom)
@@ -213,10 +224,7 @@ func checkYarnClassicLayout(projectDir string, env []string, pkgJSON []byte, roo
 		return errors.New("package.json installConfig.pnp turns on yarn's Plug'n'Play, which writes .pnp.js instead of node_modules; airlock installs node_modules only: remove installConfig.pnp")
 	}
 	if len(root.Workspaces) > 0 {
-		v, from, err := yarnrcOption(projectDir, env, "workspaces-experimental")
-		if err != nil {
-			return err
-		}
+		v, from := y.option("workspaces-experimental")
 		if from != "" && yarnFalse(v) {
 			return fmt.Errorf("%s turns yarn's workspaces off, and package.json declares workspaces; airlock installs them as yarn does with workspaces on: remove the setting", from)
 		}
@@ -226,10 +234,7 @@ func checkYarnClassicLayout(projectDir string, env []string, pkgJSON []byte, roo
 		nohoist = nohoist || len(w.Nohoist) > 0
 	}
 	if nohoist {
-		v, from, err := yarnrcOption(projectDir, env, "workspaces-nohoist-experimental")
-		if err != nil {
-			return err
-		}
+		v, from := y.option("workspaces-nohoist-experimental")
 		if from != "" && yarnFalse(v) {
 			return fmt.Errorf("%s turns off yarn's workspaces.nohoist, which package.json (or a workspace's) declares; airlock lays nohoist out as yarn does with it on: remove the setting or the nohoist globs", from)
 		}
